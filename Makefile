@@ -1,0 +1,53 @@
+# awsenvs: every target creates the virtualenv when it is missing, so a fresh clone
+# needs only `make sandbox` and `make test`.  ORG=path/to/org.yaml selects another file.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+ORG ?= org.yaml
+ARGS ?=
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+AWSENVS := $(PY) main.py --config $(ORG)
+
+.PHONY: help setup synth validate tree plan apply profiles signin audit sandbox test bench clean
+
+help:
+	@echo "make setup | validate | tree | synth | plan | apply | profiles | signin | audit | sandbox | test | bench   (ORG=path/to/org.yaml, ARGS='...')"
+
+# pip compiles bytecode at install time (needed: PYTHONDONTWRITEBYTECODE=1 would otherwise
+# make the AWS bindings recompile on every import).
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e ".[test]"
+	touch $@
+
+setup: $(VENV)/.installed
+
+validate: setup
+	$(AWSENVS) validate
+tree: setup
+	$(AWSENVS) tree
+synth: setup
+	$(AWSENVS) synth $(ARGS)
+plan: setup
+	$(AWSENVS) plan $(ARGS)
+apply: setup
+	$(AWSENVS) apply $(ARGS)
+profiles: setup
+	$(AWSENVS) profiles $(ARGS)
+signin: setup
+	$(AWSENVS) signin $(ARGS)
+audit: setup
+	$(AWSENVS) audit $(ARGS)
+sandbox: setup
+	$(AWSENVS) sandbox $(ARGS)
+
+test: setup
+	$(PY) -m pytest $(ARGS)
+
+bench: setup
+	$(PY) bench/synth_bench.py
+
+clean:
+	rm -rf cdktf.out .pytest_cache

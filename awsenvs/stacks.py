@@ -1,0 +1,135 @@
+"""Assemble the Terraform stacks of an organization and synthesize them.
+
+`management` holds the organization and its accounts; every environment gets its own
+stack whose AWS provider assumes a role into that environment's account.
+
+Account ids of *new* accounts exist only after `management` is applied.  Rather than a
+cross-stack reference (which would make every account stack read the management stack's
+remote state, and fail to plan until it exists), each account stack declares a variable
+`account_id`: adopted accounts get it as the default from org.yaml; for new accounts the
+runner reads the management stack's `account_ids` output and writes it into
+`account.auto.tfvars.json` beside the stack.  So synth stays a pure function of org.yaml,
+`allowed_account_ids` holds a literal id at plan time, plain `terraform plan` in a stack
+directory works, and a stack whose account does not exist yet is reported as "waiting
+for account" instead of failing.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cdktn import (
+    App,
+    CloudBackend,
+    LocalBackend,
+    NamedCloudWorkspace,
+    S3Backend,
+    TerraformStack,
+    TerraformVariable,
+    TerraformVariableValidationConfig,
+)
+from cdktn_provider_aws.provider import AwsProvider, AwsProviderAssumeRole, AwsProviderDefaultTags
+from constructs import Construct
+
+from awsenvs.config import MANAGED_BY, MANAGEMENT_STACK, Environment, Org
+from modules.account import AccountBaseline
+from modules.iam import Iam
+from modules.organization import Organization
+
+PROVIDER_CONSTRAINT = ">= 5.100, < 7.0"
+ACCOUNT_ID_VARIABLE = "account_id"
+ACCOUNT_TFVARS = "account.auto.tfvars.json"
+
+
+@dataclass(frozen=True)
+class SynthOptions:
+    outdir: Path
+    state_dir: Path | None = None  # local backend: overrides org.state.local_dir (the sandbox uses this)
+
+
+class _Stack(TerraformStack):
+    def __init__(self, scope: Construct, name: str, org: Org, options: SynthOptions) -> None:
+        super().__init__(scope, name)
+        self._backend(name, org, options)
+        # The bindings are generated for provider 6.x; nothing used here is 6.x-only, so
+        # 5.100 (the newest 5.x) works too.
+        self.add_override("terraform.required_providers.aws.version", PROVIDER_CONSTRAINT)
+
+    def _backend(self, name: str, org: Org, options: SynthOptions) -> None:
+        state = org.state
+        if state.backend == "s3":
+            S3Backend(self, bucket=state.s3.bucket, region=state.s3.region, key=state.s3_key(name), use_lockfile=True, encrypt=True)
+        elif state.backend == "cloud":
+            CloudBackend(
+                self,
+                organization=state.cloud.organization,
+                workspaces=NamedCloudWorkspace(state.workspace(name), state.cloud.project),
+            )
+        else:
+            state_dir = options.state_dir or state.local_dir
+            stack_dir = options.outdir / "stacks" / name
+            path = os.path.relpath(state_dir / f"{name}.tfstate", stack_dir.resolve())
+            LocalBackend(self, path=path)
+
+
+class ManagementStack(_Stack):
+    def __init__(self, scope: Construct, org: Org, options: SynthOptions) -> None:
+        super().__init__(scope, MANAGEMENT_STACK, org, options)
+        AwsProvider(
+            self,
+            "aws",
+            region=org.region,
+            allowed_account_ids=[org.management_account_id] if org.management_account_id else None,
+            default_tags=[AwsProviderDefaultTags(tags={"managed-by": MANAGED_BY})],
+        )
+        self.organization = Organization(self, "organization", org)
+
+
+class AccountStack(_Stack):
+    def __init__(self, scope: Construct, org: Org, env: Environment, options: SynthOptions) -> None:
+        super().__init__(scope, env.stack, org, options)
+        account_id = TerraformVariable(
+            self,
+            ACCOUNT_ID_VARIABLE,
+            type="string",
+            default=env.account_id,
+            description=f"Account id of {env.account_name} (set by the runner from the management stack's outputs)",
+            validation=[TerraformVariableValidationConfig(
+                condition=f"${{can(regex(\"^[0-9]{{12}}$\", var.{ACCOUNT_ID_VARIABLE}))}}",
+                error_message="The account_id must be 12 digits.",
+            )],
+        )
+        account_id.override_logical_id(ACCOUNT_ID_VARIABLE)
+        AwsProvider(
+            self,
+            "aws",
+            region=env.region,
+            profile=env.cli_profile,
+            assume_role=None if env.cli_profile else [
+                AwsProviderAssumeRole(
+                    role_arn=env.role_arn(account_id.string_value),
+                    session_name=f"awsenvs-{env.stack}",
+                )
+            ],
+            # Terraform refuses to touch any other account, whatever credentials it gets.
+            allowed_account_ids=[account_id.string_value],
+            default_tags=[AwsProviderDefaultTags(tags=env.tags)],
+        )
+        AccountBaseline(self, "baseline", env)
+        Iam(self, "iam", env, account_id.string_value)
+
+
+def build_app(org: Org, options: SynthOptions) -> App:
+    app = App(outdir=str(options.outdir), stack_traces=False)
+    ManagementStack(app, org, options)
+    for env in org.environments:
+        AccountStack(app, org, env, options)
+    return app
+
+
+def synth(org: Org, options: SynthOptions) -> list[Path]:
+    """Write cdktf.out/stacks/<stack>/ for every stack; returns the stack directories."""
+    build_app(org, options).synth()
+    return [options.outdir / "stacks" / stack for stack in org.stacks]

@@ -1,0 +1,227 @@
+"""A thin adapter over the terraform CLI (subprocess). It knows Terraform, not AWS.
+
+One class owns the binary, the environment and the CLI config; Terraform's JSON comes in,
+small immutable views go out.  `TERRAFORM_BIN` may name `tofu`.  When
+`TF_PROVIDER_MIRROR` names a filesystem mirror, a CLI config that installs providers only
+from it is written and used (offline machines have no registry); otherwise the user's own
+Terraform configuration applies untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+MIRROR_ENV = "TF_PROVIDER_MIRROR"
+
+
+class TerraformError(Exception):
+    """A failed terraform command, worded from its diagnostics (never a traceback)."""
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    severity: str
+    summary: str
+    detail: str = ""
+
+    def __str__(self) -> str:
+        detail = " ".join(self.detail.split())
+        return f"{self.summary}: {detail}" if detail else self.summary
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    add: int = 0
+    change: int = 0
+    destroy: int = 0
+    imports: int = 0
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.add or self.change or self.destroy or self.imports)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One line of terraform's -json event stream, reduced to what progress needs."""
+
+    type: str
+    message: str
+    resource: str = ""
+    action: str = ""
+    changes: PlanSummary | None = None
+    diagnostic: Diagnostic | None = None
+
+
+def write_mirror_cli_config(mirror: Path, path: Path) -> Path:
+    mirror = Path(mirror).resolve()
+    path.write_text(
+        "provider_installation {\n"
+        f"  filesystem_mirror {{\n    path    = {json.dumps(str(mirror))}\n    include = [\"*/*/*\"]\n  }}\n"
+        "  direct {\n    exclude = [\"*/*/*\"]\n  }\n"
+        "}\n"
+    )
+    return path
+
+
+@dataclass
+class Terraform:
+    binary: str = field(default_factory=lambda: os.environ.get("TERRAFORM_BIN", "terraform"))
+    env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+
+    def __post_init__(self) -> None:
+        resolved = shutil.which(self.binary)
+        if resolved is None:
+            raise TerraformError(f"{self.binary}: not found on PATH (install Terraform, or set TERRAFORM_BIN)")
+        self.binary = resolved
+        self.env.update(TF_IN_AUTOMATION="1", TF_INPUT="0", CHECKPOINT_DISABLE="1")
+        mirror = self.env.get(MIRROR_ENV)
+        if mirror:
+            if not (Path(mirror) / "registry.terraform.io").is_dir():
+                raise TerraformError(f"{MIRROR_ENV}={mirror}: not a provider mirror (no registry.terraform.io folder in it)")
+            self._config_dir = tempfile.TemporaryDirectory(prefix="awsenvs-tfrc-")
+            self.env["TF_CLI_CONFIG_FILE"] = str(
+                write_mirror_cli_config(Path(mirror), Path(self._config_dir.name) / "terraform.rc")
+            )
+
+    # -- plain commands -----------------------------------------------------------------
+
+    def run(self, args: list[str], cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
+        proc = subprocess.run(
+            [self.binary, *args], cwd=cwd, env=self.env, capture_output=True, text=True, stdin=subprocess.DEVNULL
+        )
+        if check and proc.returncode != 0:
+            raise TerraformError(_error_text(proc.stderr or proc.stdout, f"terraform {args[0]} failed"))
+        return proc
+
+    def fmt(self, directories: Iterable[Path]) -> None:
+        for directory in directories:
+            self.run(["fmt", "-no-color", "-list=false", "."], cwd=directory)
+
+    def init(self, directory: Path, backend: bool = True) -> None:
+        args = ["init", "-no-color", "-input=false"]
+        if not backend:
+            args.append("-backend=false")
+        self.run(args, cwd=directory)
+
+    def providers_schema(self, directory: Path) -> dict:
+        return json.loads(self.run(["providers", "schema", "-json"], cwd=directory).stdout)
+
+    def validate(self, directory: Path) -> list[Diagnostic]:
+        proc = self.run(["validate", "-json", "-no-color"], cwd=directory, check=False)
+        try:
+            result = json.loads(proc.stdout)
+        except json.JSONDecodeError:
+            raise TerraformError(_error_text(proc.stderr, "terraform validate failed")) from None
+        return [_diagnostic(d) for d in result.get("diagnostics", [])]
+
+    def show_plan(self, directory: Path, planfile: Path) -> dict:
+        return json.loads(self.run(["show", "-json", "-no-color", str(planfile)], cwd=directory).stdout)
+
+    def outputs(self, directory: Path) -> dict:
+        """`terraform output -json` as {name: value}; empty when there is no state yet."""
+        proc = self.run(["output", "-json", "-no-color"], cwd=directory, check=False)
+        if proc.returncode != 0:
+            return {}
+        return {name: item.get("value") for name, item in json.loads(proc.stdout or "{}").items()}
+
+    # -- streamed commands ---------------------------------------------------------------
+
+    def plan(self, directory: Path, planfile: Path, on_event: Callable[[Event], None] | None = None) -> PlanSummary:
+        args = ["plan", "-json", "-input=false", "-lock-timeout=60s", f"-out={planfile}"]
+        summary = self._stream(args, directory, on_event)
+        return summary or PlanSummary()
+
+    def apply(self, directory: Path, planfile: Path, on_event: Callable[[Event], None] | None = None) -> PlanSummary:
+        args = ["apply", "-json", "-input=false", "-lock-timeout=60s", str(planfile)]
+        return self._stream(args, directory, on_event) or PlanSummary()
+
+    def _stream(self, args: list[str], cwd: Path, on_event) -> PlanSummary | None:
+        errors: list[Diagnostic] = []
+        summary: PlanSummary | None = None
+        other_lines: list[str] = []
+        with subprocess.Popen(
+            [self.binary, *args], cwd=cwd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, text=True,
+        ) as proc:
+            for line in proc.stdout:
+                event = parse_event(line)
+                if event is None:
+                    other_lines.append(line)
+                    continue
+                if event.diagnostic and event.diagnostic.severity == "error":
+                    errors.append(event.diagnostic)
+                if event.changes is not None:
+                    summary = event.changes
+                if on_event:
+                    on_event(event)
+            returncode = proc.wait()
+        if returncode != 0:
+            if errors:
+                raise TerraformError("; ".join(str(e) for e in errors))
+            raise TerraformError(_error_text("".join(other_lines), f"terraform {args[0]} failed (exit {returncode})"))
+        return summary
+
+
+def parse_event(line: str) -> Event | None:
+    try:
+        raw = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(raw, dict) or "type" not in raw:
+        return None
+    hook = raw.get("hook") or {}
+    resource = (hook.get("resource") or raw.get("change", {}).get("resource") or {}).get("addr", "")
+    action = hook.get("action") or raw.get("change", {}).get("action", "")
+    changes = None
+    if raw["type"] == "change_summary":
+        c = raw.get("changes", {})
+        changes = PlanSummary(c.get("add", 0), c.get("change", 0), c.get("remove", 0), c.get("import", 0))
+    diagnostic = _diagnostic(raw["diagnostic"]) if raw["type"] == "diagnostic" else None
+    return Event(raw["type"], raw.get("@message", ""), resource, action, changes, diagnostic)
+
+
+def _diagnostic(raw: dict) -> Diagnostic:
+    return Diagnostic(raw.get("severity", "error"), raw.get("summary", ""), raw.get("detail", ""))
+
+
+def _error_text(output: str, fallback: str) -> str:
+    """The first 'Error: ...' of terraform's human output, on one line."""
+    output = re.sub(r"\x1b\[[0-9;]*m", "", output)
+    lines = [line.strip(" │╷╵\t") for line in output.splitlines()]
+    for index, line in enumerate(lines):
+        if line.startswith("Error:"):
+            detail = " ".join(l for l in lines[index + 1 : index + 6] if l and not l.startswith("on ") and not l.startswith("Error:"))
+            return f"{line[len('Error:'):].strip()}: {detail}".rstrip(": ")
+    text = " ".join(l for l in lines if l)
+    return text[:500] or fallback
+
+
+# Where Terraform's own docs put implied local mirrors, plus this project's usual /opt one.
+_MIRROR_CANDIDATES = (
+    "/opt/tf-plugins",
+    "~/.terraform.d/plugins",
+    "~/.local/share/terraform/plugins",
+    "/usr/local/share/terraform/plugins",
+    "/usr/share/terraform/plugins",
+)
+
+
+def find_provider_mirror(env: dict[str, str] | None = None) -> Path | None:
+    """TF_PROVIDER_MIRROR when set, else the first usual mirror folder holding hashicorp/aws."""
+    env = os.environ if env is None else env
+    if env.get(MIRROR_ENV):
+        return Path(env[MIRROR_ENV])
+    for candidate in _MIRROR_CANDIDATES:
+        path = Path(candidate).expanduser()
+        if (path / "registry.terraform.io" / "hashicorp" / "aws").is_dir():
+            return path
+    return None

@@ -1,0 +1,217 @@
+"""org.yaml: derivation of every name, and every rejection (one line, field path, exit 2)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from awsenvs.config import ConfigError, load, parse
+from conftest import EXAMPLE, ROOT, TWO_PRODUCTS
+
+BASE = """\
+organization:
+  name: winterwindsoftware
+  email: paul@winterwindsoftware.com
+  region: eu-west-1
+groups:
+  sysadmins:
+    policies: [arn:aws:iam::aws:policy/AdministratorAccess]
+products:
+  autochart:
+    users:
+      paul: {groups: [sysadmins]}
+    environments:
+      dev: {mfa: optional}
+      prod: {mfa: required}
+"""
+
+
+def test_example_derives_the_blog_names():
+    org = load(EXAMPLE)
+    envs = {env.name: env for env in org.environments}
+    assert org.stacks == ("management", "autochart-legacy", "autochart-dev", "autochart-prod")
+    dev = envs["dev"]
+    assert dev.account_name == "autochart_dev"
+    assert dev.email == "paul+autochart-dev@winterwindsoftware.com"
+    assert dev.alias == "winterwindsoftware-autochart-dev"
+    assert dev.stack == "autochart-dev"
+    assert [dev.profile_name(u) for u in dev.users] == ["autochart_dev_paul"]
+    assert dev.signin_url == "https://winterwindsoftware-autochart-dev.signin.aws.amazon.com/console"
+    assert not dev.mfa_required and envs["prod"].mfa_required
+    assert envs["legacy"].adopted and envs["legacy"].account_id == "210987654321"
+    assert not dev.adopted
+    assert dev.role_arn("111122223333") == "arn:aws:iam::111122223333:role/OrganizationAccountAccessRole"
+    assert dev.password_policy.minimum_length == 14 and dev.password_policy.reuse_prevention == 24
+    assert dev.password_policy.max_age_days == 90
+
+
+def test_environment_users_override_product_users_and_overrides_apply():
+    org = load(TWO_PRODUCTS)
+    env = {(e.product, e.name): e for e in org.environments}
+    assert [u.name for u in env["shop", "dev"].users] == ["alice", "bob"]
+    assert [u.name for u in env["shop", "staging"].users] == ["alice"]
+    assert [g.name for g in env["shop", "staging"].groups] == ["sysadmins"]
+    assert env["shop", "prod"].alias == "acme-shop-production"
+    assert env["shop", "prod"].password_policy.minimum_length == 20
+    assert env["shop", "prod"].password_policy.max_age_days == 60
+    assert env["shop", "dev"].password_policy.minimum_length == 16  # organization default
+    legacy = env["billing", "legacy"]
+    assert legacy.email == "old-billing@acme.example.com"
+    assert legacy.account_name == "Billing (legacy)"
+    assert legacy.alias == "acme-billing-legacy"
+    assert env["billing", "prod"].region == "eu-central-1"
+
+
+def test_underscores_become_hyphens_in_stack_alias_and_email():
+    org = parse(BASE.replace("autochart:", "auto_chart:").replace("dev: {", "dev_eu: {"))
+    env = org.environments[0]
+    assert env.account_name == "auto_chart_dev_eu"
+    assert env.stack == "auto-chart-dev-eu"
+    assert env.alias == "winterwindsoftware-auto-chart-dev-eu"
+    assert env.email == "paul+auto-chart-dev-eu@winterwindsoftware.com"
+    assert env.profile_name("paul") == "auto_chart_dev_eu_paul"
+
+
+def test_plus_in_base_email_extends_the_tag():
+    org = parse(BASE.replace("paul@", "ops+aws@"))
+    assert org.environments[0].email == "ops+aws-autochart-dev@winterwindsoftware.com"
+
+
+def test_unquoted_account_id_is_accepted():
+    text = BASE.replace("dev: {mfa: optional}", "dev: {mfa: optional, account_id: 210987654321}")
+    assert parse(text).environments[0].account_id == "210987654321"
+
+
+def test_select_stacks():
+    org = load(TWO_PRODUCTS)
+    assert org.select(products=("billing",)) == ("management", "billing-prod", "billing-legacy")
+    assert org.select(envs=("prod",)) == ("management", "shop-prod", "billing-prod")
+    assert org.select(stacks=("shop-dev",)) == ("shop-dev",)
+    with pytest.raises(ConfigError, match="--stack nope"):
+        org.select(stacks=("nope",))
+
+
+def _edit(old: str, new: str) -> str:
+    assert old in BASE
+    return BASE.replace(old, new)
+
+
+REJECTIONS = {
+    "unknown key": (
+        _edit("dev: {mfa: optional}", "dev: {mfa: optional, colour: blue}"),
+        "products.autochart.environments.dev.colour: unknown key",
+    ),
+    "unknown top-level key": (BASE + "extras: 1\n", "extras: unknown key"),
+    "bad email": (_edit("paul@winterwindsoftware.com", "paul-at-winterwind"), "organization.email: 'paul-at-winterwind' is not a valid email"),
+    "bad override email": (
+        _edit("dev: {mfa: optional}", "dev: {mfa: optional, email: 'x@'}"),
+        "products.autochart.environments.dev.email: 'x@' is not a valid email",
+    ),
+    "duplicate root email": (
+        _edit("prod: {mfa: required}", "prod: {mfa: required, email: paul+autochart-dev@winterwindsoftware.com}"),
+        "products.autochart.environments.prod.email: 'paul+autochart-dev@winterwindsoftware.com' is already the root email of products.autochart.environments.dev",
+    ),
+    "invalid alias": (
+        _edit("prod: {mfa: required}", "prod: {mfa: required, alias: Bad_Alias}"),
+        "products.autochart.environments.prod.alias: 'Bad_Alias' must be 3-63 lowercase letters, digits or single hyphens",
+    ),
+    "alias with double hyphen": (
+        _edit("prod: {mfa: required}", "prod: {mfa: required, alias: a--b}"),
+        "products.autochart.environments.prod.alias: 'a--b' must be",
+    ),
+    "derived alias too long": (
+        _edit("name: winterwindsoftware", "name: " + "w" * 31).replace("autochart:", "a" * 31 + ":"),
+        "alias: '" + "w" * 31,
+    ),
+    "invalid IAM user name": (_edit("paul: {groups", "'paul smith': {groups"), "products.autochart.users.paul smith: not a valid IAM user name"),
+    "invalid IAM group name": (_edit("  sysadmins:\n", "  'sys admins':\n"), "groups.sys admins: not a valid IAM group name"),
+    "unknown group": (_edit("groups: [sysadmins]", "groups: [admins]"), "products.autochart.users.paul.groups: unknown group 'admins'"),
+    "environment names an undefined user": (
+        _edit("prod: {mfa: required}", "prod: {mfa: required, users: [paul, zoe]}"),
+        "products.autochart.environments.prod.users: user 'zoe' is not defined under products.autochart.users",
+    ),
+    "account_id not 12 digits": (
+        _edit("dev: {mfa: optional}", "dev: {mfa: optional, account_id: '12345'}"),
+        "products.autochart.environments.dev.account_id: '12345' is not an AWS account id",
+    ),
+    "management account id not 12 digits": (
+        _edit("region: eu-west-1", "region: eu-west-1\n  management_account_id: abc"),
+        "organization.management_account_id: 'abc' is not an AWS account id",
+    ),
+    "mfa neither required nor optional": (
+        _edit("dev: {mfa: optional}", "dev: {mfa: sometimes}"),
+        "products.autochart.environments.dev.mfa: 'sometimes' is not allowed: use 'required' or 'optional'",
+    ),
+    "product names collide once derived": (
+        _edit("  autochart:\n", "  auto_chart:\n") + "  auto-chart:\n    environments:\n      dev: {mfa: optional}\n",
+        "products.auto-chart.environments.dev: stack name 'auto-chart-dev' collides with products.auto_chart",
+    ),
+    "empty products": (BASE.split("products:")[0] + "products: {}\n", "products: empty"),
+    "product without environments": (BASE + "  billing:\n    environments: {}\n", "products.billing.environments: empty"),
+    "missing organization": ("groups:" + BASE.split("groups:", 1)[1], "organization: required, but missing"),
+    "duplicate key": (BASE + "groups: {}\n", "line 15, column 1: duplicate key 'groups'"),
+    "yaml syntax error": (_edit("dev: {mfa: optional}", "dev: {mfa: optional"), "YAML error at line"),
+    "adopted account is the management account": (
+        _edit("region: eu-west-1", "region: eu-west-1\n  management_account_id: '123456789012'")
+        .replace("dev: {mfa: optional}", "dev: {mfa: optional, account_id: '123456789012'}"),
+        "account_id: 123456789012 is the management account",
+    ),
+    "bad policy arn": (_edit("arn:aws:iam::aws:policy/AdministratorAccess", "AdministratorAccess"), "groups.sysadmins.policies: 'AdministratorAccess' is not an IAM policy ARN"),
+}
+
+
+@pytest.mark.parametrize("text, message", REJECTIONS.values(), ids=REJECTIONS.keys())
+def test_rejections_name_the_field(text, message):
+    with pytest.raises(ConfigError) as excinfo:
+        parse(text, Path("org.yaml"))
+    assert message in str(excinfo.value)
+    assert "\n" not in str(excinfo.value)
+
+
+def test_yaml_error_reports_the_line():
+    text = _edit("dev: {mfa: optional}", "dev: {mfa: optional")
+    with pytest.raises(ConfigError, match=r"line 1[345]"):
+        parse(text)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="nope.yaml: file not found"):
+        load(tmp_path / "nope.yaml")
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], cwd=cwd, capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("case", ["invalid alias", "unknown group", "yaml syntax error"])
+def test_cli_rejects_with_exit_2_one_line_and_writes_nothing(tmp_path, case):
+    text, message = REJECTIONS[case]
+    (tmp_path / "org.yaml").write_text(text)
+    proc = _cli("synth", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "cdktf.out").exists()
+
+
+def test_cli_missing_config(tmp_path):
+    proc = _cli("--config", "missing.yaml", "validate", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "missing.yaml: file not found" in proc.stderr
+
+
+def test_cli_validate_and_tree(tmp_path):
+    proc = _cli("--config", str(TWO_PRODUCTS), "validate", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "2 product(s), 5 account(s)" in proc.stdout
+    proc = _cli("--config", str(EXAMPLE), "tree", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    for text in ("OU autochart", "autochart_prod", "paul+autochart-prod@winterwindsoftware.com",
+                 "winterwindsoftware-autochart-legacy", "adopted 210987654321", "MFA required", "group sysadmins", "user paul"):
+        assert text in proc.stdout
+    assert not (tmp_path / "cdktf.out").exists()

@@ -1,0 +1,168 @@
+"""The synthesized Terraform, per stack; and terraform init + validate offline in every stack."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from awsenvs.synth import synthesize
+from conftest import ROOT, TWO_PRODUCTS
+
+
+@pytest.mark.parametrize("name, stacks", [
+    ("example", ["management", "autochart-legacy", "autochart-dev", "autochart-prod"]),
+    ("two", ["management", "shop-dev", "shop-staging", "shop-prod", "billing-prod", "billing-legacy"]),
+])
+def test_one_stack_per_account_plus_management(synthesized, name, stacks):
+    found = sorted(p.name for p in (synthesized[name].outdir / "stacks").iterdir())
+    assert found == sorted(stacks)
+
+
+def test_management_stack(synthesized):
+    s = synthesized["two"]
+    mgmt = s.stacks["management"]
+    org = s.resources("management", "aws_organizations_organization")["organization"]
+    assert org["feature_set"] == "ALL" and org["lifecycle"]["prevent_destroy"] is True
+    ous = s.resources("management", "aws_organizations_organizational_unit")
+    assert sorted(ou["name"] for ou in ous.values()) == ["billing", "shop"]
+    accounts = s.resources("management", "aws_organizations_account")
+    assert sorted(accounts) == ["billing_legacy", "billing_prod", "shop_dev", "shop_prod", "shop_staging"]
+    dev = accounts["shop_dev"]
+    assert dev["name"] == "shop_dev" and dev["email"] == "cloud+shop-dev@acme.example.com"
+    assert dev["close_on_deletion"] is False
+    assert dev["lifecycle"]["prevent_destroy"] is True
+    assert dev["tags"] == {"product": "shop", "environment": "dev", "managed-by": "awsenvs"}
+    assert dev["parent_id"] == "${aws_organizations_organizational_unit.shop.id}"
+    assert accounts["billing_legacy"]["parent_id"] == "${aws_organizations_organizational_unit.billing.id}"
+    assert all(a["lifecycle"]["prevent_destroy"] for a in accounts.values())
+    # Adopted accounts are imported, never created.
+    assert mgmt["import"] == [{"id": "210987654321", "to": "aws_organizations_account.billing_legacy"}]
+    assert "role_name" not in accounts["billing_legacy"]
+    assert accounts["billing_legacy"]["email"] == "old-billing@acme.example.com"
+    outputs = mgmt["output"]["account_ids"]["value"]
+    assert outputs["shop-prod"] == "${aws_organizations_account.shop_prod.id}"
+    assert sorted(outputs) == sorted(s.org.stacks[1:])
+    assert mgmt["terraform"]["required_providers"]["aws"]["version"] == ">= 5.100, < 7.0"
+    assert "allowed_account_ids" not in mgmt["provider"]["aws"][0]  # no management_account_id set
+
+
+def test_management_provider_pins_the_management_account(tmp_path):
+    text = TWO_PRODUCTS.read_text().replace("region: eu-central-1", "region: eu-central-1\n  management_account_id: '111111111111'")
+    from awsenvs.config import parse
+    from awsenvs.stacks import ManagementStack, SynthOptions
+    from cdktn import Testing
+
+    org = parse(text, tmp_path / "org.yaml")
+    stack = ManagementStack(Testing.app(), org, SynthOptions(outdir=tmp_path))
+    provider = json.loads(Testing.synth(stack))["provider"]["aws"][0]
+    assert provider["allowed_account_ids"] == ["111111111111"]
+
+
+def test_account_stack_provider_assumes_role_into_its_own_account(synthesized):
+    s = synthesized["two"]
+    for env in s.org.environments:
+        stack = s.stacks[env.stack]
+        provider = stack["provider"]["aws"][0]
+        assert provider["allowed_account_ids"] == ["${var.account_id}"]
+        assert provider["assume_role"][0]["role_arn"] == "arn:aws:iam::${var.account_id}:role/OrganizationAccountAccessRole"
+        assert provider["region"] == "eu-central-1"
+        assert stack["terraform"]["required_providers"]["aws"]["version"] == ">= 5.100, < 7.0"
+        variable = stack["variable"]["account_id"]
+        assert variable.get("default") == env.account_id  # only adopted accounts know it up front
+    assert s.stacks["billing-legacy"]["variable"]["account_id"]["default"] == "210987654321"
+
+
+def test_account_baseline(synthesized):
+    s = synthesized["two"]
+    alias = s.resources("shop-prod", "aws_iam_account_alias")["alias"]
+    assert alias["account_alias"] == "acme-shop-production"
+    policy = s.resources("shop-prod", "aws_iam_account_password_policy")["password_policy"]
+    assert policy["minimum_password_length"] == 20 and policy["max_password_age"] == 60
+    assert policy["password_reuse_prevention"] == 24
+    for key in ("require_lowercase_characters", "require_uppercase_characters", "require_numbers", "require_symbols"):
+        assert policy[key] is True
+    assert s.resources("shop-dev", "aws_iam_account_password_policy")["password_policy"]["minimum_password_length"] == 16
+
+
+def test_iam_users_groups_and_logins(synthesized):
+    s = synthesized["two"]
+    assert sorted(s.resources("shop-dev", "aws_iam_user")) == ["alice", "bob"]
+    assert sorted(s.resources("shop-staging", "aws_iam_user")) == ["alice"]
+    assert sorted(s.resources("shop-staging", "aws_iam_group")) == ["sysadmins"]
+    attachments = s.resources("shop-dev", "aws_iam_group_policy_attachment")
+    assert {(a["group"], a["policy_arn"]) for a in attachments.values()} == {
+        ("${aws_iam_group.sysadmins.name}", "arn:aws:iam::aws:policy/AdministratorAccess"),
+        ("${aws_iam_group.developers.name}", "arn:aws:iam::aws:policy/ReadOnlyAccess"),
+        ("${aws_iam_group.developers.name}", "arn:aws:iam::aws:policy/IAMUserChangePassword"),
+    }
+    membership = s.resources("billing-prod", "aws_iam_user_group_membership")["carol"]
+    assert membership["groups"] == ["${aws_iam_group.sysadmins.name}", "${aws_iam_group.developers.name}"]
+    login = s.resources("shop-dev", "aws_iam_user_login_profile")["bob"]
+    assert login["password_reset_required"] is True
+    assert set(login["lifecycle"]["ignore_changes"]) >= {"password_length", "password_reset_required", "pgp_key"}
+    for stack in s.org.stacks[1:]:
+        assert "aws_iam_access_key" not in s.stacks[stack].get("resource", {})
+
+
+def test_mfa_policy_and_roles_only_where_required(synthesized):
+    s = synthesized["two"]
+    for env in s.org.environments:
+        resources = s.stacks[env.stack]["resource"]
+        assert ("aws_iam_policy" in resources) == env.mfa_required, env.stack
+        assert ("aws_iam_role" in resources) == env.mfa_required, env.stack
+    policy = json.loads(s.resources("billing-prod", "aws_iam_policy")["require_mfa"]["policy"])
+    deny = next(st for st in policy["Statement"] if st["Sid"] == "DenyAllExceptListedIfNoMFA")
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}
+    for action in ("iam:ChangePassword", "iam:GetAccountPasswordPolicy", "iam:EnableMFADevice", "iam:CreateVirtualMFADevice"):
+        assert action in deny["NotAction"]
+    assert "iam:CreateAccessKey" not in deny["NotAction"]
+    roles = s.resources("billing-prod", "aws_iam_role")
+    assert sorted(r["name"] for r in roles.values()) == ["developers-mfa", "sysadmins-mfa"]
+    trust = json.loads(roles["sysadmins_mfa"]["assume_role_policy"])["Statement"][0]
+    assert trust["Principal"] == {"AWS": "arn:aws:iam::${var.account_id}:root"}
+    assert trust["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+    attached = s.resources("billing-prod", "aws_iam_user_policy_attachment")
+    assert [a["user"] for a in attached.values()] == ["${aws_iam_user.carol.name}"]
+
+
+def test_local_backend_keeps_state_out_of_cdktf_out(synthesized):
+    s = synthesized["example"]
+    for stack in s.org.stacks:
+        path = s.stacks[stack]["terraform"]["backend"]["local"]["path"]
+        resolved = (s.outdir / "stacks" / stack / path).resolve()
+        assert resolved == (s.outdir / "state" / f"{stack}.tfstate").resolve()
+
+
+def test_terraform_init_and_validate_offline_in_every_stack(synthesized, terraform):
+    for name in ("example", "two"):
+        for stack_dir in sorted((synthesized[name].outdir / "stacks").iterdir()):
+            terraform.init(stack_dir)
+            errors = [d for d in terraform.validate(stack_dir) if d.severity == "error"]
+            assert errors == [], f"{name}/{stack_dir.name}: {errors}"
+
+
+def test_unchanged_org_reuses_the_previous_synth(synthesized):
+    s = synthesized["example"]
+    assert synthesize(s.org, s.outdir, state_dir=s.outdir / "state") is False
+
+
+def test_cli_plain_run_synthesizes_and_hcl_is_formatted(tmp_path, terraform):
+    env = dict(terraform.env)
+    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "--config", str(TWO_PRODUCTS)],
+                          cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "cdktf.out/stacks/shop-prod/cdk.tf.json").exists()
+    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "--config", str(TWO_PRODUCTS), "synth", "--hcl"],
+                          cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    stack = tmp_path / "cdktf.out/stacks/shop-prod"
+    assert (stack / "cdk.tf").exists() and not (stack / "cdk.tf.json").exists()
+    check = terraform.run(["fmt", "-check", "-list=true", "."], cwd=stack, check=False)
+    assert check.returncode == 0, check.stdout
+    assert 'resource "aws_iam_account_alias" "alias"' in (stack / "cdk.tf").read_text()
+    terraform.init(stack)
+    assert [d for d in terraform.validate(stack) if d.severity == "error"] == []
