@@ -121,9 +121,96 @@ def tree(ctx: click.Context) -> None:
     out.print(org_tree(_org(ctx)))
 
 
+def _selection(f):
+    for decorator in reversed([
+        click.option("--stack", "stacks", multiple=True, metavar="STACK", help="Only this stack (repeatable): management, <product>-<env>."),
+        click.option("--product", "products", multiple=True, metavar="P", help="Only this product's stacks (repeatable); management comes along."),
+        click.option("--env", "envs", multiple=True, metavar="E", help="Only this environment in every product (repeatable)."),
+        click.option("--workers", default=4, show_default=True, type=click.IntRange(1, 16), help="Account stacks run in parallel, at most this many at once."),
+    ]):
+        f = decorator(f)
+    return f
+
+
+def _session(ctx: click.Context, stacks, products, envs, workers):
+    from awsenvs import aws
+    from awsenvs.terraform import Terraform, TerraformError
+    from awsenvs.workflow import Session
+
+    org = _org(ctx)
+    try:
+        selected = list(org.select(tuple(stacks), tuple(products), tuple(envs)))
+    except ConfigError as exc:
+        raise Fail(str(exc), EXIT_BAD_INPUT) from None
+
+    def guard(member_ids: dict[str, str]) -> str:
+        result = aws.guard(org, member_ids)
+        if result.warning:
+            err.print(f"[yellow]warning:[/] {result.warning}", highlight=False)
+        return result.account_id
+
+    ask = (lambda prompt: click.prompt(prompt, default="", show_default=False, err=True)) if sys.stdin.isatty() else None
+    try:
+        terraform = Terraform()
+    except TerraformError as exc:
+        raise Fail(str(exc)) from None
+    return Session(org, selected, err, _outdir(), guard, ask, workers, terraform)
+
+
+def _run(step, *args):
+    """Run a workflow step; its known failures become one-line errors with exit code 1."""
+    from awsenvs.aws import AwsError, GuardError
+    from awsenvs.terraform import TerraformError
+    from awsenvs.workflow import Refused
+
+    try:
+        return step(*args)
+    except (GuardError, AwsError, TerraformError, Refused) as exc:
+        raise Fail(str(exc)) from None
+
+
+@cli.command()
+@_selection
+@click.pass_context
+def plan(ctx: click.Context, stacks, products, envs, workers) -> None:
+    """Synthesize, guard the account, and plan every stack to a saved plan file.
+
+    Shows a table per stack (account, add / change / destroy / import, or "waiting for
+    account" until the management stack has created it).
+
+    \b
+    Exit code: 0 no changes anywhere, 2 changes, 1 an error (the guard, a stack failed).
+    """
+    from awsenvs import workflow
+
+    _, code = _run(workflow.plan, _session(ctx, stacks, products, envs, workers))
+    ctx.exit(code)
+
+
+@cli.command()
+@_selection
+@click.option("--yes", "-y", is_flag=True, help="Do not ask; needed without a terminal to apply protected (mfa: required) environments.")
+@click.pass_context
+def apply(ctx: click.Context, stacks, products, envs, workers, yes) -> None:
+    """Apply exactly the saved plans that `plan` showed: management first, then accounts in parallel.
+
+    If org.yaml or the code changed since the plans were made, plans again and shows the
+    changes first. Before touching an `mfa: required` environment, asks you to type its
+    account name (unless --yes; with no terminal and no --yes it refuses). Accounts the
+    management stack creates are planned and applied right after it.
+
+    \b
+    Exit code: 0 all applied, 1 a stack failed or the apply was refused.
+    """
+    from awsenvs import workflow
+
+    _, code = _run(workflow.apply, _session(ctx, stacks, products, envs, workers), yes)
+    ctx.exit(code)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
-        cli.main(args=argv, prog_name="main.py", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="main.py", standalone_mode=False)
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
@@ -135,4 +222,4 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("interrupted")
         return 130
-    return EXIT_OK
+    return code if isinstance(code, int) else EXIT_OK

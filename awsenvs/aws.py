@@ -1,0 +1,108 @@
+"""All AWS API access of awsenvs (boto3): the account guard, emulator seeding, audit look-ups.
+
+`AWS_ENDPOINT_URL` is honoured by boto3 and the Terraform provider alike, which is how the
+sandbox and the end-to-end tests reach the local emulator: no special code path here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import boto3
+import botocore.exceptions
+
+from awsenvs.config import Org
+
+
+class AwsError(Exception):
+    """An AWS call that failed, worded for an operator (one line)."""
+
+
+class GuardError(Exception):
+    """The credentials belong to the wrong account; nothing was run."""
+
+
+def _call(what: str, fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except botocore.exceptions.NoCredentialsError:
+        raise AwsError(f"{what}: no AWS credentials (set AWS_PROFILE to the management account's profile)") from None
+    except botocore.exceptions.ClientError as exc:
+        error = exc.response.get("Error", {})
+        raise AwsError(f"{what}: {error.get('Code', 'error')}: {error.get('Message', exc)}") from None
+    except botocore.exceptions.BotoCoreError as exc:
+        raise AwsError(f"{what}: {exc}") from None
+
+
+def caller_account(session: boto3.Session | None = None) -> str:
+    session = session or boto3.Session()
+    return _call("sts get-caller-identity", session.client("sts").get_caller_identity)["Account"]
+
+
+@dataclass(frozen=True)
+class GuardResult:
+    account_id: str
+    warning: str | None = None
+
+
+def guard(org: Org, member_account_ids: dict[str, str], session: boto3.Session | None = None) -> GuardResult:
+    """The credentials must be the management account's, never a member account's.
+
+    `member_account_ids` maps stack -> account id for every account the stacks manage
+    that is known so far (adopted ones, and those in the management stack's outputs).
+    """
+    actual = caller_account(session)
+    expected = org.management_account_id
+    if expected and actual != expected:
+        raise GuardError(
+            f"these credentials are for account {actual}, but organization.management_account_id is {expected}: "
+            "switch to the management account's credentials (AWS_PROFILE)"
+        )
+    for stack, account_id in member_account_ids.items():
+        if actual == account_id:
+            raise GuardError(
+                f"these credentials are for account {actual}, the member account of stack {stack}, "
+                "not the management account: switch to the management account's credentials (AWS_PROFILE)"
+            )
+    warning = None
+    if not expected:
+        warning = (
+            f"organization.management_account_id is not set: only checked that {actual} is no member account; "
+            f"set it to {actual} in {org.source.name} if that is your management account"
+        )
+    return GuardResult(actual, warning)
+
+
+def assume_role_session(account_id: str, role_name: str, session_name: str = "awsenvs") -> boto3.Session:
+    """A session in a member account through the same role the account stacks use."""
+    sts = boto3.client("sts")
+    creds = _call(
+        f"assume role {role_name} in {account_id}",
+        sts.assume_role,
+        RoleArn=f"arn:aws:iam::{account_id}:role/{role_name}",
+        RoleSessionName=session_name,
+    )["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+
+
+def seed_emulator(org: Org) -> tuple[str, dict[str, str]]:
+    """In the local emulator only: create the organization and the accounts org.yaml adopts.
+
+    Returns the organization id and, per adopted stack, the emulator's id for the account
+    (an emulator cannot create an account with a chosen id), so adoption can be rehearsed.
+    """
+    client = boto3.client("organizations")
+    organization = _call("create organization", client.create_organization, FeatureSet="ALL")["Organization"]
+    ids = {}
+    for env in org.environments:
+        if env.adopted:
+            status = _call(
+                f"create account {env.account_name}", client.create_account,
+                AccountName=env.account_name, Email=env.email,
+            )["CreateAccountStatus"]
+            ids[env.stack] = status["AccountId"]
+    return organization["Id"], ids
