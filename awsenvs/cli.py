@@ -113,12 +113,23 @@ def validate(ctx: click.Context) -> None:
 
 
 @cli.command()
+@click.option("--ids", is_flag=True, help="Also show the ids of created accounts, from the management stack's outputs (runs terraform output).")
 @click.pass_context
-def tree(ctx: click.Context) -> None:
+def tree(ctx: click.Context, ids: bool) -> None:
     """Show the organization as a tree: management, OUs, accounts, groups, users, MFA."""
     from awsenvs.tree import org_tree
 
-    out.print(org_tree(_org(ctx)))
+    org = _org(ctx)
+    account_ids = {}
+    if ids:
+        from awsenvs.terraform import TerraformError
+        from awsenvs.workflow import account_ids as read_ids
+
+        try:
+            account_ids = read_ids(org, err, _outdir())
+        except TerraformError as exc:
+            raise Fail(f"reading account ids from the management stack: {exc}") from None
+    out.print(org_tree(org, account_ids))
 
 
 def _selection(f):
@@ -205,6 +216,79 @@ def apply(ctx: click.Context, stacks, products, envs, workers, yes) -> None:
     from awsenvs import workflow
 
     _, code = _run(workflow.apply, _session(ctx, stacks, products, envs, workers), yes)
+    ctx.exit(code)
+
+
+@cli.command()
+@click.option("--write", is_flag=True, help="Merge the profiles into the AWS config file (between # BEGIN/END awsenvs).")
+@click.option("--file", "path", default=None, metavar="PATH", help="The AWS config file. Default: $AWS_CONFIG_FILE or ~/.aws/config.")
+@click.option("--dry-run", is_flag=True, help="With --write: show the unified diff, change nothing.")
+@click.pass_context
+def profiles(ctx: click.Context, write: bool, path: str | None, dry_run: bool) -> None:
+    """AWS CLI profiles <product>_<env>_<user> for every user of every environment.
+
+    Without --write, prints the block. `mfa: required` environments get a role profile
+    (role_arn, mfa_serial, source_profile <profile>_keys) because the AWS CLI honours
+    mfa_serial only on role profiles. Never writes a [default] profile, never a secret;
+    the old file is backed up beside it and the write is atomic (mode 0600).
+    """
+    from awsenvs import profiles as profiles_
+    from awsenvs.terraform import TerraformError
+    from awsenvs.workflow import account_ids
+
+    org = _org(ctx)
+    try:
+        ids = account_ids(org, err, _outdir())
+    except TerraformError as exc:
+        raise Fail(f"reading account ids from the management stack: {exc}") from None
+    found, setups, waiting = profiles_.profiles_for(org, ids)
+    for env in waiting:
+        err.print(f"[yellow]skipped[/] {env.stack}: its account does not exist yet (run apply)", highlight=False)
+    block = profiles_.render(org, found)
+    if not write:
+        click.echo(block, nl=False)
+    else:
+        target = Path(path or os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config").expanduser()
+        try:
+            result = profiles_.write(target, block, dry_run=dry_run)
+        except profiles_.ProfileError as exc:
+            raise Fail(str(exc), EXIT_BAD_INPUT) from None
+        except OSError as exc:
+            raise Fail(f"{target}: {exc.strerror or exc}") from None
+        if dry_run:
+            click.echo(result.diff or f"{target}: no changes", nl=not result.diff)
+        elif result.changed:
+            backup = f" (previous file backed up as {result.backup})" if result.backup else ""
+            err.print(f"Wrote {len(found)} profiles to {target}{backup}", highlight=False)
+        else:
+            err.print(f"{target}: already up to date", highlight=False)
+        if result.has_default:
+            err.print(f"[yellow]warning:[/] {target} has a [default] profile: commands without --profile may hit the wrong account", highlight=False)
+    if setups:
+        err.print("After creating your access keys at first sign-in, run:")
+        for setup in setups:
+            err.print(f"  {setup.user.name:<12} {setup.command}", highlight=False)
+
+
+@cli.command()
+@click.option("--keep", is_flag=True, help="Keep the scratch directory (state, cdktf.out, sandbox home) for a look afterwards.")
+@click.pass_context
+def sandbox(ctx: click.Context, keep: bool) -> None:
+    """Rehearse everything offline against a local AWS emulator (moto).
+
+    Starts the emulator on a free 127.0.0.1 port, creates the accounts org.yaml adopts
+    inside it, applies every stack with real Terraform, plans again (must be no changes),
+    prints the tree and the profiles (written into a sandbox home, never your ~/.aws),
+    then stops the emulator. Your state, cdktf.out and ~/.aws stay untouched.
+    """
+    from awsenvs import sandbox as sandbox_
+    from awsenvs.aws import AwsError
+
+    org = _org(ctx)
+    try:
+        code = sandbox_.run(org, err, keep=keep)
+    except (sandbox_.SandboxError, AwsError) as exc:
+        raise Fail(f"sandbox: {exc}") from None
     ctx.exit(code)
 
 

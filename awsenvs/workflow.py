@@ -122,3 +122,10 @@ def _confirm(session: Session, saved: dict, replanned: bool, yes: bool) -> None:
         typed = session.ask(f"{env.stack} is a protected (mfa: required) environment. Type its account name ({env.account_name}) to apply: ")
         if typed.strip() != env.account_name:
             raise Refused(f"{env.stack}: account name not confirmed; nothing applied")
+
+
+def account_ids(org: Org, console: Console, outdir: Path, terraform: Terraform | None = None) -> dict[str, str]:
+    """Account ids by stack: adopted ones, and those in the management stack's outputs."""
+    synthesize(org, outdir)
+    with Progress(Console(quiet=True), []) as progress:
+        return Runner(org, terraform or Terraform(), outdir, progress).account_ids()

@@ -1,0 +1,167 @@
+"""AWS CLI named profiles `<product>_<env>_<user>`, rendered with jinja2, merged into ~/.aws/config.
+
+The tool owns only the text between `# BEGIN awsenvs` and `# END awsenvs`; every other byte
+of the file stays as it was.  Writes are atomic (temp file + rename, mode 0600), the old file
+is backed up beside it, an unchanged block writes nothing, and a `[default]` profile is never
+written.  The one writer of config files in awsenvs.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from awsenvs.config import Environment, Org, User
+
+BEGIN = "# BEGIN awsenvs"
+END = "# END awsenvs"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+_SECTION = re.compile(r"^[ \t]*\[[ \t]*(?:profile[ \t]+)?([^\]]+?)[ \t]*\][ \t]*$", re.M)
+
+
+class ProfileError(Exception):
+    """A profile that cannot be written (a name the user already owns); nothing was changed."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    region: str
+    output: str = "json"
+    role_arn: str | None = None
+    source_profile: str | None = None
+    mfa_serial: str | None = None
+
+
+@dataclass(frozen=True)
+class UserSetup:
+    """What one user runs after creating access keys at first sign-in."""
+
+    environment: Environment
+    user: User
+    key_profile: str
+
+    @property
+    def command(self) -> str:
+        return f"aws configure --profile {self.key_profile}"
+
+
+def profiles_for(org: Org, account_ids: dict[str, str]) -> tuple[list[Profile], list[UserSetup], list[Environment]]:
+    """Profiles of every environment whose account id is known, the setup per user, and the skipped envs."""
+    profiles, setups, waiting = [], [], []
+    for env in org.environments:
+        account_id = env.account_id or account_ids.get(env.stack)
+        if account_id is None:
+            waiting.append(env)
+            continue
+        for user in env.users:
+            if env.mfa_required and user.groups:
+                keys = env.key_profile_name(user)
+                # The AWS CLI honours mfa_serial only on a role profile: assume the MFA role
+                # of the user's first group with the user's own keys.
+                group = env.group(user.groups[0])
+                profiles.append(Profile(env.profile_name(user), env.region,
+                                        role_arn=env.admin_role_arn(account_id, group),
+                                        source_profile=keys, mfa_serial=env.mfa_serial(account_id, user)))
+                profiles.append(Profile(keys, env.region))
+            else:
+                keys = env.profile_name(user)
+                profiles.append(Profile(keys, env.region))
+            setups.append(UserSetup(env, user, keys))
+    return profiles, setups, waiting
+
+
+def render(org: Org, profiles: list[Profile]) -> str:
+    """The managed block, markers included (never a [default] profile)."""
+    assert all(p.name != "default" for p in profiles)
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES), trim_blocks=True, lstrip_blocks=True,
+        keep_trailing_newline=True, undefined=jinja2.StrictUndefined, autoescape=False,
+    )
+    body = environment.get_template("aws_config.j2").render(profiles=profiles, source=org.source.name)
+    return f"{BEGIN}\n{body.strip()}\n{END}\n"
+
+
+def split(text: str) -> tuple[str, str, str]:
+    """(before, managed block, after); the block is empty when the file has none."""
+    begin = re.search(rf"^{re.escape(BEGIN)}[ \t]*$", text, re.M)
+    if not begin:
+        return text, "", ""
+    end = re.compile(rf"^{re.escape(END)}[ \t]*(\n|$)", re.M).search(text, begin.end())
+    if not end:
+        raise ProfileError(f"found '{BEGIN}' without '{END}' after it: fix the file by hand, then write again")
+    return text[: begin.start()], text[begin.start() : end.end()], text[end.end() :]
+
+
+def profile_names(text: str) -> list[str]:
+    return [m.group(1) for m in _SECTION.finditer(text)]
+
+
+def merge(existing: str, block: str) -> str:
+    """The file with its managed block replaced (or appended); every other byte kept."""
+    before, old, after = split(existing)
+    if old:
+        return before + block + after
+    if before and not before.endswith("\n"):
+        before += "\n"
+    return before + ("\n" if before.strip() else "") + block
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    path: Path
+    changed: bool
+    diff: str
+    backup: Path | None
+    has_default: bool
+
+
+def write(path: Path, block: str, dry_run: bool = False) -> WriteResult:
+    path = Path(path).expanduser()
+    existing = path.read_text() if path.exists() else ""
+    before, _, after = split(existing)
+    ours = set(profile_names(block))
+    theirs = profile_names(before + after)
+    clash = sorted(ours.intersection(theirs))
+    if clash:
+        raise ProfileError(
+            f"{path}: profile {clash[0]!r} is already defined outside the awsenvs block; "
+            "rename or remove yours (or override the name in org.yaml), nothing was written"
+        )
+    has_default = "default" in theirs
+    updated = merge(existing, block)
+    diff = "".join(difflib.unified_diff(
+        existing.splitlines(keepends=True), updated.splitlines(keepends=True), str(path), f"{path} (awsenvs)"
+    ))
+    if updated == existing or dry_run:
+        return WriteResult(path, updated != existing, diff, None, has_default)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    backup = None
+    if path.exists():
+        backup = path.with_name(f"{path.name}.{time.strftime('%Y%m%d-%H%M%S')}.bak")
+        shutil.copy2(path, backup)
+        os.chmod(backup, 0o600)
+    _atomic_write(path, updated)
+    return WriteResult(path, True, diff, backup, has_default)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            os.fchmod(handle.fileno(), 0o600)
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,184 @@
+"""`sandbox`: the whole workflow rehearsed offline against a local AWS emulator.
+
+Starts moto's server on a free 127.0.0.1 port, points boto3 and Terraform at it with
+`AWS_ENDPOINT_URL` and dummy keys (the same code path as real AWS), creates the accounts
+org.yaml adopts inside the emulator, then runs the real commands (`apply --yes`, a second
+`plan` that must find no changes, `tree`, `profiles`) as child processes in a scratch
+directory whose HOME is a sandbox home: the real ~/.aws, state and cdktf.out stay untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from awsenvs.config import Org
+from awsenvs.terraform import MIRROR_ENV, find_provider_mirror
+
+MAIN = Path(__file__).resolve().parent.parent / "main.py"
+# Variables that would point a child at real accounts or the user's files.
+_SCRUBBED = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
+             "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE",
+             "TF_CLI_CONFIG_FILE", "TF_DATA_DIR", "CDKTF_OUTDIR", "AWSENVS_CONFIG")
+
+
+class SandboxError(Exception):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Emulator:
+    """moto's server on 127.0.0.1; a context manager that always stops it."""
+
+    port: int = 0
+    process: subprocess.Popen | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30) -> "Emulator":
+        self.port = self.port or free_port()
+        env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SandboxError(f"the AWS emulator (moto server) exited at start with code {self.process.returncode}")
+            try:
+                urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=1).close()
+                return self
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise SandboxError(f"the AWS emulator did not answer on {self.endpoint} within {timeout:.0f}s")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def __enter__(self) -> "Emulator":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def environment(self, home: Path, base: dict[str, str] | None = None) -> dict[str, str]:
+        """Environment for boto3 and terraform to talk to this emulator, with HOME in the sandbox."""
+        env = {k: v for k, v in (base if base is not None else os.environ).items() if k not in _SCRUBBED}
+        env.update(
+            AWS_ENDPOINT_URL=self.endpoint,
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",
+            AWS_REGION="us-east-1",
+            AWS_DEFAULT_REGION="us-east-1",
+            AWS_CONFIG_FILE=str(home / ".aws" / "config"),
+            AWS_SHARED_CREDENTIALS_FILE=str(home / ".aws" / "credentials"),
+            HOME=str(home),
+        )
+        return env
+
+
+@contextmanager
+def environ(env: dict[str, str]):
+    """Run in-process code (boto3) with this environment, then restore the original."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def rehearsal_config(org: Org, organization_id: str, adopted_ids: dict[str, str], management_id: str, target: Path) -> Path:
+    """A copy of org.yaml for the emulator: its organization, its ids for adopted accounts."""
+    data = yaml.safe_load(org.source.read_text())
+    data["organization"]["organization_id"] = organization_id
+    data["organization"]["management_account_id"] = management_id
+    data.pop("state", None)  # local state inside the sandbox, whatever the real backend
+    for env in org.environments:
+        if env.stack in adopted_ids:
+            environments = data["products"][env.product]["environments"]
+            environments[env.name]["account_id"] = adopted_ids[env.stack]
+    target.write_text(yaml.safe_dump(data, sort_keys=False))
+    return target
+
+
+def run(org: Org, console, keep: bool = False) -> int:
+    """The sandbox flow; returns the exit code (0 when everything applied and converged)."""
+    from awsenvs import aws
+
+    mirror = find_provider_mirror()
+    if mirror is None:
+        raise SandboxError(
+            "no AWS provider mirror found (looked at TF_PROVIDER_MIRROR and the usual plugin folders); "
+            "the sandbox runs offline: set TF_PROVIDER_MIRROR to a folder holding registry.terraform.io/hashicorp/aws"
+        )
+    workdir = Path(tempfile.mkdtemp(prefix="awsenvs-sandbox-"))
+    home = workdir / "home"
+    (home / ".aws").mkdir(parents=True)
+    try:
+        with console.status("Starting the local AWS emulator (moto)…"), Emulator() as emulator:
+            env = emulator.environment(home)
+            env.update({MIRROR_ENV: str(mirror), "CDKTF_OUTDIR": str(workdir / "cdktf.out")})
+            with environ(env):
+                organization_id, adopted = aws.seed_emulator(org)
+                management_id = aws.caller_account()
+            console.print(f"Emulator on {emulator.endpoint}; provider mirror {mirror}; sandbox home {home}", highlight=False)
+            for stack, account_id in adopted.items():
+                env_ = org.environment_by_stack(stack)
+                console.print(f"Adoption rehearsal: {stack} {env_.account_id} is {account_id} in the emulator", highlight=False)
+            config = rehearsal_config(org, organization_id, adopted, management_id, workdir / "org.yaml")
+
+            steps = [
+                ("apply", ["apply", "--yes"], (0,)),
+                ("second plan (must find no changes)", ["plan"], (0,)),
+                ("tree", ["tree", "--ids"], (0,)),
+                ("profiles it writes into the sandbox home", ["profiles"], (0,)),
+                ("profiles --write (sandbox home)", ["profiles", "--write"], (0,)),
+            ]
+            outcomes = []
+            for title, args, ok_codes in steps:
+                console.rule(f"sandbox: {title}")
+                code = subprocess.run(
+                    [sys.executable, str(MAIN), "--config", str(config), *args], env=env, cwd=workdir,
+                ).returncode
+                outcomes.append((title, code, code in ok_codes))
+                if title == "apply" and code != 0:
+                    break
+        console.rule("sandbox: summary")
+        for title, code, ok in outcomes:
+            console.print(f"{'[green]ok[/]' if ok else '[red]FAILED[/]'}  {title} (exit {code})")
+        console.print(f"Real ~/.aws, state and cdktf.out untouched. Emulator stopped.{' Kept ' + str(workdir) if keep else ''}")
+        return 0 if all(ok for _, _, ok in outcomes) and len(outcomes) == len(steps) else 1
+    finally:
+        if not keep:
+            shutil.rmtree(workdir, ignore_errors=True)
