@@ -48,6 +48,7 @@ test: setup
 
 bench: setup
 	$(PY) bench/synth_bench.py
+	$(PY) bench/plan_bench.py
 
 clean:
 	rm -rf cdktf.out .pytest_cache

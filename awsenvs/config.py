@@ -18,6 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 MANAGEMENT_STACK = "management"
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 MANAGED_BY = "awsenvs"
+MFA_POLICY_NAME = "awsenvs-require-mfa"
+# Terraform names shared by the stacks and the runner.
+ACCOUNT_IDS_OUTPUT = "account_ids"  # management output: stack name -> account id
+ACCOUNT_ID_VARIABLE = "account_id"  # account stacks' variable
+ACCOUNT_TFVARS = "account.auto.tfvars.json"  # where the runner writes it
 
 # AWS rules, quoted from the IAM / Organizations API references.
 ALIAS_RE = re.compile(r"^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$")

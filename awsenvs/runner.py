@@ -15,12 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from awsenvs.config import MANAGEMENT_STACK, Org
+from awsenvs.config import ACCOUNT_ID_VARIABLE, ACCOUNT_IDS_OUTPUT, ACCOUNT_TFVARS, MANAGEMENT_STACK, Org
 from awsenvs.progress import Progress, StackResult
-from awsenvs.stacks import ACCOUNT_TFVARS
 from awsenvs.synth import fingerprint, stack_dir
 from awsenvs.terraform import Event, PlanSummary, Terraform, TerraformError
-from modules.organization import ACCOUNT_IDS_OUTPUT
 
 PLAN_FILE = "awsenvs.tfplan"
 PLAN_RECORD = "awsenvs-plan.json"
@@ -74,15 +72,11 @@ class Runner:
     # -- plan -------------------------------------------------------------------------
 
     def plan(self, stacks: list[str], management_account: str | None) -> list[StackResult]:
-        results: dict[str, StackResult] = {}
-        if MANAGEMENT_STACK in stacks:
-            results[MANAGEMENT_STACK] = self._plan_stack(MANAGEMENT_STACK, management_account)
-        ids = self.account_ids()
-        members = [s for s in stacks if s != MANAGEMENT_STACK]
+        # Planning management changes no account id, so every stack whose account exists
+        # is planned at once with it; management goes first into the pool.
+        ids = {**self.account_ids(), MANAGEMENT_STACK: management_account}
         with ThreadPoolExecutor(self.workers) as pool:
-            for result in pool.map(lambda s: self._plan_stack(s, ids.get(s)), members):
-                results[result.stack] = result
-        return [results[s] for s in stacks]
+            return list(pool.map(lambda s: self._plan_stack(s, ids.get(s)), stacks))
 
     def _plan_stack(self, stack: str, account_id: str | None) -> StackResult:
         directory = stack_dir(self.outdir, stack)
@@ -95,7 +89,7 @@ class Runner:
         try:
             self.init(stack)
             if stack != MANAGEMENT_STACK:
-                (directory / ACCOUNT_TFVARS).write_text(json.dumps({"account_id": account_id}) + "\n")
+                (directory / ACCOUNT_TFVARS).write_text(json.dumps({ACCOUNT_ID_VARIABLE: account_id}) + "\n")
             self.progress.update(stack, "planning")
             counter = _Counter(self.progress, stack, "planning", "planned_change")
             summary = self.terraform.plan(directory, directory / PLAN_FILE, counter)

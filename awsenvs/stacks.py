@@ -33,14 +33,12 @@ from cdktn import (
 from cdktn_provider_aws.provider import AwsProvider, AwsProviderAssumeRole, AwsProviderDefaultTags
 from constructs import Construct
 
-from awsenvs.config import MANAGED_BY, MANAGEMENT_STACK, Environment, Org
+from awsenvs.config import ACCOUNT_ID_VARIABLE, MANAGED_BY, MANAGEMENT_STACK, Environment, Org
 from modules.account import AccountBaseline
 from modules.iam import Iam
 from modules.organization import Organization
 
 PROVIDER_CONSTRAINT = ">= 5.100, < 7.0"
-ACCOUNT_ID_VARIABLE = "account_id"
-ACCOUNT_TFVARS = "account.auto.tfvars.json"
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,7 @@ from cdktn_provider_aws.iam_user_login_profile import IamUserLoginProfile
 from cdktn_provider_aws.iam_user_policy_attachment import IamUserPolicyAttachment
 from constructs import Construct
 
-from awsenvs.config import MANAGED_BY, Environment, tf_name
-
-MFA_POLICY_NAME = "awsenvs-require-mfa"
+from awsenvs.config import MANAGED_BY, MFA_POLICY_NAME, Environment, tf_name
 
 # What a user may do before signing in with MFA: set up their own MFA device, change the
 # initial password (first sign-in), and nothing else. From the AWS IAM User Guide example

@@ -8,10 +8,7 @@ from cdktn_provider_aws.organizations_organization import OrganizationsOrganizat
 from cdktn_provider_aws.organizations_organizational_unit import OrganizationsOrganizationalUnit
 from constructs import Construct
 
-from awsenvs.config import Environment, Org
-
-# Name of the management stack output that maps stack name -> account id.
-ACCOUNT_IDS_OUTPUT = "account_ids"
+from awsenvs.config import ACCOUNT_IDS_OUTPUT, Environment, Org
 
 
 class Organization(Construct):

@@ -57,3 +57,61 @@ def synthesized(tmp_path_factory) -> dict[str, Synthesized]:
         synthesize(org, outdir, state_dir=outdir / "state")
         result[name] = Synthesized(org, outdir)
     return result
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+class Rehearsal:
+    """An organization rehearsed in the local emulator: its config copy, env, and helpers."""
+
+    def __init__(self, workdir: Path, env: dict[str, str], config_path: Path) -> None:
+        self.workdir = workdir
+        self.env = env
+        self.config_path = config_path
+        self.org = config.load(config_path)
+
+    def cli(self, *args: str, env: dict[str, str] | None = None, input_: str | None = None):
+        import subprocess
+        import sys
+
+        return subprocess.run(
+            [sys.executable, str(ROOT / "main.py"), "--config", str(self.config_path), *args],
+            cwd=self.workdir, env=env or self.env, capture_output=True, text=True,
+            input=input_, stdin=None if input_ is not None else subprocess.DEVNULL,
+        )
+
+    def state_files(self) -> list[Path]:
+        return sorted(self.org.state.local_dir.glob("*.tfstate")) if self.org.state.local_dir.exists() else []
+
+    def boto(self):
+        """Run boto3 code against the emulator: `with rehearsal.boto(): ...`."""
+        from awsenvs.sandbox import environ
+
+        return environ(self.env)
+
+
+@pytest.fixture(scope="session")
+def emulator():
+    from awsenvs.sandbox import Emulator
+
+    with Emulator() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def rehearsal(emulator, provider_mirror, tmp_path_factory) -> Rehearsal:
+    """The two-product organization, seeded in the emulator (adopted account, organization)."""
+    from awsenvs import aws
+    from awsenvs.sandbox import environ, rehearsal_config
+
+    workdir = tmp_path_factory.mktemp("e2e")
+    (workdir / "home" / ".aws").mkdir(parents=True)
+    env = emulator.environment(workdir / "home")
+    env.update(TF_PROVIDER_MIRROR=str(provider_mirror), CDKTF_OUTDIR=str(workdir / "cdktf.out"))
+    org = config.load(TWO_PRODUCTS)
+    with environ(env):
+        organization_id, adopted = aws.seed_emulator(org)
+        management = aws.caller_account()
+    path = rehearsal_config(org, organization_id, adopted, management, workdir / "org.yaml")
+    return Rehearsal(workdir, env, path)

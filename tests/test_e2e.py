@@ -1,0 +1,130 @@
+"""End to end: real terraform and the real AWS provider against the local emulator (moto).
+
+Order matters and is the file's order: the guard and the confirmation refusal run before
+the organization is applied (the `applied` fixture), the checks after it.
+"""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+
+from awsenvs import aws
+
+pytestmark = pytest.mark.e2e
+
+MANAGEMENT = "123456789012"  # moto's management account
+
+
+def test_guard_refuses_credentials_of_another_account(rehearsal):
+    with rehearsal.boto():
+        creds = boto3.client("sts").assume_role(
+            RoleArn="arn:aws:iam::999999999999:role/SomeoneElse", RoleSessionName="guard-test"
+        )["Credentials"]
+    other = dict(rehearsal.env, AWS_ACCESS_KEY_ID=creds["AccessKeyId"],
+                 AWS_SECRET_ACCESS_KEY=creds["SecretAccessKey"], AWS_SESSION_TOKEN=creds["SessionToken"])
+    proc = rehearsal.cli("plan", env=other)
+    assert proc.returncode == 1, proc.stderr
+    assert "999999999999" in proc.stderr and MANAGEMENT in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert rehearsal.state_files() == []
+    stacks = rehearsal.workdir / "cdktf.out" / "stacks"
+    assert not list(stacks.glob("*/awsenvs.tfplan"))
+
+
+def test_apply_without_terminal_refuses_protected_environments(rehearsal):
+    plan = rehearsal.cli("plan")
+    assert plan.returncode == 2, plan.stderr  # changes
+    assert "waiting for account" in plan.stderr
+    proc = rehearsal.cli("apply")  # stdin is not a terminal, no --yes
+    assert proc.returncode == 1
+    assert "refusing to apply" in proc.stderr and "shop-prod (mfa: required)" in proc.stderr
+    assert rehearsal.state_files() == []  # nothing applied, not even management
+
+
+@pytest.fixture(scope="module")
+def applied(rehearsal):
+    proc = rehearsal.cli("apply", "--yes")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return rehearsal
+
+
+@pytest.fixture(scope="module")
+def accounts(applied) -> dict[str, dict]:
+    """Accounts by name, as the emulator's Organizations API lists them."""
+    with applied.boto():
+        client = boto3.client("organizations")
+        return {a["Name"]: a for a in client.list_accounts()["Accounts"]}
+
+
+def test_ous_and_accounts(applied, accounts):
+    with applied.boto():
+        client = boto3.client("organizations")
+        root = client.list_roots()["Roots"][0]["Id"]
+        ous = {ou["Name"]: ou["Id"] for ou in client.list_organizational_units_for_parent(ParentId=root)["OrganizationalUnits"]}
+        assert sorted(ous) == ["billing", "shop"]
+        for env in applied.org.environments:
+            account = accounts[env.account_name]
+            assert account["Email"] == env.email
+            parents = client.list_parents(ChildId=account["Id"])["Parents"]
+            assert parents == [{"Id": ous[env.product], "Type": "ORGANIZATIONAL_UNIT"}], env.stack
+    assert accounts["Billing (legacy)"]["Id"] == applied.org.environment_by_stack("billing-legacy").account_id
+
+
+def _iam_of(rehearsal, account_id: str):
+    with rehearsal.boto():
+        return aws.assume_role_session(account_id, "OrganizationAccountAccessRole").client("iam")
+
+
+def test_each_account_has_exactly_its_baseline(applied, accounts):
+    expected_users = {
+        "shop-dev": {"alice": ["sysadmins"], "bob": ["developers"]},
+        "shop-staging": {"alice": ["sysadmins"]},
+        "shop-prod": {"alice": ["sysadmins"], "bob": ["developers"]},
+        "billing-prod": {"carol": ["developers", "sysadmins"]},
+        "billing-legacy": {"carol": ["developers", "sysadmins"]},
+    }
+    mfa_required = {"shop-prod", "billing-prod"}
+    for env in applied.org.environments:
+        with applied.boto():
+            iam = _iam_of(applied, accounts[env.account_name]["Id"])
+            assert iam.list_account_aliases()["AccountAliases"] == [env.alias]
+            policy = iam.get_account_password_policy()["PasswordPolicy"]
+            assert policy["MinimumPasswordLength"] == (20 if env.stack == "shop-prod" else 16)
+            assert policy["PasswordReusePrevention"] == 24
+            assert policy["RequireSymbols"] and policy["RequireNumbers"]
+            users = {u["UserName"] for u in iam.list_users()["Users"]}
+            assert users == set(expected_users[env.stack]), env.stack
+            for user, groups in expected_users[env.stack].items():
+                found = sorted(g["GroupName"] for g in iam.list_groups_for_user(UserName=user)["Groups"])
+                assert found == groups, (env.stack, user)
+                assert iam.get_login_profile(UserName=user)["LoginProfile"]["UserName"] == user
+                attached = {p["PolicyName"] for p in iam.list_attached_user_policies(UserName=user)["AttachedPolicies"]}
+                assert ("awsenvs-require-mfa" in attached) == (env.stack in mfa_required), (env.stack, user)
+                assert iam.list_access_keys(UserName=user)["AccessKeyMetadata"] == []
+            roles = {r["RoleName"] for r in iam.list_roles()["Roles"]}
+            mfa_roles = {r for r in roles if r.endswith("-mfa")}
+            if env.stack in mfa_required:
+                assert mfa_roles == {f"{g}-mfa" for gs in expected_users[env.stack].values() for g in gs}
+                trust = iam.get_role(RoleName="sysadmins-mfa")["Role"]["AssumeRolePolicyDocument"]
+                trust = json.loads(trust) if isinstance(trust, str) else trust
+                assert trust["Statement"][0]["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+            else:
+                assert mfa_roles == set(), env.stack
+
+
+def test_management_account_holds_none_of_it(applied):
+    with applied.boto():
+        iam = boto3.client("iam")
+        assert aws.caller_account() == MANAGEMENT
+        assert iam.list_users()["Users"] == []
+        assert iam.list_account_aliases()["AccountAliases"] == []
+        assert not [r for r in iam.list_roles()["Roles"] if r["RoleName"].endswith("-mfa")]
+
+
+def test_second_plan_finds_no_changes(applied):
+    proc = applied.cli("plan")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "waiting for account" not in proc.stderr
