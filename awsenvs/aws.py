@@ -106,3 +106,55 @@ def seed_emulator(org: Org) -> tuple[str, dict[str, str]]:
             )["CreateAccountStatus"]
             ids[env.stack] = status["AccountId"]
     return organization["Id"], ids
+
+
+def iam_summary(session: boto3.Session) -> dict:
+    iam = session.client("iam")
+    return _call("iam get-account-summary", iam.get_account_summary)["SummaryMap"]
+
+
+def account_aliases(session: boto3.Session) -> list[str]:
+    return _call("iam list-account-aliases", session.client("iam").list_account_aliases)["AccountAliases"]
+
+
+def password_policy(session: boto3.Session) -> dict | None:
+    try:
+        return session.client("iam").get_account_password_policy()["PasswordPolicy"]
+    except botocore.exceptions.ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "NoSuchEntity":
+            return None
+        raise AwsError(f"iam get-account-password-policy: {exc}") from None
+
+
+def users_with_login(session: boto3.Session) -> dict[str, bool]:
+    """IAM user name -> has a console password (login profile)."""
+    iam = session.client("iam")
+    users = {}
+    for page in iam.get_paginator("list_users").paginate():
+        for user in page["Users"]:
+            try:
+                iam.get_login_profile(UserName=user["UserName"])
+                users[user["UserName"]] = True
+            except botocore.exceptions.ClientError:
+                users[user["UserName"]] = False
+    return users
+
+
+def mfa_devices(session: boto3.Session, user: str) -> list[str]:
+    devices = _call(f"iam list-mfa-devices {user}", session.client("iam").list_mfa_devices, UserName=user)
+    return [d["SerialNumber"] for d in devices["MFADevices"]]
+
+
+def member_session(account_id: str, role_name: str, cli_profile: str | None) -> boto3.Session:
+    """A session in a member account the way its stack reaches it (role, or a CLI profile)."""
+    if cli_profile:
+        try:
+            return boto3.Session(profile_name=cli_profile)
+        except botocore.exceptions.ProfileNotFound:
+            raise AwsError(f"profile {cli_profile!r} is not in your AWS config") from None
+    return assume_role_session(account_id, role_name, "awsenvs-audit")
+
+
+def profile_account(profile: str) -> str:
+    """The account a CLI profile's own keys belong to (STS)."""
+    return caller_account(boto3.Session(profile_name=profile))

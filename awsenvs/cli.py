@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from awsenvs.config import ConfigError, Org, load
 
@@ -35,7 +36,7 @@ class Fail(click.ClickException):
         self.exit_code = code
 
     def show(self, file=None) -> None:  # noqa: ARG002 - click's signature
-        err.print(f"[bold red]error:[/] {self.message}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(self.message)}", highlight=False, soft_wrap=True)
 
 
 def _org(ctx: click.Context) -> Org:
@@ -96,7 +97,7 @@ def synth(ctx: click.Context, hcl: bool = False, force: bool = False) -> None:
     except TerraformError as exc:
         raise Fail(f"terraform fmt: {exc}") from None
     note = "" if written else " (unchanged, reused)"
-    err.print(f"Synthesized {len(org.stacks)} stacks into {outdir}/stacks{note}: {', '.join(org.stacks)}", highlight=False)
+    err.print(f"Synthesized {len(org.stacks)} stacks into {outdir}/stacks{note}: {', '.join(org.stacks)}", markup=False, highlight=False)
 
 
 @cli.command()
@@ -120,16 +121,7 @@ def tree(ctx: click.Context, ids: bool) -> None:
     from awsenvs.tree import org_tree
 
     org = _org(ctx)
-    account_ids = {}
-    if ids:
-        from awsenvs.terraform import TerraformError
-        from awsenvs.workflow import account_ids as read_ids
-
-        try:
-            account_ids = read_ids(org, err, _outdir())
-        except TerraformError as exc:
-            raise Fail(f"reading account ids from the management stack: {exc}") from None
-    out.print(org_tree(org, account_ids))
+    out.print(org_tree(org, _account_ids(org) if ids else {}))
 
 
 def _selection(f):
@@ -157,7 +149,7 @@ def _session(ctx: click.Context, stacks, products, envs, workers):
     def guard(member_ids: dict[str, str]) -> str:
         result = aws.guard(org, member_ids)
         if result.warning:
-            err.print(f"[yellow]warning:[/] {result.warning}", highlight=False)
+            err.print(f"[yellow]warning:[/] {escape(result.warning)}", highlight=False)
         return result.account_id
 
     ask = (lambda prompt: click.prompt(prompt, default="", show_default=False, err=True)) if sys.stdin.isatty() else None
@@ -233,14 +225,9 @@ def profiles(ctx: click.Context, write: bool, path: str | None, dry_run: bool) -
     the old file is backed up beside it and the write is atomic (mode 0600).
     """
     from awsenvs import profiles as profiles_
-    from awsenvs.terraform import TerraformError
-    from awsenvs.workflow import account_ids
 
     org = _org(ctx)
-    try:
-        ids = account_ids(org, err, _outdir())
-    except TerraformError as exc:
-        raise Fail(f"reading account ids from the management stack: {exc}") from None
+    ids = _account_ids(org)
     found, setups, waiting = profiles_.profiles_for(org, ids)
     for env in waiting:
         err.print(f"[yellow]skipped[/] {env.stack}: its account does not exist yet (run apply)", highlight=False)
@@ -259,15 +246,91 @@ def profiles(ctx: click.Context, write: bool, path: str | None, dry_run: bool) -
             click.echo(result.diff or f"{target}: no changes", nl=not result.diff)
         elif result.changed:
             backup = f" (previous file backed up as {result.backup})" if result.backup else ""
-            err.print(f"Wrote {len(found)} profiles to {target}{backup}", highlight=False)
+            err.print(f"Wrote {len(found)} profiles to {target}{backup}", markup=False, highlight=False)
         else:
-            err.print(f"{target}: already up to date", highlight=False)
+            err.print(f"{target}: already up to date", markup=False, highlight=False)
         if result.has_default:
-            err.print(f"[yellow]warning:[/] {target} has a [default] profile: commands without --profile may hit the wrong account", highlight=False)
+            err.print("[yellow]warning:[/] " + escape(f"{target} has a [default] profile: commands without --profile may hit the wrong account"), highlight=False)
     if setups:
         err.print("After creating your access keys at first sign-in, run:")
         for setup in setups:
-            err.print(f"  {setup.user.name:<12} {setup.command}", highlight=False)
+            err.print(f"  {setup.user.name:<12} {setup.command}", markup=False, highlight=False)
+
+
+def _account_ids(org: Org) -> dict[str, str]:
+    from awsenvs.terraform import TerraformError
+    from awsenvs.workflow import account_ids
+
+    try:
+        return account_ids(org, err, _outdir())
+    except TerraformError as exc:
+        raise Fail(f"reading account ids from the management stack: {exc}") from None
+
+
+@cli.command()
+@click.option("--html", "html_path", default=None, metavar="PATH", help="Also write a static HTML page of the links (a bookmark per account).")
+@click.pass_context
+def signin(ctx: click.Context, html_path: str | None) -> None:
+    """The console sign-in URL of every account (https://<alias>.signin.aws.amazon.com/console)."""
+    from rich.table import Table
+
+    from awsenvs.profiles import render_signin_page, write_page
+
+    org = _org(ctx)
+    ids = _account_ids(org)
+    table = Table(title="Console sign-in", title_justify="left")
+    for column in ("product", "environment", "account", "MFA", "sign-in URL", "profiles"):
+        table.add_column(column)
+    for env in org.environments:
+        table.add_row(env.product, env.name, env.account_id or ids.get(env.stack) or "not created yet",
+                      "required" if env.mfa_required else "optional", env.signin_url,
+                      " ".join(env.profile_name(u) for u in env.users))
+    out.print(table)
+    if html_path:
+        write_page(Path(html_path), render_signin_page(org, ids))
+        err.print(f"Wrote {html_path}", markup=False, highlight=False)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON instead of a table.")
+@click.pass_context
+def audit(ctx: click.Context, as_json: bool) -> None:
+    """Check the live accounts (boto3, through the role the stacks use) and your local AWS config.
+
+    \b
+    Per account: root MFA on, no root access keys, alias as configured, password policy at
+    least the configured one, exactly the configured users, and in mfa: required accounts
+    an MFA device for every console user. Locally: no [default] profile, and each managed
+    profile with keys belongs to its account (STS).
+    Exit code: 0 all pass, 1 any check fails, 2 bad input.
+    """
+    import json
+
+    from rich.table import Table
+
+    from awsenvs import audit as audit_
+    from awsenvs.aws import AwsError
+
+    org = _org(ctx)
+    ids = _account_ids(org)
+    aws_config = Path(os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config").expanduser()
+    aws_credentials = Path(os.environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials").expanduser()
+    try:
+        with err.status("Auditing the accounts…"):
+            rows = audit_.audit(org, ids, aws_config, aws_credentials)
+    except AwsError as exc:
+        raise Fail(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps([r.as_dict() for r in rows], indent=2))
+    else:
+        table = Table(title="Audit", title_justify="left")
+        for column in ("check", "account", "status", "finding"):
+            table.add_column(column)
+        for row in rows:
+            style = {"pass": "green", "fail": "bold red"}.get(row.status, "dim")
+            table.add_row(escape(row.check), row.account, f"[{style}]{row.status}[/]", escape(row.finding))
+        out.print(table)
+    ctx.exit(EXIT_FAILED if any(r.status == audit_.FAIL for r in rows) else EXIT_OK)
 
 
 @cli.command()

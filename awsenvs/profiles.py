@@ -79,15 +79,24 @@ def profiles_for(org: Org, account_ids: dict[str, str]) -> tuple[list[Profile], 
     return profiles, setups, waiting
 
 
+def _templates(autoescape: bool) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES), trim_blocks=True, lstrip_blocks=True,
+        keep_trailing_newline=True, undefined=jinja2.StrictUndefined, autoescape=autoescape,
+    )
+
+
 def render(org: Org, profiles: list[Profile]) -> str:
     """The managed block, markers included (never a [default] profile)."""
     assert all(p.name != "default" for p in profiles)
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES), trim_blocks=True, lstrip_blocks=True,
-        keep_trailing_newline=True, undefined=jinja2.StrictUndefined, autoescape=False,
-    )
-    body = environment.get_template("aws_config.j2").render(profiles=profiles, source=org.source.name)
+    body = _templates(autoescape=False).get_template("aws_config.j2").render(profiles=profiles, source=org.source.name)
     return f"{BEGIN}\n{body.strip()}\n{END}\n"
+
+
+def render_signin_page(org: Org, account_ids: dict[str, str]) -> str:
+    """The static HTML page of sign-in links, a bookmark per account."""
+    ids = {env.stack: env.account_id or account_ids.get(env.stack) for env in org.environments}
+    return _templates(autoescape=True).get_template("signin.html.j2").render(org=org, ids=ids)
 
 
 def split(text: str) -> tuple[str, str, str]:
@@ -153,11 +162,16 @@ def write(path: Path, block: str, dry_run: bool = False) -> WriteResult:
     return WriteResult(path, True, diff, backup, has_default)
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def write_page(path: Path, html: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(path, html, mode=0o644)
+
+
+def _atomic_write(path: Path, text: str, mode: int = 0o600) -> None:
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w") as handle:
-            os.fchmod(handle.fileno(), 0o600)
+            os.fchmod(handle.fileno(), mode)
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())

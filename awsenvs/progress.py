@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from awsenvs.terraform import PlanSummary
@@ -58,13 +59,13 @@ class Progress:
             if self._live:
                 self._live.update(self._table())
             elif phase != previous:
-                self.console.print(f"{stack}: {phase}{' ' + detail if detail else ''}", highlight=False)
+                self.console.print(f"{stack}: {phase}{' ' + detail if detail else ''}", markup=False, highlight=False)
 
     def _table(self) -> Table:
         table = Table(box=None, show_header=False, pad_edge=False)
         for stack, (phase, detail) in self._rows.items():
             style = "red" if phase == "failed" else "green" if phase in ("applied", "planned", "no changes") else "yellow"
-            table.add_row(stack, f"[{style}]{phase}[/]", detail)
+            table.add_row(stack, f"[{style}]{phase}[/]", escape(detail))
         return table
 
 
@@ -77,5 +78,5 @@ def summary_table(results: list[StackResult], title: str) -> Table:
         counts = [str(n) for n in (s.add, s.change, s.destroy, s.imports)] if s else ["", "", "", ""]
         style = {"failed": "bold red", "applied": "green", "no changes": "green", "changes": "yellow"}.get(result.status, "dim")
         outcome = f"{result.status}: {result.error}" if result.error else result.status
-        table.add_row(result.stack, result.account_id or "-", *counts, f"[{style}]{outcome}[/]")
+        table.add_row(result.stack, result.account_id or "-", *counts, f"[{style}]{escape(outcome)}[/]")
     return table

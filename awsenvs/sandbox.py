@@ -152,10 +152,10 @@ def run(org: Org, console, keep: bool = False) -> int:
             with environ(env):
                 organization_id, adopted = aws.seed_emulator(org)
                 management_id = aws.caller_account()
-            console.print(f"Emulator on {emulator.endpoint}; provider mirror {mirror}; sandbox home {home}", highlight=False)
+            console.print(f"Emulator on {emulator.endpoint}; provider mirror {mirror}; sandbox home {home}", markup=False, highlight=False)
             for stack, account_id in adopted.items():
                 env_ = org.environment_by_stack(stack)
-                console.print(f"Adoption rehearsal: {stack} {env_.account_id} is {account_id} in the emulator", highlight=False)
+                console.print(f"Adoption rehearsal: {stack} {env_.account_id} is {account_id} in the emulator", markup=False, highlight=False)
             config = rehearsal_config(org, organization_id, adopted, management_id, workdir / "org.yaml")
 
             steps = [
@@ -164,6 +164,9 @@ def run(org: Org, console, keep: bool = False) -> int:
                 ("tree", ["tree", "--ids"], (0,)),
                 ("profiles it writes into the sandbox home", ["profiles"], (0,)),
                 ("profiles --write (sandbox home)", ["profiles", "--write"], (0,)),
+                ("sign-in links", ["signin", "--html", str(home / "signin.html")], (0,)),
+                # The emulator has no root MFA and nobody enrolled a device: failures expected.
+                ("audit (findings expected: the emulator has no MFA devices)", ["audit"], (0, 1)),
             ]
             outcomes = []
             for title, args, ok_codes in steps:

@@ -60,7 +60,7 @@ def apply(session: Session, yes: bool) -> tuple[list[StackResult], int]:
         caller = session.guard(runner.account_ids())
         stale = [s for s in session.stacks if runner.saved_plan(s) is None]
         if stale:
-            console.print(f"No current plan for {', '.join(stale)} (org.yaml or the code changed since, or never planned): planning now.")
+            console.print(f"No current plan for {', '.join(stale)} (org.yaml or the code changed since, or never planned): planning now.", markup=False)
             runner.plan(stale, caller)
     saved = {s: runner.saved_plan(s) for s in session.stacks}
     if stale:
@@ -97,7 +97,7 @@ def _show(console: Console, runner: Runner, stacks: list[str]) -> None:
     for stack in stacks:
         console.print(f"[bold]{stack}[/]")
         for action, address in runner.changed_resources(stack):
-            console.print(f"  {action:>8}  {address}", highlight=False)
+            console.print(f"  {action:>8}  {address}", markup=False, highlight=False)
 
 
 def _confirm(session: Session, saved: dict, replanned: bool, yes: bool) -> None:

@@ -128,3 +128,94 @@ def test_second_plan_finds_no_changes(applied):
     proc = applied.cli("plan")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "waiting for account" not in proc.stderr
+
+
+# --------------------------------------------------------------------------- working with the accounts
+
+
+def test_profiles_carry_the_real_account_ids(applied, accounts):
+    import configparser
+
+    proc = applied.cli("profiles")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    parser = configparser.ConfigParser()
+    parser.read_string(proc.stdout)
+    for env in applied.org.environments:
+        account_id = accounts[env.account_name]["Id"]
+        for user in env.users:
+            section = parser[f"profile {env.profile_name(user)}"]
+            if env.mfa_required:
+                assert section["role_arn"] == f"arn:aws:iam::{account_id}:role/{user.groups[0]}-mfa"
+                assert section["mfa_serial"] == f"arn:aws:iam::{account_id}:mfa/{user.name}"
+            else:
+                assert "role_arn" not in section
+    assert "aws configure --profile shop_prod_alice_keys" in proc.stderr
+
+
+def test_signin_links_and_page(applied, tmp_path):
+    page = tmp_path / "signin.html"
+    proc = applied.cli("signin", "--html", str(page))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "https://acme-shop-production.signin.aws.amazon.com/console" in proc.stdout
+    html = page.read_text()
+    assert 'href="https://acme-billing-prod.signin.aws.amazon.com/console"' in html
+    assert "shop_staging_alice" in html
+
+
+def _audit(rehearsal) -> tuple[int, list[dict]]:
+    proc = rehearsal.cli("audit", "--json")
+    assert "Traceback" not in proc.stderr
+    return proc.returncode, json.loads(proc.stdout)
+
+
+def _row(rows, check, stack):
+    return next(r for r in rows if r["check"] == check and r["account"].startswith(stack + " "))
+
+
+def test_audit_reports_root_mfa_and_user_mfa(applied, accounts):
+    code, rows = _audit(applied)
+    assert code == 1
+    for env in applied.org.environments:
+        assert _row(rows, "root MFA", env.stack)["status"] == "fail"
+        assert _row(rows, "alias", env.stack)["status"] == "pass"
+        assert _row(rows, "password policy", env.stack)["status"] == "pass"
+        assert _row(rows, "users", env.stack)["status"] == "pass"
+    assert _row(rows, "MFA of alice", "shop-prod")["status"] == "fail"
+    assert not [r for r in rows if r["check"].startswith("MFA of") and r["account"].startswith("shop-dev ")]
+
+    # alice enrols a virtual MFA device in shop-prod: her check passes, bob's still fails.
+    account_id = accounts[applied.org.environment_by_stack("shop-prod").account_name]["Id"]
+    with applied.boto():
+        iam = aws.assume_role_session(account_id, "OrganizationAccountAccessRole").client("iam")
+        serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="alice")["VirtualMFADevice"]["SerialNumber"]
+        iam.enable_mfa_device(UserName="alice", SerialNumber=serial, AuthenticationCode1="123456", AuthenticationCode2="654321")
+    code, rows = _audit(applied)
+    assert code == 1
+    assert _row(rows, "MFA of alice", "shop-prod")["status"] == "pass"
+    assert _row(rows, "MFA of bob", "shop-prod")["status"] == "fail"
+
+
+def test_audit_checks_local_profiles(applied, accounts):
+    home = applied.workdir / "home" / ".aws"
+    (home / "config").write_text("[default]\nregion = us-east-1\n")
+    proc = applied.cli("profiles", "--write")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "[default] profile" in proc.stderr  # warned, and kept as it was
+    assert (home / "config").read_text().startswith("[default]\nregion = us-east-1\n")
+    # bob's own keys in shop-dev, as `aws configure --profile shop_dev_bob` would store them,
+    # and keys of the wrong account under shop_staging_alice.
+    dev = accounts[applied.org.environment_by_stack("shop-dev").account_name]["Id"]
+    with applied.boto():
+        key = aws.assume_role_session(dev, "OrganizationAccountAccessRole").client("iam").create_access_key(UserName="bob")["AccessKey"]
+    (home / "credentials").write_text(
+        f"[shop_dev_bob]\naws_access_key_id = {key['AccessKeyId']}\naws_secret_access_key = {key['SecretAccessKey']}\n"
+        "[shop_staging_alice]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = testing\n"
+    )
+    code, rows = _audit(applied)
+    assert code == 1
+    local = {r["check"]: r for r in rows if r["account"] == "local"}
+    assert local["no [default] profile"]["status"] == "fail"
+    assert local["profile shop_dev_bob"]["status"] == "pass", local["profile shop_dev_bob"]
+    assert local["profile shop_staging_alice"]["status"] == "fail"
+    assert "123456789012" in local["profile shop_staging_alice"]["finding"]
+    assert key["SecretAccessKey"] not in json.dumps(rows)

@@ -1,0 +1,125 @@
+"""Live checks per account, through the same role the stacks use, and of the local AWS config.
+
+Each check yields a row (check, account, status, finding); `audit` exits 1 if any failed.
+"""
+
+from __future__ import annotations
+
+import configparser
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from awsenvs import aws
+from awsenvs.config import Environment, Org
+from awsenvs.profiles import profiles_for
+
+PASS, FAIL, SKIP = "pass", "fail", "skip"
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    account: str
+    status: str
+    finding: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def audit(org: Org, account_ids: dict[str, str], aws_config: Path, aws_credentials: Path) -> list[Finding]:
+    rows: list[Finding] = []
+    for env in org.environments:
+        account_id = env.account_id or account_ids.get(env.stack)
+        label = f"{env.stack} ({account_id})" if account_id else env.stack
+        if account_id is None:
+            rows.append(Finding("account exists", label, FAIL, "not created yet: run apply"))
+            continue
+        try:
+            rows.extend(_account_checks(env, account_id, label))
+        except aws.AwsError as exc:
+            rows.append(Finding("access", label, FAIL, str(exc)))
+    rows.extend(_local_checks(org, account_ids, aws_config, aws_credentials))
+    return rows
+
+
+def _account_checks(env: Environment, account_id: str, label: str) -> list[Finding]:
+    session = aws.member_session(account_id, env.role_name, env.cli_profile)
+    summary = aws.iam_summary(session)
+    rows = [
+        _row("root MFA", label, summary.get("AccountMFAEnabled") == 1,
+             "root user has MFA", "root user has no MFA device: enable one (console, as root)"),
+        _row("root access keys", label, summary.get("AccountAccessKeysPresent", 0) == 0,
+             "none", "root user has access keys: delete them"),
+    ]
+    aliases = aws.account_aliases(session)
+    rows.append(_row("alias", label, aliases == [env.alias], env.alias, f"expected {env.alias!r}, found {aliases}"))
+    rows.append(_password_policy(env, session, label))
+    live = aws.users_with_login(session)
+    wanted = {u.name for u in env.users}
+    extra, missing = sorted(set(live) - wanted), sorted(wanted - set(live))
+    problems = [f"not configured: {', '.join(extra)}"] if extra else []
+    problems += [f"missing: {', '.join(missing)}"] if missing else []
+    rows.append(_row("users", label, not problems, ", ".join(sorted(wanted)), "; ".join(problems)))
+    if env.mfa_required:
+        for user, has_login in sorted(live.items()):
+            if not has_login:
+                continue
+            devices = aws.mfa_devices(session, user)
+            rows.append(_row(f"MFA of {user}", label, bool(devices), "MFA device enabled",
+                             "console user without an MFA device (mfa: required)"))
+    return rows
+
+
+def _password_policy(env: Environment, session, label: str) -> Finding:
+    live = aws.password_policy(session)
+    if live is None:
+        return Finding("password policy", label, FAIL, "no password policy: run apply")
+    want = env.password_policy
+    weaker = []
+    if live.get("MinimumPasswordLength", 0) < want.minimum_length:
+        weaker.append(f"minimum length {live.get('MinimumPasswordLength')} < {want.minimum_length}")
+    for key, flag in (("RequireLowercaseCharacters", want.require_lowercase), ("RequireUppercaseCharacters", want.require_uppercase),
+                      ("RequireNumbers", want.require_numbers), ("RequireSymbols", want.require_symbols)):
+        if flag and not live.get(key):
+            weaker.append(f"{key} off")
+    if live.get("PasswordReusePrevention", 0) < want.reuse_prevention:
+        weaker.append(f"reuse prevention {live.get('PasswordReusePrevention', 0)} < {want.reuse_prevention}")
+    if want.max_age_days and not 0 < live.get("MaxPasswordAge", 0) <= want.max_age_days:
+        weaker.append(f"max age {live.get('MaxPasswordAge', 'none')} > {want.max_age_days}")
+    return _row("password policy", label, not weaker, "at least the configured one", "; ".join(weaker))
+
+
+def _local_checks(org: Org, account_ids: dict[str, str], aws_config: Path, aws_credentials: Path) -> list[Finding]:
+    config = _read_ini(aws_config)
+    credentials = _read_ini(aws_credentials)
+    has_default = config.has_section("default") or credentials.has_section("default")
+    rows = [_row("no [default] profile", "local", not has_default, "none",
+                 f"a [default] profile exists ({aws_config} or {aws_credentials}): commands without --profile may hit the wrong account")]
+    _, setups, _ = profiles_for(org, account_ids)
+    for setup in setups:
+        name = setup.key_profile
+        if not credentials.has_section(name) and not config.has_option(f"profile {name}", "aws_access_key_id"):
+            continue  # no keys yet: nothing to check
+        expected = setup.environment.account_id or account_ids.get(setup.environment.stack)
+        try:
+            actual = aws.profile_account(name)
+        except aws.AwsError as exc:
+            rows.append(Finding(f"profile {name}", "local", FAIL, str(exc)))
+            continue
+        rows.append(_row(f"profile {name}", "local", actual == expected, f"keys belong to {expected}",
+                         f"keys belong to {actual}, not {setup.environment.stack} ({expected})"))
+    return rows
+
+
+def _read_ini(path: Path) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        parser.read(path)
+    except configparser.Error:
+        pass
+    return parser
+
+
+def _row(check: str, account: str, ok: bool, good: str, bad: str) -> Finding:
+    return Finding(check, account, PASS if ok else FAIL, good if ok else bad)

@@ -1,0 +1,151 @@
+"""Profiles: rendering, and the merge into a real AWS config file on disk."""
+
+from __future__ import annotations
+
+import configparser
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from awsenvs import profiles
+from awsenvs.config import load
+from conftest import ROOT, TWO_PRODUCTS
+
+IDS = {"shop-dev": "111111111111", "shop-staging": "222222222222", "shop-prod": "333333333333",
+       "billing-prod": "444444444444"}  # billing-legacy is adopted: 210987654321
+
+USER_BEFORE = (
+    "# my own settings, keep them\n"
+    "[default]\n"
+    "region   =  us-west-2\n"
+    "\n\n"
+    "[profile personal]   \n"
+    "region=eu-north-1\n"
+    "  ; odd indented comment\n"
+)
+USER_AFTER = "\n[profile after]\nregion = ap-south-1\n# trailing comment without newline"
+
+
+@pytest.fixture(scope="module")
+def org():
+    return load(TWO_PRODUCTS)
+
+
+@pytest.fixture(scope="module")
+def block(org) -> str:
+    found, _, _ = profiles.profiles_for(org, IDS)
+    return profiles.render(org, found)
+
+
+def test_rendered_profiles(org, block):
+    parser = configparser.ConfigParser()
+    parser.read_string(block)
+    names = [s.removeprefix("profile ") for s in parser.sections()]
+    assert "default" not in names
+    assert "shop_dev_bob" in names and "billing_legacy_carol" in names
+    dev = parser["profile shop_dev_bob"]
+    assert dict(dev) == {"region": "eu-central-1", "output": "json"}
+    prod = parser["profile shop_prod_bob"]
+    assert prod["role_arn"] == "arn:aws:iam::333333333333:role/developers-mfa"
+    assert prod["mfa_serial"] == "arn:aws:iam::333333333333:mfa/bob"
+    assert prod["source_profile"] == "shop_prod_bob_keys"
+    assert "profile shop_prod_bob_keys" in parser
+    assert parser["profile billing_prod_carol"]["role_arn"] == "arn:aws:iam::444444444444:role/sysadmins-mfa"
+    for section in parser.sections():
+        assert not {"aws_access_key_id", "aws_secret_access_key"} & set(parser[section])
+
+
+def test_environments_without_account_are_skipped(org):
+    found, setups, waiting = profiles.profiles_for(org, {})
+    assert [e.stack for e in waiting] == ["shop-dev", "shop-staging", "shop-prod", "billing-prod"]
+    assert {p.name for p in found} == {"billing_legacy_carol"}
+    assert [s.command for s in setups] == ["aws configure --profile billing_legacy_carol"]
+
+
+def test_merge_preserves_user_bytes_and_is_idempotent(tmp_path, block):
+    path = tmp_path / "config"
+    original = USER_BEFORE + USER_AFTER
+    path.write_text(original)
+    first = profiles.write(path, block)
+    assert first.changed and first.backup is not None and first.has_default
+    assert first.backup.read_text() == original
+    text = path.read_text()
+    assert text.startswith(original)  # appended after every byte of the user's
+    assert text.count(profiles.BEGIN) == 1 and text.count(profiles.END) == 1
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+    # User content on both sides of the block survives a rewrite byte for byte.
+    before, managed, _ = profiles.split(text)
+    path.write_text(before + managed + USER_AFTER)
+    second = profiles.write(path, block)
+    assert not second.changed and second.backup is None
+    assert path.read_text() == before + managed + USER_AFTER
+    assert len(list(tmp_path.glob("config.*.bak"))) == 1
+
+
+def test_stale_profiles_leave_the_block(tmp_path, org, block):
+    path = tmp_path / "config"
+    path.write_text(USER_BEFORE)
+    profiles.write(path, block)
+    found, _, _ = profiles.profiles_for(org, {})  # only the adopted account's profile now
+    profiles.write(path, profiles.render(org, found))
+    text = path.read_text()
+    assert "shop_dev_bob" not in text and "billing_legacy_carol" in text
+    assert text.startswith(USER_BEFORE)
+
+
+def test_collision_is_refused_and_file_untouched(tmp_path, block):
+    path = tmp_path / "config"
+    original = USER_BEFORE + "[profile shop_dev_bob]\nregion = us-east-1\n"
+    path.write_text(original)
+    with pytest.raises(profiles.ProfileError, match="'shop_dev_bob' is already defined outside"):
+        profiles.write(path, block)
+    assert path.read_text() == original
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_dry_run_shows_a_diff_and_writes_nothing(tmp_path, block):
+    path = tmp_path / "config"
+    path.write_text(USER_BEFORE)
+    result = profiles.write(path, block, dry_run=True)
+    assert result.changed and "+[profile shop_dev_bob]" in result.diff
+    assert path.read_text() == USER_BEFORE
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_crash_during_rename_leaves_the_original(tmp_path, block, monkeypatch):
+    path = tmp_path / "config"
+    path.write_text(USER_BEFORE)
+
+    def failing_replace(src, dst):
+        raise OSError("simulated crash mid-write")
+
+    monkeypatch.setattr(profiles.os, "replace", failing_replace)
+    with pytest.raises(OSError, match="simulated"):
+        profiles.write(path, block)
+    assert path.read_text() == USER_BEFORE
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".config.")]  # no temp file left
+
+
+def test_new_file_gets_only_the_block(tmp_path, block):
+    path = tmp_path / "new" / "config"
+    result = profiles.write(path, block)
+    assert result.changed and result.backup is None
+    assert path.read_text() == block
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_cli_collision_exits_2(tmp_path, terraform):
+    config = tmp_path / "config"
+    config.write_text("[profile billing_legacy_carol]\nregion = us-east-1\n")
+    env = dict(terraform.env, CDKTF_OUTDIR=str(tmp_path / "out"))
+    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "--config", str(TWO_PRODUCTS),
+                           "profiles", "--write", "--file", str(config)],
+                          cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert proc.returncode == 2, proc.stderr
+    assert "billing_legacy_carol" in proc.stderr and "Traceback" not in proc.stderr
+    assert config.read_text() == "[profile billing_legacy_carol]\nregion = us-east-1\n"
