@@ -65,10 +65,16 @@ def cli(ctx: click.Context, config: str) -> None:
 
     \b
     Typical flow:
+      python main.py sandbox       rehearse it all offline against a local AWS emulator
       python main.py validate      check org.yaml
       python main.py tree          look at the organization it describes
-      python main.py synth         write cdktf.out/stacks/<stack>/
+      python main.py plan          guard, plan every stack, show a summary
+      python main.py apply         apply exactly those plans
+      python main.py profiles --write   CLI profiles into ~/.aws/config
+      python main.py signin        console sign-in links
+      python main.py audit         check the live accounts
     Without a command, synthesizes (so cdktf.json's app works with the CDK CLI).
+    Exit codes: 0 ok, 1 failure, 2 bad input (plan: 2 means changes).
     """
     ctx.ensure_object(dict)
     ctx.obj["config"] = config
