@@ -115,11 +115,10 @@ def _confirm(session: Session, saved: dict, replanned: bool, yes: bool) -> None:
         if replanned:
             raise Refused("the plans above were made just now and nobody saw them: run `plan` first, or pass --yes")
         return
-    if replanned and not protected:
-        if session.ask("Apply the plans above? Type yes: ").strip() != "yes":
-            raise Refused("not confirmed; nothing applied")
+    if replanned and session.ask("Apply the plans above? Type yes").strip() != "yes":
+        raise Refused("not confirmed; nothing applied")
     for env in protected:
-        typed = session.ask(f"{env.stack} is a protected (mfa: required) environment. Type its account name ({env.account_name}) to apply: ")
+        typed = session.ask(f"{env.stack} is a protected (mfa: required) environment. Type its account name ({env.account_name}) to apply")
         if typed.strip() != env.account_name:
             raise Refused(f"{env.stack}: account name not confirmed; nothing applied")
 

@@ -166,3 +166,25 @@ def test_cli_plain_run_synthesizes_and_hcl_is_formatted(tmp_path, terraform):
     assert 'resource "aws_iam_account_alias" "alias"' in (stack / "cdk.tf").read_text()
     terraform.init(stack)
     assert [d for d in terraform.validate(stack) if d.severity == "error"] == []
+
+
+@pytest.mark.parametrize("state, expected", [
+    ("state:\n  backend: s3\n  s3: {bucket: acme-tfstate, region: eu-west-1}\n",
+     {"s3": {"bucket": "acme-tfstate", "region": "eu-west-1", "key": "awsenvs/shop-dev.tfstate", "use_lockfile": True, "encrypt": True}}),
+    ("state:\n  backend: cloud\n  cloud: {organization: acme, project: shop, workspace_prefix: acme-}\n",
+     None),
+])
+def test_remote_state_backends(tmp_path, state, expected):
+    from cdktn import Testing
+
+    from awsenvs.config import parse
+    from awsenvs.stacks import AccountStack, SynthOptions
+
+    org = parse(TWO_PRODUCTS.read_text() + state, tmp_path / "org.yaml")
+    env = org.environment_by_stack("shop-dev")
+    terraform = json.loads(Testing.synth(AccountStack(Testing.app(), org, env, SynthOptions(outdir=tmp_path))))["terraform"]
+    if expected:
+        assert terraform["backend"] == expected
+    else:
+        assert "backend" not in terraform
+        assert terraform["cloud"] == {"organization": "acme", "workspaces": {"name": "acme-shop-dev", "project": "shop"}}

@@ -1,0 +1,70 @@
+"""Confirmation rules of apply, on the real model and saved-plan records (no AWS needed)."""
+
+from __future__ import annotations
+
+import pytest
+from rich.console import Console
+
+from awsenvs.config import load
+from awsenvs.runner import WAITING, SavedPlan
+from awsenvs.terraform import PlanSummary
+from awsenvs.workflow import Refused, Session, _confirm
+from conftest import EXAMPLE
+
+
+def _session(ask):
+    org = load(EXAMPLE)
+    return Session(org, list(org.stacks), Console(quiet=True), EXAMPLE.parent, guard=lambda ids: "123456789012",
+                   ask=ask, terraform=None)
+
+
+def _saved(statuses: dict[str, str]) -> dict[str, SavedPlan]:
+    return {s: SavedPlan(s, "fp", None, status, PlanSummary(1) if status == "changes" else None)
+            for s, status in statuses.items()}
+
+
+class Answers:
+    def __init__(self, *answers: str) -> None:
+        self.answers = list(answers)
+        self.prompts: list[str] = []
+
+    def __call__(self, prompt: str) -> str:
+        self.prompts.append(prompt)
+        return self.answers.pop(0)
+
+
+def test_no_terminal_refuses_protected_environment_with_changes():
+    saved = _saved({"management": "no changes", "autochart-dev": "changes", "autochart-prod": "changes"})
+    with pytest.raises(Refused, match=r"autochart-prod \(mfa: required\)"):
+        _confirm(_session(None), saved, replanned=False, yes=False)
+    _confirm(_session(None), saved, replanned=False, yes=True)  # --yes
+
+
+def test_no_terminal_applies_unprotected_saved_plans():
+    saved = _saved({"management": "changes", "autochart-dev": "changes", "autochart-prod": "no changes",
+                    "autochart-legacy": "no changes"})
+    _confirm(_session(None), saved, replanned=False, yes=False)
+
+
+def test_waiting_protected_account_needs_confirmation_too():
+    saved = _saved({"management": "changes", "autochart-prod": WAITING})
+    with pytest.raises(Refused):
+        _confirm(_session(None), saved, replanned=False, yes=False)
+
+
+def test_operator_must_type_the_account_name():
+    saved = _saved({"autochart-dev": "changes", "autochart-prod": "changes", "autochart-legacy": "changes"})
+    answers = Answers("autochart_legacy", "autochart_prod")
+    _confirm(_session(answers), saved, replanned=False, yes=False)
+    assert len(answers.prompts) == 2 and "autochart_prod" in answers.prompts[1]
+    with pytest.raises(Refused, match="autochart-legacy: account name not confirmed"):
+        _confirm(_session(Answers("prod")), saved, replanned=False, yes=False)
+
+
+def test_replanned_changes_need_a_yes():
+    saved = _saved({"autochart-dev": "changes"})
+    with pytest.raises(Refused, match="nobody saw them"):
+        _confirm(_session(None), saved, replanned=True, yes=False)
+    with pytest.raises(Refused, match="not confirmed"):
+        _confirm(_session(Answers("no")), saved, replanned=True, yes=False)
+    _confirm(_session(Answers("yes")), saved, replanned=True, yes=False)
