@@ -45,13 +45,14 @@ class GuardResult:
     warning: str | None = None
 
 
-def guard(org: Org, member_account_ids: dict[str, str], session: boto3.Session | None = None) -> GuardResult:
+def guard(org: Org, member_account_ids: dict[str, str], caller: str | None = None) -> GuardResult:
     """The credentials must be the management account's, never a member account's.
 
     `member_account_ids` maps stack -> account id for every account the stacks manage
     that is known so far (adopted ones, and those in the management stack's outputs).
+    `caller`: the account STS already returned, to check more ids without asking again.
     """
-    actual = caller_account(session)
+    actual = caller or caller_account()
     expected = org.management_account_id
     if expected and actual != expected:
         raise GuardError(

@@ -152,10 +152,13 @@ def _session(ctx: click.Context, stacks, products, envs, workers):
     except ConfigError as exc:
         raise Fail(str(exc), EXIT_BAD_INPUT) from None
 
+    caller: list[str] = []  # STS is asked once; later calls check more member ids against it
+
     def guard(member_ids: dict[str, str]) -> str:
-        result = aws.guard(org, member_ids)
-        if result.warning:
+        result = aws.guard(org, member_ids, caller[0] if caller else None)
+        if result.warning and not caller:
             err.print(f"[yellow]warning:[/] {escape(result.warning)}", highlight=False)
+        caller[:] = [result.account_id]
         return result.account_id
 
     ask = (lambda prompt: click.prompt(prompt, default="", show_default=False, err=True)) if sys.stdin.isatty() else None

@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 MANAGEMENT_STACK = "management"
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
@@ -68,6 +68,10 @@ def _email(value: Any) -> Any:
     return value
 
 
+AccountId = Annotated[str | None, BeforeValidator(_account_id)]
+Email = Annotated[str, AfterValidator(_email)]
+
+
 class PasswordPolicySpec(_Spec):
     minimum_length: int = Field(14, ge=6, le=128)
     require_lowercase: bool = True
@@ -98,9 +102,9 @@ class UserSpec(_Spec):
 
 
 class EnvironmentSpec(_Spec):
-    account_id: str | None = None  # set: an existing account, adopted (imported), never created
+    account_id: AccountId = None  # set: an existing account, adopted (imported), never created
     mfa: Literal["required", "optional"] = "required"
-    email: str | None = None
+    email: Email | None = None
     alias: str | None = None
     account_name: str | None = None
     role_name: str | None = None  # role the account stack assumes (default OrganizationAccountAccessRole)
@@ -108,16 +112,6 @@ class EnvironmentSpec(_Spec):
     region: str | None = None
     users: dict[str, UserSpec] | list[str] | None = None
     password_policy: PasswordPolicySpec | None = None
-
-    @field_validator("account_id", mode="before")
-    @classmethod
-    def _check_account_id(cls, value: Any) -> Any:
-        return _account_id(value)
-
-    @field_validator("email")
-    @classmethod
-    def _check_email(cls, value: Any) -> Any:
-        return _email(value)
 
 
 class ProductSpec(_Spec):
@@ -127,20 +121,10 @@ class ProductSpec(_Spec):
 
 class OrganizationSpec(_Spec):
     name: str
-    email: str
+    email: Email
     region: str = "us-east-1"
-    management_account_id: str | None = None
+    management_account_id: AccountId = None
     organization_id: str | None = None  # set: adopt this existing organization (import)
-
-    @field_validator("management_account_id", mode="before")
-    @classmethod
-    def _check_account_id(cls, value: Any) -> Any:
-        return _account_id(value)
-
-    @field_validator("email")
-    @classmethod
-    def _check_email(cls, value: Any) -> Any:
-        return _email(value)
 
     @field_validator("organization_id")
     @classmethod
@@ -325,6 +309,11 @@ class Org:
     @property
     def environments(self) -> tuple[Environment, ...]:
         return tuple(env for product in self.products for env in product.environments)
+
+    @property
+    def adopted_account_ids(self) -> dict[str, str]:
+        """Stack -> account id of the accounts org.yaml names (adopted); known without Terraform."""
+        return {env.stack: env.account_id for env in self.environments if env.adopted}
 
     @property
     def stacks(self) -> tuple[str, ...]:

@@ -63,7 +63,7 @@ class Runner:
 
     def account_ids(self) -> dict[str, str]:
         """Known account ids by stack: adopted ones from org.yaml, the rest from management's outputs."""
-        ids = {env.stack: env.account_id for env in self.org.environments if env.adopted}
+        ids = dict(self.org.adopted_account_ids)
         self.init(MANAGEMENT_STACK)
         created = self.terraform.outputs(stack_dir(self.outdir, MANAGEMENT_STACK)).get(ACCOUNT_IDS_OUTPUT) or {}
         ids.update({stack: account_id for stack, account_id in created.items() if stack in self.org.stacks})
@@ -71,10 +71,10 @@ class Runner:
 
     # -- plan -------------------------------------------------------------------------
 
-    def plan(self, stacks: list[str], management_account: str | None) -> list[StackResult]:
+    def plan(self, stacks: list[str], management_account: str | None, account_ids: dict[str, str]) -> list[StackResult]:
         # Planning management changes no account id, so every stack whose account exists
         # is planned at once with it; management goes first into the pool.
-        ids = {**self.account_ids(), MANAGEMENT_STACK: management_account}
+        ids = {**account_ids, MANAGEMENT_STACK: management_account}
         with ThreadPoolExecutor(self.workers) as pool:
             return list(pool.map(lambda s: self._plan_stack(s, ids.get(s)), stacks))
 

@@ -31,7 +31,14 @@ class Session:
     stacks: list[str]
     console: Console
     outdir: Path
-    guard: Callable[[dict[str, str]], str]  # known member ids -> the caller's account id
+    guard: Callable[[dict[str, str]], str]  # known member ids -> the caller's account id, or raises
+
+    def guarded_account_ids(self, runner: Runner) -> tuple[str, dict[str, str]]:
+        """Guard before any terraform runs, then again with the ids management's outputs add."""
+        caller = self.guard(self.org.adopted_account_ids)
+        ids = runner.account_ids()
+        self.guard(ids)
+        return caller, ids
     ask: Callable[[str], str] | None  # None: no terminal to ask on
     workers: int = 4
     terraform: Terraform = field(default_factory=Terraform)
@@ -45,8 +52,8 @@ def plan(session: Session) -> tuple[list[StackResult], int]:
         synthesize(session.org, session.outdir)
     with Progress(session.console, session.stacks) as progress:
         runner = session.runner(progress)
-        caller = session.guard(runner.account_ids())
-        results = runner.plan(session.stacks, caller)
+        caller, ids = session.guarded_account_ids(runner)
+        results = runner.plan(session.stacks, caller, ids)
     session.console.print(summary_table(results, "Plan"))
     return results, exit_code_for_plan(results)
 
@@ -57,11 +64,11 @@ def apply(session: Session, yes: bool) -> tuple[list[StackResult], int]:
         synthesize(org, session.outdir)
     with Progress(console, session.stacks) as progress:
         runner = session.runner(progress)
-        caller = session.guard(runner.account_ids())
+        caller, ids = session.guarded_account_ids(runner)
         stale = [s for s in session.stacks if runner.saved_plan(s) is None]
         if stale:
             console.print(f"No current plan for {', '.join(stale)} (org.yaml or the code changed since, or never planned): planning now.", markup=False)
-            runner.plan(stale, caller)
+            runner.plan(stale, caller, ids)
     saved = {s: runner.saved_plan(s) for s in session.stacks}
     if stale:
         _show(console, runner, [s for s in stale if saved[s] and saved[s].status == "changes"])
@@ -77,7 +84,9 @@ def apply(session: Session, yes: bool) -> tuple[list[StackResult], int]:
         # confirmed above (see _confirm) as part of creating them.
         waiting = [s for s, p in saved.items() if p and p.status == WAITING]
         if waiting:
-            for result in runner.plan(waiting, caller):
+            ids = runner.account_ids()
+            session.guard(ids)  # the accounts just created are members too
+            for result in runner.plan(waiting, caller, ids):
                 if result.status in ("failed", WAITING):
                     results[result.stack] = result
         ready = [s for s in session.stacks if s != MANAGEMENT_STACK and s not in results]

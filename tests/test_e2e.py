@@ -32,6 +32,7 @@ def test_guard_refuses_credentials_of_another_account(rehearsal):
     assert rehearsal.state_files() == []
     stacks = rehearsal.workdir / "cdktf.out" / "stacks"
     assert not list(stacks.glob("*/awsenvs.tfplan"))
+    assert not list(stacks.glob("*/.terraform"))  # the guard ran before any terraform
 
 
 def test_apply_without_terminal_refuses_protected_environments(rehearsal):
