@@ -66,13 +66,15 @@ def apply(session: Session, yes: bool) -> tuple[list[StackResult], int]:
         runner = session.runner(progress)
         caller, ids = session.guarded_account_ids(runner)
         stale = [s for s in session.stacks if runner.saved_plan(s) is None]
+        replanned = {}
         if stale:
             console.print(f"No current plan for {', '.join(stale)} (org.yaml or the code changed since, or never planned): planning now.", markup=False)
-            runner.plan(stale, caller, ids)
+            replanned = {r.stack: r for r in runner.plan(stale, caller, ids)}
     saved = {s: runner.saved_plan(s) for s in session.stacks}
     if stale:
         _show(console, runner, [s for s in stale if saved[s] and saved[s].status == "changes"])
-        console.print(summary_table([_as_result(p) for p in saved.values() if p], "Plan (new)"))
+        shown = [replanned.get(s) or _as_result(saved[s]) for s in session.stacks]
+        console.print(summary_table(shown, "Plan (new)"))
     _confirm(session, saved, replanned=bool(stale), yes=yes)
 
     results: dict[str, StackResult] = {}
