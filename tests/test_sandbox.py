@@ -1,0 +1,36 @@
+"""`sandbox` as a user runs it: the example org.yaml, no emulator or mirror set up beforehand."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import EXAMPLE, ROOT
+
+pytestmark = pytest.mark.e2e
+
+
+def test_sandbox_rehearses_the_example_and_leaves_home_untouched(tmp_path):
+    home = tmp_path / "home"
+    (home / ".aws").mkdir(parents=True)
+    (home / ".aws" / "config").write_text("[profile mine]\nregion = eu-west-1\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_PROVIDER_MIRROR", "CDKTF_"))}
+    env["HOME"] = str(home)
+    real_state = ROOT / "state"
+    state_before = sorted(real_state.rglob("*")) if real_state.exists() else []
+    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "--config", str(EXAMPLE), "sandbox"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output[-4000:]
+    for expected in ("Adoption rehearsal: autochart-legacy 210987654321 is",
+                     "ok  second plan (must find no changes) (exit 0)",
+                     "[profile autochart_prod_paul]", "mfa_serial = arn:aws:iam::",
+                     "https://winterwindsoftware-autochart-prod.signin.aws.amazon.com/console",
+                     "root MFA", "Emulator stopped"):
+        assert expected in output, expected
+    assert (home / ".aws" / "config").read_text() == "[profile mine]\nregion = eu-west-1\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home"]  # no state, cdktf.out or plans here
+    assert (sorted(real_state.rglob("*")) if real_state.exists() else []) == state_before
