@@ -13,7 +13,7 @@ from awsenvs import aws
 from awsenvs.config import Environment, Org
 from awsenvs.profiles import profiles_for
 
-PASS, FAIL, SKIP = "pass", "fail", "skip"
+PASS, FAIL = "pass", "fail"
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class Finding:
 def audit(org: Org, account_ids: dict[str, str], aws_config: Path, aws_credentials: Path) -> list[Finding]:
     rows: list[Finding] = []
     for env in org.environments:
-        account_id = env.account_id or account_ids.get(env.stack)
+        account_id = env.account_id_from(account_ids)
         label = f"{env.stack} ({account_id})" if account_id else env.stack
         if account_id is None:
             rows.append(Finding("account exists", label, FAIL, "not created yet: run apply"))
@@ -101,7 +101,7 @@ def _local_checks(org: Org, account_ids: dict[str, str], aws_config: Path, aws_c
         name = setup.key_profile
         if not credentials.has_section(name) and not config.has_option(f"profile {name}", "aws_access_key_id"):
             continue  # no keys yet: nothing to check
-        expected = setup.environment.account_id or account_ids.get(setup.environment.stack)
+        expected = setup.environment.account_id_from(account_ids)
         try:
             actual = aws.profile_account(name)
         except aws.AwsError as exc:

@@ -244,7 +244,7 @@ def profiles(ctx: click.Context, write: bool, path: str | None, dry_run: bool) -
     if not write:
         click.echo(block, nl=False)
     else:
-        target = Path(path or os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config").expanduser()
+        target = Path(path).expanduser() if path else profiles_.aws_config_path()
         try:
             result = profiles_.write(target, block, dry_run=dry_run)
         except profiles_.ProfileError as exc:
@@ -291,7 +291,7 @@ def signin(ctx: click.Context, html_path: str | None) -> None:
     for column in ("product", "environment", "account", "MFA", "sign-in URL", "profiles"):
         table.add_column(column)
     for env in org.environments:
-        table.add_row(env.product, env.name, env.account_id or ids.get(env.stack) or "not created yet",
+        table.add_row(env.product, env.name, env.account_id_from(ids) or "not created yet",
                       "required" if env.mfa_required else "optional", env.signin_url,
                       " ".join(env.profile_name(u) for u in env.users))
     out.print(table)
@@ -319,14 +319,13 @@ def audit(ctx: click.Context, as_json: bool) -> None:
 
     from awsenvs import audit as audit_
     from awsenvs.aws import AwsError
+    from awsenvs.profiles import aws_config_path, aws_credentials_path
 
     org = _org(ctx)
     ids = _account_ids(org)
-    aws_config = Path(os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config").expanduser()
-    aws_credentials = Path(os.environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials").expanduser()
     try:
         with err.status("Auditing the accounts…"):
-            rows = audit_.audit(org, ids, aws_config, aws_credentials)
+            rows = audit_.audit(org, ids, aws_config_path(), aws_credentials_path())
     except AwsError as exc:
         raise Fail(str(exc)) from None
     if as_json:

@@ -226,6 +226,10 @@ class Environment:
     def adopted(self) -> bool:
         return self.account_id is not None
 
+    def account_id_from(self, created: dict[str, str]) -> str | None:
+        """Its account id: configured (adopted), else from `created` (stack -> id); None if unknown."""
+        return self.account_id or created.get(self.stack)
+
     @property
     def key(self) -> str:
         """`<product>/<env>`, how people name an environment on the command line."""

@@ -27,6 +27,16 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 _SECTION = re.compile(r"^[ \t]*\[[ \t]*(?:profile[ \t]+)?([^\]]+?)[ \t]*\][ \t]*$", re.M)
 
 
+def aws_config_path() -> Path:
+    """The AWS CLI's config file: $AWS_CONFIG_FILE, else ~/.aws/config."""
+    return Path(os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config").expanduser()
+
+
+def aws_credentials_path() -> Path:
+    """The AWS CLI's credentials file: $AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials."""
+    return Path(os.environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials").expanduser()
+
+
 class ProfileError(Exception):
     """A profile that cannot be written (a name the user already owns); nothing was changed."""
 
@@ -58,7 +68,7 @@ def profiles_for(org: Org, account_ids: dict[str, str]) -> tuple[list[Profile], 
     """Profiles of every environment whose account id is known, the setup per user, and the skipped envs."""
     profiles, setups, waiting = [], [], []
     for env in org.environments:
-        account_id = env.account_id or account_ids.get(env.stack)
+        account_id = env.account_id_from(account_ids)
         if account_id is None:
             waiting.append(env)
             continue
@@ -95,7 +105,7 @@ def render(org: Org, profiles: list[Profile]) -> str:
 
 def render_signin_page(org: Org, account_ids: dict[str, str]) -> str:
     """The static HTML page of sign-in links, a bookmark per account."""
-    ids = {env.stack: env.account_id or account_ids.get(env.stack) for env in org.environments}
+    ids = {env.stack: env.account_id_from(account_ids) for env in org.environments}
     return _templates(autoescape=True).get_template("signin.html.j2").render(org=org, ids=ids)
 
 

@@ -48,10 +48,6 @@ class Progress:
             self._live.__exit__(*exc)
             self._live = None
 
-    def add(self, stack: str) -> None:
-        with self._lock:
-            self._rows.setdefault(stack, ("queued", ""))
-
     def update(self, stack: str, phase: str, detail: str = "") -> None:
         with self._lock:
             previous = self._rows.get(stack, ("", ""))[0]

@@ -29,7 +29,6 @@ WAITING = "waiting for account"
 @dataclass(frozen=True)
 class SavedPlan:
     stack: str
-    fingerprint: str
     account_id: str | None
     status: str
     summary: PlanSummary | None
@@ -125,7 +124,7 @@ class Runner:
         if record["status"] in ("changes", "no changes") and not (directory / PLAN_FILE).exists():
             return None
         summary = PlanSummary(*record["summary"]) if record.get("summary") else None
-        return SavedPlan(stack, record["fingerprint"], record.get("account_id"), record["status"], summary)
+        return SavedPlan(stack, record.get("account_id"), record["status"], summary)
 
     def changed_resources(self, stack: str) -> list[tuple[str, str]]:
         """(action, address) of every change in a stack's saved plan (terraform show -json)."""

@@ -16,7 +16,7 @@ def org_tree(org: Org, account_ids: dict[str, str] | None = None) -> Tree:
     for product in org.products:
         ou = root.add(Text.assemble(("OU ", "dim"), (product.ou_name, "bold cyan")))
         for env in product.environments:
-            account_id = env.account_id or account_ids.get(env.stack)
+            account_id = env.account_id_from(account_ids)
             status = (
                 ("adopted " + env.account_id, "yellow") if env.adopted
                 else (account_id, "green") if account_id

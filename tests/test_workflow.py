@@ -19,7 +19,7 @@ def _session(ask):
 
 
 def _saved(statuses: dict[str, str]) -> dict[str, SavedPlan]:
-    return {s: SavedPlan(s, "fp", None, status, PlanSummary(1) if status == "changes" else None)
+    return {s: SavedPlan(s, None, status, PlanSummary(1) if status == "changes" else None)
             for s, status in statuses.items()}
 
 
