@@ -7,10 +7,12 @@ profile on its own.  Errors are `ConfigError`: one line, naming the field path.
 
 from __future__ import annotations
 
+import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
+
 
 import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
@@ -19,6 +21,19 @@ MANAGEMENT_STACK = "management"
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 MANAGED_BY = "awsenvs"
 MFA_POLICY_NAME = "awsenvs-require-mfa"
+# Every user of an `mfa: required` account is in this group, which carries the MFA policy
+# (policies attached to groups, not users: CIS / checkov CKV_AWS_40).
+MFA_GROUP_NAME = "awsenvs-mfa-required"
+# Maximum session of the `<group>-mfa` roles; profiles ask for exactly this much.
+MFA_ROLE_MAX_SESSION_SECONDS = 4 * 3600
+# Where the accounts of environments removed from org.yaml go (never closed by awsenvs).
+SUSPENDED_OU = "Suspended"
+# The management stack's policy types (Organizations EnablePolicyType values).
+PolicyType = Literal[
+    "AISERVICES_OPT_OUT_POLICY", "BACKUP_POLICY", "CHATBOT_POLICY", "DECLARATIVE_POLICY_EC2",
+    "RESOURCE_CONTROL_POLICY", "SERVICE_CONTROL_POLICY", "TAG_POLICY",
+]
+SERVICE_PRINCIPAL_RE = re.compile(r"^[a-z0-9][a-z0-9.-]*\.amazonaws\.com$")
 # Terraform names shared by the stacks and the runner.
 ACCOUNT_IDS_OUTPUT = "account_ids"  # management output: stack name -> account id
 ACCOUNT_ID_VARIABLE = "account_id"  # account stacks' variable
@@ -68,8 +83,15 @@ def _email(value: Any) -> Any:
     return value
 
 
+def _service_principal(value: Any) -> Any:
+    if not isinstance(value, str) or not SERVICE_PRINCIPAL_RE.match(value):
+        raise ValueError(f"{value!r} is not a service principal (e.g. sso.amazonaws.com)")
+    return value
+
+
 AccountId = Annotated[str | None, BeforeValidator(_account_id)]
 Email = Annotated[str, AfterValidator(_email)]
+ServicePrincipal = Annotated[str, AfterValidator(_service_principal)]
 
 
 class PasswordPolicySpec(_Spec):
@@ -125,6 +147,12 @@ class OrganizationSpec(_Spec):
     region: str = "us-east-1"
     management_account_id: AccountId = None
     organization_id: str | None = None  # set: adopt this existing organization (import)
+    # Owned explicitly: the live organization's trusted services and policy types are
+    # never disabled unless listed under disable_*; awsenvs refuses to plan otherwise.
+    trusted_services: list[ServicePrincipal] = []
+    policy_types: list[PolicyType] = ["SERVICE_CONTROL_POLICY"]
+    disable_trusted_services: list[ServicePrincipal] = []
+    disable_policy_types: list[PolicyType] = []
 
     @field_validator("organization_id")
     @classmethod
@@ -185,7 +213,7 @@ class Group:
     @property
     def admin_role_name(self) -> str:
         """The MFA-requiring role of this group in `mfa: required` accounts."""
-        return f"{self.name}-mfa"[:64]
+        return f"{self.name}-mfa"  # validated to fit IAM's 64 characters
 
     @property
     def tf_name(self) -> str:
@@ -261,8 +289,9 @@ class Environment:
     def admin_role_arn(self, account_id: str, group: Group) -> str:
         return f"arn:aws:iam::{account_id}:role/{group.admin_role_name}"
 
-    def mfa_serial(self, account_id: str, user: User) -> str:
-        return f"arn:aws:iam::{account_id}:mfa/{user.name}"
+    def members(self, group: Group) -> tuple[User, ...]:
+        """The users of this environment in `group`: the only principals its MFA role trusts."""
+        return tuple(u for u in self.users if group.name in u.groups)
 
     def group(self, name: str) -> Group:
         return next(g for g in self.groups if g.name == name)
@@ -305,6 +334,10 @@ class Org:
     region: str
     management_account_id: str | None
     organization_id: str | None
+    trusted_services: tuple[str, ...]
+    policy_types: tuple[str, ...]
+    disable_trusted_services: tuple[str, ...]
+    disable_policy_types: tuple[str, ...]
     state: StateConfig
     groups: tuple[Group, ...]
     products: tuple[Product, ...]
@@ -414,11 +447,14 @@ def parse(text: str, path: Path = Path("org.yaml")) -> Org:
 
 def _first_error(exc: ValidationError, path: Path) -> str:
     errors = exc.errors()
-    err = errors[0]
+    # A misspelt key also makes its correct spelling "missing": name the typo first.
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith(("function-", "list[", "dict[")))
     kind = err["type"]
     if kind == "extra_forbidden":
-        message = "unknown key (check the spelling; see the org.yaml section of the README)"
+        close = difflib.get_close_matches(str(err["loc"][-1]), _known_keys(err["loc"]), n=1)
+        hint = f"did you mean {close[0]!r}?" if close else "check the spelling; see the org.yaml section of the README"
+        message = f"unknown key ({hint})"
     elif kind == "missing":
         message = "required, but missing"
     elif kind == "literal_error":
@@ -429,6 +465,22 @@ def _first_error(exc: ValidationError, path: Path) -> str:
         message = f"{err['msg']} (got {err['input']!r})"
     more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
     return f"{path.name}: {loc or '<top>'}: {message}{more}"
+
+
+def _known_keys(loc: tuple) -> list[str]:
+    """The keys org.yaml allows beside the last element of `loc` (for "did you mean")."""
+    model: type[BaseModel] = OrgSpec
+    for part in loc[:-1]:
+        field = model.model_fields.get(str(part))
+        if field is not None:  # otherwise a name (product, user, ...) or a union branch
+            model = _spec_in(field.annotation) or model
+    return list(model.model_fields)
+
+
+def _spec_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next((m for m in map(_spec_in, get_args(annotation)) if m), None)
 
 
 def _derive(spec: OrgSpec, path: Path) -> Org:
@@ -445,10 +497,19 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
     if not spec.products:
         raise fail("products", "empty: define at least one product with one environment")
 
+    for kind in ("trusted_services", "policy_types"):
+        both = set(getattr(org, kind)) & set(getattr(org, f"disable_{kind}"))
+        if both:
+            raise fail(f"organization.disable_{kind}", f"{sorted(both)[0]!r} is also listed in organization.{kind}: keep it in one of them")
+
     groups: dict[str, Group] = {}
     for name, group_spec in spec.groups.items():
         if not IAM_GROUP_RE.match(name):
             raise fail(f"groups.{name}", "not a valid IAM group name (1-128 of letters, digits and +=,.@_-)")
+        if name == MFA_GROUP_NAME:
+            raise fail(f"groups.{name}", "this name is reserved for the group awsenvs puts every user of an mfa: required account in; rename yours")
+        if len(f"{name}-mfa") > 64:
+            raise fail(f"groups.{name}", "too long: its MFA role <group>-mfa must fit IAM's 64 characters (use at most 60)")
         groups[name] = Group(name=name, policies=tuple(group_spec.policies))
 
     def user(field_path: str, name: str, user_spec: UserSpec) -> User:
@@ -551,6 +612,10 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
         region=org.region,
         management_account_id=org.management_account_id,
         organization_id=org.organization_id,
+        trusted_services=tuple(dict.fromkeys(org.trusted_services)),
+        policy_types=tuple(dict.fromkeys(org.policy_types)),
+        disable_trusted_services=tuple(dict.fromkeys(org.disable_trusted_services)),
+        disable_policy_types=tuple(dict.fromkeys(org.disable_policy_types)),
         state=StateConfig(
             backend=state.backend,
             local_dir=(path.parent / state.path / org.name).resolve(),

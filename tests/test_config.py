@@ -81,6 +81,12 @@ def test_plus_in_base_email_extends_the_tag():
     assert org.environments[0].email == "ops+aws-autochart-dev@winterwindsoftware.com"
 
 
+def test_organization_features_default_to_scps_and_no_trusted_services():
+    org = parse(BASE)
+    assert org.policy_types == ("SERVICE_CONTROL_POLICY",)
+    assert org.trusted_services == () and org.disable_trusted_services == () and org.disable_policy_types == ()
+
+
 def test_unquoted_account_id_is_accepted():
     text = BASE.replace("dev: {mfa: optional}", "dev: {mfa: optional, account_id: 210987654321}")
     assert parse(text).environments[0].account_id == "210987654321"
@@ -106,6 +112,29 @@ REJECTIONS = {
         "products.autochart.environments.dev.colour: unknown key",
     ),
     "unknown top-level key": (BASE + "extras: 1\n", "extras: unknown key"),
+    "misspelt top-level key": (BASE.replace("organization:", "organisation:"), "organisation: unknown key (did you mean 'organization'?)"),
+    "misspelt environment key": (
+        _edit("dev: {mfa: optional}", "dev: {mfa: optional, acount_id: '210987654321'}"),
+        "products.autochart.environments.dev.acount_id: unknown key (did you mean 'account_id'?)",
+    ),
+    "not a service principal": (
+        _edit("region: eu-west-1", "region: eu-west-1\n  trusted_services: [sso]"),
+        "organization.trusted_services.0: 'sso' is not a service principal",
+    ),
+    "unknown policy type": (
+        _edit("region: eu-west-1", "region: eu-west-1\n  policy_types: [SCP]"),
+        "organization.policy_types.0: 'SCP' is not allowed",
+    ),
+    "trusted and disabled at once": (
+        _edit("region: eu-west-1", "region: eu-west-1\n  trusted_services: [sso.amazonaws.com]\n  disable_trusted_services: [sso.amazonaws.com]"),
+        "organization.disable_trusted_services: 'sso.amazonaws.com' is also listed in organization.trusted_services",
+    ),
+    "reserved group name": (_edit("  sysadmins:\n", "  awsenvs-mfa-required:\n").replace("[sysadmins]", "[awsenvs-mfa-required]"),
+                            "groups.awsenvs-mfa-required: this name is reserved"),
+    "group name too long for its MFA role": (
+        _edit("  sysadmins:\n", "  " + "g" * 61 + ":\n").replace("[sysadmins]", "[" + "g" * 61 + "]"),
+        "groups." + "g" * 61 + ": too long",
+    ),
     "bad email": (_edit("paul@winterwindsoftware.com", "paul-at-winterwind"), "organization.email: 'paul-at-winterwind' is not a valid email"),
     "bad override email": (
         _edit("dev: {mfa: optional}", "dev: {mfa: optional, email: 'x@'}"),
