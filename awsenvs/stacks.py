@@ -39,6 +39,15 @@ from modules.iam import Iam
 from modules.organization import Organization
 
 PROVIDER_CONSTRAINT = ">= 5.100, < 7.0"
+# The Terraform features the stacks rely on, and the release that brought each
+# (https://developer.hashicorp.com/terraform/language): `import` blocks 1.5 (the runner's
+# reconcile adds them to every stack), `removed` blocks 1.7 (retiring an environment),
+# the S3 backend's `use_lockfile` 1.10.
+IMPORT_BLOCKS, REMOVED_BLOCKS, S3_LOCKFILE = "1.5", "1.7", "1.10"
+
+
+def required_terraform(*features: str) -> str:
+    return ">= " + max(features, key=lambda v: tuple(int(p) for p in v.split(".")))
 
 
 @dataclass(frozen=True)
@@ -48,12 +57,15 @@ class SynthOptions:
 
 
 class _Stack(TerraformStack):
-    def __init__(self, scope: Construct, name: str, org: Org, options: SynthOptions) -> None:
+    def __init__(self, scope: Construct, name: str, org: Org, options: SynthOptions, *features: str) -> None:
         super().__init__(scope, name)
         self._backend(name, org, options)
         # The bindings are generated for provider 6.x; nothing used here is 6.x-only, so
         # 5.100 (the newest 5.x) works too.
         self.add_override("terraform.required_providers.aws.version", PROVIDER_CONSTRAINT)
+        if org.state.backend == "s3":
+            features = (*features, S3_LOCKFILE)
+        self.add_override("terraform.required_version", required_terraform(IMPORT_BLOCKS, *features))
 
     def _backend(self, name: str, org: Org, options: SynthOptions) -> None:
         state = org.state
@@ -74,7 +86,7 @@ class _Stack(TerraformStack):
 
 class ManagementStack(_Stack):
     def __init__(self, scope: Construct, org: Org, options: SynthOptions) -> None:
-        super().__init__(scope, MANAGEMENT_STACK, org, options)
+        super().__init__(scope, MANAGEMENT_STACK, org, options, REMOVED_BLOCKS)
         AwsProvider(
             self,
             "aws",
@@ -117,6 +129,14 @@ class AccountStack(_Stack):
         )
         AccountBaseline(self, "baseline", env)
         Iam(self, "iam", env, account_id.string_value)
+
+
+class RetiredStack(_Stack):
+    """Only the backend of an environment removed from org.yaml: enough to take its
+    objects out of state (`terraform state rm`) without destroying them."""
+
+    def __init__(self, scope: Construct, org: Org, stack: str, options: SynthOptions) -> None:
+        super().__init__(scope, stack, org, options)
 
 
 def build_app(org: Org, options: SynthOptions) -> App:

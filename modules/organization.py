@@ -26,6 +26,12 @@ class Organization(Construct):
             self,
             "organization",
             feature_set="ALL",
+            # Set explicitly: in the provider both lists are Optional, not Computed, so an
+            # unset list would disable every trusted service / policy type the live
+            # organization has. The runner refuses a plan that would disable one that
+            # org.yaml does not name under disable_* (awsenvs.preflight).
+            aws_service_access_principals=sorted(org.trusted_services),
+            enabled_policy_types=sorted(org.policy_types),
             lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
         )
         self.organization.override_logical_id("organization")
@@ -59,7 +65,9 @@ class Organization(Construct):
             # left out for adopted accounts and ignored afterwards (provider docs).
             role_name=None if env.adopted else env.role_name,
             tags=env.tags,
-            lifecycle=TerraformResourceLifecycle(prevent_destroy=True, ignore_changes=["role_name"]),
+            # iam_user_access_to_billing too is only sent at creation; a difference would
+            # otherwise plan a replacement of the account.
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=True, ignore_changes=["role_name", "iam_user_access_to_billing"]),
         )
         account.override_logical_id(env.tf_name)
         if env.adopted:

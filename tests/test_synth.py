@@ -26,6 +26,9 @@ def test_management_stack(synthesized):
     mgmt = s.stacks["management"]
     org = s.resources("management", "aws_organizations_organization")["organization"]
     assert org["feature_set"] == "ALL" and org["lifecycle"]["prevent_destroy"] is True
+    # Both lists set explicitly: unset, the provider would disable whatever the live org has.
+    assert org["aws_service_access_principals"] == []
+    assert org["enabled_policy_types"] == ["SERVICE_CONTROL_POLICY"]
     ous = s.resources("management", "aws_organizations_organizational_unit")
     assert sorted(ou["name"] for ou in ous.values()) == ["billing", "shop"]
     accounts = s.resources("management", "aws_organizations_account")
@@ -34,6 +37,7 @@ def test_management_stack(synthesized):
     assert dev["name"] == "shop_dev" and dev["email"] == "cloud+shop-dev@acme.example.com"
     assert dev["close_on_deletion"] is False
     assert dev["lifecycle"]["prevent_destroy"] is True
+    assert set(dev["lifecycle"]["ignore_changes"]) == {"role_name", "iam_user_access_to_billing"}
     assert dev["tags"] == {"product": "shop", "environment": "dev", "managed-by": "awsenvs"}
     assert dev["parent_id"] == "${aws_organizations_organizational_unit.shop.id}"
     assert accounts["billing_legacy"]["parent_id"] == "${aws_organizations_organizational_unit.billing.id}"
@@ -46,6 +50,7 @@ def test_management_stack(synthesized):
     assert outputs["shop-prod"] == "${aws_organizations_account.shop_prod.id}"
     assert sorted(outputs) == sorted(s.org.stacks[1:])
     assert mgmt["terraform"]["required_providers"]["aws"]["version"] == ">= 5.100, < 7.0"
+    assert mgmt["terraform"]["required_version"] == ">= 1.7"  # import blocks, removed blocks
     assert "allowed_account_ids" not in mgmt["provider"]["aws"][0]  # no management_account_id set
 
 
@@ -70,6 +75,7 @@ def test_account_stack_provider_assumes_role_into_its_own_account(synthesized):
         assert provider["assume_role"][0]["role_arn"] == "arn:aws:iam::${var.account_id}:role/OrganizationAccountAccessRole"
         assert provider["region"] == "eu-central-1"
         assert stack["terraform"]["required_providers"]["aws"]["version"] == ">= 5.100, < 7.0"
+        assert stack["terraform"]["required_version"] == ">= 1.5"  # import blocks (reconcile)
         variable = stack["variable"]["account_id"]
         assert variable.get("default") == env.account_id  # only adopted accounts know it up front
     assert s.stacks["billing-legacy"]["variable"]["account_id"]["default"] == "210987654321"
@@ -90,6 +96,8 @@ def test_account_baseline(synthesized):
 def test_iam_users_groups_and_logins(synthesized):
     s = synthesized["two"]
     assert sorted(s.resources("shop-dev", "aws_iam_user")) == ["alice", "bob"]
+    # Users create their own keys and MFA devices; DeleteUser fails on them without this.
+    assert all(u["force_destroy"] is True for u in s.resources("shop-dev", "aws_iam_user").values())
     assert sorted(s.resources("shop-staging", "aws_iam_user")) == ["alice"]
     assert sorted(s.resources("shop-staging", "aws_iam_group")) == ["sysadmins"]
     attachments = s.resources("shop-dev", "aws_iam_group_policy_attachment")
@@ -99,7 +107,8 @@ def test_iam_users_groups_and_logins(synthesized):
         ("${aws_iam_group.developers.name}", "arn:aws:iam::aws:policy/IAMUserChangePassword"),
     }
     membership = s.resources("billing-prod", "aws_iam_user_group_membership")["carol"]
-    assert membership["groups"] == ["${aws_iam_group.sysadmins.name}", "${aws_iam_group.developers.name}"]
+    assert membership["groups"] == ["${aws_iam_group.sysadmins.name}", "${aws_iam_group.developers.name}",
+                                    "${aws_iam_group.awsenvs_mfa_required.name}"]
     login = s.resources("shop-dev", "aws_iam_user_login_profile")["bob"]
     assert login["password_reset_required"] is True
     assert set(login["lifecycle"]["ignore_changes"]) >= {"password_length", "password_reset_required", "pgp_key"}
@@ -113,20 +122,52 @@ def test_mfa_policy_and_roles_only_where_required(synthesized):
         resources = s.stacks[env.stack]["resource"]
         assert ("aws_iam_policy" in resources) == env.mfa_required, env.stack
         assert ("aws_iam_role" in resources) == env.mfa_required, env.stack
+        assert "aws_iam_user_policy_attachment" not in resources  # CKV_AWS_40: groups, not users
     policy = json.loads(s.resources("billing-prod", "aws_iam_policy")["require_mfa"]["policy"])
     deny = next(st for st in policy["Statement"] if st["Sid"] == "DenyAllExceptListedIfNoMFA")
     assert deny["Effect"] == "Deny"
     assert deny["Condition"] == {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}
-    for action in ("iam:ChangePassword", "iam:GetAccountPasswordPolicy", "iam:EnableMFADevice", "iam:CreateVirtualMFADevice"):
+    for action in ("iam:ChangePassword", "iam:GetAccountPasswordPolicy", "iam:EnableMFADevice",
+                   "iam:CreateVirtualMFADevice", "iam:DeleteVirtualMFADevice"):
         assert action in deny["NotAction"]
     assert "iam:CreateAccessKey" not in deny["NotAction"]
+    delete = next(st for st in policy["Statement"] if st["Sid"] == "AllowDeleteOwnVirtualMFADevice")
+    assert delete["Resource"] == ["arn:aws:iam::${var.account_id}:mfa/$${aws:username}",
+                                  "arn:aws:iam::${var.account_id}:mfa/$${aws:username}-*"]
     roles = s.resources("billing-prod", "aws_iam_role")
     assert sorted(r["name"] for r in roles.values()) == ["developers-mfa", "sysadmins-mfa"]
-    trust = json.loads(roles["sysadmins_mfa"]["assume_role_policy"])["Statement"][0]
-    assert trust["Principal"] == {"AWS": "arn:aws:iam::${var.account_id}:root"}
-    assert trust["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
-    attached = s.resources("billing-prod", "aws_iam_user_policy_attachment")
-    assert [a["user"] for a in attached.values()] == ["${aws_iam_user.carol.name}"]
+    assert all(r["max_session_duration"] == 14400 for r in roles.values())
+
+
+def test_mfa_policy_reaches_every_user_through_one_group(synthesized):
+    s = synthesized["two"]
+    attachment = s.resources("shop-prod", "aws_iam_group_policy_attachment")["require_mfa"]
+    assert attachment == {**attachment, "group": "${aws_iam_group.awsenvs_mfa_required.name}",
+                          "policy_arn": "${aws_iam_policy.require_mfa.arn}"}
+    memberships = s.resources("shop-prod", "aws_iam_user_group_membership")
+    assert sorted(memberships) == ["alice", "bob"]
+    for membership in memberships.values():
+        assert "${aws_iam_group.awsenvs_mfa_required.name}" in membership["groups"]
+    assert "awsenvs_mfa_required" not in s.resources("shop-dev", "aws_iam_group")  # mfa: optional
+
+
+def test_each_mfa_role_trusts_only_its_groups_members(synthesized):
+    # shop-prod: alice is a sysadmin, bob a developer: neither may assume the other's role.
+    s = synthesized["two"]
+    roles = s.resources("shop-prod", "aws_iam_role")
+    expected = {"sysadmins_mfa": ["${aws_iam_user.alice.arn}"], "developers_mfa": ["${aws_iam_user.bob.arn}"]}
+    for role, members in expected.items():
+        trust = json.loads(roles[role]["assume_role_policy"])
+        [statement] = trust["Statement"]
+        assert statement["Principal"] == {"AWS": members}, role
+        assert statement["Action"] == "sts:AssumeRole"
+        assert statement["Condition"] == {
+            "Bool": {"aws:MultiFactorAuthPresent": "true"},
+            "StringEquals": {"sts:RoleSessionName": "$${aws:username}"},
+        }
+    # carol is in both groups of billing-prod: both roles name her, and only her.
+    for role in s.resources("billing-prod", "aws_iam_role").values():
+        assert json.loads(role["assume_role_policy"])["Statement"][0]["Principal"] == {"AWS": ["${aws_iam_user.carol.arn}"]}
 
 
 def test_local_backend_keeps_state_out_of_cdktf_out(synthesized):
