@@ -96,8 +96,7 @@ def _local_checks(org: Org, account_ids: dict[str, str], aws_config: Path, aws_c
     has_default = config.has_section("default") or credentials.has_section("default")
     rows = [_row("no [default] profile", "local", not has_default, "none",
                  f"a [default] profile exists ({aws_config} or {aws_credentials}): commands without --profile may hit the wrong account")]
-    _, setups, _ = profiles_for(org, account_ids)
-    for setup in setups:
+    for setup in profiles_for(org, account_ids).setups:
         name = setup.key_profile
         if not credentials.has_section(name) and not config.has_option(f"profile {name}", "aws_access_key_id"):
             continue  # no keys yet: nothing to check

@@ -22,7 +22,7 @@ class GuardError(Exception):
     """The credentials belong to the wrong account; nothing was run."""
 
 
-def _call(what: str, fn, *args, **kwargs):
+def call(what: str, fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
     except botocore.exceptions.NoCredentialsError:
@@ -36,7 +36,7 @@ def _call(what: str, fn, *args, **kwargs):
 
 def caller_account(session: boto3.Session | None = None) -> str:
     session = session or boto3.Session()
-    return _call("sts get-caller-identity", session.client("sts").get_caller_identity)["Account"]
+    return call("sts get-caller-identity", session.client("sts").get_caller_identity)["Account"]
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def guard(org: Org, member_account_ids: dict[str, str], caller: str | None = Non
 def assume_role_session(account_id: str, role_name: str, session_name: str = "awsenvs") -> boto3.Session:
     """A session in a member account through the same role the account stacks use."""
     sts = boto3.client("sts")
-    creds = _call(
+    creds = call(
         f"assume role {role_name} in {account_id}",
         sts.assume_role,
         RoleArn=f"arn:aws:iam::{account_id}:role/{role_name}",
@@ -97,11 +97,11 @@ def seed_emulator(org: Org) -> tuple[str, dict[str, str]]:
     (an emulator cannot create an account with a chosen id), so adoption can be rehearsed.
     """
     client = boto3.client("organizations")
-    organization = _call("create organization", client.create_organization, FeatureSet="ALL")["Organization"]
+    organization = call("create organization", client.create_organization, FeatureSet="ALL")["Organization"]
     ids = {}
     for env in org.environments:
         if env.adopted:
-            status = _call(
+            status = call(
                 f"create account {env.account_name}", client.create_account,
                 AccountName=env.account_name, Email=env.email,
             )["CreateAccountStatus"]
@@ -111,11 +111,11 @@ def seed_emulator(org: Org) -> tuple[str, dict[str, str]]:
 
 def iam_summary(session: boto3.Session) -> dict:
     iam = session.client("iam")
-    return _call("iam get-account-summary", iam.get_account_summary)["SummaryMap"]
+    return call("iam get-account-summary", iam.get_account_summary)["SummaryMap"]
 
 
 def account_aliases(session: boto3.Session) -> list[str]:
-    return _call("iam list-account-aliases", session.client("iam").list_account_aliases)["AccountAliases"]
+    return call("iam list-account-aliases", session.client("iam").list_account_aliases)["AccountAliases"]
 
 
 def password_policy(session: boto3.Session) -> dict | None:
@@ -142,8 +142,42 @@ def users_with_login(session: boto3.Session) -> dict[str, bool]:
 
 
 def mfa_devices(session: boto3.Session, user: str) -> list[str]:
-    devices = _call(f"iam list-mfa-devices {user}", session.client("iam").list_mfa_devices, UserName=user)
+    devices = call(f"iam list-mfa-devices {user}", session.client("iam").list_mfa_devices, UserName=user)
     return [d["SerialNumber"] for d in devices["MFADevices"]]
+
+
+def totp_serial(devices: list[dict]) -> str | None:
+    """The MFA device the AWS CLI can use for `mfa_serial`: the first enabled TOTP device.
+
+    ListMFADevices serials: a virtual device is `arn:aws:iam::<id>:mfa/<any name>`, a
+    hardware TOTP token its own serial (`GAHT12345678`), a FIDO security key
+    `arn:aws:iam::<id>:u2f/...`.  STS AssumeRole takes only a TOTP code, so FIDO keys
+    are no use to the CLI (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html,
+    https://docs.aws.amazon.com/cli/latest/reference/iam/list-mfa-devices.html).
+    """
+    totp = [d for d in devices if ":u2f/" not in d["SerialNumber"]]
+    totp.sort(key=lambda d: (d.get("EnableDate") is None, d.get("EnableDate") or 0, d["SerialNumber"]))
+    return totp[0]["SerialNumber"] if totp else None
+
+
+def mfa_serials(org: Org, account_ids: dict[str, str]) -> dict[tuple[str, str], str | None]:
+    """(stack, user) -> the user's TOTP device serial, for every user of `mfa: required` accounts."""
+    serials: dict[tuple[str, str], str | None] = {}
+    for env in org.environments:
+        account_id = env.account_id_from(account_ids)
+        if not env.mfa_required or account_id is None:
+            continue
+        iam = member_session(account_id, env.role_name, env.cli_profile).client("iam")
+        for user in env.users:
+            try:
+                devices = iam.list_mfa_devices(UserName=user.name)["MFADevices"]
+            except botocore.exceptions.ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") == "NoSuchEntity":
+                    devices = []  # not applied yet
+                else:
+                    raise AwsError(f"iam list-mfa-devices {user.name} in {env.stack}: {exc}") from None
+            serials[(env.stack, user.name)] = totp_serial(devices)
+    return serials
 
 
 def member_session(account_id: str, role_name: str, cli_profile: str | None) -> boto3.Session:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import jinja2
 
-from awsenvs.config import Environment, Org, User
+from awsenvs.config import MFA_ROLE_MAX_SESSION_SECONDS, Environment, Org, User
 
 BEGIN = "# BEGIN awsenvs"
 END = "# END awsenvs"
@@ -49,6 +49,8 @@ class Profile:
     role_arn: str | None = None
     source_profile: str | None = None
     mfa_serial: str | None = None
+    role_session_name: str | None = None  # the role's trust policy demands the user's name
+    duration_seconds: int | None = None
 
 
 @dataclass(frozen=True)
@@ -64,29 +66,51 @@ class UserSetup:
         return f"aws configure --profile {self.key_profile}"
 
 
-def profiles_for(org: Org, account_ids: dict[str, str]) -> tuple[list[Profile], list[UserSetup], list[Environment]]:
-    """Profiles of every environment whose account id is known, the setup per user, and the skipped envs."""
-    profiles, setups, waiting = [], [], []
+@dataclass(frozen=True)
+class ProfileSet:
+    profiles: list[Profile]
+    setups: list[UserSetup]  # `aws configure --profile ...` per user and environment
+    waiting: list[Environment]  # accounts not created yet: no profiles
+    without_mfa: list[UserSetup]  # mfa: required, but no TOTP device yet: no role profile
+
+
+def profiles_for(org: Org, account_ids: dict[str, str],
+                 mfa_serials: dict[tuple[str, str], str | None] | None = None) -> ProfileSet:
+    """Profiles of every environment whose account id is known.
+
+    `mfa_serials` maps (stack, user) to the serial of the user's real TOTP device (see
+    aws.mfa_serials): a device name is free, so its ARN cannot be derived.  A user of an
+    `mfa: required` account without one gets only the key profile, never a role profile
+    that cannot work, and is listed in `without_mfa`.
+    """
+    mfa_serials = mfa_serials or {}
+    result = ProfileSet([], [], [], [])
     for env in org.environments:
         account_id = env.account_id_from(account_ids)
         if account_id is None:
-            waiting.append(env)
+            result.waiting.append(env)
             continue
         for user in env.users:
             if env.mfa_required and user.groups:
                 keys = env.key_profile_name(user)
-                # The AWS CLI honours mfa_serial only on a role profile: assume the MFA role
-                # of the user's first group with the user's own keys.
-                group = env.group(user.groups[0])
-                profiles.append(Profile(env.profile_name(user), env.region,
-                                        role_arn=env.admin_role_arn(account_id, group),
-                                        source_profile=keys, mfa_serial=env.mfa_serial(account_id, user)))
-                profiles.append(Profile(keys, env.region))
+                serial = mfa_serials.get((env.stack, user.name))
+                if serial:
+                    # The AWS CLI honours mfa_serial only on a role profile: assume the MFA
+                    # role of the user's first group with the user's own keys.
+                    group = env.group(user.groups[0])
+                    result.profiles.append(Profile(
+                        env.profile_name(user), env.region, role_arn=env.admin_role_arn(account_id, group),
+                        source_profile=keys, mfa_serial=serial, role_session_name=user.name,
+                        duration_seconds=MFA_ROLE_MAX_SESSION_SECONDS,
+                    ))
+                else:
+                    result.without_mfa.append(UserSetup(env, user, keys))
+                result.profiles.append(Profile(keys, env.region))
             else:
                 keys = env.profile_name(user)
-                profiles.append(Profile(keys, env.region))
-            setups.append(UserSetup(env, user, keys))
-    return profiles, setups, waiting
+                result.profiles.append(Profile(keys, env.region))
+            result.setups.append(UserSetup(env, user, keys))
+    return result
 
 
 def _templates(autoescape: bool) -> jinja2.Environment:

@@ -35,10 +35,15 @@ def org():
     return load(TWO_PRODUCTS)
 
 
+# Real devices: bob's is named freely in the console; carol has a hardware token.  alice
+# (shop-prod) has none yet.
+SERIALS = {("shop-prod", "bob"): "arn:aws:iam::333333333333:mfa/bob-phone",
+           ("billing-prod", "carol"): "GAHT12345678", ("shop-prod", "alice"): None}
+
+
 @pytest.fixture(scope="module")
 def block(org) -> str:
-    found, _, _ = profiles.profiles_for(org, IDS)
-    return profiles.render(org, found)
+    return profiles.render(org, profiles.profiles_for(org, IDS, SERIALS).profiles)
 
 
 def test_rendered_profiles(org, block):
@@ -51,19 +56,44 @@ def test_rendered_profiles(org, block):
     assert dict(dev) == {"region": "eu-central-1", "output": "json"}
     prod = parser["profile shop_prod_bob"]
     assert prod["role_arn"] == "arn:aws:iam::333333333333:role/developers-mfa"
-    assert prod["mfa_serial"] == "arn:aws:iam::333333333333:mfa/bob"
+    assert prod["mfa_serial"] == "arn:aws:iam::333333333333:mfa/bob-phone"
     assert prod["source_profile"] == "shop_prod_bob_keys"
+    assert prod["role_session_name"] == "bob"  # the role's trust policy demands it
+    assert prod["duration_seconds"] == "14400"
     assert "profile shop_prod_bob_keys" in parser
-    assert parser["profile billing_prod_carol"]["role_arn"] == "arn:aws:iam::444444444444:role/sysadmins-mfa"
+    carol = parser["profile billing_prod_carol"]
+    assert carol["role_arn"] == "arn:aws:iam::444444444444:role/sysadmins-mfa"
+    assert carol["mfa_serial"] == "GAHT12345678"
+    # No device yet: only the key profile, never a role profile that cannot work.
+    assert "profile shop_prod_alice" not in parser and "profile shop_prod_alice_keys" in parser
     for section in parser.sections():
         assert not {"aws_access_key_id", "aws_secret_access_key"} & set(parser[section])
 
 
+def test_users_without_a_totp_device_are_listed(org):
+    found = profiles.profiles_for(org, IDS, SERIALS)
+    assert [(s.environment.stack, s.user.name) for s in found.without_mfa] == [("shop-prod", "alice")]
+
+
+def test_totp_serial_skips_fido_keys_and_picks_the_first_enabled():
+    from datetime import datetime
+
+    from awsenvs.aws import totp_serial
+
+    fido = {"SerialNumber": "arn:aws:iam::1:u2f/user/bob/fidosecuritykey1-ABC", "EnableDate": datetime(2024, 1, 1)}
+    phone = {"SerialNumber": "arn:aws:iam::1:mfa/bob-phone", "EnableDate": datetime(2025, 1, 1)}
+    token = {"SerialNumber": "GAHT12345678", "EnableDate": datetime(2024, 6, 1)}
+    assert totp_serial([fido]) is None
+    assert totp_serial([fido, phone]) == phone["SerialNumber"]
+    assert totp_serial([phone, token, fido]) == token["SerialNumber"]
+    assert totp_serial([]) is None
+
+
 def test_environments_without_account_are_skipped(org):
-    found, setups, waiting = profiles.profiles_for(org, {})
-    assert [e.stack for e in waiting] == ["shop-dev", "shop-staging", "shop-prod", "billing-prod"]
-    assert {p.name for p in found} == {"billing_legacy_carol"}
-    assert [s.command for s in setups] == ["aws configure --profile billing_legacy_carol"]
+    found = profiles.profiles_for(org, {})
+    assert [e.stack for e in found.waiting] == ["shop-dev", "shop-staging", "shop-prod", "billing-prod"]
+    assert {p.name for p in found.profiles} == {"billing_legacy_carol"}
+    assert [s.command for s in found.setups] == ["aws configure --profile billing_legacy_carol"]
 
 
 def test_merge_preserves_user_bytes_and_is_idempotent(tmp_path, block):
@@ -91,8 +121,8 @@ def test_stale_profiles_leave_the_block(tmp_path, org, block):
     path = tmp_path / "config"
     path.write_text(USER_BEFORE)
     profiles.write(path, block)
-    found, _, _ = profiles.profiles_for(org, {})  # only the adopted account's profile now
-    profiles.write(path, profiles.render(org, found))
+    found = profiles.profiles_for(org, {})  # only the adopted account's profile now
+    profiles.write(path, profiles.render(org, found.profiles))
     text = path.read_text()
     assert "shop_dev_bob" not in text and "billing_legacy_carol" in text
     assert text.startswith(USER_BEFORE)
