@@ -15,7 +15,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -43,10 +43,56 @@ class PlanSummary:
     change: int = 0
     destroy: int = 0
     imports: int = 0
+    forget: int = 0  # objects leaving state without being destroyed (`removed` blocks)
 
     @property
     def changes(self) -> bool:
-        return bool(self.add or self.change or self.destroy or self.imports)
+        return bool(self.add or self.change or self.destroy or self.imports or self.forget)
+
+    @classmethod
+    def of(cls, changes: Iterable["ResourceChange"]) -> "PlanSummary":
+        counts = dict(add=0, change=0, destroy=0, imports=0, forget=0)
+        for change in changes:
+            counts["imports"] += change.importing
+            counts["add"] += "create" in change.actions
+            counts["change"] += "update" in change.actions
+            counts["destroy"] += "delete" in change.actions
+            counts["forget"] += "forget" in change.actions
+        return cls(**counts)
+
+
+@dataclass(frozen=True)
+class ResourceChange:
+    """One entry of `resource_changes` in `terraform show -json` of a plan."""
+
+    address: str
+    type: str
+    actions: tuple[str, ...]
+    importing: bool = False
+
+    @property
+    def action(self) -> str:
+        """One word: create, update, delete, replace, forget, import (an import with no change), no-op."""
+        if len(self.actions) == 2:
+            return "replace"
+        if self.actions == ("no-op",) and self.importing:
+            return "import"
+        return self.actions[0]
+
+    @property
+    def changes(self) -> bool:
+        return self.actions != ("no-op",) or self.importing
+
+
+def resource_changes(plan_json: dict) -> list[ResourceChange]:
+    """The typed view of a plan's resource changes (`terraform show -json PLANFILE`)."""
+    return [
+        ResourceChange(
+            address=raw["address"], type=raw.get("type", ""),
+            actions=tuple(raw["change"]["actions"]), importing="importing" in raw["change"],
+        )
+        for raw in plan_json.get("resource_changes", [])
+    ]
 
 
 @dataclass(frozen=True)
@@ -123,8 +169,22 @@ class Terraform:
             raise TerraformError(_error_text(proc.stderr, "terraform validate failed")) from None
         return [_diagnostic(d) for d in result.get("diagnostics", [])]
 
-    def show_plan(self, directory: Path, planfile: Path) -> dict:
-        return json.loads(self.run(["show", "-json", "-no-color", str(planfile)], cwd=directory).stdout)
+    def show_plan(self, directory: Path, planfile: Path) -> list[ResourceChange]:
+        return resource_changes(json.loads(self.run(["show", "-json", "-no-color", str(planfile)], cwd=directory).stdout))
+
+    def state_list(self, directory: Path) -> list[str]:
+        """Addresses in the stack's state (no provider is started)."""
+        proc = self.run(["state", "list", "-no-color"], cwd=directory, check=False)
+        if proc.returncode != 0:
+            if "No state file was found" in proc.stderr:
+                return []
+            raise TerraformError(_error_text(proc.stderr or proc.stdout, "terraform state list failed"))
+        return [line for line in proc.stdout.splitlines() if line.strip()]
+
+    def state_rm(self, directory: Path, addresses: list[str]) -> None:
+        """Forget objects without destroying them."""
+        if addresses:
+            self.run(["state", "rm", "-no-color", "-lock-timeout=60s", *addresses], cwd=directory)
 
     def outputs(self, directory: Path) -> dict:
         """`terraform output -json` as {name: value}; empty when there is no state yet."""
@@ -136,15 +196,34 @@ class Terraform:
     # -- streamed commands ---------------------------------------------------------------
 
     def plan(self, directory: Path, planfile: Path, on_event: Callable[[Event], None] | None = None) -> PlanSummary:
-        args = ["plan", "-json", "-input=false", "-lock-timeout=60s", f"-out={planfile}"]
-        summary = self._stream(args, directory, on_event)
-        return summary or PlanSummary()
+        # -detailed-exitcode: 0 no changes, 2 changes, 1 error.  The exit code decides;
+        # the change_summary event only supplies counts, and when it is missing the
+        # counts come from the saved plan itself, never a silent "no changes".
+        args = ["plan", "-json", "-input=false", "-lock-timeout=60s", "-detailed-exitcode", f"-out={planfile}"]
+        forgotten = []  # change_summary leaves out `removed` blocks' forgets: planned_change "remove"
+
+        def watch(event: Event) -> None:
+            if event.type == "planned_change" and event.action == "remove":
+                forgotten.append(event.resource)
+            if on_event:
+                on_event(event)
+
+        summary, code = self._stream(args, directory, watch, ok=(0, 2))
+        if code == 0:
+            return PlanSummary()
+        if summary is not None:
+            summary = replace(summary, forget=len(forgotten))
+        if summary is None or not summary.changes:
+            summary = PlanSummary.of(c for c in self.show_plan(directory, planfile) if c.changes)
+        if not summary.changes:  # changes only to outputs: still something to apply
+            summary = PlanSummary(change=1)
+        return summary
 
     def apply(self, directory: Path, planfile: Path, on_event: Callable[[Event], None] | None = None) -> PlanSummary:
         args = ["apply", "-json", "-input=false", "-lock-timeout=60s", str(planfile)]
-        return self._stream(args, directory, on_event) or PlanSummary()
+        return self._stream(args, directory, on_event)[0] or PlanSummary()
 
-    def _stream(self, args: list[str], cwd: Path, on_event) -> PlanSummary | None:
+    def _stream(self, args: list[str], cwd: Path, on_event, ok: tuple[int, ...] = (0,)) -> tuple[PlanSummary | None, int]:
         errors: list[Diagnostic] = []
         summary: PlanSummary | None = None
         other_lines: list[str] = []
@@ -164,11 +243,22 @@ class Terraform:
                 if on_event:
                     on_event(event)
             returncode = proc.wait()
-        if returncode != 0:
+        if returncode not in ok:
             if errors:
-                raise TerraformError("; ".join(str(e) for e in errors))
-            raise TerraformError(_error_text("".join(other_lines), f"terraform {args[0]} failed (exit {returncode})"))
-        return summary
+                raise TerraformError(_explain("; ".join(str(e) for e in errors), cwd))
+            raise TerraformError(_explain(_error_text("".join(other_lines), f"terraform {args[0]} failed (exit {returncode})"), cwd))
+        return summary, returncode
+
+
+STALE_PLAN = "Saved plan is stale"
+
+
+def _explain(message: str, cwd: Path) -> str:
+    """Add what to do to the errors a crashed earlier run leaves behind."""
+    if "Error acquiring the state lock" in message or "acquiring the state lock" in message:
+        return (f"{message} -- if no other awsenvs or terraform run is active, an interrupted run left this "
+                f"lock: remove it with `terraform force-unlock <ID>` in {cwd} (the ID is in the message above)")
+    return message
 
 
 def parse_event(line: str) -> Event | None:
@@ -184,7 +274,7 @@ def parse_event(line: str) -> Event | None:
     changes = None
     if raw["type"] == "change_summary":
         c = raw.get("changes", {})
-        changes = PlanSummary(c.get("add", 0), c.get("change", 0), c.get("remove", 0), c.get("import", 0))
+        changes = PlanSummary(c.get("add", 0), c.get("change", 0), c.get("remove", 0), c.get("import", 0), c.get("forget", 0))
     diagnostic = _diagnostic(raw["diagnostic"]) if raw["type"] == "diagnostic" else None
     return Event(raw["type"], raw.get("@message", ""), resource, action, changes, diagnostic)
 
