@@ -9,10 +9,13 @@ ARGS ?=
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 AWSENVS := $(PY) main.py --config $(ORG)
 
-.PHONY: help setup synth validate tree plan apply profiles signin audit sandbox test bench clean
+CHECKOV_VENV := .venv-checkov
+CHECKOV_VERSION := 3.3.30
+
+.PHONY: help setup checkov-setup synth validate tree plan apply profiles signin audit sandbox test bench clean
 
 help:
-	@echo "make setup | validate | tree | synth | plan | apply | profiles | signin | audit | sandbox | test | bench   (ORG=path/to/org.yaml, ARGS='...')"
+	@echo "make setup | validate | tree | synth | plan | apply | profiles | signin | audit | sandbox | test | bench | checkov-setup   (ORG=path/to/org.yaml, ARGS='...')"
 
 # pip compiles bytecode at install time (needed: PYTHONDONTWRITEBYTECODE=1 would otherwise
 # make the AWS bindings recompile on every import).
@@ -23,6 +26,18 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 setup: $(VENV)/.installed
+
+# checkov (scans the synthesized Terraform in `make test`) in its own virtualenv: its
+# dependency pins conflict with the project's.  The stamp names the version, so changing
+# CHECKOV_VERSION reinstalls.  The env variable keeps checkov from asking PyPI for updates.
+$(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION):
+	rm -rf $(CHECKOV_VENV)
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
+	CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(CHECKOV_VENV)/bin/checkov --version
+	touch $@
+
+checkov-setup: $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 
 validate: setup
 	$(AWSENVS) validate
@@ -43,7 +58,7 @@ audit: setup
 sandbox: setup
 	$(AWSENVS) sandbox $(ARGS)
 
-test: setup
+test: setup checkov-setup
 	$(PY) -m pytest $(ARGS)
 
 bench: setup

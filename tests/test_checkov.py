@@ -1,0 +1,124 @@
+"""checkov scans every synthesized stack of both organizations, offline: no failed check.
+
+checkov lives in its own virtualenv (`make checkov-setup` creates .venv-checkov), because its
+dependency pins conflict with the project's.  The checks it may skip are listed, with the
+reason, in .checkov.yaml; everything else must pass.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
+CONFIG = ROOT / ".checkov.yaml"
+
+# checkov makes no network call with these: no version check against PyPI when it starts,
+# no policy metadata from the platform (--skip-download, in .checkov.yaml, does the same).
+OFFLINE_ENV = {"CKV_SKIP_PACKAGE_UPDATE_CHECK": "true", "BC_SKIP_MAPPING": "TRUE"}
+
+_NAME = re.compile(r'^ {6}"([^"]+)": \{')
+_TYPE = re.compile(r'^ {4}"([^"]+)": \{')
+_BLOCK = re.compile(r'^ {2}"([^"]+)": \{')
+
+
+def _readable(data: dict) -> dict:
+    """The stack as checkov's terraform_json parser can read it, every check-relevant block kept.
+
+    That parser expects every top-level block to map names to objects, and skips the whole
+    file as a parsing error otherwise.  Terraform JSON has two other shapes, which no check
+    reads, and they are left out: blocks that are lists (`import` of adopted accounts in the
+    management stack; `moved`, `removed`) and plain attributes of a block (`terraform`'s
+    `required_version`).  Resources, data sources, providers, modules, variables, outputs
+    and locals are kept whole.
+    """
+    readable = {}
+    for block, body in data.items():
+        if block in ("resource", "data", "provider", "locals", "//"):
+            readable[block] = body
+        elif isinstance(body, dict):
+            readable[block] = {name: value for name, value in body.items() if isinstance(value, dict)}
+    return readable
+
+
+def _scan_copy(synthesized, root: Path) -> list[str]:
+    """Copy every stack, made readable, to root/<org>/<stack>/cdk.tf.json for checkov.
+
+    Written with indent=2 so that a reported line range maps back to a resource address
+    (see _address).
+    """
+    files = []
+    for org_name, synth in synthesized.items():
+        for stack in synth.org.stacks:
+            target = root / org_name / stack / "cdk.tf.json"
+            target.parent.mkdir(parents=True)
+            target.write_text(json.dumps(_readable(synth.stacks[stack]), indent=2) + "\n")
+            files.append(f"/{org_name}/{stack}/cdk.tf.json")
+    return files
+
+
+def _address(root: Path, record: dict) -> str:
+    """type.name of the resource a record points at: checkov's terraform_json runner names
+    most of them `resource.<name>`, without the type."""
+    try:
+        lines = (root / record["file_path"].lstrip("/")).read_text().splitlines()
+        above = lines[: record["file_line_range"][0] - 1]
+        name = _NAME.match(lines[len(above)])
+        type_ = next(m for m in map(_TYPE.match, reversed(above)) if m)
+        block = next(m for m in map(_BLOCK.match, reversed(above)) if m)
+    except (OSError, LookupError, StopIteration, TypeError):
+        name = None
+    if name is None or block.group(1) not in ("resource", "data"):
+        return str(record.get("resource"))
+    prefix = "data." if block.group(1) == "data" else ""
+    return f"{prefix}{type_.group(1)}.{name.group(1)}"
+
+
+def test_checkov_finds_nothing(synthesized, tmp_path):
+    if not CHECKOV.exists():
+        pytest.fail(f"checkov is not installed ({CHECKOV} is missing): run `make checkov-setup`")
+
+    root = tmp_path / "stacks"
+    expected = _scan_copy(synthesized, root)
+    home = tmp_path / "home"  # no ~/.checkov.yaml of the developer's, no cache in the real home
+    home.mkdir()
+    env = dict(os.environ, HOME=str(home), **OFFLINE_ENV)
+    proc = subprocess.run(
+        [str(CHECKOV), "--config-file", str(CONFIG), "--directory", str(root), "--output", "json", "--compact"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=600,
+    )
+    assert proc.returncode in (0, 1), f"checkov exited {proc.returncode}:\n{proc.stderr[-4000:]}"
+    try:
+        reports = json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        pytest.fail(f"checkov printed no JSON report:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
+    reports = reports if isinstance(reports, list) else [reports]
+    assert all("results" in report for report in reports), f"checkov found nothing to scan: {reports}"
+
+    results = {"passed_checks": [], "failed_checks": [], "skipped_checks": [], "parsing_errors": []}
+    for report in reports:
+        assert report.get("check_type") == "terraform_json", report.get("check_type")
+        for key in results:
+            results[key] += report["results"].get(key, [])
+
+    assert not results["parsing_errors"], f"checkov could not parse: {results['parsing_errors']}\n{proc.stderr[-4000:]}"
+    scanned = {r["file_path"] for key in ("passed_checks", "failed_checks", "skipped_checks") for r in results[key]}
+    assert scanned >= set(expected), f"checkov scanned nothing in: {sorted(set(expected) - scanned)}"
+
+    failed = results["failed_checks"]
+    lines = sorted(
+        f"{r['check_id']} {_address(root, r)} in {r['file_path'].lstrip('/')}:{'-'.join(map(str, r['file_line_range']))}"
+        f" ({r['check_name']})"
+        for r in failed
+    )
+    if failed:
+        pytest.fail(f"checkov: {len(failed)} failed check(s); fix the synthesized Terraform (skips: .checkov.yaml):\n"
+                    + "\n".join(lines), pytrace=False)
+    assert proc.returncode == 0, proc.stderr[-4000:]
