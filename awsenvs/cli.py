@@ -143,6 +143,7 @@ def _selection(f):
 
 def _session(ctx: click.Context, stacks, products, envs, workers):
     from awsenvs import aws
+    from awsenvs.preflight import LiveChecks
     from awsenvs.terraform import Terraform, TerraformError
     from awsenvs.workflow import Session
 
@@ -166,17 +167,20 @@ def _session(ctx: click.Context, stacks, products, envs, workers):
         terraform = Terraform()
     except TerraformError as exc:
         raise Fail(str(exc)) from None
-    return Session(org, selected, err, _outdir(), guard, ask, workers, terraform)
+    return Session(org, selected, err, _outdir(), guard, ask, workers, terraform, LiveChecks(org))
 
 
 def _run(step, *args):
     """Run a workflow step; its known failures become one-line errors with exit code 1."""
     from awsenvs.aws import AwsError, GuardError
+    from awsenvs.preflight import PreflightError
     from awsenvs.terraform import TerraformError
     from awsenvs.workflow import Refused
 
     try:
         return step(*args)
+    except PreflightError as exc:
+        raise Fail(str(exc), exc.exit_code) from None
     except (GuardError, AwsError, TerraformError, Refused) as exc:
         raise Fail(str(exc)) from None
 
@@ -229,18 +233,27 @@ def profiles(ctx: click.Context, write: bool, path: str | None, dry_run: bool) -
     """AWS CLI profiles <product>_<env>_<user> for every user of every environment.
 
     Without --write, prints the block. `mfa: required` environments get a role profile
-    (role_arn, mfa_serial, source_profile <profile>_keys) because the AWS CLI honours
-    mfa_serial only on role profiles. Never writes a [default] profile, never a secret;
-    the old file is backed up beside it and the write is atomic (mode 0600).
+    (role_arn, mfa_serial, source_profile <profile>_keys, role_session_name = the user)
+    because the AWS CLI honours mfa_serial only on role profiles; mfa_serial is the
+    serial of the user's real TOTP device, looked up in the account (boto3). A user with
+    no such device yet gets only the key profile and a printed next step. Never writes
+    a [default] profile, never a secret; the old file is backed up beside it and the
+    write is atomic (mode 0600).
     """
+    from awsenvs import aws
     from awsenvs import profiles as profiles_
 
     org = _org(ctx)
     ids = _account_ids(org)
-    found, setups, waiting = profiles_.profiles_for(org, ids)
-    for env in waiting:
+    try:
+        with err.status("Looking up the users' MFA devices…"):
+            serials = aws.mfa_serials(org, ids)
+    except aws.AwsError as exc:
+        raise Fail(f"looking up MFA devices (needs the management account's credentials): {exc}") from None
+    found = profiles_.profiles_for(org, ids, serials)
+    for env in found.waiting:
         err.print(f"[yellow]skipped[/] {env.stack}: its account does not exist yet (run apply)", highlight=False)
-    block = profiles_.render(org, found)
+    block = profiles_.render(org, found.profiles)
     if not write:
         click.echo(block, nl=False)
     else:
@@ -255,15 +268,21 @@ def profiles(ctx: click.Context, write: bool, path: str | None, dry_run: bool) -
             click.echo(result.diff or f"{target}: no changes", nl=not result.diff)
         elif result.changed:
             backup = f" (previous file backed up as {result.backup})" if result.backup else ""
-            err.print(f"Wrote {len(found)} profiles to {target}{backup}", markup=False, highlight=False)
+            err.print(f"Wrote {len(found.profiles)} profiles to {target}{backup}", markup=False, highlight=False)
         else:
             err.print(f"{target}: already up to date", markup=False, highlight=False)
         if result.has_default:
             err.print("[yellow]warning:[/] " + escape(f"{target} has a [default] profile: commands without --profile may hit the wrong account"), highlight=False)
-    if setups:
+    if found.setups:
         err.print("After creating your access keys at first sign-in, run:")
-        for setup in setups:
+        for setup in found.setups:
             err.print(f"  {setup.user.name:<12} {setup.command}", markup=False, highlight=False)
+    if found.without_mfa:
+        err.print("No MFA device yet, so no role profile (mfa: required): register an authenticator app "
+                  "(console: Security credentials > Assign MFA device), then run `profiles --write` again:")
+        for setup in found.without_mfa:
+            err.print(f"  {setup.user.name:<12} {setup.environment.profile_name(setup.user)}  "
+                      f"(sign in at {setup.environment.signin_url})", markup=False, highlight=False)
 
 
 def _account_ids(org: Org) -> dict[str, str]:

@@ -20,10 +20,12 @@ from awsenvs.terraform import PlanSummary
 @dataclass(frozen=True)
 class StackResult:
     stack: str
-    status: str  # "no changes" | "changes" | "waiting for account" | "applied" | "failed" | "skipped"
+    status: str  # "no changes" | "changes" | "waiting for account" | "retire" | "retired" | "applied" | "failed"
     account_id: str | None = None
     summary: PlanSummary | None = None
     error: str | None = None
+    notes: tuple[str, ...] = ()  # one line each: what is imported and why, what is retired
+    risks: tuple[str, ...] = ()  # changes people rely on (an alias): need the typed confirmation
 
     @property
     def failed(self) -> bool:
@@ -65,14 +67,26 @@ class Progress:
         return table
 
 
+def notes_of(results: list[StackResult]) -> list[str]:
+    """The one-line notes and risks under a summary table, `stack: note`."""
+    return [f"{r.stack}: {line}" for r in results for line in (*r.risks, *r.notes)]
+
+
 def summary_table(results: list[StackResult], title: str) -> Table:
     table = Table(title=title, title_justify="left")
-    for column in ("stack", "account", "add", "change", "destroy", "import", "result"):
-        table.add_column(column, justify="right" if column in ("add", "change", "destroy", "import") else "left")
+    counted = ("add", "change", "destroy", "import", "forget")
+    for column in ("stack", "account", *counted, "result"):
+        table.add_column(column, justify="right" if column in counted else "left")
     for result in results:
         s = result.summary
-        counts = [str(n) for n in (s.add, s.change, s.destroy, s.imports)] if s else ["", "", "", ""]
-        style = {"failed": "bold red", "applied": "green", "no changes": "green", "changes": "yellow"}.get(result.status, "dim")
+        counts = [str(n) for n in (s.add, s.change, s.destroy, s.imports, s.forget)] if s else [""] * len(counted)
+        style = {"failed": "bold red", "applied": "green", "no changes": "green", "retired": "green",
+                 "changes": "yellow", "retire": "bold yellow"}.get(result.status, "dim")
         outcome = f"{result.status}: {result.error}" if result.error else result.status
         table.add_row(result.stack, result.account_id or "-", *counts, f"[{style}]{escape(outcome)}[/]")
     return table
+
+
+def notes_of(results: list[StackResult]) -> list[str]:
+    """The one-line notes and risks under a summary table, `stack: note`."""
+    return [f"{r.stack}: {line}" for r in results for line in (*r.risks, *r.notes)]

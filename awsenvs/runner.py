@@ -4,6 +4,12 @@ The runner knows Terraform, not AWS: the account guard is handed in by the calle
 plans live beside each stack (`awsenvs.tfplan`) with a small record of what they were made
 from (`awsenvs-plan.json`: the synth fingerprint and the account id), so `apply` applies
 exactly the plans that were shown and re-plans when org.yaml or the code changed since.
+The record says "applying" while its plan is being applied: a record still saying so was
+left by an interrupted run, and its plan (stale: the state changed under it) is discarded.
+
+What the live look-ups found (existing objects to import, accounts to retire) reaches a
+stack as `awsenvs-lifecycle.tf.json` beside the synthesized config: `import` blocks and
+`removed` blocks (destroy = false), rewritten before every plan.
 """
 
 from __future__ import annotations
@@ -13,17 +19,38 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Protocol, Sequence
 
 from awsenvs.config import ACCOUNT_ID_VARIABLE, ACCOUNT_IDS_OUTPUT, ACCOUNT_TFVARS, MANAGEMENT_STACK, Org
 from awsenvs.progress import Progress, StackResult
-from awsenvs.synth import fingerprint, stack_dir
-from awsenvs.terraform import Event, PlanSummary, Terraform, TerraformError
+from awsenvs.synth import fingerprint, stack_dir, write_retired_stack
+from awsenvs.terraform import STALE_PLAN, Event, PlanSummary, Terraform, TerraformError
 
 PLAN_FILE = "awsenvs.tfplan"
 PLAN_RECORD = "awsenvs-plan.json"
+LIFECYCLE_FILE = "awsenvs-lifecycle.tf.json"
 INIT_STAMP = ".terraform/awsenvs-init"
 WAITING = "waiting for account"
+RETIRE = "retire"
+APPLYING = "applying"
+
+
+class ImportBlock(Protocol):
+    address: str
+    id: str
+    reason: str
+    risky: bool
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """What a stack's plan brings in (imports) or lets go of (forget) besides its config."""
+
+    imports: Sequence[ImportBlock] = ()
+    forget: Sequence[str] = ()  # addresses leaving state without being destroyed
+
+
+LifecycleFor = Callable[[str, "str | None"], Lifecycle]  # (stack, account id) -> lifecycle
 
 
 @dataclass(frozen=True)
@@ -32,6 +59,8 @@ class SavedPlan:
     account_id: str | None
     status: str
     summary: PlanSummary | None
+    notes: tuple[str, ...] = ()
+    risks: tuple[str, ...] = ()
 
 
 class Runner:
@@ -44,6 +73,7 @@ class Runner:
         self.outdir = Path(outdir).resolve()
         self.progress = progress
         self.workers = max(1, workers)
+        self.state_dir = state_dir
         self.fingerprint = fingerprint(org, self.outdir, state_dir, False)
 
     # -- preparation ------------------------------------------------------------------
@@ -60,24 +90,31 @@ class Runner:
         self.terraform.init(directory)
         stamp.write_text(wanted)
 
-    def account_ids(self) -> dict[str, str]:
+    def managed_account_ids(self) -> dict[str, str]:
+        """Stack -> account id of every account in the management stack's last outputs,
+        including environments since removed from org.yaml (to retire)."""
+        self.init(MANAGEMENT_STACK)
+        return dict(self.terraform.outputs(stack_dir(self.outdir, MANAGEMENT_STACK)).get(ACCOUNT_IDS_OUTPUT) or {})
+
+    def account_ids(self, managed: dict[str, str] | None = None) -> dict[str, str]:
         """Known account ids by stack: adopted ones from org.yaml, the rest from management's outputs."""
         ids = dict(self.org.adopted_account_ids)
-        self.init(MANAGEMENT_STACK)
-        created = self.terraform.outputs(stack_dir(self.outdir, MANAGEMENT_STACK)).get(ACCOUNT_IDS_OUTPUT) or {}
-        ids.update({stack: account_id for stack, account_id in created.items() if stack in self.org.stacks})
+        managed = self.managed_account_ids() if managed is None else managed
+        ids.update({stack: account_id for stack, account_id in managed.items() if stack in self.org.stacks})
         return ids
 
     # -- plan -------------------------------------------------------------------------
 
-    def plan(self, stacks: list[str], management_account: str | None, account_ids: dict[str, str]) -> list[StackResult]:
+    def plan(self, stacks: list[str], management_account: str | None, account_ids: dict[str, str],
+             lifecycle_for: LifecycleFor | None = None) -> list[StackResult]:
         # Planning management changes no account id, so every stack whose account exists
         # is planned at once with it; management goes first into the pool.
         ids = {**account_ids, MANAGEMENT_STACK: management_account}
+        lifecycle_for = lifecycle_for or (lambda stack, account_id: Lifecycle())
         with ThreadPoolExecutor(self.workers) as pool:
-            return list(pool.map(lambda s: self._plan_stack(s, ids.get(s)), stacks))
+            return list(pool.map(lambda s: self._plan_stack(s, ids.get(s), lifecycle_for), stacks))
 
-    def _plan_stack(self, stack: str, account_id: str | None) -> StackResult:
+    def _plan_stack(self, stack: str, account_id: str | None, lifecycle_for: LifecycleFor) -> StackResult:
         directory = stack_dir(self.outdir, stack)
         self._forget_plan(stack)
         if stack != MANAGEMENT_STACK and account_id is None:
@@ -86,25 +123,85 @@ class Runner:
             self._record(result)
             return result
         try:
+            self.progress.update(stack, "looking up")
+            lifecycle = lifecycle_for(stack, account_id)
             self.init(stack)
             if stack != MANAGEMENT_STACK:
                 (directory / ACCOUNT_TFVARS).write_text(json.dumps({ACCOUNT_ID_VARIABLE: account_id}) + "\n")
+            self._write_lifecycle(directory, lifecycle)
             self.progress.update(stack, "planning")
             counter = _Counter(self.progress, stack, "planning", "planned_change")
             summary = self.terraform.plan(directory, directory / PLAN_FILE, counter)
-        except TerraformError as exc:
-            self.progress.update(stack, "failed", str(exc)[:100])
-            return StackResult(stack, "failed", account_id, error=str(exc))
-        result = StackResult(stack, "changes" if summary.changes else "no changes", account_id, summary)
+            notes, risks = self._explain_imports(directory, summary, lifecycle)
+        except Exception as exc:  # noqa: BLE001 - terraform or a look-up: the stack fails, the others go on
+            message = str(exc) if isinstance(exc, TerraformError) else f"{type(exc).__name__}: {exc}"
+            self.progress.update(stack, "failed", message[:100])
+            return StackResult(stack, "failed", account_id, error=message)
+        result = StackResult(stack, "changes" if summary.changes else "no changes", account_id, summary, notes=notes, risks=risks)
         self.progress.update(stack, "planned", _counts(summary))
         self._record(result)
         return result
+
+    @staticmethod
+    def _write_lifecycle(directory: Path, lifecycle: Lifecycle) -> None:
+        path = directory / LIFECYCLE_FILE
+        document: dict = {}
+        if lifecycle.imports:
+            document["import"] = [{"to": i.address, "id": i.id} for i in lifecycle.imports]
+        if lifecycle.forget:
+            document["removed"] = [{"from": a, "lifecycle": {"destroy": False}} for a in lifecycle.forget]
+        if document:
+            path.write_text(json.dumps(document, indent=2) + "\n")
+        else:
+            path.unlink(missing_ok=True)
+
+    def _explain_imports(self, directory: Path, summary: PlanSummary, lifecycle: Lifecycle) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """One line per import the plan really makes (objects already in state are no-ops)."""
+        if not summary.imports or not lifecycle.imports:
+            return (), ()
+        importing = {c.address for c in self.terraform.show_plan(directory, directory / PLAN_FILE) if c.importing}
+        made = [i for i in lifecycle.imports if i.address in importing]
+        notes = tuple(f"import {i.address}: {i.reason}" for i in made if not i.risky)
+        risks = tuple(f"import {i.address}: {i.reason}" for i in made if i.risky)
+        return notes, risks
+
+    # -- retiring an environment ------------------------------------------------------
+
+    def plan_retirement(self, stack: str, account_id: str, account_name: str) -> StackResult:
+        """What leaves the state of a removed environment's account stack (nothing is destroyed)."""
+        directory = stack_dir(self.outdir, stack)
+        try:
+            write_retired_stack(self.org, self.outdir, stack, self.state_dir)
+            self._forget_plan(stack)
+            self.init(stack)
+            objects = self.terraform.state_list(directory)
+        except TerraformError as exc:
+            self.progress.update(stack, "failed", str(exc)[:100])
+            return StackResult(stack, "failed", account_id, error=str(exc))
+        result = StackResult(
+            stack, RETIRE, account_id, PlanSummary(forget=len(objects)),
+            notes=(f"retire {account_name}: removed from org.yaml; the account moves to the Suspended OU and its "
+                   f"{len(objects)} objects leave state (nothing is destroyed or closed)",),
+        )
+        self.progress.update(stack, RETIRE, f"{len(objects)} objects leave state")
+        self._record(result)
+        return result
+
+    def forget_stack(self, stack: str) -> int:
+        """Take every object of a retired stack out of its state; returns how many."""
+        directory = stack_dir(self.outdir, stack)
+        self.init(stack)
+        objects = self.terraform.state_list(directory)
+        self.terraform.state_rm(directory, objects)
+        self._forget_plan(stack)
+        return len(objects)
 
     def _record(self, result: StackResult) -> None:
         s = result.summary
         record = {
             "fingerprint": self.fingerprint, "account_id": result.account_id, "status": result.status,
-            "summary": [s.add, s.change, s.destroy, s.imports] if s else None,
+            "summary": [s.add, s.change, s.destroy, s.imports, s.forget] if s else None,
+            "notes": list(result.notes), "risks": list(result.risks),
         }
         (stack_dir(self.outdir, result.stack) / PLAN_RECORD).write_text(json.dumps(record) + "\n")
 
@@ -119,25 +216,25 @@ class Runner:
             record = json.loads((directory / PLAN_RECORD).read_text())
         except (FileNotFoundError, json.JSONDecodeError):
             return None
-        if record.get("fingerprint") != self.fingerprint:
+        if record.get("fingerprint") != self.fingerprint or record.get("status") == APPLYING:
             return None
         if record["status"] in ("changes", "no changes") and not (directory / PLAN_FILE).exists():
             return None
         summary = PlanSummary(*record["summary"]) if record.get("summary") else None
-        return SavedPlan(stack, record.get("account_id"), record["status"], summary)
+        return SavedPlan(stack, record.get("account_id"), record["status"], summary,
+                         tuple(record.get("notes", ())), tuple(record.get("risks", ())))
+
+    def interrupted(self, stack: str) -> bool:
+        """Whether the last apply of this stack was interrupted (its record still says applying)."""
+        try:
+            return json.loads((stack_dir(self.outdir, stack) / PLAN_RECORD).read_text()).get("status") == APPLYING
+        except (FileNotFoundError, json.JSONDecodeError):
+            return False
 
     def changed_resources(self, stack: str) -> list[tuple[str, str]]:
         """(action, address) of every change in a stack's saved plan (terraform show -json)."""
         directory = stack_dir(self.outdir, stack)
-        plan = self.terraform.show_plan(directory, directory / PLAN_FILE)
-        changes = []
-        for change in plan.get("resource_changes", []):
-            actions = change["change"]["actions"]
-            imported = "importing" in change["change"]
-            if actions != ["no-op"] or imported:
-                action = "import" if actions == ["no-op"] else "replace" if len(actions) == 2 else actions[0]
-                changes.append((action, change["address"]))
-        return changes
+        return [(c.action, c.address) for c in self.terraform.show_plan(directory, directory / PLAN_FILE) if c.changes]
 
     # -- apply ------------------------------------------------------------------------
 
@@ -153,12 +250,18 @@ class Runner:
             return StackResult(stack, "no changes", saved.account_id, saved.summary)
         directory = stack_dir(self.outdir, stack)
         self.progress.update(stack, "applying")
+        record = directory / PLAN_RECORD
+        marked = json.loads(record.read_text())
+        record.write_text(json.dumps({**marked, "status": APPLYING}) + "\n")
         counter = _Counter(self.progress, stack, "applying", "apply_complete", total=_total(saved.summary))
         try:
             self.terraform.apply(directory, directory / PLAN_FILE, counter)
         except TerraformError as exc:
-            self.progress.update(stack, "failed", str(exc)[:100])
-            return StackResult(stack, "failed", saved.account_id, saved.summary, str(exc))
+            message = str(exc)
+            if STALE_PLAN in message:
+                message = "its state changed since the plan was made (another run?): run apply again to plan anew"
+            self.progress.update(stack, "failed", message[:100])
+            return StackResult(stack, "failed", saved.account_id, saved.summary, message)
         finally:
             self._forget_plan(stack)
         self.progress.update(stack, "applied", _counts(saved.summary))
@@ -187,17 +290,18 @@ def _counts(summary: PlanSummary | None) -> str:
     if summary is None:
         return ""
     text = f"+{summary.add} ~{summary.change} -{summary.destroy}"
-    return text + (f" import {summary.imports}" if summary.imports else "")
+    text += f" import {summary.imports}" if summary.imports else ""
+    return text + (f" forget {summary.forget}" if summary.forget else "")
 
 
 def _total(summary: PlanSummary | None) -> int:
-    return (summary.add + summary.change + summary.destroy + summary.imports) if summary else 0
+    return (summary.add + summary.change + summary.destroy + summary.imports + summary.forget) if summary else 0
 
 
 def exit_code_for_plan(results: list[StackResult]) -> int:
     """terraform -detailed-exitcode style: 1 any error, 2 changes somewhere, 0 none."""
     if any(r.failed for r in results):
         return 1
-    if any(r.status in ("changes", WAITING) for r in results):
+    if any(r.status in ("changes", WAITING, RETIRE) for r in results):
         return 2
     return 0

@@ -58,7 +58,7 @@ class Emulator:
         self.port = self.port or free_port()
         env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            [sys.executable, "-m", "awsenvs.moto_server", "-H", "127.0.0.1", "-p", str(self.port)],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + timeout

@@ -77,3 +77,19 @@ def _convert_to_hcl(directories: list[Path]) -> None:
 
 def stack_dir(outdir: Path, stack: str) -> Path:
     return Path(outdir) / "stacks" / stack
+
+
+def write_retired_stack(org: Org, outdir: Path, stack: str, state_dir: Path | None = None) -> Path:
+    """The backend-only config of an environment removed from org.yaml, to empty its state."""
+    from awsenvs.stacks import RetiredStack, SynthOptions
+    from cdktn import App
+
+    app = App(outdir=str(outdir), stack_traces=False)
+    RetiredStack(app, org, stack, SynthOptions(outdir=Path(outdir), state_dir=state_dir))
+    directory = stack_dir(outdir, stack)
+    manifest = Path(outdir) / "manifest.json"
+    kept = manifest.read_bytes() if manifest.exists() else None
+    app.synth()
+    if kept is not None:  # the manifest describes the synthesized org, not this leftover
+        manifest.write_bytes(kept)
+    return directory

@@ -1,28 +1,43 @@
 """plan -> show -> confirm unless --yes -> execute -> exit code, over all selected stacks.
 
 Guard first: before any stack is planned or applied, the caller's `guard(known ids)` must
-pass (it raises on the wrong account).  Confirmation is asked before anything is applied,
-never half way: an operator types the account name of every `mfa: required` environment
-about to change; without a terminal that needs `--yes`.
+pass (it raises on the wrong account).  Then the live look-ups (`Session.live`, see
+awsenvs.preflight): the organization must not lose a trusted service or policy type
+org.yaml does not name, adopted accounts must match org.yaml, and whatever already exists
+is imported rather than created twice.  Confirmation is asked before anything is
+applied, never half way: an operator types the account name of every `mfa: required`
+environment about to change, of every environment being retired, and of every stack
+whose plan changes something people rely on (an adopted account's alias); without a
+terminal that needs `--yes`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Protocol
 
 from rich.console import Console
 
 from awsenvs.config import MANAGEMENT_STACK, Org
-from awsenvs.progress import Progress, StackResult, summary_table
-from awsenvs.runner import WAITING, Runner, exit_code_for_plan
+from awsenvs.progress import Progress, StackResult, notes_of, summary_table
+from awsenvs.runner import RETIRE, WAITING, Lifecycle, Runner, exit_code_for_plan
 from awsenvs.synth import synthesize
 from awsenvs.terraform import Terraform
 
 
 class Refused(Exception):
     """The operator (or the lack of one) did not confirm; nothing was applied."""
+
+
+class Live(Protocol):
+    """The live look-ups of a run (awsenvs.preflight.LiveChecks)."""
+
+    def check(self, on_wait: Callable[[str], None]) -> None: ...
+    def retirements(self, managed_ids: dict[str, str]) -> list: ...
+    def lifecycle(self, stack: str, account_id: str | None, retiring: list) -> tuple[list, list[str]]: ...
+    def wait_until_ready(self, stack: str, account_id: str, on_wait: Callable[[str], None]) -> None: ...
+    def retire(self, retirement) -> None: ...
 
 
 @dataclass
@@ -32,19 +47,46 @@ class Session:
     console: Console
     outdir: Path
     guard: Callable[[dict[str, str]], str]  # known member ids -> the caller's account id, or raises
-
-    def guarded_account_ids(self, runner: Runner) -> tuple[str, dict[str, str]]:
-        """Guard before any terraform runs, then again with the ids management's outputs add."""
-        caller = self.guard(self.org.adopted_account_ids)
-        ids = runner.account_ids()
-        self.guard(ids)
-        return caller, ids
     ask: Callable[[str], str] | None  # None: no terminal to ask on
     workers: int = 4
     terraform: Terraform = field(default_factory=Terraform)
+    live: Live | None = None  # None: no live look-ups (tests of the confirmation rules)
 
     def runner(self, progress: Progress) -> Runner:
         return Runner(self.org, self.terraform, self.outdir, progress, workers=self.workers)
+
+
+@dataclass
+class _Prepared:
+    """What plan and apply both start from: guarded ids and the live look-ups' results."""
+
+    caller: str
+    ids: dict[str, str]
+    retiring: list
+
+    def lifecycle_for(self, live: Live | None):
+        if live is None:
+            return None
+        return lambda stack, account_id: Lifecycle(*live.lifecycle(stack, account_id, self.retiring))
+
+
+def _prepare(session: Session, runner: Runner, progress: Progress) -> _Prepared:
+    """Guard before any terraform runs, look at the live organization, then guard again
+    with the ids the management stack's outputs add."""
+    caller = session.guard(session.org.adopted_account_ids)
+    if session.live is not None:
+        session.live.check(lambda message: progress.update(MANAGEMENT_STACK, "waiting", message))
+    managed = runner.managed_account_ids()
+    ids = runner.account_ids(managed)
+    session.guard({**managed, **ids})
+    retiring = []
+    if session.live is not None and MANAGEMENT_STACK in session.stacks:
+        retiring = session.live.retirements(managed)
+    return _Prepared(caller, ids, retiring)
+
+
+def _plan_retirements(runner: Runner, retiring: list) -> list[StackResult]:
+    return [runner.plan_retirement(r.stack, r.account_id, r.account_name) for r in retiring]
 
 
 def plan(session: Session) -> tuple[list[StackResult], int]:
@@ -52,9 +94,10 @@ def plan(session: Session) -> tuple[list[StackResult], int]:
         synthesize(session.org, session.outdir)
     with Progress(session.console, session.stacks) as progress:
         runner = session.runner(progress)
-        caller, ids = session.guarded_account_ids(runner)
-        results = runner.plan(session.stacks, caller, ids)
-    session.console.print(summary_table(results, "Plan"))
+        prepared = _prepare(session, runner, progress)
+        results = runner.plan(session.stacks, prepared.caller, prepared.ids, prepared.lifecycle_for(session.live))
+        results += _plan_retirements(runner, prepared.retiring)
+    _print_summary(session.console, results, "Plan")
     return results, exit_code_for_plan(results)
 
 
@@ -64,44 +107,96 @@ def apply(session: Session, yes: bool) -> tuple[list[StackResult], int]:
         synthesize(org, session.outdir)
     with Progress(console, session.stacks) as progress:
         runner = session.runner(progress)
-        caller, ids = session.guarded_account_ids(runner)
+        prepared = _prepare(session, runner, progress)
+        retired = [r.stack for r in prepared.retiring]
+        stacks = [*session.stacks, *retired]
+        for stack in stacks:
+            if runner.interrupted(stack):
+                console.print(f"{stack}: the last apply was interrupted; its saved plan is stale and is discarded.",
+                              markup=False, highlight=False)
         stale = [s for s in session.stacks if runner.saved_plan(s) is None]
-        replanned = {}
-        if stale:
-            console.print(f"No current plan for {', '.join(stale)} (org.yaml or the code changed since, or never planned): planning now.", markup=False)
-            replanned = {r.stack: r for r in runner.plan(stale, caller, ids)}
-    saved = {s: runner.saved_plan(s) for s in session.stacks}
-    if stale:
+        stale_retired = [r for r in prepared.retiring if runner.saved_plan(r.stack) is None]
+        replanned: dict[str, StackResult] = {}
+        if stale or stale_retired:
+            names = ", ".join([*stale, *(r.stack for r in stale_retired)])
+            console.print(f"No current plan for {names} (org.yaml or the code changed since, never planned, or "
+                          "interrupted): planning now.", markup=False)
+            results = runner.plan(stale, prepared.caller, prepared.ids, prepared.lifecycle_for(session.live))
+            results += _plan_retirements(runner, stale_retired)
+            replanned = {r.stack: r for r in results}
+    saved = {s: runner.saved_plan(s) for s in stacks}
+    if replanned:
         _show(console, runner, [s for s in stale if saved[s] and saved[s].status == "changes"])
-        shown = [replanned.get(s) or _as_result(saved[s]) for s in session.stacks]
-        console.print(summary_table(shown, "Plan (new)"))
-    _confirm(session, saved, replanned=bool(stale), yes=yes)
+        shown = [replanned.get(s) or _as_result(saved[s]) for s in stacks if replanned.get(s) or saved[s]]
+        _print_summary(console, shown, "Plan (new)")
+    _confirm(session, saved, replanned=bool(replanned), yes=yes, retiring=prepared.retiring)
 
     results: dict[str, StackResult] = {}
-    with Progress(console, session.stacks) as progress:
+    with Progress(console, stacks) as progress:
         runner = session.runner(progress)
-        if MANAGEMENT_STACK in saved:
+        # Retire first: its account stack's state is emptied and the account moved before
+        # the management stack lets go of it, so an interruption anywhere is repeated
+        # safely by the next run (both steps are idempotent).
+        for retirement in prepared.retiring:
+            results[retirement.stack] = _retire(session, runner, progress, retirement, saved.get(retirement.stack))
+        if MANAGEMENT_STACK in saved and not any(r.failed for r in results.values()):
             results[MANAGEMENT_STACK] = runner.apply_saved(MANAGEMENT_STACK)
         # Accounts the management stack just created can be planned now; they were
         # confirmed above (see _confirm) as part of creating them.
         waiting = [s for s, p in saved.items() if p and p.status == WAITING]
-        if waiting:
+        if waiting and not results.get(MANAGEMENT_STACK, StackResult("", "")).failed:
             ids = runner.account_ids()
             session.guard(ids)  # the accounts just created are members too
-            for result in runner.plan(waiting, caller, ids):
+            ready = []
+            for stack in waiting:
+                if stack not in ids:
+                    continue
+                try:
+                    if session.live is not None:
+                        session.live.wait_until_ready(stack, ids[stack], lambda m, s=stack: progress.update(s, "waiting", m))
+                    ready.append(stack)
+                except Exception as exc:  # noqa: BLE001 - reported as this stack's failure
+                    results[stack] = StackResult(stack, "failed", ids[stack], error=str(exc))
+            planned = runner.plan(ready, prepared.caller, ids, prepared.lifecycle_for(session.live))
+            for result in planned:
                 if result.status in ("failed", WAITING):
                     results[result.stack] = result
-        ready = [s for s in session.stacks if s != MANAGEMENT_STACK and s not in results]
-        for result in runner.apply_many(ready):
+        todo = [s for s in session.stacks if s != MANAGEMENT_STACK and s not in results]
+        if results.get(MANAGEMENT_STACK) and results[MANAGEMENT_STACK].failed:
+            todo = [s for s in todo if saved.get(s) and saved[s].status != WAITING]
+        for result in runner.apply_many(todo):
             results[result.stack] = result
-    ordered = [results[s] for s in session.stacks if s in results]
-    console.print(summary_table(ordered, "Apply"))
+    ordered = [results[s] for s in stacks if s in results]
+    _print_summary(console, ordered, "Apply")
     failed = any(r.failed or r.status == WAITING for r in ordered)
     return ordered, 1 if failed else 0
 
 
+def _retire(session: Session, runner: Runner, progress: Progress, retirement, saved) -> StackResult:
+    if saved is None or saved.status != RETIRE:
+        return StackResult(retirement.stack, "failed", retirement.account_id, error="no current retirement plan")
+    try:
+        progress.update(retirement.stack, "retiring", "objects leave state")
+        forgotten = runner.forget_stack(retirement.stack)
+        progress.update(retirement.stack, "retiring", "moving the account to the Suspended OU")
+        if session.live is not None:
+            session.live.retire(retirement)
+    except Exception as exc:  # noqa: BLE001 - terraform or AWS: this stack fails, reported in the table
+        progress.update(retirement.stack, "failed", str(exc)[:100])
+        return StackResult(retirement.stack, "failed", retirement.account_id, error=str(exc))
+    progress.update(retirement.stack, "retired")
+    return StackResult(retirement.stack, "retired", retirement.account_id, saved.summary,
+                       notes=(f"{forgotten} objects left state; account {retirement.account_id} is in the Suspended OU",))
+
+
+def _print_summary(console: Console, results: list[StackResult], title: str) -> None:
+    console.print(summary_table(results, title))
+    for line in notes_of(results):
+        console.print(f"  {line}", markup=False, highlight=False)
+
+
 def _as_result(saved) -> StackResult:
-    return StackResult(saved.stack, saved.status, saved.account_id, saved.summary)
+    return StackResult(saved.stack, saved.status, saved.account_id, saved.summary, notes=saved.notes, risks=saved.risks)
 
 
 def _show(console: Console, runner: Runner, stacks: list[str]) -> None:
@@ -111,27 +206,36 @@ def _show(console: Console, runner: Runner, stacks: list[str]) -> None:
             console.print(f"  {action:>8}  {address}", markup=False, highlight=False)
 
 
-def _confirm(session: Session, saved: dict, replanned: bool, yes: bool) -> None:
+def _confirm(session: Session, saved: dict, replanned: bool, yes: bool, retiring: list = ()) -> None:
     if yes:
         return
+    # (stack, account name to type, why it is protected)
     protected = [
-        env for env in session.org.environments
+        (env.stack, env.account_name, "mfa: required")
+        for env in session.org.environments
         if env.mfa_required and env.stack in saved and saved[env.stack]
         and saved[env.stack].status in ("changes", WAITING)
     ]
+    protected += [(r.stack, r.account_name, "retire: removed from org.yaml") for r in retiring]
+    for stack, plan_ in saved.items():
+        if plan_ is None or plan_.status == RETIRE:
+            continue
+        if plan_.risks and stack not in {p[0] for p in protected}:
+            env = session.org.environment_by_stack(stack)
+            protected.append((stack, env.account_name, "; ".join(plan_.risks)))
     if session.ask is None:
         if protected:
-            names = ", ".join(f"{e.stack} (mfa: required)" for e in protected)
+            names = ", ".join(f"{stack} ({why})" for stack, _, why in protected)
             raise Refused(f"refusing to apply {names} without a terminal to confirm on: run it interactively, or pass --yes")
         if replanned:
             raise Refused("the plans above were made just now and nobody saw them: run `plan` first, or pass --yes")
         return
     if replanned and session.ask("Apply the plans above? Type yes").strip() != "yes":
         raise Refused("not confirmed; nothing applied")
-    for env in protected:
-        typed = session.ask(f"{env.stack} is a protected (mfa: required) environment. Type its account name ({env.account_name}) to apply")
-        if typed.strip() != env.account_name:
-            raise Refused(f"{env.stack}: account name not confirmed; nothing applied")
+    for stack, name, why in protected:
+        typed = session.ask(f"{stack} is protected ({why}). Type its account name ({name}) to apply")
+        if typed.strip() != name:
+            raise Refused(f"{stack}: account name not confirmed; nothing applied")
 
 
 def account_ids(org: Org, console: Console, outdir: Path, terraform: Terraform | None = None) -> dict[str, str]:

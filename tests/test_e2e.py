@@ -99,11 +99,11 @@ def test_each_account_has_exactly_its_baseline(applied, accounts):
             users = {u["UserName"] for u in iam.list_users()["Users"]}
             assert users == set(expected_users[env.stack]), env.stack
             for user, groups in expected_users[env.stack].items():
-                found = sorted(g["GroupName"] for g in iam.list_groups_for_user(UserName=user)["Groups"])
+                found = sorted(g["GroupName"] for g in iam.list_groups_for_user(UserName=user)["Groups"]
+                               if g["GroupName"] != "awsenvs-mfa-required")
                 assert found == groups, (env.stack, user)
                 assert iam.get_login_profile(UserName=user)["LoginProfile"]["UserName"] == user
-                attached = {p["PolicyName"] for p in iam.list_attached_user_policies(UserName=user)["AttachedPolicies"]}
-                assert ("awsenvs-require-mfa" in attached) == (env.stack in mfa_required), (env.stack, user)
+                assert iam.list_attached_user_policies(UserName=user)["AttachedPolicies"] == []
                 assert iam.list_access_keys(UserName=user)["AccessKeyMetadata"] == []
             roles = {r["RoleName"] for r in iam.list_roles()["Roles"]}
             mfa_roles = {r for r in roles if r.endswith("-mfa")}
@@ -111,7 +111,16 @@ def test_each_account_has_exactly_its_baseline(applied, accounts):
                 assert mfa_roles == {f"{g}-mfa" for gs in expected_users[env.stack].values() for g in gs}
                 trust = iam.get_role(RoleName="sysadmins-mfa")["Role"]["AssumeRolePolicyDocument"]
                 trust = json.loads(trust) if isinstance(trust, str) else trust
-                assert trust["Statement"][0]["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+                admins = sorted(u for u, gs in expected_users[env.stack].items() if "sysadmins" in gs)
+                principals = trust["Statement"][0]["Principal"]["AWS"]
+                principals = [principals] if isinstance(principals, str) else principals
+                assert sorted(p.rsplit("/", 1)[-1] for p in principals) == admins, env.stack
+                assert trust["Statement"][0]["Condition"]["Bool"] == {"aws:MultiFactorAuthPresent": "true"}
+                for user in expected_users[env.stack]:  # the MFA policy reaches everyone through one group
+                    groups = {g["GroupName"] for g in iam.list_groups_for_user(UserName=user)["Groups"]}
+                    assert "awsenvs-mfa-required" in groups, (env.stack, user)
+                attached = iam.list_attached_group_policies(GroupName="awsenvs-mfa-required")["AttachedPolicies"]
+                assert [p["PolicyName"] for p in attached] == ["awsenvs-require-mfa"]
             else:
                 assert mfa_roles == set(), env.stack
 
@@ -134,23 +143,41 @@ def test_second_plan_finds_no_changes(applied):
 # --------------------------------------------------------------------------- working with the accounts
 
 
-def test_profiles_carry_the_real_account_ids(applied, accounts):
+def _profiles(rehearsal):
     import configparser
 
-    proc = applied.cli("profiles")
+    proc = rehearsal.cli("profiles")
     assert proc.returncode == 0, proc.stderr[-2000:]
     parser = configparser.ConfigParser()
     parser.read_string(proc.stdout)
+    return parser, proc.stderr
+
+
+def test_profiles_carry_the_real_account_ids_and_real_mfa_devices(applied, accounts):
+    parser, stderr = _profiles(applied)
     for env in applied.org.environments:
         account_id = accounts[env.account_name]["Id"]
         for user in env.users:
-            section = parser[f"profile {env.profile_name(user)}"]
-            if env.mfa_required:
-                assert section["role_arn"] == f"arn:aws:iam::{account_id}:role/{user.groups[0]}-mfa"
-                assert section["mfa_serial"] == f"arn:aws:iam::{account_id}:mfa/{user.name}"
+            if env.mfa_required:  # nobody has a device yet: key profiles only, and what to do
+                assert f"profile {env.profile_name(user)}" not in parser
+                assert f"profile {env.key_profile_name(user)}" in parser
             else:
-                assert "role_arn" not in section
-    assert "aws configure --profile shop_prod_alice_keys" in proc.stderr
+                assert "role_arn" not in parser[f"profile {env.profile_name(user)}"]
+    assert "aws configure --profile shop_prod_alice_keys" in stderr
+    assert "No MFA device yet" in stderr and "shop_prod_alice" in stderr
+
+    # alice enrols an authenticator app named as she likes; bob does not.
+    prod = accounts[applied.org.environment_by_stack("shop-prod").account_name]["Id"]
+    with applied.boto():
+        iam = aws.assume_role_session(prod, "OrganizationAccountAccessRole").client("iam")
+        serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="alice-phone")["VirtualMFADevice"]["SerialNumber"]
+        iam.enable_mfa_device(UserName="alice", SerialNumber=serial, AuthenticationCode1="123456", AuthenticationCode2="654321")
+    parser, stderr = _profiles(applied)
+    alice = parser["profile shop_prod_alice"]
+    assert alice["mfa_serial"] == f"arn:aws:iam::{prod}:mfa/alice-phone" == serial
+    assert alice["role_arn"] == f"arn:aws:iam::{prod}:role/sysadmins-mfa"
+    assert alice["source_profile"] == "shop_prod_alice_keys" and alice["role_session_name"] == "alice"
+    assert "profile shop_prod_bob" not in parser and "shop_prod_bob" in stderr.split("No MFA device yet")[1]
 
 
 def test_signin_links_and_page(applied, tmp_path):
@@ -181,17 +208,10 @@ def test_audit_reports_root_mfa_and_user_mfa(applied, accounts):
         assert _row(rows, "alias", env.stack)["status"] == "pass"
         assert _row(rows, "password policy", env.stack)["status"] == "pass"
         assert _row(rows, "users", env.stack)["status"] == "pass"
-    assert _row(rows, "MFA of alice", "shop-prod")["status"] == "fail"
     assert not [r for r in rows if r["check"].startswith("MFA of") and r["account"].startswith("shop-dev ")]
 
-    # alice enrols a virtual MFA device in shop-prod: her check passes, bob's still fails.
-    account_id = accounts[applied.org.environment_by_stack("shop-prod").account_name]["Id"]
-    with applied.boto():
-        iam = aws.assume_role_session(account_id, "OrganizationAccountAccessRole").client("iam")
-        serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="alice")["VirtualMFADevice"]["SerialNumber"]
-        iam.enable_mfa_device(UserName="alice", SerialNumber=serial, AuthenticationCode1="123456", AuthenticationCode2="654321")
-    code, rows = _audit(applied)
-    assert code == 1
+    # alice enrolled a virtual MFA device in shop-prod (test_profiles_...): her check
+    # passes, bob's fails.
     assert _row(rows, "MFA of alice", "shop-prod")["status"] == "pass"
     assert _row(rows, "MFA of bob", "shop-prod")["status"] == "fail"
 

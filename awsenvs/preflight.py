@@ -1,0 +1,413 @@
+"""Live look-ups before planning: what the organization and the accounts already have.
+
+Read-only boto3 look-ups that come back as small frozen facts, and pure functions that
+turn those facts into refusals or Terraform `import` blocks.  Nothing here runs
+Terraform; nothing here deletes anything.  The one write is retiring an environment's
+account into the `Suspended` OU, after the operator confirmed it.
+
+Why each step exists (the emulator accepts what real AWS refuses):
+- Trusted services and policy types: `aws_organizations_organization` disables whatever
+  its lists omit, and disabling a policy type detaches every policy of that type
+  (Organizations DisablePolicyType).  So a plan that would disable anything org.yaml does
+  not name under `disable_*` is refused before Terraform runs.
+- Reconcile: an interrupted apply leaves accounts and OUs that exist but are not in
+  state; creating them again fails on AWS (EMAIL_ALREADY_EXISTS,
+  DuplicateOrganizationalUnitException) and IAM answers EntityAlreadyExists.  Whatever
+  already exists under a configured name is imported instead (import blocks are a no-op
+  for objects already in state).
+- Adoption: AWS cannot change a member account's root email from the management account,
+  so a differing email or name must be fixed in org.yaml, never planned as a replacement.
+- Readiness: a new account's OrganizationAccountAccessRole is often not assumable for a
+  minute or more after CreateAccount reports SUCCEEDED.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable, Mapping, TypeVar
+
+import boto3
+import botocore.exceptions
+
+from awsenvs import aws
+from awsenvs.config import (
+    MANAGEMENT_STACK,
+    MFA_GROUP_NAME,
+    MFA_POLICY_NAME,
+    SUSPENDED_OU,
+    Environment,
+    Org,
+    tf_name,
+)
+
+T = TypeVar("T")
+
+
+class PreflightError(Exception):
+    """The live organization does not allow this plan; nothing was run."""
+
+    exit_code = 1
+
+
+class AdoptionError(PreflightError):
+    """org.yaml disagrees with an account it adopts: a fix in org.yaml is needed."""
+
+    exit_code = 2
+
+
+# --------------------------------------------------------------------------- facts
+
+
+@dataclass(frozen=True)
+class LiveAccount:
+    id: str
+    name: str
+    email: str
+    status: str
+
+
+@dataclass(frozen=True)
+class LiveOrganization:
+    id: str
+    root_id: str
+    trusted_services: frozenset[str]
+    policy_types: frozenset[str]  # enabled (or being enabled) in the root
+    accounts: tuple[LiveAccount, ...]
+    ous: Mapping[str, str]  # OU name directly under the root -> OU id
+
+    def account_by_email(self, email: str) -> LiveAccount | None:
+        return next((a for a in self.accounts if a.email.lower() == email.lower()), None)
+
+    def account_by_id(self, account_id: str) -> LiveAccount | None:
+        return next((a for a in self.accounts if a.id == account_id), None)
+
+
+@dataclass(frozen=True)
+class Import:
+    """An existing object to bring into a stack's state, and why (shown with the plan)."""
+
+    address: str
+    id: str
+    reason: str
+    risky: bool = False  # the plan then changes something people rely on (an alias)
+
+
+@dataclass(frozen=True)
+class Retirement:
+    """An environment removed from org.yaml whose account awsenvs still manages."""
+
+    stack: str
+    account_id: str
+    account_name: str
+    email: str
+
+    @property
+    def address(self) -> str:
+        # The account's address in the management stack (Environment.tf_name of the
+        # environment it was: tf_name(product, env) == tf_name(stack)).
+        return f"aws_organizations_account.{tf_name(self.stack)}"
+
+
+# --------------------------------------------------------------------------- look-ups
+
+
+def read_organization(client=None) -> LiveOrganization | None:
+    """The organization of the credentials' account, or None when there is none yet."""
+    client = client or boto3.client("organizations")
+    try:
+        organization = client.describe_organization()["Organization"]
+    except botocore.exceptions.ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "AWSOrganizationsNotInUseException":
+            return None
+        raise aws.AwsError(f"organizations describe-organization: {exc}") from None
+    except botocore.exceptions.BotoCoreError as exc:
+        raise aws.AwsError(f"organizations describe-organization: {exc}") from None
+    root = aws.call("organizations list-roots", client.list_roots)["Roots"][0]
+    services = [
+        s["ServicePrincipal"]
+        for page in client.get_paginator("list_aws_service_access_for_organization").paginate()
+        for s in page["EnabledServicePrincipals"]
+    ]
+    ous = {
+        ou["Name"]: ou["Id"]
+        for page in client.get_paginator("list_organizational_units_for_parent").paginate(ParentId=root["Id"])
+        for ou in page["OrganizationalUnits"]
+    }
+    accounts = [
+        LiveAccount(account["Id"], account["Name"], account["Email"], account.get("Status", ""))
+        for page in client.get_paginator("list_accounts").paginate()
+        for account in page["Accounts"]
+        if account["Id"] != organization.get("MasterAccountId")
+    ]
+    return LiveOrganization(
+        id=organization["Id"],
+        root_id=root["Id"],
+        trusted_services=frozenset(services),
+        policy_types=frozenset(t["Type"] for t in root.get("PolicyTypes", []) if t["Status"] != "PENDING_DISABLE"),
+        accounts=tuple(accounts),
+        ous=ous,
+    )
+
+
+def wait_for_account_creation(org: Org, client=None, on_wait: Callable[[str], None] = lambda _: None,
+                              timeout: float = 600, sleep=time.sleep, clock=time.monotonic) -> bool:
+    """A CreateAccount still IN_PROGRESS for a configured account is waited for, not repeated.
+
+    Returns whether it waited (the organization then has new accounts)."""
+    client = client or boto3.client("organizations")
+    names = {env.account_name for env in org.environments if not env.adopted}
+    statuses = aws.call("organizations list-create-account-status", client.list_create_account_status,
+                        States=["IN_PROGRESS"])["CreateAccountStatuses"]
+    pending = [status for status in statuses if status.get("AccountName") in names]
+    for status in pending:
+
+        def done(request_id: str = status["Id"], name: str = status["AccountName"]) -> str:
+            state = aws.call("organizations describe-create-account-status", client.describe_create_account_status,
+                             CreateAccountRequestId=request_id)["CreateAccountStatus"]["State"]
+            if state == "IN_PROGRESS":
+                raise NotYet(f"account {name} is still being created (an earlier run asked for it)")
+            return state
+
+        retry(done, timeout=timeout, sleep=sleep, clock=clock, on_retry=on_wait)
+    return bool(pending)
+
+
+def account_stack_imports(env: Environment, account_id: str) -> list[Import]:
+    """IAM objects that already exist in the account under the names the stack manages."""
+    iam = aws.member_session(account_id, env.role_name, env.cli_profile).client("iam")
+    imports: list[Import] = []
+
+    def exists(what: str, fn, **kwargs) -> bool:
+        try:
+            fn(**kwargs)
+            return True
+        except botocore.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "NoSuchEntity":
+                return False
+            raise aws.AwsError(f"iam {what} in {account_id}: {exc}") from None
+
+    for user in env.users:
+        if exists("get-user", iam.get_user, UserName=user.name):
+            imports.append(Import(f"aws_iam_user.{user.tf_name}", user.name, f"existing IAM user {user.name}"))
+            if user.console and exists("get-login-profile", iam.get_login_profile, UserName=user.name):
+                imports.append(Import(f"aws_iam_user_login_profile.{user.tf_name}", user.name,
+                                      f"existing console password of {user.name} (kept as it is)"))
+    groups = [g.name for g in env.groups] + ([MFA_GROUP_NAME] if env.mfa_required else [])
+    for group in groups:
+        if exists("get-group", iam.get_group, GroupName=group):
+            imports.append(Import(f"aws_iam_group.{tf_name(group)}", group, f"existing IAM group {group}"))
+    if env.mfa_required:
+        for group in env.groups:
+            if exists("get-role", iam.get_role, RoleName=group.admin_role_name):
+                imports.append(Import(f"aws_iam_role.{tf_name(group.admin_role_name)}", group.admin_role_name,
+                                      f"existing IAM role {group.admin_role_name}"))
+        policy_arn = f"arn:aws:iam::{account_id}:policy/{MFA_POLICY_NAME}"
+        if exists("get-policy", iam.get_policy, PolicyArn=policy_arn):
+            imports.append(Import("aws_iam_policy.require_mfa", policy_arn, f"existing IAM policy {MFA_POLICY_NAME}"))
+    aliases = aws.call(f"iam list-account-aliases in {account_id}", iam.list_account_aliases)["AccountAliases"]
+    if aliases:
+        imports.append(alias_import(env, aliases[0]))
+    if exists("get-account-password-policy", iam.get_account_password_policy):
+        imports.append(Import("aws_iam_account_password_policy.password_policy", "iam-account-password-policy",
+                              "existing password policy (set to the configured one)"))
+    return imports
+
+
+def alias_import(env: Environment, live_alias: str) -> Import:
+    if live_alias == env.alias:
+        return Import("aws_iam_account_alias.alias", live_alias, f"existing account alias {live_alias}")
+    return Import(
+        "aws_iam_account_alias.alias", live_alias,
+        f"alias change {live_alias} -> {env.alias}: the old sign-in URL "
+        f"https://{live_alias}.signin.aws.amazon.com/console stops working",
+        risky=True,
+    )
+
+
+# --------------------------------------------------------------------------- decisions (pure)
+
+
+def check_organization(org: Org, live: LiveOrganization | None) -> None:
+    """Refuse a plan that would disable a live trusted service or policy type org.yaml does not name."""
+    if live is None:
+        if org.organization_id:
+            raise AdoptionError(
+                f"organization.organization_id is {org.organization_id}, but these credentials' account has no "
+                "organization: use the management account's credentials"
+            )
+        return
+    if org.organization_id and org.organization_id != live.id:
+        raise AdoptionError(
+            f"organization.organization_id is {org.organization_id}, but these credentials' organization is "
+            f"{live.id}: fix organization_id (or the credentials)"
+        )
+    problems = [
+        f"trusted service {s} (add it to organization.trusted_services to keep it, or to "
+        "organization.disable_trusted_services to disable it)"
+        for s in sorted(live.trusted_services - set(org.trusted_services) - set(org.disable_trusted_services))
+    ] + [
+        f"policy type {t} (add it to organization.policy_types to keep it, or to organization.disable_policy_types "
+        "to disable it, which detaches every policy of that type)"
+        for t in sorted(live.policy_types - set(org.policy_types) - set(org.disable_policy_types))
+    ]
+    if problems:
+        raise PreflightError(
+            f"the organization {live.id} has enabled what {org.source.name} does not list, and applying would "
+            f"disable it: {'; '.join(problems)}"
+        )
+
+
+def check_adoptions(org: Org, live: LiveOrganization | None) -> None:
+    """Adopted accounts must be members, with the root email and name org.yaml says."""
+    for env in org.environments:
+        if not env.adopted:
+            continue
+        where = f"products.{env.product}.environments.{env.name}"
+        account = live.account_by_id(env.account_id) if live else None
+        if account is None:
+            raise AdoptionError(
+                f"{where}.account_id: {env.account_id} is not a member of the organization: invite it first "
+                "(and set profile: if it has no OrganizationAccountAccessRole)"
+            )
+        if account.email.lower() != env.email.lower():
+            raise AdoptionError(
+                f"{where}.email: the account's root email is {account.email!r}, not {env.email!r}: "
+                f"set email: {account.email} (AWS cannot change it from here; a mismatch would plan a replacement)"
+            )
+        if account.name != env.account_name:
+            raise AdoptionError(
+                f"{where}.account_name: the account is named {account.name!r}, not {env.account_name!r}: "
+                f"set account_name: {account.name!r}"
+            )
+
+
+def management_imports(org: Org, live: LiveOrganization | None) -> list[Import]:
+    """Existing organization, OUs and accounts that the management stack should hold."""
+    if live is None:
+        return []
+    imports = []
+    if not org.organization_id:
+        imports.append(Import("aws_organizations_organization.organization", live.id,
+                              f"existing organization {live.id}"))
+    for product in org.products:
+        if product.ou_name in live.ous:
+            imports.append(Import(f"aws_organizations_organizational_unit.{product.tf_name}", live.ous[product.ou_name],
+                                  f"existing OU {product.ou_name}"))
+        for env in product.environments:
+            if env.adopted:
+                continue  # synthesized with its own import block
+            account = live.account_by_email(env.email)
+            if account is not None:
+                imports.append(Import(
+                    f"aws_organizations_account.{env.tf_name}", account.id,
+                    f"found existing account {account.id} for {env.account_name} (root email {account.email}), "
+                    "e.g. left by an interrupted apply",
+                ))
+    return imports
+
+
+def retirements(org: Org, managed_ids: Mapping[str, str], live: LiveOrganization | None) -> list[Retirement]:
+    """Accounts the management stack manages (its last `account_ids` output) whose environment is gone."""
+    gone = []
+    for stack, account_id in sorted(managed_ids.items()):
+        if stack in org.stacks:
+            continue
+        account = live.account_by_id(account_id) if live else None
+        gone.append(Retirement(stack, account_id, account.name if account else stack, account.email if account else ""))
+    return gone
+
+
+# --------------------------------------------------------------------------- waiting and retiring
+
+
+class NotYet(Exception):
+    """Raised by an attempt that should be tried again later."""
+
+
+def retry(attempt: Callable[[], T], *, timeout: float, sleep=time.sleep, clock=time.monotonic,
+          on_retry: Callable[[str], None] = lambda _: None, first_delay: float = 2, max_delay: float = 20) -> T:
+    """Call `attempt` until it stops raising NotYet; back off exponentially; give up after `timeout`."""
+    deadline = clock() + timeout
+    delay = first_delay
+    while True:
+        try:
+            return attempt()
+        except NotYet as exc:
+            if clock() + delay > deadline:
+                raise PreflightError(f"gave up after {timeout:.0f}s: {exc}") from None
+            on_retry(str(exc))
+            sleep(delay)
+            delay = min(delay * 2, max_delay)
+
+
+def wait_for_role(env: Environment, account_id: str, on_wait: Callable[[str], None] = lambda _: None,
+                  timeout: float = 300, sleep=time.sleep, clock=time.monotonic) -> None:
+    """Until the account's role can be assumed (new accounts take a while to accept it)."""
+    if env.cli_profile:
+        return
+
+    def assume() -> None:
+        try:
+            aws.assume_role_session(account_id, env.role_name, "awsenvs-readiness")
+        except aws.AwsError as exc:
+            if "AccessDenied" in str(exc) or "InvalidClientTokenId" in str(exc):
+                raise NotYet(f"waiting for {env.account_name} ({account_id}) to accept the role {env.role_name}") from None
+            raise
+
+    retry(assume, timeout=timeout, sleep=sleep, clock=clock, on_retry=on_wait)
+
+
+def retire(retirement: Retirement, live: LiveOrganization, client=None) -> str | None:
+    """Move the account into the Suspended OU (created when first needed); returns the OU id,
+    or None when the account has already left the organization (nothing to move)."""
+    client = client or boto3.client("organizations")
+    if live.account_by_id(retirement.account_id) is None:
+        return None
+    suspended = live.ous.get(SUSPENDED_OU)
+    if suspended is None:
+        suspended = aws.call(f"create OU {SUSPENDED_OU}", client.create_organizational_unit,
+                             ParentId=live.root_id, Name=SUSPENDED_OU)["OrganizationalUnit"]["Id"]
+    parent = aws.call("organizations list-parents", client.list_parents, ChildId=retirement.account_id)["Parents"][0]["Id"]
+    if parent != suspended:
+        aws.call(f"move account {retirement.account_id} to {SUSPENDED_OU}", client.move_account,
+                 AccountId=retirement.account_id, SourceParentId=parent, DestinationParentId=suspended)
+    return suspended
+
+
+# --------------------------------------------------------------------------- one run's look-ups
+
+
+class LiveChecks:
+    """The live look-ups of one plan or apply, as the workflow uses them (workflow.Live)."""
+
+    def __init__(self, org: Org) -> None:
+        self.org = org
+        self.organization: LiveOrganization | None = None
+
+    def check(self, on_wait: Callable[[str], None] = lambda _: None) -> None:
+        """Before anything is planned: wait out pending account creations, then refuse
+        what would disable live features or adopt a mismatching account."""
+        self.organization = read_organization()
+        if self.organization is not None and wait_for_account_creation(self.org, on_wait=on_wait):
+            self.organization = read_organization()
+        check_organization(self.org, self.organization)
+        check_adoptions(self.org, self.organization)
+
+    def retirements(self, managed_ids: dict[str, str]) -> list[Retirement]:
+        return retirements(self.org, managed_ids, self.organization)
+
+    def lifecycle(self, stack: str, account_id: str | None, retiring: list[Retirement]) -> tuple[list[Import], list[str]]:
+        """(imports, addresses to forget) for a stack's plan."""
+        if stack == MANAGEMENT_STACK:
+            return management_imports(self.org, self.organization), [r.address for r in retiring]
+        return account_stack_imports(self.org.environment_by_stack(stack), account_id), []
+
+    def wait_until_ready(self, stack: str, account_id: str, on_wait: Callable[[str], None]) -> None:
+        wait_for_role(self.org.environment_by_stack(stack), account_id, on_wait)
+
+    def retire(self, retirement: Retirement) -> None:
+        organization = read_organization()
+        if organization is None:
+            raise PreflightError("the organization is gone: nothing to retire into")
+        retire(retirement, organization)

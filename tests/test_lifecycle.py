@@ -1,0 +1,296 @@
+"""A real organization's lifecycle, end to end on the emulator with real terraform.
+
+An organization that already has Identity Center trusted, SCPs and tag policies enabled
+and an SCP on its root, and an existing account with IAM objects of its own, is adopted;
+an apply is killed half way and resumed; a user who made their own access key is
+removed; an environment is retired.  The module has its own emulator: the steps change
+the organization in ways the other end-to-end tests must not see.  Order matters and is
+the file's order.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import boto3
+import pytest
+import yaml
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.e2e
+
+MANAGEMENT = "123456789012"  # moto's management account
+EMAIL = "cloud@acme.example.com"
+LEGACY_EMAIL = "legacy-shop@acme.example.com"
+
+
+class World:
+    """The emulator, the organization seeded in it, and org.yaml variants to run against it."""
+
+    def __init__(self, workdir, env, organization_id: str, legacy_id: str) -> None:
+        self.workdir, self.env = workdir, env
+        self.organization_id, self.legacy_id = organization_id, legacy_id
+        self.config = workdir / "org.yaml"
+
+    def document(self, **changes) -> dict:
+        doc = {
+            "organization": {
+                "name": "acme", "email": EMAIL, "region": "eu-central-1",
+                "management_account_id": MANAGEMENT, "organization_id": self.organization_id,
+                "trusted_services": ["sso.amazonaws.com"], "disable_policy_types": ["TAG_POLICY"],
+            },
+            "groups": {"developers": {"policies": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]}},
+            "products": {"shop": {
+                "users": {"maria": {"groups": ["developers"]}, "tom": {"groups": ["developers"]}},
+                "environments": {
+                    "dev": {"mfa": "optional"},
+                    "qa": {"mfa": "optional"},
+                    "legacy": {"account_id": self.legacy_id, "email": LEGACY_EMAIL,
+                               "account_name": "Shop legacy", "mfa": "optional"},
+                },
+            }},
+        }
+        for path, value in changes.items():  # "products.shop.users.tom": None deletes
+            *parents, key = path.split(".")
+            node = doc
+            for part in parents:
+                node = node[part]
+            if value is None:
+                node.pop(key)
+            else:
+                node[key] = value
+        return doc
+
+    def cli(self, *args: str, doc: dict | None = None, **kwargs) -> subprocess.CompletedProcess:
+        path = self.config
+        if doc is not None:
+            path = self.workdir / "variant.yaml"
+            path.write_text(yaml.safe_dump(doc, sort_keys=False))
+        return subprocess.run(
+            [sys.executable, str(ROOT / "main.py"), "--config", str(path), *args],
+            cwd=self.workdir, env=self.env, capture_output=True, text=True, stdin=subprocess.DEVNULL, **kwargs,
+        )
+
+    def boto(self):
+        from awsenvs.sandbox import environ
+
+        return environ(self.env)
+
+    def state(self, stack: str) -> list[str]:
+        """Addresses in a stack's local state file (types.names of resources with instances)."""
+        path = self.workdir / "state" / "acme" / f"{stack}.tfstate"
+        if not path.exists():
+            return []
+        resources = json.loads(path.read_text()).get("resources", [])
+        return [f"{r['type']}.{r['name']}" for r in resources if r.get("instances") and r["mode"] == "managed"]
+
+    def accounts(self) -> dict[str, dict]:
+        with self.boto():
+            client = boto3.client("organizations")
+            return {a["Email"]: a for a in client.list_accounts()["Accounts"]}
+
+
+@pytest.fixture(scope="module")
+def world(provider_mirror, tmp_path_factory):
+    from awsenvs.sandbox import Emulator
+
+    workdir = tmp_path_factory.mktemp("lifecycle")
+    (workdir / "home" / ".aws").mkdir(parents=True)
+    with Emulator() as emulator:
+        env = emulator.environment(workdir / "home")
+        env.update(TF_PROVIDER_MIRROR=str(provider_mirror), CDKTF_OUTDIR=str(workdir / "cdktf.out"))
+        from awsenvs.sandbox import environ
+
+        with environ(env):
+            organization_id, legacy_id = _seed()
+        world = World(workdir, env, organization_id, legacy_id)
+        world.config.write_text(yaml.safe_dump(world.document(), sort_keys=False))
+        yield world
+
+
+def _seed() -> tuple[str, str]:
+    """An organization as a real company has it, and an account with IAM objects of its own."""
+    from awsenvs import aws
+
+    org = boto3.client("organizations")
+    organization_id = org.create_organization(FeatureSet="ALL")["Organization"]["Id"]
+    root = org.list_roots()["Roots"][0]["Id"]
+    org.enable_aws_service_access(ServicePrincipal="sso.amazonaws.com")
+    org.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+    org.enable_policy_type(RootId=root, PolicyType="TAG_POLICY")
+    scp = org.create_policy(
+        Name="deny-bucket-deletion", Description="an SCP the company had before awsenvs", Type="SERVICE_CONTROL_POLICY",
+        Content=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"}]}),
+    )["Policy"]["PolicySummary"]["Id"]
+    org.attach_policy(PolicyId=scp, TargetId=root)
+    legacy = org.create_account(AccountName="Shop legacy", Email=LEGACY_EMAIL)["CreateAccountStatus"]["AccountId"]
+    iam = aws.assume_role_session(legacy, "OrganizationAccountAccessRole").client("iam")
+    iam.create_user(UserName="maria")
+    iam.create_group(GroupName="developers")
+    iam.create_account_alias(AccountAlias="acme-old-legacy")
+    iam.update_account_password_policy(MinimumPasswordLength=8)
+    return organization_id, legacy
+
+
+def _legacy_iam(world):
+    from awsenvs import aws
+
+    return aws.assume_role_session(world.legacy_id, "OrganizationAccountAccessRole").client("iam")
+
+
+# --------------------------------------------------------------------------- refusals first: nothing written
+
+
+def test_plan_refuses_to_disable_what_the_live_organization_has(world):
+    doc = world.document(**{"organization.trusted_services": None, "organization.disable_policy_types": None})
+    proc = world.cli("plan", doc=doc)
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    message = " ".join(proc.stderr.split())
+    assert "trusted service sso.amazonaws.com (add it to organization.trusted_services" in message
+    assert "policy type TAG_POLICY (add it to organization.policy_types" in message
+    assert "SERVICE_CONTROL_POLICY" not in message  # listed by default
+    assert "Traceback" not in proc.stderr
+    assert not list(world.workdir.glob("state/*/*.tfstate"))
+
+
+def test_adopting_an_account_whose_email_differs_exits_2_naming_the_live_email(world):
+    doc = world.document(**{"products.shop.environments.legacy.email": None})  # derived: cloud+shop-legacy@...
+    proc = world.cli("plan", doc=doc)
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    message = " ".join(proc.stderr.split())
+    assert "products.shop.environments.legacy.email" in message and LEGACY_EMAIL in message
+    assert not (world.workdir / "state").exists()  # nothing written
+    assert not list((world.workdir / "cdktf.out" / "stacks").glob("*/awsenvs.tfplan"))
+
+
+def test_alias_change_of_an_adopted_account_needs_the_typed_confirmation(world):
+    proc = world.cli("apply")  # no terminal, no --yes
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    message = " ".join(proc.stderr.split())
+    assert "refusing to apply shop-legacy (import aws_iam_account_alias.alias: alias change acme-old-legacy -> acme-shop-legacy" in message
+    assert "https://acme-old-legacy.signin.aws.amazon.com/console stops working" in message
+    assert world.state("management") == []  # nothing applied
+    # The plan says which existing objects it adopts, one line each.
+    assert "shop-legacy: import aws_iam_user.maria: existing IAM user maria" in message
+    assert "shop-legacy: import aws_iam_group.developers: existing IAM group developers" in message
+
+
+# --------------------------------------------------------------------------- interrupted, then resumed
+
+
+def test_an_apply_killed_half_way_converges_on_the_next_run(world):
+    wanted = {"cloud+shop-dev@acme.example.com", "cloud+shop-qa@acme.example.com"}
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "main.py"), "--config", str(world.config), "apply", "--yes"],
+        cwd=world.workdir, env=world.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL, start_new_session=True,
+    )
+    deadline = time.monotonic() + 300
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            if wanted & set(world.accounts()):
+                break  # the first account exists: pull the plug on awsenvs and terraform alike
+            time.sleep(0.05)
+        assert proc.poll() is None, "the apply finished before an account appeared"
+        os.killpg(proc.pid, signal.SIGKILL)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert wanted & set(world.accounts())
+
+    again = world.cli("apply", "--yes")
+    assert again.returncode == 0, again.stderr[-4000:]
+    listed = [a["Email"] for a in _all_accounts(world)]
+    assert sorted(listed) == sorted(set(listed)), listed  # exactly one account per email
+    assert wanted | {LEGACY_EMAIL} <= set(listed)
+    plan = world.cli("plan")
+    assert plan.returncode == 0, plan.stderr[-4000:]
+
+
+def _all_accounts(world) -> list[dict]:
+    with world.boto():
+        return boto3.client("organizations").list_accounts()["Accounts"]
+
+
+def test_trusted_services_policy_types_and_attachments_survive(world):
+    with world.boto():
+        org = boto3.client("organizations")
+        services = {s["ServicePrincipal"] for s in org.list_aws_service_access_for_organization()["EnabledServicePrincipals"]}
+        root = org.list_roots()["Roots"][0]
+        attached = {p["Name"] for p in org.list_policies_for_target(TargetId=root["Id"], Filter="SERVICE_CONTROL_POLICY")["Policies"]}
+    assert services == {"sso.amazonaws.com"}
+    types = {t["Type"]: t["Status"] for t in root["PolicyTypes"]}
+    assert types.get("SERVICE_CONTROL_POLICY") == "ENABLED"
+    assert "deny-bucket-deletion" in attached
+    assert "TAG_POLICY" not in types  # disabled only because org.yaml lists it under disable_policy_types
+
+
+def test_the_adopted_accounts_existing_objects_are_the_managed_ones(world):
+    with world.boto():
+        iam = _legacy_iam(world)
+        maria = iam.get_user(UserName="maria")["User"]
+        assert [u["UserName"] for u in iam.list_users()["Users"]] == sorted(["maria", "tom"])
+        assert [g["GroupName"] for g in iam.list_groups()["Groups"]] == ["developers"]
+        assert iam.list_account_aliases()["AccountAliases"] == ["acme-shop-legacy"]
+        assert iam.get_account_password_policy()["PasswordPolicy"]["MinimumPasswordLength"] == 14
+        assert [g["GroupName"] for g in iam.list_groups_for_user(UserName="maria")["Groups"]] == ["developers"]
+    state = world.state("shop-legacy")
+    assert "aws_iam_user.maria" in state and "aws_iam_group.developers" in state
+    # the one maria had before: imported, not replaced
+    state_doc = json.loads((world.workdir / "state" / "acme" / "shop-legacy.tfstate").read_text())
+    user = next(r for r in state_doc["resources"] if r["type"] == "aws_iam_user" and r["name"] == "maria")
+    assert user["instances"][0]["attributes"]["unique_id"] == maria["UserId"]
+
+
+# --------------------------------------------------------------------------- people and environments leave
+
+
+def test_removing_a_user_who_made_their_own_access_key(world):
+    dev = world.accounts()["cloud+shop-dev@acme.example.com"]["Id"]
+    from awsenvs import aws
+
+    with world.boto():
+        iam = aws.assume_role_session(dev, "OrganizationAccountAccessRole").client("iam")
+        iam.create_access_key(UserName="tom")
+    world.config.write_text(yaml.safe_dump(world.document(**{"products.shop.users.tom": None}), sort_keys=False))
+    proc = world.cli("apply", "--yes")
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    with world.boto():
+        assert [u["UserName"] for u in iam.list_users()["Users"]] == ["maria"]
+
+
+def test_retiring_an_environment_moves_its_account_aside_and_forgets_it(world):
+    qa = world.accounts()["cloud+shop-qa@acme.example.com"]
+    assert world.state("shop-qa")  # managed so far
+    doc = world.document(**{"products.shop.users.tom": None, "products.shop.environments.qa": None})
+    world.config.write_text(yaml.safe_dump(doc, sort_keys=False))
+
+    plan = world.cli("plan")
+    assert plan.returncode == 2, plan.stderr[-4000:]
+    assert "retire" in plan.stderr and "shop-qa" in plan.stderr
+    refused = world.cli("apply")  # no terminal: retiring needs the typed confirmation
+    assert refused.returncode == 1
+    assert "shop-qa (retire: removed from org.yaml)" in " ".join(refused.stderr.split())
+    assert world.state("shop-qa")
+
+    proc = world.cli("apply", "--yes")
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    with world.boto():
+        org = boto3.client("organizations")
+        account = org.describe_account(AccountId=qa["Id"])["Account"]
+        parent = org.list_parents(ChildId=qa["Id"])["Parents"][0]["Id"]
+        ou = org.describe_organizational_unit(OrganizationalUnitId=parent)["OrganizationalUnit"]["Name"]
+    assert account["Status"] == "ACTIVE"
+    assert ou == "Suspended"
+    assert "aws_organizations_account.shop_qa" not in world.state("management")
+    assert world.state("shop-qa") == []
+    again = world.cli("plan")
+    assert again.returncode == 0, again.stderr[-4000:]

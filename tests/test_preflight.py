@@ -1,0 +1,180 @@
+"""The decisions of the live look-ups, on recorded facts (no AWS needed): what is refused,
+what is imported, what is retired, and the readiness wait's retry logic."""
+
+from __future__ import annotations
+
+import pytest
+
+from awsenvs import preflight
+from awsenvs.config import load, parse
+from awsenvs.preflight import AdoptionError, Import, LiveAccount, LiveOrganization, NotYet, PreflightError
+from conftest import TWO_PRODUCTS
+
+
+def _live(services=(), types=("SERVICE_CONTROL_POLICY",), accounts=(), ous=None, org_id="o-abcdefghij") -> LiveOrganization:
+    return LiveOrganization(org_id, "r-root", frozenset(services), frozenset(types), tuple(accounts), ous or {})
+
+
+LEGACY = LiveAccount("210987654321", "Billing (legacy)", "old-billing@acme.example.com", "ACTIVE")
+
+
+@pytest.fixture(scope="module")
+def org():
+    return load(TWO_PRODUCTS)
+
+
+def test_a_new_organization_has_nothing_to_lose(org):
+    preflight.check_organization(org, None)
+    assert preflight.management_imports(org, None) == []
+
+
+def test_live_features_org_yaml_does_not_name_are_refused(org):
+    live = _live(services=("sso.amazonaws.com", "ram.amazonaws.com"), types=("SERVICE_CONTROL_POLICY", "TAG_POLICY"))
+    with pytest.raises(PreflightError) as excinfo:
+        preflight.check_organization(org, live)
+    message = str(excinfo.value)
+    assert excinfo.value.exit_code == 1
+    assert "trusted service ram.amazonaws.com (add it to organization.trusted_services" in message
+    assert "trusted service sso.amazonaws.com" in message
+    assert "policy type TAG_POLICY (add it to organization.policy_types" in message
+    assert "SERVICE_CONTROL_POLICY" not in message
+
+
+def test_listed_or_explicitly_disabled_features_pass(tmp_path):
+    text = TWO_PRODUCTS.read_text().replace(
+        "region: eu-central-1",
+        "region: eu-central-1\n  trusted_services: [sso.amazonaws.com]\n  disable_trusted_services: [ram.amazonaws.com]\n"
+        "  disable_policy_types: [TAG_POLICY]")
+    org = parse(text, tmp_path / "org.yaml")
+    preflight.check_organization(org, _live(services=("sso.amazonaws.com", "ram.amazonaws.com"),
+                                            types=("SERVICE_CONTROL_POLICY", "TAG_POLICY")))
+
+
+def test_organization_id_must_be_the_credentials_organization(tmp_path):
+    text = TWO_PRODUCTS.read_text().replace("region: eu-central-1", "region: eu-central-1\n  organization_id: o-aaaaaaaaaa")
+    org = parse(text, tmp_path / "org.yaml")
+    with pytest.raises(AdoptionError, match="o-aaaaaaaaaa, but these credentials' organization is o-abcdefghij"):
+        preflight.check_organization(org, _live())
+
+
+def test_adopted_account_must_be_a_member_with_the_configured_email_and_name(org):
+    with pytest.raises(AdoptionError, match="210987654321 is not a member of the organization: invite it first"):
+        preflight.check_adoptions(org, _live())
+    other_email = LiveAccount(LEGACY.id, LEGACY.name, "billing@acme.example.com", "ACTIVE")
+    with pytest.raises(AdoptionError) as excinfo:
+        preflight.check_adoptions(org, _live(accounts=[other_email]))
+    assert excinfo.value.exit_code == 2
+    assert "products.billing.environments.legacy.email: the account's root email is 'billing@acme.example.com'" in str(excinfo.value)
+    other_name = LiveAccount(LEGACY.id, "Billing", LEGACY.email, "ACTIVE")
+    with pytest.raises(AdoptionError, match="account_name: the account is named 'Billing'"):
+        preflight.check_adoptions(org, _live(accounts=[other_name]))
+    preflight.check_adoptions(org, _live(accounts=[LEGACY]))
+
+
+def test_existing_organization_ous_and_accounts_are_imported_not_created(org):
+    dev = LiveAccount("111111111111", "shop_dev", "CLOUD+shop-dev@acme.example.com", "ACTIVE")  # case differs
+    imports = preflight.management_imports(org, _live(accounts=[LEGACY, dev], ous={"shop": "ou-shop", "other": "ou-x"}))
+    assert [(i.address, i.id) for i in imports] == [
+        ("aws_organizations_organization.organization", "o-abcdefghij"),
+        ("aws_organizations_organizational_unit.shop", "ou-shop"),
+        ("aws_organizations_account.shop_dev", "111111111111"),
+    ]  # the adopted account has its own import block already
+    assert "found existing account 111111111111 for shop_dev" in imports[-1].reason
+    assert "interrupted apply" in imports[-1].reason
+
+
+def test_import_addresses_are_those_the_stacks_synthesize(synthesized):
+    s = synthesized["two"]
+    env = s.org.environment_by_stack("shop-prod")
+    addresses = {f"{type_}.{name}" for type_, items in s.stacks["shop-prod"]["resource"].items() for name in items}
+    for user in env.users:
+        assert f"aws_iam_user.{user.tf_name}" in addresses and f"aws_iam_user_login_profile.{user.tf_name}" in addresses
+    for address in ("aws_iam_group.awsenvs_mfa_required", "aws_iam_role.sysadmins_mfa", "aws_iam_policy.require_mfa",
+                    "aws_iam_account_alias.alias", "aws_iam_account_password_policy.password_policy"):
+        assert address in addresses
+    management = {f"{t}.{n}" for t, items in s.stacks["management"]["resource"].items() for n in items}
+    dev = LiveAccount("111111111111", "shop_dev", "cloud+shop-dev@acme.example.com", "ACTIVE")
+    for imported in preflight.management_imports(s.org, _live(accounts=[dev], ous={"shop": "ou-1", "billing": "ou-2"})):
+        assert imported.address in management
+    assert preflight.Retirement("shop-dev", "1", "", "").address in management  # the same name once retired
+
+
+def test_an_alias_change_is_a_risk(org):
+    env = org.environment_by_stack("billing-legacy")
+    same = preflight.alias_import(env, env.alias)
+    assert not same.risky
+    changed = preflight.alias_import(env, "billing-old")
+    assert changed.risky and changed.id == "billing-old"
+    assert "https://billing-old.signin.aws.amazon.com/console stops working" in changed.reason
+
+
+def test_environments_gone_from_org_yaml_are_retired(org):
+    live = _live(accounts=[LiveAccount("999999999999", "shop_qa", "cloud+shop-qa@acme.example.com", "ACTIVE")])
+    gone = preflight.retirements(org, {"shop-dev": "111111111111", "shop-qa": "999999999999"}, live)
+    assert gone == [preflight.Retirement("shop-qa", "999999999999", "shop_qa", "cloud+shop-qa@acme.example.com")]
+    assert gone[0].address == "aws_organizations_account.shop_qa"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_retry_backs_off_until_the_attempt_succeeds():
+    clock, messages, calls = Clock(), [], []
+
+    def attempt():
+        calls.append(clock.now)
+        if len(calls) < 5:
+            raise NotYet("waiting for shop_dev to accept the role")
+        return "ready"
+
+    assert preflight.retry(attempt, timeout=300, sleep=clock.sleep, clock=clock, on_retry=messages.append) == "ready"
+    assert clock.sleeps == [2, 4, 8, 16]
+    assert messages == ["waiting for shop_dev to accept the role"] * 4
+
+
+def test_retry_gives_up_after_the_timeout_with_the_last_reason():
+    clock = Clock()
+
+    def never():
+        raise NotYet("waiting for shop_dev to accept the role")
+
+    with pytest.raises(PreflightError, match="gave up after 60s: waiting for shop_dev"):
+        preflight.retry(never, timeout=60, sleep=clock.sleep, clock=clock)
+    assert sum(clock.sleeps) <= 60 and clock.sleeps[-1] == 20  # capped backoff
+
+
+def test_retry_lets_other_errors_through_at_once():
+    def broken():
+        raise PreflightError("access denied for good")
+
+    with pytest.raises(PreflightError, match="for good"):
+        preflight.retry(broken, timeout=60, sleep=lambda _: pytest.fail("slept"), clock=lambda: 0)
+
+
+def test_readiness_wait_retries_access_denied_until_the_role_works(org, monkeypatch):
+    from awsenvs import aws
+
+    env = org.environment_by_stack("shop-dev")
+    answers = [aws.AwsError("assume role ...: AccessDenied: not authorized"), aws.AwsError("assume role: AccessDenied"), None]
+
+    def assume(account_id, role_name, session_name):
+        assert (account_id, role_name) == ("111111111111", "OrganizationAccountAccessRole")
+        answer = answers.pop(0)
+        if answer:
+            raise answer
+
+    monkeypatch.setattr(aws, "assume_role_session", assume)
+    clock, seen = Clock(), []
+    preflight.wait_for_role(env, "111111111111", seen.append, sleep=clock.sleep, clock=clock)
+    assert answers == [] and len(seen) == 2
+    assert seen[0] == "waiting for shop_dev (111111111111) to accept the role OrganizationAccountAccessRole"
