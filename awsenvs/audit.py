@@ -11,6 +11,7 @@ from pathlib import Path
 
 from awsenvs import aws
 from awsenvs.config import Environment, Org
+from awsenvs.private import readable_by_others, state_files
 from awsenvs.profiles import profiles_for
 
 PASS, FAIL = "pass", "fail"
@@ -96,6 +97,12 @@ def _local_checks(org: Org, account_ids: dict[str, str], aws_config: Path, aws_c
     has_default = config.has_section("default") or credentials.has_section("default")
     rows = [_row("no [default] profile", "local", not has_default, "none",
                  f"a [default] profile exists ({aws_config} or {aws_credentials}): commands without --profile may hit the wrong account")]
+    if org.state.backend == "local":
+        state_dir = org.state.local_dir
+        loose = [p for p in (state_dir, *state_files(state_dir)) if readable_by_others(p)]
+        rows.append(_row("local state private", "local", not loose, f"{state_dir}: owner-only",
+                         f"readable by other users of this machine (state holds initial passwords): "
+                         f"{', '.join(str(p) for p in loose)}; chmod 600 (folder 700), or run plan, which tightens them"))
     for setup in profiles_for(org, account_ids).setups:
         name = setup.key_profile
         if not credentials.has_section(name) and not config.has_option(f"profile {name}", "aws_access_key_id"):

@@ -59,17 +59,16 @@ class Progress:
             elif phase != previous:
                 self.console.print(f"{stack}: {phase}{' ' + detail if detail else ''}", markup=False, highlight=False)
 
+    def note(self, text: str) -> None:
+        """A one-line remark that stays above the live lines (e.g. a file mode tightened)."""
+        self.console.print(text, markup=False, highlight=False)
+
     def _table(self) -> Table:
         table = Table(box=None, show_header=False, pad_edge=False)
         for stack, (phase, detail) in self._rows.items():
             style = "red" if phase == "failed" else "green" if phase in ("applied", "planned", "no changes") else "yellow"
             table.add_row(stack, f"[{style}]{phase}[/]", escape(detail))
         return table
-
-
-def notes_of(results: list[StackResult]) -> list[str]:
-    """The one-line notes and risks under a summary table, `stack: note`."""
-    return [f"{r.stack}: {line}" for r in results for line in (*r.risks, *r.notes)]
 
 
 def summary_table(results: list[StackResult], title: str) -> Table:
@@ -85,6 +84,15 @@ def summary_table(results: list[StackResult], title: str) -> Table:
         outcome = f"{result.status}: {result.error}" if result.error else result.status
         table.add_row(result.stack, result.account_id or "-", *counts, f"[{style}]{escape(outcome)}[/]")
     return table
+
+
+def counts_text(summary: PlanSummary | None) -> str:
+    """`+1 ~2 -0 import 3 forget 1`: a plan's counts on one line."""
+    if summary is None:
+        return ""
+    text = f"+{summary.add} ~{summary.change} -{summary.destroy}"
+    text += f" import {summary.imports}" if summary.imports else ""
+    return text + (f" forget {summary.forget}" if summary.forget else "")
 
 
 def notes_of(results: list[StackResult]) -> list[str]:

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Callable, Protocol, Sequence
 
 from awsenvs.config import ACCOUNT_ID_VARIABLE, ACCOUNT_IDS_OUTPUT, ACCOUNT_TFVARS, MANAGEMENT_STACK, Org
-from awsenvs.progress import Progress, StackResult
+from awsenvs.private import private_dir, state_files, tighten, write_private
+from awsenvs.progress import Progress, StackResult, counts_text
 from awsenvs.synth import fingerprint, stack_dir, write_retired_stack
 from awsenvs.terraform import STALE_PLAN, Event, PlanSummary, Terraform, TerraformError
 
@@ -78,12 +79,26 @@ class Runner:
 
     # -- preparation ------------------------------------------------------------------
 
+    def secure(self, stack: str) -> None:
+        """Owner-only: the stack folder (plans, tfvars), the local state folder and the
+        stack's state files and backups; looser ones are tightened with a note."""
+        directory = stack_dir(self.outdir, stack)
+        notes = private_dir(directory)
+        notes += [tighten(directory / name) for name in (PLAN_FILE, ACCOUNT_TFVARS, PLAN_RECORD, LIFECYCLE_FILE)]
+        if self.org.state.backend == "local":
+            state_dir = self.state_dir or self.org.state.local_dir
+            notes += private_dir(state_dir)
+            notes += [tighten(path) for path in state_files(state_dir) if path.name.split(".tfstate")[0] == stack]
+        for note in filter(None, notes):
+            self.progress.note(note)
+
     def init(self, stack: str) -> None:
         """terraform init once per stack, again only when its terraform block changes."""
         directory = stack_dir(self.outdir, stack)
         document = json.loads((directory / "cdk.tf.json").read_text())
         wanted = hashlib.sha256(json.dumps(document.get("terraform"), sort_keys=True).encode()).hexdigest()
         stamp = directory / INIT_STAMP
+        self.secure(stack)
         if stamp.exists() and stamp.read_text() == wanted:
             return
         self.progress.update(stack, "init")
@@ -127,7 +142,7 @@ class Runner:
             lifecycle = lifecycle_for(stack, account_id)
             self.init(stack)
             if stack != MANAGEMENT_STACK:
-                (directory / ACCOUNT_TFVARS).write_text(json.dumps({ACCOUNT_ID_VARIABLE: account_id}) + "\n")
+                write_private(directory / ACCOUNT_TFVARS, json.dumps({ACCOUNT_ID_VARIABLE: account_id}) + "\n")
             self._write_lifecycle(directory, lifecycle)
             self.progress.update(stack, "planning")
             counter = _Counter(self.progress, stack, "planning", "planned_change")
@@ -138,7 +153,7 @@ class Runner:
             self.progress.update(stack, "failed", message[:100])
             return StackResult(stack, "failed", account_id, error=message)
         result = StackResult(stack, "changes" if summary.changes else "no changes", account_id, summary, notes=notes, risks=risks)
-        self.progress.update(stack, "planned", _counts(summary))
+        self.progress.update(stack, "planned", counts_text(summary))
         self._record(result)
         return result
 
@@ -151,7 +166,7 @@ class Runner:
         if lifecycle.forget:
             document["removed"] = [{"from": a, "lifecycle": {"destroy": False}} for a in lifecycle.forget]
         if document:
-            path.write_text(json.dumps(document, indent=2) + "\n")
+            write_private(path, json.dumps(document, indent=2) + "\n")
         else:
             path.unlink(missing_ok=True)
 
@@ -203,7 +218,7 @@ class Runner:
             "summary": [s.add, s.change, s.destroy, s.imports, s.forget] if s else None,
             "notes": list(result.notes), "risks": list(result.risks),
         }
-        (stack_dir(self.outdir, result.stack) / PLAN_RECORD).write_text(json.dumps(record) + "\n")
+        write_private(stack_dir(self.outdir, result.stack) / PLAN_RECORD, json.dumps(record) + "\n")
 
     def _forget_plan(self, stack: str) -> None:
         for name in (PLAN_FILE, PLAN_RECORD):
@@ -249,10 +264,11 @@ class Runner:
             self.progress.update(stack, "no changes")
             return StackResult(stack, "no changes", saved.account_id, saved.summary)
         directory = stack_dir(self.outdir, stack)
+        self.secure(stack)
         self.progress.update(stack, "applying")
         record = directory / PLAN_RECORD
         marked = json.loads(record.read_text())
-        record.write_text(json.dumps({**marked, "status": APPLYING}) + "\n")
+        write_private(record, json.dumps({**marked, "status": APPLYING}) + "\n")
         counter = _Counter(self.progress, stack, "applying", "apply_complete", total=_total(saved.summary))
         try:
             self.terraform.apply(directory, directory / PLAN_FILE, counter)
@@ -264,7 +280,7 @@ class Runner:
             return StackResult(stack, "failed", saved.account_id, saved.summary, message)
         finally:
             self._forget_plan(stack)
-        self.progress.update(stack, "applied", _counts(saved.summary))
+        self.progress.update(stack, "applied", counts_text(saved.summary))
         return StackResult(stack, "applied", saved.account_id, saved.summary)
 
     def apply_many(self, stacks: list[str]) -> list[StackResult]:
@@ -284,14 +300,6 @@ class _Counter:
             self.count += 1
             done = f"{self.count}/{self.total}" if self.total else str(self.count)
             self.progress.update(self.stack, self.phase, f"{done} {event.resource}")
-
-
-def _counts(summary: PlanSummary | None) -> str:
-    if summary is None:
-        return ""
-    text = f"+{summary.add} ~{summary.change} -{summary.destroy}"
-    text += f" import {summary.imports}" if summary.imports else ""
-    return text + (f" forget {summary.forget}" if summary.forget else "")
 
 
 def _total(summary: PlanSummary | None) -> int:

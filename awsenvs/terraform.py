@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 MIRROR_ENV = "TF_PROVIDER_MIRROR"
+# State, plans and backups can hold secrets: whatever terraform creates is owner-only.
+TERRAFORM_UMASK = 0o077
 
 
 class TerraformError(Exception):
@@ -142,7 +144,8 @@ class Terraform:
 
     def run(self, args: list[str], cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
         proc = subprocess.run(
-            [self.binary, *args], cwd=cwd, env=self.env, capture_output=True, text=True, stdin=subprocess.DEVNULL
+            [self.binary, *args], cwd=cwd, env=self.env, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+            umask=TERRAFORM_UMASK,
         )
         if check and proc.returncode != 0:
             raise TerraformError(_error_text(proc.stderr or proc.stdout, f"terraform {args[0]} failed"))
@@ -171,6 +174,11 @@ class Terraform:
 
     def show_plan(self, directory: Path, planfile: Path) -> list[ResourceChange]:
         return resource_changes(json.loads(self.run(["show", "-json", "-no-color", str(planfile)], cwd=directory).stdout))
+
+    def state_pull(self, directory: Path) -> dict:
+        """The stack's raw state (any backend), as JSON; empty when there is none."""
+        text = self.run(["state", "pull"], cwd=directory).stdout
+        return json.loads(text) if text.strip() else {}
 
     def state_list(self, directory: Path) -> list[str]:
         """Addresses in the stack's state (no provider is started)."""
@@ -229,7 +237,7 @@ class Terraform:
         other_lines: list[str] = []
         with subprocess.Popen(
             [self.binary, *args], cwd=cwd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, text=True,
+            stdin=subprocess.DEVNULL, text=True, umask=TERRAFORM_UMASK,
         ) as proc:
             for line in proc.stdout:
                 event = parse_event(line)
@@ -248,6 +256,16 @@ class Terraform:
                 raise TerraformError(_explain("; ".join(str(e) for e in errors), cwd))
             raise TerraformError(_explain(_error_text("".join(other_lines), f"terraform {args[0]} failed (exit {returncode})"), cwd))
         return summary, returncode
+
+
+def resource_attributes(state: dict, address: str) -> dict | None:
+    """The attributes of a managed resource (type.name, single instance) in raw state JSON."""
+    type_, _, name = address.partition(".")
+    for resource in state.get("resources", []):
+        if resource.get("mode") == "managed" and resource.get("type") == type_ and resource.get("name") == name:
+            instances = resource.get("instances") or []
+            return instances[0].get("attributes", {}) if instances else None
+    return None
 
 
 STALE_PLAN = "Saved plan is stale"
