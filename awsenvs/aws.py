@@ -34,8 +34,31 @@ def call(what: str, fn, *args, **kwargs):
         raise AwsError(f"{what}: {exc}") from None
 
 
+def use_region(org: Org) -> str:
+    """The region of every boto3 call of this run: AWS_REGION (what Terraform and most SDKs
+    read), else AWS_DEFAULT_REGION, else the profile's, else org.yaml's region.
+
+    boto3 reads only AWS_DEFAULT_REGION and the profile, and stops at "You must specify a
+    region" without one; awsenvs always knows a region from org.yaml.
+    """
+    import os
+
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if not region:
+        try:
+            region = boto3.Session().region_name
+        except botocore.exceptions.BotoCoreError:
+            region = None  # e.g. an unknown AWS_PROFILE: reported by the first call
+    boto3.setup_default_session(region_name=region or org.region)
+    return region or org.region
+
+
+def _default_region() -> str | None:
+    return boto3.DEFAULT_SESSION.region_name if boto3.DEFAULT_SESSION else None
+
+
 def caller_account(session: boto3.Session | None = None) -> str:
-    session = session or boto3.Session()
+    session = session or boto3._get_default_session()
     return call("sts get-caller-identity", session.client("sts").get_caller_identity)["Account"]
 
 
@@ -87,6 +110,7 @@ def assume_role_session(account_id: str, role_name: str, session_name: str = "aw
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"],
+        region_name=_default_region(),
     )
 
 
@@ -141,6 +165,10 @@ def users_with_login(session: boto3.Session) -> dict[str, bool]:
     return users
 
 
+def get_user(session: boto3.Session, user: str) -> dict:
+    return call(f"iam get-user {user}", session.client("iam").get_user, UserName=user)
+
+
 def mfa_devices(session: boto3.Session, user: str) -> list[str]:
     devices = call(f"iam list-mfa-devices {user}", session.client("iam").list_mfa_devices, UserName=user)
     return [d["SerialNumber"] for d in devices["MFADevices"]]
@@ -184,7 +212,8 @@ def member_session(account_id: str, role_name: str, cli_profile: str | None) -> 
     """A session in a member account the way its stack reaches it (role, or a CLI profile)."""
     if cli_profile:
         try:
-            return boto3.Session(profile_name=cli_profile)
+            session = boto3.Session(profile_name=cli_profile)
+            return session if session.region_name else boto3.Session(profile_name=cli_profile, region_name=_default_region())
         except botocore.exceptions.ProfileNotFound:
             raise AwsError(f"profile {cli_profile!r} is not in your AWS config") from None
     return assume_role_session(account_id, role_name, "awsenvs-audit")
@@ -192,4 +221,7 @@ def member_session(account_id: str, role_name: str, cli_profile: str | None) -> 
 
 def profile_account(profile: str) -> str:
     """The account a CLI profile's own keys belong to (STS)."""
-    return caller_account(boto3.Session(profile_name=profile))
+    session = boto3.Session(profile_name=profile)
+    if not session.region_name:
+        session = boto3.Session(profile_name=profile, region_name=_default_region())
+    return caller_account(session)

@@ -72,6 +72,7 @@ def cli(ctx: click.Context, config: str) -> None:
       python main.py apply         apply exactly those plans
       python main.py profiles --write   CLI profiles into ~/.aws/config
       python main.py signin        console sign-in links
+      python main.py password USER --stack STACK   hand over an initial password
       python main.py audit         check the live accounts
     Without a command, synthesizes (so cdktf.json's app works with the CDK CLI).
     Exit codes: 0 ok, 1 failure, 2 bad input (plan: 2 means changes).
@@ -148,6 +149,7 @@ def _session(ctx: click.Context, stacks, products, envs, workers):
     from awsenvs.workflow import Session
 
     org = _org(ctx)
+    aws.use_region(org)
     try:
         selected = list(org.select(tuple(stacks), tuple(products), tuple(envs)))
     except ConfigError as exc:
@@ -245,6 +247,7 @@ def profiles(ctx: click.Context, write: bool, path: str | None, dry_run: bool) -
 
     org = _org(ctx)
     ids = _account_ids(org)
+    aws.use_region(org)
     try:
         with err.status("Looking up the users' MFA devices…"):
             serials = aws.mfa_serials(org, ids)
@@ -320,6 +323,66 @@ def signin(ctx: click.Context, html_path: str | None) -> None:
 
 
 @cli.command()
+@click.argument("user")
+@click.option("--stack", required=True, metavar="STACK", help="The environment's stack, e.g. autochart-prod.")
+@click.option("--force", is_flag=True, help="Print even when standard output is not a terminal (a pipe or a file).")
+@click.pass_context
+def password(ctx: click.Context, user: str, stack: str, force: bool) -> None:
+    """Show USER's initial console password in STACK once, to hand it over.
+
+    Only to a terminal (a password in a pipe or a file ends up in logs and backups; --force
+    if you really mean it), with the account, sign-in URL and profile name. With a pgp_key,
+    shows the ciphertext and how the user decrypts it. If the user has signed in already
+    (IAM PasswordLastUsed), there is nothing to hand over. Read from the stack's state,
+    never written anywhere.
+
+    \b
+    Exit code: 0 shown (or nothing to hand over), 1 refused or not found, 2 bad input.
+    """
+    from awsenvs import aws
+    from awsenvs import password as password_
+    from awsenvs.terraform import TerraformError
+    from awsenvs.workflow import login_profile
+
+    org = _org(ctx)
+    try:
+        env = org.environment_by_stack(stack)
+    except StopIteration:
+        raise Fail(f"--stack {stack}: no such environment (stacks: {', '.join(org.stacks[1:])})", EXIT_BAD_INPUT) from None
+    person = next((u for u in env.users if u.name == user), None)
+    if person is None:
+        known = ", ".join(u.name for u in env.users) or "none"
+        raise Fail(f"{user}: not a user of {stack} (users: {known})", EXIT_BAD_INPUT)
+    if not person.console:
+        raise Fail(f"{user}: has no console login in {stack} (console: false)", EXIT_BAD_INPUT)
+    if not sys.stdout.isatty() and not force:
+        raise Fail("refusing to write a password to a pipe or a file (standard output is not a terminal): "
+                   "run it in a terminal, or pass --force")
+    ids = _account_ids(org)
+    account_id = env.account_id_from(ids)
+    if account_id is None:
+        raise Fail(f"{stack}: its account does not exist yet (run apply)")
+    aws.use_region(org)
+    try:
+        when = password_.last_used(aws.get_user(aws.member_session(account_id, env.role_name, env.cli_profile), user))
+    except aws.AwsError as exc:
+        raise Fail(str(exc)) from None
+    if when is not None:
+        err.print(password_.already_signed_in(person, when), markup=False, highlight=False)
+        return
+    try:
+        attributes = login_profile(org, _outdir(), stack, f"aws_iam_user_login_profile.{person.tf_name}")
+    except TerraformError as exc:
+        raise Fail(f"reading the state of {stack}: {exc}") from None
+    handoff = password_.handoff(env, person, account_id, attributes or {})
+    if not (handoff.password or handoff.encrypted_password):
+        raise Fail(f"{user}: no initial password in the state of {stack} (not applied yet, or a login that "
+                   "existed before awsenvs adopted it): nothing to hand over")
+    for line in password_.lines(handoff):
+        click.echo(line)
+
+
+@cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON instead of a table.")
 @click.pass_context
 def audit(ctx: click.Context, as_json: bool) -> None:
@@ -337,11 +400,13 @@ def audit(ctx: click.Context, as_json: bool) -> None:
     from rich.table import Table
 
     from awsenvs import audit as audit_
+    from awsenvs import aws
     from awsenvs.aws import AwsError
     from awsenvs.profiles import aws_config_path, aws_credentials_path
 
     org = _org(ctx)
     ids = _account_ids(org)
+    aws.use_region(org)
     try:
         with err.status("Auditing the accounts…"):
             rows = audit_.audit(org, ids, aws_config_path(), aws_credentials_path())

@@ -233,9 +233,36 @@ def _confirm(session: Session, saved: dict, replanned: bool, yes: bool, retiring
     if replanned and session.ask("Apply the plans above? Type yes").strip() != "yes":
         raise Refused("not confirmed; nothing applied")
     for stack, name, why in protected:
-        typed = session.ask(f"{stack} is protected ({why}). Type its account name ({name}) to apply")
+        typed = session.ask(f"{stack} is protected ({why}); about to apply {_what(saved.get(stack))}. "
+                            f"Type its account name ({name}) to apply")
         if typed.strip() != name:
             raise Refused(f"{stack}: account name not confirmed; nothing applied")
+
+
+def login_profile(org: Org, outdir: Path, stack: str, address: str, terraform: Terraform | None = None) -> dict | None:
+    """The attributes of a login profile in a stack's state (any backend), or None."""
+    from awsenvs.synth import stack_dir
+    from awsenvs.terraform import resource_attributes
+
+    synthesize(org, outdir)
+    terraform = terraform or Terraform()
+    with Progress(Console(quiet=True), []) as progress:
+        Runner(org, terraform, outdir, progress).init(stack)
+    return resource_attributes(terraform.state_pull(stack_dir(outdir, stack)), address)
+
+
+def _what(saved) -> str:
+    """What a protected stack's plan does, named right in its confirmation prompt."""
+    if saved is None:
+        return "its plan"
+    if saved.status == WAITING:
+        return "its whole baseline (a new account, created by the management stack)"
+    s = saved.summary
+    counts = f"{s.add} to add, {s.change} to change, {s.destroy} to destroy, {s.imports} to import" if s else "changes"
+    if s and s.forget:
+        counts += f", {s.forget} to leave state"
+    extra = "; ".join((*saved.risks, *(n for n in saved.notes if n.startswith("retire"))))
+    return counts + (f" ({extra})" if extra else "")
 
 
 def account_ids(org: Org, console: Console, outdir: Path, terraform: Terraform | None = None) -> dict[str, str]:

@@ -68,3 +68,11 @@ def test_replanned_changes_need_a_yes():
     with pytest.raises(Refused, match="not confirmed"):
         _confirm(_session(Answers("no")), saved, replanned=True, yes=False)
     _confirm(_session(Answers("yes")), saved, replanned=True, yes=False)
+
+
+def test_the_prompt_restates_what_is_about_to_change():
+    saved = {"autochart-prod": SavedPlan("autochart-prod", None, "changes", PlanSummary(1, 2, 0, 3),
+                                         risks=("import aws_iam_account_alias.alias: alias change a -> b",))}
+    answers = Answers("autochart_prod")
+    _confirm(_session(answers), saved, replanned=False, yes=False)
+    assert "1 to add, 2 to change, 0 to destroy, 3 to import (import aws_iam_account_alias.alias: alias change a -> b)" in answers.prompts[0]
