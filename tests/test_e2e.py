@@ -240,3 +240,122 @@ def test_audit_checks_local_profiles(applied, accounts):
     assert local["profile shop_staging_alice"]["status"] == "fail"
     assert "123456789012" in local["profile shop_staging_alice"]["finding"]
     assert key["SecretAccessKey"] not in json.dumps(rows)
+
+
+# --------------------------------------------------------------------------- secrets at rest, the first sign-in
+
+
+def _mode(path) -> int:
+    import stat
+
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_state_plans_and_tfvars_are_owner_only(applied):
+    state_dir = applied.org.state.local_dir
+    states = sorted(state_dir.glob("*.tfstate*"))  # backups too, where there are any (test_lifecycle)
+    assert len(states) >= len(applied.org.stacks)
+    assert _mode(state_dir) == 0o700
+    assert {p.name: _mode(p) for p in states} == {p.name: 0o600 for p in states}
+    stacks = applied.workdir / "cdktf.out" / "stacks"
+    for env in applied.org.environments:
+        directory = stacks / env.stack
+        assert _mode(directory) == 0o700, env.stack
+        for name in ("awsenvs.tfplan", "account.auto.tfvars.json"):  # from the last plan
+            assert _mode(directory / name) == 0o600, (env.stack, name)
+    assert _mode(stacks / "management" / "awsenvs.tfplan") == 0o600
+
+
+def test_audit_flags_and_plan_tightens_a_world_readable_state_file(applied):
+    state = applied.org.state.local_dir / "shop-dev.tfstate"
+    state.chmod(0o644)
+    _, rows = _audit(applied)
+    row = next(r for r in rows if r["check"] == "local state private")
+    assert row["status"] == "fail" and str(state) in row["finding"]
+
+    proc = applied.cli("plan")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert f"tightened {state} from 0644 to 0600" in " ".join(proc.stderr.split())
+    assert _mode(state) == 0o600
+    _, rows = _audit(applied)
+    assert next(r for r in rows if r["check"] == "local state private")["status"] == "pass"
+
+
+def _on_terminal(rehearsal, *args: str) -> tuple[int, str]:
+    """Run the CLI with a pseudo-terminal as its stdin, stdout and stderr."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "--config", str(rehearsal.config_path), *args],
+                            cwd=rehearsal.workdir, env=rehearsal.env, stdin=slave, stdout=slave, stderr=slave)
+    os.close(slave)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(master)
+    return proc.wait(), output.decode(errors="replace")
+
+
+def test_initial_password_is_shown_on_a_terminal_and_never_to_a_pipe(applied):
+    state = json.loads((applied.org.state.local_dir / "shop-dev.tfstate").read_text())
+    login = next(r for r in state["resources"] if r["type"] == "aws_iam_user_login_profile" and r["name"] == "bob")
+    secret = login["instances"][0]["attributes"]["password"]
+    assert secret
+
+    code, output = _on_terminal(applied, "password", "bob", "--stack", "shop-dev")
+    assert code == 0, output[-2000:]
+    assert f"password     {secret}" in output
+    assert "https://acme-shop-dev.signin.aws.amazon.com/console" in output and "shop_dev_bob" in output
+
+    piped = applied.cli("password", "bob", "--stack", "shop-dev")  # stdout is a pipe
+    assert piped.returncode == 1
+    assert "refusing to write a password to a pipe" in piped.stderr
+    assert secret not in piped.stdout + piped.stderr
+    unknown = applied.cli("password", "zoe", "--stack", "shop-dev")
+    assert unknown.returncode == 2 and "zoe: not a user of shop-dev" in unknown.stderr
+
+
+def _boto3_regions(rehearsal, env: dict) -> set[str]:
+    """The regions awsenvs' own boto3 calls sign for during one `plan` (moto's request recorder)."""
+    import re
+    import urllib.request
+
+    base = rehearsal.env["AWS_ENDPOINT_URL"]
+
+    def call(action: str, method: str = "POST") -> bytes:
+        request = urllib.request.Request(f"{base}/moto-api/recorder/{action}", method=method, data=b"" if method == "POST" else None)
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.read()
+
+    call("reset-recording")
+    call("start-recording")
+    try:
+        proc = rehearsal.cli("plan", env=env)
+    finally:
+        call("stop-recording")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    regions = set()
+    for line in call("download-recording", "GET").decode().splitlines():
+        entry = json.loads(line)
+        headers = {k.lower(): v for k, v in entry["headers"].items()}
+        if "boto3/" in headers.get("user-agent", "").lower():
+            regions.update(re.findall(r"Credential=[^/]+/\d+/([^/]+)/", headers.get("authorization", "")))
+    return regions
+
+
+def test_boto3_uses_org_yaml_region_unless_aws_region_says_otherwise(applied, tmp_path):
+    bare = {k: v for k, v in applied.env.items() if k not in ("AWS_REGION", "AWS_DEFAULT_REGION")}
+    bare["AWS_CONFIG_FILE"] = str(tmp_path / "no-config")  # no profile naming a region either
+    assert _boto3_regions(applied, bare) == {"eu-central-1"}  # org.yaml's region
+    assert _boto3_regions(applied, dict(bare, AWS_REGION="ap-south-1")) == {"ap-south-1"}

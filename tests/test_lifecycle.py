@@ -294,3 +294,13 @@ def test_retiring_an_environment_moves_its_account_aside_and_forgets_it(world):
     assert world.state("shop-qa") == []
     again = world.cli("plan")
     assert again.returncode == 0, again.stderr[-4000:]
+
+
+def test_state_and_its_backups_are_owner_only_after_many_applies(world):
+    import stat
+
+    state_dir = world.workdir / "state" / "acme"
+    files = sorted(state_dir.iterdir())
+    assert any(p.name.endswith(".tfstate.backup") for p in files), files
+    assert stat.S_IMODE(state_dir.stat().st_mode) == 0o700
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in files} == {p.name: 0o600 for p in files}
