@@ -193,8 +193,13 @@ def _run(step, *args):
 def plan(ctx: click.Context, stacks, products, envs, workers) -> None:
     """Synthesize, guard the account, and plan every stack to a saved plan file.
 
-    Shows a table per stack (account, add / change / destroy / import, or "waiting for
-    account" until the management stack has created it).
+    Before planning, looks at the live organization: refuses (exit 1) a plan that would
+    disable a trusted service or policy type org.yaml does not list, refuses (exit 2) an
+    adopted account whose email or name differs from org.yaml, and imports what already
+    exists (accounts, OUs, IAM objects) instead of creating it twice. Shows a table per
+    stack (account, add / change / destroy / import / forget, "waiting for account" until
+    the management stack has created it, "retire" for an environment removed from
+    org.yaml) and one line per import saying why.
 
     \b
     Exit code: 0 no changes anywhere, 2 changes, 1 an error (the guard, a stack failed).
@@ -212,10 +217,13 @@ def plan(ctx: click.Context, stacks, products, envs, workers) -> None:
 def apply(ctx: click.Context, stacks, products, envs, workers, yes) -> None:
     """Apply exactly the saved plans that `plan` showed: management first, then accounts in parallel.
 
-    If org.yaml or the code changed since the plans were made, plans again and shows the
-    changes first. Before touching an `mfa: required` environment, asks you to type its
-    account name (unless --yes; with no terminal and no --yes it refuses). Accounts the
-    management stack creates are planned and applied right after it.
+    If org.yaml or the code changed since the plans were made, or the last apply was
+    interrupted, plans again and shows the changes first. Before touching an `mfa:
+    required` environment, retiring a removed one, or changing an adopted account's alias,
+    asks you to type its account name (unless --yes; with no terminal and no --yes it
+    refuses). Accounts the management stack creates are waited for (their role must be
+    assumable), then planned and applied right after it. A retired environment's account
+    moves to the Suspended OU and leaves state; nothing is destroyed or closed.
 
     \b
     Exit code: 0 all applied, 1 a stack failed or the apply was refused.

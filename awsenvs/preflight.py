@@ -7,18 +7,31 @@ account into the `Suspended` OU, after the operator confirmed it.
 
 Why each step exists (the emulator accepts what real AWS refuses):
 - Trusted services and policy types: `aws_organizations_organization` disables whatever
-  its lists omit, and disabling a policy type detaches every policy of that type
-  (Organizations DisablePolicyType).  So a plan that would disable anything org.yaml does
-  not name under `disable_*` is refused before Terraform runs.
+  its lists omit (both are Optional, not Computed, in the provider:
+  https://github.com/hashicorp/terraform-provider-aws/blob/v5.100.0/internal/service/organizations/organization.go),
+  and disabling a policy type detaches every policy of that type
+  (https://docs.aws.amazon.com/organizations/latest/userguide/disable-policy-type.html).
+  So a plan that would disable anything org.yaml does not name under `disable_*` is
+  refused before Terraform runs.
 - Reconcile: an interrupted apply leaves accounts and OUs that exist but are not in
   state; creating them again fails on AWS (EMAIL_ALREADY_EXISTS,
   DuplicateOrganizationalUnitException) and IAM answers EntityAlreadyExists.  Whatever
-  already exists under a configured name is imported instead (import blocks are a no-op
-  for objects already in state).
+  already exists under a configured name is imported instead; an import block for an
+  object already in state is a no-op (https://developer.hashicorp.com/terraform/language/import).
 - Adoption: AWS cannot change a member account's root email from the management account,
-  so a differing email or name must be fixed in org.yaml, never planned as a replacement.
+  and the provider plans a replacement for a differing email, which `prevent_destroy` turns
+  into a failed plan
+  (https://registry.terraform.io/providers/hashicorp/aws/5.100.0/docs/resources/organizations_account);
+  a differing name is refused as well, so that org.yaml says what people see.  Either is
+  fixed in org.yaml, with the live value the message names.
 - Readiness: a new account's OrganizationAccountAccessRole is often not assumable for a
-  minute or more after CreateAccount reports SUCCEEDED.
+  while after CreateAccount reports SUCCEEDED (IAM is eventually consistent; reported in
+  https://github.com/hashicorp/terraform-provider-aws/issues/6566 and
+  https://github.com/org-formation/org-formation-cli/issues/192; AWS documents no bound).
+- Retiring: awsenvs never closes an account (CloseAccount is quota-limited and final after
+  90 days: https://docs.aws.amazon.com/organizations/latest/APIReference/API_CloseAccount.html)
+  nor removes it from the organization (a standalone account needs billing details of its
+  own); it parks it in a `Suspended` OU, as AWS suggests for accounts on their way out.
 """
 
 from __future__ import annotations

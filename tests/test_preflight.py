@@ -178,3 +178,40 @@ def test_readiness_wait_retries_access_denied_until_the_role_works(org, monkeypa
     preflight.wait_for_role(env, "111111111111", seen.append, sleep=clock.sleep, clock=clock)
     assert answers == [] and len(seen) == 2
     assert seen[0] == "waiting for shop_dev (111111111111) to accept the role OrganizationAccountAccessRole"
+
+
+class RecordedOrganizations:
+    """Answers of the Organizations API as recorded for a CreateAccount an earlier run started."""
+
+    def __init__(self, states: list[str]) -> None:
+        self.states = states
+        self.described = 0
+
+    def list_create_account_status(self, States):
+        assert States == ["IN_PROGRESS"]
+        return {"CreateAccountStatuses": [
+            {"Id": "car-1", "AccountName": "shop_dev", "State": "IN_PROGRESS"},
+            {"Id": "car-2", "AccountName": "somebody_elses", "State": "IN_PROGRESS"},  # not ours: not waited for
+        ]}
+
+    def describe_create_account_status(self, CreateAccountRequestId):
+        assert CreateAccountRequestId == "car-1"
+        self.described += 1
+        return {"CreateAccountStatus": {"Id": "car-1", "State": self.states.pop(0)}}
+
+
+def test_a_pending_create_account_is_waited_for_not_repeated(org):
+    client, clock, seen = RecordedOrganizations(["IN_PROGRESS", "IN_PROGRESS", "SUCCEEDED"]), Clock(), []
+    assert preflight.wait_for_account_creation(org, client, seen.append, sleep=clock.sleep, clock=clock) is True
+    assert client.described == 3 and clock.sleeps == [2, 4]
+    assert seen == ["account shop_dev is still being created (an earlier run asked for it)"] * 2
+
+
+def test_a_stale_state_lock_is_explained():
+    from pathlib import Path
+
+    from awsenvs.terraform import _explain
+
+    message = _explain("Error acquiring the state lock: ConditionalCheckFailed", Path("cdktf.out/stacks/management"))
+    assert "terraform force-unlock <ID>` in cdktf.out/stacks/management" in message
+    assert _explain("Invalid provider configuration", Path(".")) == "Invalid provider configuration"
