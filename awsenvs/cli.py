@@ -455,9 +455,14 @@ def sandbox(ctx: click.Context, keep: bool) -> None:
     ctx.exit(code)
 
 
+def _prog_name() -> str:
+    """`main.py` when run as the repository's entry point, else the console script's name."""
+    return "main.py" if Path(sys.argv[0]).name == "main.py" else "awsenvs"
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
-        code = cli.main(args=argv, prog_name="main.py", standalone_mode=False)
+        code = cli.main(args=argv, prog_name=_prog_name(), standalone_mode=False)
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code

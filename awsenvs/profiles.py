@@ -19,11 +19,11 @@ from pathlib import Path
 
 import jinja2
 
+from awsenvs import TEMPLATES
 from awsenvs.config import MFA_ROLE_MAX_SESSION_SECONDS, Environment, Org, User
 
 BEGIN = "# BEGIN awsenvs"
 END = "# END awsenvs"
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 _SECTION = re.compile(r"^[ \t]*\[[ \t]*(?:profile[ \t]+)?([^\]]+?)[ \t]*\][ \t]*$", re.M)
 
 

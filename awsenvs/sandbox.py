@@ -26,7 +26,6 @@ import yaml
 from awsenvs.config import Org
 from awsenvs.terraform import MIRROR_ENV, find_provider_mirror
 
-MAIN = Path(__file__).resolve().parent.parent / "main.py"
 # Variables that would point a child at real accounts or the user's files.
 _SCRUBBED = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
              "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE",
@@ -180,7 +179,7 @@ def run(org: Org, console, keep: bool = False) -> int:
             for title, args, ok_codes in steps:
                 console.rule(f"sandbox: {title}")
                 code = subprocess.run(
-                    [sys.executable, str(MAIN), "--config", str(config), *args], env=env, cwd=workdir,
+                    [sys.executable, "-m", "awsenvs", "--config", str(config), *args], env=env, cwd=workdir,
                 ).returncode
                 outcomes.append((title, code, code in ok_codes))
                 if title == "apply" and code != 0:

@@ -34,9 +34,9 @@ from cdktn_provider_aws.provider import AwsProvider, AwsProviderAssumeRole, AwsP
 from constructs import Construct
 
 from awsenvs.config import ACCOUNT_ID_VARIABLE, MANAGED_BY, MANAGEMENT_STACK, Environment, Org
-from modules.account import AccountBaseline
-from modules.iam import Iam
-from modules.organization import Organization
+from awsenvs.modules.account import AccountBaseline
+from awsenvs.modules.iam import Iam
+from awsenvs.modules.organization import Organization
 
 PROVIDER_CONSTRAINT = ">= 5.100, < 7.0"
 # The Terraform features the stacks rely on, and the release that brought each

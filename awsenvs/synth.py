@@ -14,10 +14,11 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
+from awsenvs import MODULES
 from awsenvs.config import Org
 
 FINGERPRINT_FILE = ".awsenvs-fingerprint"
-_CODE_DIRS = (Path(__file__).parent, Path(__file__).parent.parent / "modules")
+_CODE_DIRS = (Path(__file__).parent, MODULES)
 _PACKAGES = ("cdktn", "cdktn-provider-aws", "constructs")
 
 

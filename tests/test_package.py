@@ -1,0 +1,73 @@
+"""awsenvs as an installed tool: the wheel, in a fresh virtualenv, used from outside the checkout.
+
+Builds the wheel (`pip wheel .`), installs it with its dependencies into a new virtualenv,
+and from a folder that is not the checkout runs the console script: --help, validate,
+synth and the whole sandbox against the emulator.  The constructs and templates come from
+the package (`awsenvs.modules`, `awsenvs/templates`); no top-level `modules` is installed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+
+import pytest
+
+from conftest import ROOT, TWO_PRODUCTS
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    work = tmp_path_factory.mktemp("package")
+    wheels = work / "wheels"
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(wheels), str(ROOT)],
+                           capture_output=True, text=True, cwd=work)
+    assert build.returncode == 0, build.stderr[-3000:]
+    [wheel] = wheels.glob("awsenvs-*.whl")
+    venv.create(work / "venv", with_pip=True)
+    python = work / "venv" / "bin" / "python"
+    install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(wheel)],
+                             capture_output=True, text=True, cwd=work)
+    assert install.returncode == 0, install.stderr[-3000:]
+    outside = work / "outside"
+    (outside / "home").mkdir(parents=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CDKTF_", "PYTHONPATH"))}
+    env.update(HOME=str(outside / "home"), JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20")
+    return work / "venv" / "bin", outside, env
+
+
+def _run(installed, *args: str) -> subprocess.CompletedProcess:
+    bin_dir, outside, env = installed
+    return subprocess.run([str(bin_dir / args[0]), *args[1:]], cwd=outside, env=env, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL)
+
+
+def test_the_wheel_has_no_top_level_modules_package(installed):
+    proc = _run(installed, "python", "-c", "import modules")
+    assert proc.returncode == 1 and "No module named 'modules'" in proc.stderr
+    proc = _run(installed, "python", "-c", "import awsenvs, awsenvs.modules.iam as m; print(awsenvs.TEMPLATES, m.__file__)")
+    assert proc.returncode == 0, proc.stderr
+    assert "site-packages/awsenvs/templates" in proc.stdout and "site-packages/awsenvs/modules/iam.py" in proc.stdout
+
+
+def test_the_console_script_validates_and_synthesizes_outside_the_checkout(installed):
+    _, outside, _ = installed
+    help_ = _run(installed, "awsenvs", "--help")
+    assert help_.returncode == 0 and "Usage: awsenvs" in help_.stdout
+    validate = _run(installed, "awsenvs", "--config", str(TWO_PRODUCTS), "validate")
+    assert validate.returncode == 0, validate.stderr
+    synth = _run(installed, "awsenvs", "--config", str(TWO_PRODUCTS), "synth")
+    assert synth.returncode == 0, synth.stderr[-3000:]
+    assert (outside / "cdktf.out" / "stacks" / "shop-prod" / "cdk.tf.json").exists()
+
+
+def test_the_sandbox_runs_from_the_installed_package(installed):
+    proc = _run(installed, "awsenvs", "--config", str(TWO_PRODUCTS), "sandbox")
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output[-4000:]
+    assert "ok  second plan (must find no changes) (exit 0)" in output
+    assert "[profile shop_dev_bob]" in output  # rendered from the packaged template
