@@ -9,6 +9,7 @@ the package (`awsenvs.modules`, `awsenvs/templates`); no top-level `modules` is 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -24,7 +25,11 @@ pytestmark = pytest.mark.e2e
 def installed(tmp_path_factory):
     work = tmp_path_factory.mktemp("package")
     wheels = work / "wheels"
-    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(wheels), str(ROOT)],
+    # Built from a copy: setuptools leaves build/ and *.egg-info in the source tree.
+    source = work / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv*", "cdktf.out", "state", "build", "*.egg-info", ".pytest_cache", "__pycache__"))
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(wheels), str(source)],
                            capture_output=True, text=True, cwd=work)
     assert build.returncode == 0, build.stderr[-3000:]
     [wheel] = wheels.glob("awsenvs-*.whl")
