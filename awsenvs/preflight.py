@@ -311,7 +311,10 @@ def management_imports(org: Org, live: LiveOrganization | None) -> list[Import]:
             if env.adopted:
                 continue  # synthesized with its own import block
             account = live.account_by_email(env.email)
-            if account is not None:
+            # A closed (SUSPENDED / PENDING_CLOSURE) account keeps its email for 90 days but
+            # cannot be managed: it is left alone, and creating the account again fails
+            # loudly with EMAIL_ALREADY_EXISTS rather than adopting a closed one.
+            if account is not None and account.status in ("ACTIVE", ""):
                 imports.append(Import(
                     f"aws_organizations_account.{env.tf_name}", account.id,
                     f"found existing account {account.id} for {env.account_name} (root email {account.email}), "

@@ -81,6 +81,9 @@ def test_existing_organization_ous_and_accounts_are_imported_not_created(org):
     ]  # the adopted account has its own import block already
     assert "found existing account 111111111111 for shop_dev" in imports[-1].reason
     assert "interrupted apply" in imports[-1].reason
+    closed = LiveAccount("111111111111", "shop_dev", "cloud+shop-dev@acme.example.com", "SUSPENDED")
+    assert [i.address for i in preflight.management_imports(org, _live(accounts=[closed]))] == [
+        "aws_organizations_organization.organization"]  # a closed account is never adopted
 
 
 def test_import_addresses_are_those_the_stacks_synthesize(synthesized):
