@@ -6,6 +6,7 @@ sandbox and the end-to-end tests reach the local emulator: no special code path 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import boto3
@@ -41,8 +42,6 @@ def use_region(org: Org) -> str:
     boto3 reads only AWS_DEFAULT_REGION and the profile, and stops at "You must specify a
     region" without one; awsenvs always knows a region from org.yaml.
     """
-    import os
-
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     if not region:
         try:
@@ -169,9 +168,16 @@ def get_user(session: boto3.Session, user: str) -> dict:
     return call(f"iam get-user {user}", session.client("iam").get_user, UserName=user)
 
 
-def mfa_devices(session: boto3.Session, user: str) -> list[str]:
-    devices = call(f"iam list-mfa-devices {user}", session.client("iam").list_mfa_devices, UserName=user)
-    return [d["SerialNumber"] for d in devices["MFADevices"]]
+def mfa_devices(session: boto3.Session, user: str) -> list[dict]:
+    """The user's MFA devices as ListMFADevices gives them; none for a user not created yet."""
+    try:
+        return session.client("iam").list_mfa_devices(UserName=user)["MFADevices"]
+    except botocore.exceptions.ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "NoSuchEntity":
+            return []
+        raise AwsError(f"iam list-mfa-devices {user}: {exc}") from None
+    except botocore.exceptions.BotoCoreError as exc:
+        raise AwsError(f"iam list-mfa-devices {user}: {exc}") from None
 
 
 def totp_serial(devices: list[dict]) -> str | None:
@@ -195,16 +201,9 @@ def mfa_serials(org: Org, account_ids: dict[str, str]) -> dict[tuple[str, str], 
         account_id = env.account_id_from(account_ids)
         if not env.mfa_required or account_id is None:
             continue
-        iam = member_session(account_id, env.role_name, env.cli_profile).client("iam")
+        session = member_session(account_id, env.role_name, env.cli_profile)
         for user in env.users:
-            try:
-                devices = iam.list_mfa_devices(UserName=user.name)["MFADevices"]
-            except botocore.exceptions.ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") == "NoSuchEntity":
-                    devices = []  # not applied yet
-                else:
-                    raise AwsError(f"iam list-mfa-devices {user.name} in {env.stack}: {exc}") from None
-            serials[(env.stack, user.name)] = totp_serial(devices)
+            serials[(env.stack, user.name)] = totp_serial(mfa_devices(session, user.name))
     return serials
 
 
@@ -212,16 +211,18 @@ def member_session(account_id: str, role_name: str, cli_profile: str | None) -> 
     """A session in a member account the way its stack reaches it (role, or a CLI profile)."""
     if cli_profile:
         try:
-            session = boto3.Session(profile_name=cli_profile)
-            return session if session.region_name else boto3.Session(profile_name=cli_profile, region_name=_default_region())
+            return _profile_session(cli_profile)
         except botocore.exceptions.ProfileNotFound:
             raise AwsError(f"profile {cli_profile!r} is not in your AWS config") from None
     return assume_role_session(account_id, role_name, "awsenvs-audit")
 
 
+def _profile_session(profile: str) -> boto3.Session:
+    """A named CLI profile's session, in this run's region when the profile names none."""
+    session = boto3.Session(profile_name=profile)
+    return session if session.region_name else boto3.Session(profile_name=profile, region_name=_default_region())
+
+
 def profile_account(profile: str) -> str:
     """The account a CLI profile's own keys belong to (STS)."""
-    session = boto3.Session(profile_name=profile)
-    if not session.region_name:
-        session = boto3.Session(profile_name=profile, region_name=_default_region())
-    return caller_account(session)
+    return caller_account(_profile_session(profile))

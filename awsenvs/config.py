@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-
 import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
@@ -281,6 +280,14 @@ class Environment:
     def key_profile_name(self, user: User | str) -> str:
         """The profile holding a user's own access keys; role profiles of mfa: required use it."""
         return f"{self.profile_name(user)}_keys"
+
+    def has_role_profile(self, user: User) -> bool:
+        """Whether the user's profile assumes their group's MFA role (mfa: required) with keys kept apart."""
+        return self.mfa_required and bool(user.groups)
+
+    def own_keys_profile(self, user: User) -> str:
+        """Where the user's own access keys go (`aws configure --profile ...`)."""
+        return self.key_profile_name(user) if self.has_role_profile(user) else self.profile_name(user)
 
     def role_arn(self, account_id: str) -> str:
         """The role the account stack's provider assumes."""

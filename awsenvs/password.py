@@ -45,7 +45,7 @@ def lines(h: Handoff) -> list[str]:
         f"Initial console password of {user.name} in {env.account_name} ({h.account_id}, stack {env.stack})",
         f"  sign in at   {env.signin_url}  as {user.name}",
         f"  CLI profile  {env.profile_name(user)} (after creating access keys: aws configure --profile "
-        f"{env.key_profile_name(user) if env.mfa_required and user.groups else env.profile_name(user)})",
+        f"{env.own_keys_profile(user)})",
         "  the password must be changed at first sign-in" + (", then an MFA device registered" if env.mfa_required else ""),
     ]
     if h.encrypted_password:

@@ -91,8 +91,8 @@ def profiles_for(org: Org, account_ids: dict[str, str],
             result.waiting.append(env)
             continue
         for user in env.users:
-            if env.mfa_required and user.groups:
-                keys = env.key_profile_name(user)
+            keys = env.own_keys_profile(user)
+            if env.has_role_profile(user):
                 serial = mfa_serials.get((env.stack, user.name))
                 if serial:
                     # The AWS CLI honours mfa_serial only on a role profile: assume the MFA
@@ -105,10 +105,7 @@ def profiles_for(org: Org, account_ids: dict[str, str],
                     ))
                 else:
                     result.without_mfa.append(UserSetup(env, user, keys))
-                result.profiles.append(Profile(keys, env.region))
-            else:
-                keys = env.profile_name(user)
-                result.profiles.append(Profile(keys, env.region))
+            result.profiles.append(Profile(keys, env.region))
             result.setups.append(UserSetup(env, user, keys))
     return result
 

@@ -227,11 +227,8 @@ class Runner:
     def saved_plan(self, stack: str) -> SavedPlan | None:
         """The saved plan of a stack, if it was made from the current org.yaml and code."""
         directory = stack_dir(self.outdir, stack)
-        try:
-            record = json.loads((directory / PLAN_RECORD).read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
-            return None
-        if record.get("fingerprint") != self.fingerprint or record.get("status") == APPLYING:
+        record = self._read_record(stack)
+        if record is None or record.get("fingerprint") != self.fingerprint or record.get("status") == APPLYING:
             return None
         if record["status"] in ("changes", "no changes") and not (directory / PLAN_FILE).exists():
             return None
@@ -241,10 +238,13 @@ class Runner:
 
     def interrupted(self, stack: str) -> bool:
         """Whether the last apply of this stack was interrupted (its record still says applying)."""
+        return (self._read_record(stack) or {}).get("status") == APPLYING
+
+    def _read_record(self, stack: str) -> dict | None:
         try:
-            return json.loads((stack_dir(self.outdir, stack) / PLAN_RECORD).read_text()).get("status") == APPLYING
+            return json.loads((stack_dir(self.outdir, stack) / PLAN_RECORD).read_text())
         except (FileNotFoundError, json.JSONDecodeError):
-            return False
+            return None
 
     def changed_resources(self, stack: str) -> list[tuple[str, str]]:
         """(action, address) of every change in a stack's saved plan (terraform show -json)."""
@@ -266,9 +266,7 @@ class Runner:
         directory = stack_dir(self.outdir, stack)
         self.secure(stack)
         self.progress.update(stack, "applying")
-        record = directory / PLAN_RECORD
-        marked = json.loads(record.read_text())
-        write_private(record, json.dumps({**marked, "status": APPLYING}) + "\n")
+        write_private(directory / PLAN_RECORD, json.dumps({**self._read_record(stack), "status": APPLYING}) + "\n")
         counter = _Counter(self.progress, stack, "applying", "apply_complete", total=_total(saved.summary))
         try:
             self.terraform.apply(directory, directory / PLAN_FILE, counter)

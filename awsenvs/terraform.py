@@ -273,7 +273,7 @@ STALE_PLAN = "Saved plan is stale"
 
 def _explain(message: str, cwd: Path) -> str:
     """Add what to do to the errors a crashed earlier run leaves behind."""
-    if "Error acquiring the state lock" in message or "acquiring the state lock" in message:
+    if "acquiring the state lock" in message:
         return (f"{message} -- if no other awsenvs or terraform run is active, an interrupted run left this "
                 f"lock: remove it with `terraform force-unlock <ID>` in {cwd} (the ID is in the message above)")
     return message

@@ -13,6 +13,7 @@ terminal that needs `--yes`.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol
@@ -244,11 +245,9 @@ def login_profile(org: Org, outdir: Path, stack: str, address: str, terraform: T
     from awsenvs.synth import stack_dir
     from awsenvs.terraform import resource_attributes
 
-    synthesize(org, outdir)
-    terraform = terraform or Terraform()
-    with Progress(Console(quiet=True), []) as progress:
-        Runner(org, terraform, outdir, progress).init(stack)
-    return resource_attributes(terraform.state_pull(stack_dir(outdir, stack)), address)
+    with _lookup_runner(org, outdir, terraform) as runner:
+        runner.init(stack)
+        return resource_attributes(runner.terraform.state_pull(stack_dir(outdir, stack)), address)
 
 
 def _what(saved) -> str:
@@ -261,12 +260,18 @@ def _what(saved) -> str:
     counts = f"{s.add} to add, {s.change} to change, {s.destroy} to destroy, {s.imports} to import" if s else "changes"
     if s and s.forget:
         counts += f", {s.forget} to leave state"
-    extra = "; ".join((*saved.risks, *(n for n in saved.notes if n.startswith("retire"))))
-    return counts + (f" ({extra})" if extra else "")
+    return counts + (f" ({'; '.join(saved.risks)})" if saved.risks else "")
 
 
 def account_ids(org: Org, console: Console, outdir: Path, terraform: Terraform | None = None) -> dict[str, str]:
     """Account ids by stack: adopted ones, and those in the management stack's outputs."""
+    with _lookup_runner(org, outdir, terraform) as runner:
+        return runner.account_ids()
+
+
+@contextmanager
+def _lookup_runner(org: Org, outdir: Path, terraform: Terraform | None):
+    """A runner over the synthesized stacks for reading state and outputs, without progress lines."""
     synthesize(org, outdir)
     with Progress(Console(quiet=True), []) as progress:
-        return Runner(org, terraform or Terraform(), outdir, progress).account_ids()
+        yield Runner(org, terraform or Terraform(), outdir, progress)
