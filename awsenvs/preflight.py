@@ -13,8 +13,12 @@ Why each step exists (the emulator accepts what real AWS refuses):
   (https://docs.aws.amazon.com/organizations/latest/userguide/disable-policy-type.html).
   So a plan that would disable anything org.yaml does not name under `disable_*` is
   refused before Terraform runs.
+  Disabling trusted access also stops that service's work across the organization
+  (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_integrate_services.html).
 - Reconcile: an interrupted apply leaves accounts and OUs that exist but are not in
-  state; creating them again fails on AWS (EMAIL_ALREADY_EXISTS,
+  state; creating them again fails on AWS (each root email is unique: CreateAccount fails
+  with EMAIL_ALREADY_EXISTS,
+  https://docs.aws.amazon.com/organizations/latest/APIReference/API_CreateAccountStatus.html;
   DuplicateOrganizationalUnitException) and IAM answers EntityAlreadyExists.  Whatever
   already exists under a configured name is imported instead; an import block for an
   object already in state is a no-op (https://developer.hashicorp.com/terraform/language/import).

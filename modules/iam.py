@@ -95,6 +95,11 @@ def mfa_trust_policy(member_arns: list[str]) -> dict:
 
     Naming the users (not the account root) means no other principal of the account can
     assume the role, whatever its own policies allow (e.g. PowerUserAccess's sts:*).  The
+    users are named by ARN, so the roles depend on them: IAM refuses a trust policy naming a
+    user that does not exist yet ("Invalid principal"), and keeps a deleted user's unique id
+    in place of the ARN until the policy is saved again
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-users),
+    which the next apply does (the live policy then differs from the configured ARNs).  The
     session name must be the caller's user name, so CloudTrail names the person
     (condition key sts:RoleSessionName with the aws:username variable:
     https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#ck_rolesessionname).
@@ -139,7 +144,8 @@ class Iam(Construct):
         for user in env.users:
             # force_destroy: users create their own access keys and MFA devices, and
             # DeleteUser fails with DeleteConflict while any exist; removing a user from
-            # org.yaml must still remove them.
+            # org.yaml must still remove them
+            # (https://docs.aws.amazon.com/IAM/latest/APIReference/API_DeleteUser.html).
             resource = IamUser(self, f"user-{user.name}", name=user.name, force_destroy=True, tags=tags)
             resource.override_logical_id(user.tf_name)
             self.users[user.name] = resource
