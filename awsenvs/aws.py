@@ -13,13 +13,14 @@ import boto3
 import botocore.exceptions
 
 from awsenvs.config import Org
+from awsenvs.errors import AwsenvsError
 
 
-class AwsError(Exception):
+class AwsError(AwsenvsError):
     """An AWS call that failed, worded for an operator (one line)."""
 
 
-class GuardError(Exception):
+class GuardError(AwsenvsError):
     """The credentials belong to the wrong account; nothing was run."""
 
 

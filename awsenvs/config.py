@@ -16,6 +16,8 @@ from typing import Annotated, Any, Literal, get_args
 import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
+from awsenvs.errors import EXIT_BAD_INPUT, AwsenvsError
+
 MANAGEMENT_STACK = "management"
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 MANAGED_BY = "awsenvs"
@@ -55,8 +57,10 @@ ACCOUNT_EMAIL_MAX = 64  # Organizations CreateAccount limit
 ACCOUNT_NAME_MAX = 50
 
 
-class ConfigError(Exception):
+class ConfigError(AwsenvsError):
     """A problem in org.yaml, worded as one line: `<field path>: <what is wrong and what to do>`."""
+
+    exit_code = EXIT_BAD_INPUT
 
 
 # --------------------------------------------------------------------------- schema

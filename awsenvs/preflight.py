@@ -57,20 +57,19 @@ from awsenvs.config import (
     Org,
     tf_name,
 )
+from awsenvs.errors import EXIT_BAD_INPUT, AwsenvsError
 
 T = TypeVar("T")
 
 
-class PreflightError(Exception):
+class PreflightError(AwsenvsError):
     """The live organization does not allow this plan; nothing was run."""
-
-    exit_code = 1
 
 
 class AdoptionError(PreflightError):
     """org.yaml disagrees with an account it adopts: a fix in org.yaml is needed."""
 
-    exit_code = 2
+    exit_code = EXIT_BAD_INPUT
 
 
 # --------------------------------------------------------------------------- facts

@@ -21,6 +21,7 @@ import jinja2
 
 from awsenvs import TEMPLATES
 from awsenvs.config import MFA_ROLE_MAX_SESSION_SECONDS, Environment, Org, User
+from awsenvs.errors import EXIT_BAD_INPUT, AwsenvsError
 
 BEGIN = "# BEGIN awsenvs"
 END = "# END awsenvs"
@@ -37,8 +38,10 @@ def aws_credentials_path() -> Path:
     return Path(os.environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials").expanduser()
 
 
-class ProfileError(Exception):
+class ProfileError(AwsenvsError):
     """A profile that cannot be written (a name the user already owns); nothing was changed."""
+
+    exit_code = EXIT_BAD_INPUT
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from pathlib import Path
 import yaml
 
 from awsenvs.config import Org
+from awsenvs.errors import AwsenvsError
 from awsenvs.terraform import MIRROR_ENV, find_provider_mirror
 
 # Variables that would point a child at real accounts or the user's files.
@@ -32,8 +33,8 @@ _SCRUBBED = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SEC
              "TF_CLI_CONFIG_FILE", "TF_DATA_DIR", "CDKTF_OUTDIR", "AWSENVS_CONFIG")
 
 
-class SandboxError(Exception):
-    pass
+class SandboxError(AwsenvsError):
+    """The rehearsal could not run (the emulator would not start, a fixture failed)."""
 
 
 def free_port() -> int:

@@ -19,12 +19,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
+from awsenvs.errors import AwsenvsError
+
 MIRROR_ENV = "TF_PROVIDER_MIRROR"
 # State, plans and backups can hold secrets: whatever terraform creates is owner-only.
 TERRAFORM_UMASK = 0o077
 
 
-class TerraformError(Exception):
+class TerraformError(AwsenvsError):
     """A failed terraform command, worded from its diagnostics (never a traceback)."""
 
 

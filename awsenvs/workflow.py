@@ -21,13 +21,14 @@ from typing import Callable, Protocol
 from rich.console import Console
 
 from awsenvs.config import MANAGEMENT_STACK, Org
+from awsenvs.errors import AwsenvsError
 from awsenvs.progress import Progress, StackResult, notes_of, summary_table
 from awsenvs.runner import RETIRE, WAITING, Lifecycle, Runner, exit_code_for_plan
 from awsenvs.synth import synthesize
 from awsenvs.terraform import Terraform
 
 
-class Refused(Exception):
+class Refused(AwsenvsError):
     """The operator (or the lack of one) did not confirm; nothing was applied."""
 
 

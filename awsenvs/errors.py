@@ -1,0 +1,32 @@
+"""The one error base: every failure an operator can act on is one line and one exit code.
+
+Modules raise their own subclass (ConfigError, TerraformError, GuardError, …) with the exit
+code its kind of failure means; the CLI maps them to a printed line and a process exit code
+in one place (`awsenvs.cli.main`), like Sceptre's `catch_exceptions`.
+"""
+
+from __future__ import annotations
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class AwsenvsError(Exception):
+    """One line for the operator; `exit_code` 1 (a failure) unless the subclass says 2 (bad input)."""
+
+    exit_code = EXIT_FAILED
+
+    def __init__(self, message: str, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+    def within(self, context: str) -> "AwsenvsError":
+        """The same error, its line prefixed with what was being done (`reading account ids: …`)."""
+        self.args = (f"{context}: {self}",)
+        return self
+
+
+class BadInput(AwsenvsError):
+    """An option or argument that cannot be used (the CLI's own checks)."""
+
+    exit_code = EXIT_BAD_INPUT
