@@ -15,7 +15,8 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from awsenvs.config import ConfigError, Org, load
+from awsenvs.config import Org, load
+from awsenvs.errors import EXIT_FAILED, EXIT_OK, AwsenvsError, BadInput
 
 # Ours, and of no interest to an operator (jsii warns about Node 20's end of life).
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
@@ -25,25 +26,13 @@ _WIDTH = None if sys.stdout.isatty() else 200
 out = Console(soft_wrap=True, width=_WIDTH)
 err = Console(stderr=True, soft_wrap=True, width=_WIDTH)
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
-
-class Fail(click.ClickException):
-    """A one-line error with our exit code (click's own usage errors also exit 2)."""
-
-    def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
-        super().__init__(message)
-        self.exit_code = code
-
-    def show(self, file=None) -> None:  # noqa: ARG002 - click's signature
-        err.print(f"[bold red]error:[/] {escape(self.message)}", highlight=False, soft_wrap=True)
+def _error(message: str) -> None:
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 def _org(ctx: click.Context) -> Org:
-    try:
-        return load(ctx.obj["config"])
-    except ConfigError as exc:
-        raise Fail(str(exc), EXIT_BAD_INPUT) from None
+    return load(ctx.obj["config"])
 
 
 def _outdir() -> Path:
@@ -94,15 +83,11 @@ def synth(ctx: click.Context, hcl: bool = False, force: bool = False) -> None:
     (alias, password policy, IAM). An unchanged org.yaml reuses the previous output.
     """
     from awsenvs.synth import synthesize
-    from awsenvs.terraform import TerraformError
 
     org = _org(ctx)
     outdir = _outdir()
-    try:
-        with err.status("Synthesizing (loading the AWS bindings takes a few seconds)…"):
-            written = synthesize(org, outdir, hcl=hcl, force=force)
-    except TerraformError as exc:
-        raise Fail(f"terraform fmt: {exc}") from None
+    with err.status("Synthesizing (loading the AWS bindings takes a few seconds)…"):
+        written = synthesize(org, outdir, hcl=hcl, force=force)
     note = "" if written else " (unchanged, reused)"
     err.print(f"Synthesized {len(org.stacks)} stacks into {outdir}/stacks{note}: {', '.join(org.stacks)}", markup=False, highlight=False)
 
@@ -145,15 +130,12 @@ def _selection(f):
 def _session(ctx: click.Context, stacks, products, envs, workers):
     from awsenvs import aws
     from awsenvs.preflight import LiveChecks
-    from awsenvs.terraform import Terraform, TerraformError
+    from awsenvs.terraform import Terraform
     from awsenvs.workflow import Session
 
     org = _org(ctx)
     aws.use_region(org)
-    try:
-        selected = list(org.select(tuple(stacks), tuple(products), tuple(envs)))
-    except ConfigError as exc:
-        raise Fail(str(exc), EXIT_BAD_INPUT) from None
+    selected = list(org.select(tuple(stacks), tuple(products), tuple(envs)))
 
     caller: list[str] = []  # STS is asked once; later calls check more member ids against it
 
@@ -165,26 +147,7 @@ def _session(ctx: click.Context, stacks, products, envs, workers):
         return result.account_id
 
     ask = (lambda prompt: click.prompt(prompt, default="", show_default=False, err=True)) if sys.stdin.isatty() else None
-    try:
-        terraform = Terraform()
-    except TerraformError as exc:
-        raise Fail(str(exc)) from None
-    return Session(org, selected, err, _outdir(), guard, ask, workers, terraform, LiveChecks(org))
-
-
-def _run(step, *args):
-    """Run a workflow step; its known failures become one-line errors with exit code 1."""
-    from awsenvs.aws import AwsError, GuardError
-    from awsenvs.preflight import PreflightError
-    from awsenvs.terraform import TerraformError
-    from awsenvs.workflow import Refused
-
-    try:
-        return step(*args)
-    except PreflightError as exc:
-        raise Fail(str(exc), exc.exit_code) from None
-    except (GuardError, AwsError, TerraformError, Refused) as exc:
-        raise Fail(str(exc)) from None
+    return Session(org, selected, err, _outdir(), guard, ask, workers, Terraform(), LiveChecks(org))
 
 
 @cli.command()
@@ -206,7 +169,7 @@ def plan(ctx: click.Context, stacks, products, envs, workers) -> None:
     """
     from awsenvs import workflow
 
-    _, code = _run(workflow.plan, _session(ctx, stacks, products, envs, workers))
+    _, code = workflow.plan(_session(ctx, stacks, products, envs, workers))
     ctx.exit(code)
 
 
@@ -230,7 +193,7 @@ def apply(ctx: click.Context, stacks, products, envs, workers, yes) -> None:
     """
     from awsenvs import workflow
 
-    _, code = _run(workflow.apply, _session(ctx, stacks, products, envs, workers), yes)
+    _, code = workflow.apply(_session(ctx, stacks, products, envs, workers), yes)
     ctx.exit(code)
 
 
@@ -260,7 +223,7 @@ def profiles(ctx: click.Context, write: bool, path: str | None, dry_run: bool) -
         with err.status("Looking up the users' MFA devices…"):
             serials = aws.mfa_serials(org, ids)
     except aws.AwsError as exc:
-        raise Fail(f"looking up MFA devices (needs the management account's credentials): {exc}") from None
+        raise exc.within("looking up MFA devices (needs the management account's credentials)") from None
     found = profiles_.profiles_for(org, ids, serials)
     for env in found.waiting:
         err.print(f"[yellow]skipped[/] {env.stack}: its account does not exist yet (run apply)", highlight=False)
@@ -271,10 +234,8 @@ def profiles(ctx: click.Context, write: bool, path: str | None, dry_run: bool) -
         target = Path(path).expanduser() if path else profiles_.aws_config_path()
         try:
             result = profiles_.write(target, block, dry_run=dry_run)
-        except profiles_.ProfileError as exc:
-            raise Fail(str(exc), EXIT_BAD_INPUT) from None
         except OSError as exc:
-            raise Fail(f"{target}: {exc.strerror or exc}") from None
+            raise AwsenvsError(f"{target}: {exc.strerror or exc}") from None
         if dry_run:
             click.echo(result.diff or f"{target}: no changes", nl=not result.diff)
         elif result.changed:
@@ -301,9 +262,9 @@ def _account_ids(org: Org) -> dict[str, str]:
     from awsenvs.workflow import account_ids
 
     try:
-        return account_ids(org, err, _outdir())
+        return account_ids(org, _outdir())
     except TerraformError as exc:
-        raise Fail(f"reading account ids from the management stack: {exc}") from None
+        raise exc.within("reading account ids from the management stack") from None
 
 
 @cli.command()
@@ -356,35 +317,32 @@ def password(ctx: click.Context, user: str, stack: str, force: bool) -> None:
     try:
         env = org.environment_by_stack(stack)
     except StopIteration:
-        raise Fail(f"--stack {stack}: no such environment (stacks: {', '.join(org.stacks[1:])})", EXIT_BAD_INPUT) from None
+        raise BadInput(f"--stack {stack}: no such environment (stacks: {', '.join(org.stacks[1:])})") from None
     person = next((u for u in env.users if u.name == user), None)
     if person is None:
         known = ", ".join(u.name for u in env.users) or "none"
-        raise Fail(f"{user}: not a user of {stack} (users: {known})", EXIT_BAD_INPUT)
+        raise BadInput(f"{user}: not a user of {stack} (users: {known})")
     if not person.console:
-        raise Fail(f"{user}: has no console login in {stack} (console: false)", EXIT_BAD_INPUT)
+        raise BadInput(f"{user}: has no console login in {stack} (console: false)")
     if not sys.stdout.isatty() and not force:
-        raise Fail("refusing to write a password to a pipe or a file (standard output is not a terminal): "
+        raise AwsenvsError("refusing to write a password to a pipe or a file (standard output is not a terminal): "
                    "run it in a terminal, or pass --force")
     ids = _account_ids(org)
     account_id = env.account_id_from(ids)
     if account_id is None:
-        raise Fail(f"{stack}: its account does not exist yet (run apply)")
+        raise AwsenvsError(f"{stack}: its account does not exist yet (run apply)")
     aws.use_region(org)
-    try:
-        when = password_.last_used(aws.get_user(aws.member_session(account_id, env.role_name, env.cli_profile), user))
-    except aws.AwsError as exc:
-        raise Fail(str(exc)) from None
+    when = password_.last_used(aws.get_user(aws.member_session(account_id, env.role_name, env.cli_profile), user))
     if when is not None:
         err.print(password_.already_signed_in(person, when), markup=False, highlight=False)
         return
     try:
         attributes = login_profile(org, _outdir(), stack, f"aws_iam_user_login_profile.{person.tf_name}")
     except TerraformError as exc:
-        raise Fail(f"reading the state of {stack}: {exc}") from None
+        raise exc.within(f"reading the state of {stack}") from None
     handoff = password_.handoff(env, person, account_id, attributes or {})
     if not (handoff.password or handoff.encrypted_password):
-        raise Fail(f"{user}: no initial password in the state of {stack} (not applied yet, or a login that "
+        raise AwsenvsError(f"{user}: no initial password in the state of {stack} (not applied yet, or a login that "
                    "existed before awsenvs adopted it): nothing to hand over")
     for line in password_.lines(handoff):
         click.echo(line)
@@ -409,17 +367,13 @@ def audit(ctx: click.Context, as_json: bool) -> None:
 
     from awsenvs import audit as audit_
     from awsenvs import aws
-    from awsenvs.aws import AwsError
     from awsenvs.profiles import aws_config_path, aws_credentials_path
 
     org = _org(ctx)
     ids = _account_ids(org)
     aws.use_region(org)
-    try:
-        with err.status("Auditing the accounts…"):
-            rows = audit_.audit(org, ids, aws_config_path(), aws_credentials_path())
-    except AwsError as exc:
-        raise Fail(str(exc)) from None
+    with err.status("Auditing the accounts…"):
+        rows = audit_.audit(org, ids, aws_config_path(), aws_credentials_path())
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in rows], indent=2))
     else:
@@ -445,13 +399,12 @@ def sandbox(ctx: click.Context, keep: bool) -> None:
     then stops the emulator. Your state, cdktf.out and ~/.aws stay untouched.
     """
     from awsenvs import sandbox as sandbox_
-    from awsenvs.aws import AwsError
 
     org = _org(ctx)
     try:
         code = sandbox_.run(org, err, keep=keep)
-    except (sandbox_.SandboxError, AwsError) as exc:
-        raise Fail(f"sandbox: {exc}") from None
+    except AwsenvsError as exc:
+        raise exc.within("sandbox") from None
     ctx.exit(code)
 
 
@@ -461,8 +414,12 @@ def _prog_name() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The one place where failures become a printed line and an exit code."""
     try:
         code = cli.main(args=argv, prog_name=_prog_name(), standalone_mode=False)
+    except AwsenvsError as exc:
+        _error(str(exc))
+        return exc.exit_code
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code

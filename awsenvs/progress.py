@@ -7,29 +7,17 @@ logs, pipes): quiet, plain lines, one per phase change of a stack.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 
 from rich.console import Console
 from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
 
-from awsenvs.terraform import PlanSummary
+from awsenvs.results import StackResult, StackStatus
 
-
-@dataclass(frozen=True)
-class StackResult:
-    stack: str
-    status: str  # "no changes" | "changes" | "waiting for account" | "retire" | "retired" | "applied" | "failed"
-    account_id: str | None = None
-    summary: PlanSummary | None = None
-    error: str | None = None
-    notes: tuple[str, ...] = ()  # one line each: what is imported and why, what is retired
-    risks: tuple[str, ...] = ()  # changes people rely on (an alias): need the typed confirmation
-
-    @property
-    def failed(self) -> bool:
-        return self.status == "failed"
+_DONE = (StackStatus.APPLIED, "planned", StackStatus.NO_CHANGES)
+_STYLE = {StackStatus.FAILED: "bold red", StackStatus.APPLIED: "green", StackStatus.NO_CHANGES: "green",
+          StackStatus.RETIRED: "green", StackStatus.CHANGES: "yellow", StackStatus.RETIRE: "bold yellow"}
 
 
 class Progress:
@@ -66,7 +54,7 @@ class Progress:
     def _table(self) -> Table:
         table = Table(box=None, show_header=False, pad_edge=False)
         for stack, (phase, detail) in self._rows.items():
-            style = "red" if phase == "failed" else "green" if phase in ("applied", "planned", "no changes") else "yellow"
+            style = "red" if phase == StackStatus.FAILED else "green" if phase in _DONE else "yellow"
             table.add_row(stack, f"[{style}]{phase}[/]", escape(detail))
         return table
 
@@ -79,22 +67,7 @@ def summary_table(results: list[StackResult], title: str) -> Table:
     for result in results:
         s = result.summary
         counts = [str(n) for n in (s.add, s.change, s.destroy, s.imports, s.forget)] if s else [""] * len(counted)
-        style = {"failed": "bold red", "applied": "green", "no changes": "green", "retired": "green",
-                 "changes": "yellow", "retire": "bold yellow"}.get(result.status, "dim")
+        style = _STYLE.get(result.status, "dim")
         outcome = f"{result.status}: {result.error}" if result.error else result.status
         table.add_row(result.stack, result.account_id or "-", *counts, f"[{style}]{escape(outcome)}[/]")
     return table
-
-
-def counts_text(summary: PlanSummary | None) -> str:
-    """`+1 ~2 -0 import 3 forget 1`: a plan's counts on one line."""
-    if summary is None:
-        return ""
-    text = f"+{summary.add} ~{summary.change} -{summary.destroy}"
-    text += f" import {summary.imports}" if summary.imports else ""
-    return text + (f" forget {summary.forget}" if summary.forget else "")
-
-
-def notes_of(results: list[StackResult]) -> list[str]:
-    """The one-line notes and risks under a summary table, `stack: note`."""
-    return [f"{r.stack}: {line}" for r in results for line in (*r.risks, *r.notes)]

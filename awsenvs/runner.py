@@ -23,7 +23,7 @@ from typing import Callable, Protocol, Sequence
 
 from awsenvs.config import ACCOUNT_ID_VARIABLE, ACCOUNT_IDS_OUTPUT, ACCOUNT_TFVARS, MANAGEMENT_STACK, Org
 from awsenvs.private import private_dir, state_files, tighten, write_private
-from awsenvs.progress import Progress, StackResult, counts_text
+from awsenvs.results import StackResult, StackStatus, counts_text
 from awsenvs.synth import fingerprint, stack_dir, write_retired_stack
 from awsenvs.terraform import STALE_PLAN, Event, PlanSummary, Terraform, TerraformError
 
@@ -31,9 +31,7 @@ PLAN_FILE = "awsenvs.tfplan"
 PLAN_RECORD = "awsenvs-plan.json"
 LIFECYCLE_FILE = "awsenvs-lifecycle.tf.json"
 INIT_STAMP = ".terraform/awsenvs-init"
-WAITING = "waiting for account"
-RETIRE = "retire"
-APPLYING = "applying"
+APPLYING = "applying"  # a plan record's mark while its plan is applied (not a result)
 
 
 class ImportBlock(Protocol):
@@ -55,10 +53,18 @@ LifecycleFor = Callable[[str, "str | None"], Lifecycle]  # (stack, account id) -
 
 
 @dataclass(frozen=True)
+class Report:
+    """How the runner says what it is doing: callbacks (the CLI wires a live Progress to them)."""
+
+    phase: Callable[[str, str, str], None] = lambda stack, phase, detail: None  # "planning", "3/12 aws_iam_user.alice"
+    note: Callable[[str], None] = lambda text: None  # a one-line remark (a file mode tightened)
+
+
+@dataclass(frozen=True)
 class SavedPlan:
     stack: str
     account_id: str | None
-    status: str
+    status: StackStatus
     summary: PlanSummary | None
     notes: tuple[str, ...] = ()
     risks: tuple[str, ...] = ()
@@ -66,13 +72,13 @@ class SavedPlan:
 
 class Runner:
     def __init__(
-        self, org: Org, terraform: Terraform, outdir: Path, progress: Progress,
+        self, org: Org, terraform: Terraform, outdir: Path, report: Report = Report(),
         state_dir: Path | None = None, workers: int = 4,
     ) -> None:
         self.org = org
         self.terraform = terraform
         self.outdir = Path(outdir).resolve()
-        self.progress = progress
+        self.report = report
         self.workers = max(1, workers)
         self.state_dir = state_dir
         self.fingerprint = fingerprint(org, self.outdir, state_dir, False)
@@ -90,7 +96,7 @@ class Runner:
             notes += private_dir(state_dir)
             notes += [tighten(path) for path in state_files(state_dir) if path.name.split(".tfstate")[0] == stack]
         for note in filter(None, notes):
-            self.progress.note(note)
+            self.report.note(note)
 
     def init(self, stack: str) -> None:
         """terraform init once per stack, again only when its terraform block changes."""
@@ -101,7 +107,7 @@ class Runner:
         self.secure(stack)
         if stamp.exists() and stamp.read_text() == wanted:
             return
-        self.progress.update(stack, "init")
+        self.report.phase(stack, "init", "")
         self.terraform.init(directory)
         stamp.write_text(wanted)
 
@@ -133,27 +139,28 @@ class Runner:
         directory = stack_dir(self.outdir, stack)
         self._forget_plan(stack)
         if stack != MANAGEMENT_STACK and account_id is None:
-            result = StackResult(stack, WAITING)
-            self.progress.update(stack, WAITING, "the management stack creates it")
+            result = StackResult(stack, StackStatus.WAITING)
+            self.report.phase(stack, StackStatus.WAITING, "the management stack creates it")
             self._record(result)
             return result
         try:
-            self.progress.update(stack, "looking up")
+            self.report.phase(stack, "looking up", "")
             lifecycle = lifecycle_for(stack, account_id)
             self.init(stack)
             if stack != MANAGEMENT_STACK:
                 write_private(directory / ACCOUNT_TFVARS, json.dumps({ACCOUNT_ID_VARIABLE: account_id}) + "\n")
             self._write_lifecycle(directory, lifecycle)
-            self.progress.update(stack, "planning")
-            counter = _Counter(self.progress, stack, "planning", "planned_change")
+            self.report.phase(stack, "planning", "")
+            counter = _Counter(self.report, stack, "planning", "planned_change")
             summary = self.terraform.plan(directory, directory / PLAN_FILE, counter)
             notes, risks = self._explain_imports(directory, summary, lifecycle)
         except Exception as exc:  # noqa: BLE001 - terraform or a look-up: the stack fails, the others go on
             message = str(exc) if isinstance(exc, TerraformError) else f"{type(exc).__name__}: {exc}"
-            self.progress.update(stack, "failed", message[:100])
-            return StackResult(stack, "failed", account_id, error=message)
-        result = StackResult(stack, "changes" if summary.changes else "no changes", account_id, summary, notes=notes, risks=risks)
-        self.progress.update(stack, "planned", counts_text(summary))
+            self.report.phase(stack, StackStatus.FAILED, message[:100])
+            return StackResult(stack, StackStatus.FAILED, account_id, error=message)
+        status = StackStatus.CHANGES if summary.changes else StackStatus.NO_CHANGES
+        result = StackResult(stack, status, account_id, summary, notes=notes, risks=risks)
+        self.report.phase(stack, "planned", counts_text(summary))
         self._record(result)
         return result
 
@@ -191,14 +198,14 @@ class Runner:
             self.init(stack)
             objects = self.terraform.state_list(directory)
         except TerraformError as exc:
-            self.progress.update(stack, "failed", str(exc)[:100])
-            return StackResult(stack, "failed", account_id, error=str(exc))
+            self.report.phase(stack, StackStatus.FAILED, str(exc)[:100])
+            return StackResult(stack, StackStatus.FAILED, account_id, error=str(exc))
         result = StackResult(
-            stack, RETIRE, account_id, PlanSummary(forget=len(objects)),
+            stack, StackStatus.RETIRE, account_id, PlanSummary(forget=len(objects)),
             notes=(f"retire {account_name}: removed from org.yaml; the account moves to the Suspended OU and its "
                    f"{len(objects)} objects leave state (nothing is destroyed or closed)",),
         )
-        self.progress.update(stack, RETIRE, f"{len(objects)} objects leave state")
+        self.report.phase(stack, StackStatus.RETIRE, f"{len(objects)} objects leave state")
         self._record(result)
         return result
 
@@ -230,10 +237,11 @@ class Runner:
         record = self._read_record(stack)
         if record is None or record.get("fingerprint") != self.fingerprint or record.get("status") == APPLYING:
             return None
-        if record["status"] in ("changes", "no changes") and not (directory / PLAN_FILE).exists():
+        status = StackStatus(record["status"])
+        if status in (StackStatus.CHANGES, StackStatus.NO_CHANGES) and not (directory / PLAN_FILE).exists():
             return None
         summary = PlanSummary(*record["summary"]) if record.get("summary") else None
-        return SavedPlan(stack, record.get("account_id"), record["status"], summary,
+        return SavedPlan(stack, record.get("account_id"), status, summary,
                          tuple(record.get("notes", ())), tuple(record.get("risks", ())))
 
     def interrupted(self, stack: str) -> bool:
@@ -257,29 +265,29 @@ class Runner:
         """Apply a stack's saved plan (if it has changes); the plan file is spent either way."""
         saved = self.saved_plan(stack)
         if saved is None:
-            return StackResult(stack, "failed", error="no current plan (its planning failed)")
-        if saved.status == WAITING:
-            return StackResult(stack, WAITING)
-        if saved.status == "no changes":
-            self.progress.update(stack, "no changes")
-            return StackResult(stack, "no changes", saved.account_id, saved.summary)
+            return StackResult(stack, StackStatus.FAILED, error="no current plan (its planning failed)")
+        if saved.status is StackStatus.WAITING:
+            return StackResult(stack, StackStatus.WAITING)
+        if saved.status is StackStatus.NO_CHANGES:
+            self.report.phase(stack, StackStatus.NO_CHANGES, "")
+            return StackResult(stack, StackStatus.NO_CHANGES, saved.account_id, saved.summary)
         directory = stack_dir(self.outdir, stack)
         self.secure(stack)
-        self.progress.update(stack, "applying")
+        self.report.phase(stack, "applying", "")
         write_private(directory / PLAN_RECORD, json.dumps({**self._read_record(stack), "status": APPLYING}) + "\n")
-        counter = _Counter(self.progress, stack, "applying", "apply_complete", total=_total(saved.summary))
+        counter = _Counter(self.report, stack, "applying", "apply_complete", total=_total(saved.summary))
         try:
             self.terraform.apply(directory, directory / PLAN_FILE, counter)
         except TerraformError as exc:
             message = str(exc)
             if STALE_PLAN in message:
                 message = "its state changed since the plan was made (another run?): run apply again to plan anew"
-            self.progress.update(stack, "failed", message[:100])
-            return StackResult(stack, "failed", saved.account_id, saved.summary, message)
+            self.report.phase(stack, StackStatus.FAILED, message[:100])
+            return StackResult(stack, StackStatus.FAILED, saved.account_id, saved.summary, message)
         finally:
             self._forget_plan(stack)
-        self.progress.update(stack, "applied", counts_text(saved.summary))
-        return StackResult(stack, "applied", saved.account_id, saved.summary)
+        self.report.phase(stack, StackStatus.APPLIED, counts_text(saved.summary))
+        return StackResult(stack, StackStatus.APPLIED, saved.account_id, saved.summary)
 
     def apply_many(self, stacks: list[str]) -> list[StackResult]:
         with ThreadPoolExecutor(self.workers) as pool:
@@ -289,25 +297,17 @@ class Runner:
 class _Counter:
     """Turns terraform events into 'planning 3' / 'applying 4/12' progress."""
 
-    def __init__(self, progress: Progress, stack: str, phase: str, counted: str, total: int = 0) -> None:
-        self.progress, self.stack, self.phase, self.counted, self.total = progress, stack, phase, counted, total
+    def __init__(self, report: Report, stack: str, phase: str, counted: str, total: int = 0) -> None:
+        self.report, self.stack, self.phase, self.counted, self.total = report, stack, phase, counted, total
         self.count = 0
 
     def __call__(self, event: Event) -> None:
         if event.type == self.counted:
             self.count += 1
             done = f"{self.count}/{self.total}" if self.total else str(self.count)
-            self.progress.update(self.stack, self.phase, f"{done} {event.resource}")
+            self.report.phase(self.stack, self.phase, f"{done} {event.resource}")
 
 
 def _total(summary: PlanSummary | None) -> int:
     return (summary.add + summary.change + summary.destroy + summary.imports + summary.forget) if summary else 0
 
-
-def exit_code_for_plan(results: list[StackResult]) -> int:
-    """terraform -detailed-exitcode style: 1 any error, 2 changes somewhere, 0 none."""
-    if any(r.failed for r in results):
-        return 1
-    if any(r.status in ("changes", WAITING, RETIRE) for r in results):
-        return 2
-    return 0

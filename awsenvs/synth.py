@@ -16,6 +16,7 @@ from pathlib import Path
 
 from awsenvs import MODULES
 from awsenvs.config import Org
+from awsenvs.terraform import TerraformError
 
 FINGERPRINT_FILE = ".awsenvs-fingerprint"
 _CODE_DIRS = (Path(__file__).parent, MODULES)
@@ -51,7 +52,10 @@ def synthesize(org: Org, outdir: Path, state_dir: Path | None = None, hcl: bool 
         (stack_dir(outdir, stack) / "cdk.tf").unlink(missing_ok=True)
     build_app(org, SynthOptions(outdir=outdir, state_dir=state_dir)).synth()
     if hcl:
-        _convert_to_hcl([stack_dir(outdir, s) for s in org.stacks])
+        try:
+            _convert_to_hcl([stack_dir(outdir, s) for s in org.stacks])
+        except TerraformError as exc:
+            raise exc.within("writing HCL") from None
     stamp.write_text(current)
     return True
 

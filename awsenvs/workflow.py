@@ -13,7 +13,6 @@ terminal that needs `--yes`.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol
@@ -22,8 +21,9 @@ from rich.console import Console
 
 from awsenvs.config import MANAGEMENT_STACK, Org
 from awsenvs.errors import AwsenvsError
-from awsenvs.progress import Progress, StackResult, notes_of, summary_table
-from awsenvs.runner import RETIRE, WAITING, Lifecycle, Runner, exit_code_for_plan
+from awsenvs.progress import Progress, summary_table
+from awsenvs.results import StackResult, StackStatus, exit_code_for_plan, notes_of
+from awsenvs.runner import Lifecycle, Report, Runner
 from awsenvs.synth import synthesize
 from awsenvs.terraform import Terraform
 
@@ -55,7 +55,7 @@ class Session:
     live: Live | None = None  # None: no live look-ups (tests of the confirmation rules)
 
     def runner(self, progress: Progress) -> Runner:
-        return Runner(self.org, self.terraform, self.outdir, progress, workers=self.workers)
+        return Runner(self.org, self.terraform, self.outdir, Report(progress.update, progress.note), workers=self.workers)
 
 
 @dataclass
@@ -128,7 +128,7 @@ def apply(session: Session, yes: bool) -> tuple[list[StackResult], int]:
             replanned = {r.stack: r for r in results}
     saved = {s: runner.saved_plan(s) for s in stacks}
     if replanned:
-        _show(console, runner, [s for s in stale if saved[s] and saved[s].status == "changes"])
+        _show(console, runner, [s for s in stale if saved[s] and saved[s].status is StackStatus.CHANGES])
         shown = [replanned.get(s) or _as_result(saved[s]) for s in stacks if replanned.get(s) or saved[s]]
         _print_summary(console, shown, "Plan (new)")
     _confirm(session, saved, replanned=bool(replanned), yes=yes, retiring=prepared.retiring)
@@ -145,8 +145,8 @@ def apply(session: Session, yes: bool) -> tuple[list[StackResult], int]:
             results[MANAGEMENT_STACK] = runner.apply_saved(MANAGEMENT_STACK)
         # Accounts the management stack just created can be planned now; they were
         # confirmed above (see _confirm) as part of creating them.
-        waiting = [s for s, p in saved.items() if p and p.status == WAITING]
-        if waiting and not results.get(MANAGEMENT_STACK, StackResult("", "")).failed:
+        waiting = [s for s, p in saved.items() if p and p.status is StackStatus.WAITING]
+        if waiting and not results.get(MANAGEMENT_STACK, StackResult("", StackStatus.NO_CHANGES)).failed:
             ids = runner.account_ids()
             session.guard(ids)  # the accounts just created are members too
             ready = []
@@ -158,25 +158,25 @@ def apply(session: Session, yes: bool) -> tuple[list[StackResult], int]:
                         session.live.wait_until_ready(stack, ids[stack], lambda m, s=stack: progress.update(s, "waiting", m))
                     ready.append(stack)
                 except Exception as exc:  # noqa: BLE001 - reported as this stack's failure
-                    results[stack] = StackResult(stack, "failed", ids[stack], error=str(exc))
+                    results[stack] = StackResult(stack, StackStatus.FAILED, ids[stack], error=str(exc))
             planned = runner.plan(ready, prepared.caller, ids, prepared.lifecycle_for(session.live))
             for result in planned:
-                if result.status in ("failed", WAITING):
+                if result.status in (StackStatus.FAILED, StackStatus.WAITING):
                     results[result.stack] = result
         todo = [s for s in session.stacks if s != MANAGEMENT_STACK and s not in results]
         if results.get(MANAGEMENT_STACK) and results[MANAGEMENT_STACK].failed:
-            todo = [s for s in todo if saved.get(s) and saved[s].status != WAITING]
+            todo = [s for s in todo if saved.get(s) and saved[s].status is not StackStatus.WAITING]
         for result in runner.apply_many(todo):
             results[result.stack] = result
     ordered = [results[s] for s in stacks if s in results]
     _print_summary(console, ordered, "Apply")
-    failed = any(r.failed or r.status == WAITING for r in ordered)
+    failed = any(r.failed or r.status is StackStatus.WAITING for r in ordered)
     return ordered, 1 if failed else 0
 
 
 def _retire(session: Session, runner: Runner, progress: Progress, retirement, saved) -> StackResult:
-    if saved is None or saved.status != RETIRE:
-        return StackResult(retirement.stack, "failed", retirement.account_id, error="no current retirement plan")
+    if saved is None or saved.status is not StackStatus.RETIRE:
+        return StackResult(retirement.stack, StackStatus.FAILED, retirement.account_id, error="no current retirement plan")
     try:
         progress.update(retirement.stack, "retiring", "objects leave state")
         forgotten = runner.forget_stack(retirement.stack)
@@ -184,10 +184,10 @@ def _retire(session: Session, runner: Runner, progress: Progress, retirement, sa
         if session.live is not None:
             session.live.retire(retirement)
     except Exception as exc:  # noqa: BLE001 - terraform or AWS: this stack fails, reported in the table
-        progress.update(retirement.stack, "failed", str(exc)[:100])
-        return StackResult(retirement.stack, "failed", retirement.account_id, error=str(exc))
-    progress.update(retirement.stack, "retired")
-    return StackResult(retirement.stack, "retired", retirement.account_id, saved.summary,
+        progress.update(retirement.stack, StackStatus.FAILED, str(exc)[:100])
+        return StackResult(retirement.stack, StackStatus.FAILED, retirement.account_id, error=str(exc))
+    progress.update(retirement.stack, StackStatus.RETIRED)
+    return StackResult(retirement.stack, StackStatus.RETIRED, retirement.account_id, saved.summary,
                        notes=(f"{forgotten} objects left state; account {retirement.account_id} is in the Suspended OU",))
 
 
@@ -216,11 +216,11 @@ def _confirm(session: Session, saved: dict, replanned: bool, yes: bool, retiring
         (env.stack, env.account_name, "mfa: required")
         for env in session.org.environments
         if env.mfa_required and env.stack in saved and saved[env.stack]
-        and saved[env.stack].status in ("changes", WAITING)
+        and saved[env.stack].status in (StackStatus.CHANGES, StackStatus.WAITING)
     ]
     protected += [(r.stack, r.account_name, "retire: removed from org.yaml") for r in retiring]
     for stack, plan_ in saved.items():
-        if plan_ is None or plan_.status == RETIRE:
+        if plan_ is None or plan_.status is StackStatus.RETIRE:
             continue
         if plan_.risks and stack not in {p[0] for p in protected}:
             env = session.org.environment_by_stack(stack)
@@ -246,16 +246,16 @@ def login_profile(org: Org, outdir: Path, stack: str, address: str, terraform: T
     from awsenvs.synth import stack_dir
     from awsenvs.terraform import resource_attributes
 
-    with _lookup_runner(org, outdir, terraform) as runner:
-        runner.init(stack)
-        return resource_attributes(runner.terraform.state_pull(stack_dir(outdir, stack)), address)
+    runner = _lookup_runner(org, outdir, terraform)
+    runner.init(stack)
+    return resource_attributes(runner.terraform.state_pull(stack_dir(outdir, stack)), address)
 
 
 def _what(saved) -> str:
     """What a protected stack's plan does, named right in its confirmation prompt."""
     if saved is None:
         return "its plan"
-    if saved.status == WAITING:
+    if saved.status is StackStatus.WAITING:
         return "its whole baseline (a new account, created by the management stack)"
     s = saved.summary
     counts = f"{s.add} to add, {s.change} to change, {s.destroy} to destroy, {s.imports} to import" if s else "changes"
@@ -264,15 +264,12 @@ def _what(saved) -> str:
     return counts + (f" ({'; '.join(saved.risks)})" if saved.risks else "")
 
 
-def account_ids(org: Org, console: Console, outdir: Path, terraform: Terraform | None = None) -> dict[str, str]:
+def account_ids(org: Org, outdir: Path, terraform: Terraform | None = None) -> dict[str, str]:
     """Account ids by stack: adopted ones, and those in the management stack's outputs."""
-    with _lookup_runner(org, outdir, terraform) as runner:
-        return runner.account_ids()
+    return _lookup_runner(org, outdir, terraform).account_ids()
 
 
-@contextmanager
-def _lookup_runner(org: Org, outdir: Path, terraform: Terraform | None):
-    """A runner over the synthesized stacks for reading state and outputs, without progress lines."""
+def _lookup_runner(org: Org, outdir: Path, terraform: Terraform | None) -> Runner:
+    """A runner over the synthesized stacks for reading state and outputs (reports nothing)."""
     synthesize(org, outdir)
-    with Progress(Console(quiet=True), []) as progress:
-        yield Runner(org, terraform or Terraform(), outdir, progress)
+    return Runner(org, terraform or Terraform(), outdir)

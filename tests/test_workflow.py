@@ -6,7 +6,8 @@ import pytest
 from rich.console import Console
 
 from awsenvs.config import load
-from awsenvs.runner import WAITING, SavedPlan
+from awsenvs.results import StackStatus
+from awsenvs.runner import SavedPlan
 from awsenvs.terraform import PlanSummary
 from awsenvs.workflow import Refused, Session, _confirm
 from conftest import EXAMPLE
@@ -19,7 +20,7 @@ def _session(ask):
 
 
 def _saved(statuses: dict[str, str]) -> dict[str, SavedPlan]:
-    return {s: SavedPlan(s, None, status, PlanSummary(1) if status == "changes" else None)
+    return {s: SavedPlan(s, None, StackStatus(status), PlanSummary(1) if status == "changes" else None)
             for s, status in statuses.items()}
 
 
@@ -47,7 +48,7 @@ def test_no_terminal_applies_unprotected_saved_plans():
 
 
 def test_waiting_protected_account_needs_confirmation_too():
-    saved = _saved({"management": "changes", "autochart-prod": WAITING})
+    saved = _saved({"management": "changes", "autochart-prod": StackStatus.WAITING})
     with pytest.raises(Refused):
         _confirm(_session(None), saved, replanned=False, yes=False)
 
@@ -71,7 +72,7 @@ def test_replanned_changes_need_a_yes():
 
 
 def test_the_prompt_restates_what_is_about_to_change():
-    saved = {"autochart-prod": SavedPlan("autochart-prod", None, "changes", PlanSummary(1, 2, 0, 3),
+    saved = {"autochart-prod": SavedPlan("autochart-prod", None, StackStatus.CHANGES, PlanSummary(1, 2, 0, 3),
                                          risks=("import aws_iam_account_alias.alias: alias change a -> b",))}
     answers = Answers("autochart_prod")
     _confirm(_session(answers), saved, replanned=False, yes=False)

@@ -1,0 +1,41 @@
+"""Stack statuses and the one error mapper: exit codes scripts rely on."""
+
+from __future__ import annotations
+
+import pytest
+
+from awsenvs.cli import main
+from awsenvs.errors import AwsenvsError
+from awsenvs.results import StackResult, StackStatus, exit_code_for_plan
+from conftest import EXAMPLE
+
+
+@pytest.mark.parametrize(("statuses", "code"), [
+    ([StackStatus.NO_CHANGES, StackStatus.NO_CHANGES], 0),
+    ([StackStatus.NO_CHANGES, StackStatus.CHANGES], 2),
+    ([StackStatus.NO_CHANGES, StackStatus.WAITING], 2),
+    ([StackStatus.RETIRE], 2),
+    ([StackStatus.CHANGES, StackStatus.FAILED], 1),
+])
+def test_plan_exit_code_follows_terraforms_detailed_exitcode(statuses, code):
+    assert exit_code_for_plan([StackResult(f"s{i}", s) for i, s in enumerate(statuses)]) == code
+
+
+def test_a_status_reads_as_its_words_and_round_trips_through_a_record():
+    assert f"{StackStatus.WAITING}" == "waiting for account"
+    assert StackStatus("no changes") is StackStatus.NO_CHANGES
+
+
+def test_within_prefixes_the_line_and_keeps_the_exit_code():
+    error = AwsenvsError("denied", exit_code=2).within("reading account ids")
+    assert (str(error), error.exit_code) == ("reading account ids: denied", 2)
+
+
+def test_errors_become_one_line_and_their_exit_code(tmp_path, capsys):
+    (tmp_path / "org.yaml").write_text("organization: {}\nproducts: {}\nbogus: 1\n")
+    assert main(["--config", str(tmp_path / "org.yaml"), "validate"]) == 2
+    printed = capsys.readouterr().err
+    assert printed.startswith("error: ") and "Traceback" not in printed
+    assert main(["--config", str(EXAMPLE), "password", "alice", "--stack", "nowhere-dev"]) == 2
+    assert "--stack nowhere-dev: no such environment" in capsys.readouterr().err
+    assert main(["--config", str(tmp_path / "missing.yaml"), "validate"]) == 2
