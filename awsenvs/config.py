@@ -11,7 +11,7 @@ import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, Sequence, get_args
 
 import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
@@ -213,6 +213,10 @@ class Group:
     name: str
     policies: tuple[str, ...]
 
+    def members(self, users: "Sequence[User]") -> tuple["User", ...]:
+        """The users in this group: the only principals its MFA role trusts."""
+        return tuple(u for u in users if self.name in u.groups)
+
     @property
     def admin_role_name(self) -> str:
         """The MFA-requiring role of this group in `mfa: required` accounts."""
@@ -302,7 +306,7 @@ class Environment:
 
     def members(self, group: Group) -> tuple[User, ...]:
         """The users of this environment in `group`: the only principals its MFA role trusts."""
-        return tuple(u for u in self.users if group.name in u.groups)
+        return group.members(self.users)
 
     def group(self, name: str) -> Group:
         return next(g for g in self.groups if g.name == name)

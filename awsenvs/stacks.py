@@ -127,8 +127,8 @@ class AccountStack(_Stack):
             allowed_account_ids=[account_id.string_value],
             default_tags=[AwsProviderDefaultTags(tags=env.tags)],
         )
-        AccountBaseline(self, "baseline", env)
-        Iam(self, "iam", env, account_id.string_value)
+        AccountBaseline(self, "baseline", env.alias, env.password_policy)
+        Iam(self, "iam", env.groups, env.users, env.mfa_required, account_id.string_value)
 
 
 class RetiredStack(_Stack):

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
-from cdktn import TerraformResourceLifecycle
+from typing import Sequence
+
+from cdktn import Fn, TerraformLocal, TerraformResourceLifecycle, Token
+from cdktn_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktn_provider_aws.iam_group import IamGroup
 from cdktn_provider_aws.iam_group_policy import IamGroupPolicy
 from cdktn_provider_aws.iam_group_policy_attachment import IamGroupPolicyAttachment
@@ -21,9 +24,12 @@ from awsenvs.config import (
     MFA_GROUP_NAME,
     MFA_POLICY_NAME,
     MFA_ROLE_MAX_SESSION_SECONDS,
-    Environment,
+    Group,
+    User,
     tf_name,
 )
+
+MFA_GROUP_ID = tf_name(MFA_GROUP_NAME)
 
 # What a user may do before signing in with MFA: set up their own MFA device, change the
 # initial password (first sign-in), and nothing else. From the AWS IAM User Guide example
@@ -49,7 +55,7 @@ _SELF_SERVICE_WITHOUT_MFA = [
 USERNAME = "$${aws:username}"
 
 
-def require_mfa_policy(account_id: str, admin_role_names: list[str]) -> dict:
+def require_mfa_policy(account_id: str, admin_role_arns: list[str]) -> dict:
     """The self-managed MFA policy: deny all but MFA/password self-service without MFA."""
     own_user = f"arn:aws:iam::{account_id}:user/{USERNAME}"
     no_mfa = {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}
@@ -79,10 +85,10 @@ def require_mfa_policy(account_id: str, admin_role_names: list[str]) -> dict:
          "NotAction": [*_SELF_SERVICE_WITHOUT_MFA, "sts:AssumeRole"],
          "Resource": "*", "Condition": no_mfa},
     ]
-    if admin_role_names:
+    if admin_role_arns:
         statements.append(
             {"Sid": "DenyAssumingOtherRolesIfNoMFA", "Effect": "Deny", "Action": "sts:AssumeRole",
-             "NotResource": [f"arn:aws:iam::{account_id}:role/{name}" for name in admin_role_names],
+             "NotResource": admin_role_arns,
              "Condition": no_mfa}
         )
     else:
@@ -121,15 +127,16 @@ def mfa_trust_policy(member_arns: list[str]) -> dict:
 class Iam(Construct):
     """Groups with their policies, users in their groups, console logins; MFA if required.
 
+    Typed inputs: the groups and users of one account (`awsenvs.config.Group` / `User`).
     `account_id` may be a Terraform expression (the account stack's variable).  No access
     keys are created: users make their own after first sign-in, so none sit in state.
     """
 
-    def __init__(self, scope: Construct, id: str, env: Environment, account_id: str) -> None:
+    def __init__(self, scope: Construct, id: str, groups: Sequence[Group], users: Sequence[User],
+                 mfa_required: bool, account_id: str) -> None:
         super().__init__(scope, id)
-        tags = {"managed-by": MANAGED_BY}
         self.groups: dict[str, IamGroup] = {}
-        for group in env.groups:
+        for group in groups:
             resource = IamGroup(self, f"group-{group.name}", name=group.name)
             resource.override_logical_id(group.tf_name)
             self.groups[group.name] = resource
@@ -138,84 +145,156 @@ class Iam(Construct):
                     self, f"group-{group.name}-{policy_arn}", group=resource.name, policy_arn=policy_arn
                 )
                 attachment.override_logical_id(tf_name(group.name, policy_arn.rsplit("/", 1)[-1]))
-        mfa_group = self._mfa_group(env, account_id) if env.mfa_required else None
+        mfa_group = None
+        if mfa_required:
+            policy = require_mfa_policy(account_id, [f"arn:aws:iam::{account_id}:role/{g.admin_role_name}" for g in groups])
+            mfa_group = _mfa_group(self, json.dumps(policy))
 
         self.users: dict[str, IamUser] = {}
-        for user in env.users:
-            # force_destroy: users create their own access keys and MFA devices, and
-            # DeleteUser fails with DeleteConflict while any exist; removing a user from
-            # org.yaml must still remove them
-            # (https://docs.aws.amazon.com/IAM/latest/APIReference/API_DeleteUser.html).
-            resource = IamUser(self, f"user-{user.name}", name=user.name, force_destroy=True, tags=tags)
+        for user in users:
+            resource = _user(self, f"user-{user.name}", user.name)
             resource.override_logical_id(user.tf_name)
             self.users[user.name] = resource
-            groups = [self.groups[g].name for g in user.groups] + ([mfa_group.name] if mfa_group else [])
-            if groups:
-                membership = IamUserGroupMembership(self, f"membership-{user.name}", user=resource.name, groups=groups)
+            names = [self.groups[g].name for g in user.groups] + ([mfa_group.name] if mfa_group else [])
+            if names:
+                membership = IamUserGroupMembership(self, f"membership-{user.name}", user=resource.name, groups=names)
                 membership.override_logical_id(user.tf_name)
             if user.console:
-                login = IamUserLoginProfile(
-                    self,
-                    f"login-{user.name}",
-                    user=resource.name,
-                    password_reset_required=True,
-                    pgp_key=user.pgp_key,
-                    # The password is set once, then owned by the user: never reset it.
-                    lifecycle=TerraformResourceLifecycle(
-                        ignore_changes=["password_length", "password_reset_required", "pgp_key"]
-                    ),
-                )
-                login.override_logical_id(user.tf_name)
+                _login(self, f"login-{user.name}", resource.name, user.pgp_key).override_logical_id(user.tf_name)
 
-        if env.mfa_required:
-            self._mfa_roles(env)
+        if mfa_required:
+            # The AWS CLI honours mfa_serial only on role profiles, so each group gets a role
+            # with the group's policies that only its members can assume, with MFA.
+            for group in groups:
+                members = [self.users[u.name].arn for u in group.members(users)]
+                role = _mfa_role(self, f"mfa-role-{group.name}", group.name, json.dumps(mfa_trust_policy(members)))
+                role.override_logical_id(tf_name(group.admin_role_name))
+                for policy_arn in group.policies:
+                    attachment = IamRolePolicyAttachment(
+                        self, f"mfa-role-{group.name}-{policy_arn}", role=role.name, policy_arn=policy_arn
+                    )
+                    attachment.override_logical_id(tf_name(group.admin_role_name, policy_arn.rsplit("/", 1)[-1]))
+                assume = _assume_role_policy(self, f"assume-{group.name}", group.admin_role_name,
+                                             self.groups[group.name].name, json.dumps(assume_role_policy(role.arn)))
+                assume.override_logical_id(tf_name("assume", group.admin_role_name))
 
-    def _mfa_group(self, env: Environment, account_id: str) -> IamGroup:
-        """The group every user of the account is in, carrying the require-MFA policy."""
-        group = IamGroup(self, "mfa-group", name=MFA_GROUP_NAME)
-        group.override_logical_id(tf_name(MFA_GROUP_NAME))
-        policy = IamPolicy(
-            self,
-            "require-mfa",
-            name=MFA_POLICY_NAME,
-            description="Deny all but MFA and password self-service until signed in with MFA",
-            policy=json.dumps(require_mfa_policy(account_id, [g.admin_role_name for g in env.groups])),
-            tags={"managed-by": MANAGED_BY},
+
+class IamModule(Construct):
+    """The same IAM as `Iam`, for the exported `iam` Terraform module: driven by its variables.
+
+    Groups and users arrive as maps (`var.groups`, `var.users`), so every resource is a
+    `for_each` over them instead of a Python loop; the resources themselves, their settings
+    and the policy documents are the ones `Iam` uses (the helpers below and the policy
+    functions above).  The account id is the caller's (`aws_caller_identity`).
+    """
+
+    def __init__(self, scope: Construct, id: str) -> None:
+        super().__init__(scope, id)
+        account_id = DataAwsCallerIdentity(self, "current")
+        account_id.override_logical_id("current")
+        account = "${data.aws_caller_identity.current.account_id}"
+        # One entry per (group, policy): `<group>/<policy arn>` -> both.
+        policies = TerraformLocal(self, "group_policies", "${merge([for name, group in var.groups : "
+                                  "{for arn in group.policies : \"${name}/${arn}\" => {group = name, policy_arn = arn}}]...)}")
+        policies.override_logical_id("group_policies")
+
+        group = IamGroup(self, "group", name="${each.key}")
+        _for_each(group, "group", "${var.groups}")
+        attachment = IamGroupPolicyAttachment(self, "group-policy", group="${aws_iam_group.group[each.value.group].name}",
+                                              policy_arn="${each.value.policy_arn}")
+        _for_each(attachment, "group_policy", "${local.group_policies}")
+
+        role_arns = Token.as_list(f'${{[for name in keys(var.groups) : "arn:aws:iam::{account}:role/${{name}}-mfa"]}}')
+        _mfa_group(self, Fn.jsonencode(require_mfa_policy(account, role_arns)), count=Token.as_number("${var.mfa_required ? 1 : 0}"))
+
+        user = _user(self, "user", "${each.key}")
+        _for_each(user, "user", "${var.users}")
+        membership = IamUserGroupMembership(
+            self, "membership", user="${aws_iam_user.user[each.key].name}",
+            groups=Token.as_list("${concat([for name in each.value.groups : aws_iam_group.group[name].name], "
+                                 f"aws_iam_group.{MFA_GROUP_ID}[*].name)}}"),
         )
-        policy.override_logical_id("require_mfa")
-        attachment = IamGroupPolicyAttachment(self, "require-mfa-attachment", group=group.name, policy_arn=policy.arn)
-        attachment.override_logical_id("require_mfa")
-        return group
+        _for_each(membership, "membership", "${{for name, user in var.users : name => user "
+                                             "if length(user.groups) > 0 || var.mfa_required}}")
+        login = _login(self, "login", "${aws_iam_user.user[each.key].name}", "${each.value.pgp_key}")
+        _for_each(login, "login", "${{for name, user in var.users : name => user if user.console}}")
 
-    def _mfa_roles(self, env: Environment) -> None:
-        # The AWS CLI honours mfa_serial only on role profiles, so each group gets a role
-        # with the group's policies that only its members can assume, with MFA.
-        for group in env.groups:
-            members = [self.users[u.name].arn for u in env.members(group)]
-            role = IamRole(
-                self,
-                f"mfa-role-{group.name}",
-                name=group.admin_role_name,
-                description=f"{group.name} with MFA (assumed by the awsenvs CLI profiles)",
-                assume_role_policy=json.dumps(mfa_trust_policy(members)),
-                max_session_duration=MFA_ROLE_MAX_SESSION_SECONDS,
-                tags={"managed-by": MANAGED_BY},
-            )
-            role.override_logical_id(tf_name(group.admin_role_name))
-            for policy_arn in group.policies:
-                attachment = IamRolePolicyAttachment(
-                    self, f"mfa-role-{group.name}-{policy_arn}", role=role.name, policy_arn=policy_arn
-                )
-                attachment.override_logical_id(tf_name(group.admin_role_name, policy_arn.rsplit("/", 1)[-1]))
-            # Members may assume their group's role (admins could anyway; others need this).
-            assume = IamGroupPolicy(
-                self,
-                f"assume-{group.name}",
-                name=f"assume-{group.admin_role_name}",
-                group=self.groups[group.name].name,
-                policy=json.dumps({
-                    "Version": "2012-10-17",
-                    "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role.arn}],
-                }),
-            )
-            assume.override_logical_id(tf_name("assume", group.admin_role_name))
+        members = Token.as_list("${[for name, user in var.users : aws_iam_user.user[name].arn if contains(user.groups, each.key)]}")
+        role = _mfa_role(self, "mfa-role", "${each.key}", Fn.jsonencode(mfa_trust_policy(members)))
+        _for_each(role, "mfa_role", "${var.mfa_required ? var.groups : {}}")
+        role_attachment = IamRolePolicyAttachment(self, "mfa-role-policy", role="${aws_iam_role.mfa_role[each.value.group].name}",
+                                                  policy_arn="${each.value.policy_arn}")
+        _for_each(role_attachment, "mfa_role_policy", "${var.mfa_required ? local.group_policies : {}}")
+        assume = _assume_role_policy(self, "assume", "${each.key}-mfa", "${aws_iam_group.group[each.key].name}",
+                                     Fn.jsonencode(assume_role_policy("${aws_iam_role.mfa_role[each.key].arn}")))
+        _for_each(assume, "assume", "${var.mfa_required ? var.groups : {}}")
+
+
+# -- the resources both constructs make, with the same settings ------------------------------
+
+
+def _user(scope: Construct, id: str, name: str) -> IamUser:
+    # force_destroy: users create their own access keys and MFA devices, and DeleteUser
+    # fails with DeleteConflict while any exist; removing a user from org.yaml must still
+    # remove them (https://docs.aws.amazon.com/IAM/latest/APIReference/API_DeleteUser.html).
+    return IamUser(scope, id, name=name, force_destroy=True, tags={"managed-by": MANAGED_BY})
+
+
+def _login(scope: Construct, id: str, user: str, pgp_key: str | None) -> IamUserLoginProfile:
+    return IamUserLoginProfile(
+        scope, id, user=user, password_reset_required=True, pgp_key=pgp_key,
+        # The password is set once, then owned by the user: never reset it.
+        lifecycle=TerraformResourceLifecycle(ignore_changes=["password_length", "password_reset_required", "pgp_key"]),
+    )
+
+
+def _mfa_group(scope: Construct, policy_json: str, count: float | None = None) -> IamGroup:
+    """The group every user of the account is in, carrying the require-MFA policy.
+
+    `count` (the module's `var.mfa_required ? 1 : 0`) makes all three conditional; the
+    references then name instance 0."""
+    at = "" if count is None else "[0]"
+    group = IamGroup(scope, "mfa-group", name=MFA_GROUP_NAME, count=count)
+    group.override_logical_id(MFA_GROUP_ID)
+    policy = IamPolicy(
+        scope,
+        "require-mfa",
+        name=MFA_POLICY_NAME,
+        description="Deny all but MFA and password self-service until signed in with MFA",
+        policy=policy_json,
+        tags={"managed-by": MANAGED_BY},
+        count=count,
+    )
+    policy.override_logical_id("require_mfa")
+    attachment = IamGroupPolicyAttachment(
+        scope, "require-mfa-attachment", count=count,
+        group=f"${{aws_iam_group.{MFA_GROUP_ID}{at}.name}}", policy_arn=f"${{aws_iam_policy.require_mfa{at}.arn}}",
+    )
+    attachment.override_logical_id("require_mfa")
+    return group
+
+
+def _mfa_role(scope: Construct, id: str, group_name: str, trust_policy_json: str) -> IamRole:
+    return IamRole(
+        scope,
+        id,
+        name=f"{group_name}-mfa",
+        description=f"{group_name} with MFA (assumed by the awsenvs CLI profiles)",
+        assume_role_policy=trust_policy_json,
+        max_session_duration=MFA_ROLE_MAX_SESSION_SECONDS,
+        tags={"managed-by": MANAGED_BY},
+    )
+
+
+def _assume_role_policy(scope: Construct, id: str, role_name: str, group: str, policy_json: str) -> IamGroupPolicy:
+    # Members may assume their group's role (admins could anyway; others need this).
+    return IamGroupPolicy(scope, id, name=f"assume-{role_name}", group=group, policy=policy_json)
+
+
+def assume_role_policy(role_arn: str) -> dict:
+    return {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn}]}
+
+
+def _for_each(resource, logical_id: str, expression: str) -> None:
+    resource.override_logical_id(logical_id)
+    resource.add_override("for_each", expression)
