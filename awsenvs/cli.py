@@ -63,6 +63,7 @@ def cli(ctx: click.Context, config: str) -> None:
       python main.py signin        console sign-in links
       python main.py password USER --stack STACK   hand over an initial password
       python main.py audit         check the live accounts
+      python main.py export-modules DIR   Terraform modules for plain-Terraform teams
     Without a command, synthesizes (so cdktf.json's app works with the CDK CLI).
     Exit codes: 0 ok, 1 failure, 2 bad input (plan: 2 means changes).
     """
@@ -103,6 +104,25 @@ def validate(ctx: click.Context) -> None:
         f"{org.source}: ok: {len(org.products)} product(s), {accounts} account(s), {users} user(s), stacks: {', '.join(org.stacks)}",
         highlight=False,
     )
+
+
+@cli.command("export-modules")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def export_modules(directory: Path) -> None:
+    """Write reusable Terraform modules into DIRECTORY: organization, account and iam.
+
+    For teams that run plain Terraform (or a private module registry) instead of this
+    runner: the same constructs as the stacks, driven by typed module variables, each
+    module a main.tf with a README.md of its inputs and outputs. A root module calls
+    organization once, and account and iam once per account (with a provider that
+    assumes the account's role). Needs no org.yaml; replaces those three folders' files.
+    """
+    from awsenvs.export import export_modules as export
+
+    with err.status("Writing the modules (loading the AWS bindings takes a few seconds)…"):
+        written = export(directory)
+    for folder in written:
+        err.print(f"Wrote {folder}/main.tf and README.md", markup=False, highlight=False)
 
 
 @cli.command()

@@ -14,10 +14,22 @@ import re
 from typing import Any
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_SINGLE_INTERPOLATION = re.compile(r"^\$\{([^{}]*(\{[^{}]*\}[^{}]*)*)\}$")
 # Meta-arguments whose values are references, written bare in HCL.
 _REFERENCE_LISTS = {"depends_on", "ignore_changes", "replace_triggered_by"}
 _META_BLOCKS = {"lifecycle", "provisioner", "connection"}
+
+
+class Expression(str):
+    """HCL to write as it is (`[for g in keys(var.groups) : g]`), never quoted as a string."""
+
+
+def expression(value: Any) -> str:
+    """A Python value (dicts, lists, strings, Expressions) as one HCL expression.
+
+    For `"${jsonencode(...)}"` attributes of the exported modules: string literals keep
+    their templates (`${data.x.id}`, the `$${aws:username}` escape), Expressions stay bare.
+    """
+    return _value(value, 0)
 
 
 class Schemas:
@@ -57,7 +69,9 @@ def to_hcl(document: dict, schemas: Schemas) -> str:
                 if "type" in body:  # a type constraint is an expression, not a string
                     body["type"] = "${" + body["type"] + "}"
                 out.append(_block(["variable", _quote(name)], body, {"block_types": {"validation": {}}}))
-        elif key in ("output", "locals", "module"):
+        elif key == "locals":
+            out.append(_block(["locals"], value, {}))
+        elif key in ("output", "module"):
             for name, body in value.items():
                 out.append(_block([key, _quote(name)], body, {}))
         elif key in ("import", "moved"):
@@ -107,10 +121,11 @@ def _value(value: Any, indent: int) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return json.dumps(value)
+    if isinstance(value, Expression):
+        return str(value)
     if isinstance(value, str):
-        match = _SINGLE_INTERPOLATION.match(value)
-        if match and "${" not in match.group(1):
-            return match.group(1)
+        if value.startswith("${") and _interpolation_end(value, 0) == len(value):
+            return value[2:-1]
         return _quote(value)
     pad = "  " * indent
     if isinstance(value, list):
@@ -132,3 +147,46 @@ def _quote(text: str) -> str:
     # JSON string escapes are valid HCL string escapes; ${ and %{ keep their template meaning
     # in both syntaxes, so they pass through unchanged.
     return json.dumps(text, ensure_ascii=False)
+
+
+def _interpolation_end(text: str, start: int) -> int:
+    """The index just after the `}` closing the `${` at `start` (-1 if it never closes).
+
+    Braces inside the expression's own string literals (and their templates) do not count,
+    so `${jsonencode({"a" = "${var.x}"})}` is one interpolation and becomes a bare expression.
+    """
+    depth, i = 1, start + 2
+    while i < len(text):
+        char = text[i]
+        if char == '"':
+            i = _string_end(text, i)
+            if i < 0:
+                return -1
+            continue
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return -1
+
+
+def _string_end(text: str, start: int) -> int:
+    """The index just after the `"` closing the string literal opened at `start` (-1 if none)."""
+    i = start + 1
+    while i < len(text):
+        if text[i] == "\\":
+            i += 2
+        elif text[i] == '"':
+            return i + 1
+        elif text.startswith("$${", i):  # an escaped, literal ${
+            i += 3
+        elif text.startswith("${", i):
+            i = _interpolation_end(text, i)
+            if i < 0:
+                return -1
+        else:
+            i += 1
+    return -1

@@ -53,14 +53,14 @@ def synthesize(org: Org, outdir: Path, state_dir: Path | None = None, hcl: bool 
     build_app(org, SynthOptions(outdir=outdir, state_dir=state_dir)).synth()
     if hcl:
         try:
-            _convert_to_hcl([stack_dir(outdir, s) for s in org.stacks])
+            convert_to_hcl([stack_dir(outdir, s) for s in org.stacks])
         except TerraformError as exc:
             raise exc.within("writing HCL") from None
     stamp.write_text(current)
     return True
 
 
-def _convert_to_hcl(directories: list[Path]) -> None:
+def convert_to_hcl(directories: list[Path]) -> None:
     """cdk.tf.json -> terraform-fmt formatted cdk.tf, block structure from the provider schema."""
     from awsenvs.hcl import Schemas, to_hcl
     from awsenvs.terraform import Terraform

@@ -6,7 +6,7 @@ import json
 
 from typing import Sequence
 
-from cdktn import Fn, TerraformLocal, TerraformResourceLifecycle, Token
+from cdktn import TerraformLocal, TerraformResourceLifecycle, Token
 from cdktn_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktn_provider_aws.iam_group import IamGroup
 from cdktn_provider_aws.iam_group_policy import IamGroupPolicy
@@ -28,6 +28,7 @@ from awsenvs.config import (
     User,
     tf_name,
 )
+from awsenvs.hcl import Expression, expression
 
 MFA_GROUP_ID = tf_name(MFA_GROUP_NAME)
 
@@ -190,8 +191,7 @@ class IamModule(Construct):
 
     def __init__(self, scope: Construct, id: str) -> None:
         super().__init__(scope, id)
-        account_id = DataAwsCallerIdentity(self, "current")
-        account_id.override_logical_id("current")
+        DataAwsCallerIdentity(self, "current").override_logical_id("current")
         account = "${data.aws_caller_identity.current.account_id}"
         # One entry per (group, policy): `<group>/<policy arn>` -> both.
         policies = TerraformLocal(self, "group_policies", "${merge([for name, group in var.groups : "
@@ -204,8 +204,8 @@ class IamModule(Construct):
                                               policy_arn="${each.value.policy_arn}")
         _for_each(attachment, "group_policy", "${local.group_policies}")
 
-        role_arns = Token.as_list(f'${{[for name in keys(var.groups) : "arn:aws:iam::{account}:role/${{name}}-mfa"]}}')
-        _mfa_group(self, Fn.jsonencode(require_mfa_policy(account, role_arns)), count=Token.as_number("${var.mfa_required ? 1 : 0}"))
+        role_arns = Expression(f'[for name in keys(var.groups) : "arn:aws:iam::{account}:role/${{name}}-mfa"]')
+        _mfa_group(self, _jsonencode(require_mfa_policy(account, role_arns)), count=Token.as_number("${var.mfa_required ? 1 : 0}"))
 
         user = _user(self, "user", "${each.key}")
         _for_each(user, "user", "${var.users}")
@@ -219,14 +219,14 @@ class IamModule(Construct):
         login = _login(self, "login", "${aws_iam_user.user[each.key].name}", "${each.value.pgp_key}")
         _for_each(login, "login", "${{for name, user in var.users : name => user if user.console}}")
 
-        members = Token.as_list("${[for name, user in var.users : aws_iam_user.user[name].arn if contains(user.groups, each.key)]}")
-        role = _mfa_role(self, "mfa-role", "${each.key}", Fn.jsonencode(mfa_trust_policy(members)))
+        members = Expression("[for name, user in var.users : aws_iam_user.user[name].arn if contains(user.groups, each.key)]")
+        role = _mfa_role(self, "mfa-role", "${each.key}", _jsonencode(mfa_trust_policy(members)))
         _for_each(role, "mfa_role", "${var.mfa_required ? var.groups : {}}")
         role_attachment = IamRolePolicyAttachment(self, "mfa-role-policy", role="${aws_iam_role.mfa_role[each.value.group].name}",
                                                   policy_arn="${each.value.policy_arn}")
         _for_each(role_attachment, "mfa_role_policy", "${var.mfa_required ? local.group_policies : {}}")
         assume = _assume_role_policy(self, "assume", "${each.key}-mfa", "${aws_iam_group.group[each.key].name}",
-                                     Fn.jsonencode(assume_role_policy("${aws_iam_role.mfa_role[each.key].arn}")))
+                                     _jsonencode(assume_role_policy("${aws_iam_role.mfa_role[each.key].arn}")))
         _for_each(assume, "assume", "${var.mfa_required ? var.groups : {}}")
 
 
@@ -293,6 +293,12 @@ def _assume_role_policy(scope: Construct, id: str, role_name: str, group: str, p
 
 def assume_role_policy(role_arn: str) -> dict:
     return {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn}]}
+
+
+def _jsonencode(document: dict) -> str:
+    """A policy document as `jsonencode(...)` of an HCL object: its strings keep their
+    references (`${each.key}`), Expressions (for expressions) stay expressions."""
+    return "${jsonencode(" + expression(document) + ")}"
 
 
 def _for_each(resource, logical_id: str, expression: str) -> None:

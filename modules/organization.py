@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from cdktn import TerraformOutput, TerraformResourceLifecycle
+from cdktn import TerraformOutput, TerraformResourceLifecycle, Token
 from cdktn_provider_aws.organizations_account import OrganizationsAccount
 from cdktn_provider_aws.organizations_organization import OrganizationsOrganization
 from cdktn_provider_aws.organizations_organizational_unit import OrganizationsOrganizationalUnit
 from constructs import Construct
 
-from awsenvs.config import ACCOUNT_IDS_OUTPUT, Environment, Org
+from awsenvs.config import ACCOUNT_IDS_OUTPUT, Org
 
 
 class Organization(Construct):
@@ -22,19 +22,7 @@ class Organization(Construct):
 
     def __init__(self, scope: Construct, id: str, org: Org) -> None:
         super().__init__(scope, id)
-        self.organization = OrganizationsOrganization(
-            self,
-            "organization",
-            feature_set="ALL",
-            # Set explicitly: in the provider both lists are Optional, not Computed, so an
-            # unset list would disable every trusted service / policy type the live
-            # organization has. The runner refuses a plan that would disable one that
-            # org.yaml does not name under disable_* (awsenvs.preflight).
-            aws_service_access_principals=sorted(org.trusted_services),
-            enabled_policy_types=sorted(org.policy_types),
-            lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
-        )
-        self.organization.override_logical_id("organization")
+        self.organization = _organization(self, sorted(org.trusted_services), sorted(org.policy_types))
         if org.organization_id:
             self.organization.import_from(org.organization_id)
 
@@ -44,7 +32,16 @@ class Organization(Construct):
             ou = OrganizationsOrganizationalUnit(self, f"ou-{product.name}", name=product.ou_name, parent_id=root_id)
             ou.override_logical_id(product.tf_name)
             for env in product.environments:
-                self.accounts[env.stack] = self._account(env, ou.id)
+                account = _account(
+                    self, f"account-{env.stack}", env.account_name, env.email, ou.id,
+                    # role_name is only sent at creation and cannot be read back, so it is
+                    # left out for adopted accounts (and ignored afterwards, see _account).
+                    None if env.adopted else env.role_name, env.tags,
+                )
+                account.override_logical_id(env.tf_name)
+                if env.adopted:
+                    account.import_from(env.account_id)
+                self.accounts[env.stack] = account
 
         TerraformOutput(
             scope,
@@ -53,23 +50,57 @@ class Organization(Construct):
             value={stack: account.id for stack, account in self.accounts.items()},
         )
 
-    def _account(self, env: Environment, parent_id: str) -> OrganizationsAccount:
-        account = OrganizationsAccount(
-            self,
-            f"account-{env.stack}",
-            name=env.account_name,
-            email=env.email,
-            parent_id=parent_id,
-            close_on_deletion=False,
-            # role_name is only sent at creation and cannot be read back, so it is
-            # left out for adopted accounts and ignored afterwards (provider docs).
-            role_name=None if env.adopted else env.role_name,
-            tags=env.tags,
-            # iam_user_access_to_billing too is only sent at creation; a difference would
-            # otherwise plan a replacement of the account.
-            lifecycle=TerraformResourceLifecycle(prevent_destroy=True, ignore_changes=["role_name", "iam_user_access_to_billing"]),
-        )
-        account.override_logical_id(env.tf_name)
-        if env.adopted:
-            account.import_from(env.account_id)
-        return account
+
+class OrganizationModule(Construct):
+    """The same organization, for the exported `organization` Terraform module.
+
+    OUs and accounts arrive as variables (`var.organizational_units`, `var.accounts`) and
+    become `for_each` resources; the organization and account resources, with their
+    protections, are the ones `Organization` makes.
+    """
+
+    def __init__(self, scope: Construct, id: str) -> None:
+        super().__init__(scope, id)
+        organization = _organization(self, Token.as_list("${var.trusted_services}"), Token.as_list("${var.policy_types}"))
+        ou = OrganizationsOrganizationalUnit(self, "ou", name="${each.key}", parent_id=organization.roots.get(0).id)
+        ou.override_logical_id("ou")
+        ou.add_override("for_each", "${var.organizational_units}")
+        account = _account(self, "account", "${each.key}", "${each.value.email}",
+                           "${aws_organizations_organizational_unit.ou[each.value.organizational_unit].id}",
+                           "${each.value.role_name}", Token.as_string_map("${each.value.tags}"))
+        account.override_logical_id("account")
+        account.add_override("for_each", "${var.accounts}")
+
+
+def _organization(scope: Construct, trusted_services: list[str], policy_types: list[str]) -> OrganizationsOrganization:
+    organization = OrganizationsOrganization(
+        scope,
+        "organization",
+        feature_set="ALL",
+        # Set explicitly: in the provider both lists are Optional, not Computed, so an
+        # unset list would disable every trusted service / policy type the live
+        # organization has. The runner refuses a plan that would disable one that
+        # org.yaml does not name under disable_* (awsenvs.preflight).
+        aws_service_access_principals=trusted_services,
+        enabled_policy_types=policy_types,
+        lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
+    )
+    organization.override_logical_id("organization")
+    return organization
+
+
+def _account(scope: Construct, id: str, name: str, email: str, parent_id: str, role_name: str | None,
+             tags: dict[str, str]) -> OrganizationsAccount:
+    return OrganizationsAccount(
+        scope,
+        id,
+        name=name,
+        email=email,
+        parent_id=parent_id,
+        close_on_deletion=False,
+        role_name=role_name,
+        tags=tags,
+        # role_name and iam_user_access_to_billing are only sent at creation (provider
+        # docs); a difference would otherwise plan a replacement of the account.
+        lifecycle=TerraformResourceLifecycle(prevent_destroy=True, ignore_changes=["role_name", "iam_user_access_to_billing"]),
+    )
