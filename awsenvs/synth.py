@@ -28,8 +28,10 @@ def fingerprint(org: Org, outdir: Path, state_dir: Path | None, hcl: bool) -> st
     digest.update(org.source.read_bytes())
     digest.update(json.dumps([str(outdir.resolve()), str(state_dir), hcl]).encode())
     for directory in _CODE_DIRS:
-        for source in sorted(directory.glob("*.py")):
-            digest.update(source.name.encode() + source.read_bytes())
+        # rglob: subpackages (awsenvs/config/) shape the output too; the relative path
+        # tells their files from top-level ones of the same name (config/errors.py, errors.py).
+        for source in sorted(directory.rglob("*.py")):
+            digest.update(source.relative_to(directory).as_posix().encode() + source.read_bytes())
     for package in _PACKAGES:
         digest.update(f"{package}=={metadata.version(package)}".encode())
     return digest.hexdigest()

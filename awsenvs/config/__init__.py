@@ -1,0 +1,84 @@
+"""org.yaml: load, validate, and derive every name once.
+
+Everything else in awsenvs (stacks, runner, profiles, tree, audit) reads the frozen
+`Org` model built here; nothing else derives an account name, email, alias, stack or
+profile on its own.  Errors are `ConfigError`: one line, naming the field path.
+
+What lives where (each imports only those above it):
+
+- `names`: shared constants, AWS's naming rules (regexes, length limits) and `tf_name`
+- `errors`: `ConfigError`
+- `schema`: the raw shape of org.yaml, the pydantic `*Spec` models
+- `model`: the frozen model (`Org`, `Product`, `Environment`, `User`, `Group`, ...)
+- `derive`: from a validated `OrgSpec` to an `Org`, every derived name and cross-field rule
+- `loading`: `load` / `parse`, YAML without duplicate keys, and the one-line error wording
+
+The package re-exports what the module `awsenvs.config` offered, so `from awsenvs.config
+import X` is unchanged.
+"""
+
+from __future__ import annotations
+
+from awsenvs.config.errors import ConfigError
+from awsenvs.config.loading import load, parse
+from awsenvs.config.model import Environment, Group, Org, PasswordPolicy, Product, StateConfig, User
+from awsenvs.config.names import (
+    ACCOUNT_EMAIL_MAX,
+    ACCOUNT_ID_RE,
+    ACCOUNT_ID_VARIABLE,
+    ACCOUNT_IDS_OUTPUT,
+    ACCOUNT_NAME_MAX,
+    ACCOUNT_TFVARS,
+    ALIAS_RE,
+    DEFAULT_ROLE_NAME,
+    EMAIL_RE,
+    IAM_GROUP_RE,
+    IAM_ROLE_RE,
+    IAM_USER_RE,
+    MANAGED_BY,
+    MANAGEMENT_STACK,
+    MFA_GROUP_NAME,
+    MFA_POLICY_NAME,
+    MFA_ROLE_MAX_SESSION_SECONDS,
+    NAME_RE,
+    POLICY_ARN_RE,
+    PROFILE_RE,
+    REGION_RE,
+    SERVICE_PRINCIPAL_RE,
+    SUSPENDED_OU,
+    PolicyType,
+    tf_name,
+)
+from awsenvs.config.schema import (
+    AccountId,
+    CloudStateSpec,
+    Email,
+    EnvironmentSpec,
+    GroupSpec,
+    OrganizationSpec,
+    OrgSpec,
+    PasswordPolicySpec,
+    ProductSpec,
+    S3StateSpec,
+    ServicePrincipal,
+    StateSpec,
+    UserSpec,
+)
+
+__all__ = [
+    # names
+    "ACCOUNT_EMAIL_MAX", "ACCOUNT_ID_RE", "ACCOUNT_ID_VARIABLE", "ACCOUNT_IDS_OUTPUT", "ACCOUNT_NAME_MAX",
+    "ACCOUNT_TFVARS", "ALIAS_RE", "DEFAULT_ROLE_NAME", "EMAIL_RE", "IAM_GROUP_RE", "IAM_ROLE_RE", "IAM_USER_RE",
+    "MANAGED_BY", "MANAGEMENT_STACK", "MFA_GROUP_NAME", "MFA_POLICY_NAME", "MFA_ROLE_MAX_SESSION_SECONDS",
+    "NAME_RE", "POLICY_ARN_RE", "PROFILE_RE", "REGION_RE", "SERVICE_PRINCIPAL_RE", "SUSPENDED_OU", "PolicyType",
+    "tf_name",
+    # errors
+    "ConfigError",
+    # schema
+    "AccountId", "CloudStateSpec", "Email", "EnvironmentSpec", "GroupSpec", "OrganizationSpec", "OrgSpec",
+    "PasswordPolicySpec", "ProductSpec", "S3StateSpec", "ServicePrincipal", "StateSpec", "UserSpec",
+    # model
+    "Environment", "Group", "Org", "PasswordPolicy", "Product", "StateConfig", "User",
+    # loading
+    "load", "parse",
+]

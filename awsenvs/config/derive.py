@@ -1,0 +1,227 @@
+"""From a validated `OrgSpec` to the `Org` model: every derived name, and the rules across fields."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from awsenvs.config.errors import ConfigError
+from awsenvs.config.model import Environment, Group, Org, PasswordPolicy, Product, StateConfig, User
+from awsenvs.config.names import (
+    ACCOUNT_EMAIL_MAX,
+    ACCOUNT_NAME_MAX,
+    ALIAS_RE,
+    DEFAULT_ROLE_NAME,
+    IAM_GROUP_RE,
+    IAM_ROLE_RE,
+    IAM_USER_RE,
+    MANAGEMENT_STACK,
+    MFA_GROUP_NAME,
+    NAME_RE,
+    PROFILE_RE,
+    REGION_RE,
+    tf_name,
+)
+from awsenvs.config.schema import EnvironmentSpec, OrgSpec, UserSpec
+
+
+def _derive(spec: OrgSpec, path: Path) -> Org:
+    where = path.name
+
+    def fail(field_path: str, message: str) -> ConfigError:
+        return ConfigError(f"{where}: {field_path}: {message}")
+
+    org = spec.organization
+    if not NAME_RE.match(org.name.lower().replace(".", "-")):
+        raise fail("organization.name", f"{org.name!r} must start with a letter and use letters, digits, '-' or '_' (max 31)")
+    if not REGION_RE.match(org.region):
+        raise fail("organization.region", f"{org.region!r} is not an AWS region name (e.g. eu-west-1)")
+    if not spec.products:
+        raise fail("products", "empty: define at least one product with one environment")
+
+    for kind in ("trusted_services", "policy_types"):
+        both = set(getattr(org, kind)) & set(getattr(org, f"disable_{kind}"))
+        if both:
+            raise fail(f"organization.disable_{kind}", f"{sorted(both)[0]!r} is also listed in organization.{kind}: keep it in one of them")
+
+    groups: dict[str, Group] = {}
+    for name, group_spec in spec.groups.items():
+        if not IAM_GROUP_RE.match(name):
+            raise fail(f"groups.{name}", "not a valid IAM group name (1-128 of letters, digits and +=,.@_-)")
+        if name == MFA_GROUP_NAME:
+            raise fail(f"groups.{name}", "this name is reserved for the group awsenvs puts every user of an mfa: required account in; rename yours")
+        if len(f"{name}-mfa") > 64:
+            raise fail(f"groups.{name}", "too long: its MFA role <group>-mfa must fit IAM's 64 characters (use at most 60)")
+        groups[name] = Group(name=name, policies=tuple(group_spec.policies))
+
+    def user(field_path: str, name: str, user_spec: UserSpec) -> User:
+        if not IAM_USER_RE.match(name):
+            raise fail(field_path, "not a valid IAM user name (1-64 of letters, digits and +=,.@_-)")
+        for group in user_spec.groups:
+            if group not in groups:
+                known = ", ".join(sorted(groups)) or "none defined"
+                raise fail(f"{field_path}.groups", f"unknown group {group!r} (groups: {known}); define it under groups")
+        return User(name=name, groups=tuple(user_spec.groups), console=user_spec.console, pgp_key=user_spec.pgp_key)
+
+    local, domain = org.email.split("@", 1)
+    products: list[Product] = []
+    for product_name, product_spec in spec.products.items():
+        ppath = f"products.{product_name}"
+        if not NAME_RE.match(product_name):
+            raise fail(ppath, "product names start with a lowercase letter and use a-z, 0-9, '-' or '_' (max 31)")
+        if not product_spec.environments:
+            raise fail(f"{ppath}.environments", "empty: a product needs at least one environment")
+        product_users = {
+            name: user(f"{ppath}.users.{name}", name, user_spec) for name, user_spec in product_spec.users.items()
+        }
+        envs: list[Environment] = []
+        for env_name, env_spec in product_spec.environments.items():
+            epath = f"{ppath}.environments.{env_name}"
+            env_spec = env_spec or EnvironmentSpec()
+            if not NAME_RE.match(env_name):
+                raise fail(epath, "environment names start with a lowercase letter and use a-z, 0-9, '-' or '_' (max 31)")
+            dashed = f"{product_name}-{env_name}".replace("_", "-")
+
+            if env_spec.users is None:
+                users = tuple(product_users.values())
+            elif isinstance(env_spec.users, list):
+                for name in env_spec.users:
+                    if name not in product_users:
+                        raise fail(f"{epath}.users", f"user {name!r} is not defined under {ppath}.users")
+                users = tuple(product_users[name] for name in env_spec.users)
+            else:
+                users = tuple(user(f"{epath}.users.{n}", n, s) for n, s in env_spec.users.items())
+            _unique_tf_names(fail, f"{epath}.users", [u.name for u in users])
+
+            email = env_spec.email or f"{local}{'-' if '+' in local else '+'}{dashed}@{domain}"
+            if len(email) > ACCOUNT_EMAIL_MAX:
+                raise fail(f"{epath}.email", f"{email!r} is longer than {ACCOUNT_EMAIL_MAX} characters; set a shorter one")
+            alias = env_spec.alias or f"{org.name}-{dashed}".lower().replace("_", "-").replace(".", "-")
+            if not ALIAS_RE.match(alias):
+                derived = "" if env_spec.alias else " (derived; set alias to override)"
+                raise fail(f"{epath}.alias", f"{alias!r}{derived} must be 3-63 lowercase letters, digits or single hyphens, starting and ending with a letter or digit")
+            account_name = env_spec.account_name or f"{product_name}_{env_name}"
+            if not 1 <= len(account_name) <= ACCOUNT_NAME_MAX:
+                raise fail(f"{epath}.account_name", f"{account_name!r} must be 1-{ACCOUNT_NAME_MAX} characters")
+            role_name = env_spec.role_name or DEFAULT_ROLE_NAME
+            if not IAM_ROLE_RE.match(role_name):
+                raise fail(f"{epath}.role_name", f"{role_name!r} is not a valid IAM role name")
+            if env_spec.profile is not None:
+                if not PROFILE_RE.match(env_spec.profile):
+                    raise fail(f"{epath}.profile", f"{env_spec.profile!r} is not a valid CLI profile name")
+                if env_spec.account_id is None:
+                    raise fail(f"{epath}.profile", "a CLI profile is for an existing (invited) account: set account_id too")
+                if env_spec.role_name is not None:
+                    raise fail(f"{epath}.profile", "set either profile or role_name, not both")
+            region = env_spec.region or org.region
+            if not REGION_RE.match(region):
+                raise fail(f"{epath}.region", f"{region!r} is not an AWS region name (e.g. eu-west-1)")
+            policy = env_spec.password_policy or spec.password_policy
+            used_groups = tuple(groups[g] for g in dict.fromkeys(g for u in users for g in u.groups))
+            envs.append(
+                Environment(
+                    product=product_name,
+                    name=env_name,
+                    account_name=account_name,
+                    email=email,
+                    alias=alias,
+                    stack=dashed,
+                    mfa_required=env_spec.mfa == "required",
+                    account_id=env_spec.account_id,
+                    role_name=role_name,
+                    cli_profile=env_spec.profile,
+                    region=region,
+                    users=users,
+                    groups=used_groups,
+                    password_policy=PasswordPolicy(**policy.model_dump()),
+                    org_name=org.name,
+                )
+            )
+        products.append(Product(name=product_name, environments=tuple(envs)))
+
+    all_envs = [env for product in products for env in product.environments]
+    _check_collisions(fail, all_envs, org.management_account_id)
+    _unique_tf_names(fail, "products", [p.name for p in products])
+
+    state = spec.state
+    if state.backend == "s3" and state.s3 is None:
+        raise fail("state.s3", "backend s3 needs state.s3: {bucket: NAME, region: REGION}")
+    if state.backend == "cloud" and state.cloud is None:
+        raise fail("state.cloud", "backend cloud needs state.cloud: {organization: NAME}")
+    return Org(
+        name=org.name,
+        email=org.email,
+        region=org.region,
+        management_account_id=org.management_account_id,
+        organization_id=org.organization_id,
+        trusted_services=tuple(dict.fromkeys(org.trusted_services)),
+        policy_types=tuple(dict.fromkeys(org.policy_types)),
+        disable_trusted_services=tuple(dict.fromkeys(org.disable_trusted_services)),
+        disable_policy_types=tuple(dict.fromkeys(org.disable_policy_types)),
+        state=StateConfig(
+            backend=state.backend,
+            local_dir=(path.parent / state.path / org.name).resolve(),
+            s3=state.s3,
+            cloud=state.cloud,
+        ),
+        groups=tuple(groups.values()),
+        products=tuple(products),
+        source=path,
+    )
+
+
+def _check_collisions(fail, envs: list[Environment], management_account_id: str | None) -> None:
+    """Derived names must stay unique: AWS needs unique emails and aliases, we need unique stacks."""
+    for attribute, what in (
+        ("stack", "stack name"),
+        ("account_name", "account name"),
+        ("alias", "account alias"),
+        ("tf_name", "Terraform name"),
+    ):
+        seen: dict[str, Environment] = {}
+        for env in envs:
+            value = getattr(env, attribute)
+            if value in seen:
+                other = seen[value]
+                raise fail(
+                    f"products.{env.product}.environments.{env.name}",
+                    f"{what} {value!r} collides with products.{other.product}.environments.{other.name}; rename one",
+                )
+            seen[value] = env
+    emails: dict[str, Environment] = {}
+    for env in envs:
+        key = env.email.lower()  # AWS compares root emails case-insensitively
+        if key in emails:
+            other = emails[key]
+            raise fail(
+                f"products.{env.product}.environments.{env.name}.email",
+                f"{env.email!r} is already the root email of products.{other.product}.environments.{other.name}; each account needs its own",
+            )
+        emails[key] = env
+    ids: dict[str, Environment] = {}
+    for env in envs:
+        if env.account_id is None:
+            continue
+        if env.account_id == management_account_id:
+            raise fail(
+                f"products.{env.product}.environments.{env.name}.account_id",
+                f"{env.account_id} is the management account; environments need member accounts",
+            )
+        if env.account_id in ids:
+            other = ids[env.account_id]
+            raise fail(
+                f"products.{env.product}.environments.{env.name}.account_id",
+                f"{env.account_id} is already used by products.{other.product}.environments.{other.name}",
+            )
+        ids[env.account_id] = env
+    stacks = {env.stack for env in envs}
+    if MANAGEMENT_STACK in stacks:
+        raise fail("products", f"no environment may derive the stack name {MANAGEMENT_STACK!r}")
+
+
+def _unique_tf_names(fail, field_path: str, names: list[str]) -> None:
+    seen: dict[str, str] = {}
+    for name in names:
+        key = tf_name(name)
+        if key in seen:
+            raise fail(f"{field_path}.{name}", f"collides with {seen[key]!r} once made a Terraform name; rename one")
+        seen[key] = name

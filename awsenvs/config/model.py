@@ -1,0 +1,221 @@
+"""The derived model: frozen dataclasses built once from org.yaml (see `derive`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from awsenvs.config.errors import ConfigError
+from awsenvs.config.names import MANAGED_BY, MANAGEMENT_STACK, tf_name
+from awsenvs.config.schema import CloudStateSpec, S3StateSpec
+
+
+# --------------------------------------------------------------------------- the model
+# Small immutable views that the constructs, runner, profiles and audit take.
+
+
+@dataclass(frozen=True)
+class PasswordPolicy:
+    minimum_length: int
+    require_lowercase: bool
+    require_uppercase: bool
+    require_numbers: bool
+    require_symbols: bool
+    reuse_prevention: int
+    max_age_days: int
+    allow_users_to_change: bool
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    policies: tuple[str, ...]
+
+    def members(self, users: "Sequence[User]") -> tuple["User", ...]:
+        """The users in this group: the only principals its MFA role trusts."""
+        return tuple(u for u in users if self.name in u.groups)
+
+    @property
+    def admin_role_name(self) -> str:
+        """The MFA-requiring role of this group in `mfa: required` accounts."""
+        return f"{self.name}-mfa"  # validated to fit IAM's 64 characters
+
+    @property
+    def tf_name(self) -> str:
+        return tf_name(self.name)
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    groups: tuple[str, ...]
+    console: bool
+    pgp_key: str | None
+
+    @property
+    def tf_name(self) -> str:
+        return tf_name(self.name)
+
+
+@dataclass(frozen=True)
+class Environment:
+    product: str
+    name: str
+    account_name: str
+    email: str
+    alias: str
+    stack: str
+    mfa_required: bool
+    account_id: str | None  # known up front only for adopted accounts
+    role_name: str
+    cli_profile: str | None
+    region: str
+    users: tuple[User, ...]
+    groups: tuple[Group, ...]  # the groups its users belong to
+    password_policy: PasswordPolicy
+    org_name: str
+
+    @property
+    def adopted(self) -> bool:
+        return self.account_id is not None
+
+    def account_id_from(self, created: dict[str, str]) -> str | None:
+        """Its account id: configured (adopted), else from `created` (stack -> id); None if unknown."""
+        return self.account_id or created.get(self.stack)
+
+    @property
+    def key(self) -> str:
+        """`<product>/<env>`, how people name an environment on the command line."""
+        return f"{self.product}/{self.name}"
+
+    @property
+    def tf_name(self) -> str:
+        return tf_name(self.product, self.name)
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return {"product": self.product, "environment": self.name, "managed-by": MANAGED_BY}
+
+    @property
+    def signin_url(self) -> str:
+        return f"https://{self.alias}.signin.aws.amazon.com/console"
+
+    def profile_name(self, user: User | str) -> str:
+        return f"{self.product}_{self.name}_{getattr(user, 'name', user)}"
+
+    def key_profile_name(self, user: User | str) -> str:
+        """The profile holding a user's own access keys; role profiles of mfa: required use it."""
+        return f"{self.profile_name(user)}_keys"
+
+    def has_role_profile(self, user: User) -> bool:
+        """Whether the user's profile assumes their group's MFA role (mfa: required) with keys kept apart."""
+        return self.mfa_required and bool(user.groups)
+
+    def own_keys_profile(self, user: User) -> str:
+        """Where the user's own access keys go (`aws configure --profile ...`)."""
+        return self.key_profile_name(user) if self.has_role_profile(user) else self.profile_name(user)
+
+    def role_arn(self, account_id: str) -> str:
+        """The role the account stack's provider assumes."""
+        return f"arn:aws:iam::{account_id}:role/{self.role_name}"
+
+    def admin_role_arn(self, account_id: str, group: Group) -> str:
+        return f"arn:aws:iam::{account_id}:role/{group.admin_role_name}"
+
+    def members(self, group: Group) -> tuple[User, ...]:
+        """The users of this environment in `group`: the only principals its MFA role trusts."""
+        return group.members(self.users)
+
+    def group(self, name: str) -> Group:
+        return next(g for g in self.groups if g.name == name)
+
+
+@dataclass(frozen=True)
+class Product:
+    name: str
+    environments: tuple[Environment, ...]
+
+    @property
+    def ou_name(self) -> str:
+        return self.name
+
+    @property
+    def tf_name(self) -> str:
+        return tf_name(self.name)
+
+
+@dataclass(frozen=True)
+class StateConfig:
+    backend: str
+    local_dir: Path  # local backend: where <stack>.tfstate files live
+    s3: S3StateSpec | None
+    cloud: CloudStateSpec | None
+
+    def workspace(self, stack: str) -> str:
+        prefix = self.cloud.workspace_prefix if self.cloud else ""
+        return f"{prefix}{stack}"
+
+    def s3_key(self, stack: str) -> str:
+        prefix = self.s3.key_prefix.strip("/") if self.s3 else ""
+        return f"{prefix}/{stack}.tfstate" if prefix else f"{stack}.tfstate"
+
+
+@dataclass(frozen=True)
+class Org:
+    name: str
+    email: str
+    region: str
+    management_account_id: str | None
+    organization_id: str | None
+    trusted_services: tuple[str, ...]
+    policy_types: tuple[str, ...]
+    disable_trusted_services: tuple[str, ...]
+    disable_policy_types: tuple[str, ...]
+    state: StateConfig
+    groups: tuple[Group, ...]
+    products: tuple[Product, ...]
+    source: Path
+
+    @property
+    def environments(self) -> tuple[Environment, ...]:
+        return tuple(env for product in self.products for env in product.environments)
+
+    @property
+    def adopted_account_ids(self) -> dict[str, str]:
+        """Stack -> account id of the accounts org.yaml names (adopted); known without Terraform."""
+        return {env.stack: env.account_id for env in self.environments if env.adopted}
+
+    @property
+    def stacks(self) -> tuple[str, ...]:
+        return (MANAGEMENT_STACK, *(env.stack for env in self.environments))
+
+    def environment_by_stack(self, stack: str) -> Environment:
+        return next(env for env in self.environments if env.stack == stack)
+
+    def select(
+        self, stacks: tuple[str, ...] = (), products: tuple[str, ...] = (), envs: tuple[str, ...] = ()
+    ) -> tuple[str, ...]:
+        """Stacks chosen by --stack/--product/--env; `management` comes along unless stacks name it out."""
+        unknown = [s for s in stacks if s not in self.stacks]
+        if unknown:
+            raise ConfigError(f"--stack {unknown[0]}: no such stack (stacks: {', '.join(self.stacks)})")
+        for option, wanted, known in (
+            ("--product", products, {p.name for p in self.products}),
+            ("--env", envs, {e.name for e in self.environments}),
+        ):
+            missing = [w for w in wanted if w not in known]
+            if missing:
+                raise ConfigError(f"{option} {missing[0]}: not in {self.source.name} (known: {', '.join(sorted(known))})")
+        if not (stacks or products or envs):
+            return self.stacks
+        chosen = [
+            env.stack
+            for env in self.environments
+            if (not products or env.product in products) and (not envs or env.name in envs)
+        ]
+        if stacks:
+            chosen = [s for s in self.stacks if s in stacks or (s in chosen and (products or envs))]
+        elif MANAGEMENT_STACK not in chosen:
+            chosen.insert(0, MANAGEMENT_STACK)
+        return tuple(s for s in self.stacks if s in chosen)

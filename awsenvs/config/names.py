@@ -1,0 +1,53 @@
+"""The names awsenvs agrees on: shared constants, AWS's naming rules, and `tf_name`.
+
+Everything here is plain data (no pydantic, no YAML), so the schema, the model, the
+loader and the rest of awsenvs can all import it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+MANAGEMENT_STACK = "management"
+DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
+MANAGED_BY = "awsenvs"
+MFA_POLICY_NAME = "awsenvs-require-mfa"
+# Every user of an `mfa: required` account is in this group, which carries the MFA policy
+# (policies attached to groups, not users: CIS / checkov CKV_AWS_40).
+MFA_GROUP_NAME = "awsenvs-mfa-required"
+# Maximum session of the `<group>-mfa` roles; profiles ask for exactly this much.
+MFA_ROLE_MAX_SESSION_SECONDS = 4 * 3600
+# Where the accounts of environments removed from org.yaml go (never closed by awsenvs).
+SUSPENDED_OU = "Suspended"
+# The management stack's policy types (Organizations EnablePolicyType values).
+PolicyType = Literal[
+    "AISERVICES_OPT_OUT_POLICY", "BACKUP_POLICY", "CHATBOT_POLICY", "DECLARATIVE_POLICY_EC2",
+    "RESOURCE_CONTROL_POLICY", "SERVICE_CONTROL_POLICY", "TAG_POLICY",
+]
+SERVICE_PRINCIPAL_RE = re.compile(r"^[a-z0-9][a-z0-9.-]*\.amazonaws\.com$")
+# Terraform names shared by the stacks and the runner.
+ACCOUNT_IDS_OUTPUT = "account_ids"  # management output: stack name -> account id
+ACCOUNT_ID_VARIABLE = "account_id"  # account stacks' variable
+ACCOUNT_TFVARS = "account.auto.tfvars.json"  # where the runner writes it
+
+# AWS rules, quoted from the IAM / Organizations API references.
+ALIAS_RE = re.compile(r"^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$")
+IAM_USER_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
+IAM_GROUP_RE = re.compile(r"^[\w+=,.@-]{1,128}$")
+IAM_ROLE_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
+ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
+EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+POLICY_ARN_RE = re.compile(r"^arn:aws[\w-]*:iam::(aws|\d{12}):policy/[\w+=,.@/-]+$")
+# Product and environment names become parts of stack names, aliases, emails, profile
+# names and Terraform identifiers, so they are kept to a safe alphabet.
+NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,30}$")
+REGION_RE = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+PROFILE_RE = re.compile(r"^[A-Za-z0-9_.@+=-]+$")
+ACCOUNT_EMAIL_MAX = 64  # Organizations CreateAccount limit
+ACCOUNT_NAME_MAX = 50
+
+
+def tf_name(*parts: str) -> str:
+    """A Terraform identifier for a resource of these names (stable: it keys the state)."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", "_".join(parts))

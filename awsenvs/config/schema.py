@@ -1,0 +1,139 @@
+"""The raw shape of org.yaml: pydantic `*Spec` models, validated as read."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from awsenvs.config.names import ACCOUNT_ID_RE, EMAIL_RE, POLICY_ARN_RE, SERVICE_PRINCIPAL_RE, PolicyType
+
+
+# --------------------------------------------------------------------------- schema
+# The raw shape of org.yaml.  `extra="forbid"` turns typos into errors naming the key.
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _account_id(value: Any) -> Any:
+    # YAML reads an unquoted 210987654321 as an int; accept it when it is 12 digits.
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if value is not None and (not isinstance(value, str) or not ACCOUNT_ID_RE.match(value)):
+        raise ValueError(f"{value!r} is not an AWS account id: use 12 digits, quoted (\"012345678901\")")
+    return value
+
+
+def _email(value: Any) -> Any:
+    if value is not None and (not isinstance(value, str) or not EMAIL_RE.match(value)):
+        raise ValueError(f"{value!r} is not a valid email address")
+    return value
+
+
+def _service_principal(value: Any) -> Any:
+    if not isinstance(value, str) or not SERVICE_PRINCIPAL_RE.match(value):
+        raise ValueError(f"{value!r} is not a service principal (e.g. sso.amazonaws.com)")
+    return value
+
+
+AccountId = Annotated[str | None, BeforeValidator(_account_id)]
+Email = Annotated[str, AfterValidator(_email)]
+ServicePrincipal = Annotated[str, AfterValidator(_service_principal)]
+
+
+class PasswordPolicySpec(_Spec):
+    minimum_length: int = Field(14, ge=6, le=128)
+    require_lowercase: bool = True
+    require_uppercase: bool = True
+    require_numbers: bool = True
+    require_symbols: bool = True
+    reuse_prevention: int = Field(24, ge=0, le=24)
+    max_age_days: int = Field(90, ge=0, le=1095)
+    allow_users_to_change: bool = True
+
+
+class GroupSpec(_Spec):
+    policies: list[str] = []
+
+    @field_validator("policies")
+    @classmethod
+    def _policy_arns(cls, value: list[str]) -> list[str]:
+        for arn in value:
+            if not POLICY_ARN_RE.match(arn):
+                raise ValueError(f"{arn!r} is not an IAM policy ARN (arn:aws:iam::aws:policy/NAME)")
+        return value
+
+
+class UserSpec(_Spec):
+    groups: list[str] = []
+    console: bool = True  # login profile (console password, reset at first sign-in)
+    pgp_key: str | None = None  # encrypts the initial password in state: "keybase:NAME" or base64
+
+
+class EnvironmentSpec(_Spec):
+    account_id: AccountId = None  # set: an existing account, adopted (imported), never created
+    mfa: Literal["required", "optional"] = "required"
+    email: Email | None = None
+    alias: str | None = None
+    account_name: str | None = None
+    role_name: str | None = None  # role the account stack assumes (default OrganizationAccountAccessRole)
+    profile: str | None = None  # instead of assuming a role: a named CLI profile (invited accounts)
+    region: str | None = None
+    users: dict[str, UserSpec] | list[str] | None = None
+    password_policy: PasswordPolicySpec | None = None
+
+
+class ProductSpec(_Spec):
+    users: dict[str, UserSpec] = {}
+    environments: dict[str, EnvironmentSpec | None]
+
+
+class OrganizationSpec(_Spec):
+    name: str
+    email: Email
+    region: str = "us-east-1"
+    management_account_id: AccountId = None
+    organization_id: str | None = None  # set: adopt this existing organization (import)
+    # Owned explicitly: the live organization's trusted services and policy types are
+    # never disabled unless listed under disable_*; awsenvs refuses to plan otherwise.
+    trusted_services: list[ServicePrincipal] = []
+    policy_types: list[PolicyType] = ["SERVICE_CONTROL_POLICY"]
+    disable_trusted_services: list[ServicePrincipal] = []
+    disable_policy_types: list[PolicyType] = []
+
+    @field_validator("organization_id")
+    @classmethod
+    def _org_id(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^o-[a-z0-9]{10,32}$", value):
+            raise ValueError(f"{value!r} is not an organization id (o- and 10-32 lowercase letters or digits)")
+        return value
+
+
+class S3StateSpec(_Spec):
+    bucket: str
+    region: str
+    key_prefix: str = "awsenvs"
+
+
+class CloudStateSpec(_Spec):
+    organization: str
+    project: str | None = None
+    workspace_prefix: str = ""
+
+
+class StateSpec(_Spec):
+    backend: Literal["local", "s3", "cloud"] = "local"
+    path: str = "state"  # local backend: directory, relative to org.yaml
+    s3: S3StateSpec | None = None
+    cloud: CloudStateSpec | None = None
+
+
+class OrgSpec(_Spec):
+    organization: OrganizationSpec
+    state: StateSpec = StateSpec()
+    password_policy: PasswordPolicySpec = PasswordPolicySpec()
+    groups: dict[str, GroupSpec] = {}
+    products: dict[str, ProductSpec]
