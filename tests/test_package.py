@@ -2,7 +2,8 @@
 
 Builds the wheel (`pip wheel .`), installs it with its dependencies into a new virtualenv,
 and from a folder that is not the checkout runs the console script: --help, validate,
-synth and the whole sandbox against the emulator.  The constructs and templates come from
+synth, export-modules and the whole sandbox against the emulator; and the example app
+under examples/, importing the constructs from the installed package.  The constructs and templates come from
 the package (`awsenvs.modules`, `awsenvs/templates`); no top-level `modules` is installed.
 """
 
@@ -16,6 +17,7 @@ import venv
 
 import pytest
 
+from awsenvs.terraform import find_provider_mirror
 from conftest import ROOT, TWO_PRODUCTS
 
 pytestmark = pytest.mark.e2e
@@ -76,3 +78,19 @@ def test_the_sandbox_runs_from_the_installed_package(installed):
     assert proc.returncode == 0, output[-4000:]
     assert "ok  second plan (must find no changes) (exit 0)" in output
     assert "[profile shop_dev_bob]" in output  # rendered from the packaged template
+
+
+def test_another_cdk_app_imports_the_constructs_from_the_installed_package(installed):
+    _, outside, _ = installed
+    proc = _run(installed, "python", str(ROOT / "examples" / "product_app" / "main.py"), str(outside / "example"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (outside / "example" / "stacks" / "analytics-sandbox" / "cdk.tf.json").exists()
+
+
+def test_the_installed_tool_exports_the_modules(installed):
+    bin_dir, outside, env = installed
+    mirror = os.environ.get("TF_PROVIDER_MIRROR") or str(find_provider_mirror())
+    proc = subprocess.run([str(bin_dir / "awsenvs"), "export-modules", "modules"], cwd=outside,
+                          env={**env, "TF_PROVIDER_MIRROR": mirror}, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert {p.name for p in (outside / "modules").iterdir()} == {"organization", "account", "iam"}
