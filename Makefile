@@ -6,16 +6,17 @@ VENV := .venv
 PY := $(VENV)/bin/python
 ORG ?= org.yaml
 ARGS ?=
+DIR ?= terraform-modules
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 AWSENVS := $(PY) main.py --config $(ORG)
 
 CHECKOV_VENV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
 
-.PHONY: help setup checkov-setup synth validate tree plan apply profiles signin audit sandbox test bench clean
+.PHONY: help setup checkov-setup synth validate tree plan apply profiles signin audit sandbox export-modules test bench clean
 
 help:
-	@echo "make setup | validate | tree | synth | plan | apply | profiles | signin | audit | sandbox | test | bench | checkov-setup   (ORG=path/to/org.yaml, ARGS='...')"
+	@echo "make setup | validate | tree | synth | plan | apply | profiles | signin | audit | sandbox | export-modules | test | bench | checkov-setup   (ORG=path/to/org.yaml, ARGS='...', DIR=modules folder)"
 
 # pip compiles bytecode at install time (needed: PYTHONDONTWRITEBYTECODE=1 would otherwise
 # make the AWS bindings recompile on every import).
@@ -57,6 +58,8 @@ audit: setup
 	$(AWSENVS) audit $(ARGS)
 sandbox: setup
 	$(AWSENVS) sandbox $(ARGS)
+export-modules: setup
+	$(PY) main.py export-modules $(DIR)
 
 test: setup checkov-setup
 	$(PY) -m pytest $(ARGS)

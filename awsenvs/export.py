@@ -169,7 +169,7 @@ class ModuleStack(TerraformStack):
                                       "The alias must be 3-63 lower-case letters, digits and single hyphens.")])
         _variable(self, "password_policy", _password_policy_type(),
                   "The IAM password policy, with org.yaml's password_policy keys and defaults; 0 turns "
-                  "reuse_prevention / max_age_days off.", default={})
+                  "reuse_prevention / max_age_days off.", default=PasswordPolicySpec().model_dump())
 
         hints = get_type_hints(PasswordPolicy)
 

@@ -59,6 +59,20 @@ def synthesized(tmp_path_factory) -> dict[str, Synthesized]:
     return result
 
 
+@pytest.fixture(scope="session")
+def exported_modules(tmp_path_factory, provider_mirror) -> Path:
+    """`export-modules DIR` run once through the CLI: DIR holds organization/, account/, iam/."""
+    import subprocess
+    import sys
+
+    target = tmp_path_factory.mktemp("exported") / "modules"
+    env = dict(os.environ, TF_PROVIDER_MIRROR=str(provider_mirror))
+    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "export-modules", str(target)],
+                          cwd=target.parent, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr
+    return target
+
+
 # --------------------------------------------------------------------------- end to end
 
 

@@ -10,13 +10,10 @@ as the stacks' constructs.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+import shutil
 
 import boto3
 import pytest
-
-from conftest import ROOT
 
 ROOT_MODULE = """
 provider "aws" {
@@ -91,15 +88,10 @@ output "prod_mfa_roles" {
 
 
 @pytest.fixture(scope="module")
-def root_module(tmp_path_factory, provider_mirror):
-    """A root module beside freshly exported modules (through the CLI verb)."""
-    import os
-
-    workdir = tmp_path_factory.mktemp("modules")
-    env = dict(os.environ, TF_PROVIDER_MIRROR=str(provider_mirror))
-    proc = subprocess.run([sys.executable, "-m", "awsenvs", "export-modules", str(workdir / "modules")],
-                          cwd=workdir, env=env, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
+def root_module(tmp_path_factory, exported_modules):
+    """A root module beside a copy of the exported modules (`./modules/<name>`)."""
+    workdir = tmp_path_factory.mktemp("root-module")
+    shutil.copytree(exported_modules, workdir / "modules")
     (workdir / "main.tf").write_text(ROOT_MODULE)
     return workdir
 
