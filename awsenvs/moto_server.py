@@ -1,11 +1,15 @@
 """The local AWS emulator of `sandbox` and the end-to-end tests: moto's server, plus the
-read-only IAM calls the AWS provider makes that moto does not answer.
+calls the AWS provider makes that moto does not answer.
 
 Only gaps are filled, with what is true in the emulator, never a behaviour awsenvs relies
-on: the provider lists a user's service-specific credentials (CodeCommit / Keyspaces
-passwords) before deleting it with `force_destroy`, moto answers that call with HTTP 500,
-and the provider then retries for minutes.  Nobody in the emulator has such credentials,
-so the answer is an empty list.
+on.  moto answers a missing call with HTTP 500, and the provider then retries for minutes:
+- IAM ListServiceSpecificCredentials: the provider lists a user's service-specific
+  credentials (CodeCommit / Keyspaces passwords) before deleting it with `force_destroy`.
+  Nobody in the emulator has such credentials, so the answer is an empty list.
+- SSO Admin ListTagsForResource / TagResource / UntagResource: the provider reads and
+  writes a permission set's tags.  They are kept on moto's own permission set object.
+- SSO Admin DescribePermissionSetProvisioningStatus: the provider waits for the
+  provisioning that attaching a policy starts; moto provisions at once, so it succeeded.
 
     python -m awsenvs.moto_server -H 127.0.0.1 -p PORT
 """
@@ -14,17 +18,58 @@ from __future__ import annotations
 
 import sys
 
+import json
+import time
+
 from moto.core.responses import ActionResult
 from moto.iam.responses import IamResponse
 from moto.server import main
+from moto.ssoadmin.responses import SSOAdminResponse
 
 
 def _list_service_specific_credentials(self: IamResponse) -> ActionResult:
     return ActionResult({"ServiceSpecificCredentials": []})
 
 
-if not hasattr(IamResponse, "list_service_specific_credentials"):
-    IamResponse.list_service_specific_credentials = _list_service_specific_credentials
+def _permission_set(response: SSOAdminResponse):
+    arn = response._get_param("ResourceArn")
+    return response.ssoadmin_backend._find_permission_set(response._get_param("InstanceArn"), arn)
+
+
+def _list_tags_for_resource(self: SSOAdminResponse) -> str:
+    return json.dumps({"Tags": _permission_set(self).tags or []})
+
+
+def _tag_resource(self: SSOAdminResponse) -> str:
+    permission_set = _permission_set(self)
+    new = {tag["Key"]: tag for tag in self._get_param("Tags") or []}
+    permission_set.tags = [t for t in permission_set.tags or [] if t["Key"] not in new] + list(new.values())
+    return "{}"
+
+
+def _untag_resource(self: SSOAdminResponse) -> str:
+    permission_set = _permission_set(self)
+    keys = set(self._get_param("TagKeys") or [])
+    permission_set.tags = [t for t in permission_set.tags or [] if t["Key"] not in keys]
+    return "{}"
+
+
+def _describe_permission_set_provisioning_status(self: SSOAdminResponse) -> str:
+    return json.dumps({"PermissionSetProvisioningStatus": {
+        "RequestId": self._get_param("ProvisionPermissionSetRequestId"), "Status": "SUCCEEDED",
+        "AccountId": self.current_account, "CreatedDate": time.time(),
+    }})
+
+
+for cls, name, handler in (
+    (IamResponse, "list_service_specific_credentials", _list_service_specific_credentials),
+    (SSOAdminResponse, "list_tags_for_resource", _list_tags_for_resource),
+    (SSOAdminResponse, "tag_resource", _tag_resource),
+    (SSOAdminResponse, "untag_resource", _untag_resource),
+    (SSOAdminResponse, "describe_permission_set_provisioning_status", _describe_permission_set_provisioning_status),
+):
+    if not hasattr(cls, name):
+        setattr(cls, name, handler)
 
 if __name__ == "__main__":
     sys.exit(main())
