@@ -14,7 +14,11 @@ from awsenvs.config import Environment, Org
 from awsenvs.private import readable_by_others, state_files
 from awsenvs.profiles import profiles_for
 
-PASS, FAIL = "pass", "fail"
+PASS, FAIL, MANUAL = "pass", "fail", "manual"
+# Identity Center's MFA settings have no read API: a person checks them in the console
+# (https://docs.aws.amazon.com/singlesignon/latest/userguide/mfa-configure.html).
+IDENTITY_CENTER_MFA = ("cannot be read through the API: check it in the console, IAM Identity Center > Settings > "
+                       "Authentication > Multi-factor authentication (prompt users for MFA every time they sign in)")
 
 
 @dataclass(frozen=True)
@@ -30,21 +34,41 @@ class Finding:
 
 def audit(org: Org, account_ids: dict[str, str], aws_config: Path, aws_credentials: Path) -> list[Finding]:
     rows: list[Finding] = []
+    assignments: dict[str, set[tuple[str, str]]] = {}
+    if org.identity_center:
+        rows.append(Finding("Identity Center MFA", "management", MANUAL, IDENTITY_CENTER_MFA))
+        known = [i for i in (env.account_id_from(account_ids) for env in org.environments) if i]
+        try:
+            assignments = aws.identity_center_assignments(org.region, known)
+        except aws.AwsError as exc:
+            rows.append(Finding("Identity Center", "management", FAIL, str(exc)))
     for env in org.environments:
         account_id = env.account_id_from(account_ids)
         label = f"{env.stack} ({account_id})" if account_id else env.stack
         if account_id is None:
             rows.append(Finding("account exists", label, FAIL, "not created yet: run apply"))
             continue
+        if account_id in assignments:
+            rows.append(_assignments(org, env, assignments[account_id], label))
         try:
-            rows.extend(_account_checks(env, account_id, label))
+            rows.extend(_account_checks(env, account_id, label, org.identity_center))
         except aws.AwsError as exc:
             rows.append(Finding("access", label, FAIL, str(exc)))
     rows.extend(_local_checks(org, account_ids, aws_config, aws_credentials))
     return rows
 
 
-def _account_checks(env: Environment, account_id: str, label: str) -> list[Finding]:
+def _assignments(org: Org, env: Environment, live: set[tuple[str, str]], label: str) -> Finding:
+    """identity_center: the account's assignments are exactly the configured ones."""
+    wanted = {(a.user.name, a.group.permission_set_name) for a in org.assignments if a.environment.stack == env.stack}
+    extra, missing = sorted(live - wanted), sorted(wanted - live)
+    problems = [f"not configured: {', '.join(f'{p} as {s}' for p, s in extra)}"] if extra else []
+    problems += [f"missing: {', '.join(f'{p} as {s}' for p, s in missing)}"] if missing else []
+    return _row("access assignments", label, not problems, ", ".join(f"{p} as {s}" for p, s in sorted(wanted)) or "none",
+                "; ".join(problems))
+
+
+def _account_checks(env: Environment, account_id: str, label: str, identity_center: bool = False) -> list[Finding]:
     session = aws.member_session(account_id, env.role_name, env.cli_profile)
     summary = aws.iam_summary(session)
     rows = [
@@ -57,6 +81,12 @@ def _account_checks(env: Environment, account_id: str, label: str) -> list[Findi
     rows.append(_row("alias", label, aliases == [env.alias], env.alias, f"expected {env.alias!r}, found {aliases}"))
     rows.append(_password_policy(env, session, label))
     live = aws.users_with_login(session)
+    if identity_center:
+        # People sign in through the access portal; a console password in the account is a side door.
+        console = sorted(user for user, has_login in live.items() if has_login)
+        rows.append(_row("no IAM console users", label, not console, "none (Identity Center only)",
+                         f"IAM users with a console password: {', '.join(console)}; remove them"))
+        return rows
     wanted = {u.name for u in env.users}
     extra, missing = sorted(set(live) - wanted), sorted(wanted - set(live))
     problems = [f"not configured: {', '.join(extra)}"] if extra else []
@@ -103,7 +133,8 @@ def _local_checks(org: Org, account_ids: dict[str, str], aws_config: Path, aws_c
         rows.append(_row("local state private", "local", not loose, f"{state_dir}: owner-only",
                          f"readable by other users of this machine (state holds initial passwords): "
                          f"{', '.join(str(p) for p in loose)}; chmod 600 (folder 700), or run plan, which tightens them"))
-    for setup in profiles_for(org, account_ids).setups:
+    setups = [] if org.identity_center else profiles_for(org, account_ids).setups  # no keys with Identity Center
+    for setup in setups:
         name = setup.key_profile
         if not credentials.has_section(name) and not config.has_option(f"profile {name}", "aws_access_key_id"):
             continue  # no keys yet: nothing to check

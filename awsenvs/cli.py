@@ -221,33 +221,48 @@ def apply(ctx: click.Context, stacks, products, envs, workers, yes) -> None:
 @click.option("--write", is_flag=True, help="Merge the profiles into the AWS config file (between # BEGIN/END awsenvs).")
 @click.option("--file", "path", default=None, metavar="PATH", help="The AWS config file. Default: $AWS_CONFIG_FILE or ~/.aws/config.")
 @click.option("--dry-run", is_flag=True, help="With --write: show the unified diff, change nothing.")
+@click.option("--user", "users", multiple=True, metavar="NAME", help="Only this user's profiles (repeatable): a person writes their own into their own config.")
 @click.pass_context
-def profiles(ctx: click.Context, write: bool, path: str | None, dry_run: bool) -> None:
+def profiles(ctx: click.Context, write: bool, path: str | None, dry_run: bool, users: tuple[str, ...]) -> None:
     """AWS CLI profiles <product>_<env>_<user> for every user of every environment.
 
-    Without --write, prints the block. `mfa: required` environments get a role profile
-    (role_arn, mfa_serial, source_profile <profile>_keys, role_session_name = the user)
-    because the AWS CLI honours mfa_serial only on role profiles; mfa_serial is the
-    serial of the user's real TOTP device, looked up in the account (boto3). A user with
-    no such device yet gets only the key profile and a printed next step. Never writes
-    a [default] profile, never a secret; the old file is backed up beside it and the
-    write is atomic (mode 0600).
+    Without --write, prints the block; --user NAME keeps only that person's profiles.
+
+    \b
+    iam_users: `mfa: required` environments get a role profile (role_arn, mfa_serial,
+    source_profile <profile>_keys, role_session_name = the user) because the AWS CLI honours
+    mfa_serial only on role profiles; mfa_serial is the serial of the user's real TOTP
+    device, looked up in the account (boto3). A user with no such device yet gets only
+    the key profile and a printed next step.
+    identity_center: one [sso-session <organization>] (the access portal) and a profile per
+    account assignment (sso_account_id, sso_role_name = the permission set); a user's
+    further groups in the same environment get <profile>_<group>. Sign in with
+    `aws sso login --sso-session <organization>`.
+
+    Never writes a [default] profile, never a secret; the old file is backed up beside it
+    and the write is atomic (mode 0600).
     """
     from awsenvs import aws
     from awsenvs import profiles as profiles_
 
     org = _org(ctx)
-    ids = _account_ids(org)
-    aws.use_region(org)
-    try:
-        with err.status("Looking up the users' MFA devices…"):
-            serials = aws.mfa_serials(org, ids)
-    except aws.AwsError as exc:
-        raise exc.within("looking up MFA devices (needs the management account's credentials)") from None
-    found = profiles_.profiles_for(org, ids, serials)
+    known = {u.name for u in org.people}
+    unknown = [u for u in users if u not in known]
+    if unknown:
+        raise BadInput(f"--user {unknown[0]}: no such user in {org.source.name} (users: {', '.join(sorted(known))})")
+    managed = _managed(org)
+    serials = {}
+    if not org.identity_center:
+        aws.use_region(org)
+        try:
+            with err.status("Looking up the users' MFA devices…"):
+                serials = aws.mfa_serials(org, managed.account_ids)
+        except aws.AwsError as exc:
+            raise exc.within("looking up MFA devices (needs the management account's credentials)") from None
+    found = profiles_.profiles_for(org, managed.account_ids, serials, managed.identity_store_id, users)
     for env in found.waiting:
         err.print(f"[yellow]skipped[/] {env.stack}: its account does not exist yet (run apply)", highlight=False)
-    block = profiles_.render(org, found.profiles)
+    block = profiles_.render(org, found.profiles, found.sso_session)
     if not write:
         click.echo(block, nl=False)
     else:
@@ -265,6 +280,9 @@ def profiles(ctx: click.Context, write: bool, path: str | None, dry_run: bool) -
             err.print(f"{target}: already up to date", markup=False, highlight=False)
         if result.has_default:
             err.print("[yellow]warning:[/] " + escape(f"{target} has a [default] profile: commands without --profile may hit the wrong account"), highlight=False)
+    if found.sso_session:
+        err.print(f"Sign in with: aws sso login --sso-session {found.sso_session.name}  (portal {found.sso_session.start_url})",
+                  markup=False, highlight=False)
     if found.setups:
         err.print("After creating your access keys at first sign-in, run:")
         for setup in found.setups:
@@ -277,37 +295,60 @@ def profiles(ctx: click.Context, write: bool, path: str | None, dry_run: bool) -
                       f"(sign in at {setup.environment.signin_url})", markup=False, highlight=False)
 
 
-def _account_ids(org: Org) -> dict[str, str]:
+def _managed(org: Org):
     from awsenvs.terraform import TerraformError
-    from awsenvs.workflow import account_ids
+    from awsenvs.workflow import managed
 
     try:
-        return account_ids(org, _outdir())
+        return managed(org, _outdir())
     except TerraformError as exc:
-        raise exc.within("reading account ids from the management stack") from None
+        raise exc.within("reading the management stack's outputs") from None
+
+
+def _account_ids(org: Org) -> dict[str, str]:
+    return _managed(org).account_ids
 
 
 @cli.command()
 @click.option("--html", "html_path", default=None, metavar="PATH", help="Also write a static HTML page of the links (a bookmark per account).")
 @click.pass_context
 def signin(ctx: click.Context, html_path: str | None) -> None:
-    """The console sign-in URL of every account (https://<alias>.signin.aws.amazon.com/console)."""
+    """Console sign-in links of every account.
+
+    iam_users: https://<alias>.signin.aws.amazon.com/console per account. identity_center:
+    the AWS access portal (https://<identity store id>.awsapps.com/start) and, per account
+    assignment, the portal's direct link into that account with that permission set.
+    """
     from rich.table import Table
 
+    from awsenvs.config import access_portal_url
     from awsenvs.profiles import render_signin_page, write_page
 
     org = _org(ctx)
-    ids = _account_ids(org)
+    managed = _managed(org)
+    ids = managed.account_ids
     table = Table(title="Console sign-in", title_justify="left")
-    for column in ("product", "environment", "account", "MFA", "sign-in URL", "profiles"):
-        table.add_column(column)
-    for env in org.environments:
-        table.add_row(env.product, env.name, env.account_id_from(ids) or "not created yet",
-                      "required" if env.mfa_required else "optional", env.signin_url,
-                      " ".join(env.profile_name(u) for u in env.users))
+    if org.identity_center:
+        if managed.identity_store_id is None:
+            raise AwsenvsError("no Identity Center identity store id in the management stack's outputs: apply the management stack first")
+        out.print(f"Access portal: {access_portal_url(managed.identity_store_id)}", highlight=False)
+        for column in ("product", "environment", "account", "MFA", "user", "permission set", "direct link"):
+            table.add_column(column)
+        for a in org.assignments:
+            env, account_id = a.environment, a.environment.account_id_from(ids)
+            table.add_row(env.product, env.name, account_id or "not created yet", "required" if env.mfa_required else "optional",
+                          a.user.name, a.group.permission_set_name,
+                          a.console_url(managed.identity_store_id, account_id) if account_id else "-")
+    else:
+        for column in ("product", "environment", "account", "MFA", "sign-in URL", "profiles"):
+            table.add_column(column)
+        for env in org.environments:
+            table.add_row(env.product, env.name, env.account_id_from(ids) or "not created yet",
+                          "required" if env.mfa_required else "optional", env.signin_url,
+                          " ".join(env.profile_name(u) for u in env.users))
     out.print(table)
     if html_path:
-        write_page(Path(html_path), render_signin_page(org, ids))
+        write_page(Path(html_path), render_signin_page(org, ids, managed.identity_store_id))
         err.print(f"Wrote {html_path}", markup=False, highlight=False)
 
 
@@ -376,10 +417,15 @@ def audit(ctx: click.Context, as_json: bool) -> None:
 
     \b
     Per account: root MFA on, no root access keys, alias as configured, password policy at
-    least the configured one, exactly the configured users, and in mfa: required accounts
-    an MFA device for every console user. Locally: no [default] profile, and each managed
-    profile with keys belongs to its account (STS).
-    Exit code: 0 all pass, 1 any check fails, 2 bad input.
+    least the configured one, and
+      iam_users: exactly the configured users, and in mfa: required accounts an MFA
+        device for every console user;
+      identity_center: exactly the configured account assignments (user, permission set)
+        and no IAM user with a console password; Identity Center's MFA setting has no read
+        API, so it is listed as a manual check with its console path.
+    Locally: no [default] profile, and each managed profile with keys belongs to its
+    account (STS).
+    Exit code: 0 all pass (manual checks do not fail), 1 any check fails, 2 bad input.
     """
     import json
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import jinja2
 
 from awsenvs import TEMPLATES
-from awsenvs.config import MFA_ROLE_MAX_SESSION_SECONDS, Environment, Org, User
+from awsenvs.config import MFA_ROLE_MAX_SESSION_SECONDS, Environment, Org, User, access_portal_url
 from awsenvs.errors import EXIT_BAD_INPUT, AwsenvsError
 
 BEGIN = "# BEGIN awsenvs"
@@ -54,6 +54,23 @@ class Profile:
     mfa_serial: str | None = None
     role_session_name: str | None = None  # the role's trust policy demands the user's name
     duration_seconds: int | None = None
+    sso_session: str | None = None  # identity_center: the [sso-session] block it signs in through
+    sso_account_id: str | None = None
+    sso_role_name: str | None = None  # the permission set
+
+
+@dataclass(frozen=True)
+class SsoSession:
+    """identity_center: the one `[sso-session <organization>]` block the profiles share.
+
+    Registration scope sso:account:access is what the CLI needs to list and use account
+    roles (https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-sso.html).
+    """
+
+    name: str
+    start_url: str
+    region: str
+    registration_scopes: str = "sso:account:access"
 
 
 @dataclass(frozen=True)
@@ -75,17 +92,23 @@ class ProfileSet:
     setups: list[UserSetup]  # `aws configure --profile ...` per user and environment
     waiting: list[Environment]  # accounts not created yet: no profiles
     without_mfa: list[UserSetup]  # mfa: required, but no TOTP device yet: no role profile
+    sso_session: SsoSession | None = None  # identity_center
 
 
 def profiles_for(org: Org, account_ids: dict[str, str],
-                 mfa_serials: dict[tuple[str, str], str | None] | None = None) -> ProfileSet:
-    """Profiles of every environment whose account id is known.
+                 mfa_serials: dict[tuple[str, str], str | None] | None = None,
+                 identity_store_id: str | None = None, users: tuple[str, ...] = ()) -> ProfileSet:
+    """Profiles of every environment whose account id is known (only `users`' if given).
 
-    `mfa_serials` maps (stack, user) to the serial of the user's real TOTP device (see
-    aws.mfa_serials): a device name is free, so its ARN cannot be derived.  A user of an
-    `mfa: required` account without one gets only the key profile, never a role profile
-    that cannot work, and is listed in `without_mfa`.
+    iam_users: `mfa_serials` maps (stack, user) to the serial of the user's real TOTP
+    device (see aws.mfa_serials): a device name is free, so its ARN cannot be derived.  A
+    user of an `mfa: required` account without one gets only the key profile, never a role
+    profile that cannot work, and is listed in `without_mfa`.
+    identity_center: one profile per assignment, signing in through one sso-session
+    (the access portal of `identity_store_id`); no keys, nothing to set up.
     """
+    if org.identity_center:
+        return _sso_profiles(org, account_ids, identity_store_id, users)
     mfa_serials = mfa_serials or {}
     result = ProfileSet([], [], [], [])
     for env in org.environments:
@@ -94,6 +117,8 @@ def profiles_for(org: Org, account_ids: dict[str, str],
             result.waiting.append(env)
             continue
         for user in env.users:
+            if users and user.name not in users:
+                continue
             keys = env.own_keys_profile(user)
             if env.has_role_profile(user):
                 serial = mfa_serials.get((env.stack, user.name))
@@ -113,6 +138,24 @@ def profiles_for(org: Org, account_ids: dict[str, str],
     return result
 
 
+def _sso_profiles(org: Org, account_ids: dict[str, str], identity_store_id: str | None, users: tuple[str, ...]) -> ProfileSet:
+    if identity_store_id is None:
+        raise AwsenvsError("no Identity Center identity store id in the management stack's outputs: apply the management stack first")
+    session = SsoSession(org.name, access_portal_url(identity_store_id), org.region)
+    result = ProfileSet([], [], [], [], sso_session=session)
+    for env in org.environments:
+        if env.account_id_from(account_ids) is None:
+            result.waiting.append(env)
+    for assignment in org.assignments:
+        env = assignment.environment
+        account_id = env.account_id_from(account_ids)
+        if account_id is None or (users and assignment.user.name not in users):
+            continue
+        result.profiles.append(Profile(assignment.profile_name, env.region, sso_session=session.name,
+                                       sso_account_id=account_id, sso_role_name=assignment.group.permission_set_name))
+    return result
+
+
 def _templates(autoescape: bool) -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES), trim_blocks=True, lstrip_blocks=True,
@@ -120,17 +163,21 @@ def _templates(autoescape: bool) -> jinja2.Environment:
     )
 
 
-def render(org: Org, profiles: list[Profile]) -> str:
+def render(org: Org, profiles: list[Profile], sso_session: SsoSession | None = None) -> str:
     """The managed block, markers included (never a [default] profile)."""
     assert all(p.name != "default" for p in profiles)
-    body = _templates(autoescape=False).get_template("aws_config.j2").render(profiles=profiles, source=org.source.name)
+    body = _templates(autoescape=False).get_template("aws_config.j2").render(
+        profiles=profiles, source=org.source.name, sso_session=sso_session)
     return f"{BEGIN}\n{body.strip()}\n{END}\n"
 
 
-def render_signin_page(org: Org, account_ids: dict[str, str]) -> str:
-    """The static HTML page of sign-in links, a bookmark per account."""
+def render_signin_page(org: Org, account_ids: dict[str, str], identity_store_id: str | None = None) -> str:
+    """The static HTML page of sign-in links, a bookmark per account (identity_center: the
+    access portal, and a direct link per assignment)."""
     ids = {env.stack: env.account_id_from(account_ids) for env in org.environments}
-    return _templates(autoescape=True).get_template("signin.html.j2").render(org=org, ids=ids)
+    portal = access_portal_url(identity_store_id) if org.identity_center and identity_store_id else None
+    return _templates(autoescape=True).get_template("signin.html.j2").render(
+        org=org, ids=ids, portal=portal, store=identity_store_id, assignments=org.assignments)
 
 
 def split(text: str) -> tuple[str, str, str]:

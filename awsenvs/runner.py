@@ -111,11 +111,16 @@ class Runner:
         self.terraform.init(directory)
         stamp.write_text(wanted)
 
-    def managed_account_ids(self) -> dict[str, str]:
+    def management_outputs(self) -> dict:
+        """The management stack's last outputs ({} before its first apply)."""
+        self.init(MANAGEMENT_STACK)
+        return self.terraform.outputs(stack_dir(self.outdir, MANAGEMENT_STACK))
+
+    def managed_account_ids(self, outputs: dict | None = None) -> dict[str, str]:
         """Stack -> account id of every account in the management stack's last outputs,
         including environments since removed from org.yaml (to retire)."""
-        self.init(MANAGEMENT_STACK)
-        return dict(self.terraform.outputs(stack_dir(self.outdir, MANAGEMENT_STACK)).get(ACCOUNT_IDS_OUTPUT) or {})
+        outputs = self.management_outputs() if outputs is None else outputs
+        return dict(outputs.get(ACCOUNT_IDS_OUTPUT) or {})
 
     def account_ids(self, managed: dict[str, str] | None = None) -> dict[str, str]:
         """Known account ids by stack: adopted ones from org.yaml, the rest from management's outputs."""

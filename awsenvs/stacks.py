@@ -36,6 +36,7 @@ from constructs import Construct
 from awsenvs.config import ACCOUNT_ID_VARIABLE, MANAGED_BY, MANAGEMENT_STACK, Environment, Org
 from awsenvs.modules.account import AccountBaseline
 from awsenvs.modules.iam import Iam
+from awsenvs.modules.identity_center import IdentityCenter
 from awsenvs.modules.organization import Organization
 
 PROVIDER_CONSTRAINT = ">= 5.100, < 7.0"
@@ -95,6 +96,9 @@ class ManagementStack(_Stack):
             default_tags=[AwsProviderDefaultTags(tags={"managed-by": MANAGED_BY})],
         )
         self.organization = Organization(self, "organization", org)
+        if org.identity_center:
+            account_ids = {stack: account.id for stack, account in self.organization.accounts.items()}
+            IdentityCenter(self, "identity-center", org.people, org.groups, org.assignments, account_ids)
 
 
 class AccountStack(_Stack):
@@ -128,7 +132,8 @@ class AccountStack(_Stack):
             default_tags=[AwsProviderDefaultTags(tags=env.tags)],
         )
         AccountBaseline(self, "baseline", env.alias, env.password_policy)
-        Iam(self, "iam", env.groups, env.users, env.mfa_required, account_id.string_value)
+        if not org.identity_center:  # Identity Center access lives in the management stack
+            Iam(self, "iam", env.groups, env.users, env.mfa_required, account_id.string_value)
 
 
 class RetiredStack(_Stack):

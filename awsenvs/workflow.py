@@ -19,7 +19,7 @@ from typing import Callable, Protocol
 
 from rich.console import Console
 
-from awsenvs.config import MANAGEMENT_STACK, Org
+from awsenvs.config import IDENTITY_CENTER_OUTPUT, MANAGEMENT_STACK, Org
 from awsenvs.errors import AwsenvsError
 from awsenvs.progress import Progress, summary_table
 from awsenvs.results import StackResult, StackStatus, exit_code_for_plan, notes_of
@@ -264,9 +264,19 @@ def _what(saved) -> str:
     return counts + (f" ({'; '.join(saved.risks)})" if saved.risks else "")
 
 
-def account_ids(org: Org, outdir: Path, terraform: Terraform | None = None) -> dict[str, str]:
-    """Account ids by stack: adopted ones, and those in the management stack's outputs."""
-    return _lookup_runner(org, outdir, terraform).account_ids()
+@dataclass(frozen=True)
+class Managed:
+    """What the management stack's outputs tell the other commands."""
+
+    account_ids: dict[str, str]  # by stack: adopted ones (org.yaml) and created ones
+    identity_store_id: str | None  # identity_center, once applied
+
+
+def managed(org: Org, outdir: Path, terraform: Terraform | None = None) -> Managed:
+    runner = _lookup_runner(org, outdir, terraform)
+    outputs = runner.management_outputs()
+    identity_center = outputs.get(IDENTITY_CENTER_OUTPUT) or {}
+    return Managed(runner.account_ids(runner.managed_account_ids(outputs)), identity_center.get("identity_store_id"))
 
 
 def _lookup_runner(org: Org, outdir: Path, terraform: Terraform | None) -> Runner:

@@ -21,7 +21,17 @@ from __future__ import annotations
 
 from awsenvs.config.errors import ConfigError
 from awsenvs.config.loading import load, parse
-from awsenvs.config.model import Environment, Group, Org, PasswordPolicy, Product, StateConfig, User
+from awsenvs.config.model import (
+    Assignment,
+    Environment,
+    Group,
+    Org,
+    PasswordPolicy,
+    Product,
+    StateConfig,
+    User,
+    access_portal_url,
+)
 from awsenvs.config.names import (
     ACCOUNT_EMAIL_MAX,
     ACCOUNT_ID_RE,
@@ -30,17 +40,22 @@ from awsenvs.config.names import (
     ACCOUNT_NAME_MAX,
     ACCOUNT_TFVARS,
     ALIAS_RE,
+    ASSIGNMENT_RESOURCE,
     DEFAULT_ROLE_NAME,
+    DEFAULT_SESSION_HOURS,
     EMAIL_RE,
     IAM_GROUP_RE,
     IAM_ROLE_RE,
     IAM_USER_RE,
+    IDENTITY_CENTER_OUTPUT,
+    IDENTITY_CENTER_PRINCIPAL,
     MANAGED_BY,
     MANAGEMENT_STACK,
     MFA_GROUP_NAME,
     MFA_POLICY_NAME,
     MFA_ROLE_MAX_SESSION_SECONDS,
     NAME_RE,
+    PERMISSION_SET_RE,
     POLICY_ARN_RE,
     PROFILE_RE,
     REGION_RE,
@@ -68,9 +83,9 @@ from awsenvs.config.schema import (
 __all__ = [
     # names
     "ACCOUNT_EMAIL_MAX", "ACCOUNT_ID_RE", "ACCOUNT_ID_VARIABLE", "ACCOUNT_IDS_OUTPUT", "ACCOUNT_NAME_MAX",
-    "ACCOUNT_TFVARS", "ALIAS_RE", "DEFAULT_ROLE_NAME", "EMAIL_RE", "IAM_GROUP_RE", "IAM_ROLE_RE", "IAM_USER_RE",
-    "MANAGED_BY", "MANAGEMENT_STACK", "MFA_GROUP_NAME", "MFA_POLICY_NAME", "MFA_ROLE_MAX_SESSION_SECONDS",
-    "NAME_RE", "POLICY_ARN_RE", "PROFILE_RE", "REGION_RE", "SERVICE_PRINCIPAL_RE", "SUSPENDED_OU", "PolicyType",
+    "ACCOUNT_TFVARS", "ALIAS_RE", "ASSIGNMENT_RESOURCE", "DEFAULT_ROLE_NAME", "DEFAULT_SESSION_HOURS", "EMAIL_RE",
+    "IAM_GROUP_RE", "IAM_ROLE_RE", "IAM_USER_RE", "IDENTITY_CENTER_OUTPUT", "IDENTITY_CENTER_PRINCIPAL", "MANAGED_BY", "MANAGEMENT_STACK", "MFA_GROUP_NAME", "MFA_POLICY_NAME", "MFA_ROLE_MAX_SESSION_SECONDS",
+    "NAME_RE", "PERMISSION_SET_RE", "POLICY_ARN_RE", "PROFILE_RE", "REGION_RE", "SERVICE_PRINCIPAL_RE", "SUSPENDED_OU", "PolicyType",
     "tf_name",
     # errors
     "ConfigError",
@@ -78,7 +93,8 @@ __all__ = [
     "AccountId", "CloudStateSpec", "Email", "EnvironmentSpec", "GroupSpec", "OrganizationSpec", "OrgSpec",
     "PasswordPolicySpec", "ProductSpec", "S3StateSpec", "ServicePrincipal", "StateSpec", "UserSpec",
     # model
-    "Environment", "Group", "Org", "PasswordPolicy", "Product", "StateConfig", "User",
+    "Assignment", "Environment", "Group", "Org", "PasswordPolicy", "Product", "StateConfig", "User",
+    "access_portal_url",
     # loading
     "load", "parse",
 ]

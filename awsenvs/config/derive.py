@@ -11,12 +11,15 @@ from awsenvs.config.names import (
     ACCOUNT_NAME_MAX,
     ALIAS_RE,
     DEFAULT_ROLE_NAME,
+    DEFAULT_SESSION_HOURS,
     IAM_GROUP_RE,
     IAM_ROLE_RE,
     IAM_USER_RE,
+    IDENTITY_CENTER_PRINCIPAL,
     MANAGEMENT_STACK,
     MFA_GROUP_NAME,
     NAME_RE,
+    PERMISSION_SET_RE,
     PROFILE_RE,
     REGION_RE,
     tf_name,
@@ -43,6 +46,10 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
         if both:
             raise fail(f"organization.disable_{kind}", f"{sorted(both)[0]!r} is also listed in organization.{kind}: keep it in one of them")
 
+    identity_center = org.access == "identity_center"
+    if identity_center and IDENTITY_CENTER_PRINCIPAL in org.disable_trusted_services:
+        raise fail("organization.disable_trusted_services",
+                   f"{IDENTITY_CENTER_PRINCIPAL!r}: access identity_center needs Identity Center's trusted access; keep it")
     groups: dict[str, Group] = {}
     for name, group_spec in spec.groups.items():
         if not IAM_GROUP_RE.match(name):
@@ -51,7 +58,12 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
             raise fail(f"groups.{name}", "this name is reserved for the group awsenvs puts every user of an mfa: required account in; rename yours")
         if len(f"{name}-mfa") > 64:
             raise fail(f"groups.{name}", "too long: its MFA role <group>-mfa must fit IAM's 64 characters (use at most 60)")
-        groups[name] = Group(name=name, policies=tuple(group_spec.policies))
+        if identity_center and not PERMISSION_SET_RE.match(name):
+            raise fail(f"groups.{name}", "access identity_center makes it a permission set name: 1-32 of letters, digits and +=,.@_- (rename it)")
+        if group_spec.session_hours is not None and not identity_center:
+            raise fail(f"groups.{name}.session_hours", "only for organization.access identity_center (the permission set's session); remove it")
+        groups[name] = Group(name=name, policies=tuple(group_spec.policies),
+                             session_hours=group_spec.session_hours or DEFAULT_SESSION_HOURS)
 
     def user(field_path: str, name: str, user_spec: UserSpec) -> User:
         if not IAM_USER_RE.match(name):
@@ -60,7 +72,12 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
             if group not in groups:
                 known = ", ".join(sorted(groups)) or "none defined"
                 raise fail(f"{field_path}.groups", f"unknown group {group!r} (groups: {known}); define it under groups")
-        return User(name=name, groups=tuple(user_spec.groups), console=user_spec.console, pgp_key=user_spec.pgp_key)
+        if identity_center:
+            for key, what in (("email", "their Identity Center sign-in email"), ("name", "their display name, e.g. 'Maria Lopez'")):
+                if getattr(user_spec, key) is None:
+                    raise fail(f"{field_path}.{key}", f"organization.access identity_center needs each user's {key}: {what}")
+        return User(name=name, groups=tuple(user_spec.groups), console=user_spec.console, pgp_key=user_spec.pgp_key,
+                    email=user_spec.email, display_name=user_spec.name)
 
     local, domain = org.email.split("@", 1)
     products: list[Product] = []
@@ -140,6 +157,8 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
 
     all_envs = [env for product in products for env in product.environments]
     _check_collisions(fail, all_envs, org.management_account_id)
+    if identity_center:
+        _check_people(fail, all_envs)
     _unique_tf_names(fail, "products", [p.name for p in products])
 
     state = spec.state
@@ -147,13 +166,14 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
         raise fail("state.s3", "backend s3 needs state.s3: {bucket: NAME, region: REGION}")
     if state.backend == "cloud" and state.cloud is None:
         raise fail("state.cloud", "backend cloud needs state.cloud: {organization: NAME}")
-    return Org(
+    model = Org(
         name=org.name,
         email=org.email,
         region=org.region,
         management_account_id=org.management_account_id,
         organization_id=org.organization_id,
-        trusted_services=tuple(dict.fromkeys(org.trusted_services)),
+        # Identity Center works only with its trusted access on: added when missing.
+        trusted_services=tuple(dict.fromkeys([*org.trusted_services, *([IDENTITY_CENTER_PRINCIPAL] if identity_center else [])])),
         policy_types=tuple(dict.fromkeys(org.policy_types)),
         disable_trusted_services=tuple(dict.fromkeys(org.disable_trusted_services)),
         disable_policy_types=tuple(dict.fromkeys(org.disable_policy_types)),
@@ -166,7 +186,18 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
         groups=tuple(groups.values()),
         products=tuple(products),
         source=path,
+        access=org.access,
     )
+    if identity_center:
+        profiles: dict[str, str] = {}
+        for assignment in model.assignments:
+            env = assignment.environment
+            where = f"products.{env.product}.environments.{env.name}.users.{assignment.user.name}"
+            clash = profiles.setdefault(assignment.profile_name, where)
+            if clash != where:
+                raise fail(where, f"its profile {assignment.profile_name!r} (for group {assignment.group.name}) "
+                                  f"collides with {clash}'s; rename a user or a group")
+    return model
 
 
 def _check_collisions(fail, envs: list[Environment], management_account_id: str | None) -> None:
@@ -216,6 +247,26 @@ def _check_collisions(fail, envs: list[Environment], management_account_id: str 
     stacks = {env.stack for env in envs}
     if MANAGEMENT_STACK in stacks:
         raise fail("products", f"no environment may derive the stack name {MANAGEMENT_STACK!r}")
+
+
+def _check_people(fail, envs: list[Environment]) -> None:
+    """identity_center: one identity per user name, so every definition of a user must agree
+    on email and display name, and two people cannot share an email."""
+    seen: dict[str, tuple[User, Environment]] = {}
+    emails: dict[str, str] = {}
+    for env in envs:
+        for user in env.users:
+            where = f"products.{env.product}.environments.{env.name}.users.{user.name}"
+            if user.name in seen:
+                first, other = seen[user.name]
+                if (first.email, first.display_name) != (user.email, user.display_name):
+                    raise fail(where, f"email or name differs from the same user in {other.stack}: "
+                                      "one person, one Identity Center user; make them equal")
+                continue
+            seen[user.name] = (user, env)
+            owner = emails.setdefault(user.email.lower(), user.name)
+            if owner != user.name:
+                raise fail(f"{where}.email", f"{user.email!r} is already {owner!r}'s email; each person needs their own")
 
 
 def _unique_tf_names(fail, field_path: str, names: list[str]) -> None:

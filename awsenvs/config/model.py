@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
 
 from awsenvs.config.errors import ConfigError
-from awsenvs.config.names import MANAGED_BY, MANAGEMENT_STACK, tf_name
+from awsenvs.config.names import ASSIGNMENT_RESOURCE, DEFAULT_SESSION_HOURS, MANAGED_BY, MANAGEMENT_STACK, tf_name
 from awsenvs.config.schema import CloudStateSpec, S3StateSpec
 
 
@@ -31,6 +31,17 @@ class PasswordPolicy:
 class Group:
     name: str
     policies: tuple[str, ...]
+    session_hours: int = DEFAULT_SESSION_HOURS  # identity_center: the permission set's session
+
+    @property
+    def permission_set_name(self) -> str:
+        """identity_center: its permission set (validated to fit 32 characters), also the CLI's sso_role_name."""
+        return self.name
+
+    @property
+    def session_duration(self) -> str:
+        """The permission set's session as ISO-8601, what the API takes (`PT4H`)."""
+        return f"PT{self.session_hours}H"
 
     def members(self, users: "Sequence[User]") -> tuple["User", ...]:
         """The users in this group: the only principals its MFA role trusts."""
@@ -52,10 +63,18 @@ class User:
     groups: tuple[str, ...]
     console: bool
     pgp_key: str | None
+    email: str | None = None  # identity_center: required, the sign-in email
+    display_name: str | None = None  # identity_center: required
 
     @property
     def tf_name(self) -> str:
         return tf_name(self.name)
+
+    @property
+    def given_and_family_name(self) -> tuple[str, str]:
+        """The identity store wants both: `Maria Lopez` -> (Maria, Lopez); one word is both."""
+        given, _, family = (self.display_name or self.name).strip().partition(" ")
+        return given, family.strip() or given
 
 
 @dataclass(frozen=True)
@@ -132,6 +151,34 @@ class Environment:
 
 
 @dataclass(frozen=True)
+class Assignment:
+    """identity_center: a user gets a group's permission set in an environment's account."""
+
+    environment: Environment
+    user: User
+    group: Group
+    profile_name: str  # `<product>_<env>_<user>`; `..._<group>` for the user's further groups there
+
+    @property
+    def tf_name(self) -> str:
+        return tf_name(self.environment.stack, self.user.name, self.group.name)
+
+    @property
+    def address(self) -> str:
+        return f"{ASSIGNMENT_RESOURCE}.{self.tf_name}"
+
+    def console_url(self, identity_store_id: str, account_id: str) -> str:
+        """The portal's direct link into this account with this permission set
+        (https://docs.aws.amazon.com/singlesignon/latest/userguide/createshortcutlink.html)."""
+        return f"{access_portal_url(identity_store_id)}/#/console?account_id={account_id}&role_name={self.group.permission_set_name}"
+
+
+def access_portal_url(identity_store_id: str) -> str:
+    """identity_center: the AWS access portal (the CLI's sso_start_url)."""
+    return f"https://{identity_store_id}.awsapps.com/start"
+
+
+@dataclass(frozen=True)
 class Product:
     name: str
     environments: tuple[Environment, ...]
@@ -176,10 +223,42 @@ class Org:
     groups: tuple[Group, ...]
     products: tuple[Product, ...]
     source: Path
+    access: str = "iam_users"  # or "identity_center"
+
+    @property
+    def identity_center(self) -> bool:
+        return self.access == "identity_center"
 
     @property
     def environments(self) -> tuple[Environment, ...]:
         return tuple(env for product in self.products for env in product.environments)
+
+    @property
+    def people(self) -> tuple[User, ...]:
+        """Every user once (identity_center: one identity per person), in all the groups
+        they are in anywhere in org.yaml."""
+        people: dict[str, User] = {}
+        for env in self.environments:
+            for user in env.users:
+                known = people.get(user.name, user)
+                people[user.name] = replace(known, groups=tuple(dict.fromkeys((*known.groups, *user.groups))))
+        return tuple(people.values())
+
+    @property
+    def assignments(self) -> tuple[Assignment, ...]:
+        """identity_center: each environment's users get exactly their groups' permission
+        sets in its account (so a per-environment user list holds)."""
+        return tuple(
+            Assignment(env, user, env.group(group), env.profile_name(user) if i == 0 else f"{env.profile_name(user)}_{group}")
+            for env in self.environments
+            for user in env.users
+            for i, group in enumerate(user.groups)
+        )
+
+    def environments_changed_by(self, addresses: set[str]) -> tuple[Environment, ...]:
+        """The environments whose assignments these changed management addresses are."""
+        stacks = {a.environment.stack for a in self.assignments if a.address in addresses}
+        return tuple(env for env in self.environments if env.stack in stacks)
 
     @property
     def adopted_account_ids(self) -> dict[str, str]:

@@ -26,7 +26,18 @@ PolicyType = Literal[
     "RESOURCE_CONTROL_POLICY", "SERVICE_CONTROL_POLICY", "TAG_POLICY",
 ]
 SERVICE_PRINCIPAL_RE = re.compile(r"^[a-z0-9][a-z0-9.-]*\.amazonaws\.com$")
+# identity_center access.  Identity Center needs trusted access in the organization
+# (https://docs.aws.amazon.com/organizations/latest/userguide/services-that-can-integrate-sso.html).
+IDENTITY_CENTER_PRINCIPAL = "sso.amazonaws.com"
+# Permission sets' session when a group sets none: as long as the iam_users MFA roles'.
+DEFAULT_SESSION_HOURS = MFA_ROLE_MAX_SESSION_SECONDS // 3600
+ASSIGNMENT_RESOURCE = "aws_ssoadmin_account_assignment"  # one per (environment, user, group)
+# Permission set names (CreatePermissionSet:
+# https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_CreatePermissionSet.html).
+PERMISSION_SET_RE = re.compile(r"^[\w+=,.@-]{1,32}$")
+
 # Terraform names shared by the stacks and the runner.
+IDENTITY_CENTER_OUTPUT = "identity_center"  # management output: identity store id, instance ARN
 ACCOUNT_IDS_OUTPUT = "account_ids"  # management output: stack name -> account id
 ACCOUNT_ID_VARIABLE = "account_id"  # account stacks' variable
 ACCOUNT_TFVARS = "account.auto.tfvars.json"  # where the runner writes it

@@ -57,6 +57,9 @@ class PasswordPolicySpec(_Spec):
 
 class GroupSpec(_Spec):
     policies: list[str] = []
+    # identity_center access: the permission set's session length (IAM Identity Center
+    # allows 1 to 12 hours: https://docs.aws.amazon.com/singlesignon/latest/userguide/howtosessionduration.html).
+    session_hours: int | None = Field(None, ge=1, le=12)
 
     @field_validator("policies")
     @classmethod
@@ -71,6 +74,9 @@ class UserSpec(_Spec):
     groups: list[str] = []
     console: bool = True  # login profile (console password, reset at first sign-in)
     pgp_key: str | None = None  # encrypts the initial password in state: "keybase:NAME" or base64
+    # identity_center access: the person's sign-in email and display name (both required there).
+    email: Email | None = None
+    name: str | None = Field(None, min_length=1, max_length=1024)
 
 
 class EnvironmentSpec(_Spec):
@@ -103,6 +109,9 @@ class OrganizationSpec(_Spec):
     policy_types: list[PolicyType] = ["SERVICE_CONTROL_POLICY"]
     disable_trusted_services: list[ServicePrincipal] = []
     disable_policy_types: list[PolicyType] = []
+    # iam_users: an IAM user per person in every account (the seed's model);
+    # identity_center: one IAM Identity Center user per person, permission sets per group.
+    access: Literal["iam_users", "identity_center"] = "iam_users"
 
     @field_validator("organization_id")
     @classmethod
