@@ -38,6 +38,7 @@ class StackResult:
     error: str | None = None
     notes: tuple[str, ...] = ()  # one line each: what is imported and why, what is retired
     risks: tuple[str, ...] = ()  # changes people rely on (an alias): need the typed confirmation
+    touches: tuple[str, ...] = ()  # other stacks whose protection this plan's changes fall under
 
     @property
     def failed(self) -> bool:

@@ -68,6 +68,7 @@ class SavedPlan:
     summary: PlanSummary | None
     notes: tuple[str, ...] = ()
     risks: tuple[str, ...] = ()
+    touches: tuple[str, ...] = ()
 
 
 class Runner:
@@ -159,12 +160,14 @@ class Runner:
             counter = _Counter(self.report, stack, "planning", "planned_change")
             summary = self.terraform.plan(directory, directory / PLAN_FILE, counter)
             notes, risks = self._explain_imports(directory, summary, lifecycle)
+            touches = self._environments_touched(stack, directory, summary)
+            notes += tuple(f"Identity Center access to {t} changes (account assignments)" for t in touches)
         except Exception as exc:  # noqa: BLE001 - terraform or a look-up: the stack fails, the others go on
             message = str(exc) if isinstance(exc, TerraformError) else f"{type(exc).__name__}: {exc}"
             self.report.phase(stack, StackStatus.FAILED, message[:100])
             return StackResult(stack, StackStatus.FAILED, account_id, error=message)
         status = StackStatus.CHANGES if summary.changes else StackStatus.NO_CHANGES
-        result = StackResult(stack, status, account_id, summary, notes=notes, risks=risks)
+        result = StackResult(stack, status, account_id, summary, notes=notes, risks=risks, touches=touches)
         self.report.phase(stack, "planned", counts_text(summary))
         self._record(result)
         return result
@@ -191,6 +194,14 @@ class Runner:
         notes = tuple(f"import {i.address}: {i.reason}" for i in made if not i.risky)
         risks = tuple(f"import {i.address}: {i.reason}" for i in made if i.risky)
         return notes, risks
+
+    def _environments_touched(self, stack: str, directory: Path, summary: PlanSummary) -> tuple[str, ...]:
+        """identity_center: the environments whose access (account assignments, in the
+        management stack) this plan changes, so their protection (mfa: required) applies."""
+        if stack != MANAGEMENT_STACK or not self.org.identity_center or not summary.changes:
+            return ()
+        changed = {c.address for c in self.terraform.show_plan(directory, directory / PLAN_FILE) if c.changes}
+        return tuple(env.stack for env in self.org.environments_changed_by(changed))
 
     # -- retiring an environment ------------------------------------------------------
 
@@ -228,7 +239,7 @@ class Runner:
         record = {
             "fingerprint": self.fingerprint, "account_id": result.account_id, "status": result.status,
             "summary": [s.add, s.change, s.destroy, s.imports, s.forget] if s else None,
-            "notes": list(result.notes), "risks": list(result.risks),
+            "notes": list(result.notes), "risks": list(result.risks), "touches": list(result.touches),
         }
         write_private(stack_dir(self.outdir, result.stack) / PLAN_RECORD, json.dumps(record) + "\n")
 
@@ -247,7 +258,7 @@ class Runner:
             return None
         summary = PlanSummary(*record["summary"]) if record.get("summary") else None
         return SavedPlan(stack, record.get("account_id"), status, summary,
-                         tuple(record.get("notes", ())), tuple(record.get("risks", ())))
+                         tuple(record.get("notes", ())), tuple(record.get("risks", ())), tuple(record.get("touches", ())))
 
     def interrupted(self, stack: str) -> bool:
         """Whether the last apply of this stack was interrupted (its record still says applying)."""

@@ -198,7 +198,8 @@ def _print_summary(console: Console, results: list[StackResult], title: str) -> 
 
 
 def _as_result(saved) -> StackResult:
-    return StackResult(saved.stack, saved.status, saved.account_id, saved.summary, notes=saved.notes, risks=saved.risks)
+    return StackResult(saved.stack, saved.status, saved.account_id, saved.summary, notes=saved.notes, risks=saved.risks,
+                       touches=saved.touches)
 
 
 def _show(console: Console, runner: Runner, stacks: list[str]) -> None:
@@ -218,6 +219,12 @@ def _confirm(session: Session, saved: dict, replanned: bool, yes: bool, retiring
         if env.mfa_required and env.stack in saved and saved[env.stack]
         and saved[env.stack].status in (StackStatus.CHANGES, StackStatus.WAITING)
     ]
+    # identity_center: a protected environment's access changes in the management stack.
+    management = saved.get(MANAGEMENT_STACK)
+    for stack in management.touches if management else ():
+        env = session.org.environment_by_stack(stack)
+        if env.mfa_required and stack not in {p[0] for p in protected}:
+            protected.append((MANAGEMENT_STACK, env.account_name, f"it changes who may access {env.stack}, mfa: required"))
     protected += [(r.stack, r.account_name, "retire: removed from org.yaml") for r in retiring]
     for stack, plan_ in saved.items():
         if plan_ is None or plan_.status is StackStatus.RETIRE:

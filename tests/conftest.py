@@ -14,6 +14,7 @@ from awsenvs.terraform import Terraform, find_provider_mirror
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "org.yaml"
 TWO_PRODUCTS = ROOT / "tests" / "fixtures" / "two-products.yaml"
+IDENTITY_CENTER = ROOT / "examples" / "identity-center.yaml"
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
@@ -51,7 +52,7 @@ class Synthesized:
 @pytest.fixture(scope="session")
 def synthesized(tmp_path_factory) -> dict[str, Synthesized]:
     result = {}
-    for name, path in (("example", EXAMPLE), ("two", TWO_PRODUCTS)):
+    for name, path in (("example", EXAMPLE), ("two", TWO_PRODUCTS), ("identity_center", IDENTITY_CENTER)):
         org = config.load(path)
         outdir = tmp_path_factory.mktemp(f"synth-{name}")
         synthesize(org, outdir, state_dir=outdir / "state")

@@ -49,14 +49,17 @@ def _readable(data: dict) -> dict:
     return readable
 
 
-def _scan_copy(synthesized, root: Path) -> list[str]:
-    """Copy every stack, made readable, to root/<org>/<stack>/cdk.tf.json for checkov.
+def _scan_copy(synthesized, root: Path, only: str | None = None) -> list[str]:
+    """Copy every stack (of the `only` organization, if given), made readable, to
+    root/<org>/<stack>/cdk.tf.json for checkov.
 
     Written with indent=2 so that a reported line range maps back to a resource address
     (see _address).
     """
     files = []
     for org_name, synth in synthesized.items():
+        if only and org_name != only:
+            continue
         for stack in synth.org.stacks:
             target = root / org_name / stack / "cdk.tf.json"
             target.parent.mkdir(parents=True)
@@ -82,7 +85,7 @@ def _address(root: Path, record: dict) -> str:
     return f"{prefix}{type_.group(1)}.{name.group(1)}"
 
 
-def _checkov(root: Path, tmp_path: Path) -> dict[str, list]:
+def _checkov(root: Path, tmp_path: Path, config: Path = CONFIG) -> dict[str, list]:
     """checkov's results for every file under root: passed, failed, skipped, parsing errors."""
     if not CHECKOV.exists():
         pytest.fail(f"checkov is not installed ({CHECKOV} is missing): run `make checkov-setup`")
@@ -90,7 +93,7 @@ def _checkov(root: Path, tmp_path: Path) -> dict[str, list]:
     home.mkdir(exist_ok=True)
     env = dict(os.environ, HOME=str(home), **OFFLINE_ENV)
     proc = subprocess.run(
-        [str(CHECKOV), "--config-file", str(CONFIG), "--directory", str(root), "--output", "json", "--compact"],
+        [str(CHECKOV), "--config-file", str(config), "--directory", str(root), "--output", "json", "--compact"],
         cwd=tmp_path, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=600,
     )
     assert proc.returncode in (0, 1), f"checkov exited {proc.returncode}:\n{proc.stderr[-4000:]}"
@@ -141,3 +144,25 @@ def test_checkov_finds_nothing_in_the_exported_modules(exported_modules, tmp_pat
     # (no parsing error) but yields no result.
     assert _scanned(results) >= {"/account/main.tf", "/iam/main.tf"}
     _fail_on(results["failed_checks"], exported_modules, "the exported modules")
+
+
+IAM_USER_SKIPS = {"CKV_AWS_273", "CKV2_AWS_22"}  # IAM users at all; IAM users with console access
+
+
+def test_identity_center_stacks_need_none_of_the_iam_user_skips(synthesized, tmp_path):
+    """Two skips in .checkov.yaml exist for the IAM-user model; with Identity Center access
+    checkov runs without them and still finds nothing.  (CKV_AWS_274, AdministratorAccess,
+    stays: the example's sysadmins permission set administers its accounts by design.)"""
+    import yaml
+
+    config = yaml.safe_load(CONFIG.read_text())
+    assert IAM_USER_SKIPS <= set(config["skip-check"])
+    config["skip-check"] = [c for c in config["skip-check"] if c not in IAM_USER_SKIPS]
+    strict = tmp_path / "strict.yaml"
+    strict.write_text(yaml.safe_dump(config))
+    root = tmp_path / "stacks"
+    expected = _scan_copy(synthesized, root, only="identity_center")
+    results = _checkov(root, tmp_path, strict)
+    assert _scanned(results) >= set(expected)
+    assert not {r["check_id"] for r in results["skipped_checks"]} & IAM_USER_SKIPS
+    _fail_on(results["failed_checks"], root, "the Identity Center stacks")

@@ -106,7 +106,41 @@ def _edit(old: str, new: str) -> str:
     return BASE.replace(old, new)
 
 
+IC = _edit("region: eu-west-1", "region: eu-west-1\n  access: identity_center").replace(
+    "paul: {groups: [sysadmins]}", "paul: {groups: [sysadmins], email: paul@winterwindsoftware.com, name: Paul Swail}")
+
 REJECTIONS = {
+    "identity center user without email": (
+        IC.replace(", email: paul@winterwindsoftware.com", ""),
+        "products.autochart.users.paul.email: organization.access identity_center needs each user's email",
+    ),
+    "identity center user without name": (
+        IC.replace(", name: Paul Swail", ""),
+        "products.autochart.users.paul.name: organization.access identity_center needs each user's name",
+    ),
+    "identity center group too long for a permission set": (
+        IC.replace("  sysadmins:\n", "  " + "g" * 33 + ":\n").replace("[sysadmins]", "[" + "g" * 33 + "]"),
+        "groups." + "g" * 33 + ": access identity_center makes it a permission set name",
+    ),
+    "session hours without identity center": (
+        _edit("    policies: [arn:aws:iam::aws:policy/AdministratorAccess]",
+              "    policies: [arn:aws:iam::aws:policy/AdministratorAccess]\n    session_hours: 2"),
+        "groups.sysadmins.session_hours: only for organization.access identity_center",
+    ),
+    "session hours out of range": (
+        IC.replace("    policies: [arn:aws:iam::aws:policy/AdministratorAccess]",
+                   "    policies: [arn:aws:iam::aws:policy/AdministratorAccess]\n    session_hours: 13"),
+        "groups.sysadmins.session_hours: Input should be less than or equal to 12",
+    ),
+    "one person, two emails": (
+        IC.replace("      prod: {mfa: required}", "      prod:\n        mfa: required\n        users:\n"
+                   "          paul: {groups: [sysadmins], email: paul@elsewhere.com, name: Paul Swail}"),
+        "products.autochart.environments.prod.users.paul: email or name differs from the same user in autochart-dev",
+    ),
+    "identity center without its trusted access": (
+        IC.replace("access: identity_center", "access: identity_center\n  disable_trusted_services: [sso.amazonaws.com]"),
+        "organization.disable_trusted_services: 'sso.amazonaws.com': access identity_center needs",
+    ),
     "unknown key": (
         _edit("dev: {mfa: optional}", "dev: {mfa: optional, colour: blue}"),
         "products.autochart.environments.dev.colour: unknown key",
@@ -244,3 +278,21 @@ def test_cli_validate_and_tree(tmp_path):
                  "winterwindsoftware-autochart-legacy", "adopted 210987654321", "MFA required", "group sysadmins", "user paul"):
         assert text in proc.stdout
     assert not (tmp_path / "cdktf.out").exists()
+
+
+def test_identity_center_assigns_each_environments_users_their_groups_permission_sets():
+    from conftest import IDENTITY_CENTER
+
+    org = load(IDENTITY_CENTER)
+    assert org.identity_center and "sso.amazonaws.com" in org.trusted_services  # added: Identity Center needs it
+    got = {(a.environment.stack, a.user.name, a.group.permission_set_name, a.profile_name) for a in org.assignments}
+    assert got == {
+        ("shop-dev", "maria", "developers", "shop_dev_maria"), ("shop-dev", "maria", "sysadmins", "shop_dev_maria_sysadmins"),
+        ("shop-dev", "tom", "developers", "shop_dev_tom"),
+        ("shop-prod", "maria", "developers", "shop_prod_maria"), ("shop-prod", "maria", "sysadmins", "shop_prod_maria_sysadmins"),
+        ("billing-prod", "tom", "developers", "billing_prod_tom"),
+    }  # prod restricted to maria: tom has nothing there
+    people = {u.name: u for u in org.people}
+    assert set(people) == {"maria", "tom"} and people["maria"].given_and_family_name == ("Maria", "Lopez")
+    sysadmins = next(g for g in org.groups if g.name == "sysadmins")
+    assert sysadmins.session_duration == "PT1H" and next(g for g in org.groups if g.name == "developers").session_duration == "PT4H"

@@ -15,6 +15,7 @@ from conftest import ROOT, TWO_PRODUCTS
 @pytest.mark.parametrize("name, stacks", [
     ("example", ["management", "autochart-legacy", "autochart-dev", "autochart-prod"]),
     ("two", ["management", "shop-dev", "shop-staging", "shop-prod", "billing-prod", "billing-legacy"]),
+    ("identity_center", ["management", "shop-dev", "shop-prod", "billing-prod"]),
 ])
 def test_one_stack_per_account_plus_management(synthesized, name, stacks):
     found = sorted(p.name for p in (synthesized[name].outdir / "stacks").iterdir())
@@ -170,6 +171,33 @@ def test_each_mfa_role_trusts_only_its_groups_members(synthesized):
         assert json.loads(role["assume_role_policy"])["Statement"][0]["Principal"] == {"AWS": ["${aws_iam_user.carol.arn}"]}
 
 
+def test_identity_center_lives_in_the_management_stack(synthesized):
+    s = synthesized["identity_center"]
+    for env in s.org.environments:  # member accounts keep only their baseline
+        assert set(s.stacks[env.stack]["resource"]) == {"aws_iam_account_alias", "aws_iam_account_password_policy"}
+    users = s.resources("management", "aws_identitystore_user")
+    assert {u["user_name"]: (u["display_name"], u["emails"]["value"]) for u in users.values()} == {
+        "maria": ("Maria Lopez", "maria@acme.example.com"), "tom": ("Tom Berg", "tom@acme.example.com")}
+    permission_sets = s.resources("management", "aws_ssoadmin_permission_set")
+    assert {p["name"]: p["session_duration"] for p in permission_sets.values()} == {"sysadmins": "PT1H", "developers": "PT4H"}
+    attached = {(a["permission_set_arn"], a["managed_policy_arn"]) for a in s.resources("management", "aws_ssoadmin_managed_policy_attachment").values()}
+    assert attached == {("${aws_ssoadmin_permission_set.sysadmins.arn}", "arn:aws:iam::aws:policy/AdministratorAccess"),
+                        ("${aws_ssoadmin_permission_set.developers.arn}", "arn:aws:iam::aws:policy/PowerUserAccess")}
+    members = {(m["group_id"], m["member_id"]) for m in s.resources("management", "aws_identitystore_group_membership").values()}
+    assert ("${aws_identitystore_group.sysadmins.group_id}", "${aws_identitystore_user.maria.user_id}") in members
+    assert ("${aws_identitystore_group.sysadmins.group_id}", "${aws_identitystore_user.tom.user_id}") not in members
+
+    # Users, not groups, are assigned: prod's user list (maria only) holds although tom is a developer too.
+    assignments = s.resources("management", "aws_ssoadmin_account_assignment").values()
+    assert {a["principal_type"] for a in assignments} == {"USER"}
+    prod = {(a["principal_id"], a["permission_set_arn"]) for a in assignments
+            if a["target_id"] == "${aws_organizations_account.shop_prod.id}"}
+    assert prod == {("${aws_identitystore_user.maria.user_id}", "${aws_ssoadmin_permission_set.developers.arn}"),
+                    ("${aws_identitystore_user.maria.user_id}", "${aws_ssoadmin_permission_set.sysadmins.arn}")}
+    organization = next(iter(s.resources("management", "aws_organizations_organization").values()))
+    assert "sso.amazonaws.com" in organization["aws_service_access_principals"]
+
+
 def test_local_backend_keeps_state_out_of_cdktf_out(synthesized):
     s = synthesized["example"]
     for stack in s.org.stacks:
@@ -179,7 +207,7 @@ def test_local_backend_keeps_state_out_of_cdktf_out(synthesized):
 
 
 def test_terraform_init_and_validate_offline_in_every_stack(synthesized, terraform):
-    for name in ("example", "two"):
+    for name in ("example", "two", "identity_center"):
         for stack_dir in sorted((synthesized[name].outdir / "stacks").iterdir()):
             terraform.init(stack_dir)
             errors = [d for d in terraform.validate(stack_dir) if d.severity == "error"]

@@ -10,7 +10,7 @@ from awsenvs.results import StackStatus
 from awsenvs.runner import SavedPlan
 from awsenvs.terraform import PlanSummary
 from awsenvs.workflow import Refused, Session, _confirm
-from conftest import EXAMPLE
+from conftest import EXAMPLE, IDENTITY_CENTER
 
 
 def _session(ask):
@@ -77,3 +77,16 @@ def test_the_prompt_restates_what_is_about_to_change():
     answers = Answers("autochart_prod")
     _confirm(_session(answers), saved, replanned=False, yes=False)
     assert "1 to add, 2 to change, 0 to destroy, 3 to import (import aws_iam_account_alias.alias: alias change a -> b)" in answers.prompts[0]
+
+
+def test_identity_center_access_changes_of_a_protected_environment_need_its_account_name():
+    org = load(IDENTITY_CENTER)
+    session = Session(org, list(org.stacks), Console(quiet=True), IDENTITY_CENTER.parent,
+                      guard=lambda ids: "123456789012", ask=None, terraform=None)
+    saved = {"management": SavedPlan("management", None, StackStatus.CHANGES, PlanSummary(1), touches=("shop-prod", "shop-dev"))}
+    with pytest.raises(Refused, match="shop-prod, mfa: required"):
+        _confirm(session, saved, replanned=False, yes=False)
+    answers = Answers("shop_prod")
+    session.ask = answers
+    _confirm(session, saved, replanned=False, yes=False)
+    assert len(answers.prompts) == 1 and "(shop_prod)" in answers.prompts[0]  # shop-dev is mfa: optional

@@ -1,0 +1,157 @@
+"""Identity Center access end to end: real terraform and the provider on an emulator of its own.
+
+examples/identity-center.yaml (two products, two groups, shop's prod restricted to maria) is
+applied; boto3 then reads the identity store and IAM Identity Center back (users, groups,
+memberships, permission sets with their policies, every account assignment), and the CLI
+writes one person's sso profiles, the sign-in page and the audit.
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import subprocess
+import sys
+
+import boto3
+import pytest
+
+from conftest import IDENTITY_CENTER, ROOT
+
+pytestmark = pytest.mark.e2e
+
+REGION = "eu-west-1"  # the example's organization.region: where Identity Center lives
+
+
+@pytest.fixture(scope="module")
+def world(provider_mirror, tmp_path_factory):
+    from awsenvs import aws, config
+    from awsenvs.sandbox import Emulator, environ, rehearsal_config
+
+    workdir = tmp_path_factory.mktemp("identity-center")
+    (workdir / "home" / ".aws").mkdir(parents=True)
+    with Emulator() as emulator:
+        env = emulator.environment(workdir / "home")
+        env.update(TF_PROVIDER_MIRROR=str(provider_mirror), CDKTF_OUTDIR=str(workdir / "cdktf.out"))
+        org = config.load(IDENTITY_CENTER)
+        with environ(env):
+            organization_id, adopted = aws.seed_emulator(org)
+            management = aws.caller_account()
+        path = rehearsal_config(org, organization_id, adopted, management, workdir / "org.yaml")
+
+        def cli(*args: str) -> subprocess.CompletedProcess:
+            return subprocess.run([sys.executable, str(ROOT / "main.py"), "--config", str(path), *args],
+                                  cwd=workdir, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+
+        applied = cli("apply", "--yes")
+        assert applied.returncode == 0, applied.stdout[-3000:] + applied.stderr[-3000:]
+        yield workdir, env, cli, environ
+
+
+def test_a_second_plan_finds_no_changes(world):
+    _, _, cli, _ = world
+    again = cli("plan")
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+
+
+def test_identity_store_and_permission_sets_are_as_configured(world):
+    _, env, _, environ = world
+    with environ(env):
+        admin, store = boto3.client("sso-admin", region_name=REGION), boto3.client("identitystore", region_name=REGION)
+        [instance] = admin.list_instances()["Instances"]
+        store_id, instance_arn = instance["IdentityStoreId"], instance["InstanceArn"]
+        users = {u["UserId"]: u for u in store.list_users(IdentityStoreId=store_id)["Users"]}
+        assert {u["UserName"]: (u["DisplayName"], u["Emails"][0]["Value"]) for u in users.values()} == {
+            "maria": ("Maria Lopez", "maria@acme.example.com"), "tom": ("Tom Berg", "tom@acme.example.com")}
+        groups = {g["GroupId"]: g["DisplayName"] for g in store.list_groups(IdentityStoreId=store_id)["Groups"]}
+        members = {
+            groups[group_id]: {users[m["MemberId"]["UserId"]]["UserName"]
+                               for m in store.list_group_memberships(IdentityStoreId=store_id, GroupId=group_id)["GroupMemberships"]}
+            for group_id in groups
+        }
+        assert members == {"sysadmins": {"maria"}, "developers": {"maria", "tom"}}
+
+        permission_sets, names = {}, {}
+        for arn in admin.list_permission_sets(InstanceArn=instance_arn)["PermissionSets"]:
+            described = admin.describe_permission_set(InstanceArn=instance_arn, PermissionSetArn=arn)["PermissionSet"]
+            policies = admin.list_managed_policies_in_permission_set(InstanceArn=instance_arn, PermissionSetArn=arn)
+            permission_sets[described["Name"]] = (described["SessionDuration"], {p["Arn"] for p in policies["AttachedManagedPolicies"]})
+            names[arn] = described["Name"]
+        assert permission_sets == {"sysadmins": ("PT1H", {"arn:aws:iam::aws:policy/AdministratorAccess"}),
+                                   "developers": ("PT4H", {"arn:aws:iam::aws:policy/PowerUserAccess"})}
+
+        accounts = {a["Name"]: a["Id"] for a in boto3.client("organizations").list_accounts()["Accounts"]}
+        live = {}
+        for account in ("shop_dev", "shop_prod", "billing_prod"):
+            live[account] = {
+                (a["PrincipalType"], users[a["PrincipalId"]]["UserName"], names[arn])
+                for arn in names
+                for a in admin.list_account_assignments(InstanceArn=instance_arn, AccountId=accounts[account],
+                                                        PermissionSetArn=arn)["AccountAssignments"]
+            }
+        assert live == {
+            "shop_dev": {("USER", "maria", "developers"), ("USER", "maria", "sysadmins"), ("USER", "tom", "developers")},
+            "shop_prod": {("USER", "maria", "developers"), ("USER", "maria", "sysadmins")},  # prod: maria only
+            "billing_prod": {("USER", "tom", "developers")},
+        }
+
+        # No IAM users in member accounts: access is Identity Center's; the baseline stays.
+        for account in ("shop_dev", "shop_prod", "billing_prod"):
+            iam = _member_iam(accounts[account])
+            assert iam.list_users()["Users"] == []
+            assert iam.list_account_aliases()["AccountAliases"] == [f"acme-{account.replace('_', '-')}"]
+
+
+def test_one_persons_profiles_into_their_own_config(world):
+    workdir, env, cli, environ = world
+    target = workdir / "maria-config"
+    written = cli("profiles", "--user", "maria", "--write", "--file", str(target))
+    assert written.returncode == 0, written.stderr
+    assert "aws sso login --sso-session acme" in written.stderr
+    with environ(env):
+        accounts = {a["Name"]: a["Id"] for a in boto3.client("organizations").list_accounts()["Accounts"]}
+        store_id = boto3.client("sso-admin", region_name=REGION).list_instances()["Instances"][0]["IdentityStoreId"]
+    parsed = configparser.ConfigParser()
+    parsed.read(target)
+    assert dict(parsed["sso-session acme"]) == {"sso_start_url": f"https://{store_id}.awsapps.com/start",
+                                               "sso_region": REGION, "sso_registration_scopes": "sso:account:access"}
+    profiles = {s.removeprefix("profile "): (parsed[s]["sso_account_id"], parsed[s]["sso_role_name"], parsed[s]["sso_session"])
+                for s in parsed.sections() if s.startswith("profile ")}
+    assert profiles == {
+        "shop_dev_maria": (accounts["shop_dev"], "developers", "acme"),
+        "shop_dev_maria_sysadmins": (accounts["shop_dev"], "sysadmins", "acme"),
+        "shop_prod_maria": (accounts["shop_prod"], "developers", "acme"),
+        "shop_prod_maria_sysadmins": (accounts["shop_prod"], "sysadmins", "acme"),
+    }
+    assert "default" not in parsed and "aws_access_key_id" not in target.read_text()
+
+    unknown = cli("profiles", "--user", "nobody")
+    assert unknown.returncode == 2 and "--user nobody: no such user" in unknown.stderr
+
+
+def test_sign_in_page_and_audit(world):
+    workdir, env, cli, environ = world
+    page = workdir / "signin.html"
+    assert cli("signin", "--html", str(page)).returncode == 0
+    with environ(env):
+        store_id = boto3.client("sso-admin", region_name=REGION).list_instances()["Instances"][0]["IdentityStoreId"]
+    html = page.read_text()
+    assert f"https://{store_id}.awsapps.com/start" in html and "role_name=sysadmins" in html
+
+    audit = cli("audit", "--json")
+    rows = json.loads(audit.stdout)
+    by_check = {}
+    for row in rows:
+        by_check.setdefault(row["check"], []).append(row)
+    assert [r["status"] for r in by_check["access assignments"]] == ["pass"] * 3, by_check["access assignments"]
+    assert [r["status"] for r in by_check["no IAM console users"]] == ["pass"] * 3
+    assert [r["status"] for r in by_check["Identity Center MFA"]] == ["manual"]
+    assert "users" not in by_check  # the IAM-user check belongs to iam_users access
+
+
+def _member_iam(account_id: str):
+    credentials = boto3.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole", RoleSessionName="check",
+    )["Credentials"]
+    return boto3.client("iam", aws_access_key_id=credentials["AccessKeyId"],
+                        aws_secret_access_key=credentials["SecretAccessKey"], aws_session_token=credentials["SessionToken"])
