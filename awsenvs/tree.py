@@ -12,7 +12,8 @@ def org_tree(org: Org, account_ids: dict[str, str] | None = None) -> Tree:
     """`account_ids` (stack -> id) fills in ids of accounts created by the management stack."""
     account_ids = account_ids or {}
     management = org.management_account_id or "credentials' account"
-    root = Tree(Text.assemble(("management", "bold"), f"  {org.name}  {org.email}  ", (management, "dim")))
+    access = ("  access: IAM Identity Center (permission sets per group)", "cyan") if org.identity_center else ("  access: IAM users", "dim")
+    root = Tree(Text.assemble(("management", "bold"), f"  {org.name}  {org.email}  ", (management, "dim"), access))
     for product in org.products:
         ou = root.add(Text.assemble(("OU ", "dim"), (product.ou_name, "bold cyan")))
         for env in product.environments:
@@ -27,12 +28,16 @@ def org_tree(org: Org, account_ids: dict[str, str] | None = None) -> Tree:
                 (env.account_name, "bold"), "  ", status, "  ", mfa,
                 ("\n" + env.email, "dim"), ("  alias ", "dim"), env.alias,
             ))
+            profiles = {(a.user.name, a.group.name): a.profile_name for a in org.assignments if a.environment.stack == env.stack}
+            kind = "permission set " if org.identity_center else "group "
             for group in env.groups:
                 policies = ", ".join(p.rsplit("/", 1)[-1] for p in group.policies) or "no policies"
-                node = account.add(Text.assemble(("group ", "dim"), (group.name, "magenta"), f"  {policies}"))
+                session = f"  session {group.session_hours} h" if org.identity_center else ""
+                node = account.add(Text.assemble((kind, "dim"), (group.name, "magenta"), f"  {policies}{session}"))
                 for user in env.users:
                     if group.name in user.groups:
-                        node.add(Text.assemble(("user ", "dim"), user.name, ("  profile ", "dim"), env.profile_name(user)))
+                        profile = profiles.get((user.name, group.name), env.profile_name(user))
+                        node.add(Text.assemble(("user ", "dim"), user.name, ("  profile ", "dim"), profile))
             for user in env.users:
                 if not user.groups:
                     account.add(Text.assemble(("user ", "dim"), user.name, ("  (no groups)", "dim")))
