@@ -10,6 +10,10 @@ on.  moto answers a missing call with HTTP 500, and the provider then retries fo
   writes a permission set's tags.  They are kept on moto's own permission set object.
 - SSO Admin DescribePermissionSetProvisioningStatus: the provider waits for the
   provisioning that attaching a policy starts; moto provisions at once, so it succeeded.
+- Identity Store UpdateGroup / UpdateUser: the provider updates an adopted group's
+  description or a user's names and email in place.  The attribute paths the provider
+  sends are applied to moto's own objects; any other path is refused (HTTP 400), so a
+  gap shows as an error, not as a silent success.
 
     python -m awsenvs.moto_server -H 127.0.0.1 -p PORT
 """
@@ -24,6 +28,7 @@ import time
 from moto.core.responses import ActionResult
 from moto.iam.responses import IamResponse
 from moto.server import main
+from moto.identitystore.responses import IdentityStoreResponse
 from moto.ssoadmin.responses import SSOAdminResponse
 
 
@@ -61,12 +66,54 @@ def _describe_permission_set_provisioning_status(self: SSOAdminResponse) -> str:
     }})
 
 
+_GROUP_PATHS = {"displayName": "DisplayName", "description": "Description"}
+_USER_PATHS = {"displayName": "DisplayName", "name.givenName": "GivenName", "name.familyName": "FamilyName",
+               "name.formatted": "Formatted", "emails": "Emails"}
+
+
+def _unsupported(path: str) -> tuple[int, dict, str]:
+    body = json.dumps({"__type": "ValidationException", "Message": f"the emulator cannot update {path}"})
+    return 400, {"x-amzn-ErrorType": "ValidationException"}, body
+
+
+def _update_group(self: IdentityStoreResponse):
+    store = self.identitystore_backend.identity_stores[self._get_param("IdentityStoreId")]
+    group_id = self._get_param("GroupId")
+    group = store.groups[group_id]
+    for operation in self._get_param("Operations") or []:
+        field = _GROUP_PATHS.get(operation["AttributePath"])
+        if field is None:
+            return _unsupported(operation["AttributePath"])
+        group = group._replace(**{field: operation.get("AttributeValue")})
+    store.groups[group_id] = group
+    return "{}"
+
+
+def _update_user(self: IdentityStoreResponse):
+    store = self.identitystore_backend.identity_stores[self._get_param("IdentityStoreId")]
+    user_id = self._get_param("UserId")
+    user = store.users[user_id]
+    for operation in self._get_param("Operations") or []:
+        path, value = operation["AttributePath"], operation.get("AttributeValue")
+        field = _USER_PATHS.get(path)
+        if field is None:
+            return _unsupported(path)
+        if path.startswith("name."):
+            user = user._replace(Name=user.Name._replace(**{field: value}))
+        else:
+            user = user._replace(**{field: value})
+    store.users[user_id] = user
+    return "{}"
+
+
 for cls, name, handler in (
     (IamResponse, "list_service_specific_credentials", _list_service_specific_credentials),
     (SSOAdminResponse, "list_tags_for_resource", _list_tags_for_resource),
     (SSOAdminResponse, "tag_resource", _tag_resource),
     (SSOAdminResponse, "untag_resource", _untag_resource),
     (SSOAdminResponse, "describe_permission_set_provisioning_status", _describe_permission_set_provisioning_status),
+    (IdentityStoreResponse, "update_group", _update_group),
+    (IdentityStoreResponse, "update_user", _update_user),
 ):
     if not hasattr(cls, name):
         setattr(cls, name, handler)

@@ -110,6 +110,21 @@ class Import:
 
 
 @dataclass(frozen=True)
+class LiveIdentityCenter:
+    """identity_center: what IAM Identity Center already holds (an organization that used it
+    before awsenvs, or an interrupted apply)."""
+
+    instance_arn: str
+    store_id: str
+    users: Mapping[str, str]  # UserName -> UserId
+    groups: Mapping[str, str]  # DisplayName -> GroupId
+    memberships: Mapping[tuple[str, str], str]  # (GroupId, UserId) -> MembershipId
+    permission_sets: Mapping[str, str]  # Name -> ARN
+    policies: Mapping[str, frozenset[str]]  # permission set ARN -> attached managed policy ARNs
+    assignments: frozenset[tuple[str, str, str, str]]  # (account id, permission set ARN, principal type, principal id)
+
+
+@dataclass(frozen=True)
 class Retirement:
     """An environment removed from org.yaml whose account awsenvs still manages."""
 
@@ -189,19 +204,38 @@ def wait_for_account_creation(org: Org, client=None, on_wait: Callable[[str], No
     return bool(pending)
 
 
-def account_stack_imports(env: Environment, account_id: str) -> list[Import]:
-    """IAM objects that already exist in the account under the names the stack manages."""
+def account_stack_imports(env: Environment, account_id: str, iam_users: bool = True) -> list[Import]:
+    """IAM objects that already exist in the account under the names the stack manages
+    (with Identity Center access only the alias and password policy: the stack has no
+    IAM users, and an import block for an address it lacks is an error)."""
     iam = aws.member_session(account_id, env.role_name, env.cli_profile).client("iam")
+    imports: list[Import] = []
+    if iam_users:
+        imports += _iam_user_imports(env, account_id, iam)
+    aliases = aws.call(f"iam list-account-aliases in {account_id}", iam.list_account_aliases)["AccountAliases"]
+    if aliases:
+        imports.append(alias_import(env, aliases[0]))
+    if _exists(account_id, "get-account-password-policy", iam.get_account_password_policy):
+        imports.append(Import("aws_iam_account_password_policy.password_policy", "iam-account-password-policy",
+                              "existing password policy (set to the configured one)"))
+    return imports
+
+
+def _exists(account_id: str, what: str, fn, **kwargs) -> bool:
+    try:
+        fn(**kwargs)
+        return True
+    except botocore.exceptions.ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "NoSuchEntity":
+            return False
+        raise aws.AwsError(f"iam {what} in {account_id}: {exc}") from None
+
+
+def _iam_user_imports(env: Environment, account_id: str, iam) -> list[Import]:
     imports: list[Import] = []
 
     def exists(what: str, fn, **kwargs) -> bool:
-        try:
-            fn(**kwargs)
-            return True
-        except botocore.exceptions.ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "NoSuchEntity":
-                return False
-            raise aws.AwsError(f"iam {what} in {account_id}: {exc}") from None
+        return _exists(account_id, what, fn, **kwargs)
 
     for user in env.users:
         if exists("get-user", iam.get_user, UserName=user.name):
@@ -221,12 +255,6 @@ def account_stack_imports(env: Environment, account_id: str) -> list[Import]:
         policy_arn = f"arn:aws:iam::{account_id}:policy/{MFA_POLICY_NAME}"
         if exists("get-policy", iam.get_policy, PolicyArn=policy_arn):
             imports.append(Import("aws_iam_policy.require_mfa", policy_arn, f"existing IAM policy {MFA_POLICY_NAME}"))
-    aliases = aws.call(f"iam list-account-aliases in {account_id}", iam.list_account_aliases)["AccountAliases"]
-    if aliases:
-        imports.append(alias_import(env, aliases[0]))
-    if exists("get-account-password-policy", iam.get_account_password_policy):
-        imports.append(Import("aws_iam_account_password_policy.password_policy", "iam-account-password-policy",
-                              "existing password policy (set to the configured one)"))
     return imports
 
 
@@ -326,6 +354,95 @@ def management_imports(org: Org, live: LiveOrganization | None) -> list[Import]:
     return imports
 
 
+def read_identity_center(org: Org, account_ids: list[str]) -> LiveIdentityCenter | None:
+    """The live identity store and permission sets, in the organization's region (where the
+    management stack's provider finds the instance); None when Identity Center is not enabled
+    (the management stack's own check then says what to do)."""
+    admin = boto3.client("sso-admin", region_name=org.region)
+    store = boto3.client("identitystore", region_name=org.region)
+    instances = aws.call("sso-admin list-instances", admin.list_instances)["Instances"]
+    if not instances:
+        return None
+    instance, store_id = instances[0]["InstanceArn"], instances[0]["IdentityStoreId"]
+
+    def pages(client, operation: str, key: str, **kwargs) -> list[dict]:
+        try:
+            return [item for page in client.get_paginator(operation).paginate(**kwargs) for item in page[key]]
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+            raise aws.AwsError(f"{operation}: {exc}") from None
+
+    users = {u["UserName"]: u["UserId"] for u in pages(store, "list_users", "Users", IdentityStoreId=store_id)}
+    groups = {g["DisplayName"]: g["GroupId"] for g in pages(store, "list_groups", "Groups", IdentityStoreId=store_id)}
+    configured = {g.name for g in org.groups}
+    memberships = {
+        (group_id, m["MemberId"]["UserId"]): m["MembershipId"]
+        for name, group_id in groups.items() if name in configured
+        for m in pages(store, "list_group_memberships", "GroupMemberships", IdentityStoreId=store_id, GroupId=group_id)
+    }
+    permission_sets = {}
+    for arn in pages(admin, "list_permission_sets", "PermissionSets", InstanceArn=instance):
+        name = aws.call("sso-admin describe-permission-set", admin.describe_permission_set,
+                        InstanceArn=instance, PermissionSetArn=arn)["PermissionSet"]["Name"]
+        if name in configured:
+            permission_sets[name] = arn
+    policies = {
+        arn: frozenset(p["Arn"] for p in pages(admin, "list_managed_policies_in_permission_set", "AttachedManagedPolicies",
+                                               InstanceArn=instance, PermissionSetArn=arn))
+        for arn in permission_sets.values()
+    }
+    assignments = frozenset(
+        (account_id, arn, a["PrincipalType"], a["PrincipalId"])
+        for account_id in account_ids for arn in permission_sets.values()
+        for a in pages(admin, "list_account_assignments", "AccountAssignments",
+                       InstanceArn=instance, AccountId=account_id, PermissionSetArn=arn)
+    )
+    return LiveIdentityCenter(instance, store_id, users, groups, memberships, permission_sets, policies, assignments)
+
+
+def identity_center_imports(org: Org, live: LiveIdentityCenter | None, account_ids: Mapping[str, str]) -> list[Import]:
+    """Identity Center objects that exist under the names the management stack manages.
+
+    Import ids as the provider reads them back (its resources' ids): `<store>/<user id>`,
+    `<store>/<group id>`, `<store>/<membership id>`, `<permission set>,<instance>`,
+    `<policy>,<permission set>,<instance>` and
+    `<principal>,USER,<account>,AWS_ACCOUNT,<permission set>,<instance>`
+    (https://registry.terraform.io/providers/hashicorp/aws/5.100.0/docs/resources/ssoadmin_account_assignment#import).
+    """
+    if live is None:
+        return []
+    imports: list[Import] = []
+    for person in org.people:
+        if person.name in live.users:
+            imports.append(Import(f"aws_identitystore_user.{person.tf_name}", f"{live.store_id}/{live.users[person.name]}",
+                                  f"existing Identity Center user {person.name}"))
+    for group in org.groups:
+        if group.name in live.groups:
+            imports.append(Import(f"aws_identitystore_group.{group.tf_name}", f"{live.store_id}/{live.groups[group.name]}",
+                                  f"existing Identity Center group {group.name}"))
+        arn = live.permission_sets.get(group.permission_set_name)
+        if arn is None:
+            continue
+        imports.append(Import(f"aws_ssoadmin_permission_set.{group.tf_name}", f"{arn},{live.instance_arn}",
+                              f"existing permission set {group.permission_set_name}"))
+        for policy in group.policies:
+            if policy in live.policies.get(arn, ()):
+                imports.append(Import(f"aws_ssoadmin_managed_policy_attachment.{tf_name(group.name, policy.rsplit('/', 1)[-1])}",
+                                      f"{policy},{arn},{live.instance_arn}", f"{policy} already on {group.permission_set_name}"))
+    for person in org.people:
+        for group in person.groups:
+            key = (live.groups.get(group), live.users.get(person.name))
+            if key in live.memberships:
+                imports.append(Import(f"aws_identitystore_group_membership.{tf_name(group, person.name)}",
+                                      f"{live.store_id}/{live.memberships[key]}", f"{person.name} already in {group}"))
+    for a in org.assignments:
+        account_id, user_id = account_ids.get(a.environment.stack), live.users.get(a.user.name)
+        arn = live.permission_sets.get(a.group.permission_set_name)
+        if account_id and user_id and arn and (account_id, arn, "USER", user_id) in live.assignments:
+            imports.append(Import(a.address, f"{user_id},USER,{account_id},AWS_ACCOUNT,{arn},{live.instance_arn}",
+                                  f"{a.user.name} already has {a.group.permission_set_name} in {a.environment.stack}"))
+    return imports
+
+
 def retirements(org: Org, managed_ids: Mapping[str, str], live: LiveOrganization | None) -> list[Retirement]:
     """Accounts the management stack manages (its last `account_ids` output) whose environment is gone."""
     gone = []
@@ -419,8 +536,21 @@ class LiveChecks:
     def lifecycle(self, stack: str, account_id: str | None, retiring: list[Retirement]) -> tuple[list[Import], list[str]]:
         """(imports, addresses to forget) for a stack's plan."""
         if stack == MANAGEMENT_STACK:
-            return management_imports(self.org, self.organization), [r.address for r in retiring]
-        return account_stack_imports(self.org.environment_by_stack(stack), account_id), []
+            imports = management_imports(self.org, self.organization)
+            if self.org.identity_center:
+                ids = self._existing_account_ids()
+                imports += identity_center_imports(self.org, read_identity_center(self.org, sorted(set(ids.values()))), ids)
+            return imports, [r.address for r in retiring]
+        return account_stack_imports(self.org.environment_by_stack(stack), account_id, not self.org.identity_center), []
+
+    def _existing_account_ids(self) -> dict[str, str]:
+        """Stack -> id of every configured account that exists: adopted, or found by its root email."""
+        ids = dict(self.org.adopted_account_ids)
+        for env in self.org.environments:
+            account = self.organization.account_by_email(env.email) if self.organization else None
+            if env.stack not in ids and account is not None and account.status in ("ACTIVE", ""):
+                ids[env.stack] = account.id
+        return ids
 
     def wait_until_ready(self, stack: str, account_id: str, on_wait: Callable[[str], None]) -> None:
         wait_for_role(self.org.environment_by_stack(stack), account_id, on_wait)

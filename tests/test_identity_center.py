@@ -37,6 +37,7 @@ def world(provider_mirror, tmp_path_factory):
         with environ(env):
             organization_id, adopted = aws.seed_emulator(org)
             management = aws.caller_account()
+            existing = _seed_existing_identity_center()
         path = rehearsal_config(org, organization_id, adopted, management, workdir / "org.yaml")
 
         def cli(*args: str) -> subprocess.CompletedProcess:
@@ -45,17 +46,39 @@ def world(provider_mirror, tmp_path_factory):
 
         applied = cli("apply", "--yes")
         assert applied.returncode == 0, applied.stdout[-3000:] + applied.stderr[-3000:]
-        yield workdir, env, cli, environ
+        output = applied.stdout + applied.stderr
+        for note in ("existing Identity Center user tom", "existing Identity Center group developers",
+                     "existing permission set developers", "tom already in developers"):
+            assert note in output, note
+        yield workdir, env, cli, environ, existing
+
+
+def _seed_existing_identity_center() -> dict[str, str]:
+    """What an organization that used Identity Center before awsenvs already has: tom, the
+    developers group with tom in it, and the developers permission set with its policy."""
+    admin, store = boto3.client("sso-admin", region_name=REGION), boto3.client("identitystore", region_name=REGION)
+    [instance] = admin.list_instances()["Instances"]
+    store_id, instance_arn = instance["IdentityStoreId"], instance["InstanceArn"]
+    tom = store.create_user(IdentityStoreId=store_id, UserName="tom", DisplayName="Tom Berg",
+                            Name={"GivenName": "Tom", "FamilyName": "Berg"},
+                            Emails=[{"Value": "tom@acme.example.com", "Primary": True}])["UserId"]
+    group = store.create_group(IdentityStoreId=store_id, DisplayName="developers")["GroupId"]
+    store.create_group_membership(IdentityStoreId=store_id, GroupId=group, MemberId={"UserId": tom})
+    permission_set = admin.create_permission_set(InstanceArn=instance_arn, Name="developers",
+                                                 SessionDuration="PT4H")["PermissionSet"]["PermissionSetArn"]
+    admin.attach_managed_policy_to_permission_set(InstanceArn=instance_arn, PermissionSetArn=permission_set,
+                                                  ManagedPolicyArn="arn:aws:iam::aws:policy/PowerUserAccess")
+    return {"tom": tom, "developers": group, "permission set": permission_set}
 
 
 def test_a_second_plan_finds_no_changes(world):
-    _, _, cli, _ = world
+    _, _, cli, _, _ = world
     again = cli("plan")
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
 
 
 def test_identity_store_and_permission_sets_are_as_configured(world):
-    _, env, _, environ = world
+    _, env, _, environ, existing = world
     with environ(env):
         admin, store = boto3.client("sso-admin", region_name=REGION), boto3.client("identitystore", region_name=REGION)
         [instance] = admin.list_instances()["Instances"]
@@ -70,6 +93,9 @@ def test_identity_store_and_permission_sets_are_as_configured(world):
             for group_id in groups
         }
         assert members == {"sysadmins": {"maria"}, "developers": {"maria", "tom"}}
+        # What existed before was adopted (imported), not created a second time.
+        assert {u["UserName"]: uid for uid, u in users.items()}["tom"] == existing["tom"]
+        assert {name: gid for gid, name in groups.items()}["developers"] == existing["developers"]
 
         permission_sets, names = {}, {}
         for arn in admin.list_permission_sets(InstanceArn=instance_arn)["PermissionSets"]:
@@ -79,6 +105,7 @@ def test_identity_store_and_permission_sets_are_as_configured(world):
             names[arn] = described["Name"]
         assert permission_sets == {"sysadmins": ("PT1H", {"arn:aws:iam::aws:policy/AdministratorAccess"}),
                                    "developers": ("PT4H", {"arn:aws:iam::aws:policy/PowerUserAccess"})}
+        assert existing["permission set"] in names  # one developers permission set: the one that existed
 
         accounts = {a["Name"]: a["Id"] for a in boto3.client("organizations").list_accounts()["Accounts"]}
         live = {}
@@ -103,7 +130,7 @@ def test_identity_store_and_permission_sets_are_as_configured(world):
 
 
 def test_one_persons_profiles_into_their_own_config(world):
-    workdir, env, cli, environ = world
+    workdir, env, cli, environ, _ = world
     target = workdir / "maria-config"
     written = cli("profiles", "--user", "maria", "--write", "--file", str(target))
     assert written.returncode == 0, written.stderr
@@ -130,7 +157,7 @@ def test_one_persons_profiles_into_their_own_config(world):
 
 
 def test_sign_in_page_and_audit(world):
-    workdir, env, cli, environ = world
+    workdir, env, cli, environ, _ = world
     page = workdir / "signin.html"
     assert cli("signin", "--html", str(page)).returncode == 0
     with environ(env):
