@@ -117,16 +117,24 @@ def emulator():
 @pytest.fixture(scope="session")
 def rehearsal(emulator, provider_mirror, tmp_path_factory) -> Rehearsal:
     """The two-product organization, seeded in the emulator (adopted account, organization)."""
+    workdir = tmp_path_factory.mktemp("e2e")
+    env, path = seed_rehearsal(emulator, provider_mirror, workdir, TWO_PRODUCTS)
+    return Rehearsal(workdir, env, path)
+
+
+def seed_rehearsal(emulator, provider_mirror: Path, workdir: Path, source: Path, seed_more=None) -> tuple[dict[str, str], Path]:
+    """Seed an emulator for `source` (its organization, the accounts it adopts, and whatever
+    `seed_more()` adds with boto3); returns the environment and the rehearsal's org.yaml."""
     from awsenvs import aws
     from awsenvs.sandbox import environ, rehearsal_config
 
-    workdir = tmp_path_factory.mktemp("e2e")
     (workdir / "home" / ".aws").mkdir(parents=True)
     env = emulator.environment(workdir / "home")
     env.update(TF_PROVIDER_MIRROR=str(provider_mirror), CDKTF_OUTDIR=str(workdir / "cdktf.out"))
-    org = config.load(TWO_PRODUCTS)
+    org = config.load(source)
     with environ(env):
         organization_id, adopted = aws.seed_emulator(org)
         management = aws.caller_account()
-    path = rehearsal_config(org, organization_id, adopted, management, workdir / "org.yaml")
-    return Rehearsal(workdir, env, path)
+        if seed_more:
+            seed_more()
+    return env, rehearsal_config(org, organization_id, adopted, management, workdir / "org.yaml")

@@ -16,7 +16,8 @@ import sys
 import boto3
 import pytest
 
-from conftest import IDENTITY_CENTER, ROOT
+from awsenvs import aws
+from conftest import IDENTITY_CENTER, ROOT, seed_rehearsal
 
 pytestmark = pytest.mark.e2e
 
@@ -25,20 +26,13 @@ REGION = "eu-west-1"  # the example's organization.region: where Identity Center
 
 @pytest.fixture(scope="module")
 def world(provider_mirror, tmp_path_factory):
-    from awsenvs import aws, config
-    from awsenvs.sandbox import Emulator, environ, rehearsal_config
+    from awsenvs.sandbox import Emulator, environ
 
     workdir = tmp_path_factory.mktemp("identity-center")
-    (workdir / "home" / ".aws").mkdir(parents=True)
+    existing: dict[str, str] = {}
     with Emulator() as emulator:
-        env = emulator.environment(workdir / "home")
-        env.update(TF_PROVIDER_MIRROR=str(provider_mirror), CDKTF_OUTDIR=str(workdir / "cdktf.out"))
-        org = config.load(IDENTITY_CENTER)
-        with environ(env):
-            organization_id, adopted = aws.seed_emulator(org)
-            management = aws.caller_account()
-            existing = _seed_existing_identity_center()
-        path = rehearsal_config(org, organization_id, adopted, management, workdir / "org.yaml")
+        env, path = seed_rehearsal(emulator, provider_mirror, workdir, IDENTITY_CENTER,
+                                   lambda: existing.update(_seed_existing_identity_center()))
 
         def cli(*args: str) -> subprocess.CompletedProcess:
             return subprocess.run([sys.executable, str(ROOT / "main.py"), "--config", str(path), *args],
@@ -124,7 +118,7 @@ def test_identity_store_and_permission_sets_are_as_configured(world):
 
         # No IAM users in member accounts: access is Identity Center's; the baseline stays.
         for account in ("shop_dev", "shop_prod", "billing_prod"):
-            iam = _member_iam(accounts[account])
+            iam = aws.assume_role_session(accounts[account], "OrganizationAccountAccessRole").client("iam")
             assert iam.list_users()["Users"] == []
             assert iam.list_account_aliases()["AccountAliases"] == [f"acme-{account.replace('_', '-')}"]
 
@@ -174,11 +168,3 @@ def test_sign_in_page_and_audit(world):
     assert [r["status"] for r in by_check["no IAM console users"]] == ["pass"] * 3
     assert [r["status"] for r in by_check["Identity Center MFA"]] == ["manual"]
     assert "users" not in by_check  # the IAM-user check belongs to iam_users access
-
-
-def _member_iam(account_id: str):
-    credentials = boto3.client("sts").assume_role(
-        RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole", RoleSessionName="check",
-    )["Credentials"]
-    return boto3.client("iam", aws_access_key_id=credentials["AccessKeyId"],
-                        aws_secret_access_key=credentials["SecretAccessKey"], aws_session_token=credentials["SessionToken"])

@@ -124,6 +124,7 @@ def test_a_bad_alias_is_refused_by_the_modules_own_validation(root_module, terra
 
 @pytest.mark.e2e
 def test_the_modules_apply_on_the_emulator_like_the_stacks(root_module, provider_mirror, tmp_path_factory):
+    from awsenvs import aws
     from awsenvs.modules.iam import require_mfa_policy
     from awsenvs.sandbox import Emulator, environ
     from awsenvs.terraform import Terraform
@@ -148,7 +149,8 @@ def test_the_modules_apply_on_the_emulator_like_the_stacks(root_module, provider
             accounts = {a["Name"]: a["Id"] for a in organizations.list_accounts_for_parent(ParentId=ou["Id"])["Accounts"]}
             assert ou["Name"] == "shop" and set(accounts) == {"shop-dev", "shop-prod"}
 
-            dev, prod = (_iam(accounts[name]) for name in ("shop-dev", "shop-prod"))
+            dev, prod = (aws.assume_role_session(accounts[name], "OrganizationAccountAccessRole").client("iam")
+                         for name in ("shop-dev", "shop-prod"))
             assert dev.list_account_aliases()["AccountAliases"] == ["acme-shop-dev"]
             assert [g["GroupName"] for g in dev.list_groups()["Groups"]] == ["developers"]  # no MFA group
             assert not [r for r in dev.list_roles()["Roles"] if r["RoleName"].endswith("-mfa")]
@@ -171,14 +173,6 @@ def test_the_modules_apply_on_the_emulator_like_the_stacks(root_module, provider
             account = accounts["shop-prod"]
             expected = require_mfa_policy(account, [f"arn:aws:iam::{account}:role/{g}-mfa" for g in ("developers", "sysadmins")])
             assert _unescaped(live) == _unescaped(json.loads(json.dumps(expected).replace("$${", "${")))
-
-
-def _iam(account_id: str):
-    credentials = boto3.client("sts").assume_role(
-        RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole", RoleSessionName="check",
-    )["Credentials"]
-    return boto3.client("iam", aws_access_key_id=credentials["AccessKeyId"],
-                        aws_secret_access_key=credentials["SecretAccessKey"], aws_session_token=credentials["SessionToken"])
 
 
 def _arn(account_id: str, user: str) -> str:
