@@ -375,6 +375,9 @@ def password(ctx: click.Context, user: str, stack: str, force: bool) -> None:
     from awsenvs.workflow import login_profile
 
     org = _org(ctx)
+    if org.identity_center:
+        raise BadInput("organization.access is identity_center: there are no IAM console passwords to hand over; "
+                       "people sign in at the access portal (see `signin`)")
     try:
         env = org.environment_by_stack(stack)
     except StopIteration:
