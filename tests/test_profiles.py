@@ -75,6 +75,31 @@ def test_users_without_a_totp_device_are_listed(org):
     assert [(s.environment.stack, s.user.name) for s in found.without_mfa] == [("shop-prod", "alice")]
 
 
+def test_one_users_profiles_only(org):
+    everyone = profiles.profiles_for(org, IDS, SERIALS)
+    bob = profiles.profiles_for(org, IDS, SERIALS, users=("bob",))
+    assert {p.name for p in bob.profiles} == {p.name for p in everyone.profiles if "_bob" in p.name} != set()
+    assert {s.user.name for s in bob.setups} == {"bob"} and bob.without_mfa == []
+
+
+def test_identity_center_profiles_share_one_sso_session():
+    from conftest import IDENTITY_CENTER
+
+    org = load(IDENTITY_CENTER)
+    ids = {"shop-dev": "111111111111", "shop-prod": "222222222222", "billing-prod": "333333333333"}
+    found = profiles.profiles_for(org, ids, identity_store_id="d-1234567890", users=("tom",))
+    assert found.sso_session.start_url == "https://d-1234567890.awsapps.com/start"
+    assert {(p.name, p.sso_account_id, p.sso_role_name) for p in found.profiles} == {
+        ("shop_dev_tom", "111111111111", "developers"), ("billing_prod_tom", "333333333333", "developers")}
+    block = profiles.render(org, found.profiles, found.sso_session)
+    parser = configparser.ConfigParser()
+    parser.read_string(block)
+    assert parser["sso-session acme"]["sso_registration_scopes"] == "sso:account:access"
+    assert parser["profile shop_dev_tom"]["sso_session"] == "acme" and "default" not in parser
+    with pytest.raises(profiles.AwsenvsError, match="apply the management stack first"):
+        profiles.profiles_for(org, ids)
+
+
 def test_totp_serial_skips_fido_keys_and_picks_the_first_enabled():
     from datetime import datetime
 
