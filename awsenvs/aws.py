@@ -208,6 +208,11 @@ def mfa_serials(org: Org, account_ids: dict[str, str]) -> dict[tuple[str, str], 
     return serials
 
 
+def pages(client, operation: str, key: str, **kwargs) -> list[dict]:
+    """Every item of a paginated call, its failures as one-line AwsErrors (see `call`)."""
+    return call(operation, lambda: [item for page in client.get_paginator(operation).paginate(**kwargs) for item in page[key]])
+
+
 def identity_center_assignments(region: str, account_ids: list[str]) -> dict[str, set[tuple[str, str]]]:
     """identity_center: per account, the live assignments as (principal, permission set name).
 
@@ -221,11 +226,10 @@ def identity_center_assignments(region: str, account_ids: list[str]) -> dict[str
         raise AwsError("IAM Identity Center is not enabled in this region of the management account")
     instance, store_id = instances[0]["InstanceArn"], instances[0]["IdentityStoreId"]
     permission_sets = {}
-    for page in admin.get_paginator("list_permission_sets").paginate(InstanceArn=instance):
-        for arn in page["PermissionSets"]:
-            described = call("sso-admin describe-permission-set", admin.describe_permission_set,
-                             InstanceArn=instance, PermissionSetArn=arn)
-            permission_sets[arn] = described["PermissionSet"]["Name"]
+    for arn in pages(admin, "list_permission_sets", "PermissionSets", InstanceArn=instance):
+        described = call("sso-admin describe-permission-set", admin.describe_permission_set,
+                         InstanceArn=instance, PermissionSetArn=arn)
+        permission_sets[arn] = described["PermissionSet"]["Name"]
     names: dict[tuple[str, str], str] = {}
 
     def principal(kind: str, principal_id: str) -> str:
@@ -241,10 +245,9 @@ def identity_center_assignments(region: str, account_ids: list[str]) -> dict[str
     live: dict[str, set[tuple[str, str]]] = {account_id: set() for account_id in account_ids}
     for account_id in account_ids:
         for arn, name in permission_sets.items():
-            for page in admin.get_paginator("list_account_assignments").paginate(
-                    InstanceArn=instance, AccountId=account_id, PermissionSetArn=arn):
-                for assignment in page["AccountAssignments"]:
-                    live[account_id].add((principal(assignment["PrincipalType"], assignment["PrincipalId"]), name))
+            for assignment in pages(admin, "list_account_assignments", "AccountAssignments",
+                                    InstanceArn=instance, AccountId=account_id, PermissionSetArn=arn):
+                live[account_id].add((principal(assignment["PrincipalType"], assignment["PrincipalId"]), name))
     return live
 
 

@@ -24,6 +24,7 @@ from cdktn_provider_aws.provider import AwsProvider
 from constructs import Construct
 
 from awsenvs.config import DEFAULT_ROLE_NAME, MFA_GROUP_NAME, PasswordPolicy, PasswordPolicySpec
+from awsenvs.errors import AwsenvsError
 from awsenvs.modules.account import AccountBaseline
 from awsenvs.modules.iam import IamModule
 from awsenvs.modules.organization import OrganizationModule
@@ -39,27 +40,36 @@ _TF_TYPES = {bool: "bool", int: "number", str: "string"}
 def export_modules(directory: Path) -> list[Path]:
     """Write DIR/<module>/main.tf and README.md for every module; returns the module folders.
 
-    Everything is made in a scratch folder first, so a failure leaves DIR as it was."""
-    directory = Path(directory)
-    with tempfile.TemporaryDirectory(prefix="awsenvs-export-") as scratch:
-        app = App(outdir=scratch, stack_traces=False)
-        for name in MODULE_NAMES:
-            ModuleStack(app, name)
-        app.synth()
-        made = Path(scratch) / "modules"
-        for name in MODULE_NAMES:
-            document = json.loads((Path(scratch) / "stacks" / name / "cdk.tf.json").read_text())
-            (made / name).mkdir(parents=True)
-            (made / name / "cdk.tf.json").write_text(json.dumps(_as_module(document), indent=2))
-            (made / name / "README.md").write_text(module_readme(name, document))
-        convert_to_hcl([made / name for name in MODULE_NAMES])
-        written = []
-        for name in MODULE_NAMES:
-            target = directory / name
-            target.mkdir(parents=True, exist_ok=True)
-            (made / name / "cdk.tf").replace(target / "main.tf")
-            (made / name / "README.md").replace(target / "README.md")
-            written.append(target)
+    Everything is made in a scratch folder beside DIR first (same filesystem, so the files
+    move in with a rename), and a failure leaves DIR as it was."""
+    directory = Path(directory).absolute()
+    try:
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".awsenvs-export-", dir=directory.parent) as scratch:
+            return _export(directory, Path(scratch))
+    except OSError as exc:
+        raise AwsenvsError(f"{directory}: {exc.strerror or exc}") from None
+
+
+def _export(directory: Path, scratch: Path) -> list[Path]:
+    app = App(outdir=str(scratch), stack_traces=False)
+    for name in MODULE_NAMES:
+        ModuleStack(app, name)
+    app.synth()
+    made = scratch / "modules"
+    for name in MODULE_NAMES:
+        document = json.loads((scratch / "stacks" / name / "cdk.tf.json").read_text())
+        (made / name).mkdir(parents=True)
+        (made / name / "cdk.tf.json").write_text(json.dumps(_as_module(document), indent=2))
+        (made / name / "README.md").write_text(module_readme(name, document))
+    convert_to_hcl([made / name for name in MODULE_NAMES])
+    written = []
+    for name in MODULE_NAMES:
+        target = directory / name
+        target.mkdir(parents=True, exist_ok=True)
+        (made / name / "cdk.tf").replace(target / "main.tf")
+        (made / name / "README.md").replace(target / "README.md")
+        written.append(target)
     return written
 
 

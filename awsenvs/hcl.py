@@ -17,6 +17,8 @@ _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Meta-arguments whose values are references, written bare in HCL.
 _REFERENCE_LISTS = {"depends_on", "ignore_changes", "replace_triggered_by"}
 _META_BLOCKS = {"lifecycle", "provisioner", "connection"}
+# Blocks nested in meta blocks: `lifecycle { postcondition { ... } }`.
+_META_SCHEMAS = {"lifecycle": {"block_types": {"precondition": {}, "postcondition": {}}}}
 
 
 class Expression(str):
@@ -96,7 +98,7 @@ def _block(labels: list[str], body: dict, schema: dict, indent: int = 0) -> str:
         if key == "//":
             continue
         if key in block_types or key in _META_BLOCKS:
-            nested = block_types.get(key, {})
+            nested = block_types.get(key) or {"block": _META_SCHEMAS.get(key, {})}
             if nested.get("labelled"):  # backend "local" { ... }
                 for label, inner in value.items():
                     lines.append(_block([key, _quote(label)], inner, {}, indent + 1))

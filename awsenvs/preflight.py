@@ -365,12 +365,7 @@ def read_identity_center(org: Org, account_ids: list[str]) -> LiveIdentityCenter
         return None
     instance, store_id = instances[0]["InstanceArn"], instances[0]["IdentityStoreId"]
 
-    def pages(client, operation: str, key: str, **kwargs) -> list[dict]:
-        try:
-            return [item for page in client.get_paginator(operation).paginate(**kwargs) for item in page[key]]
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
-            raise aws.AwsError(f"{operation}: {exc}") from None
-
+    pages = aws.pages
     users = {u["UserName"]: u["UserId"] for u in pages(store, "list_users", "Users", IdentityStoreId=store_id)}
     groups = {g["DisplayName"]: g["GroupId"] for g in pages(store, "list_groups", "Groups", IdentityStoreId=store_id)}
     configured = {g.name for g in org.groups}

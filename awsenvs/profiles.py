@@ -191,6 +191,11 @@ def split(text: str) -> tuple[str, str, str]:
     return text[: begin.start()], text[begin.start() : end.end()], text[end.end() :]
 
 
+def _section(name: str) -> str:
+    """How a section found by profile_names reads in the file: `profile x`, `sso-session y`."""
+    return name if name.startswith("sso-session ") else f"profile {name}"
+
+
 def profile_names(text: str) -> list[str]:
     return [m.group(1) for m in _SECTION.finditer(text)]
 
@@ -223,8 +228,8 @@ def write(path: Path, block: str, dry_run: bool = False) -> WriteResult:
     clash = sorted(ours.intersection(theirs))
     if clash:
         raise ProfileError(
-            f"{path}: profile {clash[0]!r} is already defined outside the awsenvs block; "
-            "rename or remove yours (or override the name in org.yaml), nothing was written"
+            f"{path}: [{_section(clash[0])}] is already defined outside the awsenvs block, which writes its own; "
+            "rename or remove yours, nothing was written"
         )
     has_default = "default" in theirs
     updated = merge(existing, block)

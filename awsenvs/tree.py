@@ -28,7 +28,8 @@ def org_tree(org: Org, account_ids: dict[str, str] | None = None) -> Tree:
                 (env.account_name, "bold"), "  ", status, "  ", mfa,
                 ("\n" + env.email, "dim"), ("  alias ", "dim"), env.alias,
             ))
-            profiles = {(a.user.name, a.group.name): a.profile_name for a in org.assignments if a.environment.stack == env.stack}
+            profiles = {(a.user.name, a.group.name): a.profile_name for a in org.assignments
+                        if a.environment.stack == env.stack} if org.identity_center else {}
             kind = "permission set " if org.identity_center else "group "
             for group in env.groups:
                 policies = ", ".join(p.rsplit("/", 1)[-1] for p in group.policies) or "no policies"

@@ -137,6 +137,22 @@ REJECTIONS = {
                    "          paul: {groups: [sysadmins], email: paul@elsewhere.com, name: Paul Swail}"),
         "products.autochart.environments.prod.users.paul: email or name differs from the same user in autochart-dev",
     ),
+    "identity center with a customer managed policy": (
+        IC.replace("[arn:aws:iam::aws:policy/AdministratorAccess]", "[arn:aws:iam::123456789012:policy/Deploy]"),
+        "groups.sysadmins.policies: 'arn:aws:iam::123456789012:policy/Deploy': with access identity_center only AWS managed",
+    ),
+    "two policies of one name": (
+        _edit("[arn:aws:iam::aws:policy/AdministratorAccess]",
+              "[arn:aws:iam::aws:policy/PowerUserAccess, arn:aws:iam::123456789012:policy/PowerUserAccess]"),
+        "groups.sysadmins.policies: two policies named 'PowerUserAccess'",
+    ),
+    "identity center people whose Terraform names collide": (
+        IC.replace("      prod: {mfa: required}", "      prod:\n        mfa: required\n        users:\n"
+                   "          paul_s: {groups: [sysadmins], email: p2@winterwindsoftware.com, name: P Two}\n"
+                   "  other:\n    users:\n      paul.s: {groups: [sysadmins], email: p3@winterwindsoftware.com, name: P Three}\n"
+                   "    environments:\n      dev: {mfa: optional}"),
+        "users.paul.s: collides with 'paul_s' once made a Terraform name",
+    ),
     "identity center without its trusted access": (
         IC.replace("access: identity_center", "access: identity_center\n  disable_trusted_services: [sso.amazonaws.com]"),
         "organization.disable_trusted_services: 'sso.amazonaws.com': access identity_center needs",
@@ -296,3 +312,20 @@ def test_identity_center_assigns_each_environments_users_their_groups_permission
     assert set(people) == {"maria", "tom"} and people["maria"].given_and_family_name == ("Maria", "Lopez")
     sysadmins = next(g for g in org.groups if g.name == "sysadmins")
     assert sysadmins.session_duration == "PT1H" and next(g for g in org.groups if g.name == "developers").session_duration == "PT4H"
+
+
+def test_identity_center_changes_are_placed_in_the_environments_they_reach():
+    from conftest import IDENTITY_CENTER
+
+    org = load(IDENTITY_CENTER)
+
+    def reached(*addresses: str) -> list[str]:
+        return [env.stack for env in org.environments_changed_by(set(addresses))]
+
+    assert reached("aws_ssoadmin_account_assignment.shop_prod_maria_sysadmins") == ["shop-prod"]
+    assert reached("aws_ssoadmin_permission_set.sysadmins") == ["shop-dev", "shop-prod"]  # sysadmins is assigned there
+    assert reached("aws_ssoadmin_managed_policy_attachment.developers_PowerUserAccess") == ["shop-dev", "shop-prod", "billing-prod"]
+    assert reached("aws_identitystore_user.tom") == ["shop-dev", "billing-prod"]
+    assert reached("aws_identitystore_group.developers", "aws_identitystore_group_membership.developers_tom") == []
+    # Something org.yaml no longer names (a removed policy) cannot be placed: every environment.
+    assert reached("aws_ssoadmin_managed_policy_attachment.sysadmins_ReadOnlyAccess") == [e.stack for e in org.environments]

@@ -107,6 +107,18 @@ def test_each_module_has_typed_inputs_outputs_and_a_readme(root_module):
         assert "output \"" in main and "## Outputs" in readme
 
 
+def test_a_folder_that_cannot_be_written_is_one_line_and_exit_1(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "export-modules", "/proc/awsenvs-nope/modules"],
+                          cwd=tmp_path, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 1 and proc.stderr.startswith("error: /proc/awsenvs-nope/modules: ")
+    assert "Traceback" not in proc.stderr
+
+
 def test_a_root_module_for_two_accounts_inits_and_validates_offline(root_module, terraform):
     terraform.init(root_module)
     result = json.loads(terraform.run(["validate", "-json"], cwd=root_module, check=False).stdout)

@@ -157,7 +157,7 @@ def test_collision_is_refused_and_file_untouched(tmp_path, block):
     path = tmp_path / "config"
     original = USER_BEFORE + "[profile shop_dev_bob]\nregion = us-east-1\n"
     path.write_text(original)
-    with pytest.raises(profiles.ProfileError, match="'shop_dev_bob' is already defined outside"):
+    with pytest.raises(profiles.ProfileError, match=r"\[profile shop_dev_bob\] is already defined outside"):
         profiles.write(path, block)
     assert path.read_text() == original
     assert list(tmp_path.iterdir()) == [path]

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from awsenvs.synth import synthesize
-from conftest import ROOT, TWO_PRODUCTS
+from conftest import IDENTITY_CENTER, ROOT, TWO_PRODUCTS
 
 
 @pytest.mark.parametrize("name, stacks", [
@@ -235,6 +235,14 @@ def test_cli_plain_run_synthesizes_and_hcl_is_formatted(tmp_path, terraform):
     assert 'resource "aws_iam_account_alias" "alias"' in (stack / "cdk.tf").read_text()
     terraform.init(stack)
     assert [d for d in terraform.validate(stack) if d.severity == "error"] == []
+    # Identity Center's management stack: a data source with a lifecycle postcondition block.
+    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "--config", str(IDENTITY_CENTER), "synth", "--hcl"],
+                          cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    management = tmp_path / "cdktf.out/stacks/management"
+    assert "postcondition {" in (management / "cdk.tf").read_text()
+    terraform.init(management)
+    assert [d for d in terraform.validate(management) if d.severity == "error"] == []
 
 
 @pytest.mark.parametrize("state, expected", [

@@ -60,6 +60,15 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
             raise fail(f"groups.{name}", "too long: its MFA role <group>-mfa must fit IAM's 64 characters (use at most 60)")
         if identity_center and not PERMISSION_SET_RE.match(name):
             raise fail(f"groups.{name}", "access identity_center makes it a permission set name: 1-32 of letters, digits and +=,.@_- (rename it)")
+        policy_names = [arn.rsplit("/", 1)[-1] for arn in group_spec.policies]
+        twice = next((n for n in policy_names if policy_names.count(n) > 1), None)
+        if twice:  # the attachments' Terraform names are the group's and the policy's
+            raise fail(f"groups.{name}.policies", f"two policies named {twice!r}: awsenvs names attachments by policy name; keep one")
+        if identity_center:
+            customer = next((arn for arn in group_spec.policies if ":iam::aws:policy/" not in arn), None)
+            if customer:  # AttachManagedPolicyToPermissionSet takes AWS managed policies only
+                raise fail(f"groups.{name}.policies", f"{customer!r}: with access identity_center only AWS managed policies "
+                                                      "(arn:aws:iam::aws:policy/...) can be attached to a permission set")
         if group_spec.session_hours is not None and not identity_center:
             raise fail(f"groups.{name}.session_hours", "only for organization.access identity_center (the permission set's session); remove it")
         groups[name] = Group(name=name, policies=tuple(group_spec.policies),
@@ -189,10 +198,20 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
         access=org.access,
     )
     if identity_center:
+        # One namespace for the whole organization in the management stack: Terraform names
+        # that collide there would merge two people (or groups) into one resource.
+        _unique_tf_names(fail, "users", [person.name for person in model.people])
+        _unique_tf_names(fail, "groups", [group.name for group in model.groups])
+        _unique_tf_names(fail, "users", [f"{group}_{person.name}" for person in model.people for group in person.groups])
         profiles: dict[str, str] = {}
+        names: dict[str, str] = {}
         for assignment in model.assignments:
             env = assignment.environment
             where = f"products.{env.product}.environments.{env.name}.users.{assignment.user.name}"
+            other = names.setdefault(assignment.tf_name, where)
+            if other != where:
+                raise fail(where, f"its access to {env.stack} as {assignment.group.name} gets the Terraform name "
+                                  f"{assignment.tf_name!r}, like {other}'s; rename a user, group or environment")
             clash = profiles.setdefault(assignment.profile_name, where)
             if clash != where:
                 raise fail(where, f"its profile {assignment.profile_name!r} (for group {assignment.group.name}) "

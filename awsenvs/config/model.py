@@ -5,9 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
+from urllib.parse import urlencode
 
 from awsenvs.config.errors import ConfigError
-from awsenvs.config.names import ASSIGNMENT_RESOURCE, DEFAULT_SESSION_HOURS, MANAGED_BY, MANAGEMENT_STACK, tf_name
+from awsenvs.config.names import (
+    ASSIGNMENT_RESOURCE,
+    DEFAULT_SESSION_HOURS,
+    IDENTITY_USER_RESOURCE,
+    MANAGED_BY,
+    MANAGEMENT_STACK,
+    PERMISSION_SET_RESOURCE,
+    POLICY_ATTACHMENT_RESOURCE,
+    tf_name,
+)
 from awsenvs.config.schema import CloudStateSpec, S3StateSpec
 
 
@@ -170,7 +180,8 @@ class Assignment:
     def console_url(self, identity_store_id: str, account_id: str) -> str:
         """The portal's direct link into this account with this permission set
         (https://docs.aws.amazon.com/singlesignon/latest/userguide/createshortcutlink.html)."""
-        return f"{access_portal_url(identity_store_id)}/#/console?account_id={account_id}&role_name={self.group.permission_set_name}"
+        query = urlencode({"account_id": account_id, "role_name": self.group.permission_set_name})
+        return f"{access_portal_url(identity_store_id)}/#/console?{query}"
 
 
 def access_portal_url(identity_store_id: str) -> str:
@@ -256,8 +267,23 @@ class Org:
         )
 
     def environments_changed_by(self, addresses: set[str]) -> tuple[Environment, ...]:
-        """The environments whose assignments these changed management addresses are."""
-        stacks = {a.environment.stack for a in self.assignments if a.address in addresses}
+        """identity_center: the environments where who may do what changes with these changed
+        management-stack addresses: their assignments, the permission sets (and policies) and
+        the users assigned there.  A changed assignment, permission set or attachment that
+        org.yaml no longer names cannot be placed, so it counts for every environment."""
+        assignments = self.assignments
+        known = {a.address for a in assignments}
+        known |= {f"{PERMISSION_SET_RESOURCE}.{g.tf_name}" for g in self.groups}
+        known |= {f"{POLICY_ATTACHMENT_RESOURCE}.{tf_name(g.name, p.rsplit('/', 1)[-1])}" for g in self.groups for p in g.policies}
+        kinds = (ASSIGNMENT_RESOURCE, PERMISSION_SET_RESOURCE, POLICY_ATTACHMENT_RESOURCE)
+        if any(address.split(".")[0] in kinds and address not in known for address in addresses):
+            return self.environments
+        stacks = set()
+        for a in assignments:
+            related = {a.address, f"{PERMISSION_SET_RESOURCE}.{a.group.tf_name}", f"{IDENTITY_USER_RESOURCE}.{a.user.tf_name}"}
+            related |= {f"{POLICY_ATTACHMENT_RESOURCE}.{tf_name(a.group.name, p.rsplit('/', 1)[-1])}" for p in a.group.policies}
+            if related & addresses:
+                stacks.add(a.environment.stack)
         return tuple(env for env in self.environments if env.stack in stacks)
 
     @property

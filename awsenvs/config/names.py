@@ -32,6 +32,9 @@ IDENTITY_CENTER_PRINCIPAL = "sso.amazonaws.com"
 # Permission sets' session when a group sets none: as long as the iam_users MFA roles'.
 DEFAULT_SESSION_HOURS = MFA_ROLE_MAX_SESSION_SECONDS // 3600
 ASSIGNMENT_RESOURCE = "aws_ssoadmin_account_assignment"  # one per (environment, user, group)
+PERMISSION_SET_RESOURCE = "aws_ssoadmin_permission_set"  # one per group
+POLICY_ATTACHMENT_RESOURCE = "aws_ssoadmin_managed_policy_attachment"  # one per (group, policy)
+IDENTITY_USER_RESOURCE = "aws_identitystore_user"  # one per person
 # Permission set names (CreatePermissionSet:
 # https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_CreatePermissionSet.html).
 PERMISSION_SET_RE = re.compile(r"^[\w+=,.@-]{1,32}$")
