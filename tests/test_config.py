@@ -329,3 +329,32 @@ def test_identity_center_changes_are_placed_in_the_environments_they_reach():
     assert reached("aws_identitystore_group.developers", "aws_identitystore_group_membership.developers_tom") == []
     # Something org.yaml no longer names (a removed policy) cannot be placed: every environment.
     assert reached("aws_ssoadmin_managed_policy_attachment.sysadmins_ReadOnlyAccess") == [e.stack for e in org.environments]
+
+
+def test_portal_links_encode_the_permission_set_name():
+    from awsenvs.config import Assignment, Group
+
+    org = load(EXAMPLE)
+    env = org.environments[0]
+    link = Assignment(env, env.users[0], Group("ops+admins", ()), "p").console_url("d-1234567890", "111122223333")
+    assert link == "https://d-1234567890.awsapps.com/start/#/console?account_id=111122223333&role_name=ops%2Badmins"
+
+
+def test_the_tree_shows_sso_profile_names_only_with_identity_center():
+    import io
+
+    from rich.console import Console
+
+    from awsenvs.tree import org_tree
+    from conftest import IDENTITY_CENTER
+
+    def rendered(org) -> str:
+        console = Console(width=200, record=True, file=io.StringIO())
+        console.print(org_tree(org))
+        return console.export_text()
+
+    text = IDENTITY_CENTER.read_text()
+    assert "shop_dev_maria_sysadmins" in rendered(parse(text, IDENTITY_CENTER))
+    as_iam_users = text.replace("access: identity_center", "access: iam_users").replace("session_hours: 1", "")
+    plain = rendered(parse(as_iam_users, IDENTITY_CENTER))
+    assert "shop_dev_maria_sysadmins" not in plain and "profile shop_dev_maria" in plain

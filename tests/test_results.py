@@ -39,3 +39,16 @@ def test_errors_become_one_line_and_their_exit_code(tmp_path, capsys):
     assert main(["--config", str(EXAMPLE), "password", "alice", "--stack", "nowhere-dev"]) == 2
     assert "--stack nowhere-dev: no such environment" in capsys.readouterr().err
     assert main(["--config", str(tmp_path / "missing.yaml"), "validate"]) == 2
+
+
+def test_a_failing_paginated_aws_call_is_one_line_not_a_traceback():
+    import boto3
+    from botocore.stub import Stubber
+
+    from awsenvs import aws
+
+    client = boto3.client("sso-admin", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(client) as stub:
+        stub.add_client_error("list_permission_sets", "AccessDeniedException", "not allowed")
+        with pytest.raises(aws.AwsError, match="list_permission_sets: AccessDeniedException: not allowed"):
+            aws.pages(client, "list_permission_sets", "PermissionSets", InstanceArn="arn:aws:sso:::instance/ssoins-1234567890abcdef")
