@@ -11,6 +11,7 @@ from pathlib import Path
 
 from awsenvs import aws
 from awsenvs.config import Environment, Org
+from awsenvs.preflight import read_identity_center
 from awsenvs.private import readable_by_others, state_files
 from awsenvs.profiles import profiles_for
 
@@ -34,12 +35,15 @@ class Finding:
 
 def audit(org: Org, account_ids: dict[str, str], aws_config: Path, aws_credentials: Path) -> list[Finding]:
     rows: list[Finding] = []
-    assignments: dict[str, set[tuple[str, str]]] = {}
+    identity_center = None
     if org.identity_center:
         rows.append(Finding("Identity Center MFA", "management", MANUAL, IDENTITY_CENTER_MFA))
-        known = [i for i in (env.account_id_from(account_ids) for env in org.environments) if i]
+        known = sorted({i for i in (env.account_id_from(account_ids) for env in org.environments) if i})
         try:
-            assignments = aws.identity_center_assignments(org.region, known)
+            identity_center = read_identity_center(org, known)
+            if identity_center is None:
+                rows.append(Finding("Identity Center", "management", FAIL,
+                                    f"IAM Identity Center is not enabled in {org.region} of the management account"))
         except aws.AwsError as exc:
             rows.append(Finding("Identity Center", "management", FAIL, str(exc)))
     for env in org.environments:
@@ -48,8 +52,8 @@ def audit(org: Org, account_ids: dict[str, str], aws_config: Path, aws_credentia
         if account_id is None:
             rows.append(Finding("account exists", label, FAIL, "not created yet: run apply"))
             continue
-        if account_id in assignments:
-            rows.append(_assignments(org, env, assignments[account_id], label))
+        if identity_center is not None:
+            rows.append(_assignments(org, env, identity_center.access(account_id), label))
         try:
             rows.extend(_account_checks(env, account_id, label, org.identity_center))
         except aws.AwsError as exc:

@@ -213,44 +213,6 @@ def pages(client, operation: str, key: str, **kwargs) -> list[dict]:
     return call(operation, lambda: [item for page in client.get_paginator(operation).paginate(**kwargs) for item in page[key]])
 
 
-def identity_center_assignments(region: str, account_ids: list[str]) -> dict[str, set[tuple[str, str]]]:
-    """identity_center: per account, the live assignments as (principal, permission set name).
-
-    A user principal reads as its user name, a group as `group:<name>` (awsenvs assigns only
-    users, so a group is always extra).  Management account credentials, in the region
-    Identity Center lives in (the organization's, as the management stack's provider).
-    """
-    admin, store = boto3.client("sso-admin", region_name=region), boto3.client("identitystore", region_name=region)
-    instances = call("sso-admin list-instances", admin.list_instances)["Instances"]
-    if not instances:
-        raise AwsError("IAM Identity Center is not enabled in this region of the management account")
-    instance, store_id = instances[0]["InstanceArn"], instances[0]["IdentityStoreId"]
-    permission_sets = {}
-    for arn in pages(admin, "list_permission_sets", "PermissionSets", InstanceArn=instance):
-        described = call("sso-admin describe-permission-set", admin.describe_permission_set,
-                         InstanceArn=instance, PermissionSetArn=arn)
-        permission_sets[arn] = described["PermissionSet"]["Name"]
-    names: dict[tuple[str, str], str] = {}
-
-    def principal(kind: str, principal_id: str) -> str:
-        if (kind, principal_id) not in names:
-            if kind == "USER":
-                names[(kind, principal_id)] = call("identitystore describe-user", store.describe_user,
-                                                   IdentityStoreId=store_id, UserId=principal_id)["UserName"]
-            else:
-                names[(kind, principal_id)] = "group:" + call("identitystore describe-group", store.describe_group,
-                                                              IdentityStoreId=store_id, GroupId=principal_id)["DisplayName"]
-        return names[(kind, principal_id)]
-
-    live: dict[str, set[tuple[str, str]]] = {account_id: set() for account_id in account_ids}
-    for account_id in account_ids:
-        for arn, name in permission_sets.items():
-            for assignment in pages(admin, "list_account_assignments", "AccountAssignments",
-                                    InstanceArn=instance, AccountId=account_id, PermissionSetArn=arn):
-                live[account_id].add((principal(assignment["PrincipalType"], assignment["PrincipalId"]), name))
-    return live
-
-
 def member_session(account_id: str, role_name: str, cli_profile: str | None) -> boto3.Session:
     """A session in a member account the way its stack reaches it (role, or a CLI profile)."""
     if cli_profile:

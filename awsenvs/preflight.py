@@ -123,6 +123,15 @@ class LiveIdentityCenter:
     policies: Mapping[str, frozenset[str]]  # permission set ARN -> attached managed policy ARNs
     assignments: frozenset[tuple[str, str, str, str]]  # (account id, permission set ARN, principal type, principal id)
 
+    def access(self, account_id: str) -> set[tuple[str, str]]:
+        """The account's assignments as (principal, permission set name): a user by its user
+        name, a group as `group:<name>` (awsenvs assigns only users, so a group is extra)."""
+        names = {arn: name for name, arn in self.permission_sets.items()}
+        users = {user_id: name for name, user_id in self.users.items()}
+        groups = {group_id: f"group:{name}" for name, group_id in self.groups.items()}
+        return {((users if kind == "USER" else groups).get(principal, principal), names[arn])
+                for account, arn, kind, principal in self.assignments if account == account_id}
+
 
 @dataclass(frozen=True)
 class Retirement:
@@ -378,8 +387,7 @@ def read_identity_center(org: Org, account_ids: list[str]) -> LiveIdentityCenter
     for arn in pages(admin, "list_permission_sets", "PermissionSets", InstanceArn=instance):
         name = aws.call("sso-admin describe-permission-set", admin.describe_permission_set,
                         InstanceArn=instance, PermissionSetArn=arn)["PermissionSet"]["Name"]
-        if name in configured:
-            permission_sets[name] = arn
+        permission_sets[name] = arn  # all of them: the audit reports assignments of others too
     policies = {
         arn: frozenset(p["Arn"] for p in pages(admin, "list_managed_policies_in_permission_set", "AttachedManagedPolicies",
                                                InstanceArn=instance, PermissionSetArn=arn))
