@@ -321,17 +321,14 @@ def signin(ctx: click.Context, html_path: str | None) -> None:
     """
     from rich.table import Table
 
-    from awsenvs.config import access_portal_url
-    from awsenvs.profiles import render_signin_page, write_page
+    from awsenvs.profiles import portal_url, render_signin_page, write_page
 
     org = _org(ctx)
     managed = _managed(org)
     ids = managed.account_ids
     table = Table(title="Console sign-in", title_justify="left")
     if org.identity_center:
-        if managed.identity_store_id is None:
-            raise AwsenvsError("no Identity Center identity store id in the management stack's outputs: apply the management stack first")
-        out.print(f"Access portal: {access_portal_url(managed.identity_store_id)}", highlight=False)
+        out.print(f"Access portal: {portal_url(managed.identity_store_id)}", highlight=False)
         for column in ("product", "environment", "account", "MFA", "user", "permission set", "direct link"):
             table.add_column(column)
         for a in org.assignments:

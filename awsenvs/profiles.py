@@ -138,10 +138,15 @@ def profiles_for(org: Org, account_ids: dict[str, str],
     return result
 
 
-def _sso_profiles(org: Org, account_ids: dict[str, str], identity_store_id: str | None, users: tuple[str, ...]) -> ProfileSet:
+def portal_url(identity_store_id: str | None) -> str:
+    """identity_center: the access portal, once the management stack has reported its identity store."""
     if identity_store_id is None:
         raise AwsenvsError("no Identity Center identity store id in the management stack's outputs: apply the management stack first")
-    session = SsoSession(org.name, access_portal_url(identity_store_id), org.region)
+    return access_portal_url(identity_store_id)
+
+
+def _sso_profiles(org: Org, account_ids: dict[str, str], identity_store_id: str | None, users: tuple[str, ...]) -> ProfileSet:
+    session = SsoSession(org.name, portal_url(identity_store_id), org.region)
     result = ProfileSet([], [], [], [], sso_session=session)
     for env in org.environments:
         if env.account_id_from(account_ids) is None:
