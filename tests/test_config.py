@@ -81,10 +81,14 @@ def test_plus_in_base_email_extends_the_tag():
     assert org.environments[0].email == "ops+aws-autochart-dev@winterwindsoftware.com"
 
 
-def test_organization_features_default_to_scps_and_no_trusted_services():
+def test_organization_features_default_to_scps_and_only_iams_trusted_access():
     org = parse(BASE)
     assert org.policy_types == ("SERVICE_CONTROL_POLICY",)
-    assert org.trusted_services == () and org.disable_trusted_services == () and org.disable_policy_types == ()
+    # centralized_root (on by default) needs IAM's trusted access; nothing else is trusted.
+    assert org.trusted_services == ("iam.amazonaws.com",)
+    assert org.disable_trusted_services == () and org.disable_policy_types == ()
+    without = parse(BASE.replace("region: eu-west-1", "region: eu-west-1\n  centralized_root: false"))
+    assert without.trusted_services == () and not without.centralized_root
 
 
 def test_unquoted_account_id_is_accepted():

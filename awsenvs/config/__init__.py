@@ -23,8 +23,10 @@ from awsenvs.config.errors import ConfigError
 from awsenvs.config.loading import load, parse
 from awsenvs.config.model import (
     Assignment,
+    Budget,
     Environment,
     Group,
+    Guardrails,
     Org,
     PasswordPolicy,
     Product,
@@ -45,6 +47,7 @@ from awsenvs.config.names import (
     DEFAULT_SESSION_HOURS,
     EMAIL_RE,
     IAM_GROUP_RE,
+    IAM_PRINCIPAL,
     IAM_ROLE_RE,
     IAM_USER_RE,
     IDENTITY_CENTER_OUTPUT,
@@ -59,6 +62,8 @@ from awsenvs.config.names import (
     POLICY_ARN_RE,
     PROFILE_RE,
     REGION_RE,
+    SCP_MAX_CHARACTERS,
+    SERVICE_CONTROL_POLICY,
     SERVICE_PRINCIPAL_RE,
     SUSPENDED_OU,
     PolicyType,
@@ -66,10 +71,12 @@ from awsenvs.config.names import (
 )
 from awsenvs.config.schema import (
     AccountId,
+    BudgetSpec,
     CloudStateSpec,
     Email,
     EnvironmentSpec,
     GroupSpec,
+    GuardrailsSpec,
     OrganizationSpec,
     OrgSpec,
     PasswordPolicySpec,
@@ -84,16 +91,16 @@ __all__ = [
     # names
     "ACCOUNT_EMAIL_MAX", "ACCOUNT_ID_RE", "ACCOUNT_ID_VARIABLE", "ACCOUNT_IDS_OUTPUT", "ACCOUNT_NAME_MAX",
     "ACCOUNT_TFVARS", "ALIAS_RE", "ASSIGNMENT_RESOURCE", "DEFAULT_ROLE_NAME", "DEFAULT_SESSION_HOURS", "EMAIL_RE",
-    "IAM_GROUP_RE", "IAM_ROLE_RE", "IAM_USER_RE", "IDENTITY_CENTER_OUTPUT", "IDENTITY_CENTER_PRINCIPAL", "MANAGED_BY", "MANAGEMENT_STACK", "MFA_GROUP_NAME", "MFA_POLICY_NAME", "MFA_ROLE_MAX_SESSION_SECONDS",
-    "NAME_RE", "PERMISSION_SET_RE", "POLICY_ARN_RE", "PROFILE_RE", "REGION_RE", "SERVICE_PRINCIPAL_RE", "SUSPENDED_OU", "PolicyType",
+    "IAM_GROUP_RE", "IAM_PRINCIPAL", "IAM_ROLE_RE", "IAM_USER_RE", "IDENTITY_CENTER_OUTPUT", "IDENTITY_CENTER_PRINCIPAL", "MANAGED_BY", "MANAGEMENT_STACK", "MFA_GROUP_NAME", "MFA_POLICY_NAME", "MFA_ROLE_MAX_SESSION_SECONDS",
+    "NAME_RE", "PERMISSION_SET_RE", "POLICY_ARN_RE", "PROFILE_RE", "REGION_RE", "SCP_MAX_CHARACTERS", "SERVICE_CONTROL_POLICY", "SERVICE_PRINCIPAL_RE", "SUSPENDED_OU", "PolicyType",
     "tf_name",
     # errors
     "ConfigError",
     # schema
-    "AccountId", "CloudStateSpec", "Email", "EnvironmentSpec", "GroupSpec", "OrganizationSpec", "OrgSpec",
+    "AccountId", "BudgetSpec", "CloudStateSpec", "Email", "EnvironmentSpec", "GroupSpec", "GuardrailsSpec", "OrganizationSpec", "OrgSpec",
     "PasswordPolicySpec", "ProductSpec", "S3StateSpec", "ServicePrincipal", "StateSpec", "UserSpec",
     # model
-    "Assignment", "Environment", "Group", "Org", "PasswordPolicy", "Product", "StateConfig", "User",
+    "Assignment", "Budget", "Environment", "Group", "Guardrails", "Org", "PasswordPolicy", "Product", "StateConfig", "User",
     "access_portal_url",
     # loading
     "load", "parse",

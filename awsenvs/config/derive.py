@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
 from pathlib import Path
 
 from awsenvs.config.errors import ConfigError
-from awsenvs.config.model import Environment, Group, Org, PasswordPolicy, Product, StateConfig, User
+from awsenvs.config.model import Budget, Environment, Group, Guardrails, Org, PasswordPolicy, Product, StateConfig, User
 from awsenvs.config.names import (
     ACCOUNT_EMAIL_MAX,
     ACCOUNT_NAME_MAX,
@@ -14,6 +16,7 @@ from awsenvs.config.names import (
     DEFAULT_SESSION_HOURS,
     IAM_GROUP_RE,
     IAM_ROLE_RE,
+    IAM_PRINCIPAL,
     IAM_USER_RE,
     IDENTITY_CENTER_PRINCIPAL,
     MANAGEMENT_STACK,
@@ -22,9 +25,32 @@ from awsenvs.config.names import (
     PERMISSION_SET_RE,
     PROFILE_RE,
     REGION_RE,
+    SERVICE_CONTROL_POLICY,
     tf_name,
 )
-from awsenvs.config.schema import EnvironmentSpec, OrgSpec, UserSpec
+from awsenvs.config.schema import BudgetSpec, EnvironmentSpec, GuardrailsSpec, OrgSpec, UserSpec
+
+
+@lru_cache(maxsize=1)
+def known_regions() -> frozenset[str]:
+    """Every region of every partition botocore knows (its endpoints data is refreshed with each
+    release): what `allowed_regions` may name.  Read from the data file, no AWS call."""
+    import botocore
+
+    data = json.loads((Path(botocore.__file__).parent / "data" / "endpoints.json").read_text())
+    return frozenset(region for partition in data["partitions"] for region in partition["regions"])
+
+
+def _budget(spec: BudgetSpec | None) -> Budget | None:
+    if spec is None:
+        return None
+    return Budget(monthly_usd=spec.monthly_usd, alert_emails=tuple(dict.fromkeys(spec.alert_emails)),
+                  thresholds_percent=tuple(sorted(set(spec.thresholds_percent))))
+
+
+def _overridden(default, override, key: str):
+    """`key` of the most specific spec that sets it (`budget: null` sets it to none)."""
+    return getattr(override, key) if key in override.model_fields_set else default
 
 
 def _derive(spec: OrgSpec, path: Path) -> Org:
@@ -50,6 +76,10 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
     if identity_center and IDENTITY_CENTER_PRINCIPAL in org.disable_trusted_services:
         raise fail("organization.disable_trusted_services",
                    f"{IDENTITY_CENTER_PRINCIPAL!r}: access identity_center needs Identity Center's trusted access; keep it")
+    if org.centralized_root and IAM_PRINCIPAL in org.disable_trusted_services:
+        raise fail("organization.disable_trusted_services",
+                   f"{IAM_PRINCIPAL!r}: organization.centralized_root needs IAM's trusted access; keep it, "
+                   "or set centralized_root: false")
     groups: dict[str, Group] = {}
     for name, group_spec in spec.groups.items():
         if not IAM_GROUP_RE.match(name):
@@ -142,6 +172,7 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
             if not REGION_RE.match(region):
                 raise fail(f"{epath}.region", f"{region!r} is not an AWS region name (e.g. eu-west-1)")
             policy = env_spec.password_policy or spec.password_policy
+            budget = _overridden(_overridden(spec.budget, product_spec, "budget"), env_spec, "budget")
             used_groups = tuple(groups[g] for g in dict.fromkeys(g for u in users for g in u.groups))
             envs.append(
                 Environment(
@@ -160,15 +191,23 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
                     groups=used_groups,
                     password_policy=PasswordPolicy(**policy.model_dump()),
                     org_name=org.name,
+                    budget=_budget(budget),
                 )
             )
-        products.append(Product(name=product_name, environments=tuple(envs)))
+        guardrails = _guardrails(fail, ppath, spec.guardrails, product_spec.guardrails, envs)
+        products.append(Product(name=product_name, environments=tuple(envs), guardrails=guardrails))
 
     all_envs = [env for product in products for env in product.environments]
     _check_collisions(fail, all_envs, org.management_account_id)
     if identity_center:
         _check_people(fail, all_envs)
     _unique_tf_names(fail, "products", [p.name for p in products])
+
+    guarded = [p.name for p in products if p.guardrails is not None]
+    if guarded and SERVICE_CONTROL_POLICY in org.disable_policy_types:
+        raise fail("organization.disable_policy_types",
+                   f"{SERVICE_CONTROL_POLICY!r}: the guardrails of {guarded[0]} are service control policies; keep it, "
+                   f"or turn them off (guardrails: {{deny_leave_organization: false, protect_baseline: false, deny_root_user: false}})")
 
     state = spec.state
     if state.backend == "s3" and state.s3 is None:
@@ -181,9 +220,11 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
         region=org.region,
         management_account_id=org.management_account_id,
         organization_id=org.organization_id,
-        # Identity Center works only with its trusted access on: added when missing.
-        trusted_services=tuple(dict.fromkeys([*org.trusted_services, *([IDENTITY_CENTER_PRINCIPAL] if identity_center else [])])),
-        policy_types=tuple(dict.fromkeys(org.policy_types)),
+        # Identity Center and centralized root access work only with their trusted access on,
+        # guardrails only with SCPs enabled: added when missing.
+        trusted_services=tuple(dict.fromkeys([*org.trusted_services, *([IDENTITY_CENTER_PRINCIPAL] if identity_center else []),
+                                              *([IAM_PRINCIPAL] if org.centralized_root else [])])),
+        policy_types=tuple(dict.fromkeys([*org.policy_types, *([SERVICE_CONTROL_POLICY] if guarded else [])])),
         disable_trusted_services=tuple(dict.fromkeys(org.disable_trusted_services)),
         disable_policy_types=tuple(dict.fromkeys(org.disable_policy_types)),
         state=StateConfig(
@@ -196,6 +237,7 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
         products=tuple(products),
         source=path,
         access=org.access,
+        centralized_root=org.centralized_root,
     )
     if identity_center:
         # One namespace for the whole organization in the management stack: Terraform names
@@ -217,6 +259,41 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
                 raise fail(where, f"its profile {assignment.profile_name!r} (for group {assignment.group.name}) "
                                   f"collides with {clash}'s; rename a user or a group")
     return model
+
+
+def _guardrails(fail, ppath: str, organization_wide: GuardrailsSpec, product: GuardrailsSpec | None,
+                envs: list[Environment]) -> Guardrails | None:
+    """The product's guardrails: org.yaml's top-level block with the keys the product sets; None when all are off."""
+    values = organization_wide.model_dump()
+    if product is not None:
+        values.update(product.model_dump(include=product.model_fields_set))
+    where = f"{ppath}.guardrails" if product is not None and product.model_fields_set else "guardrails"
+    regions = values["allowed_regions"]
+    if regions is not None:
+        if not regions:
+            raise fail(f"{where}.allowed_regions", "empty: it would deny every region; list regions, or remove the key for all")
+        unknown = [r for r in regions if r not in known_regions()]
+        if unknown:
+            raise fail(f"{where}.allowed_regions", f"{unknown[0]!r} is not an AWS region (e.g. eu-west-1, us-east-1)")
+        outside = next((env for env in envs if env.region not in regions), None)
+        if outside is not None:
+            raise fail(f"{where}.allowed_regions",
+                       f"{outside.stack} works in {outside.region}, which the guardrail would deny (its own stack could "
+                       f"not apply there): add {outside.region}, or set that environment's region")
+    if values["protect_baseline"]:
+        through_profile = next((env for env in envs if env.cli_profile is not None), None)
+        if through_profile is not None:
+            raise fail(f"{where}.protect_baseline",
+                       f"would lock the runner out of {through_profile.stack}: it is managed through the CLI profile "
+                       f"{through_profile.cli_profile!r}, not a role the policy can exempt, so its own applies would be "
+                       f"denied; set protect_baseline: false under {ppath}.guardrails, or give it a role_name")
+    guardrails = Guardrails(
+        deny_leave_organization=values["deny_leave_organization"],
+        protect_baseline=values["protect_baseline"],
+        deny_root_user=values["deny_root_user"],
+        allowed_regions=tuple(dict.fromkeys(regions or ())),
+    )
+    return guardrails if guardrails.enabled else None
 
 
 def _check_collisions(fail, envs: list[Environment], management_account_id: str | None) -> None:

@@ -38,6 +38,36 @@ class PasswordPolicy:
 
 
 @dataclass(frozen=True)
+class Guardrails:
+    """The service control policy statements a product's OU gets (see modules/guardrails.py)."""
+
+    deny_leave_organization: bool
+    protect_baseline: bool
+    deny_root_user: bool
+    allowed_regions: tuple[str, ...]  # empty: every region
+
+    @property
+    def enabled(self) -> tuple[str, ...]:
+        """The names of the guardrails that are on, as org.yaml spells them."""
+        on = [name for name in ("deny_leave_organization", "protect_baseline", "deny_root_user") if getattr(self, name)]
+        return (*on, *(["allowed_regions"] if self.allowed_regions else []))
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A monthly cost budget of one account, alerting by email on actual and forecasted spend."""
+
+    monthly_usd: float
+    alert_emails: tuple[str, ...]
+    thresholds_percent: tuple[int, ...]
+
+    @property
+    def amount(self) -> str:
+        """The limit as Budgets stores it (a decimal string; 100 reads back as "100.0")."""
+        return f"{self.monthly_usd:.1f}" if self.monthly_usd == int(self.monthly_usd) else repr(self.monthly_usd)
+
+
+@dataclass(frozen=True)
 class Group:
     name: str
     policies: tuple[str, ...]
@@ -104,6 +134,12 @@ class Environment:
     groups: tuple[Group, ...]  # the groups its users belong to
     password_policy: PasswordPolicy
     org_name: str
+    budget: Budget | None = None
+
+    @property
+    def budget_name(self) -> str:
+        """Its monthly budget's name, unique in the account (Budgets keys budgets by name)."""
+        return f"{MANAGED_BY}-{self.stack}-monthly"
 
     @property
     def adopted(self) -> bool:
@@ -193,10 +229,22 @@ def access_portal_url(identity_store_id: str) -> str:
 class Product:
     name: str
     environments: tuple[Environment, ...]
+    guardrails: Guardrails | None = None
 
     @property
     def ou_name(self) -> str:
         return self.name
+
+    @property
+    def guardrails_policy_name(self) -> str:
+        """Its OU's service control policy (all its guardrails in one: an OU takes at most 5 SCPs)."""
+        return f"{MANAGED_BY}-{self.name}-guardrails"
+
+    @property
+    def managing_roles(self) -> tuple[str, ...]:
+        """The roles the account stacks act through (the only principals protect_baseline lets
+        change the baseline); environments reached through a CLI profile have none."""
+        return tuple(sorted({env.role_name for env in self.environments if env.cli_profile is None}))
 
     @property
     def tf_name(self) -> str:
@@ -235,6 +283,7 @@ class Org:
     products: tuple[Product, ...]
     source: Path
     access: str = "iam_users"  # or "identity_center"
+    centralized_root: bool = False  # trusted iam.amazonaws.com + root credentials management, root sessions
 
     @property
     def identity_center(self) -> bool:

@@ -29,6 +29,14 @@ SERVICE_PRINCIPAL_RE = re.compile(r"^[a-z0-9][a-z0-9.-]*\.amazonaws\.com$")
 # identity_center access.  Identity Center needs trusted access in the organization
 # (https://docs.aws.amazon.com/organizations/latest/userguide/services-that-can-integrate-sso.html).
 IDENTITY_CENTER_PRINCIPAL = "sso.amazonaws.com"
+# Centralized root access for member accounts needs IAM's trusted access
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-enable-root-access.html).
+IAM_PRINCIPAL = "iam.amazonaws.com"
+# The guardrails are policies of this type, attached to the product OUs.
+SERVICE_CONTROL_POLICY = "SERVICE_CONTROL_POLICY"
+# Organizations' limit on an SCP's size
+# (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html).
+SCP_MAX_CHARACTERS = 5120
 # Permission sets' session when a group sets none: as long as the iam_users MFA roles'.
 DEFAULT_SESSION_HOURS = MFA_ROLE_MAX_SESSION_SECONDS // 3600
 ASSIGNMENT_RESOURCE = "aws_ssoadmin_account_assignment"  # one per (environment, user, group)

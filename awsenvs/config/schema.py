@@ -79,6 +79,27 @@ class UserSpec(_Spec):
     name: str | None = Field(None, min_length=1, max_length=1024)
 
 
+class GuardrailsSpec(_Spec):
+    """Service control policies on the product OUs; a product's block overrides only the keys it sets."""
+
+    deny_leave_organization: bool = True
+    protect_baseline: bool = True  # only the managing role may change it and the awsenvs IAM objects
+    deny_root_user: bool = True
+    allowed_regions: list[str] | None = None  # none: every region
+
+
+class BudgetSpec(_Spec):
+    """A monthly cost budget per account with email alerts (actual and forecasted spend)."""
+
+    monthly_usd: float = Field(gt=0)
+    # AWS Budgets: "A budget can have up to ten notifications" and a notification up to 10
+    # email subscribers (https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_Notification.html,
+    # .../API_budgets_NotificationWithSubscribers.html).  Each threshold makes two notifications
+    # (actual and forecasted spend), so at most 5 thresholds; awsenvs keeps them to 1-1000 %.
+    alert_emails: list[Email] = Field(min_length=1, max_length=10)
+    thresholds_percent: list[Annotated[int, Field(ge=1, le=1000)]] = Field([80, 100], min_length=1, max_length=5)
+
+
 class EnvironmentSpec(_Spec):
     account_id: AccountId = None  # set: an existing account, adopted (imported), never created
     mfa: Literal["required", "optional"] = "required"
@@ -90,11 +111,14 @@ class EnvironmentSpec(_Spec):
     region: str | None = None
     users: dict[str, UserSpec] | list[str] | None = None
     password_policy: PasswordPolicySpec | None = None
+    budget: BudgetSpec | None = None  # `budget: null` here: no budget for this account
 
 
 class ProductSpec(_Spec):
     users: dict[str, UserSpec] = {}
     environments: dict[str, EnvironmentSpec | None]
+    guardrails: GuardrailsSpec | None = None
+    budget: BudgetSpec | None = None  # `budget: null` here: none for this product's accounts
 
 
 class OrganizationSpec(_Spec):
@@ -112,6 +136,9 @@ class OrganizationSpec(_Spec):
     # iam_users: an IAM user per person in every account (the seed's model);
     # identity_center: one IAM Identity Center user per person, permission sets per group.
     access: Literal["iam_users", "identity_center"] = "iam_users"
+    # Centralized root access: trusted access for IAM plus root credentials management and
+    # root sessions, so member accounts need no root credentials at all.
+    centralized_root: bool = True
 
     @field_validator("organization_id")
     @classmethod
@@ -145,4 +172,6 @@ class OrgSpec(_Spec):
     state: StateSpec = StateSpec()
     password_policy: PasswordPolicySpec = PasswordPolicySpec()
     groups: dict[str, GroupSpec] = {}
+    guardrails: GuardrailsSpec = GuardrailsSpec()
+    budget: BudgetSpec | None = None
     products: dict[str, ProductSpec]
