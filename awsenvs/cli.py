@@ -96,12 +96,19 @@ def synth(ctx: click.Context, hcl: bool = False, force: bool = False) -> None:
 @cli.command()
 @click.pass_context
 def validate(ctx: click.Context) -> None:
-    """Check org.yaml: schema, AWS naming rules and collisions of derived names. Writes nothing."""
+    """Check org.yaml: schema, AWS naming rules, collisions of derived names, guardrails
+    (known regions, a policy within Organizations' size limit, nothing that locks the runner
+    out) and budgets. Writes nothing."""
+    from awsenvs.modules.guardrail_policies import guardrail_policies
+
     org = _org(ctx)
+    policies = guardrail_policies(org)  # refuses a service control policy over the size limit
     accounts = len(org.environments)
     users = len({u.name for env in org.environments for u in env.users})
+    budgets = sum(1 for env in org.environments if env.budget is not None)
     out.print(
-        f"{org.source}: ok: {len(org.products)} product(s), {accounts} account(s), {users} user(s), stacks: {', '.join(org.stacks)}",
+        f"{org.source}: ok: {len(org.products)} product(s), {accounts} account(s), {users} user(s), "
+        f"guardrails on {len(policies)} OU(s), {budgets} budget(s), stacks: {', '.join(org.stacks)}",
         highlight=False,
     )
 
@@ -416,8 +423,10 @@ def audit(ctx: click.Context, as_json: bool) -> None:
     """Check the live accounts (boto3, through the role the stacks use) and your local AWS config.
 
     \b
-    Per account: root MFA on, no root access keys, alias as configured, password policy at
-    least the configured one, and
+    Management account: its root user has MFA and no access keys.
+    Per member account: its root user has no credentials at all (password, access keys, MFA
+    device, signing certificates: with centralized root access none are needed), alias as
+    configured, password policy at least the configured one, and
       iam_users: exactly the configured users, and in mfa: required accounts an MFA
         device for every console user;
       identity_center: exactly the configured account assignments (user, permission set)

@@ -35,6 +35,8 @@ from constructs import Construct
 
 from awsenvs.config import ACCOUNT_ID_VARIABLE, MANAGED_BY, MANAGEMENT_STACK, Environment, Org
 from awsenvs.modules.account import AccountBaseline
+from awsenvs.modules.budget import MonthlyBudget
+from awsenvs.modules.guardrails import Guardrails
 from awsenvs.modules.iam import Iam
 from awsenvs.modules.identity_center import IdentityCenter
 from awsenvs.modules.organization import Organization
@@ -96,6 +98,8 @@ class ManagementStack(_Stack):
             default_tags=[AwsProviderDefaultTags(tags={"managed-by": MANAGED_BY})],
         )
         self.organization = Organization(self, "organization", org)
+        Guardrails(self, "guardrails", org, {name: ou.id for name, ou in self.organization.ous.items()},
+                   depends_on=[self.organization.organization])
         if org.identity_center:
             account_ids = {stack: account.id for stack, account in self.organization.accounts.items()}
             IdentityCenter(self, "identity-center", org.people, org.groups, org.assignments, account_ids)
@@ -132,6 +136,8 @@ class AccountStack(_Stack):
             default_tags=[AwsProviderDefaultTags(tags=env.tags)],
         )
         AccountBaseline(self, "baseline", env.alias, env.password_policy)
+        if env.budget is not None:
+            MonthlyBudget(self, "budget", env.budget_name, env.budget)
         if not org.identity_center:  # Identity Center access lives in the management stack
             Iam(self, "iam", env.groups, env.users, env.mfa_required, account_id.string_value)
 

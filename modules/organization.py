@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from cdktn import TerraformOutput, TerraformResourceLifecycle, Token
+from cdktn_provider_aws.iam_organizations_features import IamOrganizationsFeatures
 from cdktn_provider_aws.organizations_account import OrganizationsAccount
 from cdktn_provider_aws.organizations_organization import OrganizationsOrganization
 from cdktn_provider_aws.organizations_organizational_unit import OrganizationsOrganizationalUnit
 from constructs import Construct
 
 from awsenvs.config import ACCOUNT_IDS_OUTPUT, Org
+
+# Centralized root access for member accounts: delete their root credentials and run
+# privileged root tasks from the management account, so member accounts need none
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-enable-root-access.html).
+ROOT_ACCESS_FEATURES = ["RootCredentialsManagement", "RootSessions"]
 
 
 class Organization(Construct):
@@ -26,11 +32,19 @@ class Organization(Construct):
         if org.organization_id:
             self.organization.import_from(org.organization_id)
 
+        if org.centralized_root:
+            # Needs trusted access for iam.amazonaws.com, which config adds to the organization's list.
+            features = IamOrganizationsFeatures(self, "root-access", enabled_features=ROOT_ACCESS_FEATURES,
+                                                depends_on=[self.organization])
+            features.override_logical_id("centralized_root")
+
         root_id = self.organization.roots.get(0).id
         self.accounts: dict[str, OrganizationsAccount] = {}
+        self.ous: dict[str, OrganizationsOrganizationalUnit] = {}  # product name -> its OU
         for product in org.products:
             ou = OrganizationsOrganizationalUnit(self, f"ou-{product.name}", name=product.ou_name, parent_id=root_id)
             ou.override_logical_id(product.tf_name)
+            self.ous[product.name] = ou
             for env in product.environments:
                 account = _account(
                     self, f"account-{env.stack}", env.account_name, env.email, ou.id,

@@ -1,0 +1,136 @@
+"""The guardrails' service control policy text, one readable statement per guardrail.
+
+Pure data (no Terraform bindings), so `validate` can check a policy's size without loading
+them.  Each product OU gets one SCP holding the statements of its guardrails, so that it
+takes one of the OU's SCP slots (FullAWSAccess usually takes another) and leaves the rest to
+the team's own.  Limits: Organizations' quotas page
+(https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html) long
+said 5 SCPs per target and 5,120 characters per SCP, and now says 10 and 10,240; awsenvs
+keeps to the older ones, which hold for every organization.  A policy saved through the API
+(as Terraform does) is stored "exactly as you provided", whitespace included, so it is minified.
+SCPs never restrict the management account, and awsenvs attaches them only to the product
+OUs, never to the root (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html).
+"""
+
+from __future__ import annotations
+
+import json
+
+from awsenvs.config import (
+    MFA_GROUP_NAME,
+    MFA_POLICY_NAME,
+    SCP_MAX_CHARACTERS,
+    ConfigError,
+    Org,
+    Product,
+)
+
+# Global services (and the global calls of regional ones) that a region deny must exempt:
+# exactly the NotAction list of AWS's example "Deny access to AWS based on the requested AWS
+# Region" (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_examples_general.html).
+# AWS notes that the example "might not include all of the latest global AWS services or
+# operations": a team that uses another global service adds it here.
+GLOBAL_SERVICE_ACTIONS = (
+    "a4b:*", "acm:*", "aws-marketplace-management:*", "aws-marketplace:*", "aws-portal:*",
+    "budgets:*", "ce:*", "chime:*", "cloudfront:*", "config:*", "cur:*", "directconnect:*",
+    "ec2:DescribeRegions", "ec2:DescribeTransitGateways", "ec2:DescribeVpnGateways", "fms:*",
+    "globalaccelerator:*", "health:*", "iam:*", "importexport:*", "kms:*", "mobileanalytics:*",
+    "networkmanager:*", "organizations:*", "pricing:*", "route53:*", "route53domains:*",
+    "route53-recovery-cluster:*", "route53-recovery-control-config:*", "route53-recovery-readiness:*",
+    "s3:GetAccountPublic*", "s3:ListAllMyBuckets", "s3:ListMultiRegionAccessPoints", "s3:PutAccountPublic*",
+    "shield:*", "sts:*", "support:*", "trustedadvisor:*", "waf-regional:*", "waf:*", "wafv2:*", "wellarchitected:*",
+)
+
+# Changes to a role, as AWS Control Tower's "disallow changes to the AWS Control Tower
+# roles" guardrail lists them (https://docs.aws.amazon.com/controltower/latest/controlreference/mandatory-controls.html).
+ROLE_CHANGES = (
+    "iam:AttachRolePolicy", "iam:CreateRole", "iam:DeleteRole", "iam:DeleteRolePermissionsBoundary",
+    "iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy",
+    "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription",
+)
+POLICY_CHANGES = ("iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion")
+GROUP_CHANGES = ("iam:AttachGroupPolicy", "iam:DeleteGroup", "iam:DeleteGroupPolicy", "iam:DetachGroupPolicy",
+                 "iam:PutGroupPolicy", "iam:RemoveUserFromGroup")
+# Account settings: these actions take no resource ARN, so their statement says "*".
+ACCOUNT_SETTING_CHANGES = ("iam:CreateAccountAlias", "iam:DeleteAccountAlias",
+                           "iam:DeleteAccountPasswordPolicy", "iam:UpdateAccountPasswordPolicy")
+
+
+def deny_leave_organization() -> list[dict]:
+    return [{"Sid": "DenyLeaveOrganization", "Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"}]
+
+
+def deny_root_user(centralized_root: bool) -> list[dict]:
+    """No action by a member account's root user.  With centralized root access the
+    management account's root sessions (sts:AssumeRoot, marked by `aws:AssumedRoot`) stay
+    allowed, so it can still delete root credentials or unlock a bucket policy: AWS's sample
+    "Prevent root credentials management in member accounts"
+    (https://github.com/aws-samples/service-control-policy-examples/blob/main/Privileged-access-controls/Prevent-root-credentials-management-in-member-accounts-in-AWS-Organizations.json)."""
+    condition: dict = {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:root"}}
+    if centralized_root:
+        condition["Null"] = {"aws:AssumedRoot": "true"}
+    return [{"Sid": "DenyRootUser", "Effect": "Deny", "Action": "*", "Resource": "*", "Condition": condition}]
+
+
+def protect_baseline(product: Product, iam_users: bool) -> list[dict]:
+    """Only the roles the account stacks act through may change those roles, the awsenvs MFA
+    roles, policy and group, the password policy and the alias.  `aws:PrincipalArn` of an
+    assumed-role session is its role's ARN
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn)."""
+    managing = [f"arn:aws:iam::*:role/{role}" for role in product.managing_roles]
+    unless_managing = {"ArnNotLike": {"aws:PrincipalArn": managing}}
+    actions, resources = list(ROLE_CHANGES), list(managing)
+    mfa_envs = [env for env in product.environments if env.mfa_required] if iam_users else []
+    if mfa_envs:
+        roles = sorted({group.admin_role_name for env in mfa_envs for group in env.groups})
+        resources += [f"arn:aws:iam::*:role/{role}" for role in roles]
+        resources += [f"arn:aws:iam::*:policy/{MFA_POLICY_NAME}", f"arn:aws:iam::*:group/{MFA_GROUP_NAME}"]
+        actions += [*POLICY_CHANGES, *GROUP_CHANGES]
+    return [
+        {"Sid": "ProtectBaselineIam", "Effect": "Deny", "Action": actions, "Resource": resources,
+         "Condition": unless_managing},
+        {"Sid": "ProtectAccountSettings", "Effect": "Deny", "Action": list(ACCOUNT_SETTING_CHANGES), "Resource": "*",
+         "Condition": unless_managing},
+    ]
+
+
+def allowed_regions(regions: tuple[str, ...]) -> list[dict]:
+    return [{"Sid": "DenyOutsideAllowedRegions", "Effect": "Deny", "NotAction": list(GLOBAL_SERVICE_ACTIONS),
+             "Resource": "*", "Condition": {"StringNotEquals": {"aws:RequestedRegion": list(regions)}}}]
+
+
+def guardrails_policy(org: Org, product: Product) -> dict:
+    """The product OU's SCP document: the statements of the guardrails that are on."""
+    guardrails = product.guardrails
+    statements: list[dict] = []
+    if guardrails.deny_leave_organization:
+        statements += deny_leave_organization()
+    if guardrails.protect_baseline:
+        statements += protect_baseline(product, iam_users=not org.identity_center)
+    if guardrails.deny_root_user:
+        statements += deny_root_user(org.centralized_root)
+    if guardrails.allowed_regions:
+        statements += allowed_regions(guardrails.allowed_regions)
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def policy_text(document: dict) -> str:
+    """Minified: SCP size counts characters (whitespace included when sent through the API)."""
+    return json.dumps(document, separators=(",", ":"))
+
+
+def guardrail_policies(org: Org) -> dict[str, str]:
+    """Product name -> its SCP text, for every product with guardrails; refuses one over the size limit."""
+    policies = {}
+    for product in org.products:
+        if product.guardrails is None:
+            continue
+        text = policy_text(guardrails_policy(org, product))
+        if len(text) > SCP_MAX_CHARACTERS:
+            raise ConfigError(
+                f"{org.source.name}: products.{product.name}.guardrails: the service control policy would be "
+                f"{len(text)} characters, over Organizations' {SCP_MAX_CHARACTERS}: allow fewer regions, "
+                "or turn a guardrail off for this product"
+            )
+        policies[product.name] = text
+    return policies
