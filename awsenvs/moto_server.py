@@ -14,6 +14,15 @@ on.  moto answers a missing call with HTTP 500, and the provider then retries fo
   description or a user's names and email in place.  The attribute paths the provider
   sends are applied to moto's own objects; any other path is refused (HTTP 400), so a
   gap shows as an error, not as a silent success.
+- Budgets DescribeSubscribersForNotification: the provider reads each notification's
+  subscribers back; they are the ones moto stored with the notification.
+- Budgets UpdateBudget: the provider changes an (adopted) budget's amount in place; the new
+  budget replaces moto's stored one, its notifications kept.
+- Budgets ListTagsForResource / TagResource / UntagResource (and the ResourceTags of
+  CreateBudget, which moto drops): the provider reads and writes a budget's tags (the
+  default `managed-by` tag).  They are kept per budget ARN beside moto's budgets.
+- IAM GetAccountSummary's AccountPasswordPresent: moto omits the key; its root user has no
+  password, so the answer is 0 (the audit's root credentials check reads it).
 
     python -m awsenvs.moto_server -H 127.0.0.1 -p PORT
 """
@@ -25,7 +34,9 @@ import sys
 import json
 import time
 
+from moto.budgets.responses import BudgetsResponse
 from moto.core.responses import ActionResult
+from moto.iam.models import AccountSummary
 from moto.iam.responses import IamResponse
 from moto.server import main
 from moto.identitystore.responses import IdentityStoreResponse
@@ -106,6 +117,62 @@ def _update_user(self: IdentityStoreResponse):
     return "{}"
 
 
+def _budget_tags(self: BudgetsResponse) -> dict[str, dict[str, str]]:
+    if not hasattr(self.backend, "awsenvs_tags"):
+        self.backend.awsenvs_tags = {}
+    return self.backend.awsenvs_tags
+
+
+def _describe_subscribers_for_notification(self: BudgetsResponse) -> str:
+    budget = self.backend.budgets[self._get_param("AccountId")][self._get_param("BudgetName")]
+    wanted = self._get_param("Notification")
+    notification = next(n for n in budget.notifications if n.details == wanted)
+    return json.dumps({"Subscribers": notification.subscribers, "NextToken": None})
+
+
+def _budgets_list_tags_for_resource(self: BudgetsResponse) -> str:
+    tags = _budget_tags(self).get(self._get_param("ResourceARN"), {})
+    return json.dumps({"ResourceTags": [{"Key": k, "Value": v} for k, v in tags.items()]})
+
+
+def _budgets_tag_resource(self: BudgetsResponse) -> str:
+    tags = _budget_tags(self).setdefault(self._get_param("ResourceARN"), {})
+    tags.update({t["Key"]: t["Value"] for t in self._get_param("ResourceTags") or []})
+    return "{}"
+
+
+def _budgets_untag_resource(self: BudgetsResponse) -> str:
+    tags = _budget_tags(self).setdefault(self._get_param("ResourceARN"), {})
+    for key in self._get_param("ResourceTagKeys") or []:
+        tags.pop(key, None)
+    return "{}"
+
+
+def _update_budget(self: BudgetsResponse) -> str:
+    budgets = self.backend.budgets[self._get_param("AccountId")]
+    new = self._get_param("NewBudget")
+    budget = budgets[new["BudgetName"]]
+    budget.budget = {**budget.budget, **new}
+    return "{}"
+
+
+_moto_create_budget = BudgetsResponse.create_budget
+
+
+def _create_budget(self: BudgetsResponse) -> str:
+    result = _moto_create_budget(self)
+    arn = f"arn:{self.partition}:budgets::{self._get_param('AccountId')}:budget/{self._get_param('Budget')['BudgetName']}"
+    _budget_tags(self)[arn] = {t["Key"]: t["Value"] for t in self._get_param("ResourceTags") or []}
+    return result
+
+
+_moto_account_summary = AccountSummary.summary_map.fget
+
+
+def _summary_map(self: AccountSummary) -> dict:
+    return {"AccountPasswordPresent": 0, **_moto_account_summary(self)}
+
+
 for cls, name, handler in (
     (IamResponse, "list_service_specific_credentials", _list_service_specific_credentials),
     (SSOAdminResponse, "list_tags_for_resource", _list_tags_for_resource),
@@ -114,9 +181,16 @@ for cls, name, handler in (
     (SSOAdminResponse, "describe_permission_set_provisioning_status", _describe_permission_set_provisioning_status),
     (IdentityStoreResponse, "update_group", _update_group),
     (IdentityStoreResponse, "update_user", _update_user),
+    (BudgetsResponse, "describe_subscribers_for_notification", _describe_subscribers_for_notification),
+    (BudgetsResponse, "update_budget", _update_budget),
+    (BudgetsResponse, "list_tags_for_resource", _budgets_list_tags_for_resource),
+    (BudgetsResponse, "tag_resource", _budgets_tag_resource),
+    (BudgetsResponse, "untag_resource", _budgets_untag_resource),
 ):
     if not hasattr(cls, name):
         setattr(cls, name, handler)
+BudgetsResponse.create_budget = _create_budget  # keeps moto's, adds the tags it drops
+AccountSummary.summary_map = property(_summary_map)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -41,7 +41,7 @@ Why each step exists (the emulator accepts what real AWS refuses):
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Mapping, TypeVar
 
 import boto3
@@ -52,6 +52,7 @@ from awsenvs.config import (
     MANAGEMENT_STACK,
     MFA_GROUP_NAME,
     MFA_POLICY_NAME,
+    SERVICE_CONTROL_POLICY,
     SUSPENDED_OU,
     Environment,
     Org,
@@ -91,6 +92,7 @@ class LiveOrganization:
     policy_types: frozenset[str]  # enabled (or being enabled) in the root
     accounts: tuple[LiveAccount, ...]
     ous: Mapping[str, str]  # OU name directly under the root -> OU id
+    policies: Mapping[str, str] = field(default_factory=dict)  # service control policy name -> policy id
 
     def account_by_email(self, email: str) -> LiveAccount | None:
         return next((a for a in self.accounts if a.email.lower() == email.lower()), None)
@@ -174,6 +176,11 @@ def read_organization(client=None) -> LiveOrganization | None:
         for page in client.get_paginator("list_organizational_units_for_parent").paginate(ParentId=root["Id"])
         for ou in page["OrganizationalUnits"]
     }
+    policies = {
+        policy["Name"]: policy["Id"]
+        for page in client.get_paginator("list_policies").paginate(Filter=SERVICE_CONTROL_POLICY)
+        for policy in page["Policies"]
+    }
     accounts = [
         LiveAccount(account["Id"], account["Name"], account["Email"], account.get("Status", ""))
         for page in client.get_paginator("list_accounts").paginate()
@@ -187,6 +194,7 @@ def read_organization(client=None) -> LiveOrganization | None:
         policy_types=frozenset(t["Type"] for t in root.get("PolicyTypes", []) if t["Status"] != "PENDING_DISABLE"),
         accounts=tuple(accounts),
         ous=ous,
+        policies=policies,
     )
 
 
@@ -227,7 +235,24 @@ def account_stack_imports(env: Environment, account_id: str, iam_users: bool = T
     if _exists(account_id, "get-account-password-policy", iam.get_account_password_policy):
         imports.append(Import("aws_iam_account_password_policy.password_policy", "iam-account-password-policy",
                               "existing password policy (set to the configured one)"))
+    if env.budget is not None and _budget_exists(env, account_id):
+        # Budget names are unique per account: creating it again fails with DuplicateRecordException.
+        imports.append(Import("aws_budgets_budget.budget", f"{account_id}:{env.budget_name}",
+                              f"existing budget {env.budget_name} (set to the configured one)"))
     return imports
+
+
+def _budget_exists(env: Environment, account_id: str) -> bool:
+    budgets = aws.member_session(account_id, env.role_name, env.cli_profile).client("budgets")
+    try:
+        budgets.describe_budget(AccountId=account_id, BudgetName=env.budget_name)
+        return True
+    except botocore.exceptions.ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "NotFoundException":
+            return False
+        raise aws.AwsError(f"budgets describe-budget in {account_id}: {exc}") from None
+    except botocore.exceptions.BotoCoreError as exc:
+        raise aws.AwsError(f"budgets describe-budget in {account_id}: {exc}") from None
 
 
 def _exists(account_id: str, what: str, fn, **kwargs) -> bool:
@@ -360,6 +385,40 @@ def management_imports(org: Org, live: LiveOrganization | None) -> list[Import]:
                     f"found existing account {account.id} for {env.account_name} (root email {account.email}), "
                     "e.g. left by an interrupted apply",
                 ))
+    return imports
+
+
+def read_guardrail_targets(org: Org, live: LiveOrganization | None, client=None) -> dict[str, frozenset[str]]:
+    """Policy id -> target ids, for the guardrail policies org.yaml names that already exist."""
+    if live is None:
+        return {}
+    client = client or boto3.client("organizations")
+    ids = [live.policies[p.guardrails_policy_name] for p in org.products
+           if p.guardrails is not None and p.guardrails_policy_name in live.policies]
+    return {policy_id: frozenset(t["TargetId"] for t in aws.pages(client, "list_targets_for_policy", "Targets", PolicyId=policy_id))
+            for policy_id in ids}
+
+
+def guardrail_imports(org: Org, live: LiveOrganization | None, targets: Mapping[str, frozenset[str]]) -> list[Import]:
+    """Guardrail policies (and their attachment to the product OU) that exist under the names
+    the management stack manages, e.g. left by an interrupted apply: Organizations refuses a
+    second policy of the same name (DuplicatePolicyException).  Import ids: the policy id, and
+    `<target id>:<policy id>` for an attachment
+    (https://registry.terraform.io/providers/hashicorp/aws/5.100.0/docs/resources/organizations_policy_attachment#import)."""
+    if live is None:
+        return []
+    imports = []
+    for product in org.products:
+        name = product.guardrails_policy_name
+        policy_id = live.policies.get(name)
+        if product.guardrails is None or policy_id is None:
+            continue
+        imports.append(Import(f"aws_organizations_policy.{tf_name(name)}", policy_id,
+                              f"existing service control policy {name} (set to the configured text)"))
+        ou_id = live.ous.get(product.ou_name)
+        if ou_id is not None and ou_id in targets.get(policy_id, ()):
+            imports.append(Import(f"aws_organizations_policy_attachment.{tf_name(name)}", f"{ou_id}:{policy_id}",
+                                  f"{name} already attached to OU {product.ou_name}"))
     return imports
 
 
@@ -540,6 +599,7 @@ class LiveChecks:
         """(imports, addresses to forget) for a stack's plan."""
         if stack == MANAGEMENT_STACK:
             imports = management_imports(self.org, self.organization)
+            imports += guardrail_imports(self.org, self.organization, read_guardrail_targets(self.org, self.organization))
             if self.org.identity_center:
                 ids = self._existing_account_ids()
                 imports += identity_center_imports(self.org, read_identity_center(self.org, sorted(set(ids.values()))), ids)
