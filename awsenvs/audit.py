@@ -22,6 +22,20 @@ IDENTITY_CENTER_MFA = ("cannot be read through the API: check it in the console,
                        "Authentication > Multi-factor authentication (prompt users for MFA every time they sign in)")
 
 
+# Member accounts created by Organizations have no root password, and with centralized root
+# access they need no root credentials at all; the management account keeps its root user,
+# which must have MFA (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-enable-root-access.html).
+# GetAccountSummary reports each root credential (AccountPasswordPresent, AccountAccessKeysPresent,
+# AccountMFAEnabled, AccountSigningCertificatesPresent:
+# https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetAccountSummary.html).
+ROOT_CREDENTIALS = (
+    ("AccountPasswordPresent", "a password"),
+    ("AccountAccessKeysPresent", "access keys"),
+    ("AccountMFAEnabled", "an MFA device"),
+    ("AccountSigningCertificatesPresent", "signing certificates"),
+)
+
+
 @dataclass(frozen=True)
 class Finding:
     check: str
@@ -35,6 +49,15 @@ class Finding:
 
 def audit(org: Org, account_ids: dict[str, str], aws_config: Path, aws_credentials: Path) -> list[Finding]:
     rows: list[Finding] = []
+    try:  # the management account is the credentials' own (the member checks assume roles from it)
+        management = aws.caller_account()
+        if org.management_account_id and management != org.management_account_id:
+            rows.append(Finding("root MFA", "management", FAIL, f"these credentials are of {management}, not the "
+                                f"management account {org.management_account_id}: use the management account's"))
+        else:
+            rows.append(management_root_mfa(aws.iam_summary(), f"management ({management})"))
+    except aws.AwsError as exc:
+        rows.append(Finding("root MFA", "management", FAIL, str(exc)))
     identity_center = None
     if org.identity_center:
         rows.append(Finding("Identity Center MFA", "management", MANUAL, IDENTITY_CENTER_MFA))
@@ -55,7 +78,7 @@ def audit(org: Org, account_ids: dict[str, str], aws_config: Path, aws_credentia
         if identity_center is not None:
             rows.append(_assignments(org, env, identity_center.access(account_id), label))
         try:
-            rows.extend(_account_checks(env, account_id, label, org.identity_center))
+            rows.extend(_account_checks(env, account_id, label, org.identity_center, org.centralized_root))
         except aws.AwsError as exc:
             rows.append(Finding("access", label, FAIL, str(exc)))
     rows.extend(_local_checks(org, account_ids, aws_config, aws_credentials))
@@ -72,15 +95,34 @@ def _assignments(org: Org, env: Environment, live: set[tuple[str, str]], label: 
                 "; ".join(problems))
 
 
-def _account_checks(env: Environment, account_id: str, label: str, identity_center: bool = False) -> list[Finding]:
+def management_root_mfa(summary: dict, label: str) -> Finding:
+    """The management account's root user keeps its credentials: it must have MFA and no keys."""
+    problems = [] if summary.get("AccountMFAEnabled") == 1 else ["no MFA device: enable one (console, signed in as root)"]
+    problems += ["access keys: delete them"] if summary.get("AccountAccessKeysPresent", 0) else []
+    return _row("root MFA", label, not problems, "root user has MFA and no access keys", "; ".join(problems))
+
+
+def member_root_credentials(summary: dict, label: str, centralized_root: bool) -> Finding:
+    """A member account's root user should have no credentials at all (GetAccountSummary's
+    `Account*Present` flags; a key the endpoint does not report makes the row manual)."""
+    present = [what for key, what in ROOT_CREDENTIALS if summary.get(key)]
+    unknown = [what for key, what in ROOT_CREDENTIALS if key not in summary]
+    if present:
+        fix = ("delete them from the management account: IAM > Root access management" if centralized_root else
+               "set organization.centralized_root: true and delete them from the management account "
+               "(IAM > Root access management)")
+        return Finding("root credentials", label, FAIL, f"root user has {', '.join(present)}: {fix}")
+    if unknown:
+        return Finding("root credentials", label, MANUAL,
+                       f"none reported, but GetAccountSummary did not say whether it has {', '.join(unknown)}: "
+                       "check IAM > Root access management in the management account")
+    return Finding("root credentials", label, PASS, "none (no password, access keys, MFA device or signing certificates)")
+
+
+def _account_checks(env: Environment, account_id: str, label: str, identity_center: bool,
+                    centralized_root: bool) -> list[Finding]:
     session = aws.member_session(account_id, env.role_name, env.cli_profile)
-    summary = aws.iam_summary(session)
-    rows = [
-        _row("root MFA", label, summary.get("AccountMFAEnabled") == 1,
-             "root user has MFA", "root user has no MFA device: enable one (console, as root)"),
-        _row("root access keys", label, summary.get("AccountAccessKeysPresent", 0) == 0,
-             "none", "root user has access keys: delete them"),
-    ]
+    rows = [member_root_credentials(aws.iam_summary(session), label, centralized_root)]
     aliases = aws.account_aliases(session)
     rows.append(_row("alias", label, aliases == [env.alias], env.alias, f"expected {env.alias!r}, found {aliases}"))
     rows.append(_password_policy(env, session, label))

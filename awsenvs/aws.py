@@ -133,8 +133,9 @@ def seed_emulator(org: Org) -> tuple[str, dict[str, str]]:
     return organization["Id"], ids
 
 
-def iam_summary(session: boto3.Session) -> dict:
-    iam = session.client("iam")
+def iam_summary(session: boto3.Session | None = None) -> dict:
+    """GetAccountSummary of the session's account (default: the credentials' own)."""
+    iam = (session or boto3.Session()).client("iam")
     return call("iam get-account-summary", iam.get_account_summary)["SummaryMap"]
 
 
