@@ -1,11 +1,12 @@
-"""The organization as a rich tree: management, OUs, accounts, groups, users, MFA."""
+"""The organization as a rich tree: management, OUs and their guardrails, accounts and their
+budgets, groups, users, MFA."""
 
 from __future__ import annotations
 
 from rich.text import Text
 from rich.tree import Tree
 
-from awsenvs.config import Org
+from awsenvs.config import Environment, Org, Product
 
 
 def org_tree(org: Org, account_ids: dict[str, str] | None = None) -> Tree:
@@ -13,9 +14,10 @@ def org_tree(org: Org, account_ids: dict[str, str] | None = None) -> Tree:
     account_ids = account_ids or {}
     management = org.management_account_id or "credentials' account"
     access = ("  access: IAM Identity Center (permission sets per group)", "cyan") if org.identity_center else ("  access: IAM users", "dim")
-    root = Tree(Text.assemble(("management", "bold"), f"  {org.name}  {org.email}  ", (management, "dim"), access))
+    root_access = ("\n  centralized root access (member accounts need no root credentials)", "dim") if org.centralized_root else ""
+    root = Tree(Text.assemble(("management", "bold"), f"  {org.name}  {org.email}  ", (management, "dim"), access, root_access))
     for product in org.products:
-        ou = root.add(Text.assemble(("OU ", "dim"), (product.ou_name, "bold cyan")))
+        ou = root.add(Text.assemble(("OU ", "dim"), (product.ou_name, "bold cyan"), *_guardrails(product)))
         for env in product.environments:
             account_id = env.account_id_from(account_ids)
             status = (
@@ -26,7 +28,7 @@ def org_tree(org: Org, account_ids: dict[str, str] | None = None) -> Tree:
             mfa = ("MFA required", "bold red") if env.mfa_required else ("MFA optional", "dim")
             account = ou.add(Text.assemble(
                 (env.account_name, "bold"), "  ", status, "  ", mfa,
-                ("\n" + env.email, "dim"), ("  alias ", "dim"), env.alias,
+                ("\n" + env.email, "dim"), ("  alias ", "dim"), env.alias, *_budget(env),
             ))
             profiles = {(a.user.name, a.group.name): a.profile_name for a in org.assignments
                         if a.environment.stack == env.stack} if org.identity_center else {}
@@ -43,3 +45,20 @@ def org_tree(org: Org, account_ids: dict[str, str] | None = None) -> Tree:
                 if not user.groups:
                     account.add(Text.assemble(("user ", "dim"), user.name, ("  (no groups)", "dim")))
     return root
+
+
+def _guardrails(product: Product) -> tuple:
+    if product.guardrails is None:
+        return (("  no guardrails", "dim"),)
+    shown = [name if name != "allowed_regions" else f"regions {', '.join(product.guardrails.allowed_regions)}"
+             for name in product.guardrails.enabled]
+    return (("  SCP ", "dim"), (product.guardrails_policy_name, "yellow"), ("\n  guardrails: ", "dim"), ", ".join(shown))
+
+
+def _budget(env: Environment) -> tuple:
+    if env.budget is None:
+        return ()
+    budget = env.budget
+    thresholds = ", ".join(f"{t}%" for t in budget.thresholds_percent)
+    return (("\nbudget ", "dim"), f"{budget.monthly_usd:g} USD/month",
+            ("  alerts at ", "dim"), f"{thresholds} (actual, forecast)", ("  to ", "dim"), ", ".join(budget.alert_emails))
