@@ -118,8 +118,29 @@ def emulator():
 def rehearsal(emulator, provider_mirror, tmp_path_factory) -> Rehearsal:
     """The two-product organization, seeded in the emulator (adopted account, organization)."""
     workdir = tmp_path_factory.mktemp("e2e")
-    env, path = seed_rehearsal(emulator, provider_mirror, workdir, TWO_PRODUCTS)
+    env, path = seed_rehearsal(emulator, provider_mirror, workdir, TWO_PRODUCTS, seed_leftovers)
     return Rehearsal(workdir, env, path)
+
+
+LEFTOVER_POLICY = "awsenvs-billing-guardrails"
+LEFTOVER_BUDGET = "awsenvs-billing-legacy-monthly"
+
+
+def seed_leftovers() -> None:
+    """What an interrupted apply (or a hand-made start) leaves behind under awsenvs' names:
+    billing's guardrail policy with other text, unattached, and the adopted billing-legacy
+    account's budget with another amount.  Apply must adopt both, not fail on duplicates."""
+    import boto3
+
+    from awsenvs import aws
+
+    client = boto3.client("organizations")
+    client.create_policy(Name=LEFTOVER_POLICY, Description="made by hand", Type="SERVICE_CONTROL_POLICY",
+                         Content='{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"ec2:*","Resource":"*"}]}')
+    legacy = next(a["Id"] for a in client.list_accounts()["Accounts"] if a["Email"] == "old-billing@acme.example.com")
+    budgets = aws.assume_role_session(legacy, "OrganizationAccountAccessRole").client("budgets")
+    budgets.create_budget(AccountId=legacy, Budget={"BudgetName": LEFTOVER_BUDGET, "BudgetLimit": {"Amount": "1.0", "Unit": "USD"},
+                                                    "TimeUnit": "MONTHLY", "BudgetType": "COST"})
 
 
 def seed_rehearsal(emulator, provider_mirror: Path, workdir: Path, source: Path, seed_more=None) -> tuple[dict[str, str], Path]:

@@ -134,6 +134,71 @@ def test_management_account_holds_none_of_it(applied):
         assert not [r for r in iam.list_roles()["Roles"] if r["RoleName"].endswith("-mfa")]
 
 
+def _guardrail_policies(client, target: str) -> dict[str, dict]:
+    """The awsenvs SCPs attached to `target`, by name, with their parsed content."""
+    attached = client.list_policies_for_target(TargetId=target, Filter="SERVICE_CONTROL_POLICY")["Policies"]
+    return {p["Name"]: json.loads(client.describe_policy(PolicyId=p["Id"])["Policy"]["Content"])
+            for p in attached if p["Name"].startswith("awsenvs-")}
+
+
+def test_guardrails_on_the_product_ous_only(applied):
+    with applied.boto():
+        client = boto3.client("organizations")
+        root = client.list_roots()["Roots"][0]["Id"]
+        ous = {ou["Name"]: ou["Id"] for ou in client.list_organizational_units_for_parent(ParentId=root)["OrganizationalUnits"]}
+        shop = _guardrail_policies(client, ous["shop"])
+        billing = _guardrail_policies(client, ous["billing"])
+        assert _guardrail_policies(client, root) == {}
+        assert _guardrail_policies(client, MANAGEMENT) == {}
+    assert list(shop) == ["awsenvs-shop-guardrails"] and list(billing) == ["awsenvs-billing-guardrails"]
+    for document in (shop["awsenvs-shop-guardrails"], billing["awsenvs-billing-guardrails"]):
+        statements = {s["Sid"]: s for s in document["Statement"]}
+        assert statements["DenyLeaveOrganization"]["Action"] == "organizations:LeaveOrganization"
+        assert statements["ProtectBaselineIam"]["Effect"] == "Deny"
+    shop_statements = {s["Sid"]: s for s in shop["awsenvs-shop-guardrails"]["Statement"]}
+    root_user = shop_statements["DenyRootUser"]
+    assert root_user["Action"] == "*" and root_user["Condition"]["ArnLike"] == {"aws:PrincipalArn": "arn:aws:iam::*:root"}
+    regions = shop_statements["DenyOutsideAllowedRegions"]
+    assert regions["Condition"]["StringNotEquals"]["aws:RequestedRegion"] == ["eu-central-1", "us-east-1"]
+    assert {"iam:*", "sts:*", "budgets:*", "organizations:*"} <= set(regions["NotAction"])
+    billing_sids = {s["Sid"] for s in billing["awsenvs-billing-guardrails"]["Statement"]}
+    assert "DenyRootUser" not in billing_sids and "DenyOutsideAllowedRegions" not in billing_sids
+
+
+def test_the_left_over_policy_was_adopted_not_duplicated(applied):
+    from conftest import LEFTOVER_POLICY
+
+    with applied.boto():
+        client = boto3.client("organizations")
+        named = [p for p in client.list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"] if p["Name"] == LEFTOVER_POLICY]
+        assert len(named) == 1
+        assert named[0]["Description"].startswith("awsenvs guardrails of billing")
+
+
+def test_each_account_with_a_budget_has_it(applied, accounts):
+    from conftest import LEFTOVER_BUDGET
+
+    for env in applied.org.environments:
+        account_id = accounts[env.account_name]["Id"]
+        with applied.boto():
+            budgets = aws.assume_role_session(account_id, "OrganizationAccountAccessRole").client("budgets")
+            found = {b["BudgetName"]: b for b in budgets.describe_budgets(AccountId=account_id).get("Budgets", [])}
+            if env.budget is None:
+                assert found == {}, env.stack
+                continue
+            assert list(found) == [env.budget_name], env.stack
+            budget = found[env.budget_name]
+            assert float(budget["BudgetLimit"]["Amount"]) == env.budget.monthly_usd and budget["TimeUnit"] == "MONTHLY"
+            notifications = budgets.describe_notifications_for_budget(AccountId=account_id, BudgetName=env.budget_name)["Notifications"]
+            assert sorted((n["NotificationType"], n["Threshold"]) for n in notifications) == sorted(
+                (kind, float(t)) for kind in ("ACTUAL", "FORECASTED") for t in env.budget.thresholds_percent), env.stack
+            for notification in notifications:
+                subscribers = budgets.describe_subscribers_for_notification(
+                    AccountId=account_id, BudgetName=env.budget_name, Notification=notification)["Subscribers"]
+                assert sorted(s["Address"] for s in subscribers) == sorted(env.budget.alert_emails)
+    assert applied.org.environment_by_stack("billing-legacy").budget_name == LEFTOVER_BUDGET  # adopted, now 40.5
+
+
 def test_second_plan_finds_no_changes(applied):
     proc = applied.cli("plan")
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -203,8 +268,12 @@ def _row(rows, check, stack):
 def test_audit_reports_root_mfa_and_user_mfa(applied, accounts):
     code, rows = _audit(applied)
     assert code == 1
+    # Root MFA is asked of the management account only (the emulator has none); member
+    # accounts' root users must have no credentials at all, and in the emulator they have none.
+    assert _row(rows, "root MFA", "management")["status"] == "fail"
     for env in applied.org.environments:
-        assert _row(rows, "root MFA", env.stack)["status"] == "fail"
+        assert not [r for r in rows if r["check"] == "root MFA" and r["account"].startswith(env.stack + " ")]
+        assert _row(rows, "root credentials", env.stack)["status"] == "pass"
         assert _row(rows, "alias", env.stack)["status"] == "pass"
         assert _row(rows, "password policy", env.stack)["status"] == "pass"
         assert _row(rows, "users", env.stack)["status"] == "pass"

@@ -29,8 +29,11 @@ def test_sandbox_rehearses_the_example_and_leaves_home_untouched(tmp_path):
                      "ok  second plan (must find no changes) (exit 0)",
                      "[profile autochart_prod_paul_keys]", "No MFA device yet",
                      "https://winterwindsoftware-autochart-prod.signin.aws.amazon.com/console",
-                     "root MFA", "Emulator stopped"):
+                     "root MFA", "root credentials", "Emulator stopped",
+                     # org.yaml has the default guardrails and centralized_root: said what was not rehearsed.
+                     "not rehearsed  centralized root access", "not rehearsed  guardrail enforcement"):
         assert expected in output, expected
+    assert "not rehearsed  budget alerts" not in output  # org.yaml sets no budget
     assert (home / ".aws" / "config").read_text() == "[profile mine]\nregion = eu-west-1\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["home"]  # no state, cdktf.out or plans here
     assert (sorted(real_state.rglob("*")) if real_state.exists() else []) == state_before

@@ -28,7 +28,7 @@ def test_management_stack(synthesized):
     org = s.resources("management", "aws_organizations_organization")["organization"]
     assert org["feature_set"] == "ALL" and org["lifecycle"]["prevent_destroy"] is True
     # Both lists set explicitly: unset, the provider would disable whatever the live org has.
-    assert org["aws_service_access_principals"] == []
+    assert org["aws_service_access_principals"] == ["iam.amazonaws.com"]  # centralized_root (default)
     assert org["enabled_policy_types"] == ["SERVICE_CONTROL_POLICY"]
     ous = s.resources("management", "aws_organizations_organizational_unit")
     assert sorted(ou["name"] for ou in ous.values()) == ["billing", "shop"]

@@ -1,0 +1,330 @@
+"""Guardrails, centralized root access and budgets: org.yaml rules, the synthesized policy
+text (what the emulator cannot enforce is checked by content), and the audit's root checks
+on recorded GetAccountSummary answers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from awsenvs.audit import FAIL, MANUAL, PASS, management_root_mfa, member_root_credentials
+from awsenvs.config import ConfigError, load, parse
+from awsenvs.preflight import LiveOrganization, guardrail_imports
+from conftest import EXAMPLE, ROOT, TWO_PRODUCTS
+
+BASE = textwrap.dedent("""\
+    organization:
+      name: acme
+      email: cloud@acme.example.com
+      region: eu-west-1
+    groups:
+      sysadmins:
+        policies: [arn:aws:iam::aws:policy/AdministratorAccess]
+    products:
+      shop:
+        users:
+          alice: {groups: [sysadmins]}
+        environments:
+          dev: {mfa: optional}
+          prod: {mfa: required}
+    """)
+
+
+def _with(extra: str, product: str = "") -> str:
+    """BASE with top-level keys `extra` and keys under products.shop `product`."""
+    text = BASE.replace("groups:", extra + "groups:", 1) if extra else BASE
+    return text.replace("  shop:\n", "  shop:\n" + textwrap.indent(product, "    "), 1) if product else text
+
+
+# --------------------------------------------------------------------------- org.yaml
+
+
+def test_defaults_are_the_safe_guardrails_centralized_root_and_no_budget():
+    org = parse(BASE)
+    shop = org.products[0]
+    assert shop.guardrails.enabled == ("deny_leave_organization", "protect_baseline", "deny_root_user")
+    assert shop.guardrails.allowed_regions == ()
+    assert org.centralized_root and "iam.amazonaws.com" in org.trusted_services
+    assert "SERVICE_CONTROL_POLICY" in org.policy_types
+    assert all(env.budget is None for env in org.environments)
+
+
+def test_a_product_overrides_only_the_guardrail_keys_it_sets():
+    org = load(TWO_PRODUCTS)
+    shop, billing = org.products
+    assert shop.guardrails.allowed_regions == ("eu-central-1", "us-east-1") and shop.guardrails.deny_root_user
+    assert billing.guardrails.allowed_regions == ()  # `allowed_regions: null` under the product
+    assert not billing.guardrails.deny_root_user
+    assert billing.guardrails.deny_leave_organization and billing.guardrails.protect_baseline  # inherited
+
+
+def test_all_guardrails_off_means_no_policy_and_scps_are_not_added():
+    off = "guardrails: {deny_leave_organization: false, protect_baseline: false, deny_root_user: false}\n"
+    org = parse(_with(off).replace("region: eu-west-1", "region: eu-west-1\n  policy_types: []"))
+    assert org.products[0].guardrails is None
+    assert org.policy_types == ()
+
+
+def test_the_most_specific_budget_wins_and_null_switches_it_off():
+    org = load(TWO_PRODUCTS)
+    budgets = {env.stack: env.budget for env in org.environments}
+    assert budgets["shop-dev"].monthly_usd == 100 and budgets["shop-dev"].thresholds_percent == (80, 100)
+    assert budgets["shop-staging"] is None
+    assert budgets["shop-prod"].monthly_usd == 2500 and budgets["shop-prod"].thresholds_percent == (50, 90, 100)
+    assert budgets["shop-prod"].alert_emails == ("oncall@acme.example.com", "finance@acme.example.com")
+    assert budgets["billing-prod"].monthly_usd == 40.5 and budgets["billing-legacy"] == budgets["billing-prod"]
+    assert org.environment_by_stack("shop-dev").budget_name == "awsenvs-shop-dev-monthly"
+
+
+BUDGET = "budget: {monthly_usd: 50, alert_emails: [ops@acme.example.com]}\n"
+REJECTIONS = {
+    "unknown region": (_with("guardrails: {allowed_regions: [eu-west-1, eu-wset-2]}\n"),
+                       "guardrails.allowed_regions: 'eu-wset-2' is not an AWS region"),
+    "unknown region under a product": (_with("", "guardrails: {allowed_regions: [mars-north-1]}\n"),
+                                       "products.shop.guardrails.allowed_regions: 'mars-north-1' is not an AWS region"),
+    "empty region list": (_with("guardrails: {allowed_regions: []}\n"), "guardrails.allowed_regions: empty"),
+    "an environment's own region denied": (
+        _with("guardrails: {allowed_regions: [us-east-1]}\n"),
+        "guardrails.allowed_regions: shop-dev works in eu-west-1, which the guardrail would deny",
+    ),
+    "budget without alert emails": (_with("budget: {monthly_usd: 50, alert_emails: []}\n"), "budget.alert_emails:"),
+    "budget without an amount": (_with("budget: {alert_emails: [ops@acme.example.com]}\n"), "budget.monthly_usd: required"),
+    "threshold below 1": (_with(BUDGET.replace("]}", "], thresholds_percent: [0, 100]}")), "budget.thresholds_percent.0:"),
+    "threshold above 1000": (_with("", BUDGET.replace("]}", "], thresholds_percent: [1001]}")),
+                             "products.shop.budget.thresholds_percent.0:"),
+    "more thresholds than Budgets has notifications": (
+        _with(BUDGET.replace("]}", "], thresholds_percent: [10, 20, 30, 40, 50, 60]}")), "budget.thresholds_percent:"),
+    "bad alert email": (_with(BUDGET.replace("ops@acme.example.com", "ops-at-acme")), "budget.alert_emails.0: 'ops-at-acme' is not a valid email"),
+    "environment budget typo": (BASE.replace("dev: {mfa: optional}", "dev: {mfa: optional, budget: {monthly_usd: 5, alert_emails: [a@b.io], treshold: 1}}"),
+                                "products.shop.environments.dev.budget.treshold: unknown key"),
+    "protect_baseline locks out a profile environment": (
+        BASE.replace("dev: {mfa: optional}", "dev: {mfa: optional, account_id: '210987654321', profile: shop-dev-admin}"),
+        "guardrails.protect_baseline: would lock the runner out of shop-dev: it is managed through the CLI profile 'shop-dev-admin'",
+    ),
+    "centralized root without IAM's trusted access": (
+        BASE.replace("region: eu-west-1", "region: eu-west-1\n  disable_trusted_services: [iam.amazonaws.com]"),
+        "organization.disable_trusted_services: 'iam.amazonaws.com': organization.centralized_root needs",
+    ),
+    "guardrails with SCPs disabled": (
+        BASE.replace("region: eu-west-1", "region: eu-west-1\n  policy_types: []\n  disable_policy_types: [SERVICE_CONTROL_POLICY]"),
+        "organization.disable_policy_types: 'SERVICE_CONTROL_POLICY': the guardrails of shop are service control policies",
+    ),
+}
+
+
+@pytest.mark.parametrize("text, message", REJECTIONS.values(), ids=REJECTIONS.keys())
+def test_rejections_name_the_field(text, message):
+    with pytest.raises(ConfigError) as excinfo:
+        parse(text, Path("org.yaml"))
+    assert message in str(excinfo.value)
+    assert "\n" not in str(excinfo.value)
+
+
+def test_protect_baseline_can_be_turned_off_for_a_profile_environment():
+    text = BASE.replace("dev: {mfa: optional}", "dev: {mfa: optional, account_id: '210987654321', profile: shop-dev-admin}")
+    org = parse(text.replace("  shop:\n", "  shop:\n    guardrails: {protect_baseline: false}\n"))
+    assert not org.products[0].guardrails.protect_baseline
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], cwd=cwd, capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("case", ["unknown region", "budget without alert emails", "protect_baseline locks out a profile environment"])
+def test_validate_exits_2_with_one_line(tmp_path, case):
+    text, message = REJECTIONS[case]
+    (tmp_path / "org.yaml").write_text(text)
+    proc = _cli("validate", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_validate_refuses_a_policy_over_the_scp_size_limit(tmp_path):
+    # Each group of an mfa: required environment adds its MFA role to protect_baseline.
+    groups = "".join(f"  team-{i:03}-{'x' * 40}:\n    policies: [arn:aws:iam::aws:policy/ReadOnlyAccess]\n" for i in range(80))
+    members = ", ".join(f"team-{i:03}-{'x' * 40}" for i in range(80))
+    text = BASE.replace("groups:\n", "groups:\n" + groups).replace("alice: {groups: [sysadmins]}", f"alice: {{groups: [{members}]}}")
+    (tmp_path / "org.yaml").write_text(text)
+    proc = _cli("validate", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stdout
+    assert "products.shop.guardrails: the service control policy would be" in proc.stderr
+    assert "over Organizations' 5120" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_validate_and_tree_show_guardrails_and_budgets(tmp_path):
+    proc = _cli("--config", str(TWO_PRODUCTS), "validate", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "guardrails on 2 OU(s), 4 budget(s)" in proc.stdout
+    proc = _cli("--config", str(TWO_PRODUCTS), "tree", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    shop = proc.stdout.split("OU shop", 1)[1].split("OU billing", 1)[0]
+    assert "SCP awsenvs-shop-guardrails" in shop
+    assert "deny_leave_organization, protect_baseline, deny_root_user, regions eu-central-1, us-east-1" in shop
+    assert "budget 2500 USD/month  alerts at 50%, 90%, 100% (actual, forecast)" in shop
+    billing = proc.stdout.split("OU billing", 1)[1]
+    assert "guardrails: deny_leave_organization, protect_baseline\n" in billing
+    assert "budget 40.5 USD/month" in billing
+    assert "centralized root access" in proc.stdout
+
+
+# --------------------------------------------------------------------------- synthesized policies
+
+
+def _policy(synthesized, org: str, product: str) -> dict:
+    policy = synthesized[org].resources("management", "aws_organizations_policy")[f"awsenvs_{product}_guardrails"]
+    assert policy["type"] == "SERVICE_CONTROL_POLICY" and policy["name"] == f"awsenvs-{product}-guardrails"
+    assert len(policy["content"]) <= 5120
+    return json.loads(policy["content"])
+
+
+def _statement(document: dict, sid: str) -> dict | None:
+    return next((s for s in document["Statement"] if s["Sid"] == sid), None)
+
+
+def test_each_product_ou_gets_its_own_policy_never_the_root(synthesized):
+    s = synthesized["two"]
+    attachments = s.resources("management", "aws_organizations_policy_attachment")
+    assert {a["target_id"] for a in attachments.values()} == {
+        "${aws_organizations_organizational_unit.shop.id}", "${aws_organizations_organizational_unit.billing.id}"}
+    for product, attachment in (("shop", attachments["awsenvs_shop_guardrails"]), ("billing", attachments["awsenvs_billing_guardrails"])):
+        assert attachment["policy_id"] == f"${{aws_organizations_policy.awsenvs_{product}_guardrails.id}}"
+    policies = s.resources("management", "aws_organizations_policy")
+    assert all(p["depends_on"] == ["aws_organizations_organization.organization"] for p in policies.values())
+
+
+def test_policy_denies_leaving_and_root_except_centralized_root_sessions(synthesized):
+    shop = _policy(synthesized, "two", "shop")
+    leave = _statement(shop, "DenyLeaveOrganization")
+    assert leave["Effect"] == "Deny" and leave["Action"] == "organizations:LeaveOrganization"
+    root = _statement(shop, "DenyRootUser")
+    assert root["Effect"] == "Deny" and root["Action"] == "*" and root["Resource"] == "*"
+    assert root["Condition"]["ArnLike"] == {"aws:PrincipalArn": "arn:aws:iam::*:root"}
+    # Root sessions from the management account (sts:AssumeRoot) carry aws:AssumedRoot.
+    assert root["Condition"]["Null"] == {"aws:AssumedRoot": "true"}
+    assert _statement(_policy(synthesized, "two", "billing"), "DenyRootUser") is None  # turned off for billing
+
+
+def test_protect_baseline_exempts_only_the_managing_role(synthesized):
+    shop = _policy(synthesized, "two", "shop")
+    iam = _statement(shop, "ProtectBaselineIam")
+    managing = "arn:aws:iam::*:role/OrganizationAccountAccessRole"
+    assert iam["Condition"] == {"ArnNotLike": {"aws:PrincipalArn": [managing]}}
+    # shop-prod is mfa: required with alice (sysadmins) and bob (developers).
+    assert set(iam["Resource"]) == {managing, "arn:aws:iam::*:role/sysadmins-mfa", "arn:aws:iam::*:role/developers-mfa",
+                                    "arn:aws:iam::*:policy/awsenvs-require-mfa", "arn:aws:iam::*:group/awsenvs-mfa-required"}
+    assert {"iam:DeleteRole", "iam:UpdateAssumeRolePolicy", "iam:CreatePolicyVersion", "iam:DetachGroupPolicy"} <= set(iam["Action"])
+    assert not [a for a in iam["Action"] if a.startswith(("iam:Get", "iam:List"))]  # reads stay allowed
+    settings = _statement(shop, "ProtectAccountSettings")
+    assert settings["Resource"] == "*" and settings["Condition"] == iam["Condition"]
+    assert set(settings["Action"]) == {"iam:CreateAccountAlias", "iam:DeleteAccountAlias",
+                                       "iam:UpdateAccountPasswordPolicy", "iam:DeleteAccountPasswordPolicy"}
+
+
+def test_identity_center_has_no_mfa_roles_to_protect(synthesized):
+    s = synthesized["identity_center"]
+    for name in s.resources("management", "aws_organizations_policy"):
+        iam = _statement(json.loads(s.resources("management", "aws_organizations_policy")[name]["content"]), "ProtectBaselineIam")
+        assert iam["Resource"] == ["arn:aws:iam::*:role/OrganizationAccountAccessRole"]
+
+
+def test_allowed_regions_deny_everything_else_but_global_services(synthesized):
+    regions = _statement(_policy(synthesized, "two", "shop"), "DenyOutsideAllowedRegions")
+    assert regions["Effect"] == "Deny" and regions["Resource"] == "*"
+    assert regions["Condition"] == {"StringNotEquals": {"aws:RequestedRegion": ["eu-central-1", "us-east-1"]}}
+    # Global services stay usable: IAM, STS (AWS: must be exempt), Organizations, Budgets, Route 53, CloudFront.
+    assert {"iam:*", "sts:*", "organizations:*", "budgets:*", "route53:*", "cloudfront:*", "support:*"} <= set(regions["NotAction"])
+    assert not any(a.startswith(("ec2:Run", "s3:Put", "s3:*", "ec2:*")) for a in regions["NotAction"] if a != "s3:PutAccountPublic*")
+    assert _statement(_policy(synthesized, "two", "billing"), "DenyOutsideAllowedRegions") is None
+
+
+def test_centralized_root_access_in_the_management_stack(synthesized):
+    s = synthesized["example"]
+    features = s.resources("management", "aws_iam_organizations_features")["centralized_root"]
+    assert sorted(features["enabled_features"]) == ["RootCredentialsManagement", "RootSessions"]
+    assert features["depends_on"] == ["aws_organizations_organization.organization"]
+    organization = s.resources("management", "aws_organizations_organization")["organization"]
+    assert "iam.amazonaws.com" in organization["aws_service_access_principals"]
+
+
+def test_budgets_in_the_account_stacks(synthesized):
+    s = synthesized["two"]
+    assert s.resources("shop-staging", "aws_budgets_budget") == {}
+    budget = s.resources("shop-prod", "aws_budgets_budget")["budget"]
+    assert (budget["name"], budget["budget_type"], budget["time_unit"], budget["limit_unit"]) == (
+        "awsenvs-shop-prod-monthly", "COST", "MONTHLY", "USD")
+    assert float(budget["limit_amount"]) == 2500
+    alerts = {(n["notification_type"], n["threshold"]) for n in budget["notification"]}
+    assert alerts == {(kind, t) for kind in ("ACTUAL", "FORECASTED") for t in (50, 90, 100)}
+    for notification in budget["notification"]:
+        assert notification["threshold_type"] == "PERCENTAGE" and notification["comparison_operator"] == "GREATER_THAN"
+        assert notification["subscriber_email_addresses"] == ["oncall@acme.example.com", "finance@acme.example.com"]
+    assert float(s.resources("billing-legacy", "aws_budgets_budget")["budget"]["limit_amount"]) == 40.5
+
+
+# --------------------------------------------------------------------------- reconcile
+
+
+def test_existing_guardrail_policies_and_attachments_are_imported():
+    org = load(TWO_PRODUCTS)
+    live = LiveOrganization("o-abcdefghij", "r-root", frozenset(), frozenset(), (), {"shop": "ou-shop", "billing": "ou-bill"},
+                            {"awsenvs-shop-guardrails": "p-shop", "awsenvs-billing-guardrails": "p-bill", "other": "p-x"})
+    imports = {i.address: i.id for i in guardrail_imports(org, live, {"p-shop": frozenset({"ou-shop"}), "p-bill": frozenset()})}
+    assert imports == {
+        "aws_organizations_policy.awsenvs_shop_guardrails": "p-shop",
+        "aws_organizations_policy_attachment.awsenvs_shop_guardrails": "ou-shop:p-shop",
+        "aws_organizations_policy.awsenvs_billing_guardrails": "p-bill",  # not attached yet: attached by the plan
+    }
+    assert guardrail_imports(org, None, {}) == []
+
+
+# --------------------------------------------------------------------------- audit on recorded answers
+
+# GetAccountSummary SummaryMaps as AWS returns them (trimmed to the keys the audit reads, plus
+# one it ignores); a member account made by Organizations has no root credentials at all.
+CLEAN_MEMBER = {"AccountPasswordPresent": 0, "AccountAccessKeysPresent": 0, "AccountMFAEnabled": 0,
+                "AccountSigningCertificatesPresent": 0, "Users": 2}
+
+
+def test_member_root_without_credentials_passes_and_without_mfa_too():
+    row = member_root_credentials(CLEAN_MEMBER, "shop-dev (111111111111)", centralized_root=True)
+    assert row.status == PASS and row.check == "root credentials"
+
+
+@pytest.mark.parametrize("key, what", [
+    ("AccountPasswordPresent", "a password"), ("AccountAccessKeysPresent", "access keys"),
+    ("AccountMFAEnabled", "an MFA device"), ("AccountSigningCertificatesPresent", "signing certificates"),
+])
+def test_member_root_with_any_credential_fails_naming_it(key, what):
+    row = member_root_credentials({**CLEAN_MEMBER, key: 1}, "shop-dev", centralized_root=True)
+    assert row.status == FAIL and f"root user has {what}" in row.finding
+    assert "IAM > Root access management" in row.finding
+
+
+def test_member_root_fix_without_centralized_root_says_to_turn_it_on():
+    row = member_root_credentials({**CLEAN_MEMBER, "AccountPasswordPresent": 1}, "shop-dev", centralized_root=False)
+    assert row.status == FAIL and "set organization.centralized_root: true" in row.finding
+
+
+def test_member_root_password_unreported_is_a_manual_check():
+    # Older IAM endpoints answer without AccountPasswordPresent.
+    summary = {k: v for k, v in CLEAN_MEMBER.items() if k != "AccountPasswordPresent"}
+    row = member_root_credentials(summary, "shop-dev", centralized_root=True)
+    assert row.status == MANUAL and "a password" in row.finding
+
+
+def test_management_root_needs_mfa_and_no_keys():
+    assert management_root_mfa({**CLEAN_MEMBER, "AccountMFAEnabled": 1}, "management").status == PASS
+    assert management_root_mfa(CLEAN_MEMBER, "management").status == FAIL
+    keys = management_root_mfa({**CLEAN_MEMBER, "AccountMFAEnabled": 1, "AccountAccessKeysPresent": 1}, "management")
+    assert keys.status == FAIL and "access keys" in keys.finding
+
+
+def test_example_org_yaml_gets_the_default_guardrails():
+    org = load(EXAMPLE)
+    assert org.products[0].guardrails.enabled == ("deny_leave_organization", "protect_baseline", "deny_root_user")
