@@ -160,8 +160,10 @@ class Runner:
             counter = _Counter(self.report, stack, "planning", "planned_change")
             summary = self.terraform.plan(directory, directory / PLAN_FILE, counter)
             notes, risks = self._explain_imports(directory, summary, lifecycle)
-            touches = self._environments_touched(stack, directory, summary)
-            notes += tuple(f"Identity Center access to {t} changes (account assignments)" for t in touches)
+            access, guardrails = self._environments_touched(stack, directory, summary)
+            notes += tuple(f"Identity Center access to {t} changes (account assignments)" for t in access)
+            notes += tuple(f"the guardrails of {t} change (its OU's service control policy)" for t in guardrails)
+            touches = tuple(dict.fromkeys((*access, *guardrails)))
         except Exception as exc:  # noqa: BLE001 - terraform or a look-up: the stack fails, the others go on
             message = str(exc) if isinstance(exc, TerraformError) else f"{type(exc).__name__}: {exc}"
             self.report.phase(stack, StackStatus.FAILED, message[:100])
@@ -195,13 +197,15 @@ class Runner:
         risks = tuple(f"import {i.address}: {i.reason}" for i in made if i.risky)
         return notes, risks
 
-    def _environments_touched(self, stack: str, directory: Path, summary: PlanSummary) -> tuple[str, ...]:
-        """identity_center: the environments whose access (account assignments, in the
-        management stack) this plan changes, so their protection (mfa: required) applies."""
-        if stack != MANAGEMENT_STACK or not self.org.identity_center or not summary.changes:
-            return ()
+    def _environments_touched(self, stack: str, directory: Path, summary: PlanSummary) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The environments this management plan changes from outside their own stacks, so
+        that their protection (mfa: required) applies: (access changed: identity_center's
+        account assignments and permission sets; guardrails changed: their OU's SCP)."""
+        if stack != MANAGEMENT_STACK or not summary.changes:
+            return (), ()
         changed = {c.address for c in self.terraform.show_plan(directory, directory / PLAN_FILE) if c.changes}
-        return tuple(env.stack for env in self.org.environments_changed_by(changed))
+        access = self.org.environments_changed_by(changed) if self.org.identity_center else ()
+        return tuple(env.stack for env in access), tuple(env.stack for env in self.org.environments_guarded_by(changed))
 
     # -- retiring an environment ------------------------------------------------------
 

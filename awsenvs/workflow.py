@@ -219,12 +219,13 @@ def _confirm(session: Session, saved: dict, replanned: bool, yes: bool, retiring
         if env.mfa_required and env.stack in saved and saved[env.stack]
         and saved[env.stack].status in (StackStatus.CHANGES, StackStatus.WAITING)
     ]
-    # identity_center: a protected environment's access changes in the management stack.
+    # A protected environment's access (identity_center) or guardrails change in the management stack.
     management = saved.get(MANAGEMENT_STACK)
     for stack in management.touches if management else ():
         env = session.org.environment_by_stack(stack)
         if env.mfa_required and stack not in {p[0] for p in protected}:
-            protected.append((MANAGEMENT_STACK, env.account_name, f"it changes who may access {env.stack}, mfa: required"))
+            protected.append((MANAGEMENT_STACK, env.account_name,
+                              f"it changes the access or guardrails of {env.stack}, mfa: required"))
     protected += [(r.stack, r.account_name, "retire: removed from org.yaml") for r in retiring]
     for stack, plan_ in saved.items():
         if plan_ is None or plan_.status is StackStatus.RETIRE:

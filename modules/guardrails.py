@@ -7,7 +7,7 @@ from cdktn_provider_aws.organizations_policy import OrganizationsPolicy
 from cdktn_provider_aws.organizations_policy_attachment import OrganizationsPolicyAttachment
 from constructs import Construct
 
-from awsenvs.config import SERVICE_CONTROL_POLICY, Org, tf_name
+from awsenvs.config import SERVICE_CONTROL_POLICY, Org
 from awsenvs.modules.guardrail_policies import guardrail_policies
 
 
@@ -32,9 +32,9 @@ class Guardrails(Construct):
                 content=text,
                 depends_on=depends_on,
             )
-            policy.override_logical_id(tf_name(product.guardrails_policy_name))
+            policy.override_logical_id(product.guardrails_tf_name)
             attachment = OrganizationsPolicyAttachment(
                 self, f"attachment-{product.name}", policy_id=policy.id, target_id=ou_ids[product.name],
             )
-            attachment.override_logical_id(tf_name(product.guardrails_policy_name))
+            attachment.override_logical_id(product.guardrails_tf_name)
             self.policies[product.name] = policy

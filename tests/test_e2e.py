@@ -428,3 +428,27 @@ def test_boto3_uses_org_yaml_region_unless_aws_region_says_otherwise(applied, tm
     bare["AWS_CONFIG_FILE"] = str(tmp_path / "no-config")  # no profile naming a region either
     assert _boto3_regions(applied, bare) == {"eu-central-1"}  # org.yaml's region
     assert _boto3_regions(applied, dict(bare, AWS_REGION="ap-south-1")) == {"ap-south-1"}
+
+
+def test_a_guardrail_change_is_protected_like_the_accounts_it_guards(applied):
+    """Turning deny_root_user on for billing changes only the management stack, but it
+    changes what can be done in billing-prod (mfa: required): apply wants its name typed."""
+    import yaml
+
+    original = applied.config_path.read_text()
+    changed = yaml.safe_load(original)
+    assert changed["products"]["billing"]["guardrails"]["deny_root_user"] is False
+    changed["products"]["billing"]["guardrails"]["deny_root_user"] = True
+    applied.config_path.write_text(yaml.safe_dump(changed, sort_keys=False))
+    try:
+        plan = applied.cli("plan")
+        assert plan.returncode == 2, plan.stderr[-3000:]
+        assert "the guardrails of billing-prod change" in plan.stderr
+        assert "the guardrails of billing-legacy change" in plan.stderr
+        assert "the guardrails of shop-" not in plan.stderr
+        refused = applied.cli("apply")  # no terminal, no --yes
+        assert refused.returncode == 1
+        assert "management (it changes the access or guardrails of billing-prod, mfa: required)" in refused.stderr
+    finally:
+        applied.config_path.write_text(original)
+    assert applied.cli("plan").returncode == 0  # nothing was applied

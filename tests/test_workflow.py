@@ -10,7 +10,7 @@ from awsenvs.results import StackStatus
 from awsenvs.runner import SavedPlan
 from awsenvs.terraform import PlanSummary
 from awsenvs.workflow import Refused, Session, _confirm
-from conftest import EXAMPLE, IDENTITY_CENTER
+from conftest import EXAMPLE, IDENTITY_CENTER, TWO_PRODUCTS
 
 
 def _session(ask):
@@ -90,3 +90,23 @@ def test_identity_center_access_changes_of_a_protected_environment_need_its_acco
     session.ask = answers
     _confirm(session, saved, replanned=False, yes=False)
     assert len(answers.prompts) == 1 and "(shop_prod)" in answers.prompts[0]  # shop-dev is mfa: optional
+
+
+def test_guardrail_changes_of_a_protected_environment_need_its_account_name():
+    org = load(TWO_PRODUCTS)
+    session = Session(org, list(org.stacks), Console(quiet=True), TWO_PRODUCTS.parent,
+                      guard=lambda ids: "123456789012", ask=None, terraform=None)
+    changed = {"aws_organizations_policy.awsenvs_billing_guardrails"}
+    touches = tuple(env.stack for env in org.environments_guarded_by(changed))
+    assert touches == ("billing-prod", "billing-legacy")
+    saved = {"management": SavedPlan("management", None, StackStatus.CHANGES, PlanSummary(0, 1), touches=touches)}
+    with pytest.raises(Refused, match="access or guardrails of billing-prod, mfa: required"):
+        _confirm(session, saved, replanned=False, yes=False)
+    answers = Answers("billing_prod")
+    session.ask = answers
+    _confirm(session, saved, replanned=False, yes=False)
+    assert len(answers.prompts) == 1 and "(billing_prod)" in answers.prompts[0]  # billing-legacy is mfa: optional
+    # The attachment counts too; another product's policy does not.
+    assert [e.stack for e in org.environments_guarded_by({"aws_organizations_policy_attachment.awsenvs_shop_guardrails"})] == [
+        "shop-dev", "shop-staging", "shop-prod"]
+    assert org.environments_guarded_by({"aws_organizations_organizational_unit.shop"}) == ()

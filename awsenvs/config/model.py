@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Sequence
 from urllib.parse import urlencode
@@ -11,6 +12,8 @@ from awsenvs.config.errors import ConfigError
 from awsenvs.config.names import (
     ASSIGNMENT_RESOURCE,
     DEFAULT_SESSION_HOURS,
+    GUARDRAIL_ATTACHMENT_RESOURCE,
+    GUARDRAIL_POLICY_RESOURCE,
     IDENTITY_USER_RESOURCE,
     MANAGED_BY,
     MANAGEMENT_STACK,
@@ -63,8 +66,10 @@ class Budget:
 
     @property
     def amount(self) -> str:
-        """The limit as Budgets stores it (a decimal string; 100 reads back as "100.0")."""
-        return f"{self.monthly_usd:.1f}" if self.monthly_usd == int(self.monthly_usd) else repr(self.monthly_usd)
+        """The limit as Budgets stores it: a plain decimal string (100 reads back as "100.0",
+        never an exponent such as 1e-05)."""
+        text = format(Decimal(str(self.monthly_usd)).normalize(), "f")
+        return text if "." in text else f"{text}.0"
 
 
 @dataclass(frozen=True)
@@ -241,6 +246,17 @@ class Product:
         return f"{MANAGED_BY}-{self.name}-guardrails"
 
     @property
+    def guardrails_tf_name(self) -> str:
+        """The Terraform name of its SCP and of the SCP's attachment."""
+        return tf_name(self.guardrails_policy_name)
+
+    @property
+    def guardrails_addresses(self) -> tuple[str, str]:
+        """The management stack's addresses of its SCP and the SCP's attachment to its OU."""
+        return (f"{GUARDRAIL_POLICY_RESOURCE}.{self.guardrails_tf_name}",
+                f"{GUARDRAIL_ATTACHMENT_RESOURCE}.{self.guardrails_tf_name}")
+
+    @property
     def managing_roles(self) -> tuple[str, ...]:
         """The roles the account stacks act through (the only principals protect_baseline lets
         change the baseline); environments reached through a CLI profile have none."""
@@ -334,6 +350,12 @@ class Org:
             if related & addresses:
                 stacks.add(a.environment.stack)
         return tuple(env for env in self.environments if env.stack in stacks)
+
+    def environments_guarded_by(self, addresses: set[str]) -> tuple[Environment, ...]:
+        """The environments whose guardrails change with these changed management-stack
+        addresses: every environment of a product whose SCP (or its attachment) changes."""
+        return tuple(env for product in self.products if set(product.guardrails_addresses) & addresses
+                     for env in product.environments)
 
     @property
     def adopted_account_ids(self) -> dict[str, str]:

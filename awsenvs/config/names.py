@@ -34,6 +34,8 @@ IDENTITY_CENTER_PRINCIPAL = "sso.amazonaws.com"
 IAM_PRINCIPAL = "iam.amazonaws.com"
 # The guardrails are policies of this type, attached to the product OUs.
 SERVICE_CONTROL_POLICY = "SERVICE_CONTROL_POLICY"
+GUARDRAIL_POLICY_RESOURCE = "aws_organizations_policy"  # one per product with guardrails
+GUARDRAIL_ATTACHMENT_RESOURCE = "aws_organizations_policy_attachment"  # its attachment to the product OU
 # Organizations' limit on an SCP's size
 # (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html).
 SCP_MAX_CHARACTERS = 5120
