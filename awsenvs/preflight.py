@@ -225,51 +225,43 @@ def account_stack_imports(env: Environment, account_id: str, iam_users: bool = T
     """IAM objects that already exist in the account under the names the stack manages
     (with Identity Center access only the alias and password policy: the stack has no
     IAM users, and an import block for an address it lacks is an error)."""
-    iam = aws.member_session(account_id, env.role_name, env.cli_profile).client("iam")
+    session = aws.member_session(account_id, env.role_name, env.cli_profile)
+    iam = session.client("iam")
     imports: list[Import] = []
     if iam_users:
         imports += _iam_user_imports(env, account_id, iam)
     aliases = aws.call(f"iam list-account-aliases in {account_id}", iam.list_account_aliases)["AccountAliases"]
     if aliases:
         imports.append(alias_import(env, aliases[0]))
-    if _exists(account_id, "get-account-password-policy", iam.get_account_password_policy):
+    if _exists(account_id, "iam get-account-password-policy", iam.get_account_password_policy):
         imports.append(Import("aws_iam_account_password_policy.password_policy", "iam-account-password-policy",
                               "existing password policy (set to the configured one)"))
-    if env.budget is not None and _budget_exists(env, account_id):
-        # Budget names are unique per account: creating it again fails with DuplicateRecordException.
+    # Budget names are unique per account: creating it again fails with DuplicateRecordException.
+    if env.budget is not None and _exists(account_id, "budgets describe-budget", session.client("budgets").describe_budget,
+                                          missing="NotFoundException", AccountId=account_id, BudgetName=env.budget_name):
         imports.append(Import("aws_budgets_budget.budget", f"{account_id}:{env.budget_name}",
                               f"existing budget {env.budget_name} (set to the configured one)"))
     return imports
 
 
-def _budget_exists(env: Environment, account_id: str) -> bool:
-    budgets = aws.member_session(account_id, env.role_name, env.cli_profile).client("budgets")
-    try:
-        budgets.describe_budget(AccountId=account_id, BudgetName=env.budget_name)
-        return True
-    except botocore.exceptions.ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "NotFoundException":
-            return False
-        raise aws.AwsError(f"budgets describe-budget in {account_id}: {exc}") from None
-    except botocore.exceptions.BotoCoreError as exc:
-        raise aws.AwsError(f"budgets describe-budget in {account_id}: {exc}") from None
-
-
-def _exists(account_id: str, what: str, fn, **kwargs) -> bool:
+def _exists(account_id: str, what: str, fn, missing: str = "NoSuchEntity", **kwargs) -> bool:
+    """Whether `fn(**kwargs)` finds the object; the error code `missing` means it does not exist."""
     try:
         fn(**kwargs)
         return True
     except botocore.exceptions.ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "NoSuchEntity":
+        if exc.response.get("Error", {}).get("Code") == missing:
             return False
-        raise aws.AwsError(f"iam {what} in {account_id}: {exc}") from None
+        raise aws.AwsError(f"{what} in {account_id}: {exc}") from None
+    except botocore.exceptions.BotoCoreError as exc:
+        raise aws.AwsError(f"{what} in {account_id}: {exc}") from None
 
 
 def _iam_user_imports(env: Environment, account_id: str, iam) -> list[Import]:
     imports: list[Import] = []
 
     def exists(what: str, fn, **kwargs) -> bool:
-        return _exists(account_id, what, fn, **kwargs)
+        return _exists(account_id, f"iam {what}", fn, **kwargs)
 
     for user in env.users:
         if exists("get-user", iam.get_user, UserName=user.name):
@@ -345,8 +337,9 @@ def check_adoptions(org: Org, live: LiveOrganization | None) -> None:
         account = live.account_by_id(env.account_id) if live else None
         if account is None:
             raise AdoptionError(
-                f"{where}.account_id: {env.account_id} is not a member of the organization: invite it first "
-                "(and set profile: if it has no OrganizationAccountAccessRole)"
+                f"{where}.account_id: {env.account_id} is not a member of the organization: invite it first, "
+                f"and create the role {env.role_name} in it (or set profile:, with guardrails.protect_baseline: false "
+                "for its product)"
             )
         if account.email.lower() != env.email.lower():
             raise AdoptionError(
@@ -358,6 +351,26 @@ def check_adoptions(org: Org, live: LiveOrganization | None) -> None:
                 f"{where}.account_name: the account is named {account.name!r}, not {env.account_name!r}: "
                 f"set account_name: {account.name!r}"
             )
+
+
+def check_adopted_roles(org: Org, assume: Callable[[str, str], object] = aws.assume_role_session) -> None:
+    """An adopted account in a product with protect_baseline must already have its managing
+    role: once the management stack moves it into the guarded OU, the guardrail lets nobody
+    but that role create it, so a missing role could not be added afterwards."""
+    for product in org.products:
+        if product.guardrails is None or not product.guardrails.protect_baseline:
+            continue
+        for env in product.environments:
+            if not env.adopted or env.cli_profile:
+                continue
+            try:
+                assume(env.account_id, env.role_name)
+            except aws.AwsError as exc:
+                raise PreflightError(
+                    f"products.{env.product}.environments.{env.name}.role_name: cannot assume {env.role_name} in "
+                    f"{env.account_id} ({str(exc)[:120]}): create it there before adopting the account, because once "
+                    f"in OU {product.ou_name} the protect_baseline guardrail lets only that role create it"
+                ) from None
 
 
 def management_imports(org: Org, live: LiveOrganization | None) -> list[Import]:
@@ -413,12 +426,11 @@ def guardrail_imports(org: Org, live: LiveOrganization | None, targets: Mapping[
         policy_id = live.policies.get(name)
         if product.guardrails is None or policy_id is None:
             continue
-        imports.append(Import(f"aws_organizations_policy.{tf_name(name)}", policy_id,
-                              f"existing service control policy {name} (set to the configured text)"))
+        policy, attachment = product.guardrails_addresses
+        imports.append(Import(policy, policy_id, f"existing service control policy {name} (set to the configured text)"))
         ou_id = live.ous.get(product.ou_name)
         if ou_id is not None and ou_id in targets.get(policy_id, ()):
-            imports.append(Import(f"aws_organizations_policy_attachment.{tf_name(name)}", f"{ou_id}:{policy_id}",
-                                  f"{name} already attached to OU {product.ou_name}"))
+            imports.append(Import(attachment, f"{ou_id}:{policy_id}", f"{name} already attached to OU {product.ou_name}"))
     return imports
 
 
@@ -591,6 +603,7 @@ class LiveChecks:
             self.organization = read_organization()
         check_organization(self.org, self.organization)
         check_adoptions(self.org, self.organization)
+        check_adopted_roles(self.org)
 
     def retirements(self, managed_ids: dict[str, str]) -> list[Retirement]:
         return retirements(self.org, managed_ids, self.organization)

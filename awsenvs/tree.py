@@ -60,5 +60,5 @@ def _budget(env: Environment) -> tuple:
         return ()
     budget = env.budget
     thresholds = ", ".join(f"{t}%" for t in budget.thresholds_percent)
-    return (("\nbudget ", "dim"), f"{budget.monthly_usd:g} USD/month",
+    return (("\nbudget ", "dim"), f"{budget.amount.removesuffix('.0')} USD/month",
             ("  alerts at ", "dim"), f"{thresholds} (actual, forecast)", ("  to ", "dim"), ", ".join(budget.alert_emails))

@@ -129,7 +129,8 @@ def guardrail_policies(org: Org) -> dict[str, str]:
         if len(text) > SCP_MAX_CHARACTERS:
             raise ConfigError(
                 f"{org.source.name}: products.{product.name}.guardrails: the service control policy would be "
-                f"{len(text)} characters, over Organizations' {SCP_MAX_CHARACTERS}: allow fewer regions, "
+                f"{len(text)} characters, over Organizations' {SCP_MAX_CHARACTERS}: protect_baseline lists an MFA role per "
+                "group of its mfa: required accounts and allowed_regions its exemptions; use fewer groups, "
                 "or turn a guardrail off for this product"
             )
         policies[product.name] = text

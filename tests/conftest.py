@@ -19,6 +19,14 @@ IDENTITY_CENTER = ROOT / "examples" / "identity-center.yaml"
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 
+def run_cli(*args: str, cwd: Path) -> "subprocess.CompletedProcess":
+    """`python main.py ARGS` in `cwd`, output captured as text."""
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], cwd=cwd, capture_output=True, text=True)
+
+
 @pytest.fixture(scope="session")
 def provider_mirror() -> Path:
     mirror = find_provider_mirror()

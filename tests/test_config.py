@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from awsenvs.config import ConfigError, load, parse
-from conftest import EXAMPLE, ROOT, TWO_PRODUCTS
+from conftest import EXAMPLE, TWO_PRODUCTS, run_cli
 
 BASE = """\
 organization:
@@ -266,8 +264,7 @@ def test_missing_file(tmp_path):
         load(tmp_path / "nope.yaml")
 
 
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], cwd=cwd, capture_output=True, text=True)
+_cli = run_cli
 
 
 @pytest.mark.parametrize("case", ["invalid alias", "unknown group", "yaml syntax error"])

@@ -5,8 +5,6 @@ on recorded GetAccountSummary answers."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -15,7 +13,7 @@ import pytest
 from awsenvs.audit import FAIL, MANUAL, PASS, management_root_mfa, member_root_credentials
 from awsenvs.config import ConfigError, load, parse
 from awsenvs.preflight import LiveOrganization, guardrail_imports
-from conftest import EXAMPLE, ROOT, TWO_PRODUCTS
+from conftest import EXAMPLE, TWO_PRODUCTS, run_cli
 
 BASE = textwrap.dedent("""\
     organization:
@@ -106,6 +104,15 @@ REJECTIONS = {
         BASE.replace("dev: {mfa: optional}", "dev: {mfa: optional, account_id: '210987654321', profile: shop-dev-admin}"),
         "guardrails.protect_baseline: would lock the runner out of shop-dev: it is managed through the CLI profile 'shop-dev-admin'",
     ),
+    "a product's guardrails null": (_with("", "guardrails: null\n"), "products.shop.guardrails: null: set the guardrails to turn off to false"),
+    "regions of two partitions": (_with("guardrails: {allowed_regions: [eu-west-1, cn-north-1]}\n"),
+                                  "guardrails.allowed_regions: mixes partitions (aws, aws-cn)"),
+    "the top-level typo is named there even when the product overrides another key": (
+        _with("guardrails: {allowed_regions: [eu-west-1, eu-wset-2]}\n", "guardrails: {deny_root_user: false}\n"),
+        "org.yaml: guardrails.allowed_regions: 'eu-wset-2'",
+    ),
+    "budget amount yes": (_with("budget: {monthly_usd: yes, alert_emails: [ops@acme.example.com]}\n"), "budget.monthly_usd:"),
+    "budget amount below a cent": (_with("budget: {monthly_usd: 0.001, alert_emails: [ops@acme.example.com]}\n"), "budget.monthly_usd:"),
     "centralized root without IAM's trusted access": (
         BASE.replace("region: eu-west-1", "region: eu-west-1\n  disable_trusted_services: [iam.amazonaws.com]"),
         "organization.disable_trusted_services: 'iam.amazonaws.com': organization.centralized_root needs",
@@ -131,8 +138,7 @@ def test_protect_baseline_can_be_turned_off_for_a_profile_environment():
     assert not org.products[0].guardrails.protect_baseline
 
 
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], cwd=cwd, capture_output=True, text=True)
+_cli = run_cli
 
 
 @pytest.mark.parametrize("case", ["unknown region", "budget without alert emails", "protect_baseline locks out a profile environment"])
@@ -267,7 +273,35 @@ def test_budgets_in_the_account_stacks(synthesized):
     assert float(s.resources("billing-legacy", "aws_budgets_budget")["budget"]["limit_amount"]) == 40.5
 
 
+def test_budget_amounts_are_plain_decimals():
+    from awsenvs.config import Budget
+
+    assert [Budget(x, (), ()).amount for x in (100, 25.5, 0.01, 1000000.5)] == ["100.0", "25.5", "0.01", "1000000.5"]
+
+
 # --------------------------------------------------------------------------- reconcile
+
+
+def test_adopting_into_a_protected_ou_needs_the_managing_role_first():
+    from awsenvs import aws
+    from awsenvs.preflight import PreflightError, check_adopted_roles
+
+    org = load(TWO_PRODUCTS)  # billing-legacy is adopted; billing has protect_baseline
+    tried = []
+
+    def assume_fails(account_id: str, role_name: str):
+        tried.append((account_id, role_name))
+        raise aws.AwsError(f"assume role {role_name} in {account_id}: AccessDenied")
+
+    with pytest.raises(PreflightError) as excinfo:
+        check_adopted_roles(org, assume_fails)
+    assert tried == [("210987654321", "OrganizationAccountAccessRole")]
+    message = str(excinfo.value)
+    assert message.startswith("products.billing.environments.legacy.role_name: cannot assume OrganizationAccountAccessRole")
+    assert "lets only that role create it" in message and "\n" not in message
+    check_adopted_roles(org, lambda account_id, role_name: None)  # the role is there: nothing to say
+    off = parse(TWO_PRODUCTS.read_text().replace("guardrails: {deny_root_user: false,", "guardrails: {protect_baseline: false, deny_root_user: false,"))
+    check_adopted_roles(off, assume_fails)  # without protect_baseline a role can still be made later
 
 
 def test_existing_guardrail_policies_and_attachments_are_imported():

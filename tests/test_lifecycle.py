@@ -44,6 +44,9 @@ class World:
                 "name": "acme", "email": EMAIL, "region": "eu-central-1",
                 "management_account_id": MANAGEMENT, "organization_id": self.organization_id,
                 "trusted_services": ["sso.amazonaws.com"], "disable_policy_types": ["TAG_POLICY"],
+                # The emulator has no centralized root access (and refuses IAM's trusted access),
+                # as the sandbox's rehearsal_config says; everything else runs as configured.
+                "centralized_root": False,
             },
             "groups": {"developers": {"policies": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]}},
             "products": {"shop": {

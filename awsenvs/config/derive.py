@@ -32,13 +32,14 @@ from awsenvs.config.schema import BudgetSpec, EnvironmentSpec, GuardrailsSpec, O
 
 
 @lru_cache(maxsize=1)
-def known_regions() -> frozenset[str]:
-    """Every region of every partition botocore knows (its endpoints data is refreshed with each
-    release): what `allowed_regions` may name.  Read from the data file, no AWS call."""
+def known_regions() -> dict[str, str]:
+    """Region -> partition (`aws`, `aws-cn`, ...) for every region botocore knows: what
+    `allowed_regions` may name.  Read from botocore's endpoints data file, which each release
+    refreshes (a data file, no AWS call: botocore is installed with boto3 anyway)."""
     import botocore
 
     data = json.loads((Path(botocore.__file__).parent / "data" / "endpoints.json").read_text())
-    return frozenset(region for partition in data["partitions"] for region in partition["regions"])
+    return {region: partition["partition"] for partition in data["partitions"] for region in partition["regions"]}
 
 
 def _budget(spec: BudgetSpec | None) -> Budget | None:
@@ -194,6 +195,9 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
                     budget=_budget(budget),
                 )
             )
+        if "guardrails" in product_spec.model_fields_set and product_spec.guardrails is None:
+            raise fail(f"{ppath}.guardrails", "null: set the guardrails to turn off to false instead "
+                                              "(e.g. {deny_root_user: false}); a product without the key inherits the top-level ones")
         guardrails = _guardrails(fail, ppath, spec.guardrails, product_spec.guardrails, envs)
         products.append(Product(name=product_name, environments=tuple(envs), guardrails=guardrails))
 
@@ -267,23 +271,29 @@ def _guardrails(fail, ppath: str, organization_wide: GuardrailsSpec, product: Gu
     values = organization_wide.model_dump()
     if product is not None:
         values.update(product.model_dump(include=product.model_fields_set))
-    where = f"{ppath}.guardrails" if product is not None and product.model_fields_set else "guardrails"
+
+    def where(key: str) -> str:  # the block the value came from
+        return f"{ppath}.guardrails.{key}" if product is not None and key in product.model_fields_set else f"guardrails.{key}"
+
     regions = values["allowed_regions"]
     if regions is not None:
         if not regions:
-            raise fail(f"{where}.allowed_regions", "empty: it would deny every region; list regions, or remove the key for all")
+            raise fail(where("allowed_regions"), "empty: it would deny every region; list regions, or remove the key for all")
         unknown = [r for r in regions if r not in known_regions()]
         if unknown:
-            raise fail(f"{where}.allowed_regions", f"{unknown[0]!r} is not an AWS region (e.g. eu-west-1, us-east-1)")
+            raise fail(where("allowed_regions"), f"{unknown[0]!r} is not an AWS region (e.g. eu-west-1, us-east-1)")
+        partitions = sorted({known_regions()[r] for r in regions})
+        if len(partitions) > 1:
+            raise fail(where("allowed_regions"), f"mixes partitions ({', '.join(partitions)}): an organization lives in one")
         outside = next((env for env in envs if env.region not in regions), None)
         if outside is not None:
-            raise fail(f"{where}.allowed_regions",
+            raise fail(where("allowed_regions"),
                        f"{outside.stack} works in {outside.region}, which the guardrail would deny (its own stack could "
                        f"not apply there): add {outside.region}, or set that environment's region")
     if values["protect_baseline"]:
         through_profile = next((env for env in envs if env.cli_profile is not None), None)
         if through_profile is not None:
-            raise fail(f"{where}.protect_baseline",
+            raise fail(where("protect_baseline"),
                        f"would lock the runner out of {through_profile.stack}: it is managed through the CLI profile "
                        f"{through_profile.cli_profile!r}, not a role the policy can exempt, so its own applies would be "
                        f"denied; set protect_baseline: false under {ppath}.guardrails, or give it a role_name")

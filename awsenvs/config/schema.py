@@ -39,6 +39,13 @@ def _service_principal(value: Any) -> Any:
     return value
 
 
+def _not_bool(value: Any) -> Any:
+    # YAML's `yes` / `true` would otherwise read as 1.0.
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not an amount")
+    return value
+
+
 AccountId = Annotated[str | None, BeforeValidator(_account_id)]
 Email = Annotated[str, AfterValidator(_email)]
 ServicePrincipal = Annotated[str, AfterValidator(_service_principal)]
@@ -91,7 +98,7 @@ class GuardrailsSpec(_Spec):
 class BudgetSpec(_Spec):
     """A monthly cost budget per account with email alerts (actual and forecasted spend)."""
 
-    monthly_usd: float = Field(gt=0)
+    monthly_usd: Annotated[float, BeforeValidator(_not_bool)] = Field(ge=0.01)
     # AWS Budgets: "A budget can have up to ten notifications" and a notification up to 10
     # email subscribers (https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_Notification.html,
     # .../API_budgets_NotificationWithSubscribers.html).  Each threshold makes two notifications
