@@ -52,6 +52,7 @@ from awsenvs.config import (
     MANAGEMENT_STACK,
     MFA_GROUP_NAME,
     MFA_POLICY_NAME,
+    ROOT_ACCESS_ADDRESS,
     SERVICE_CONTROL_POLICY,
     SUSPENDED_OU,
     Environment,
@@ -434,6 +435,29 @@ def guardrail_imports(org: Org, live: LiveOrganization | None, targets: Mapping[
     return imports
 
 
+def read_root_access_features(client=None) -> tuple[str, ...]:
+    """The centralized root access features already on (ListOrganizationsFeatures); none while
+    IAM's trusted access is not enabled yet (the first apply enables it)."""
+    client = client or boto3.client("iam")
+    try:
+        return tuple(client.list_organizations_features().get("EnabledFeatures", []))
+    except botocore.exceptions.ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ServiceAccessNotEnabledException":
+            return ()
+        raise aws.AwsError(f"iam list-organizations-features: {exc}") from None
+    except botocore.exceptions.BotoCoreError as exc:
+        raise aws.AwsError(f"iam list-organizations-features: {exc}") from None
+
+
+def root_access_imports(org: Org, live: LiveOrganization | None, enabled: tuple[str, ...]) -> list[Import]:
+    """Centralized root access turned on before awsenvs (in the console) is imported and set to
+    the configured features, rather than enabled a second time (import id: the organization's
+    id, https://registry.terraform.io/providers/hashicorp/aws/5.100.0/docs/resources/iam_organizations_features#import)."""
+    if not org.centralized_root or live is None or not enabled:
+        return []
+    return [Import(ROOT_ACCESS_ADDRESS, live.id, f"centralized root access already on ({', '.join(sorted(enabled))})")]
+
+
 def read_identity_center(org: Org, account_ids: list[str]) -> LiveIdentityCenter | None:
     """The live identity store and permission sets, in the organization's region (where the
     management stack's provider finds the instance); None when Identity Center is not enabled
@@ -613,6 +637,8 @@ class LiveChecks:
         if stack == MANAGEMENT_STACK:
             imports = management_imports(self.org, self.organization)
             imports += guardrail_imports(self.org, self.organization, read_guardrail_targets(self.org, self.organization))
+            if self.org.centralized_root and self.organization is not None:  # the emulator lacks the call: off there
+                imports += root_access_imports(self.org, self.organization, read_root_access_features())
             if self.org.identity_center:
                 ids = self._existing_account_ids()
                 imports += identity_center_imports(self.org, read_identity_center(self.org, sorted(set(ids.values()))), ids)

@@ -9,7 +9,7 @@ from cdktn_provider_aws.organizations_organization import OrganizationsOrganizat
 from cdktn_provider_aws.organizations_organizational_unit import OrganizationsOrganizationalUnit
 from constructs import Construct
 
-from awsenvs.config import ACCOUNT_IDS_OUTPUT, Org
+from awsenvs.config import ACCOUNT_IDS_OUTPUT, ROOT_ACCESS_ADDRESS, Org
 
 # Centralized root access for member accounts: delete their root credentials and run
 # privileged root tasks from the management account, so member accounts need none
@@ -36,7 +36,7 @@ class Organization(Construct):
             # Needs trusted access for iam.amazonaws.com, which config adds to the organization's list.
             features = IamOrganizationsFeatures(self, "root-access", enabled_features=ROOT_ACCESS_FEATURES,
                                                 depends_on=[self.organization])
-            features.override_logical_id("centralized_root")
+            features.override_logical_id(ROOT_ACCESS_ADDRESS.split(".")[1])
 
         root_id = self.organization.roots.get(0).id
         self.accounts: dict[str, OrganizationsAccount] = {}

@@ -317,6 +317,31 @@ def test_existing_guardrail_policies_and_attachments_are_imported():
     assert guardrail_imports(org, None, {}) == []
 
 
+def test_centralized_root_access_already_on_is_imported():
+    from awsenvs.preflight import read_root_access_features, root_access_imports
+
+    org = load(EXAMPLE)
+    live = LiveOrganization("o-abcdefghij", "r-root", frozenset({"iam.amazonaws.com"}), frozenset(), (), {})
+    [imported] = root_access_imports(org, live, ("RootCredentialsManagement",))
+    assert (imported.address, imported.id) == ("aws_iam_organizations_features.centralized_root", "o-abcdefghij")
+    assert root_access_imports(org, live, ()) == [] and root_access_imports(org, None, ("RootSessions",)) == []
+    off = parse(EXAMPLE.read_text().replace("region: eu-west-1", "region: eu-west-1\n  centralized_root: false", 1))
+    assert root_access_imports(off, live, ("RootSessions",)) == []
+
+    # ListOrganizationsFeatures as IAM answers it (recorded shapes), through botocore's Stubber.
+    import boto3
+    from botocore.stub import Stubber
+
+    iam = boto3.client("iam", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(iam) as stub:
+        stub.add_response("list_organizations_features", {"OrganizationId": "o-abcdefghij",
+                                                          "EnabledFeatures": ["RootCredentialsManagement", "RootSessions"]})
+        stub.add_client_error("list_organizations_features", "ServiceAccessNotEnabledException",
+                              "Trusted access is not enabled for IAM")
+        assert read_root_access_features(iam) == ("RootCredentialsManagement", "RootSessions")
+        assert read_root_access_features(iam) == ()
+
+
 # --------------------------------------------------------------------------- audit on recorded answers
 
 # GetAccountSummary SummaryMaps as AWS returns them (trimmed to the keys the audit reads, plus

@@ -34,6 +34,7 @@ IDENTITY_CENTER_PRINCIPAL = "sso.amazonaws.com"
 IAM_PRINCIPAL = "iam.amazonaws.com"
 # The guardrails are policies of this type, attached to the product OUs.
 SERVICE_CONTROL_POLICY = "SERVICE_CONTROL_POLICY"
+ROOT_ACCESS_ADDRESS = "aws_iam_organizations_features.centralized_root"  # centralized root access (management)
 GUARDRAIL_POLICY_RESOURCE = "aws_organizations_policy"  # one per product with guardrails
 GUARDRAIL_ATTACHMENT_RESOURCE = "aws_organizations_policy_attachment"  # its attachment to the product OU
 # Organizations' limit on an SCP's size
