@@ -83,6 +83,7 @@ class LiveAccount:
     name: str
     email: str
     status: str
+    joined: str = ""  # JoinedMethod: CREATED (by Organizations, with its role) or INVITED
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,7 @@ def read_organization(client=None) -> LiveOrganization | None:
         for policy in page["Policies"]
     }
     accounts = [
-        LiveAccount(account["Id"], account["Name"], account["Email"], account.get("Status", ""))
+        LiveAccount(account["Id"], account["Name"], account["Email"], account.get("Status", ""), account.get("JoinedMethod", ""))
         for page in client.get_paginator("list_accounts").paginate()
         for account in page["Accounts"]
         if account["Id"] != organization.get("MasterAccountId")
@@ -329,6 +330,11 @@ def check_organization(org: Org, live: LiveOrganization | None) -> None:
         )
 
 
+def _protected(org: Org, env: Environment) -> bool:
+    guardrails = next(p for p in org.products if p.name == env.product).guardrails
+    return guardrails is not None and guardrails.protect_baseline
+
+
 def check_adoptions(org: Org, live: LiveOrganization | None) -> None:
     """Adopted accounts must be members, with the root email and name org.yaml says."""
     for env in org.environments:
@@ -339,8 +345,8 @@ def check_adoptions(org: Org, live: LiveOrganization | None) -> None:
         if account is None:
             raise AdoptionError(
                 f"{where}.account_id: {env.account_id} is not a member of the organization: invite it first, "
-                f"and create the role {env.role_name} in it (or set profile:, with guardrails.protect_baseline: false "
-                "for its product)"
+                f"and create the role {env.role_name} in it (or set profile:"
+                + (", with guardrails.protect_baseline: false for its product)" if _protected(org, env) else ")")
             )
         if account.email.lower() != env.email.lower():
             raise AdoptionError(
@@ -354,22 +360,29 @@ def check_adoptions(org: Org, live: LiveOrganization | None) -> None:
             )
 
 
-def check_adopted_roles(org: Org, assume: Callable[[str, str], object] = aws.assume_role_session) -> None:
-    """An adopted account in a product with protect_baseline must already have its managing
-    role: once the management stack moves it into the guarded OU, the guardrail lets nobody
-    but that role create it, so a missing role could not be added afterwards."""
+def check_adopted_roles(org: Org, live: LiveOrganization | None,
+                        assume: Callable[[str, str], object] = aws.assume_role_session) -> None:
+    """An account adopted into a product with protect_baseline must already have its managing
+    role: once the management stack moves it into the guarded OU, the guardrail lets nobody but
+    that role create it, so a missing role could not be added afterwards.  Checked for the
+    accounts org.yaml adopts by id and for invited ones found by their root email (accounts
+    Organizations created come with the role)."""
     for product in org.products:
         if product.guardrails is None or not product.guardrails.protect_baseline:
             continue
         for env in product.environments:
-            if not env.adopted or env.cli_profile:
+            found = live.account_by_email(env.email) if live and not env.adopted else None
+            account_id = env.account_id or (found.id if found and found.joined == "INVITED" else None)
+            if account_id is None or env.cli_profile:
                 continue
             try:
-                assume(env.account_id, env.role_name)
+                assume(account_id, env.role_name)
             except aws.AwsError as exc:
+                if "AccessDenied" not in str(exc):
+                    raise  # throttling, expired credentials, network: not a missing role
                 raise PreflightError(
                     f"products.{env.product}.environments.{env.name}.role_name: cannot assume {env.role_name} in "
-                    f"{env.account_id} ({str(exc)[:120]}): create it there before adopting the account, because once "
+                    f"{account_id} (AccessDenied): create it there before adopting the account, because once "
                     f"in OU {product.ou_name} the protect_baseline guardrail lets only that role create it"
                 ) from None
 
@@ -442,7 +455,9 @@ def read_root_access_features(client=None) -> tuple[str, ...]:
     try:
         return tuple(client.list_organizations_features().get("EnabledFeatures", []))
     except botocore.exceptions.ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ServiceAccessNotEnabledException":
+        # Not yet possible (IAM's trusted access or all features not enabled yet): nothing is on.
+        if exc.response.get("Error", {}).get("Code") in ("ServiceAccessNotEnabledException",
+                                                         "OrganizationNotInAllFeaturesModeException"):
             return ()
         raise aws.AwsError(f"iam list-organizations-features: {exc}") from None
     except botocore.exceptions.BotoCoreError as exc:
@@ -618,6 +633,8 @@ class LiveChecks:
     def __init__(self, org: Org) -> None:
         self.org = org
         self.organization: LiveOrganization | None = None
+        self.guardrail_targets: dict[str, frozenset[str]] = {}
+        self.root_access_features: tuple[str, ...] = ()
 
     def check(self, on_wait: Callable[[str], None] = lambda _: None) -> None:
         """Before anything is planned: wait out pending account creations, then refuse
@@ -627,7 +644,12 @@ class LiveChecks:
             self.organization = read_organization()
         check_organization(self.org, self.organization)
         check_adoptions(self.org, self.organization)
-        check_adopted_roles(self.org)
+        check_adopted_roles(self.org, self.organization)
+        # Read here, on the calling thread (boto3's default session is not thread-safe; the
+        # stacks' look-ups run in the runner's threads).
+        self.guardrail_targets = read_guardrail_targets(self.org, self.organization)
+        use_features = self.org.centralized_root and self.organization is not None  # the emulator lacks the call: off there
+        self.root_access_features = read_root_access_features() if use_features else ()
 
     def retirements(self, managed_ids: dict[str, str]) -> list[Retirement]:
         return retirements(self.org, managed_ids, self.organization)
@@ -636,9 +658,8 @@ class LiveChecks:
         """(imports, addresses to forget) for a stack's plan."""
         if stack == MANAGEMENT_STACK:
             imports = management_imports(self.org, self.organization)
-            imports += guardrail_imports(self.org, self.organization, read_guardrail_targets(self.org, self.organization))
-            if self.org.centralized_root and self.organization is not None:  # the emulator lacks the call: off there
-                imports += root_access_imports(self.org, self.organization, read_root_access_features())
+            imports += guardrail_imports(self.org, self.organization, self.guardrail_targets)
+            imports += root_access_imports(self.org, self.organization, self.root_access_features)
             if self.org.identity_center:
                 ids = self._existing_account_ids()
                 imports += identity_center_imports(self.org, read_identity_center(self.org, sorted(set(ids.values()))), ids)

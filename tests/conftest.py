@@ -19,6 +19,14 @@ IDENTITY_CENTER = ROOT / "examples" / "identity-center.yaml"
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 
+def assert_rejected(text: str, message: str) -> None:
+    """org.yaml `text` is refused with one line containing `message`."""
+    with pytest.raises(config.ConfigError) as excinfo:
+        config.parse(text, Path("org.yaml"))
+    assert message in str(excinfo.value)
+    assert "\n" not in str(excinfo.value)
+
+
 def run_cli(*args: str, cwd: Path) -> "subprocess.CompletedProcess":
     """`python main.py ARGS` in `cwd`, output captured as text."""
     import subprocess

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import textwrap
-from pathlib import Path
 
 import pytest
 
 from awsenvs.config import ConfigError, load, parse
-from conftest import EXAMPLE, TWO_PRODUCTS, run_cli
+from conftest import EXAMPLE, TWO_PRODUCTS, assert_rejected, run_cli
 
 BASE = """\
 organization:
@@ -247,10 +246,7 @@ REJECTIONS = {
 
 @pytest.mark.parametrize("text, message", REJECTIONS.values(), ids=REJECTIONS.keys())
 def test_rejections_name_the_field(text, message):
-    with pytest.raises(ConfigError) as excinfo:
-        parse(text, Path("org.yaml"))
-    assert message in str(excinfo.value)
-    assert "\n" not in str(excinfo.value)
+    assert_rejected(text, message)
 
 
 def test_yaml_error_reports_the_line():

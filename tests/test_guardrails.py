@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import json
 import textwrap
-from pathlib import Path
 
 import pytest
 
 from awsenvs.audit import FAIL, MANUAL, PASS, management_root_mfa, member_root_credentials
-from awsenvs.config import ConfigError, load, parse
+from awsenvs.config import load, parse
 from awsenvs.preflight import LiveOrganization, guardrail_imports
-from conftest import EXAMPLE, TWO_PRODUCTS, run_cli
+from conftest import EXAMPLE, TWO_PRODUCTS, assert_rejected, run_cli
 
 BASE = textwrap.dedent("""\
     organization:
@@ -112,6 +111,7 @@ REJECTIONS = {
         "org.yaml: guardrails.allowed_regions: 'eu-wset-2'",
     ),
     "budget amount yes": (_with("budget: {monthly_usd: yes, alert_emails: [ops@acme.example.com]}\n"), "budget.monthly_usd:"),
+    "budget amount infinite": (_with("budget: {monthly_usd: .inf, alert_emails: [ops@acme.example.com]}\n"), "budget.monthly_usd:"),
     "budget amount below a cent": (_with("budget: {monthly_usd: 0.001, alert_emails: [ops@acme.example.com]}\n"), "budget.monthly_usd:"),
     "centralized root without IAM's trusted access": (
         BASE.replace("region: eu-west-1", "region: eu-west-1\n  disable_trusted_services: [iam.amazonaws.com]"),
@@ -126,10 +126,7 @@ REJECTIONS = {
 
 @pytest.mark.parametrize("text, message", REJECTIONS.values(), ids=REJECTIONS.keys())
 def test_rejections_name_the_field(text, message):
-    with pytest.raises(ConfigError) as excinfo:
-        parse(text, Path("org.yaml"))
-    assert message in str(excinfo.value)
-    assert "\n" not in str(excinfo.value)
+    assert_rejected(text, message)
 
 
 def test_protect_baseline_can_be_turned_off_for_a_profile_environment():
@@ -284,37 +281,45 @@ def test_budget_amounts_are_plain_decimals():
 
 def test_adopting_into_a_protected_ou_needs_the_managing_role_first():
     from awsenvs import aws
-    from awsenvs.preflight import PreflightError, check_adopted_roles
+    from awsenvs.preflight import LiveAccount, PreflightError, check_adopted_roles
 
     org = load(TWO_PRODUCTS)  # billing-legacy is adopted; billing has protect_baseline
     tried = []
 
-    def assume_fails(account_id: str, role_name: str):
+    def assume_denied(account_id: str, role_name: str):
         tried.append((account_id, role_name))
-        raise aws.AwsError(f"assume role {role_name} in {account_id}: AccessDenied")
+        raise aws.AwsError(f"assume role {role_name} in {account_id}: An error occurred (AccessDenied) when calling AssumeRole")
 
     with pytest.raises(PreflightError) as excinfo:
-        check_adopted_roles(org, assume_fails)
+        check_adopted_roles(org, None, assume_denied)
     assert tried == [("210987654321", "OrganizationAccountAccessRole")]
     message = str(excinfo.value)
     assert message.startswith("products.billing.environments.legacy.role_name: cannot assume OrganizationAccountAccessRole")
     assert "lets only that role create it" in message and "\n" not in message
-    check_adopted_roles(org, lambda account_id, role_name: None)  # the role is there: nothing to say
+    check_adopted_roles(org, None, lambda account_id, role_name: None)  # the role is there: nothing to say
+
+    def assume_throttled(account_id: str, role_name: str):
+        raise aws.AwsError("assume role: An error occurred (Throttling) when calling AssumeRole")
+
+    with pytest.raises(aws.AwsError, match="Throttling"):  # not reported as a missing role
+        check_adopted_roles(org, None, assume_throttled)
+
+    # An invited account found by its root email is checked too; one Organizations created is not.
+    live = LiveOrganization("o-abcdefghij", "r-root", frozenset(), frozenset(), (
+        LiveAccount("210987654321", "Billing (legacy)", "old-billing@acme.example.com", "ACTIVE", "INVITED"),
+        LiveAccount("333333333333", "shop_dev", "cloud+shop-dev@acme.example.com", "ACTIVE", "INVITED"),
+        LiveAccount("444444444444", "shop_prod", "cloud+shop-prod@acme.example.com", "ACTIVE", "CREATED"),
+    ), {})
+    tried.clear()
+    with pytest.raises(PreflightError, match="products.shop.environments.dev.role_name"):
+        check_adopted_roles(org, live, assume_denied)
+    assert tried == [("333333333333", "OrganizationAccountAccessRole")]
+
     off = parse(TWO_PRODUCTS.read_text().replace("guardrails: {deny_root_user: false,", "guardrails: {protect_baseline: false, deny_root_user: false,"))
-    check_adopted_roles(off, assume_fails)  # without protect_baseline a role can still be made later
-
-
-def test_existing_guardrail_policies_and_attachments_are_imported():
-    org = load(TWO_PRODUCTS)
-    live = LiveOrganization("o-abcdefghij", "r-root", frozenset(), frozenset(), (), {"shop": "ou-shop", "billing": "ou-bill"},
-                            {"awsenvs-shop-guardrails": "p-shop", "awsenvs-billing-guardrails": "p-bill", "other": "p-x"})
-    imports = {i.address: i.id for i in guardrail_imports(org, live, {"p-shop": frozenset({"ou-shop"}), "p-bill": frozenset()})}
-    assert imports == {
-        "aws_organizations_policy.awsenvs_shop_guardrails": "p-shop",
-        "aws_organizations_policy_attachment.awsenvs_shop_guardrails": "ou-shop:p-shop",
-        "aws_organizations_policy.awsenvs_billing_guardrails": "p-bill",  # not attached yet: attached by the plan
-    }
-    assert guardrail_imports(org, None, {}) == []
+    tried.clear()
+    with pytest.raises(PreflightError):  # shop still has protect_baseline
+        check_adopted_roles(off, live, assume_denied)
+    assert tried == [("333333333333", "OrganizationAccountAccessRole")]  # billing-legacy no longer checked
 
 
 def test_centralized_root_access_already_on_is_imported():

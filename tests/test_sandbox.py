@@ -31,7 +31,8 @@ def test_sandbox_rehearses_the_example_and_leaves_home_untouched(tmp_path):
                      "https://winterwindsoftware-autochart-prod.signin.aws.amazon.com/console",
                      "root MFA", "root credentials", "Emulator stopped",
                      # org.yaml has the default guardrails and centralized_root: said what was not rehearsed.
-                     "not rehearsed  centralized root access", "not rehearsed  guardrail enforcement"):
+                     "not rehearsed  centralized root access", "not rehearsed  guardrail enforcement",
+                     "not rehearsed  that adopted accounts already have their managing role"):
         assert expected in output, expected
     assert "not rehearsed  budget alerts" not in output  # org.yaml sets no budget
     assert (home / ".aws" / "config").read_text() == "[profile mine]\nregion = eu-west-1\n"

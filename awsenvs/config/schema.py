@@ -98,7 +98,7 @@ class GuardrailsSpec(_Spec):
 class BudgetSpec(_Spec):
     """A monthly cost budget per account with email alerts (actual and forecasted spend)."""
 
-    monthly_usd: Annotated[float, BeforeValidator(_not_bool)] = Field(ge=0.01)
+    monthly_usd: Annotated[float, BeforeValidator(_not_bool)] = Field(ge=0.01, allow_inf_nan=False)
     # AWS Budgets: "A budget can have up to ten notifications" and a notification up to 10
     # email subscribers (https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_Notification.html,
     # .../API_budgets_NotificationWithSubscribers.html).  Each threshold makes two notifications
