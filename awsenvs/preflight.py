@@ -178,11 +178,7 @@ def read_organization(client=None) -> LiveOrganization | None:
         for page in client.get_paginator("list_organizational_units_for_parent").paginate(ParentId=root["Id"])
         for ou in page["OrganizationalUnits"]
     }
-    policies = {
-        policy["Name"]: policy["Id"]
-        for page in client.get_paginator("list_policies").paginate(Filter=SERVICE_CONTROL_POLICY)
-        for policy in page["Policies"]
-    }
+    policies = {p["Name"]: p["Id"] for p in aws.pages(client, "list_policies", "Policies", Filter=SERVICE_CONTROL_POLICY)}
     accounts = [
         LiveAccount(account["Id"], account["Name"], account["Email"], account.get("Status", ""), account.get("JoinedMethod", ""))
         for page in client.get_paginator("list_accounts").paginate()
@@ -238,7 +234,8 @@ def account_stack_imports(env: Environment, account_id: str, iam_users: bool = T
     if _exists(account_id, "iam get-account-password-policy", iam.get_account_password_policy):
         imports.append(Import("aws_iam_account_password_policy.password_policy", "iam-account-password-policy",
                               "existing password policy (set to the configured one)"))
-    # Budget names are unique per account: creating it again fails with DuplicateRecordException.
+    # Budget names are unique per account: creating it again fails with DuplicateRecordException
+    # (https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_CreateBudget.html).
     if env.budget is not None and _exists(account_id, "budgets describe-budget", session.client("budgets").describe_budget,
                                           missing="NotFoundException", AccountId=account_id, BudgetName=env.budget_name):
         imports.append(Import("aws_budgets_budget.budget", f"{account_id}:{env.budget_name}",
@@ -429,7 +426,8 @@ def read_guardrail_targets(org: Org, live: LiveOrganization | None, client=None)
 def guardrail_imports(org: Org, live: LiveOrganization | None, targets: Mapping[str, frozenset[str]]) -> list[Import]:
     """Guardrail policies (and their attachment to the product OU) that exist under the names
     the management stack manages, e.g. left by an interrupted apply: Organizations refuses a
-    second policy of the same name (DuplicatePolicyException).  Import ids: the policy id, and
+    second policy of the same name (DuplicatePolicyException,
+    https://docs.aws.amazon.com/organizations/latest/APIReference/API_CreatePolicy.html).  Import ids: the policy id, and
     `<target id>:<policy id>` for an attachment
     (https://registry.terraform.io/providers/hashicorp/aws/5.100.0/docs/resources/organizations_policy_attachment#import)."""
     if live is None:

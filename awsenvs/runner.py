@@ -14,6 +14,7 @@ stack as `awsenvs-lifecycle.tf.json` beside the synthesized config: `import` blo
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +26,7 @@ from awsenvs.config import ACCOUNT_ID_VARIABLE, ACCOUNT_IDS_OUTPUT, ACCOUNT_TFVA
 from awsenvs.private import private_dir, state_files, tighten, write_private
 from awsenvs.results import StackResult, StackStatus, counts_text
 from awsenvs.synth import fingerprint, stack_dir, write_retired_stack
-from awsenvs.terraform import STALE_PLAN, Event, PlanSummary, Terraform, TerraformError
+from awsenvs.terraform import STALE_PLAN, Event, PlanSummary, ResourceChange, Terraform, TerraformError
 
 PLAN_FILE = "awsenvs.tfplan"
 PLAN_RECORD = "awsenvs-plan.json"
@@ -159,8 +160,10 @@ class Runner:
             self.report.phase(stack, "planning", "")
             counter = _Counter(self.report, stack, "planning", "planned_change")
             summary = self.terraform.plan(directory, directory / PLAN_FILE, counter)
-            notes, risks = self._explain_imports(directory, summary, lifecycle)
-            access, guardrails = self._environments_touched(stack, directory, summary)
+            # `terraform show -json` costs a provider start: read at most once, when needed.
+            changes = functools.cache(lambda: self.terraform.show_plan(directory, directory / PLAN_FILE))
+            notes, risks = self._explain_imports(summary, lifecycle, changes)
+            access, guardrails = self._environments_touched(stack, summary, changes)
             notes += tuple(f"Identity Center access to {t} changes (account assignments)" for t in access)
             notes += tuple(f"the guardrails of {t} change (its OU's service control policy)" for t in guardrails)
             touches = tuple(dict.fromkeys((*access, *guardrails)))
@@ -187,23 +190,26 @@ class Runner:
         else:
             path.unlink(missing_ok=True)
 
-    def _explain_imports(self, directory: Path, summary: PlanSummary, lifecycle: Lifecycle) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    @staticmethod
+    def _explain_imports(summary: PlanSummary, lifecycle: Lifecycle,
+                         changes: Callable[[], list[ResourceChange]]) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """One line per import the plan really makes (objects already in state are no-ops)."""
         if not summary.imports or not lifecycle.imports:
             return (), ()
-        importing = {c.address for c in self.terraform.show_plan(directory, directory / PLAN_FILE) if c.importing}
+        importing = {c.address for c in changes() if c.importing}
         made = [i for i in lifecycle.imports if i.address in importing]
         notes = tuple(f"import {i.address}: {i.reason}" for i in made if not i.risky)
         risks = tuple(f"import {i.address}: {i.reason}" for i in made if i.risky)
         return notes, risks
 
-    def _environments_touched(self, stack: str, directory: Path, summary: PlanSummary) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    def _environments_touched(self, stack: str, summary: PlanSummary,
+                              changes: Callable[[], list[ResourceChange]]) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """The environments this management plan changes from outside their own stacks, so
         that their protection (mfa: required) applies: (access changed: identity_center's
         account assignments and permission sets; guardrails changed: their OU's SCP)."""
         if stack != MANAGEMENT_STACK or not summary.changes:
             return (), ()
-        changed = {c.address for c in self.terraform.show_plan(directory, directory / PLAN_FILE) if c.changes}
+        changed = {c.address for c in changes() if c.changes}
         access = self.org.environments_changed_by(changed) if self.org.identity_center else ()
         return tuple(env.stack for env in access), tuple(env.stack for env in self.org.environments_guarded_by(changed))
 

@@ -22,14 +22,14 @@ class Guardrails(Construct):
                  depends_on: list[ITerraformDependable]) -> None:
         super().__init__(scope, id)
         self.policies: dict[str, OrganizationsPolicy] = {}
-        for product_name, text in guardrail_policies(org).items():
-            product = next(p for p in org.products if p.name == product_name)
+        policies = guardrail_policies(org)  # product name -> SCP text, for the products with guardrails
+        for product in (p for p in org.products if p.name in policies):
             policy = OrganizationsPolicy(
                 self, f"policy-{product.name}",
                 name=product.guardrails_policy_name,
                 description=f"awsenvs guardrails of {product.name}: {', '.join(product.guardrails.enabled)}",
                 type=SERVICE_CONTROL_POLICY,
-                content=text,
+                content=policies[product.name],
                 depends_on=depends_on,
             )
             policy.override_logical_id(product.guardrails_tf_name)
