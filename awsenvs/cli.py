@@ -75,22 +75,34 @@ def cli(ctx: click.Context, config: str) -> None:
 
 @cli.command()
 @click.option("--hcl", is_flag=True, help="Write terraform-fmt formatted HCL (cdk.tf) instead of JSON, for review or VCS-driven runs.")
-@click.option("--force", is_flag=True, help="Synthesize even when org.yaml and the code are unchanged since the last synth.")
+@click.option("--force", is_flag=True, help="Rebuild every stack, even those unchanged since the last synth.")
 @click.pass_context
 def synth(ctx: click.Context, hcl: bool = False, force: bool = False) -> None:
     """Write the Terraform of every stack into cdktf.out/stacks/<stack>/.
 
     One stack `management` (organization, OUs, accounts) and one per environment
-    (alias, password policy, IAM). An unchanged org.yaml reuses the previous output.
+    (alias, password policy, IAM). Only stacks whose part of org.yaml (or the code)
+    changed are rebuilt; folders of stacks org.yaml no longer has are removed.
     """
     from awsenvs.synth import synthesize
 
     org = _org(ctx)
     outdir = _outdir()
     with err.status("Synthesizing (loading the AWS bindings takes a few seconds)…"):
-        written = synthesize(org, outdir, hcl=hcl, force=force)
-    note = "" if written else " (unchanged, reused)"
-    err.print(f"Synthesized {len(org.stacks)} stacks into {outdir}/stacks{note}: {', '.join(org.stacks)}", markup=False, highlight=False)
+        done = synthesize(org, outdir, hcl=hcl, force=force)
+    err.print(synth_summary(done, outdir), markup=False, highlight=False)
+
+
+def synth_summary(done, outdir: Path, named: int = 10) -> str:
+    """One line: how many stacks were rebuilt, kept and removed, naming at most `named` of them."""
+    def names(stacks) -> str:
+        shown = ", ".join(stacks[:named])
+        return shown + (f", … ({len(stacks) - named} more)" if len(stacks) > named else "")
+
+    line = f"{len(done.stacks)} stacks in {outdir}/stacks: {len(done.rebuilt)} rebuilt, {done.kept} unchanged"
+    if done.removed:
+        line += f", {len(done.removed)} removed ({names(done.removed)})"
+    return line + (f"; rebuilt: {names(done.rebuilt)}" if done.rebuilt else "")
 
 
 @cli.command()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 from cdktn import (
     App,
@@ -120,6 +121,7 @@ class AccountStack(_Stack):
             )],
         )
         account_id.override_logical_id(ACCOUNT_ID_VARIABLE)
+        account_id_ref = account_id.string_value  # read once: each read is a jsii round-trip
         AwsProvider(
             self,
             "aws",
@@ -127,19 +129,19 @@ class AccountStack(_Stack):
             profile=env.cli_profile,
             assume_role=None if env.cli_profile else [
                 AwsProviderAssumeRole(
-                    role_arn=env.role_arn(account_id.string_value),
+                    role_arn=env.role_arn(account_id_ref),
                     session_name=f"awsenvs-{env.stack}",
                 )
             ],
             # Terraform refuses to touch any other account, whatever credentials it gets.
-            allowed_account_ids=[account_id.string_value],
+            allowed_account_ids=[account_id_ref],
             default_tags=[AwsProviderDefaultTags(tags=env.tags)],
         )
         AccountBaseline(self, "baseline", env.alias, env.password_policy)
         if env.budget is not None:
             MonthlyBudget(self, "budget", env.budget_name, env.budget)
         if not org.identity_center:  # Identity Center access lives in the management stack
-            Iam(self, "iam", env.groups, env.users, env.mfa_required, account_id.string_value)
+            Iam(self, "iam", env.groups, env.users, env.mfa_required, account_id_ref)
 
 
 class RetiredStack(_Stack):
@@ -150,15 +152,17 @@ class RetiredStack(_Stack):
         super().__init__(scope, stack, org, options)
 
 
-def build_app(org: Org, options: SynthOptions) -> App:
-    app = App(outdir=str(options.outdir), stack_traces=False)
-    ManagementStack(app, org, options)
+def build_app(org: Org, options: SynthOptions, stacks: Sequence[str] | None = None, outdir: Path | None = None) -> App:
+    """An app of these stacks (default: all), writing into outdir (default: options.outdir).
+
+    The stacks share nothing, so any subset synthesizes to the same files as the whole org
+    (awsenvs.synth rebuilds only the stacks whose inputs changed, and stages them in
+    another folder; options.outdir stays what local backend paths are relative to)."""
+    app = App(outdir=str(outdir or options.outdir), stack_traces=False)
+    wanted = set(org.stacks if stacks is None else stacks)
+    if MANAGEMENT_STACK in wanted:
+        ManagementStack(app, org, options)
     for env in org.environments:
-        AccountStack(app, org, env, options)
+        if env.stack in wanted:
+            AccountStack(app, org, env, options)
     return app
-
-
-def synth(org: Org, options: SynthOptions) -> list[Path]:
-    """Write cdktf.out/stacks/<stack>/ for every stack; returns the stack directories."""
-    build_app(org, options).synth()
-    return [options.outdir / "stacks" / stack for stack in org.stacks]

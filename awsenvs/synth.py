@@ -1,32 +1,72 @@
-"""Synthesis with a fingerprint: an unchanged org.yaml (and code) reuses the previous output.
+"""Incremental synthesis: each stack is rebuilt only when what it is built from changed.
 
-The fingerprint covers the org.yaml text, the synth options, this package's and the
-constructs' source, and the binding versions, so any change that could alter the output
-re-synthesizes.  The runner uses the same fingerprint to know whether saved plans are
-still those of the current configuration.
+A stack's fingerprint covers its part of the model (`Org.stack_inputs`: an account stack
+is built from its environment alone), the synth options, this package's and the
+constructs' source, and the binding versions.  `synthesize` rebuilds and rewrites only the
+stacks whose fingerprint changed (or whose file is missing), leaves the others' files as
+they are, and removes the folders of stacks org.yaml no longer has.  The runner keeps the
+same fingerprint in each saved plan's record, so a plan stays current as long as its own
+stack does.
+
+Building many stacks is spread over worker processes, one per core: the jsii round-trips
+of one process keep about one core busy (its Python and its node runtime take turns), and
+each process pays the bindings' load once (bench/scale_bench.py measures both).  Stacks
+are built into a staging folder and moved into place, so an interrupted synth leaves
+every stack either as it was or rebuilt, and unmarked: the next synth redoes it.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import os
+import pickle
+import shutil
+import subprocess
+import sys
 import tempfile
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Sequence
 
 from awsenvs import MODULES
 from awsenvs.config import Org
+from awsenvs.errors import AwsenvsError
 from awsenvs.terraform import TerraformError
 
-FINGERPRINT_FILE = ".awsenvs-fingerprint"
+FINGERPRINT_FILE = ".awsenvs-fingerprint"  # JSON: stack -> fingerprint of its synthesized files
+MANIFEST = "manifest.json"  # cdktn's list of stacks (the CDK CLI reads it)
+_STAGING = ".awsenvs-staging"
+# Below this many stacks per process a worker process is not worth its bindings' load.
+STACKS_PER_PROCESS = 30
 _CODE_DIRS = (Path(__file__).parent, MODULES)
 _PACKAGES = ("cdktn", "cdktn-provider-aws", "constructs")
 
 
-def fingerprint(org: Org, outdir: Path, state_dir: Path | None, hcl: bool) -> str:
+class SynthError(AwsenvsError):
+    """A worker process failed to build its stacks."""
+
+
+@dataclass(frozen=True)
+class Synthesized:
+    """What one synth did: the stacks rebuilt and the stacks removed; the rest were kept."""
+
+    stacks: tuple[str, ...]
+    rebuilt: tuple[str, ...]
+    removed: tuple[str, ...] = ()
+
+    @property
+    def kept(self) -> int:
+        return len(self.stacks) - len(self.rebuilt)
+
+
+@functools.cache
+def code_version() -> str:
+    """The source of this package and the constructs, and the binding versions (read once
+    per process: the code does not change under a running command)."""
     digest = hashlib.sha256()
-    digest.update(org.source.read_bytes())
-    digest.update(json.dumps([str(outdir.resolve()), str(state_dir), hcl]).encode())
     for directory in _CODE_DIRS:
         # rglob: subpackages (awsenvs/config/) shape the output too; the relative path
         # tells their files from top-level ones of the same name (config/errors.py, errors.py).
@@ -37,29 +77,120 @@ def fingerprint(org: Org, outdir: Path, state_dir: Path | None, hcl: bool) -> st
     return digest.hexdigest()
 
 
-def synthesize(org: Org, outdir: Path, state_dir: Path | None = None, hcl: bool = False, force: bool = False) -> bool:
-    """Write outdir/stacks/<stack>/ for every stack. Returns False when the previous synth was reused."""
-    outdir = Path(outdir)
-    stamp = outdir / FINGERPRINT_FILE
-    current = fingerprint(org, outdir, state_dir, hcl)
-    stack_files = [outdir / "stacks" / s / ("cdk.tf" if hcl else "cdk.tf.json") for s in org.stacks]
-    if not force and stamp.exists() and stamp.read_text() == current and all(f.exists() for f in stack_files):
-        return False
+def stack_fingerprints(org: Org, outdir: Path, state_dir: Path | None = None, hcl: bool = False) -> dict[str, str]:
+    """Stack -> the fingerprint of everything its synthesized files depend on."""
+    common = json.dumps([code_version(), str(Path(outdir).resolve()), str(state_dir), hcl])
+    return {stack: hashlib.sha256((common + org.stack_inputs(stack)).encode()).hexdigest() for stack in org.stacks}
 
-    # Imported here: loading the AWS bindings costs seconds, and a reused synth needs none.
+
+def synthesize(org: Org, outdir: Path, state_dir: Path | None = None, hcl: bool = False,
+               force: bool = False) -> Synthesized:
+    """Bring outdir/stacks/<stack>/ up to date for every stack of org; see the module doc."""
+    outdir = Path(outdir)
+    wanted = stack_fingerprints(org, outdir, state_dir, hcl)
+    previous = _read_fingerprints(outdir)
+    name = "cdk.tf" if hcl else "cdk.tf.json"
+    stale = tuple(s for s in org.stacks
+                  if force or previous.get(s) != wanted[s] or not (stack_dir(outdir, s) / name).exists())
+    removed = tuple(s for s in previous if s not in wanted)
+    if not stale and not removed:
+        return Synthesized(org.stacks, ())
+    # Unmark what is about to change first: an interruption from here on rebuilds it next time.
+    _write_fingerprints(outdir, {s: f for s, f in previous.items() if s in wanted and s not in stale})
+    for stack in removed:
+        shutil.rmtree(stack_dir(outdir, stack), ignore_errors=True)
+    if stale:
+        _build(org, stale, outdir, state_dir)
+        if hcl:
+            try:
+                convert_to_hcl([stack_dir(outdir, s) for s in stale])
+            except TerraformError as exc:
+                raise exc.within("writing HCL") from None
+    _update_manifest(outdir, org.stacks)
+    _write_fingerprints(outdir, wanted)
+    return Synthesized(org.stacks, stale, removed)
+
+
+def _build(org: Org, stacks: Sequence[str], outdir: Path, state_dir: Path | None) -> None:
+    """Synthesize these stacks into a staging folder (in worker processes when there are
+    many), then move each stack's file into place."""
+    staging = outdir / _STAGING
+    shutil.rmtree(staging, ignore_errors=True)
+    processes = min(os.cpu_count() or 1, len(stacks) // STACKS_PER_PROCESS)
+    shards = [list(stacks[i::processes]) for i in range(processes)] if processes > 1 else [list(stacks)]
+    folders = [staging / str(i) for i in range(len(shards))]
+    if len(shards) == 1:
+        build_stacks(org, shards[0], outdir, state_dir, folders[0])
+    else:
+        _build_in_workers(org, shards, outdir, state_dir, folders)
+    for folder, shard in zip(folders, shards):
+        for stack in shard:
+            target = stack_dir(outdir, stack)
+            target.mkdir(parents=True, exist_ok=True)
+            (target / "cdk.tf").unlink(missing_ok=True)  # a leftover of the other format would be loaded too
+            os.replace(folder / "stacks" / stack / "cdk.tf.json", target / "cdk.tf.json")
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def build_stacks(org: Org, stacks: Sequence[str], outdir: Path, state_dir: Path | None, into: Path) -> None:
+    """Synthesize these stacks into `into` (local backend paths stay relative to outdir)."""
+    # Imported here: loading the AWS bindings costs seconds, and an unchanged org needs none.
     from awsenvs.stacks import SynthOptions, build_app
 
-    stamp.unlink(missing_ok=True)
-    for stack in org.stacks:  # a leftover of the other format would be loaded too, and conflict
-        (stack_dir(outdir, stack) / "cdk.tf").unlink(missing_ok=True)
-    build_app(org, SynthOptions(outdir=outdir, state_dir=state_dir)).synth()
-    if hcl:
+    into.mkdir(parents=True, exist_ok=True)
+    build_app(org, SynthOptions(outdir=outdir, state_dir=state_dir), stacks, outdir=into).synth()
+
+
+def _build_in_workers(org: Org, shards: list[list[str]], outdir: Path, state_dir: Path | None,
+                      folders: list[Path]) -> None:
+    workers = []
+    for shard, folder in zip(shards, folders):
+        log = tempfile.TemporaryFile()
+        process = subprocess.Popen([sys.executable, "-m", "awsenvs.synth"], stdin=subprocess.PIPE,
+                                   stdout=log, stderr=log)
         try:
-            convert_to_hcl([stack_dir(outdir, s) for s in org.stacks])
-        except TerraformError as exc:
-            raise exc.within("writing HCL") from None
-    stamp.write_text(current)
-    return True
+            process.stdin.write(pickle.dumps((org, shard, outdir, state_dir, folder)))
+            process.stdin.close()
+        except BrokenPipeError:  # it died before reading: its exit code and output say why
+            pass
+        workers.append((process, log))
+    failures = []
+    for process, log in workers:
+        if process.wait() != 0:
+            log.seek(0)
+            lines = log.read().decode(errors="replace").strip().splitlines()
+            failures.append(lines[-1] if lines else f"exit code {process.returncode}")
+        log.close()
+    if failures:
+        raise SynthError(f"synthesizing failed in a worker process: {failures[0]}")
+
+
+def _read_fingerprints(outdir: Path) -> dict[str, str]:
+    try:
+        recorded = json.loads((outdir / FINGERPRINT_FILE).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):  # none yet, or of an older awsenvs
+        return {}
+    return recorded if isinstance(recorded, dict) else {}
+
+
+def _write_fingerprints(outdir: Path, fingerprints: dict[str, str]) -> None:
+    outdir.mkdir(parents=True, exist_ok=True)
+    path = outdir / FINGERPRINT_FILE
+    path.with_suffix(".tmp").write_text(json.dumps(fingerprints, indent=0) + "\n")
+    os.replace(path.with_suffix(".tmp"), path)
+
+
+def _update_manifest(outdir: Path, stacks: Sequence[str]) -> None:
+    """cdktn's manifest as a whole-org synth writes it: every stack, in org order."""
+    entries = {stack: {"name": stack, "constructPath": stack, "workingDirectory": f"stacks/{stack}",
+                       "synthesizedStackPath": f"stacks/{stack}/cdk.tf.json",
+                       "stackMetadataPath": f"stacks/{stack}/metadata.json", "annotations": [], "dependencies": []}
+               for stack in stacks}
+    (outdir / MANIFEST).write_text(json.dumps({"version": _manifest_version(), "stacks": entries}, indent=2))
+
+
+def _manifest_version() -> str:
+    return metadata.version("cdktn")
 
 
 def convert_to_hcl(directories: list[Path]) -> None:
@@ -100,3 +231,8 @@ def write_retired_stack(org: Org, outdir: Path, stack: str, state_dir: Path | No
     if kept is not None:  # the manifest describes the synthesized org, not this leftover
         manifest.write_bytes(kept)
     return directory
+
+
+if __name__ == "__main__":  # a worker of _build_in_workers: (org, stacks, outdir, state_dir, into) on stdin
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    build_stacks(*pickle.loads(sys.stdin.buffer.read()))

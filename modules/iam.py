@@ -136,47 +136,56 @@ class Iam(Construct):
     def __init__(self, scope: Construct, id: str, groups: Sequence[Group], users: Sequence[User],
                  mfa_required: bool, account_id: str) -> None:
         super().__init__(scope, id)
+        # A reference (`resource.name`) is a round-trip to the jsii runtime: each is read
+        # once and reused (the same token), which matters with hundreds of stacks.
         self.groups: dict[str, IamGroup] = {}
+        group_names: dict[str, str] = {}
         for group in groups:
             resource = IamGroup(self, f"group-{group.name}", name=group.name)
             resource.override_logical_id(group.tf_name)
             self.groups[group.name] = resource
+            group_names[group.name] = resource.name
             for policy_arn in group.policies:
                 attachment = IamGroupPolicyAttachment(
-                    self, f"group-{group.name}-{policy_arn}", group=resource.name, policy_arn=policy_arn
+                    self, f"group-{group.name}-{policy_arn}", group=group_names[group.name], policy_arn=policy_arn
                 )
                 attachment.override_logical_id(tf_name(group.name, policy_arn.rsplit("/", 1)[-1]))
-        mfa_group = None
+        mfa_group_names: list[str] = []
         if mfa_required:
             policy = require_mfa_policy(account_id, [f"arn:aws:iam::{account_id}:role/{g.admin_role_name}" for g in groups])
-            mfa_group = _mfa_group(self, json.dumps(policy))
+            mfa_group_names.append(_mfa_group(self, json.dumps(policy)).name)
 
         self.users: dict[str, IamUser] = {}
+        user_arns: dict[str, str] = {}
         for user in users:
             resource = _user(self, f"user-{user.name}", user.name)
             resource.override_logical_id(user.tf_name)
             self.users[user.name] = resource
-            names = [self.groups[g].name for g in user.groups] + ([mfa_group.name] if mfa_group else [])
+            user_name = resource.name
+            names = [group_names[g] for g in user.groups] + mfa_group_names
             if names:
-                membership = IamUserGroupMembership(self, f"membership-{user.name}", user=resource.name, groups=names)
+                membership = IamUserGroupMembership(self, f"membership-{user.name}", user=user_name, groups=names)
                 membership.override_logical_id(user.tf_name)
             if user.console:
-                _login(self, f"login-{user.name}", resource.name, user.pgp_key).override_logical_id(user.tf_name)
+                _login(self, f"login-{user.name}", user_name, user.pgp_key).override_logical_id(user.tf_name)
+            if mfa_required:
+                user_arns[user.name] = resource.arn
 
         if mfa_required:
             # The AWS CLI honours mfa_serial only on role profiles, so each group gets a role
             # with the group's policies that only its members can assume, with MFA.
             for group in groups:
-                members = [self.users[u.name].arn for u in group.members(users)]
+                members = [user_arns[u.name] for u in group.members(users)]
                 role = _mfa_role(self, f"mfa-role-{group.name}", group.name, json.dumps(mfa_trust_policy(members)))
                 role.override_logical_id(tf_name(group.admin_role_name))
+                role_name = role.name
                 for policy_arn in group.policies:
                     attachment = IamRolePolicyAttachment(
-                        self, f"mfa-role-{group.name}-{policy_arn}", role=role.name, policy_arn=policy_arn
+                        self, f"mfa-role-{group.name}-{policy_arn}", role=role_name, policy_arn=policy_arn
                     )
                     attachment.override_logical_id(tf_name(group.admin_role_name, policy_arn.rsplit("/", 1)[-1]))
                 assume = _assume_role_policy(self, f"assume-{group.name}", group.admin_role_name,
-                                             self.groups[group.name].name, json.dumps(assume_role_policy(role.arn)))
+                                             group_names[group.name], json.dumps(assume_role_policy(role.arn)))
                 assume.override_logical_id(tf_name("assume", group.admin_role_name))
 
 

@@ -216,7 +216,7 @@ def test_terraform_init_and_validate_offline_in_every_stack(synthesized, terrafo
 
 def test_unchanged_org_reuses_the_previous_synth(synthesized):
     s = synthesized["example"]
-    assert synthesize(s.org, s.outdir, state_dir=s.outdir / "state") is False
+    assert synthesize(s.org, s.outdir, state_dir=s.outdir / "state").rebuilt == ()
 
 
 def test_cli_plain_run_synthesizes_and_hcl_is_formatted(tmp_path, terraform):

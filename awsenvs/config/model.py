@@ -366,6 +366,27 @@ class Org:
     def stacks(self) -> tuple[str, ...]:
         return (MANAGEMENT_STACK, *(env.stack for env in self.environments))
 
+    def stack_inputs(self, stack: str) -> str:
+        """The part of this model one stack is synthesized from, as canonical text (the
+        frozen dataclasses' repr): what its synth fingerprint covers besides the code.
+
+        An account stack is built from its environment, the state settings and the access
+        mode alone.  The management stack is built from everything except what only the
+        account stacks hold: each account's alias, password policy and budget, and with
+        IAM users its users (their groups stay: the guardrails name each group's MFA role).
+        tests/test_incremental_synth.py checks on real synths that a change of a stack's
+        output always changes this text."""
+        if stack != MANAGEMENT_STACK:
+            return repr((self.environment_by_stack(stack), self.state, self.access))
+        only_in_account_stacks = {"alias": "", "password_policy": None, "budget": None}
+        if not self.identity_center:
+            only_in_account_stacks["users"] = ()
+        products = tuple(
+            replace(p, environments=tuple(replace(env, **only_in_account_stacks) for env in p.environments))
+            for p in self.products
+        )
+        return repr(replace(self, products=products, source=Path()))
+
     def environment_by_stack(self, stack: str) -> Environment:
         return next(env for env in self.environments if env.stack == stack)
 

@@ -1,0 +1,133 @@
+"""Incremental synth (issue 11): a stack is rebuilt only when its part of org.yaml changed,
+and the files it keeps are exactly what a full synth writes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from awsenvs import synth
+from awsenvs.config import load
+from awsenvs.synth import FINGERPRINT_FILE, MANIFEST, synthesize
+from conftest import IDENTITY_CENTER, TWO_PRODUCTS
+
+
+def _files(outdir: Path) -> dict[str, str]:
+    return {p.parent.name: p.read_text() for p in sorted((outdir / "stacks").glob("*/cdk.tf.json"))}
+
+
+def _step(doc: dict, change) -> dict:
+    doc = json.loads(json.dumps(doc))
+    change(doc)
+    return doc
+
+
+def _shop(doc):
+    return doc["products"]["shop"]
+
+
+# Each change is applied on top of the previous ones: (what, change, stacks it must rebuild).
+CHANGES = [
+    ("a user joins shop", lambda d: _shop(d)["users"].update({"dave": {"groups": ["developers"]}}),
+     {"shop-dev", "shop-prod"}),  # staging lists its own users
+    ("shop-prod's alias", lambda d: _shop(d)["environments"]["prod"].update({"alias": "acme-shop-live"}),
+     {"shop-prod"}),  # the alias lives in the account stack only
+    ("a group's policies", lambda d: d["groups"]["developers"]["policies"].append("arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"),
+     # management too: it keeps each account's groups (the guardrails name their MFA roles)
+     {"management", "shop-dev", "shop-prod", "billing-prod", "billing-legacy"}),
+    ("billing's guardrails", lambda d: d["products"]["billing"]["guardrails"].update({"deny_root_user": True}),
+     {"management"}),
+    ("the password policy", lambda d: d["password_policy"].update({"minimum_length": 18}),
+     {"shop-dev", "shop-staging", "billing-prod", "billing-legacy"}),  # shop-prod sets its own length
+    ("a budget", lambda d: d["budget"].update({"monthly_usd": 150}),
+     {"shop-dev"}),  # staging has none, shop-prod and billing their own
+    ("an environment removed", lambda d: _shop(d)["environments"].pop("staging"), {"management"}),
+]
+
+
+def test_incremental_synth_writes_what_a_full_synth_writes(tmp_path):
+    """After each change, the incremental outdir equals a fresh full synth of the same org.yaml,
+    and only the stacks built from the changed part were rebuilt."""
+    state = tmp_path / "state"
+    incremental = tmp_path / "incremental"
+    doc = yaml.safe_load(TWO_PRODUCTS.read_text())
+    source = tmp_path / "org.yaml"
+    source.write_text(yaml.safe_dump(doc))
+    first = synthesize(load(source), incremental, state_dir=state)
+    assert set(first.rebuilt) == set(first.stacks)
+    for i, (what, change, expected) in enumerate(CHANGES):
+        doc = _step(doc, change)
+        source.write_text(yaml.safe_dump(doc))
+        org = load(source)
+        before = _files(incremental)
+        done = synthesize(org, incremental, state_dir=state)
+        full = tmp_path / f"full{i}"
+        synthesize(org, full, state_dir=state, force=True)
+        after = _files(incremental)
+        assert after == _files(full), what
+        changed = {s for s in org.stacks if before.get(s) != after.get(s)}
+        assert changed <= set(done.rebuilt), f"{what}: output changed but not rebuilt: {changed - set(done.rebuilt)}"
+        assert set(done.rebuilt) == expected, what
+        # The manifest lists exactly the stacks, as cdktn's whole-app synth does.
+        manifest = json.loads((incremental / MANIFEST).read_text())
+        assert list(manifest["stacks"]) == list(org.stacks), what
+    assert done.removed == ("shop-staging",)
+    assert not (incremental / "stacks" / "shop-staging").exists()
+    assert synthesize(org, incremental, state_dir=state).rebuilt == ()
+
+
+def test_identity_center_users_live_in_the_management_stack(tmp_path):
+    doc = yaml.safe_load(IDENTITY_CENTER.read_text())
+    source = tmp_path / "org.yaml"
+    source.write_text(yaml.safe_dump(doc))
+    before = load(source)
+    product = next(iter(doc["products"].values()))
+    user = next(iter(product["users"]))
+    product["users"][user]["groups"] = list(reversed(product["users"][user]["groups"])) + ["extra"]
+    doc["groups"]["extra"] = {"policies": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]}
+    source.write_text(yaml.safe_dump(doc))
+    after = load(source)
+    assert before.stack_inputs("management") != after.stack_inputs("management")
+
+
+def test_interrupted_synth_rebuilds_what_it_had_not_finished(tmp_path, monkeypatch):
+    org = load(TWO_PRODUCTS)
+    synthesize(org, tmp_path, state_dir=tmp_path / "state")
+    recorded = json.loads((tmp_path / FINGERPRINT_FILE).read_text())
+    recorded.pop("shop-dev")  # as a synth killed before it marked shop-dev done leaves it
+    (tmp_path / FINGERPRINT_FILE).write_text(json.dumps(recorded))
+    assert synthesize(org, tmp_path, state_dir=tmp_path / "state").rebuilt == ("shop-dev",)
+    (tmp_path / "stacks" / "billing-prod" / "cdk.tf.json").unlink()
+    assert synthesize(org, tmp_path, state_dir=tmp_path / "state").rebuilt == ("billing-prod",)
+
+
+def test_many_stacks_are_built_in_worker_processes(tmp_path, monkeypatch):
+    """Worker processes (one per core) write the same files as one process does."""
+    org = load(TWO_PRODUCTS)
+    single = tmp_path / "single"
+    synthesize(org, single, state_dir=tmp_path / "state")
+    monkeypatch.setattr(synth, "STACKS_PER_PROCESS", 2)
+    monkeypatch.setattr(synth.os, "cpu_count", lambda: 2)
+    spawned = []
+    real_popen = synth.subprocess.Popen
+    monkeypatch.setattr(synth.subprocess, "Popen", lambda *a, **k: spawned.append(a) or real_popen(*a, **k))
+    workers = tmp_path / "workers"
+    done = synthesize(org, workers, state_dir=tmp_path / "state")
+    assert len(spawned) == 2 and set(done.rebuilt) == set(org.stacks)
+    # Same relative layout: the local backend paths are relative to each outdir alike.
+    assert _files(workers) == _files(single)
+    assert not (workers / ".awsenvs-staging").exists()
+
+
+def test_a_failing_worker_is_one_line_and_marks_nothing(tmp_path, monkeypatch):
+    org = load(TWO_PRODUCTS)
+    monkeypatch.setattr(synth, "STACKS_PER_PROCESS", 2)
+    monkeypatch.setattr(synth.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(synth.sys, "executable", shutil.which("false"))
+    with pytest.raises(synth.SynthError, match="synthesizing failed in a worker process"):
+        synthesize(org, tmp_path, state_dir=tmp_path / "state")
+    assert json.loads((tmp_path / FINGERPRINT_FILE).read_text()) == {}
