@@ -6,16 +6,19 @@ Each check yields a row (check, account, status, finding); `audit` exits 1 if an
 from __future__ import annotations
 
 import configparser
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from awsenvs import aws
 from awsenvs.config import Environment, Org
-from awsenvs.preflight import read_identity_center
+from awsenvs.preflight import LiveIdentityCenter, read_identity_center
 from awsenvs.private import readable_by_others, state_files
 from awsenvs.profiles import profiles_for
 
 PASS, FAIL, MANUAL = "pass", "fail", "manual"
+# The member checks wait on AWS, not the CPU: this many accounts are checked at once.
+WORKERS = 16
 # Identity Center's MFA settings have no read API: a person checks them in the console
 # (https://docs.aws.amazon.com/singlesignon/latest/userguide/mfa-configure.html).
 IDENTITY_CENTER_MFA = ("cannot be read through the API: check it in the console, IAM Identity Center > Settings > "
@@ -47,7 +50,13 @@ class Finding:
         return asdict(self)
 
 
-def audit(org: Org, account_ids: dict[str, str], aws_config: Path, aws_credentials: Path) -> list[Finding]:
+def audit(org: Org, account_ids: dict[str, str], aws_config: Path, aws_credentials: Path, *,
+          workers: int = WORKERS) -> list[Finding]:
+    """Every check's row: the management account's, then each member account's in org.yaml order
+    (checked `workers` accounts at a time in threads; 1 checks one account after the other), then
+    the local ones. A member account whose checks raise gets a failed row, the others go on."""
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, not {workers}")
     rows: list[Finding] = []
     try:  # the management account is the credentials' own (the member checks assume roles from it)
         management = aws.caller_account()
@@ -69,19 +78,36 @@ def audit(org: Org, account_ids: dict[str, str], aws_config: Path, aws_credentia
                                     f"IAM Identity Center is not enabled in {org.region} of the management account"))
         except aws.AwsError as exc:
             rows.append(Finding("Identity Center", "management", FAIL, str(exc)))
-    for env in org.environments:
-        account_id = env.account_id_from(account_ids)
-        label = f"{env.stack} ({account_id})" if account_id else env.stack
-        if account_id is None:
-            rows.append(Finding("account exists", label, FAIL, "not created yet: run apply"))
-            continue
+    sts = aws.sts_client()  # made here and shared: threads must not make clients from the default session
+
+    def member(env: Environment) -> list[Finding]:
+        return _member_rows(org, env, env.account_id_from(account_ids), identity_center, sts)
+
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="audit")
+    try:  # map() yields in org.environments order, whatever order the threads finish in
+        for found in pool.map(member, org.environments):
+            rows.extend(found)
+    finally:
+        pool.shutdown(cancel_futures=True)  # on Ctrl-C, start no more accounts
+    rows.extend(_local_checks(org, account_ids, aws_config, aws_credentials))
+    return rows
+
+
+def _member_rows(org: Org, env: Environment, account_id: str | None,
+                 identity_center: LiveIdentityCenter | None, sts) -> list[Finding]:
+    """One member account's rows, in a worker thread: any failure is this account's row."""
+    label = f"{env.stack} ({account_id})" if account_id else env.stack
+    if account_id is None:
+        return [Finding("account exists", label, FAIL, "not created yet: run apply")]
+    rows = []
+    try:
         if identity_center is not None:
             rows.append(_assignments(org, env, identity_center.access(account_id), label))
-        try:
-            rows.extend(_account_checks(env, account_id, label, org.identity_center, org.centralized_root))
-        except aws.AwsError as exc:
-            rows.append(Finding("access", label, FAIL, str(exc)))
-    rows.extend(_local_checks(org, account_ids, aws_config, aws_credentials))
+        rows.extend(_account_checks(env, account_id, label, org.identity_center, org.centralized_root, sts=sts))
+    except aws.AwsError as exc:
+        rows.append(Finding("access", label, FAIL, str(exc)))
+    except Exception as exc:  # e.g. a raw botocore error: it fails this account, not the whole audit
+        rows.append(Finding("access", label, FAIL, f"{type(exc).__name__}: {exc}"))
     return rows
 
 
@@ -120,8 +146,8 @@ def member_root_credentials(summary: dict, label: str, centralized_root: bool) -
 
 
 def _account_checks(env: Environment, account_id: str, label: str, identity_center: bool,
-                    centralized_root: bool) -> list[Finding]:
-    session = aws.member_session(account_id, env.role_name, env.cli_profile)
+                    centralized_root: bool, sts=None) -> list[Finding]:
+    session = aws.member_session(account_id, env.role_name, env.cli_profile, sts=sts)  # this thread's own
     rows = [member_root_credentials(aws.iam_summary(session), label, centralized_root)]
     aliases = aws.account_aliases(session)
     rows.append(_row("alias", label, aliases == [env.alias], env.alias, f"expected {env.alias!r}, found {aliases}"))

@@ -97,9 +97,20 @@ def guard(org: Org, member_account_ids: dict[str, str], caller: str | None = Non
     return GuardResult(actual, warning)
 
 
-def assume_role_session(account_id: str, role_name: str, session_name: str = "awsenvs") -> boto3.Session:
-    """A session in a member account through the same role the account stacks use."""
-    sts = boto3.client("sts")
+def sts_client():
+    """An STS client of the credentials' own session, to share with worker threads: clients
+    are thread safe once created, sessions (the default one behind `boto3.client` too) are not
+    (https://boto3.amazonaws.com/v1/documentation/api/latest/guide/clients.html#multithreading-or-multiprocessing-with-clients,
+    https://boto3.amazonaws.com/v1/documentation/api/latest/guide/session.html#multithreading-or-multiprocessing-with-sessions).
+    Made once in the calling thread, it also resolves the credentials once (an MFA profile prompts once)."""
+    return boto3.client("sts")
+
+
+def assume_role_session(account_id: str, role_name: str, session_name: str = "awsenvs", sts=None) -> boto3.Session:
+    """A session in a member account through the same role the account stacks use.
+
+    `sts`: a client from `sts_client()`, required when called from a worker thread."""
+    sts = sts or boto3.client("sts")
     creds = call(
         f"assume role {role_name} in {account_id}",
         sts.assume_role,
@@ -214,14 +225,15 @@ def pages(client, operation: str, key: str, **kwargs) -> list[dict]:
     return call(operation, lambda: [item for page in client.get_paginator(operation).paginate(**kwargs) for item in page[key]])
 
 
-def member_session(account_id: str, role_name: str, cli_profile: str | None) -> boto3.Session:
-    """A session in a member account the way its stack reaches it (role, or a CLI profile)."""
+def member_session(account_id: str, role_name: str, cli_profile: str | None, sts=None) -> boto3.Session:
+    """A session in a member account the way its stack reaches it (role, or a CLI profile);
+    a new session per call, so each thread has its own (`sts`: see `assume_role_session`)."""
     if cli_profile:
         try:
             return _profile_session(cli_profile)
         except botocore.exceptions.ProfileNotFound:
             raise AwsError(f"profile {cli_profile!r} is not in your AWS config") from None
-    return assume_role_session(account_id, role_name, "awsenvs-audit")
+    return assume_role_session(account_id, role_name, "awsenvs-audit", sts=sts)
 
 
 def _profile_session(profile: str) -> boto3.Session:
