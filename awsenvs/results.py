@@ -16,6 +16,7 @@ class StackStatus(StrEnum):
     """The outcome of planning or applying one stack (the value is what people read)."""
 
     NO_CHANGES = "no changes"
+    UNCHANGED = "unchanged"  # not planned: config, account id and state as at its last clean plan
     CHANGES = "changes"
     WAITING = "waiting for account"  # the management stack has not created its account yet
     RETIRE = "retire"  # removed from org.yaml: planned to leave state, account to the Suspended OU
@@ -39,6 +40,7 @@ class StackResult:
     notes: tuple[str, ...] = ()  # one line each: what is imported and why, what is retired
     risks: tuple[str, ...] = ()  # changes people rely on (an alias): need the typed confirmation
     touches: tuple[str, ...] = ()  # other stacks whose protection this plan's changes fall under
+    since: str | None = None  # UNCHANGED: when its last clean plan ran (shown as "unchanged since <since>")
 
     @property
     def failed(self) -> bool:
@@ -52,6 +54,13 @@ def counts_text(summary: PlanSummary | None) -> str:
     text = f"+{summary.add} ~{summary.change} -{summary.destroy}"
     text += f" import {summary.imports}" if summary.imports else ""
     return text + (f" forget {summary.forget}" if summary.forget else "")
+
+
+def names_text(names, shown: int = 10) -> str:
+    """`a, b, c, … (190 more)`: a list of stacks that stays one readable line."""
+    names = list(names)
+    text = ", ".join(names[:shown])
+    return text + (f", … ({len(names) - shown} more)" if len(names) > shown else "")
 
 
 def notes_of(results: list[StackResult]) -> list[str]:
