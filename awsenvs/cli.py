@@ -93,16 +93,14 @@ def synth(ctx: click.Context, hcl: bool = False, force: bool = False) -> None:
     err.print(synth_summary(done, outdir), markup=False, highlight=False)
 
 
-def synth_summary(done, outdir: Path, named: int = 10) -> str:
-    """One line: how many stacks were rebuilt, kept and removed, naming at most `named` of them."""
-    def names(stacks) -> str:
-        shown = ", ".join(stacks[:named])
-        return shown + (f", … ({len(stacks) - named} more)" if len(stacks) > named else "")
+def synth_summary(done, outdir: Path) -> str:
+    """One line: how many stacks were rebuilt, kept and removed, naming the first few."""
+    from awsenvs.results import names_text
 
     line = f"{len(done.stacks)} stacks in {outdir}/stacks: {len(done.rebuilt)} rebuilt, {done.kept} unchanged"
     if done.removed:
-        line += f", {len(done.removed)} removed ({names(done.removed)})"
-    return line + (f"; rebuilt: {names(done.rebuilt)}" if done.rebuilt else "")
+        line += f", {len(done.removed)} removed ({names_text(done.removed)})"
+    return line + (f"; rebuilt: {names_text(done.rebuilt)}" if done.rebuilt else "")
 
 
 @cli.command()
@@ -155,18 +153,22 @@ def tree(ctx: click.Context, ids: bool) -> None:
     out.print(org_tree(org, _account_ids(org) if ids else {}))
 
 
+DEFAULT_WORKERS = os.cpu_count() or 1
+
+
 def _selection(f):
     for decorator in reversed([
         click.option("--stack", "stacks", multiple=True, metavar="STACK", help="Only this stack (repeatable): management, <product>-<env>."),
         click.option("--product", "products", multiple=True, metavar="P", help="Only this product's stacks (repeatable); management comes along."),
         click.option("--env", "envs", multiple=True, metavar="E", help="Only this environment in every product (repeatable)."),
-        click.option("--workers", default=4, show_default=True, type=click.IntRange(1, 16), help="Account stacks run in parallel, at most this many at once."),
+        click.option("--workers", default=DEFAULT_WORKERS, show_default=True, type=click.IntRange(1, 32),
+                     help="Stacks planned or applied at once (default: this machine's cores; terraform's provider start-up is CPU-bound)."),
     ]):
         f = decorator(f)
     return f
 
 
-def _session(ctx: click.Context, stacks, products, envs, workers):
+def _session(ctx: click.Context, stacks, products, envs, workers, everything: bool = False):
     from awsenvs import aws
     from awsenvs.preflight import LiveChecks
     from awsenvs.terraform import Terraform
@@ -186,14 +188,22 @@ def _session(ctx: click.Context, stacks, products, envs, workers):
         return result.account_id
 
     ask = (lambda prompt: click.prompt(prompt, default="", show_default=False, err=True)) if sys.stdin.isatty() else None
-    return Session(org, selected, err, _outdir(), guard, ask, workers, Terraform(), LiveChecks(org))
+    return Session(org, selected, err, _outdir(), guard, ask, workers, Terraform(), LiveChecks(org), everything)
 
 
 @cli.command()
 @_selection
+@click.option("--all", "everything", is_flag=True,
+              help="Plan every selected stack, also those unchanged since their last clean plan: the drift check.")
 @click.pass_context
-def plan(ctx: click.Context, stacks, products, envs, workers) -> None:
-    """Synthesize, guard the account, and plan every stack to a saved plan file.
+def plan(ctx: click.Context, stacks, products, envs, workers, everything) -> None:
+    """Synthesize, guard the account, and plan the stacks that changed to saved plan files.
+
+    A stack whose synthesized config, account id, state (serial and lineage), locked
+    provider versions and terraform version are all as at its last clean plan (no
+    changes) or apply is reported as "unchanged since <time>" without running terraform;
+    changes made outside awsenvs in AWS itself (drift) are only found by `plan --all`,
+    which plans every stack.
 
     Before planning, looks at the live organization: refuses (exit 1) a plan that would
     disable a trusted service or policy type org.yaml does not list, refuses (exit 2) an
@@ -208,7 +218,7 @@ def plan(ctx: click.Context, stacks, products, envs, workers) -> None:
     """
     from awsenvs import workflow
 
-    _, code = workflow.plan(_session(ctx, stacks, products, envs, workers))
+    _, code = workflow.plan(_session(ctx, stacks, products, envs, workers, everything))
     ctx.exit(code)
 
 
@@ -430,8 +440,10 @@ def password(ctx: click.Context, user: str, stack: str, force: bool) -> None:
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON instead of a table.")
+@click.option("--workers", default=16, show_default=True, type=click.IntRange(1, 64),
+              help="Accounts checked at once (threads: the checks wait on AWS, not the CPU).")
 @click.pass_context
-def audit(ctx: click.Context, as_json: bool) -> None:
+def audit(ctx: click.Context, as_json: bool, workers: int) -> None:
     """Check the live accounts (boto3, through the role the stacks use) and your local AWS config.
 
     \b
@@ -460,7 +472,7 @@ def audit(ctx: click.Context, as_json: bool) -> None:
     ids = _account_ids(org)
     aws.use_region(org)
     with err.status("Auditing the accounts…"):
-        rows = audit_.audit(org, ids, aws_config_path(), aws_credentials_path())
+        rows = audit_.audit(org, ids, aws_config_path(), aws_credentials_path(), workers=workers)
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in rows], indent=2))
     else:

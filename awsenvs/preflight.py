@@ -219,11 +219,12 @@ def wait_for_account_creation(org: Org, client=None, on_wait: Callable[[str], No
     return bool(pending)
 
 
-def account_stack_imports(env: Environment, account_id: str, iam_users: bool = True) -> list[Import]:
+def account_stack_imports(env: Environment, account_id: str, iam_users: bool = True, sts=None) -> list[Import]:
     """IAM objects that already exist in the account under the names the stack manages
     (with Identity Center access only the alias and password policy: the stack has no
-    IAM users, and an import block for an address it lacks is an error)."""
-    session = aws.member_session(account_id, env.role_name, env.cli_profile)
+    IAM users, and an import block for an address it lacks is an error).  `sts`: a client
+    made on the calling thread (aws.sts_client), when this runs in a worker thread."""
+    session = aws.member_session(account_id, env.role_name, env.cli_profile, sts=sts)
     iam = session.client("iam")
     imports: list[Import] = []
     if iam_users:
@@ -633,10 +634,12 @@ class LiveChecks:
         self.organization: LiveOrganization | None = None
         self.guardrail_targets: dict[str, frozenset[str]] = {}
         self.root_access_features: tuple[str, ...] = ()
+        self.sts = None  # made in check(), on the calling thread; the stacks' look-ups share it
 
     def check(self, on_wait: Callable[[str], None] = lambda _: None) -> None:
         """Before anything is planned: wait out pending account creations, then refuse
         what would disable live features or adopt a mismatching account."""
+        self.sts = aws.sts_client()
         self.organization = read_organization()
         if self.organization is not None and wait_for_account_creation(self.org, on_wait=on_wait):
             self.organization = read_organization()
@@ -662,7 +665,8 @@ class LiveChecks:
                 ids = self._existing_account_ids()
                 imports += identity_center_imports(self.org, read_identity_center(self.org, sorted(set(ids.values()))), ids)
             return imports, [r.address for r in retiring]
-        return account_stack_imports(self.org.environment_by_stack(stack), account_id, not self.org.identity_center), []
+        return account_stack_imports(self.org.environment_by_stack(stack), account_id, not self.org.identity_center,
+                                     sts=self.sts), []
 
     def _existing_account_ids(self) -> dict[str, str]:
         """Stack -> id of every configured account that exists: adopted, or found by its root email."""

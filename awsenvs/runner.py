@@ -10,6 +10,15 @@ left by an interrupted run, and its plan (stale: the state changed under it) is 
 What the live look-ups found (existing objects to import, accounts to retire) reaches a
 stack as `awsenvs-lifecycle.tf.json` beside the synthesized config: `import` blocks and
 `removed` blocks (destroy = false), rewritten before every plan.
+
+Plan only what changed: after a plan with no changes, or a successful apply, a stack gets
+a clean record (`awsenvs-clean.json`) of what that result was made from: its synth
+fingerprint, the hash of its synthesized config, its account id, its state's serial and
+lineage (read from the state itself, no provider started), the provider versions locked
+at init (`.terraform.lock.hcl`) and the terraform version.  A later `plan` reports a stack
+whose record still matches all of these as unchanged without running terraform; any
+difference, or `plan --all` (the drift check), plans it.  Every other outcome deletes
+the record.
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+from datetime import datetime, timezone
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,11 +35,13 @@ from typing import Callable, Protocol, Sequence
 from awsenvs.config import ACCOUNT_ID_VARIABLE, ACCOUNT_IDS_OUTPUT, ACCOUNT_TFVARS, MANAGEMENT_STACK, Org
 from awsenvs.private import private_dir, state_files, tighten, write_private
 from awsenvs.results import StackResult, StackStatus, counts_text
-from awsenvs.synth import fingerprint, stack_dir, write_retired_stack
+from awsenvs.synth import code_version, stack_dir, stack_fingerprints, write_retired_stack
 from awsenvs.terraform import STALE_PLAN, Event, PlanSummary, ResourceChange, Terraform, TerraformError
 
 PLAN_FILE = "awsenvs.tfplan"
 PLAN_RECORD = "awsenvs-plan.json"
+CLEAN_RECORD = "awsenvs-clean.json"  # what the stack's last clean plan or apply was made from
+LOCK_FILE = ".terraform.lock.hcl"
 LIFECYCLE_FILE = "awsenvs-lifecycle.tf.json"
 INIT_STAMP = ".terraform/awsenvs-init"
 APPLYING = "applying"  # a plan record's mark while its plan is applied (not a result)
@@ -70,6 +82,7 @@ class SavedPlan:
     notes: tuple[str, ...] = ()
     risks: tuple[str, ...] = ()
     touches: tuple[str, ...] = ()
+    since: str | None = None
 
 
 class Runner:
@@ -83,7 +96,7 @@ class Runner:
         self.report = report
         self.workers = max(1, workers)
         self.state_dir = state_dir
-        self.fingerprint = fingerprint(org, self.outdir, state_dir, False)
+        self.fingerprints = stack_fingerprints(org, self.outdir, state_dir)
 
     # -- preparation ------------------------------------------------------------------
 
@@ -92,7 +105,7 @@ class Runner:
         stack's state files and backups; looser ones are tightened with a note."""
         directory = stack_dir(self.outdir, stack)
         notes = private_dir(directory)
-        notes += [tighten(directory / name) for name in (PLAN_FILE, ACCOUNT_TFVARS, PLAN_RECORD, LIFECYCLE_FILE)]
+        notes += [tighten(directory / name) for name in (PLAN_FILE, ACCOUNT_TFVARS, PLAN_RECORD, LIFECYCLE_FILE, CLEAN_RECORD)]
         if self.org.state.backend == "local":
             state_dir = self.state_dir or self.org.state.local_dir
             notes += private_dir(state_dir)
@@ -114,9 +127,26 @@ class Runner:
         stamp.write_text(wanted)
 
     def management_outputs(self) -> dict:
-        """The management stack's last outputs ({} before its first apply)."""
-        self.init(MANAGEMENT_STACK)
-        return self.terraform.outputs(stack_dir(self.outdir, MANAGEMENT_STACK))
+        """The management stack's last outputs ({} before its first apply), from its state."""
+        outputs = (self.state(MANAGEMENT_STACK) or {}).get("outputs") or {}
+        return {name: item.get("value") for name, item in outputs.items()}
+
+    def state(self, stack: str) -> dict | None:
+        """A stack's state as terraform stores it (None: none yet).  Local state is read
+        from its file: no terraform start, which with hundreds of stacks adds up; other
+        backends through `terraform state pull` (no provider is started either)."""
+        if self.org.state.backend == "local":
+            path = (self.state_dir or self.org.state.local_dir) / f"{stack}.tfstate"
+            try:
+                text = path.read_text()
+            except FileNotFoundError:
+                return None
+            try:
+                return json.loads(text) if text.strip() else None
+            except json.JSONDecodeError:
+                raise TerraformError(f"{path}: not a readable state file (restore it from its .backup)") from None
+        self.init(stack)
+        return self.terraform.state_pull(stack_dir(self.outdir, stack)) or None
 
     def managed_account_ids(self, outputs: dict | None = None) -> dict[str, str]:
         """Stack -> account id of every account in the management stack's last outputs,
@@ -134,17 +164,68 @@ class Runner:
     # -- plan -------------------------------------------------------------------------
 
     def plan(self, stacks: list[str], management_account: str | None, account_ids: dict[str, str],
-             lifecycle_for: LifecycleFor | None = None) -> list[StackResult]:
+             lifecycle_for: LifecycleFor | None = None, everything: bool = False) -> list[StackResult]:
+        """Plan these stacks; those unchanged since their last clean plan or apply are only
+        reported as such, unless `everything` (plan --all: the drift check)."""
         # Planning management changes no account id, so every stack whose account exists
         # is planned at once with it; management goes first into the pool.
         ids = {**account_ids, MANAGEMENT_STACK: management_account}
         lifecycle_for = lifecycle_for or (lambda stack, account_id: Lifecycle())
+
+        def plan_one(stack: str) -> StackResult:
+            since = None if everything else self.unchanged_since(stack, ids.get(stack))
+            if since is None:
+                return self._plan_stack(stack, ids.get(stack), lifecycle_for)
+            self.secure(stack)
+            self._forget_plan(stack)
+            result = StackResult(stack, StackStatus.UNCHANGED, ids.get(stack), since=since)
+            self.report.phase(stack, StackStatus.UNCHANGED, f"since {since}")
+            self._record(result)
+            return result
+
         with ThreadPoolExecutor(self.workers) as pool:
-            return list(pool.map(lambda s: self._plan_stack(s, ids.get(s), lifecycle_for), stacks))
+            return list(pool.map(plan_one, stacks))
+
+    # -- the clean record -------------------------------------------------------------
+
+    def unchanged_since(self, stack: str, account_id: str | None) -> str | None:
+        """When this stack's last clean plan or apply was, if nothing it was made from has
+        changed since (see the module doc); None: it must be planned."""
+        if account_id is None:
+            return None
+        try:
+            record = json.loads((stack_dir(self.outdir, stack) / CLEAN_RECORD).read_text())
+            return record["since"] if record["made_from"] == self._made_from(stack, account_id) else None
+        except (FileNotFoundError, json.JSONDecodeError, KeyError, TypeError, TerraformError):
+            return None
+
+    def _made_from(self, stack: str, account_id: str) -> dict:
+        directory = stack_dir(self.outdir, stack)
+        state = self.state(stack) or {}
+        return {
+            "fingerprint": self._fingerprint(stack),
+            "config": _digest(directory / "cdk.tf.json"),
+            "account_id": account_id,
+            "tfvars": _digest(directory / ACCOUNT_TFVARS),  # as plain `terraform plan` there reads it
+            "state": [state.get("serial"), state.get("lineage")],
+            "providers": _digest(directory / LOCK_FILE),
+            "terraform": self.terraform.version,
+        }
+
+    def _mark_clean(self, stack: str, account_id: str | None) -> None:
+        if account_id is None:
+            return
+        since = datetime.now(timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M")
+        record = {"since": since, "made_from": self._made_from(stack, account_id)}
+        write_private(stack_dir(self.outdir, stack) / CLEAN_RECORD, json.dumps(record) + "\n")
+
+    def _forget_clean(self, stack: str) -> None:
+        (stack_dir(self.outdir, stack) / CLEAN_RECORD).unlink(missing_ok=True)
 
     def _plan_stack(self, stack: str, account_id: str | None, lifecycle_for: LifecycleFor) -> StackResult:
         directory = stack_dir(self.outdir, stack)
         self._forget_plan(stack)
+        self._forget_clean(stack)
         if stack != MANAGEMENT_STACK and account_id is None:
             result = StackResult(stack, StackStatus.WAITING)
             self.report.phase(stack, StackStatus.WAITING, "the management stack creates it")
@@ -175,6 +256,8 @@ class Runner:
         result = StackResult(stack, status, account_id, summary, notes=notes, risks=risks, touches=touches)
         self.report.phase(stack, "planned", counts_text(summary))
         self._record(result)
+        if status is StackStatus.NO_CHANGES:
+            self._mark_clean(stack, account_id)
         return result
 
     @staticmethod
@@ -221,6 +304,7 @@ class Runner:
         try:
             write_retired_stack(self.org, self.outdir, stack, self.state_dir)
             self._forget_plan(stack)
+            self._forget_clean(stack)
             self.init(stack)
             objects = self.terraform.state_list(directory)
         except TerraformError as exc:
@@ -242,16 +326,23 @@ class Runner:
         objects = self.terraform.state_list(directory)
         self.terraform.state_rm(directory, objects)
         self._forget_plan(stack)
+        self._forget_clean(stack)
         return len(objects)
 
     def _record(self, result: StackResult) -> None:
         s = result.summary
         record = {
-            "fingerprint": self.fingerprint, "account_id": result.account_id, "status": result.status,
+            "fingerprint": self._fingerprint(result.stack), "account_id": result.account_id, "status": result.status,
             "summary": [s.add, s.change, s.destroy, s.imports, s.forget] if s else None,
             "notes": list(result.notes), "risks": list(result.risks), "touches": list(result.touches),
+            "since": result.since,
         }
         write_private(stack_dir(self.outdir, result.stack) / PLAN_RECORD, json.dumps(record) + "\n")
+
+    def _fingerprint(self, stack: str) -> str:
+        """What a saved plan of this stack was made from: its synth fingerprint (a retired
+        stack, no longer in org.yaml, has only the code's)."""
+        return self.fingerprints.get(stack) or f"retired:{code_version()}"
 
     def _forget_plan(self, stack: str) -> None:
         for name in (PLAN_FILE, PLAN_RECORD):
@@ -261,14 +352,15 @@ class Runner:
         """The saved plan of a stack, if it was made from the current org.yaml and code."""
         directory = stack_dir(self.outdir, stack)
         record = self._read_record(stack)
-        if record is None or record.get("fingerprint") != self.fingerprint or record.get("status") == APPLYING:
+        if record is None or record.get("fingerprint") != self._fingerprint(stack) or record.get("status") == APPLYING:
             return None
         status = StackStatus(record["status"])
         if status in (StackStatus.CHANGES, StackStatus.NO_CHANGES) and not (directory / PLAN_FILE).exists():
             return None
         summary = PlanSummary(*record["summary"]) if record.get("summary") else None
         return SavedPlan(stack, record.get("account_id"), status, summary,
-                         tuple(record.get("notes", ())), tuple(record.get("risks", ())), tuple(record.get("touches", ())))
+                         tuple(record.get("notes", ())), tuple(record.get("risks", ())), tuple(record.get("touches", ())),
+                         record.get("since"))
 
     def interrupted(self, stack: str) -> bool:
         """Whether the last apply of this stack was interrupted (its record still says applying)."""
@@ -294,13 +386,14 @@ class Runner:
             return StackResult(stack, StackStatus.FAILED, error="no current plan (its planning failed)")
         if saved.status is StackStatus.WAITING:
             return StackResult(stack, StackStatus.WAITING)
-        if saved.status is StackStatus.NO_CHANGES:
-            self.report.phase(stack, StackStatus.NO_CHANGES, "")
-            return StackResult(stack, StackStatus.NO_CHANGES, saved.account_id, saved.summary)
+        if saved.status in (StackStatus.NO_CHANGES, StackStatus.UNCHANGED):
+            self.report.phase(stack, saved.status, "")
+            return StackResult(stack, saved.status, saved.account_id, saved.summary, since=saved.since)
         directory = stack_dir(self.outdir, stack)
         self.secure(stack)
         self.report.phase(stack, "applying", "")
         write_private(directory / PLAN_RECORD, json.dumps({**self._read_record(stack), "status": APPLYING}) + "\n")
+        self._forget_clean(stack)
         counter = _Counter(self.report, stack, "applying", "apply_complete", total=_total(saved.summary))
         try:
             self.terraform.apply(directory, directory / PLAN_FILE, counter)
@@ -312,6 +405,9 @@ class Runner:
             return StackResult(stack, StackStatus.FAILED, saved.account_id, saved.summary, message)
         finally:
             self._forget_plan(stack)
+        # Applied in full: the state now is what this config plans to (the next plan would
+        # find no changes), so the stack is clean as of this state.
+        self._mark_clean(stack, saved.account_id)
         self.report.phase(stack, StackStatus.APPLIED, counts_text(saved.summary))
         return StackResult(stack, StackStatus.APPLIED, saved.account_id, saved.summary)
 
@@ -332,6 +428,13 @@ class _Counter:
             self.count += 1
             done = f"{self.count}/{self.total}" if self.total else str(self.count)
             self.report.phase(self.stack, self.phase, f"{done} {event.resource}")
+
+
+def _digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return None
 
 
 def _total(summary: PlanSummary | None) -> int:

@@ -191,7 +191,10 @@ def run(org: Org, console, keep: bool = False) -> int:
 
             steps = [
                 ("apply", ["apply", "--yes"], (0,)),
-                ("second plan (must find no changes)", ["plan"], (0,)),
+                # --all: terraform plans every stack again (a plain plan would skip them all,
+                # each being unchanged since the apply).
+                ("second plan --all (must find no changes)", ["plan", "--all"], (0,)),
+                ("plan (every stack unchanged since: nothing planned)", ["plan"], (0,)),
                 ("tree", ["tree", "--ids"], (0,)),
                 ("profiles --write (sandbox home)", ["profiles", "--write"], (0,)),
                 ("sign-in links", ["signin", "--html", str(home / "signin.html")], (0,)),

@@ -9,6 +9,7 @@ Terraform configuration applies untouched.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -143,6 +144,11 @@ class Terraform:
             )
 
     # -- plain commands -----------------------------------------------------------------
+
+    @functools.cached_property
+    def version(self) -> str:
+        """The binary's version (`terraform version -json`, asked once)."""
+        return json.loads(self.run(["version", "-json"]).stdout)["terraform_version"]
 
     def run(self, args: list[str], cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
         proc = subprocess.run(

@@ -22,7 +22,7 @@ from rich.console import Console
 from awsenvs.config import IDENTITY_CENTER_OUTPUT, MANAGEMENT_STACK, Org
 from awsenvs.errors import AwsenvsError
 from awsenvs.progress import Progress, summary_table
-from awsenvs.results import StackResult, StackStatus, exit_code_for_plan, notes_of
+from awsenvs.results import StackResult, StackStatus, exit_code_for_plan, names_text, notes_of
 from awsenvs.runner import Lifecycle, Report, Runner
 from awsenvs.synth import synthesize
 from awsenvs.terraform import Terraform
@@ -53,6 +53,7 @@ class Session:
     workers: int = 4
     terraform: Terraform = field(default_factory=Terraform)
     live: Live | None = None  # None: no live look-ups (tests of the confirmation rules)
+    everything: bool = False  # plan --all: also the stacks unchanged since their last clean plan
 
     def runner(self, progress: Progress) -> Runner:
         return Runner(self.org, self.terraform, self.outdir, Report(progress.update, progress.note), workers=self.workers)
@@ -97,7 +98,8 @@ def plan(session: Session) -> tuple[list[StackResult], int]:
     with Progress(session.console, session.stacks) as progress:
         runner = session.runner(progress)
         prepared = _prepare(session, runner, progress)
-        results = runner.plan(session.stacks, prepared.caller, prepared.ids, prepared.lifecycle_for(session.live))
+        results = runner.plan(session.stacks, prepared.caller, prepared.ids, prepared.lifecycle_for(session.live),
+                              everything=session.everything)
         results += _plan_retirements(runner, prepared.retiring)
     _print_summary(session.console, results, "Plan")
     return results, exit_code_for_plan(results)
@@ -120,7 +122,7 @@ def apply(session: Session, yes: bool) -> tuple[list[StackResult], int]:
         stale_retired = [r for r in prepared.retiring if runner.saved_plan(r.stack) is None]
         replanned: dict[str, StackResult] = {}
         if stale or stale_retired:
-            names = ", ".join([*stale, *(r.stack for r in stale_retired)])
+            names = names_text([*stale, *(r.stack for r in stale_retired)])
             console.print(f"No current plan for {names} (org.yaml or the code changed since, never planned, or "
                           "interrupted): planning now.", markup=False)
             results = runner.plan(stale, prepared.caller, prepared.ids, prepared.lifecycle_for(session.live))
@@ -199,7 +201,7 @@ def _print_summary(console: Console, results: list[StackResult], title: str) -> 
 
 def _as_result(saved) -> StackResult:
     return StackResult(saved.stack, saved.status, saved.account_id, saved.summary, notes=saved.notes, risks=saved.risks,
-                       touches=saved.touches)
+                       touches=saved.touches, since=saved.since)
 
 
 def _show(console: Console, runner: Runner, stacks: list[str]) -> None:

@@ -200,9 +200,133 @@ def test_each_account_with_a_budget_has_it(applied, accounts):
 
 
 def test_second_plan_finds_no_changes(applied):
-    proc = applied.cli("plan")
+    proc = applied.cli("plan", "--all")  # --all: terraform plans every stack again
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "waiting for account" not in proc.stderr
+    assert "unchanged" not in proc.stderr
+
+
+# --------------------------------------------------------------------------- plan only what changed
+
+
+def _row_of(output: str, stack: str) -> str:
+    """The summary table's row of a stack (the first line starting with its name)."""
+    return next(line for line in output.splitlines() if line.strip("│ ").startswith(f"{stack} "))
+
+
+def test_plan_skips_unchanged_stacks_without_running_terraform(applied, tmp_path):
+    """After the apply (and the clean `plan --all`), every stack is unchanged: `plan` runs
+    terraform only to ask its version; a terraform that fails anything else proves it."""
+    import shutil
+
+    real = shutil.which("terraform")
+    log = tmp_path / "terraform-calls"
+    fake = tmp_path / "terraform"
+    fake.write_text(f'#!/bin/sh\nif [ "$1" = version ]; then exec {real} "$@"; fi\necho "$*" >> {log}\nexit 1\n')
+    fake.chmod(0o755)
+    proc = applied.cli("plan", env=dict(applied.env, TERRAFORM_BIN=str(fake)))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert not log.exists(), log.read_text()
+    for stack in applied.org.stacks:
+        assert "unchanged since" in _row_of(proc.stderr, stack), stack
+
+
+def test_a_changed_user_plans_only_its_stacks(applied):
+    import yaml
+
+    original = applied.config_path.read_text()
+    changed = yaml.safe_load(original)
+    changed["products"]["billing"]["users"]["dora"] = {"groups": ["developers"]}
+    applied.config_path.write_text(yaml.safe_dump(changed, sort_keys=False))
+    try:
+        proc = applied.cli("plan")
+    finally:
+        applied.config_path.write_text(original)
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    for stack in ("billing-prod", "billing-legacy"):
+        assert "changes" in _row_of(proc.stderr, stack) and "unchanged" not in _row_of(proc.stderr, stack)
+    for stack in ("management", "shop-dev", "shop-staging", "shop-prod"):
+        assert "unchanged since" in _row_of(proc.stderr, stack), stack
+    again = applied.cli("plan")  # org.yaml as before: billing's stacks are planned (their record went), no changes
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "unchanged" not in _row_of(again.stderr, "billing-prod")
+    assert "unchanged since" in _row_of(again.stderr, "shop-dev")
+
+
+def _runner(applied):
+    from awsenvs.runner import Runner
+    from awsenvs.terraform import Terraform
+
+    return Runner(applied.org, Terraform(env=dict(applied.env)), applied.workdir / "cdktf.out")
+
+
+def test_a_changed_account_id_or_tfvars_plans_again(applied, accounts):
+    runner = _runner(applied)
+    shop_dev = accounts["shop_dev"]["Id"]
+    assert runner.unchanged_since("shop-dev", shop_dev)
+    assert runner.unchanged_since("shop-dev", "999999999999") is None
+    tfvars = applied.workdir / "cdktf.out" / "stacks" / "shop-dev" / "account.auto.tfvars.json"
+    original = tfvars.read_text()
+    tfvars.write_text(json.dumps({"account_id": "999999999999"}))  # edited by hand
+    try:
+        assert runner.unchanged_since("shop-dev", shop_dev) is None
+    finally:
+        tfvars.write_text(original)
+    assert runner.unchanged_since("shop-dev", shop_dev)
+
+
+def test_state_changed_outside_awsenvs_plans_again(applied, accounts):
+    """`terraform state push` of the same state with the next serial, as another tool or a
+    teammate's run would leave it: the stack is planned, the others are not."""
+    from awsenvs.terraform import Terraform
+
+    terraform = Terraform(env=dict(applied.env))
+    directory = applied.workdir / "cdktf.out" / "stacks" / "shop-prod"
+    state = terraform.state_pull(directory)
+    state["serial"] += 1
+    pushed = directory / "pushed.tfstate"
+    pushed.write_text(json.dumps(state))
+    try:
+        terraform.run(["state", "push", str(pushed)], cwd=directory)
+    finally:
+        pushed.unlink()
+    assert _runner(applied).unchanged_since("shop-prod", accounts["shop_prod"]["Id"]) is None
+    proc = applied.cli("plan")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "no changes" in _row_of(proc.stderr, "shop-prod")
+    assert "unchanged since" in _row_of(proc.stderr, "shop-dev")
+    assert _runner(applied).unchanged_since("shop-prod", accounts["shop_prod"]["Id"])
+
+
+def test_a_new_provider_version_plans_again(applied, accounts, provider_mirror, tmp_path):
+    """`terraform init -upgrade` against a mirror holding a newer provider (the same binary
+    published as 5.100.1 here: no registry offline) changes the lock file: the stack plans again."""
+    from awsenvs.terraform import Terraform
+
+    source = next((provider_mirror / "registry.terraform.io" / "hashicorp" / "aws").iterdir())
+    newer = tmp_path / "mirror" / "registry.terraform.io" / "hashicorp" / "aws" / "5.100.1"
+    newer.mkdir(parents=True)
+    for platform in source.iterdir():
+        (newer / platform.name).symlink_to(platform)
+    directory = applied.workdir / "cdktf.out" / "stacks" / "billing-prod"
+    lock = directory / ".terraform.lock.hcl"
+    assert 'version     = "5.100.0"' in lock.read_text()
+    upgraded = Terraform(env=dict(applied.env, TF_PROVIDER_MIRROR=str(tmp_path / "mirror")))
+    upgraded.run(["init", "-upgrade", "-input=false", "-no-color"], cwd=directory)
+    assert 'version     = "5.100.1"' in lock.read_text()
+    billing_prod = accounts["billing_prod"]["Id"]
+    assert _runner(applied).unchanged_since("billing-prod", billing_prod) is None
+    proc = applied.cli("plan")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "no changes" in _row_of(proc.stderr, "billing-prod")  # planned with 5.100.1
+    assert "unchanged since" in _row_of(proc.stderr, "billing-legacy")
+    # And back: the clean record now names 5.100.1's lock, so 5.100.0 plans again too.
+    Terraform(env=dict(applied.env)).run(["init", "-upgrade", "-input=false", "-no-color"], cwd=directory)
+    assert 'version     = "5.100.0"' in lock.read_text()
+    assert _runner(applied).unchanged_since("billing-prod", billing_prod) is None
+    proc = applied.cli("plan")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "no changes" in _row_of(proc.stderr, "billing-prod")
 
 
 # --------------------------------------------------------------------------- working with the accounts
@@ -321,6 +445,7 @@ def _mode(path) -> int:
 
 
 def test_state_plans_and_tfvars_are_owner_only(applied):
+    assert applied.cli("plan", "--all").returncode == 0  # a plan file in every stack (plain plan skips them)
     state_dir = applied.org.state.local_dir
     states = sorted(state_dir.glob("*.tfstate*"))  # backups too, where there are any (test_lifecycle)
     assert len(states) >= len(applied.org.stacks)
@@ -330,7 +455,7 @@ def test_state_plans_and_tfvars_are_owner_only(applied):
     for env in applied.org.environments:
         directory = stacks / env.stack
         assert _mode(directory) == 0o700, env.stack
-        for name in ("awsenvs.tfplan", "account.auto.tfvars.json"):  # from the last plan
+        for name in ("awsenvs.tfplan", "account.auto.tfvars.json", "awsenvs-clean.json"):  # from the last plan
             assert _mode(directory / name) == 0o600, (env.stack, name)
     assert _mode(stacks / "management" / "awsenvs.tfplan") == 0o600
 

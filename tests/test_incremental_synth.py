@@ -131,3 +131,19 @@ def test_a_failing_worker_is_one_line_and_marks_nothing(tmp_path, monkeypatch):
     with pytest.raises(synth.SynthError, match="synthesizing failed in a worker process"):
         synthesize(org, tmp_path, state_dir=tmp_path / "state")
     assert json.loads((tmp_path / FINGERPRINT_FILE).read_text()) == {}
+
+
+def test_synth_prints_counts_and_the_rebuilt_stacks(tmp_path):
+    from conftest import run_cli
+
+    source = tmp_path / "org.yaml"
+    source.write_text(TWO_PRODUCTS.read_text())
+    first = run_cli("--config", str(source), "synth", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "6 stacks in cdktf.out/stacks: 6 rebuilt, 0 unchanged; rebuilt: management, shop-dev" in first.stderr
+    doc = yaml.safe_load(source.read_text())
+    doc["products"]["billing"]["users"]["dora"] = {"groups": ["developers"]}
+    source.write_text(yaml.safe_dump(doc, sort_keys=False))  # the same order of products
+    second = run_cli("--config", str(source), "synth", cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert "6 stacks in cdktf.out/stacks: 2 rebuilt, 4 unchanged; rebuilt: billing-prod, billing-legacy" in second.stderr

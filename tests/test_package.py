@@ -76,7 +76,7 @@ def test_the_sandbox_runs_from_the_installed_package(installed):
     proc = _run(installed, "awsenvs", "--config", str(TWO_PRODUCTS), "sandbox")
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-4000:]
-    assert "ok  second plan (must find no changes) (exit 0)" in output
+    assert "ok  second plan --all (must find no changes) (exit 0)" in output
     assert "[profile shop_dev_bob]" in output  # rendered from the packaged template
 
 

@@ -26,7 +26,7 @@ def test_sandbox_rehearses_the_example_and_leaves_home_untouched(tmp_path):
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-4000:]
     for expected in ("Adoption rehearsal: autochart-legacy 210987654321 is",
-                     "ok  second plan (must find no changes) (exit 0)",
+                     "ok  second plan --all (must find no changes) (exit 0)",
                      "[profile autochart_prod_paul_keys]", "No MFA device yet",
                      "https://winterwindsoftware-autochart-prod.signin.aws.amazon.com/console",
                      "root MFA", "root credentials", "Emulator stopped",
