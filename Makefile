@@ -13,7 +13,7 @@ AWSENVS := $(PY) main.py --config $(ORG)
 CHECKOV_VENV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
 
-.PHONY: help setup checkov-setup synth validate tree plan apply profiles signin audit sandbox export-modules test bench clean
+.PHONY: help setup optimized-bytecode checkov-setup synth validate tree plan apply profiles signin audit sandbox export-modules test bench clean
 
 help:
 	@echo "make setup | validate | tree | synth | plan | apply | profiles | signin | audit | sandbox | export-modules | test | bench | checkov-setup   (ORG=path/to/org.yaml, ARGS='...', DIR=modules folder)"
@@ -24,7 +24,14 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --upgrade pip
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e ".[test]"
+	$(MAKE) --no-print-directory optimized-bytecode
 	touch $@
+
+# Optimized (-O) bytecode of the jsii bindings: synth's worker processes run with -O, which
+# skips the bindings' run-time type checks (awsenvs/synth.py, _worker_command); without
+# these files they would compile the bindings at every run, so they then run without -O.
+optimized-bytecode:
+	PYTHONDONTWRITEBYTECODE= $(PY) -O -m compileall -q -j 0 $$($(PY) -c 'import importlib.util as u, os; print(" ".join(os.path.dirname(u.find_spec(m).origin) for m in ("cdktn", "cdktn_provider_aws", "constructs", "jsii", "cattrs", "attr", "attrs")))') > /dev/null
 
 setup: $(VENV)/.installed
 
@@ -67,6 +74,7 @@ test: setup checkov-setup
 bench: setup
 	$(PY) bench/synth_bench.py
 	$(PY) bench/plan_bench.py
+	$(PY) bench/scale_bench.py
 
 clean:
 	rm -rf cdktf.out .pytest_cache

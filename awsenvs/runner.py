@@ -186,6 +186,17 @@ class Runner:
         with ThreadPoolExecutor(self.workers) as pool:
             return list(pool.map(plan_one, stacks))
 
+    def needs_lookups(self, stack: str) -> bool:
+        """Whether an account stack's plan needs the live look-ups: they find objects to
+        import, and an import of an address already in state is a no-op, so a stack whose
+        state holds every resource of its config needs none (a few AWS calls and a session
+        saved per stack).  Management's look-ups also say what to retire: always made."""
+        config = json.loads((stack_dir(self.outdir, stack) / "cdk.tf.json").read_text())
+        wanted = {f"{type_}.{name}" for type_, named in config.get("resource", {}).items() for name in named}
+        state = self.state(stack) or {}
+        held = {f"{r['type']}.{r['name']}" for r in state.get("resources", []) if r.get("mode") == "managed"}
+        return not wanted <= held
+
     # -- the clean record -------------------------------------------------------------
 
     def unchanged_since(self, stack: str, account_id: str | None) -> str | None:
@@ -232,8 +243,11 @@ class Runner:
             self._record(result)
             return result
         try:
-            self.report.phase(stack, "looking up", "")
-            lifecycle = lifecycle_for(stack, account_id)
+            if stack == MANAGEMENT_STACK or self.needs_lookups(stack):
+                self.report.phase(stack, "looking up", "")
+                lifecycle = lifecycle_for(stack, account_id)
+            else:
+                lifecycle = Lifecycle()
             self.init(stack)
             if stack != MANAGEMENT_STACK:
                 write_private(directory / ACCOUNT_TFVARS, json.dumps({ACCOUNT_ID_VARIABLE: account_id}) + "\n")

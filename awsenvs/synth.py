@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Sequence
 
 from awsenvs import MODULES
-from awsenvs.config import Org
+from awsenvs.config import MANAGEMENT_STACK, Org
 from awsenvs.errors import AwsenvsError
 from awsenvs.terraform import TerraformError
 
@@ -117,7 +117,7 @@ def _build(org: Org, stacks: Sequence[str], outdir: Path, state_dir: Path | None
     staging = outdir / _STAGING
     shutil.rmtree(staging, ignore_errors=True)
     processes = min(os.cpu_count() or 1, len(stacks) // STACKS_PER_PROCESS)
-    shards = [list(stacks[i::processes]) for i in range(processes)] if processes > 1 else [list(stacks)]
+    shards = _shards(org, stacks, processes) if processes > 1 else [list(stacks)]
     folders = [staging / str(i) for i in range(len(shards))]
     if len(shards) == 1:
         build_stacks(org, shards[0], outdir, state_dir, folders[0])
@@ -130,6 +130,39 @@ def _build(org: Org, stacks: Sequence[str], outdir: Path, state_dir: Path | None
             (target / "cdk.tf").unlink(missing_ok=True)  # a leftover of the other format would be loaded too
             os.replace(folder / "stacks" / stack / "cdk.tf.json", target / "cdk.tf.json")
     shutil.rmtree(staging, ignore_errors=True)
+
+
+def _shards(org: Org, stacks: Sequence[str], processes: int) -> list[list[str]]:
+    """The stacks in `processes` shards of about equal work.  `management` holds every
+    account, OU and guardrail: it costs about what one account stack costs per dozen
+    accounts (measured on the 200-account org of bench/scale_bench.py)."""
+    weights = {stack: 1.0 for stack in stacks}
+    if MANAGEMENT_STACK in weights:
+        weights[MANAGEMENT_STACK] = 1 + len(org.environments) / 12
+    shards: list[list[str]] = [[] for _ in range(processes)]
+    loads = [0.0] * processes
+    for stack in sorted(stacks, key=lambda s: -weights[s]):  # heaviest first, each to the lightest shard
+        lightest = loads.index(min(loads))
+        shards[lightest].append(stack)
+        loads[lightest] += weights[stack]
+    return [shard for shard in shards if shard]
+
+
+def _worker_command() -> list[str]:
+    """`python -m awsenvs.synth`, with -O when the bindings' optimized bytecode is there
+    (`make setup` compiles it).  The generated bindings check every argument's type at run
+    time under `if __debug__:` (typeguard); -O skips that, about a quarter of each jsii
+    round-trip's cost.  The same calls run unoptimized in-process in the tests, where those
+    checks stay on.  Without the compiled files, -O would compile the bindings at every run
+    (seconds), so it is used only when they exist."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("cdktn_provider_aws")
+    optimized = spec is not None and spec.origin is not None and all(
+        Path(importlib.util.cache_from_source(origin, optimization=1)).exists()
+        for origin in (spec.origin, str(Path(spec.origin).parent / "iam_user" / "__init__.py"))
+    )
+    return [sys.executable, *(["-O"] if optimized else []), "-m", "awsenvs.synth"]
 
 
 def build_stacks(org: Org, stacks: Sequence[str], outdir: Path, state_dir: Path | None, into: Path) -> None:
@@ -146,8 +179,7 @@ def _build_in_workers(org: Org, shards: list[list[str]], outdir: Path, state_dir
     workers = []
     for shard, folder in zip(shards, folders):
         log = tempfile.TemporaryFile()
-        process = subprocess.Popen([sys.executable, "-m", "awsenvs.synth"], stdin=subprocess.PIPE,
-                                   stdout=log, stderr=log)
+        process = subprocess.Popen(_worker_command(), stdin=subprocess.PIPE, stdout=log, stderr=log)
         try:
             process.stdin.write(pickle.dumps((org, shard, outdir, state_dir, folder)))
             process.stdin.close()

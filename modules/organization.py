@@ -45,9 +45,10 @@ class Organization(Construct):
             ou = OrganizationsOrganizationalUnit(self, f"ou-{product.name}", name=product.ou_name, parent_id=root_id)
             ou.override_logical_id(product.tf_name)
             self.ous[product.name] = ou
+            ou_id = ou.id  # read once (a jsii round-trip), shared by its accounts
             for env in product.environments:
                 account = _account(
-                    self, f"account-{env.stack}", env.account_name, env.email, ou.id,
+                    self, f"account-{env.stack}", env.account_name, env.email, ou_id,
                     # role_name is only sent at creation and cannot be read back, so it is
                     # left out for adopted accounts (and ignored afterwards, see _account).
                     None if env.adopted else env.role_name, env.tags,

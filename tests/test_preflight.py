@@ -218,3 +218,24 @@ def test_a_stale_state_lock_is_explained():
     message = _explain("Error acquiring the state lock: ConditionalCheckFailed", Path("cdktf.out/stacks/management"))
     assert "terraform force-unlock <ID>` in cdktf.out/stacks/management" in message
     assert _explain("Invalid provider configuration", Path(".")) == "Invalid provider configuration"
+
+
+def test_lookups_only_for_a_stack_whose_state_lacks_a_configured_resource(synthesized, tmp_path):
+    """An import of an address already in state is a no-op: a stack whose state holds all
+    of its config skips the look-ups (plan --all of a converged org makes no IAM calls)."""
+    import json
+
+    from awsenvs.runner import Runner
+    from awsenvs.terraform import Terraform
+
+    s = synthesized["two"]
+    runner = Runner(s.org, Terraform(), s.outdir, state_dir=tmp_path)
+    resources = [{"mode": "managed", "type": type_, "name": name, "instances": []}
+                 for type_, named in s.stacks["shop-dev"]["resource"].items() for name in named]
+    assert len(resources) > 5
+    state = tmp_path / "shop-dev.tfstate"
+    assert runner.needs_lookups("shop-dev")  # no state yet
+    state.write_text(json.dumps({"version": 4, "serial": 3, "lineage": "l", "resources": resources}))
+    assert not runner.needs_lookups("shop-dev")
+    state.write_text(json.dumps({"version": 4, "serial": 4, "lineage": "l", "resources": resources[1:]}))
+    assert runner.needs_lookups("shop-dev")

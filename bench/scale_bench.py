@@ -1,0 +1,214 @@
+"""Scale benchmark (issue 11): a generated 50 x 4 x 5 org (200 accounts) and an applied 5 x 4 one.
+
+Every figure is a ratio against a baseline run in this same invocation:
+
+- synth of the 200-account org (`synth --force`) vs the floor, a bare import of the binding
+  submodules awsenvs uses, and the peak memory (largest process, and all processes at once);
+- re-synth after one product's users changed vs the same floor;
+- on the 5 x 4 org applied to the local emulator (20 accounts, 21 stacks): `plan` after one
+  product's users changed vs `plan --all`, and `plan --all` vs plain `terraform plan` in each
+  stack folder one after another (same provider mirror config);
+- `audit` with threads vs `audit --workers 1` on the applied org.
+
+    .venv/bin/python bench/scale_bench.py [--rounds N] [--skip-synth] [--skip-plan] [--write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from plan_bench import rehearse  # noqa: E402
+from synth_bench import used_submodules  # noqa: E402
+
+from awsenvs import config  # noqa: E402
+from awsenvs.sandbox import Emulator  # noqa: E402
+from awsenvs.terraform import Terraform  # noqa: E402
+
+ENV = dict(os.environ, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20")
+ENVIRONMENTS = ("dev", "test", "staging", "prod")
+
+
+def generated_org(products: int, users: int, variant: int = 0) -> dict:
+    """`products` products of four environments each, `users` users per product; `variant`
+    changes the users of the product p01 (a new user), as a one-product change would."""
+    doc = {
+        "organization": {"name": "scale", "email": "cloud@scale.example.com", "region": "eu-west-1"},
+        "groups": {"admins": {"policies": ["arn:aws:iam::aws:policy/AdministratorAccess"]},
+                   "developers": {"policies": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]}},
+        "products": {},
+    }
+    for p in range(products):
+        people = {f"user{u}": {"groups": ["admins" if u == 0 else "developers"]} for u in range(users)}
+        if p == 1 and variant:
+            people[f"newcomer{variant}"] = {"groups": ["developers"]}
+        doc["products"][f"p{p:02d}"] = {
+            "users": people,
+            "environments": {env: {"mfa": "required" if env == "prod" else "optional"} for env in ENVIRONMENTS},
+        }
+    return doc
+
+
+def write_org(path: Path, doc: dict) -> Path:
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+class PeakMemory:
+    """Samples the RSS of a process tree: the largest single process and the sum at once."""
+
+    def __init__(self, root_pid: int) -> None:
+        self.root, self.largest, self.total = root_pid, 0, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _tree(self) -> list[int]:
+        children: dict[int, list[int]] = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                except (OSError, IndexError, ValueError):
+                    continue
+                children.setdefault(ppid, []).append(int(entry.name))
+        tree, todo = [], [self.root]
+        while todo:
+            pid = todo.pop()
+            tree.append(pid)
+            todo += children.get(pid, [])
+        return tree
+
+    @staticmethod
+    def _rss_mb(pid: int) -> int:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) // 1024
+        except OSError:
+            pass
+        return 0
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            sizes = [self._rss_mb(pid) for pid in self._tree()]
+            self.largest = max(self.largest, *sizes, 0)
+            self.total = max(self.total, sum(sizes))
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def timed(cmd: list[str], cwd: Path, env: dict[str, str], ok=(0,), memory: list | None = None) -> float:
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = PeakMemory(proc.pid) if memory is not None else None
+    stdout, stderr = proc.communicate()
+    elapsed = time.perf_counter() - start
+    if peak:
+        peak.stop()
+        memory.append((peak.largest, peak.total))
+    if proc.returncode not in ok:
+        raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}: {stderr[-2000:]}")
+    return elapsed
+
+
+def synth_lines(rounds: int, work: Path) -> list[str]:
+    modules = ["cdktn", "constructs", *used_submodules()]
+    bare_import = [sys.executable, "-c", "import " + ", ".join(modules)]
+    big = write_org(work / "big.yaml", generated_org(50, 5))
+    awsenvs = [sys.executable, str(ROOT / "main.py"), "--config", str(big), "synth"]
+    floor, full, again, memory = [], [], [], []
+    for i in range(rounds):  # interleaved, so drift hits all alike
+        floor.append(timed(bare_import, work, ENV))
+        full.append(timed([*awsenvs, "--force"], work, ENV, memory=memory))
+        write_org(big, generated_org(50, 5, variant=i + 1))  # one product's users change
+        again.append(timed(awsenvs, work, ENV))
+    imp, syn, re_ = (statistics.median(x) for x in (floor, full, again))
+    largest, total = max(m[0] for m in memory), max(m[1] for m in memory)
+    return [
+        f"- floor, bare import of the {len(modules)} binding modules awsenvs uses: {imp:.2f} s (median of {rounds})",
+        f"- `synth --force` of 200 accounts (201 stacks, {os.cpu_count()} worker processes): {syn:.2f} s, "
+        f"**{syn / imp:.2f}x** the floor (target <= 2.0x)",
+        f"- peak memory of that synth: largest process {largest} MB (target < 1024 MB), all its processes at once {total} MB",
+        f"- `synth` after one product's users changed (4 stacks rebuilt): {re_:.2f} s, **{re_ / imp:.2f}x** the floor "
+        "(target <= 1.3x)",
+    ]
+
+
+def plan_lines(rounds: int, work: Path) -> list[str]:
+    source = write_org(work / "small.yaml", generated_org(5, 5))
+    org = config.load(source)
+    with Emulator() as emulator:
+        env, path = rehearse(emulator, org, work)
+        rehearsed = yaml.safe_load(path.read_text())
+        awsenvs = [sys.executable, str(ROOT / "main.py"), "--config", str(path)]
+        print("applying the 20-account org on the emulator…", file=sys.stderr)
+        timed([*awsenvs, "apply", "--yes"], work, env)
+        timed([*awsenvs, "plan", "--all"], work, env)  # warm: every stack initialized, clean records written
+        plain_env = Terraform(env=dict(env)).env  # the same provider mirror CLI config awsenvs writes
+        stacks = [work / "cdktf.out" / "stacks" / s for s in config.load(path).stacks]
+        plain, everything, changed, threads, one_by_one = [], [], [], [], []
+        for i in range(rounds):
+            plain.append(sum(timed(["terraform", "plan", "-input=false", "-lock-timeout=60s"], d, plain_env)
+                             for d in stacks))
+            everything.append(timed([*awsenvs, "plan", "--all"], work, env))
+            variant = generated_org(5, 5, variant=i + 1)["products"]["p01"]["users"]
+            write_org(path, {**rehearsed, "products": {**rehearsed["products"], "p01": {
+                **rehearsed["products"]["p01"], "users": variant}}})
+            changed.append(timed([*awsenvs, "plan"], work, env, ok=(2,)))
+            write_org(path, rehearsed)
+            timed([*awsenvs, "plan"], work, env)  # back as applied (p01's four stacks plan clean again)
+            threads.append(timed([*awsenvs, "audit"], work, env, ok=(0, 1)))
+            one_by_one.append(timed([*awsenvs, "audit", "--workers", "1"], work, env, ok=(0, 1)))
+    base, full, one, audit_threads, audit_one = (statistics.median(x) for x in
+                                                  (plain, everything, changed, threads, one_by_one))
+    return [
+        f"- plain `terraform plan` in each of the {len(stacks)} stacks, one after another: {base:.2f} s (median of {rounds})",
+        f"- `plan --all` ({os.cpu_count()} workers): {full:.2f} s, **{full / base:.2f}x** plain terraform (target <= 0.6x)",
+        f"- `plan` after one product's users changed (its 4 stacks planned, 17 unchanged): {one:.2f} s, "
+        f"**{one / full:.2f}x** `plan --all` (target <= 0.25x)",
+        f"- `audit` (threads): {audit_threads:.2f} s, **{audit_threads / audit_one:.2f}x** `audit --workers 1` "
+        f"({audit_one:.2f} s)",
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--skip-synth", action="store_true")
+    parser.add_argument("--skip-plan", action="store_true")
+    parser.add_argument("--write", action="store_true", help="append the results to docs/benchmarks.md")
+    args = parser.parse_args()
+    lines = []
+    with tempfile.TemporaryDirectory() as work:
+        if not args.skip_synth:
+            (Path(work) / "synth").mkdir()
+            lines += synth_lines(args.rounds, Path(work) / "synth")
+            print("\n".join(lines), flush=True)
+        if not args.skip_plan:
+            (Path(work) / "plan").mkdir()
+            planned = plan_lines(args.rounds, Path(work) / "plan")
+            print("\n".join(planned))
+            lines += planned
+    if args.write:
+        with (ROOT / "docs" / "benchmarks.md").open("a") as doc:
+            doc.write(f"\n### scale, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores\n\n" + "\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
