@@ -26,9 +26,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from datetime import datetime, timezone
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Protocol, Sequence
 

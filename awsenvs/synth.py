@@ -218,11 +218,7 @@ def _update_manifest(outdir: Path, stacks: Sequence[str]) -> None:
                        "synthesizedStackPath": f"stacks/{stack}/cdk.tf.json",
                        "stackMetadataPath": f"stacks/{stack}/metadata.json", "annotations": [], "dependencies": []}
                for stack in stacks}
-    (outdir / MANIFEST).write_text(json.dumps({"version": _manifest_version(), "stacks": entries}, indent=2))
-
-
-def _manifest_version() -> str:
-    return metadata.version("cdktn")
+    (outdir / MANIFEST).write_text(json.dumps({"version": metadata.version("cdktn"), "stacks": entries}, indent=2))
 
 
 def convert_to_hcl(directories: list[Path]) -> None:
