@@ -10,6 +10,7 @@ templates): in a checkout or an editable install this file maps the top-level fo
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -33,3 +34,12 @@ if MODULES.parent == _CHECKOUT and f"{__name__}.modules" not in sys.modules:
     _modules = importlib.util.module_from_spec(_spec)
     sys.modules[_spec.name] = _modules
     _spec.loader.exec_module(_modules)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on: its CPU affinity (a container's cpuset counts),
+    not every core of the host."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # no affinity API (macOS)
+        return os.cpu_count() or 1

@@ -7,6 +7,7 @@ sandbox and the end-to-end tests reach the local emulator: no special code path 
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 
 import boto3
@@ -112,14 +113,18 @@ def sts_client():
 # here: each new session would otherwise parse them again, about 0.1 s of CPU per account
 # and client, which with hundreds of accounts (audit, the plan's look-ups) dominates.  The
 # loader only caches parsed files; credentials and configuration stay per session.
-_LOADER = botocore.loaders.create_loader()
+_LOADER = botocore.loaders.create_loader(os.environ.get("AWS_DATA_PATH"))
+_LOADER_LOCK = threading.Lock()
 
 
 def new_session(**kwargs) -> boto3.Session:
     """A boto3 session of its own (thread-safe to hand to a worker thread) sharing the loader."""
     core = botocore.session.get_session()
     core.register_component("data_loader", _LOADER)
-    return boto3.Session(botocore_session=core, **kwargs)
+    with _LOADER_LOCK:  # each boto3 session adds boto3's data folder to the loader's paths: once is enough
+        session = boto3.Session(botocore_session=core, **kwargs)
+        _LOADER.search_paths[:] = list(dict.fromkeys(_LOADER.search_paths))
+    return session
 
 
 def assume_role_session(account_id: str, role_name: str, session_name: str = "awsenvs", sts=None) -> boto3.Session:

@@ -15,6 +15,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
+from awsenvs import usable_cores
 from awsenvs.config import Org, load
 from awsenvs.errors import EXIT_FAILED, EXIT_OK, AwsenvsError, BadInput
 
@@ -153,7 +154,8 @@ def tree(ctx: click.Context, ids: bool) -> None:
     out.print(org_tree(org, _account_ids(org) if ids else {}))
 
 
-DEFAULT_WORKERS = os.cpu_count() or 1
+MAX_WORKERS = 32
+DEFAULT_WORKERS = min(usable_cores(), MAX_WORKERS)
 
 
 def _selection(f):
@@ -161,7 +163,7 @@ def _selection(f):
         click.option("--stack", "stacks", multiple=True, metavar="STACK", help="Only this stack (repeatable): management, <product>-<env>."),
         click.option("--product", "products", multiple=True, metavar="P", help="Only this product's stacks (repeatable); management comes along."),
         click.option("--env", "envs", multiple=True, metavar="E", help="Only this environment in every product (repeatable)."),
-        click.option("--workers", default=DEFAULT_WORKERS, show_default=True, type=click.IntRange(1, 32),
+        click.option("--workers", default=DEFAULT_WORKERS, show_default=True, type=click.IntRange(1, MAX_WORKERS),
                      help="Stacks planned or applied at once (default: this machine's cores; terraform's provider start-up is CPU-bound)."),
     ]):
         f = decorator(f)

@@ -226,9 +226,12 @@ class Runner:
     def _mark_clean(self, stack: str, account_id: str | None) -> None:
         if account_id is None:
             return
+        try:
+            made_from = self._made_from(stack, account_id)
+        except (OSError, TerraformError):  # the state unreadable just now: no record, planned next time
+            return
         since = datetime.now(timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M")
-        record = {"since": since, "made_from": self._made_from(stack, account_id)}
-        write_private(stack_dir(self.outdir, stack) / CLEAN_RECORD, json.dumps(record) + "\n")
+        write_private(stack_dir(self.outdir, stack) / CLEAN_RECORD, json.dumps({"since": since, "made_from": made_from}) + "\n")
 
     def _forget_clean(self, stack: str) -> None:
         (stack_dir(self.outdir, stack) / CLEAN_RECORD).unlink(missing_ok=True)
@@ -371,6 +374,8 @@ class Runner:
         status = StackStatus(record["status"])
         if status in (StackStatus.CHANGES, StackStatus.NO_CHANGES) and not (directory / PLAN_FILE).exists():
             return None
+        if status is StackStatus.UNCHANGED and self.unchanged_since(stack, record.get("account_id")) is None:
+            return None  # its state or providers changed since `plan` said so: planned anew
         summary = PlanSummary(*record["summary"]) if record.get("summary") else None
         return SavedPlan(stack, record.get("account_id"), status, summary,
                          tuple(record.get("notes", ())), tuple(record.get("risks", ())), tuple(record.get("touches", ())),

@@ -31,14 +31,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import Sequence
 
-from awsenvs import MODULES
+from awsenvs import MODULES, usable_cores
 from awsenvs.config import MANAGEMENT_STACK, Org
 from awsenvs.errors import AwsenvsError
 from awsenvs.terraform import TerraformError
 
 FINGERPRINT_FILE = ".awsenvs-fingerprint"  # JSON: stack -> fingerprint of its synthesized files
 MANIFEST = "manifest.json"  # cdktn's list of stacks (the CDK CLI reads it)
-_STAGING = ".awsenvs-staging"
+_STAGING = ".awsenvs-staging-"
 # Below this many stacks per process a worker process is not worth its bindings' load.
 STACKS_PER_PROCESS = 30
 _CODE_DIRS = (Path(__file__).parent, MODULES)
@@ -97,8 +97,10 @@ def synthesize(org: Org, outdir: Path, state_dir: Path | None = None, hcl: bool 
         return Synthesized(org.stacks, ())
     # Unmark what is about to change first: an interruption from here on rebuilds it next time.
     _write_fingerprints(outdir, {s: f for s, f in previous.items() if s in wanted and s not in stale})
-    for stack in removed:
-        shutil.rmtree(stack_dir(outdir, stack), ignore_errors=True)
+    stacks_folder = (outdir / "stacks").resolve()
+    for stack in removed:  # names read from a file: only ever a folder directly in stacks/
+        if stack_dir(outdir, stack).resolve().parent == stacks_folder:
+            shutil.rmtree(stack_dir(outdir, stack), ignore_errors=True)
     if stale:
         _build(org, stale, outdir, state_dir)
         if hcl:
@@ -114,9 +116,9 @@ def synthesize(org: Org, outdir: Path, state_dir: Path | None = None, hcl: bool 
 def _build(org: Org, stacks: Sequence[str], outdir: Path, state_dir: Path | None) -> None:
     """Synthesize these stacks into a staging folder (in worker processes when there are
     many), then move each stack's file into place."""
-    staging = outdir / _STAGING
-    shutil.rmtree(staging, ignore_errors=True)
-    processes = min(os.cpu_count() or 1, len(stacks) // STACKS_PER_PROCESS)
+    # A folder of this run's own: another command synthesizing at the same time has its own.
+    staging = Path(tempfile.mkdtemp(prefix=_STAGING, dir=outdir))
+    processes = min(usable_cores(), len(stacks) // STACKS_PER_PROCESS)
     shards = _shards(org, stacks, processes) if processes > 1 else [list(stacks)]
     folders = [staging / str(i) for i in range(len(shards))]
     if len(shards) == 1:
@@ -162,7 +164,14 @@ def _worker_command() -> list[str]:
         Path(importlib.util.cache_from_source(origin, optimization=1)).exists()
         for origin in (spec.origin, str(Path(spec.origin).parent / "iam_user" / "__init__.py"))
     )
-    return [sys.executable, *(["-O"] if optimized else []), "-m", "awsenvs.synth"]
+    # -P: not the current folder first on sys.path (an awsenvs/ there is not this code).
+    return [sys.executable, "-P", *(["-O"] if optimized else []), "-m", "awsenvs.synth"]
+
+
+def _worker_env() -> dict[str, str]:
+    """The workers import this very awsenvs (the folder it is in, first on their path)."""
+    here = str(Path(__file__).resolve().parent.parent)
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (here, os.environ.get("PYTHONPATH"))))}
 
 
 def build_stacks(org: Org, stacks: Sequence[str], outdir: Path, state_dir: Path | None, into: Path) -> None:
@@ -179,7 +188,7 @@ def _build_in_workers(org: Org, shards: list[list[str]], outdir: Path, state_dir
     workers = []
     for shard, folder in zip(shards, folders):
         log = tempfile.TemporaryFile()
-        process = subprocess.Popen(_worker_command(), stdin=subprocess.PIPE, stdout=log, stderr=log)
+        process = subprocess.Popen(_worker_command(), stdin=subprocess.PIPE, stdout=log, stderr=log, env=_worker_env())
         try:
             process.stdin.write(pickle.dumps((org, shard, outdir, state_dir, folder)))
             process.stdin.close()

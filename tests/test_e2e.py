@@ -280,6 +280,9 @@ def test_state_changed_outside_awsenvs_plans_again(applied, accounts):
     teammate's run would leave it: the stack is planned, the others are not."""
     from awsenvs.terraform import Terraform
 
+    from awsenvs.results import StackStatus
+
+    assert applied.cli("plan").returncode == 0  # every stack saved as unchanged
     terraform = Terraform(env=dict(applied.env))
     directory = applied.workdir / "cdktf.out" / "stacks" / "shop-prod"
     state = terraform.state_pull(directory)
@@ -291,6 +294,9 @@ def test_state_changed_outside_awsenvs_plans_again(applied, accounts):
     finally:
         pushed.unlink()
     assert _runner(applied).unchanged_since("shop-prod", accounts["shop_prod"]["Id"]) is None
+    # What `plan` saved as unchanged is not taken by `apply` once the state moved: planned anew.
+    assert _runner(applied).saved_plan("shop-prod") is None
+    assert _runner(applied).saved_plan("shop-dev").status is StackStatus.UNCHANGED
     proc = applied.cli("plan")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "no changes" in _row_of(proc.stderr, "shop-prod")
