@@ -23,6 +23,11 @@ on.  moto answers a missing call with HTTP 500, and the provider then retries fo
   default `managed-by` tag).  They are kept per budget ARN beside moto's budgets.
 - IAM GetAccountSummary's AccountPasswordPresent: moto omits the key; its root user has no
   password, so the answer is 0 (the audit's root credentials check reads it).
+- S3 bucket policies: moto enforces a bucket policy's `Principal: "*"` statements but
+  ignores their conditions, so the state bucket's TLS-only statement (Deny s3:* when
+  `aws:SecureTransport` is false) would deny every request.  A statement whose only
+  condition is `Bool aws:SecureTransport` applies only when the request's scheme matches:
+  plain http requests are denied, as on AWS, and https ones (`Emulator(tls=True)`) are not.
 
     python -m awsenvs.moto_server -H 127.0.0.1 -p PORT
 """
@@ -40,6 +45,7 @@ from moto.iam.models import AccountSummary
 from moto.iam.responses import IamResponse
 from moto.server import main
 from moto.identitystore.responses import IdentityStoreResponse
+from moto.s3.models import FakeBucket
 from moto.ssoadmin.responses import SSOAdminResponse
 
 
@@ -173,6 +179,36 @@ def _summary_map(self: AccountSummary) -> dict:
     return {"AccountPasswordPresent": 0, **_moto_account_summary(self)}
 
 
+_moto_bucket_permission = FakeBucket.get_permission
+_SECURE_TRANSPORT = "aws:SecureTransport"
+
+
+def _bucket_permission(self: FakeBucket, action: str, resource: str):
+    """moto's verdict on the bucket policy with its `aws:SecureTransport` conditions decided
+    by this request's scheme (see the module doc)."""
+    if self.policy is None:
+        return _moto_bucket_permission(self, action, resource)
+    from flask import has_request_context, request
+
+    secure = "true" if has_request_context() and request.is_secure else "false"
+    document = json.loads(self.policy)
+    statements = document["Statement"] if isinstance(document["Statement"], list) else [document["Statement"]]
+    kept = []
+    for statement in statements:
+        condition = statement.get("Condition")
+        if condition and list(condition) == ["Bool"] and list(condition["Bool"]) == [_SECURE_TRANSPORT]:
+            if str(condition["Bool"][_SECURE_TRANSPORT]).lower() != secure:
+                continue  # its condition does not hold: the statement does not apply
+            statement = {k: v for k, v in statement.items() if k != "Condition"}
+        kept.append(statement)
+    original = self.policy
+    try:
+        self.policy = json.dumps({**document, "Statement": kept}).encode()
+        return _moto_bucket_permission(self, action, resource)
+    finally:
+        self.policy = original
+
+
 for cls, name, handler in (
     (IamResponse, "list_service_specific_credentials", _list_service_specific_credentials),
     (SSOAdminResponse, "list_tags_for_resource", _list_tags_for_resource),
@@ -191,6 +227,7 @@ for cls, name, handler in (
         setattr(cls, name, handler)
 BudgetsResponse.create_budget = _create_budget  # keeps moto's, adds the tags it drops
 AccountSummary.summary_map = property(_summary_map)
+FakeBucket.get_permission = _bucket_permission
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -45,15 +46,24 @@ def free_port() -> int:
 
 @dataclass
 class Emulator:
-    """moto's server on 127.0.0.1; a context manager that always stops it."""
+    """moto's server on 127.0.0.1; a context manager that always stops it.
+
+    `tls=True` serves https with a certificate made for this run (its file is the
+    environment's AWS_CA_BUNDLE, which boto3, the provider and the S3 backend all honour):
+    what a TLS-only bucket policy needs to let requests through, as on AWS."""
 
     port: int = 0
     process: subprocess.Popen | None = None
+    tls: bool = False
     _scratch: tempfile.TemporaryDirectory | None = None
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    @property
+    def certificate(self) -> Path | None:
+        return Path(self._scratch.name) / "cert.pem" if self.tls and self._scratch else None
 
     def start(self, timeout: float = 30) -> "Emulator":
         self.port = self.port or free_port()
@@ -62,8 +72,15 @@ class Emulator:
         self._scratch = tempfile.TemporaryDirectory(prefix="awsenvs-emulator-")
         env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true",
                    MOTO_RECORDER_FILEPATH=str(Path(self._scratch.name) / "recording.jsonl"))
+        tls_args: list[str] = []
+        context = None
+        if self.tls:
+            key = Path(self._scratch.name) / "key.pem"
+            _write_certificate(self.certificate, key)
+            tls_args = ["-c", str(self.certificate), "-k", str(key)]
+            context = ssl.create_default_context(cafile=str(self.certificate))
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "awsenvs.moto_server", "-H", "127.0.0.1", "-p", str(self.port)],
+            [sys.executable, "-m", "awsenvs.moto_server", "-H", "127.0.0.1", "-p", str(self.port), *tls_args],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
             cwd=self._scratch.name,
         )
@@ -72,7 +89,7 @@ class Emulator:
             if self.process.poll() is not None:
                 raise SandboxError(f"the AWS emulator (moto server) exited at start with code {self.process.returncode}")
             try:
-                urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=1).close()
+                urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=1, context=context).close()
                 return self
             except OSError:
                 time.sleep(0.2)
@@ -111,7 +128,33 @@ class Emulator:
             AWS_SHARED_CREDENTIALS_FILE=str(home / ".aws" / "credentials"),
             HOME=str(home),
         )
+        if self.tls:
+            env["AWS_CA_BUNDLE"] = str(self.certificate)
         return env
+
+
+def _write_certificate(certificate: Path, key: Path) -> None:
+    """A self-signed certificate for 127.0.0.1, valid for a day (the emulator's https)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    private = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "awsenvs emulator")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(private.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(private, hashes.SHA256()))
+    certificate.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key.write_bytes(private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
 
 
 @contextmanager
