@@ -60,6 +60,14 @@ def _default_region() -> str | None:
     return boto3.DEFAULT_SESSION.region_name if boto3.DEFAULT_SESSION else None
 
 
+def has_credentials() -> bool:
+    """Whether boto3 finds any credentials (environment, profile, SSO, instance role)."""
+    try:
+        return boto3._get_default_session().get_credentials() is not None
+    except botocore.exceptions.BotoCoreError:
+        return True  # some are configured but unusable: the guard's call says why
+
+
 def caller_account(session: boto3.Session | None = None) -> str:
     session = session or boto3._get_default_session()
     return call("sts get-caller-identity", session.client("sts").get_caller_identity)["Account"]

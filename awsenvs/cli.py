@@ -58,6 +58,7 @@ def cli(ctx: click.Context, config: str) -> None:
       python main.py sandbox       rehearse it all offline against a local AWS emulator
       python main.py validate      check org.yaml
       python main.py tree          look at the organization it describes
+      python main.py bootstrap     state bucket or Terraform Cloud run roles (s3/cloud)
       python main.py plan          guard, plan every stack, show a summary
       python main.py apply         apply exactly those plans
       python main.py profiles --write   CLI profiles into ~/.aws/config
@@ -75,7 +76,8 @@ def cli(ctx: click.Context, config: str) -> None:
 
 
 @cli.command()
-@click.option("--hcl", is_flag=True, help="Write terraform-fmt formatted HCL (cdk.tf) instead of JSON, for review or VCS-driven runs.")
+@click.option("--hcl", is_flag=True, help="Write terraform-fmt formatted HCL (cdk.tf) instead of JSON, for review or VCS-driven "
+              "runs; the ids of existing accounts become the account_id defaults (read from the management stack's state).")
 @click.option("--force", is_flag=True, help="Rebuild every stack, even those unchanged since the last synth.")
 @click.pass_context
 def synth(ctx: click.Context, hcl: bool = False, force: bool = False) -> None:
@@ -89,8 +91,17 @@ def synth(ctx: click.Context, hcl: bool = False, force: bool = False) -> None:
 
     org = _org(ctx)
     outdir = _outdir()
+    account_ids = {}
+    if hcl:  # the committed files run without awsenvs: the ids it knows become the defaults
+        from awsenvs.workflow import known_account_ids
+
+        with err.status("Reading the ids of created accounts…"):
+            account_ids, note = known_account_ids(org, outdir)
+        if note:
+            err.print(f"note: {note}: those stacks stop at their account_id validation until synthesized again",
+                      markup=False, highlight=False)
     with err.status("Synthesizing (loading the AWS bindings takes a few seconds)…"):
-        done = synthesize(org, outdir, hcl=hcl, force=force)
+        done = synthesize(org, outdir, hcl=hcl, force=force, account_ids=account_ids)
     err.print(synth_summary(done, outdir), markup=False, highlight=False)
 
 
@@ -170,6 +181,27 @@ def _selection(f):
     return f
 
 
+def _guard(org: Org):
+    """The account guard of a run: STS asked once, later calls check more member ids against it."""
+    from awsenvs import aws
+
+    caller: list[str] = []
+
+    def guard(member_ids: dict[str, str]) -> str:
+        result = aws.guard(org, member_ids, caller[0] if caller else None)
+        if result.warning and not caller:
+            err.print(f"[yellow]warning:[/] {escape(result.warning)}", highlight=False)
+        caller[:] = [result.account_id]
+        return result.account_id
+
+    return guard
+
+
+def _ask():
+    """How to ask the operator, or None without a terminal."""
+    return (lambda prompt: click.prompt(prompt, default="", show_default=False, err=True)) if sys.stdin.isatty() else None
+
+
 def _session(ctx: click.Context, stacks, products, envs, workers, everything: bool = False):
     from awsenvs import aws
     from awsenvs.preflight import LiveChecks
@@ -179,18 +211,15 @@ def _session(ctx: click.Context, stacks, products, envs, workers, everything: bo
     org = _org(ctx)
     aws.use_region(org)
     selected = list(org.select(tuple(stacks), tuple(products), tuple(envs)))
-
-    caller: list[str] = []  # STS is asked once; later calls check more member ids against it
-
-    def guard(member_ids: dict[str, str]) -> str:
-        result = aws.guard(org, member_ids, caller[0] if caller else None)
-        if result.warning and not caller:
-            err.print(f"[yellow]warning:[/] {escape(result.warning)}", highlight=False)
-        caller[:] = [result.account_id]
-        return result.account_id
-
-    ask = (lambda prompt: click.prompt(prompt, default="", show_default=False, err=True)) if sys.stdin.isatty() else None
-    return Session(org, selected, err, _outdir(), guard, ask, workers, Terraform(), LiveChecks(org), everything)
+    guard, live = _guard(org), LiveChecks(org)
+    if org.state.backend == "cloud" and not aws.has_credentials():
+        # The runs happen in Terraform Cloud with the workspaces' own credentials, and each
+        # stack checks the account it runs in (awsenvs/stacks.py); nothing here can look.
+        err.print("note: no local AWS credentials: the local account guard and the live look-ups (trusted services, "
+                  "adopted accounts, imports) are skipped; each stack checks its account in its Terraform Cloud run",
+                  markup=False, highlight=False)
+        guard, live = (lambda member_ids: org.management_account_id), None
+    return Session(org, selected, err, _outdir(), guard, _ask(), workers, Terraform(), live, everything)
 
 
 @cli.command()
@@ -246,6 +275,41 @@ def apply(ctx: click.Context, stacks, products, envs, workers, yes) -> None:
 
     _, code = workflow.apply(_session(ctx, stacks, products, envs, workers), yes)
     ctx.exit(code)
+
+
+@cli.command()
+@click.option("--yes", "-y", is_flag=True, help="Do not ask; needed without a terminal.")
+@click.pass_context
+def bootstrap(ctx: click.Context, yes: bool) -> None:
+    """Create what state.backend needs before the first plan, in the management account.
+
+    \b
+    s3:    the state bucket: versioning, default encryption, public access block, a
+           TLS-only bucket policy (locking uses a lock file in it: nothing else needed).
+    cloud: the OIDC provider of the Terraform Cloud host and a role per stack workspace,
+           trusted by that workspace's runs only (management: Organizations; an account
+           stack: assume its account's role); then prints the workspace variables to set
+           (TFC_AWS_PROVIDER_AUTH, TFC_AWS_RUN_ROLE_ARN). Run it again after the first
+           apply of management: new accounts' roles then get their permission.
+    local: nothing to do.
+
+    Kept in Terraform as its own stack, `bootstrap`, with local state
+    (<state.path>/<organization>/bootstrap.tfstate: keep it, or commit it). Guards the
+    account, imports what already exists, shows the plan and asks before applying
+    (like apply); a second run changes nothing.
+
+    \b
+    Exit code: 0 done (or nothing to do), 1 a failure or refused, 2 bad input.
+    """
+    from awsenvs import aws
+    from awsenvs import bootstrap as bootstrap_
+    from awsenvs.preflight import bootstrap_imports
+    from awsenvs.terraform import Terraform
+
+    org = _org(ctx)
+    aws.use_region(org)
+    b = bootstrap_.Bootstrap(org, _outdir(), err, Terraform(), _guard(org), _ask(), bootstrap_imports)
+    ctx.exit(bootstrap_.run(b, yes))
 
 
 @cli.command()

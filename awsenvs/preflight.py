@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, TypeVar
+from typing import Callable, Mapping, Sequence, TypeVar
 
 import boto3
 import botocore.exceptions
@@ -50,6 +50,13 @@ import botocore.exceptions
 from awsenvs import aws
 from awsenvs.config import (
     MANAGEMENT_STACK,
+    OIDC_PROVIDER_ADDRESS,
+    RUN_ROLE_POLICY_NAME,
+    RUN_ROLE_POLICY_RESOURCE,
+    RUN_ROLE_RESOURCE,
+    STATE_BUCKET_ADDRESS,
+    STATE_BUCKET_POLICY_ADDRESS,
+    STATE_BUCKET_PUBLIC_ACCESS_ADDRESS,
     MFA_GROUP_NAME,
     MFA_POLICY_NAME,
     ROOT_ACCESS_ADDRESS,
@@ -57,6 +64,7 @@ from awsenvs.config import (
     SUSPENDED_OU,
     Environment,
     Org,
+    RunRole,
     tf_name,
 )
 from awsenvs.errors import EXIT_BAD_INPUT, AwsenvsError
@@ -621,6 +629,66 @@ def retire(retirement: Retirement, live: LiveOrganization, client=None) -> str |
         aws.call(f"move account {retirement.account_id} to {SUSPENDED_OU}", client.move_account,
                  AccountId=retirement.account_id, SourceParentId=parent, DestinationParentId=suspended)
     return suspended
+
+
+# --------------------------------------------------------------------------- bootstrap
+
+
+def bootstrap_imports(org: Org, roles: Sequence[RunRole], session: boto3.Session | None = None) -> list[Import]:
+    """What of the bootstrap stack already exists in the management account (made by hand,
+    or by a bootstrap whose local state was lost): imported rather than created twice,
+    which AWS refuses (BucketAlreadyOwnedByYou, EntityAlreadyExists).  An import of an
+    object already in the bootstrap state is a no-op, so this is safe on every run."""
+    session = session or boto3.Session()
+    if org.state.backend == "s3":
+        return _state_bucket_imports(org.state.s3.bucket, session.client("s3", region_name=org.state.s3.region))
+    if org.state.backend == "cloud":
+        return _run_role_imports(org, roles, session.client("iam"))
+    return []
+
+
+def _state_bucket_imports(bucket: str, s3) -> list[Import]:
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except botocore.exceptions.ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code")
+        if code in ("404", "NoSuchBucket", "NotFound"):
+            return []
+        if code in ("403", "AccessDenied", "Forbidden"):
+            # Bucket names are global: someone else's bucket answers 403.
+            raise AdoptionError(f"state.s3.bucket: {bucket} exists but these credentials cannot use it (another "
+                                "account's bucket? bucket names are global): choose another name") from None
+        raise aws.AwsError(f"s3 head-bucket {bucket}: {exc}") from None
+    except botocore.exceptions.BotoCoreError as exc:
+        raise aws.AwsError(f"s3 head-bucket {bucket}: {exc}") from None
+    imports = [Import(STATE_BUCKET_ADDRESS, bucket, f"existing bucket {bucket} (versioning, encryption, public access "
+                                                    "block and policy are set to the configured ones)")]
+    if _exists(bucket, "s3 get-bucket-policy", s3.get_bucket_policy, missing="NoSuchBucketPolicy", Bucket=bucket):
+        imports.append(Import(STATE_BUCKET_POLICY_ADDRESS, bucket,
+                              f"existing policy of {bucket}: replaced by the TLS-only one (any other statement goes)", risky=True))
+    if _exists(bucket, "s3 get-public-access-block", s3.get_public_access_block,
+               missing="NoSuchPublicAccessBlockConfiguration", Bucket=bucket):
+        imports.append(Import(STATE_BUCKET_PUBLIC_ACCESS_ADDRESS, bucket, f"existing public access block of {bucket}"))
+    return imports
+
+
+def _run_role_imports(org: Org, roles: Sequence[RunRole], iam) -> list[Import]:
+    imports = []
+    host = org.state.cloud.hostname
+    providers = aws.call("iam list-open-id-connect-providers", iam.list_open_id_connect_providers)["OpenIDConnectProviderList"]
+    existing = next((p["Arn"] for p in providers if p["Arn"].endswith(f":oidc-provider/{host}")), None)
+    if existing:
+        imports.append(Import(OIDC_PROVIDER_ADDRESS, existing, f"existing OIDC provider of {host} (audience set to the "
+                                                               "configured one)"))
+    for role in roles:
+        if _exists("the management account", f"iam get-role {role.name}", iam.get_role, RoleName=role.name):
+            imports.append(Import(f"{RUN_ROLE_RESOURCE}.{role.tf_name}", role.name,
+                                  f"existing role {role.name} (its trust policy is set to this workspace's)", risky=True))
+            if not role.waiting and _exists("the management account", f"iam get-role-policy {role.name}", iam.get_role_policy,
+                                            RoleName=role.name, PolicyName=RUN_ROLE_POLICY_NAME):
+                imports.append(Import(f"{RUN_ROLE_POLICY_RESOURCE}.{role.tf_name}", f"{role.name}:{RUN_ROLE_POLICY_NAME}",
+                                      f"existing policy {RUN_ROLE_POLICY_NAME} of {role.name}"))
+    return imports
 
 
 # --------------------------------------------------------------------------- one run's look-ups

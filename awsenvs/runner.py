@@ -254,7 +254,7 @@ class Runner:
             self.init(stack)
             if stack != MANAGEMENT_STACK:
                 write_private(directory / ACCOUNT_TFVARS, json.dumps({ACCOUNT_ID_VARIABLE: account_id}) + "\n")
-            self._write_lifecycle(directory, lifecycle)
+            write_lifecycle(directory, lifecycle)
             self.report.phase(stack, "planning", "")
             counter = _Counter(self.report, stack, "planning", "planned_change")
             summary = self.terraform.plan(directory, directory / PLAN_FILE, counter)
@@ -276,19 +276,6 @@ class Runner:
         if status is StackStatus.NO_CHANGES:
             self._mark_clean(stack, account_id)
         return result
-
-    @staticmethod
-    def _write_lifecycle(directory: Path, lifecycle: Lifecycle) -> None:
-        path = directory / LIFECYCLE_FILE
-        document: dict = {}
-        if lifecycle.imports:
-            document["import"] = [{"to": i.address, "id": i.id} for i in lifecycle.imports]
-        if lifecycle.forget:
-            document["removed"] = [{"from": a, "lifecycle": {"destroy": False}} for a in lifecycle.forget]
-        if document:
-            write_private(path, json.dumps(document, indent=2) + "\n")
-        else:
-            path.unlink(missing_ok=True)
 
     @staticmethod
     def _explain_imports(summary: PlanSummary, lifecycle: Lifecycle,
@@ -433,6 +420,20 @@ class Runner:
     def apply_many(self, stacks: list[str]) -> list[StackResult]:
         with ThreadPoolExecutor(self.workers) as pool:
             return list(pool.map(self.apply_saved, stacks))
+
+
+def write_lifecycle(directory: Path, lifecycle: Lifecycle) -> None:
+    """The stack's `import` and `removed` blocks beside its config (none: no file)."""
+    path = directory / LIFECYCLE_FILE
+    document: dict = {}
+    if lifecycle.imports:
+        document["import"] = [{"to": i.address, "id": i.id} for i in lifecycle.imports]
+    if lifecycle.forget:
+        document["removed"] = [{"from": a, "lifecycle": {"destroy": False}} for a in lifecycle.forget]
+    if document:
+        write_private(path, json.dumps(document, indent=2) + "\n")
+    else:
+        path.unlink(missing_ok=True)
 
 
 class _Counter:

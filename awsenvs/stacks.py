@@ -3,12 +3,18 @@
 `management` holds the organization and its accounts; every environment gets its own
 stack whose AWS provider assumes a role into that environment's account.
 
+With `state.backend: cloud` the stacks run remotely, where awsenvs' guard does not run:
+each stack then checks the account its run is in (modules/caller_check.py).  The
+`bootstrap` stack (local state) holds what remote state needs first (modules/bootstrap.py).
+
 Account ids of *new* accounts exist only after `management` is applied.  Rather than a
 cross-stack reference (which would make every account stack read the management stack's
 remote state, and fail to plan until it exists), each account stack declares a variable
 `account_id`: adopted accounts get it as the default from org.yaml; for new accounts the
 runner reads the management stack's `account_ids` output and writes it into
-`account.auto.tfvars.json` beside the stack.  So synth stays a pure function of org.yaml,
+`account.auto.tfvars.json` beside the stack (`synth --hcl` writes the ids it knows as the
+defaults, for VCS-driven workspaces that run the committed files without awsenvs; an
+account not created yet keeps an empty default that the variable's validation explains).  So synth stays a pure function of org.yaml,
 `allowed_account_ids` holds a literal id at plan time, plain `terraform plan` in a stack
 directory works, and a stack whose account does not exist yet is reported as "waiting
 for account" instead of failing.
@@ -17,9 +23,9 @@ for account" instead of failing.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from cdktn import (
     App,
@@ -34,9 +40,21 @@ from cdktn import (
 from cdktn_provider_aws.provider import AwsProvider, AwsProviderAssumeRole, AwsProviderDefaultTags
 from constructs import Construct
 
-from awsenvs.config import ACCOUNT_ID_VARIABLE, MANAGED_BY, MANAGEMENT_STACK, Environment, Org
+from awsenvs.config import (
+    ACCOUNT_ID_VARIABLE,
+    BOOTSTRAP_STACK,
+    MANAGED_BY,
+    MANAGEMENT_STACK,
+    TFC_HOSTNAME,
+    TFC_RUN_ROLE_VARIABLE,
+    Environment,
+    Org,
+    RunRole,
+)
 from awsenvs.modules.account import AccountBaseline
+from awsenvs.modules.bootstrap import RunRoles, StateBucket
 from awsenvs.modules.budget import MonthlyBudget
+from awsenvs.modules.caller_check import CallerCheck
 from awsenvs.modules.guardrails import Guardrails
 from awsenvs.modules.iam import Iam
 from awsenvs.modules.identity_center import IdentityCenter
@@ -46,18 +64,36 @@ PROVIDER_CONSTRAINT = ">= 5.100, < 7.0"
 # The Terraform features the stacks rely on, and the release that brought each
 # (https://developer.hashicorp.com/terraform/language): `import` blocks 1.5 (the runner's
 # reconcile adds them to every stack), `removed` blocks 1.7 (retiring an environment),
-# the S3 backend's `use_lockfile` 1.10.
-IMPORT_BLOCKS, REMOVED_BLOCKS, S3_LOCKFILE = "1.5", "1.7", "1.10"
+# the S3 backend's `use_lockfile` 1.10, saved plans of the `cloud` block (`plan -out`,
+# then `apply` of that file) 1.6 (https://github.com/hashicorp/terraform/blob/v1.6.0/CHANGELOG.md).
+IMPORT_BLOCKS, REMOVED_BLOCKS, S3_LOCKFILE, CLOUD_SAVED_PLANS = "1.5", "1.7", "1.10", "1.6"
 
 
 def required_terraform(*features: str) -> str:
     return ">= " + max(features, key=lambda v: tuple(int(p) for p in v.split(".")))
 
 
+def _features(org: Org) -> tuple[str, ...]:
+    """The Terraform features a stack of this org may use (besides its own, see _Stack)."""
+    return ((S3_LOCKFILE,) if org.state.backend == "s3" else ()) + ((CLOUD_SAVED_PLANS,) if org.state.backend == "cloud" else ())
+
+
+def new_app(org: Org, outdir: Path) -> App:
+    """An app whose declared target (cdktn's `targetVersions` context, which its own checks
+    read: e.g. the S3 backend's `use_lockfile` needs 1.10) is the newest Terraform release
+    any stack of this org requires.  Only Terraform is targeted (TERRAFORM_BIN may name
+    tofu, at the user's risk)."""
+    newest = required_terraform(IMPORT_BLOCKS, REMOVED_BLOCKS, *_features(org)).replace(" ", "")
+    return App(outdir=str(outdir), stack_traces=False, context={"targetVersions": {"terraform": newest}})
+
+
 @dataclass(frozen=True)
 class SynthOptions:
     outdir: Path
     state_dir: Path | None = None  # local backend: overrides org.state.local_dir (the sandbox uses this)
+    # Account stacks' `account_id` defaults beyond org.yaml's (`synth --hcl`: the created
+    # accounts' ids, from the management stack's outputs).
+    account_ids: Mapping[str, str] = field(default_factory=dict)
 
 
 class _Stack(TerraformStack):
@@ -67,9 +103,7 @@ class _Stack(TerraformStack):
         # The bindings are generated for provider 6.x; nothing used here is 6.x-only, so
         # 5.100 (the newest 5.x) works too.
         self.add_override("terraform.required_providers.aws.version", PROVIDER_CONSTRAINT)
-        if org.state.backend == "s3":
-            features = (*features, S3_LOCKFILE)
-        self.add_override("terraform.required_version", required_terraform(IMPORT_BLOCKS, *features))
+        self.add_override("terraform.required_version", required_terraform(IMPORT_BLOCKS, *features, *_features(org)))
 
     def _backend(self, name: str, org: Org, options: SynthOptions) -> None:
         state = org.state
@@ -80,6 +114,7 @@ class _Stack(TerraformStack):
                 self,
                 organization=state.cloud.organization,
                 workspaces=NamedCloudWorkspace(state.workspace(name), state.cloud.project),
+                hostname=None if state.cloud.hostname == TFC_HOSTNAME else state.cloud.hostname,
             )
         else:
             state_dir = options.state_dir or state.local_dir
@@ -99,6 +134,10 @@ class ManagementStack(_Stack):
             default_tags=[AwsProviderDefaultTags(tags={"managed-by": MANAGED_BY})],
         )
         self.organization = Organization(self, "organization", org)
+        if org.state.backend == "cloud":  # management_account_id is then required (config)
+            CallerCheck(self, "caller", f'"{org.management_account_id}"',
+                        f"These credentials are not the management account's ({org.management_account_id}): set this "
+                        f"workspace's {TFC_RUN_ROLE_VARIABLE} to its run role (see `awsenvs bootstrap`).")
         Guardrails(self, "guardrails", org, {name: ou.id for name, ou in self.organization.ous.items()},
                    depends_on=[self.organization.organization])
         if org.identity_center:
@@ -109,16 +148,27 @@ class ManagementStack(_Stack):
 class AccountStack(_Stack):
     def __init__(self, scope: Construct, org: Org, env: Environment, options: SynthOptions) -> None:
         super().__init__(scope, env.stack, org, options)
+        variable = f"var.{ACCOUNT_ID_VARIABLE}"
         account_id = TerraformVariable(
             self,
             ACCOUNT_ID_VARIABLE,
             type="string",
-            default=env.account_id,
+            # Empty until the account exists: a run then stops at the validation below,
+            # which says why, instead of "No value for required variable".
+            default=env.account_id or options.account_ids.get(env.stack) or "",
             description=f"Account id of {env.account_name} (set by the runner from the management stack's outputs)",
-            validation=[TerraformVariableValidationConfig(
-                condition=f"${{can(regex(\"^[0-9]{{12}}$\", var.{ACCOUNT_ID_VARIABLE}))}}",
-                error_message="The account_id must be 12 digits.",
-            )],
+            validation=[
+                TerraformVariableValidationConfig(
+                    condition=f'${{{variable} != ""}}',
+                    error_message=f"The account {env.account_name} does not exist yet: apply the management stack first, "
+                                  f"then run `awsenvs synth --hcl` again and commit (or set this workspace's "
+                                  f"{ACCOUNT_ID_VARIABLE} variable).",
+                ),
+                TerraformVariableValidationConfig(
+                    condition=f'${{{variable} == "" || can(regex("^[0-9]{{12}}$", {variable}))}}',
+                    error_message="The account_id must be 12 digits.",
+                ),
+            ],
         )
         account_id.override_logical_id(ACCOUNT_ID_VARIABLE)
         account_id_ref = account_id.string_value  # read once: each read is a jsii round-trip
@@ -137,6 +187,10 @@ class AccountStack(_Stack):
             allowed_account_ids=[account_id_ref],
             default_tags=[AwsProviderDefaultTags(tags=env.tags)],
         )
+        if org.state.backend == "cloud":
+            CallerCheck(self, "caller", variable,
+                        f"These credentials reach another account than {env.account_name} (var.{ACCOUNT_ID_VARIABLE}): check "
+                        f"this workspace's {TFC_RUN_ROLE_VARIABLE} and {ACCOUNT_ID_VARIABLE}.")
         AccountBaseline(self, "baseline", env.alias, env.password_policy)
         if env.budget is not None:
             MonthlyBudget(self, "budget", env.budget_name, env.budget)
@@ -152,13 +206,33 @@ class RetiredStack(_Stack):
         super().__init__(scope, stack, org, options)
 
 
+class BootstrapStack(TerraformStack):
+    """What the state backend needs before the other stacks can `init`, in the management
+    account, with local state (org.state.bootstrap_state): the S3 state bucket, or the
+    Terraform Cloud run credentials (`roles`)."""
+
+    def __init__(self, scope: Construct, org: Org, options: SynthOptions, roles: Sequence[RunRole]) -> None:
+        super().__init__(scope, BOOTSTRAP_STACK)
+        stack_dir = options.outdir / "stacks" / BOOTSTRAP_STACK
+        LocalBackend(self, path=os.path.relpath(org.state.bootstrap_state, stack_dir.resolve()))
+        self.add_override("terraform.required_providers.aws.version", PROVIDER_CONSTRAINT)
+        self.add_override("terraform.required_version", required_terraform(IMPORT_BLOCKS))
+        region = org.state.s3.region if org.state.backend == "s3" else org.region
+        AwsProvider(self, "aws", region=region, allowed_account_ids=[org.management_account_id] if org.management_account_id else None,
+                    default_tags=[AwsProviderDefaultTags(tags={"managed-by": MANAGED_BY})])
+        if org.state.backend == "s3":
+            StateBucket(self, "state", org.state.s3.bucket)
+        elif org.state.backend == "cloud":
+            RunRoles(self, "run-roles", org, roles)
+
+
 def build_app(org: Org, options: SynthOptions, stacks: Sequence[str] | None = None, outdir: Path | None = None) -> App:
     """An app of these stacks (default: all), writing into outdir (default: options.outdir).
 
     The stacks share nothing, so any subset synthesizes to the same files as the whole org
     (awsenvs.synth rebuilds only the stacks whose inputs changed, and stages them in
     another folder; options.outdir stays what local backend paths are relative to)."""
-    app = App(outdir=str(outdir or options.outdir), stack_traces=False)
+    app = new_app(org, outdir or options.outdir)
     wanted = set(org.stacks if stacks is None else stacks)
     if MANAGEMENT_STACK in wanted:
         ManagementStack(app, org, options)

@@ -29,7 +29,7 @@ import tempfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from awsenvs import MODULES, usable_cores
 from awsenvs.config import MANAGEMENT_STACK, Org
@@ -77,17 +77,23 @@ def code_version() -> str:
     return digest.hexdigest()
 
 
-def stack_fingerprints(org: Org, outdir: Path, state_dir: Path | None = None, hcl: bool = False) -> dict[str, str]:
-    """Stack -> the fingerprint of everything its synthesized files depend on."""
+def stack_fingerprints(org: Org, outdir: Path, state_dir: Path | None = None, hcl: bool = False,
+                       account_ids: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Stack -> the fingerprint of everything its synthesized files depend on
+    (`account_ids`: the defaults written beyond org.yaml's, see SynthOptions)."""
+    account_ids = account_ids or {}
     common = json.dumps([code_version(), str(Path(outdir).resolve()), str(state_dir), hcl])
-    return {stack: hashlib.sha256((common + org.stack_inputs(stack)).encode()).hexdigest() for stack in org.stacks}
+    return {stack: hashlib.sha256((common + org.stack_inputs(stack) + repr(account_ids.get(stack))).encode()).hexdigest()
+            for stack in org.stacks}
 
 
 def synthesize(org: Org, outdir: Path, state_dir: Path | None = None, hcl: bool = False,
-               force: bool = False) -> Synthesized:
-    """Bring outdir/stacks/<stack>/ up to date for every stack of org; see the module doc."""
+               force: bool = False, account_ids: Mapping[str, str] | None = None) -> Synthesized:
+    """Bring outdir/stacks/<stack>/ up to date for every stack of org; see the module doc.
+    `account_ids`: account stacks' `account_id` defaults beyond org.yaml's (`synth --hcl`)."""
     outdir = Path(outdir)
-    wanted = stack_fingerprints(org, outdir, state_dir, hcl)
+    account_ids = dict(account_ids or {})
+    wanted = stack_fingerprints(org, outdir, state_dir, hcl, account_ids)
     previous = _read_fingerprints(outdir)
     name = "cdk.tf" if hcl else "cdk.tf.json"
     stale = tuple(s for s in org.stacks
@@ -102,7 +108,7 @@ def synthesize(org: Org, outdir: Path, state_dir: Path | None = None, hcl: bool 
         if stack_dir(outdir, stack).resolve().parent == stacks_folder:
             shutil.rmtree(stack_dir(outdir, stack), ignore_errors=True)
     if stale:
-        _build(org, stale, outdir, state_dir)
+        _build(org, stale, outdir, state_dir, account_ids)
         if hcl:
             try:
                 convert_to_hcl([stack_dir(outdir, s) for s in stale])
@@ -113,7 +119,7 @@ def synthesize(org: Org, outdir: Path, state_dir: Path | None = None, hcl: bool 
     return Synthesized(org.stacks, stale, removed)
 
 
-def _build(org: Org, stacks: Sequence[str], outdir: Path, state_dir: Path | None) -> None:
+def _build(org: Org, stacks: Sequence[str], outdir: Path, state_dir: Path | None, account_ids: dict[str, str]) -> None:
     """Synthesize these stacks into a staging folder (in worker processes when there are
     many), then move each stack's file into place."""
     # A folder of this run's own: another command synthesizing at the same time has its own.
@@ -122,9 +128,9 @@ def _build(org: Org, stacks: Sequence[str], outdir: Path, state_dir: Path | None
     shards = _shards(org, stacks, processes) if processes > 1 else [list(stacks)]
     folders = [staging / str(i) for i in range(len(shards))]
     if len(shards) == 1:
-        build_stacks(org, shards[0], outdir, state_dir, folders[0])
+        build_stacks(org, shards[0], outdir, state_dir, folders[0], account_ids)
     else:
-        _build_in_workers(org, shards, outdir, state_dir, folders)
+        _build_in_workers(org, shards, outdir, state_dir, folders, account_ids)
     for folder, shard in zip(folders, shards):
         for stack in shard:
             target = stack_dir(outdir, stack)
@@ -174,23 +180,24 @@ def _worker_env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (here, os.environ.get("PYTHONPATH"))))}
 
 
-def build_stacks(org: Org, stacks: Sequence[str], outdir: Path, state_dir: Path | None, into: Path) -> None:
+def build_stacks(org: Org, stacks: Sequence[str], outdir: Path, state_dir: Path | None, into: Path,
+                 account_ids: dict[str, str]) -> None:
     """Synthesize these stacks into `into` (local backend paths stay relative to outdir)."""
     # Imported here: loading the AWS bindings costs seconds, and an unchanged org needs none.
     from awsenvs.stacks import SynthOptions, build_app
 
     into.mkdir(parents=True, exist_ok=True)
-    build_app(org, SynthOptions(outdir=outdir, state_dir=state_dir), stacks, outdir=into).synth()
+    build_app(org, SynthOptions(outdir=outdir, state_dir=state_dir, account_ids=account_ids), stacks, outdir=into).synth()
 
 
 def _build_in_workers(org: Org, shards: list[list[str]], outdir: Path, state_dir: Path | None,
-                      folders: list[Path]) -> None:
+                      folders: list[Path], account_ids: dict[str, str]) -> None:
     workers = []
     for shard, folder in zip(shards, folders):
         log = tempfile.TemporaryFile()
         process = subprocess.Popen(_worker_command(), stdin=subprocess.PIPE, stdout=log, stderr=log, env=_worker_env())
         try:
-            process.stdin.write(pickle.dumps((org, shard, outdir, state_dir, folder)))
+            process.stdin.write(pickle.dumps((org, shard, outdir, state_dir, folder, account_ids)))
             process.stdin.close()
         except BrokenPipeError:  # it died before reading: its exit code and output say why
             pass
@@ -257,19 +264,39 @@ def stack_dir(outdir: Path, stack: str) -> Path:
 def write_retired_stack(org: Org, outdir: Path, stack: str, state_dir: Path | None = None) -> Path:
     """The backend-only config of an environment removed from org.yaml, to empty its state."""
     from awsenvs.stacks import RetiredStack, SynthOptions
-    from cdktn import App
 
-    app = App(outdir=str(outdir), stack_traces=False)
-    RetiredStack(app, org, stack, SynthOptions(outdir=Path(outdir), state_dir=state_dir))
-    directory = stack_dir(outdir, stack)
-    manifest = Path(outdir) / "manifest.json"
-    kept = manifest.read_bytes() if manifest.exists() else None
-    app.synth()
-    if kept is not None:  # the manifest describes the synthesized org, not this leftover
-        manifest.write_bytes(kept)
-    return directory
+    options = SynthOptions(outdir=Path(outdir), state_dir=state_dir)
+    return _write_alone(org, Path(outdir), stack, lambda app: RetiredStack(app, org, stack, options))
 
 
-if __name__ == "__main__":  # a worker of _build_in_workers: (org, stacks, outdir, state_dir, into) on stdin
+def write_bootstrap_stack(org: Org, outdir: Path, roles: Sequence) -> Path:
+    """The `bootstrap` stack (awsenvs.stacks.BootstrapStack) of these run roles; its folder."""
+    from awsenvs.config import BOOTSTRAP_STACK
+    from awsenvs.stacks import BootstrapStack, SynthOptions
+
+    options = SynthOptions(outdir=Path(outdir))
+    return _write_alone(org, Path(outdir), BOOTSTRAP_STACK, lambda app: BootstrapStack(app, org, options, roles))
+
+
+def _write_alone(org: Org, outdir: Path, stack: str, add_stack) -> Path:
+    """Synthesize one stack outside the org's set (staged, then moved in): the manifest and
+    the other stacks stay as they are."""
+    from awsenvs.stacks import new_app
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=_STAGING, dir=outdir))
+    try:
+        app = new_app(org, staging)
+        add_stack(app)
+        app.synth()
+        target = stack_dir(outdir, stack)
+        target.mkdir(parents=True, exist_ok=True)
+        os.replace(staging / "stacks" / stack / "cdk.tf.json", target / "cdk.tf.json")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+if __name__ == "__main__":  # a worker of _build_in_workers: build_stacks' arguments on stdin
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     build_stacks(*pickle.loads(sys.stdin.buffer.read()))

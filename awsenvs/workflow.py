@@ -13,6 +13,7 @@ terminal that needs `--yes`.
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol
@@ -287,6 +288,29 @@ def managed(org: Org, outdir: Path, terraform: Terraform | None = None) -> Manag
     outputs = runner.management_outputs()
     identity_center = outputs.get(IDENTITY_CENTER_OUTPUT) or {}
     return Managed(runner.account_ids(runner.managed_account_ids(outputs)), identity_center.get("identity_store_id"))
+
+
+def known_account_ids(org: Org, outdir: Path, terraform: Terraform | None = None) -> tuple[dict[str, str], str | None]:
+    """The ids of the accounts that exist, by stack, and a note when some could not be read.
+
+    Adopted ones come from org.yaml; when org.yaml does not name them all, the created ones
+    come from the management stack's outputs: its local state file, or with a remote
+    backend its state read through a folder holding only its backend (so the stacks in
+    outdir, JSON or HCL, are not touched).  Used by `synth --hcl` and `bootstrap`."""
+    from awsenvs.synth import write_retired_stack
+    from awsenvs.terraform import TerraformError
+
+    ids = dict(org.adopted_account_ids)
+    if all(env.stack in ids for env in org.environments):
+        return ids, None
+    try:
+        if org.state.backend == "local":
+            return Runner(org, terraform or Terraform(), outdir).account_ids(), None
+        with tempfile.TemporaryDirectory(prefix="awsenvs-management-state-") as scratch:
+            write_retired_stack(org, Path(scratch), MANAGEMENT_STACK)  # its backend alone
+            return Runner(org, terraform or Terraform(), Path(scratch)).account_ids(), None
+    except TerraformError as exc:
+        return ids, f"the ids of created accounts are unknown (reading the management stack's state: {exc})"
 
 
 def _lookup_runner(org: Org, outdir: Path, terraform: Terraform | None) -> Runner:

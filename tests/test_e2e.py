@@ -206,6 +206,30 @@ def test_second_plan_finds_no_changes(applied):
     assert "unchanged" not in proc.stderr
 
 
+def test_committed_hcl_runs_without_awsenvs(applied, accounts, tmp_path):
+    """`synth --hcl` writes the applied accounts' ids as the account_id defaults, so a
+    committed stack folder plans with plain terraform: no tfvars, no awsenvs (what a
+    VCS-driven workspace does)."""
+    import re
+
+    from awsenvs.terraform import Terraform
+
+    outdir = tmp_path / "committed"
+    proc = applied.cli("synth", "--hcl", env=dict(applied.env, CDKTF_OUTDIR=str(outdir)))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for env in applied.org.environments:
+        text = (outdir / "stacks" / env.stack / "cdk.tf").read_text()
+        variable = text[text.index('variable "account_id"'):]
+        default = re.search(r'default\s*=\s*"([^"]*)"', variable).group(1)
+        assert default == accounts[env.account_name]["Id"], env.stack
+    assert not list(outdir.rglob("*.tfvars*"))
+    stack = outdir / "stacks" / "shop-dev"
+    terraform = Terraform(env=dict(applied.env))
+    terraform.init(stack)
+    plan = terraform.run(["plan", "-detailed-exitcode", "-input=false", "-no-color"], cwd=stack, check=False)
+    assert plan.returncode == 0, plan.stdout[-2000:] + plan.stderr[-2000:]
+
+
 # --------------------------------------------------------------------------- plan only what changed
 
 

@@ -78,7 +78,11 @@ def test_account_stack_provider_assumes_role_into_its_own_account(synthesized):
         assert stack["terraform"]["required_providers"]["aws"]["version"] == ">= 5.100, < 7.0"
         assert stack["terraform"]["required_version"] == ">= 1.5"  # import blocks (reconcile)
         variable = stack["variable"]["account_id"]
-        assert variable.get("default") == env.account_id  # only adopted accounts know it up front
+        # Only adopted accounts know it up front; the others default to "" and the first
+        # validation explains (a run before the account exists stops there).
+        assert variable["default"] == (env.account_id or "")
+        assert variable["validation"][0]["condition"] == '${var.account_id != ""}'
+        assert env.account_name in variable["validation"][0]["error_message"]
     assert s.stacks["billing-legacy"]["variable"]["account_id"]["default"] == "210987654321"
 
 
@@ -257,7 +261,9 @@ def test_remote_state_backends(tmp_path, state, expected):
     from awsenvs.config import parse
     from awsenvs.stacks import AccountStack, SynthOptions
 
-    org = parse(TWO_PRODUCTS.read_text() + state, tmp_path / "org.yaml")
+    # (the cloud backend needs management_account_id: its runs check their account against it)
+    text = TWO_PRODUCTS.read_text().replace("  region: eu-central-1\n", '  region: eu-central-1\n  management_account_id: "111111111111"\n', 1)
+    org = parse(text + state, tmp_path / "org.yaml")
     env = org.environment_by_stack("shop-dev")
     terraform = json.loads(Testing.synth(AccountStack(Testing.app(), org, env, SynthOptions(outdir=tmp_path))))["terraform"]
     if expected:

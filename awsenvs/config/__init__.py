@@ -30,6 +30,7 @@ from awsenvs.config.model import (
     Org,
     PasswordPolicy,
     Product,
+    RunRole,
     StateConfig,
     User,
     access_portal_url,
@@ -43,6 +44,7 @@ from awsenvs.config.names import (
     ACCOUNT_TFVARS,
     ALIAS_RE,
     ASSIGNMENT_RESOURCE,
+    BOOTSTRAP_STACK,
     DEFAULT_ROLE_NAME,
     DEFAULT_SESSION_HOURS,
     EMAIL_RE,
@@ -69,6 +71,18 @@ from awsenvs.config.names import (
     SERVICE_CONTROL_POLICY,
     SERVICE_PRINCIPAL_RE,
     SUSPENDED_OU,
+    STATE_BUCKET_ADDRESS,
+    STATE_BUCKET_POLICY_ADDRESS,
+    STATE_BUCKET_PUBLIC_ACCESS_ADDRESS,
+    OIDC_PROVIDER_ADDRESS,
+    RUN_ROLE_RESOURCE,
+    RUN_ROLE_POLICY_RESOURCE,
+    RUN_ROLE_POLICY_NAME,
+    RUN_ROLES_OUTPUT,
+    TFC_AUDIENCE,
+    TFC_HOSTNAME,
+    TFC_PROVIDER_AUTH_VARIABLE,
+    TFC_RUN_ROLE_VARIABLE,
     PolicyType,
     tf_name,
 )
@@ -93,10 +107,10 @@ from awsenvs.config.schema import (
 __all__ = [
     # names
     "ACCOUNT_EMAIL_MAX", "ACCOUNT_ID_RE", "ACCOUNT_ID_VARIABLE", "ACCOUNT_IDS_OUTPUT", "ACCOUNT_NAME_MAX",
-    "ACCOUNT_TFVARS", "ALIAS_RE", "ASSIGNMENT_RESOURCE", "DEFAULT_ROLE_NAME", "DEFAULT_SESSION_HOURS", "EMAIL_RE",
+    "ACCOUNT_TFVARS", "ALIAS_RE", "ASSIGNMENT_RESOURCE", "BOOTSTRAP_STACK", "DEFAULT_ROLE_NAME", "DEFAULT_SESSION_HOURS", "EMAIL_RE",
     "GUARDRAIL_ATTACHMENT_RESOURCE", "GUARDRAIL_POLICY_RESOURCE",
     "IAM_GROUP_RE", "IAM_PRINCIPAL", "IAM_ROLE_RE", "IAM_USER_RE", "IDENTITY_CENTER_OUTPUT", "IDENTITY_CENTER_PRINCIPAL", "MANAGED_BY", "MANAGEMENT_STACK", "MFA_GROUP_NAME", "MFA_POLICY_NAME", "MFA_ROLE_MAX_SESSION_SECONDS",
-    "NAME_RE", "PERMISSION_SET_RE", "POLICY_ARN_RE", "PROFILE_RE", "REGION_RE", "ROOT_ACCESS_ADDRESS", "SCP_MAX_CHARACTERS", "SERVICE_CONTROL_POLICY", "SERVICE_PRINCIPAL_RE", "SUSPENDED_OU", "PolicyType",
+    "NAME_RE", "PERMISSION_SET_RE", "POLICY_ARN_RE", "PROFILE_RE", "REGION_RE", "ROOT_ACCESS_ADDRESS", "SCP_MAX_CHARACTERS", "SERVICE_CONTROL_POLICY", "SERVICE_PRINCIPAL_RE", "SUSPENDED_OU", "STATE_BUCKET_ADDRESS", "STATE_BUCKET_POLICY_ADDRESS", "STATE_BUCKET_PUBLIC_ACCESS_ADDRESS", "OIDC_PROVIDER_ADDRESS", "RUN_ROLE_RESOURCE", "RUN_ROLE_POLICY_RESOURCE", "RUN_ROLE_POLICY_NAME", "RUN_ROLES_OUTPUT", "TFC_AUDIENCE", "TFC_HOSTNAME", "TFC_PROVIDER_AUTH_VARIABLE", "TFC_RUN_ROLE_VARIABLE", "PolicyType",
     "tf_name",
     # errors
     "ConfigError",
@@ -104,7 +118,7 @@ __all__ = [
     "AccountId", "BudgetSpec", "CloudStateSpec", "Email", "EnvironmentSpec", "GroupSpec", "GuardrailsSpec", "OrganizationSpec", "OrgSpec",
     "PasswordPolicySpec", "ProductSpec", "S3StateSpec", "ServicePrincipal", "StateSpec", "UserSpec",
     # model
-    "Assignment", "Budget", "Environment", "Group", "Guardrails", "Org", "PasswordPolicy", "Product", "StateConfig", "User",
+    "Assignment", "Budget", "Environment", "Group", "Guardrails", "Org", "PasswordPolicy", "Product", "RunRole", "StateConfig", "User",
     "access_portal_url",
     # loading
     "load", "parse",

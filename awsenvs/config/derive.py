@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from awsenvs.config.names import (
     ACCOUNT_EMAIL_MAX,
     ACCOUNT_NAME_MAX,
     ALIAS_RE,
+    BUCKET_RE,
     DEFAULT_ROLE_NAME,
     DEFAULT_SESSION_HOURS,
     IAM_GROUP_RE,
@@ -26,6 +28,7 @@ from awsenvs.config.names import (
     PROFILE_RE,
     REGION_RE,
     SERVICE_CONTROL_POLICY,
+    WORKSPACE_RE,
     tf_name,
 )
 from awsenvs.config.schema import BudgetSpec, EnvironmentSpec, GuardrailsSpec, OrgSpec, UserSpec
@@ -52,6 +55,30 @@ def _budget(spec: BudgetSpec | None) -> Budget | None:
 def _overridden(default, override, key: str):
     """`key` of the most specific spec that sets it (`budget: null` sets it to none)."""
     return getattr(override, key) if key in override.model_fields_set else default
+
+
+def _check_cloud(fail, state: StateConfig, management_account_id: str | None, envs: list[Environment]) -> None:
+    """What a remote run (state.backend: cloud) needs that a local one does not."""
+    # A remote run has no local guard in front of it: each stack checks the account it
+    # runs in (awsenvs/stacks.py), and the management stack can only check against this.
+    if management_account_id is None:
+        raise fail("organization.management_account_id", "required with state.backend cloud: remote runs have no "
+                   "local guard, so each stack checks the account it runs in against it; set it to your management "
+                   "account's id")
+    for env in envs:
+        if env.cli_profile:
+            raise fail(f"products.{env.product}.environments.{env.name}.profile",
+                       "state.backend cloud runs remotely, where there is no ~/.aws/config to read a profile from: "
+                       "reach this account through a role instead (remove profile; set role_name), or keep state in s3")
+    for stack in [MANAGEMENT_STACK, *(env.stack for env in envs)]:
+        workspace = state.workspace(stack)
+        if not WORKSPACE_RE.match(workspace):
+            raise fail("state.cloud.workspace_prefix", f"workspace {workspace!r}: letters, digits, '-' and '_' only (max 90)")
+        if not IAM_ROLE_RE.match(state.run_role_name(stack)):
+            raise fail("state.cloud.workspace_prefix", f"the run role of workspace {workspace!r}, {state.run_role_name(stack)}, "
+                       "is longer than 64 characters (IAM's limit): use a shorter workspace_prefix")
+    if not re.match(r"^[a-z0-9.-]+(:\d+)?$", state.cloud.hostname):
+        raise fail("state.cloud.hostname", f"{state.cloud.hostname!r} is not a host name (e.g. app.terraform.io)")
 
 
 def _derive(spec: OrgSpec, path: Path) -> Org:
@@ -218,6 +245,18 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
         raise fail("state.s3", "backend s3 needs state.s3: {bucket: NAME, region: REGION}")
     if state.backend == "cloud" and state.cloud is None:
         raise fail("state.cloud", "backend cloud needs state.cloud: {organization: NAME}")
+    if state.backend == "s3" and not BUCKET_RE.match(state.s3.bucket):
+        raise fail("state.s3.bucket", f"{state.s3.bucket!r} is not an S3 bucket name (3-63 lowercase letters, digits, '.' or '-')")
+    if state.backend == "s3" and not REGION_RE.match(state.s3.region):
+        raise fail("state.s3.region", f"{state.s3.region!r} is not an AWS region name (e.g. eu-west-1)")
+    state_config = StateConfig(
+        backend=state.backend,
+        local_dir=(path.parent / state.path / org.name).resolve(),
+        s3=state.s3,
+        cloud=state.cloud,
+    )
+    if state.backend == "cloud":
+        _check_cloud(fail, state_config, org.management_account_id, all_envs)
     model = Org(
         name=org.name,
         email=org.email,
@@ -231,12 +270,7 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
         policy_types=tuple(dict.fromkeys([*org.policy_types, *([SERVICE_CONTROL_POLICY] if guarded else [])])),
         disable_trusted_services=tuple(dict.fromkeys(org.disable_trusted_services)),
         disable_policy_types=tuple(dict.fromkeys(org.disable_policy_types)),
-        state=StateConfig(
-            backend=state.backend,
-            local_dir=(path.parent / state.path / org.name).resolve(),
-            s3=state.s3,
-            cloud=state.cloud,
-        ),
+        state=state_config,
         groups=tuple(groups.values()),
         products=tuple(products),
         source=path,

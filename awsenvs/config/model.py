@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from awsenvs.config.errors import ConfigError
 from awsenvs.config.names import (
     ASSIGNMENT_RESOURCE,
+    BOOTSTRAP_STACK,
     DEFAULT_SESSION_HOURS,
     GUARDRAIL_ATTACHMENT_RESOURCE,
     GUARDRAIL_POLICY_RESOURCE,
@@ -19,6 +20,8 @@ from awsenvs.config.names import (
     MANAGEMENT_STACK,
     PERMISSION_SET_RESOURCE,
     POLICY_ATTACHMENT_RESOURCE,
+    RUN_ROLE_PREFIX,
+    TFC_DEFAULT_PROJECT,
     tf_name,
 )
 from awsenvs.config.schema import CloudStateSpec, S3StateSpec
@@ -282,6 +285,57 @@ class StateConfig:
         prefix = self.s3.key_prefix.strip("/") if self.s3 else ""
         return f"{prefix}/{stack}.tfstate" if prefix else f"{stack}.tfstate"
 
+    @property
+    def bootstrap_state(self) -> Path:
+        """The bootstrap stack's state: always local (it creates what remote state needs)."""
+        return self.local_dir / f"{BOOTSTRAP_STACK}.tfstate"
+
+    # -- cloud: dynamic provider credentials (see names.TFC_AUDIENCE) ---------------------
+
+    @property
+    def cloud_project(self) -> str:
+        return (self.cloud.project if self.cloud else None) or TFC_DEFAULT_PROJECT
+
+    @property
+    def oidc_url(self) -> str:
+        """The issuer of the run tokens: the Terraform Cloud (or Enterprise) host."""
+        return f"https://{self.cloud.hostname}"
+
+    def run_role_name(self, stack: str) -> str:
+        """The IAM role (in the management account) a stack's workspace runs with."""
+        return f"{RUN_ROLE_PREFIX}{self.workspace(stack)}"
+
+    def run_subject(self, stack: str) -> str:
+        """The token subject of every run of the stack's workspace (plan and apply)."""
+        return (f"organization:{self.cloud.organization}:project:{self.cloud_project}:"
+                f"workspace:{self.workspace(stack)}:run_phase:*")
+
+
+@dataclass(frozen=True)
+class RunRole:
+    """The IAM role a stack's Terraform Cloud workspace runs with (dynamic credentials)."""
+
+    stack: str
+    workspace: str
+    name: str
+    subject: str  # the run tokens' `sub` it trusts: this workspace's plan and apply runs
+    # Account stacks: the role their provider assumes in their account, and that account
+    # (None while the management stack has not created it: the role gets no permission yet).
+    target_role: str | None = None
+    account_id: str | None = None
+
+    @property
+    def waiting(self) -> bool:
+        return self.target_role is not None and self.account_id is None
+
+    @property
+    def tf_name(self) -> str:
+        """Its role's (and role policy's) name in the bootstrap stack."""
+        return tf_name(self.stack)
+
+    def arn(self, management_account_id: str) -> str:
+        return f"arn:aws:iam::{management_account_id}:role/{self.name}"
+
 
 @dataclass(frozen=True)
 class Org:
@@ -386,6 +440,18 @@ class Org:
             for p in self.products
         )
         return repr(replace(self, products=products, source=Path()))
+
+    def run_roles(self, account_ids: dict[str, str]) -> tuple[RunRole, ...]:
+        """One run role per stack workspace (state.backend: cloud), management first;
+        `account_ids`: the known account ids by stack."""
+        state = self.state
+
+        def role(stack: str, **more) -> RunRole:
+            return RunRole(stack, state.workspace(stack), state.run_role_name(stack), state.run_subject(stack), **more)
+
+        return (role(MANAGEMENT_STACK),
+                *(role(env.stack, target_role=env.role_name, account_id=env.account_id_from(account_ids))
+                  for env in self.environments))
 
     def environment_by_stack(self, stack: str) -> Environment:
         return next(env for env in self.environments if env.stack == stack)

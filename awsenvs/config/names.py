@@ -56,6 +56,32 @@ ACCOUNT_IDS_OUTPUT = "account_ids"  # management output: stack name -> account i
 ACCOUNT_ID_VARIABLE = "account_id"  # account stacks' variable
 ACCOUNT_TFVARS = "account.auto.tfvars.json"  # where the runner writes it
 
+# The state backend's own resources (`bootstrap`): one small stack with local state.  Stack
+# names of environments always hold a hyphen (<product>-<env>), so this one cannot clash.
+BOOTSTRAP_STACK = "bootstrap"
+# Terraform Cloud (HCP Terraform) dynamic provider credentials for AWS: an IAM OIDC provider
+# for the Terraform Cloud host, audience `aws.workload.identity`, and per workspace a role
+# trusted for the token subject `organization:<org>:project:<project>:workspace:<ws>:run_phase:<phase>`;
+# a workspace with no project is in "Default Project"
+# (https://developer.hashicorp.com/terraform/cloud-docs/dynamic-provider-credentials/aws-configuration,
+# https://developer.hashicorp.com/terraform/cloud-docs/dynamic-provider-credentials/workload-identity-tokens).
+TFC_HOSTNAME = "app.terraform.io"
+TFC_AUDIENCE = "aws.workload.identity"
+TFC_DEFAULT_PROJECT = "Default Project"
+RUN_ROLE_PREFIX = "awsenvs-run-"  # + workspace: the role a workspace's runs use
+# The bootstrap stack's addresses (modules/bootstrap.py), shared with its look-ups (preflight).
+STATE_BUCKET_ADDRESS = "aws_s3_bucket.state"
+STATE_BUCKET_POLICY_ADDRESS = "aws_s3_bucket_policy.state"
+STATE_BUCKET_PUBLIC_ACCESS_ADDRESS = "aws_s3_bucket_public_access_block.state"
+OIDC_PROVIDER_ADDRESS = "aws_iam_openid_connect_provider.terraform_cloud"
+RUN_ROLE_RESOURCE = "aws_iam_role"  # one per workspace, named tf_name(stack)
+RUN_ROLE_POLICY_RESOURCE = "aws_iam_role_policy"  # its permissions (inline), same name
+RUN_ROLE_POLICY_NAME = "awsenvs-run"
+RUN_ROLES_OUTPUT = "run_roles"  # bootstrap output: workspace -> role ARN
+# The workspace variables that make a run use its role.
+TFC_PROVIDER_AUTH_VARIABLE = "TFC_AWS_PROVIDER_AUTH"
+TFC_RUN_ROLE_VARIABLE = "TFC_AWS_RUN_ROLE_ARN"
+
 # AWS rules, quoted from the IAM / Organizations API references.
 ALIAS_RE = re.compile(r"^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$")
 IAM_USER_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
@@ -69,6 +95,10 @@ POLICY_ARN_RE = re.compile(r"^arn:aws[\w-]*:iam::(aws|\d{12}):policy/[\w+=,.@/-]
 NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,30}$")
 REGION_RE = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 PROFILE_RE = re.compile(r"^[A-Za-z0-9_.@+=-]+$")
+# S3 bucket names (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
+BUCKET_RE = re.compile(r"^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+# Terraform Cloud workspace names: letters, numbers, - and _.
+WORKSPACE_RE = re.compile(r"^[A-Za-z0-9_-]{1,90}$")
 ACCOUNT_EMAIL_MAX = 64  # Organizations CreateAccount limit
 ACCOUNT_NAME_MAX = 50
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from awsenvs.config.names import ACCOUNT_ID_RE, EMAIL_RE, POLICY_ARN_RE, SERVICE_PRINCIPAL_RE, PolicyType
+from awsenvs.config.names import ACCOUNT_ID_RE, EMAIL_RE, POLICY_ARN_RE, SERVICE_PRINCIPAL_RE, TFC_HOSTNAME, PolicyType
 
 
 # --------------------------------------------------------------------------- schema
@@ -163,8 +163,9 @@ class S3StateSpec(_Spec):
 
 class CloudStateSpec(_Spec):
     organization: str
-    project: str | None = None
+    project: str | None = None  # None: the workspaces are in the organization's "Default Project"
     workspace_prefix: str = ""
+    hostname: str = TFC_HOSTNAME  # Terraform Enterprise: its own host
 
 
 class StateSpec(_Spec):

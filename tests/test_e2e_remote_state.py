@@ -1,0 +1,181 @@
+"""End to end: `bootstrap` of the state backends, with real terraform against the emulator.
+
+- s3: the emulator serves https (Emulator(tls=True)): the bucket's TLS-only policy denies
+  plain http, as on AWS (awsenvs/moto_server.py decides the condition by the request's
+  scheme).  Bootstrap creates the bucket, a second run changes nothing, then the stacks
+  keep their state in it through `plan` and `apply`.
+- cloud: bootstrap creates the OIDC provider and a role per workspace; their trust
+  policies and permissions are read back with boto3.  (Terraform Cloud itself is not
+  here: the stacks' cloud block is checked by `terraform validate` in test_remote_state.py.)
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import boto3
+import pytest
+import yaml
+
+from awsenvs import config
+from awsenvs.sandbox import Emulator
+from tests.conftest import Rehearsal, seed_rehearsal
+
+pytestmark = pytest.mark.e2e
+
+ORG = """
+organization:
+  name: tiny
+  email: ops@tiny.example.com
+  region: eu-west-1
+groups:
+  admins: {policies: [arn:aws:iam::aws:policy/AdministratorAccess]}
+guardrails: {deny_leave_organization: false, protect_baseline: false, deny_root_user: false}
+products:
+  web:
+    users: {ann: {groups: [admins]}}
+    environments:
+      old: {account_id: "210987654321"}
+      dev: {}
+"""
+BUCKET = "tiny-tfstate"
+
+
+def _rehearsal(emulator, provider_mirror, workdir: Path, org_text: str, state: dict) -> Rehearsal:
+    source = workdir / "source.yaml"
+    source.write_text(org_text)
+    env, path = seed_rehearsal(emulator, provider_mirror, workdir, source)
+    data = yaml.safe_load(path.read_text())
+    data["state"] = state
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return Rehearsal(workdir, env, path)
+
+
+# --------------------------------------------------------------------------- s3
+
+
+@pytest.fixture(scope="module")
+def s3_rehearsal(provider_mirror, tmp_path_factory):
+    with Emulator(tls=True) as emulator:
+        yield _rehearsal(emulator, provider_mirror, tmp_path_factory.mktemp("e2e-s3"), ORG,
+                         {"backend": "s3", "s3": {"bucket": BUCKET, "region": "eu-west-1", "key_prefix": "awsenvs"}})
+
+
+@pytest.fixture(scope="module")
+def bootstrapped(s3_rehearsal):
+    proc = s3_rehearsal.cli("bootstrap", "--yes")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "aws_s3_bucket.state" in proc.stderr and "applied" in proc.stderr
+    return s3_rehearsal
+
+
+def test_bootstrap_without_terminal_or_yes_applies_nothing(s3_rehearsal):
+    proc = s3_rehearsal.cli("bootstrap")  # runs first (file order): no bucket yet
+    assert proc.returncode == 1, proc.stderr
+    assert "refusing to apply the bootstrap plan" in proc.stderr and "Traceback" not in proc.stderr
+    with s3_rehearsal.boto():
+        assert BUCKET not in [b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"]]
+
+
+def test_bootstrap_makes_a_private_versioned_encrypted_tls_only_bucket(bootstrapped):
+    with bootstrapped.boto():
+        s3 = boto3.client("s3", region_name="eu-west-1")
+        assert s3.get_bucket_versioning(Bucket=BUCKET)["Status"] == "Enabled"
+        rules = s3.get_bucket_encryption(Bucket=BUCKET)["ServerSideEncryptionConfiguration"]["Rules"]
+        assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+        block = s3.get_public_access_block(Bucket=BUCKET)["PublicAccessBlockConfiguration"]
+        assert block == {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True}
+        policy = json.loads(s3.get_bucket_policy(Bucket=BUCKET)["Policy"])
+    [statement] = policy["Statement"]
+    assert statement["Effect"] == "Deny" and statement["Principal"] == "*" and statement["Action"] == "s3:*"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert sorted(statement["Resource"]) == [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"]
+    state = bootstrapped.org.state.bootstrap_state
+    assert state.exists() and state.stat().st_mode & 0o077 == 0  # local, owner-only
+
+
+def test_the_tls_only_policy_denies_plain_http(bootstrapped):
+    """What the policy is for, on an emulator serving plain http: the same policy on a
+    bucket there refuses the request that an https one lets through."""
+    with bootstrapped.boto():
+        document = boto3.client("s3", region_name="eu-west-1").get_bucket_policy(Bucket=BUCKET)["Policy"]
+    with Emulator() as plain, bootstrapped.boto():
+        s3 = boto3.client("s3", endpoint_url=plain.endpoint, region_name="eu-west-1")
+        s3.create_bucket(Bucket="probe", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        s3.put_object(Bucket="probe", Key="before", Body=b"x")
+        s3.put_bucket_policy(Bucket="probe", Policy=document.replace(BUCKET, "probe"))
+        with pytest.raises(s3.exceptions.ClientError, match="403|Forbidden|AccessDenied"):
+            s3.put_object(Bucket="probe", Key="after", Body=b"x")
+
+
+def test_a_second_bootstrap_changes_nothing(bootstrapped):
+    proc = bootstrapped.cli("bootstrap")  # no --yes and no terminal: fine when there is nothing to apply
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "no changes" in proc.stderr
+
+
+def test_the_stacks_keep_their_state_in_the_bucket(bootstrapped):
+    proc = bootstrapped.cli("apply", "--yes")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    org = bootstrapped.org
+    with bootstrapped.boto():
+        keys = {o["Key"] for o in boto3.client("s3", region_name="eu-west-1").list_objects_v2(Bucket=BUCKET)["Contents"]}
+    assert keys == {org.state.s3_key(stack) for stack in org.stacks}  # no lock file left behind
+    assert [p.name for p in org.state.local_dir.glob("*.tfstate")] == ["bootstrap.tfstate"]  # the stacks' are not local
+    proc = bootstrapped.cli("plan", "--all")
+    assert proc.returncode == 0, proc.stderr[-3000:]  # read back from the bucket: no changes
+
+
+# --------------------------------------------------------------------------- cloud
+
+
+CLOUD = {"backend": "cloud", "cloud": {"organization": "tiny-tfc", "project": "accounts", "workspace_prefix": "tiny-"}}
+
+
+@pytest.fixture(scope="module")
+def cloud_rehearsal(provider_mirror, tmp_path_factory):
+    # Every account adopted: their ids are in org.yaml, so nothing reads Terraform Cloud.
+    adopted = ORG.replace("dev: {}", 'dev: {account_id: "310987654321"}')
+    with Emulator() as emulator:
+        yield _rehearsal(emulator, provider_mirror, tmp_path_factory.mktemp("e2e-cloud"), adopted, CLOUD)
+
+
+def test_cloud_bootstrap_makes_one_role_per_workspace_trusting_only_its_runs(cloud_rehearsal):
+    proc = cloud_rehearsal.cli("bootstrap", "--yes")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    org = config.load(cloud_rehearsal.config_path)
+    with cloud_rehearsal.boto():
+        iam = boto3.client("iam")
+        [provider] = iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]
+        described = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=provider["Arn"])
+        roles = {r["RoleName"]: r for r in iam.list_roles()["Roles"] if r["RoleName"].startswith("awsenvs-run-")}
+        policies = {name: json.loads(json.dumps(iam.get_role_policy(RoleName=name, PolicyName="awsenvs-run")["PolicyDocument"]))
+                    for name in roles}
+    assert described["Url"].removeprefix("https://") == "app.terraform.io"
+    assert described["ClientIDList"] == ["aws.workload.identity"]
+    workspaces = {"tiny-management": "management", "tiny-web-old": "web-old", "tiny-web-dev": "web-dev"}
+    assert sorted(roles) == sorted(f"awsenvs-run-{w}" for w in workspaces)
+    for workspace in workspaces:
+        trust = roles[f"awsenvs-run-{workspace}"]["AssumeRolePolicyDocument"]
+        [statement] = trust["Statement"]
+        assert statement["Principal"] == {"Federated": provider["Arn"]}
+        assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+        assert statement["Condition"] == {
+            "StringEquals": {"app.terraform.io:aud": "aws.workload.identity"},
+            "StringLike": {"app.terraform.io:sub": f"organization:tiny-tfc:project:accounts:workspace:{workspace}:run_phase:*"},
+        }
+    assert policies["awsenvs-run-tiny-management"]["Statement"][0]["Action"] == "organizations:*"
+    for stack in ("web-old", "web-dev"):
+        [statement] = policies[f"awsenvs-run-tiny-{stack}"]["Statement"]
+        account_id = org.environment_by_stack(stack).account_id
+        assert statement == {"Sid": "AssumeTheAccountRole", "Effect": "Allow", "Action": "sts:AssumeRole",
+                             "Resource": f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole"}
+    # The workspace variables to set, per workspace.
+    for workspace in workspaces:
+        assert workspace in proc.stderr
+    assert "TFC_AWS_RUN_ROLE_ARN" in proc.stderr and "awsenvs-run-tiny-web-dev" in proc.stderr
+
+    again = cloud_rehearsal.cli("bootstrap")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "no changes" in again.stderr

@@ -1,0 +1,288 @@
+"""Remote state without the remote: what `state.backend: s3 | cloud` synthesizes, checked
+by its content and by real `terraform validate` (Terraform Cloud is not reachable here),
+the rules org.yaml must follow for remote runs, and the adapter's reading of a run that
+streams no JSON (as a remote run does).  bootstrap itself runs against the emulator in
+test_e2e_remote_state.py."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from awsenvs import config
+from awsenvs.config import RunRole
+from tests.conftest import ROOT, TWO_PRODUCTS, assert_rejected
+
+CLOUD_STATE = "state:\n  backend: cloud\n  cloud: {organization: acme-tfc, project: platform, workspace_prefix: acme-}\n"
+
+
+def _cloud_org_text(text: str = TWO_PRODUCTS.read_text()) -> str:
+    return text.replace("  region: eu-central-1\n", '  region: eu-central-1\n  management_account_id: "111111111111"\n', 1) + CLOUD_STATE
+
+
+# --------------------------------------------------------------------------- org.yaml rules
+
+
+INVITED = """
+organization: {name: acme, email: ops@acme.example.com, region: eu-west-1, management_account_id: "111111111111"}
+guardrails: {protect_baseline: false}
+products:
+  shop:
+    environments:
+      legacy: {account_id: "210987654321", profile: shop-legacy-admin}
+"""
+
+
+def test_cloud_backend_refuses_profile_environments():
+    config.parse(INVITED, Path("org.yaml"))  # fine with local state
+    assert_rejected(INVITED + CLOUD_STATE, "products.shop.environments.legacy.profile: state.backend cloud runs remotely")
+
+
+def test_cloud_backend_needs_the_management_account_id():
+    assert_rejected(TWO_PRODUCTS.read_text() + CLOUD_STATE, "organization.management_account_id: required with state.backend cloud")
+
+
+def test_cloud_workspace_names_and_role_names_must_fit():
+    long_prefix = _cloud_org_text().replace("workspace_prefix: acme-", "workspace_prefix: " + "x" * 50)
+    assert_rejected(long_prefix, "state.cloud.workspace_prefix: the run role of workspace")
+    assert_rejected(_cloud_org_text().replace("workspace_prefix: acme-", "workspace_prefix: 'a b'"),
+                    "state.cloud.workspace_prefix: workspace 'a bmanagement'")
+
+
+def test_s3_bucket_name_is_checked():
+    state = "state:\n  backend: s3\n  s3: {bucket: Acme_State, region: eu-west-1}\n"
+    assert_rejected(TWO_PRODUCTS.read_text() + state, "state.s3.bucket: 'Acme_State' is not an S3 bucket name")
+
+
+def test_validate_exits_2_naming_the_profile_field(tmp_path):
+    path = tmp_path / "org.yaml"
+    path.write_text(INVITED + CLOUD_STATE)
+    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "--config", str(path), "validate"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "products.shop.environments.legacy.profile" in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+# --------------------------------------------------------------------------- the cloud stacks
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory):
+    from awsenvs.synth import synthesize
+
+    outdir = tmp_path_factory.mktemp("cloud")
+    path = outdir / "org.yaml"
+    path.write_text(_cloud_org_text())
+    org = config.load(path)
+    synthesize(org, outdir / "cdktf.out")
+    stacks = {s: json.loads((outdir / "cdktf.out" / "stacks" / s / "cdk.tf.json").read_text()) for s in org.stacks}
+    return org, outdir / "cdktf.out", stacks
+
+
+def test_each_cloud_stack_checks_the_account_of_its_run(cloud):
+    org, _, stacks = cloud
+    for stack, document in stacks.items():
+        caller = document["data"]["aws_caller_identity"]["run"]
+        [postcondition] = caller["lifecycle"]["postcondition"]
+        expected = '"111111111111"' if stack == "management" else "var.account_id"
+        assert postcondition["condition"] == f"${{self.account_id == {expected}}}"
+        assert "TFC_AWS_RUN_ROLE_ARN" in postcondition["error_message"]
+        assert document["terraform"]["cloud"]["workspaces"] == {"name": f"acme-{stack}", "project": "platform"}
+        # Saved cloud plans (plan -out, apply of that file) need 1.6.
+        version = tuple(int(p) for p in document["terraform"]["required_version"].removeprefix(">= ").split("."))
+        assert version >= (1, 6)
+
+
+def test_local_and_s3_stacks_carry_no_run_check(synthesized):
+    for document in synthesized["two"].stacks.values():
+        assert "aws_caller_identity" not in document.get("data", {})
+
+
+def test_every_cloud_stack_validates_without_its_backend(cloud, terraform):
+    _, outdir, stacks = cloud
+    for stack in stacks:
+        directory = outdir / "stacks" / stack
+        terraform.init(directory, backend=False)
+        errors = [d for d in terraform.validate(directory) if d.severity == "error"]
+        assert errors == [], f"{stack}: {errors}"
+
+
+# --------------------------------------------------------------------------- the bootstrap stack
+
+
+@pytest.fixture(scope="module")
+def bootstrap_stacks(tmp_path_factory):
+    """The bootstrap stack of an s3 org, and of a cloud org where shop-dev's account does
+    not exist yet (no id known)."""
+    from awsenvs.synth import write_bootstrap_stack
+
+    out = {}
+    s3_path = tmp_path_factory.mktemp("bootstrap-s3") / "org.yaml"
+    s3_path.write_text(TWO_PRODUCTS.read_text() + "state:\n  backend: s3\n  s3: {bucket: acme-tfstate, region: eu-west-1}\n")
+    s3_org = config.load(s3_path)
+    out["s3"] = (s3_org, json.loads((write_bootstrap_stack(s3_org, s3_path.parent / "cdktf.out", ()) / "cdk.tf.json").read_text()))
+    cloud_path = tmp_path_factory.mktemp("bootstrap-cloud") / "org.yaml"
+    cloud_path.write_text(_cloud_org_text())
+    cloud_org = config.load(cloud_path)
+    ids = {env.stack: "3333333333" + str(i).zfill(2) for i, env in enumerate(cloud_org.environments) if env.stack != "shop-dev"}
+    roles = cloud_org.run_roles(ids)
+    out["cloud"] = (cloud_org, json.loads((write_bootstrap_stack(cloud_org, cloud_path.parent / "cdktf.out", roles) / "cdk.tf.json").read_text()), roles)
+    return out
+
+
+def test_s3_bootstrap_stack(bootstrap_stacks):
+    org, document = bootstrap_stacks["s3"]
+    resources = document["resource"]
+    bucket = resources["aws_s3_bucket"]["state"]
+    assert bucket["bucket"] == "acme-tfstate" and bucket["lifecycle"]["prevent_destroy"] is True
+    assert document["provider"]["aws"][0]["region"] == "eu-west-1"
+    assert resources["aws_s3_bucket_versioning"]["state"]["versioning_configuration"]["status"] == "Enabled"
+    sse = resources["aws_s3_bucket_server_side_encryption_configuration"]["state"]["rule"][0]
+    assert sse["apply_server_side_encryption_by_default"]["sse_algorithm"] == "AES256"
+    block = resources["aws_s3_bucket_public_access_block"]["state"]
+    assert all(block[k] is True for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"))
+    policy = json.loads(resources["aws_s3_bucket_policy"]["state"]["policy"])
+    [deny] = policy["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert deny["Resource"] == ["${aws_s3_bucket.state.arn}", "${aws_s3_bucket.state.arn}/*"]
+    # Its own state is local, beside the org's state folder, whatever state.backend says.
+    backend = document["terraform"]["backend"]["local"]["path"]
+    stack_dir = org.source.parent / "cdktf.out" / "stacks" / "bootstrap"
+    assert (stack_dir / backend).resolve() == org.state.bootstrap_state
+    assert "aws_iam_role" not in resources
+
+
+def test_cloud_bootstrap_stack_roles(bootstrap_stacks):
+    org, document, roles = bootstrap_stacks["cloud"]
+    resources = document["resource"]
+    provider = resources["aws_iam_openid_connect_provider"]["terraform_cloud"]
+    assert provider["url"] == "https://app.terraform.io" and provider["client_id_list"] == ["aws.workload.identity"]
+    assert {r["name"] for r in resources["aws_iam_role"].values()} == {f"awsenvs-run-acme-{s}" for s in org.stacks}
+    for role in roles:
+        trust = json.loads(resources["aws_iam_role"][role.tf_name]["assume_role_policy"])
+        [statement] = trust["Statement"]
+        assert statement["Condition"]["StringLike"] == {
+            "app.terraform.io:sub": f"organization:acme-tfc:project:platform:workspace:acme-{role.stack}:run_phase:*"}
+        assert statement["Condition"]["StringEquals"] == {"app.terraform.io:aud": "aws.workload.identity"}
+    policies = resources["aws_iam_role_policy"]
+    assert "shop_dev" not in policies  # its account does not exist yet: its role may do nothing
+    for role in roles:
+        if role.stack in ("management", "shop-dev"):
+            continue
+        [statement] = json.loads(policies[role.tf_name]["policy"])["Statement"]
+        assert statement["Action"] == "sts:AssumeRole"
+        assert statement["Resource"] == f"arn:aws:iam::{role.account_id}:role/OrganizationAccountAccessRole"
+    assert json.loads(policies["management"]["policy"])["Statement"][0]["Action"] == "organizations:*"
+
+
+# The service prefix of the IAM actions each resource type of a management stack needs.
+SERVICE_OF = {"aws_organizations_": "organizations:", "aws_ssoadmin_": "sso:", "aws_identitystore_": "identitystore:",
+              "aws_iam_organizations_features": "iam:EnableOrganizationsRoot"}
+
+
+@pytest.mark.parametrize("name", ["example", "two", "identity_center"])
+def test_the_management_run_role_covers_every_resource_type_of_management(synthesized, name):
+    from awsenvs.modules.bootstrap_policies import management_run_policy
+
+    s = synthesized[name]
+    granted = [a for st in management_run_policy(s.org)["Statement"] for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])]
+    document = s.stacks["management"]
+    types = [*document.get("resource", {}), *document.get("data", {})]
+    for type_ in types:
+        if type_ == "aws_caller_identity":
+            continue  # sts:GetCallerIdentity needs no permission
+        prefix = next((service for start, service in SERVICE_OF.items() if type_.startswith(start)), None)
+        assert prefix is not None, f"{type_}: which service's actions does it need? (add it to management_run_policy)"
+        assert any(a == prefix.split(":")[0] + ":*" or a.startswith(prefix) for a in granted), f"{type_} needs {prefix}"
+
+
+def test_a_run_role_of_an_account_not_created_yet_waits():
+    role = RunRole("shop-dev", "acme-shop-dev", "awsenvs-run-acme-shop-dev", "sub", target_role="OrganizationAccountAccessRole")
+    assert role.waiting
+    from awsenvs.modules.bootstrap_policies import account_run_policy
+
+    with pytest.raises(ValueError):
+        account_run_policy(role)
+
+
+# --------------------------------------------------------------------------- a run that streams no JSON
+
+
+def _remote_like_terraform(tmp_path: Path, fail_show: bool) -> Path:
+    """terraform as a remote run of the cloud block behaves for the adapter: `plan -json`
+    prints a human log (no JSON events), exit codes as usual; optionally `show` fails (no
+    admin permission on the workspace)."""
+    import shutil
+
+    script = tmp_path / "terraform-remote"
+    script.write_text(f"""#!{sys.executable}
+import subprocess, sys
+real, args = {shutil.which('terraform')!r}, sys.argv[1:]
+if args and args[0] == "show" and {fail_show!r}:
+    sys.exit("Error: insufficient rights to generate a plan export")
+if args and args[0] == "plan":
+    args = [a for a in args if a != "-json"]
+sys.exit(subprocess.call([real, *args]))
+""")
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return script
+
+
+def test_a_run_without_json_events_is_read_from_its_saved_plan(tmp_path):
+    from awsenvs.terraform import PlanSummary, Terraform
+
+    terraform = Terraform(binary=str(_remote_like_terraform(tmp_path, fail_show=False)), env=dict(os.environ))
+    (tmp_path / "main.tf.json").write_text(json.dumps({"resource": {"terraform_data": {"a": {"input": "1"}, "b": {"input": "2"}}}}))
+    terraform.init(tmp_path)
+    plan = tmp_path / "p.tfplan"
+    assert terraform.plan(tmp_path, plan) == PlanSummary(add=2)
+    terraform.apply(tmp_path, plan)
+    assert terraform.plan(tmp_path, plan) == PlanSummary()
+
+
+def test_a_run_without_json_events_and_an_unreadable_plan_fails_loudly(tmp_path):
+    from awsenvs.terraform import Terraform, TerraformError
+
+    terraform = Terraform(binary=str(_remote_like_terraform(tmp_path, fail_show=True)), env=dict(os.environ))
+    (tmp_path / "main.tf.json").write_text(json.dumps({"resource": {"terraform_data": {"a": {"input": "1"}}}}))
+    terraform.init(tmp_path)
+    for _ in range(2):  # with changes, and (after an apply) without: neither is "no changes"
+        with pytest.raises(TerraformError, match="cannot tell what the plan changes"):
+            terraform.plan(tmp_path, tmp_path / "p.tfplan")
+        Terraform().apply(tmp_path, tmp_path / "p.tfplan")
+
+
+# --------------------------------------------------------------------------- the local guard
+
+
+@pytest.mark.parametrize("credentials, backend, skipped", [(False, "cloud", True), (True, "cloud", False), (False, "local", False)])
+def test_without_local_credentials_only_a_cloud_run_skips_the_local_guard(tmp_path, monkeypatch, capsys, credentials, backend, skipped):
+    import boto3
+    import click
+
+    from awsenvs import cli
+
+    path = tmp_path / "org.yaml"
+    path.write_text(_cloud_org_text() if backend == "cloud" else TWO_PRODUCTS.read_text())
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    if credentials:
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+    with click.Context(cli.cli, obj={"config": str(path)}) as ctx:
+        session = cli._session(ctx, (), (), (), 2)
+    note = "the local account guard and the live look-ups" in capsys.readouterr().err
+    assert note is skipped and (session.live is None) is skipped
+    if skipped:
+        assert session.guard({"shop-dev": "222222222222"}) == "111111111111"  # no STS call
