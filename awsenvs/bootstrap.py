@@ -1,7 +1,7 @@
 """`bootstrap`: what the state backend needs before any stack can `init`, kept in Terraform.
 
-- `s3`: the state bucket, versioned, encrypted by default, no public access, TLS only
-  (modules/bootstrap.py).  Locking needs nothing else (`use_lockfile`).
+- `s3`: the state bucket, versioned, encrypted by default, no public access, TLS only, old
+  state versions expiring (modules/bootstrap.py).  Locking needs nothing else (`use_lockfile`).
 - `cloud`: the OIDC provider of the Terraform Cloud host and one role per stack workspace
   in the management account, each trusted by its own workspace's runs only, and a table of
   the workspace variables that make the runs use them (dynamic provider credentials).
@@ -105,8 +105,8 @@ def _confirm(ask: Callable[[str], str] | None, yes: bool) -> None:
 def _print_result(console: Console, org: Org, roles: tuple[RunRole, ...], management_account: str, outdir: Path) -> None:
     state = org.state
     if state.backend == "s3":
-        console.print(f"State bucket s3://{state.s3.bucket} ({state.s3.region}): versioned, encrypted (SSE-S3), no public "
-                      f"access, TLS only. Each stack keeps its state at s3://{state.s3.bucket}/{state.s3_key('<stack>')}.",
+        console.print(f"State bucket s3://{state.s3.bucket} ({state.s3.region}): versioned, encrypted by default (KMS), no "
+                      f"public access, TLS only. Each stack keeps its state at s3://{state.s3.bucket}/{state.s3_key('<stack>')}.",
                       markup=False, highlight=False)
         return
     table = Table(title=f"Terraform Cloud workspaces ({state.cloud.organization}, project {state.cloud_project}): "

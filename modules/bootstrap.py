@@ -15,6 +15,13 @@ from cdktn_provider_aws.iam_openid_connect_provider import IamOpenidConnectProvi
 from cdktn_provider_aws.iam_role import IamRole
 from cdktn_provider_aws.iam_role_policy import IamRolePolicy
 from cdktn_provider_aws.s3_bucket import S3Bucket
+from cdktn_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfiguration,
+    S3BucketLifecycleConfigurationRule,
+    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleFilter,
+    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
+)
 from cdktn_provider_aws.s3_bucket_policy import S3BucketPolicy
 from cdktn_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
 from cdktn_provider_aws.s3_bucket_server_side_encryption_configuration import (
@@ -47,10 +54,16 @@ def _name(address: str) -> str:
     return address.split(".", 1)[1]
 
 
+# A replaced state version is kept this long (enough to go back after a bad apply or a
+# corrupted state, without keeping every version forever); the current one never expires.
+NONCURRENT_DAYS, INCOMPLETE_UPLOAD_DAYS = 90, 7
+
+
 class StateBucket(Construct):
-    """The state bucket: versioned (every state kept), encrypted by default (SSE-S3), no
-    public access, TLS only.  Locking needs nothing more: the stacks' S3 backend locks with
-    a lock file in the bucket (`use_lockfile`, Terraform 1.10+;
+    """The state bucket: versioned (old states kept, see NONCURRENT_DAYS), encrypted by
+    default with KMS (the AWS managed key, with an S3 bucket key: no key to manage, few KMS
+    requests), no public access, TLS only.  Locking needs nothing more: the stacks' S3
+    backend locks with a lock file in the bucket (`use_lockfile`, Terraform 1.10+;
     https://developer.hashicorp.com/terraform/language/backend/s3).  It is never destroyed
     by Terraform (prevent_destroy): it holds every stack's state."""
 
@@ -65,10 +78,21 @@ class StateBucket(Construct):
         encryption = S3BucketServerSideEncryptionConfigurationA(self, "encryption", bucket=name, rule=[
             S3BucketServerSideEncryptionConfigurationRuleA(
                 apply_server_side_encryption_by_default=S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                    sse_algorithm="AES256"),
+                    sse_algorithm="aws:kms"),
+                bucket_key_enabled=True,
             ),
         ])
         encryption.override_logical_id("state")
+        expiry = S3BucketLifecycleConfiguration(self, "lifecycle", bucket=name, depends_on=[versioning], rule=[
+            S3BucketLifecycleConfigurationRule(
+                id="old-state-versions", status="Enabled", filter=[S3BucketLifecycleConfigurationRuleFilter()],
+                noncurrent_version_expiration=[S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                    noncurrent_days=NONCURRENT_DAYS)],
+                abort_incomplete_multipart_upload=[S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
+                    days_after_initiation=INCOMPLETE_UPLOAD_DAYS)],
+            ),
+        ])
+        expiry.override_logical_id("state")
         public = S3BucketPublicAccessBlock(self, "public-access", bucket=name, block_public_acls=True, block_public_policy=True,
                                            ignore_public_acls=True, restrict_public_buckets=True)
         public.override_logical_id(_name(STATE_BUCKET_PUBLIC_ACCESS_ADDRESS))

@@ -76,6 +76,38 @@ def synthesized(tmp_path_factory) -> dict[str, Synthesized]:
     return result
 
 
+CLOUD_STATE = "state:\n  backend: cloud\n  cloud: {organization: acme-tfc, project: platform, workspace_prefix: acme-}\n"
+
+
+def cloud_org_text(text: str | None = None) -> str:
+    """An org.yaml (default: two-products) with state in Terraform Cloud, which needs the
+    management account's id."""
+    text = TWO_PRODUCTS.read_text() if text is None else text
+    return text.replace("  region: eu-central-1\n", '  region: eu-central-1\n  management_account_id: "111111111111"\n', 1) + CLOUD_STATE
+
+
+@pytest.fixture(scope="session")
+def bootstrap_stacks(tmp_path_factory):
+    """The bootstrap stack of an s3 org, and of a cloud org where shop-dev's account does
+    not exist yet (no id known)."""
+    import json
+
+    from awsenvs.synth import write_bootstrap_stack
+
+    out = {}
+    s3_path = tmp_path_factory.mktemp("bootstrap-s3") / "org.yaml"
+    s3_path.write_text(TWO_PRODUCTS.read_text() + "state:\n  backend: s3\n  s3: {bucket: acme-tfstate, region: eu-west-1}\n")
+    s3_org = config.load(s3_path)
+    out["s3"] = (s3_org, json.loads((write_bootstrap_stack(s3_org, s3_path.parent / "cdktf.out", ()) / "cdk.tf.json").read_text()))
+    cloud_path = tmp_path_factory.mktemp("bootstrap-cloud") / "org.yaml"
+    cloud_path.write_text(cloud_org_text())
+    cloud_org = config.load(cloud_path)
+    ids = {env.stack: "3333333333" + str(i).zfill(2) for i, env in enumerate(cloud_org.environments) if env.stack != "shop-dev"}
+    roles = cloud_org.run_roles(ids)
+    out["cloud"] = (cloud_org, json.loads((write_bootstrap_stack(cloud_org, cloud_path.parent / "cdktf.out", roles) / "cdk.tf.json").read_text()), roles)
+    return out
+
+
 @pytest.fixture(scope="session")
 def exported_modules(tmp_path_factory, provider_mirror) -> Path:
     """`export-modules DIR` run once through the CLI: DIR holds organization/, account/, iam/."""

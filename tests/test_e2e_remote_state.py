@@ -83,7 +83,9 @@ def test_bootstrap_makes_a_private_versioned_encrypted_tls_only_bucket(bootstrap
         s3 = boto3.client("s3", region_name="eu-west-1")
         assert s3.get_bucket_versioning(Bucket=BUCKET)["Status"] == "Enabled"
         rules = s3.get_bucket_encryption(Bucket=BUCKET)["ServerSideEncryptionConfiguration"]["Rules"]
-        assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+        assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms" and rules[0]["BucketKeyEnabled"]
+        [rule] = s3.get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]
+        assert rule["Status"] == "Enabled" and rule["NoncurrentVersionExpiration"]["NoncurrentDays"] == 90
         block = s3.get_public_access_block(Bucket=BUCKET)["PublicAccessBlockConfiguration"]
         assert block == {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True}
         policy = json.loads(s3.get_bucket_policy(Bucket=BUCKET)["Policy"])

@@ -17,13 +17,8 @@ import pytest
 
 from awsenvs import config
 from awsenvs.config import RunRole
-from tests.conftest import ROOT, TWO_PRODUCTS, assert_rejected
+from tests.conftest import CLOUD_STATE, ROOT, TWO_PRODUCTS, assert_rejected, cloud_org_text
 
-CLOUD_STATE = "state:\n  backend: cloud\n  cloud: {organization: acme-tfc, project: platform, workspace_prefix: acme-}\n"
-
-
-def _cloud_org_text(text: str = TWO_PRODUCTS.read_text()) -> str:
-    return text.replace("  region: eu-central-1\n", '  region: eu-central-1\n  management_account_id: "111111111111"\n', 1) + CLOUD_STATE
 
 
 # --------------------------------------------------------------------------- org.yaml rules
@@ -49,9 +44,9 @@ def test_cloud_backend_needs_the_management_account_id():
 
 
 def test_cloud_workspace_names_and_role_names_must_fit():
-    long_prefix = _cloud_org_text().replace("workspace_prefix: acme-", "workspace_prefix: " + "x" * 50)
+    long_prefix = cloud_org_text().replace("workspace_prefix: acme-", "workspace_prefix: " + "x" * 50)
     assert_rejected(long_prefix, "state.cloud.workspace_prefix: the run role of workspace")
-    assert_rejected(_cloud_org_text().replace("workspace_prefix: acme-", "workspace_prefix: 'a b'"),
+    assert_rejected(cloud_org_text().replace("workspace_prefix: acme-", "workspace_prefix: 'a b'"),
                     "state.cloud.workspace_prefix: workspace 'a bmanagement'")
 
 
@@ -79,7 +74,7 @@ def cloud(tmp_path_factory):
 
     outdir = tmp_path_factory.mktemp("cloud")
     path = outdir / "org.yaml"
-    path.write_text(_cloud_org_text())
+    path.write_text(cloud_org_text())
     org = config.load(path)
     synthesize(org, outdir / "cdktf.out")
     stacks = {s: json.loads((outdir / "cdktf.out" / "stacks" / s / "cdk.tf.json").read_text()) for s in org.stacks}
@@ -117,26 +112,6 @@ def test_every_cloud_stack_validates_without_its_backend(cloud, terraform):
 # --------------------------------------------------------------------------- the bootstrap stack
 
 
-@pytest.fixture(scope="module")
-def bootstrap_stacks(tmp_path_factory):
-    """The bootstrap stack of an s3 org, and of a cloud org where shop-dev's account does
-    not exist yet (no id known)."""
-    from awsenvs.synth import write_bootstrap_stack
-
-    out = {}
-    s3_path = tmp_path_factory.mktemp("bootstrap-s3") / "org.yaml"
-    s3_path.write_text(TWO_PRODUCTS.read_text() + "state:\n  backend: s3\n  s3: {bucket: acme-tfstate, region: eu-west-1}\n")
-    s3_org = config.load(s3_path)
-    out["s3"] = (s3_org, json.loads((write_bootstrap_stack(s3_org, s3_path.parent / "cdktf.out", ()) / "cdk.tf.json").read_text()))
-    cloud_path = tmp_path_factory.mktemp("bootstrap-cloud") / "org.yaml"
-    cloud_path.write_text(_cloud_org_text())
-    cloud_org = config.load(cloud_path)
-    ids = {env.stack: "3333333333" + str(i).zfill(2) for i, env in enumerate(cloud_org.environments) if env.stack != "shop-dev"}
-    roles = cloud_org.run_roles(ids)
-    out["cloud"] = (cloud_org, json.loads((write_bootstrap_stack(cloud_org, cloud_path.parent / "cdktf.out", roles) / "cdk.tf.json").read_text()), roles)
-    return out
-
-
 def test_s3_bootstrap_stack(bootstrap_stacks):
     org, document = bootstrap_stacks["s3"]
     resources = document["resource"]
@@ -145,7 +120,10 @@ def test_s3_bootstrap_stack(bootstrap_stacks):
     assert document["provider"]["aws"][0]["region"] == "eu-west-1"
     assert resources["aws_s3_bucket_versioning"]["state"]["versioning_configuration"]["status"] == "Enabled"
     sse = resources["aws_s3_bucket_server_side_encryption_configuration"]["state"]["rule"][0]
-    assert sse["apply_server_side_encryption_by_default"]["sse_algorithm"] == "AES256"
+    assert sse["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms" and sse["bucket_key_enabled"] is True
+    [rule] = resources["aws_s3_bucket_lifecycle_configuration"]["state"]["rule"]
+    assert rule["status"] == "Enabled" and rule["filter"] == [{}]  # every object
+    assert "expiration" not in rule  # only replaced versions expire, never the current state
     block = resources["aws_s3_bucket_public_access_block"]["state"]
     assert all(block[k] is True for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"))
     policy = json.loads(resources["aws_s3_bucket_policy"]["state"]["policy"])
@@ -270,7 +248,7 @@ def test_without_local_credentials_only_a_cloud_run_skips_the_local_guard(tmp_pa
     from awsenvs import cli
 
     path = tmp_path / "org.yaml"
-    path.write_text(_cloud_org_text() if backend == "cloud" else TWO_PRODUCTS.read_text())
+    path.write_text(cloud_org_text() if backend == "cloud" else TWO_PRODUCTS.read_text())
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
