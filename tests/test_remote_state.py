@@ -264,3 +264,21 @@ def test_without_local_credentials_only_a_cloud_run_skips_the_local_guard(tmp_pa
     assert note is skipped and (session.live is None) is skipped
     if skipped:
         assert session.guard({"shop-dev": "222222222222"}) == "111111111111"  # no STS call
+
+
+def test_a_run_before_the_account_exists_says_so(synthesized, terraform, tmp_path):
+    """A stack folder run without awsenvs (a VCS-driven workspace) before its account was
+    created stops at the account_id validation, which says what to do; it never asks for a
+    "required variable"."""
+    document = dict(synthesized["two"].stacks["shop-dev"])
+    document["terraform"] = {**document["terraform"], "backend": {"local": {"path": str(tmp_path / "t.tfstate")}}}
+    (tmp_path / "cdk.tf.json").write_text(json.dumps(document))
+    terraform.init(tmp_path)
+    env = {**terraform.env, "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y", "AWS_MAX_ATTEMPTS": "1",
+           "AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_EC2_METADATA_DISABLED": "true"}  # never real AWS
+    proc = subprocess.run([terraform.binary, "plan", "-input=false", "-no-color"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 1
+    output = " ".join((proc.stdout + proc.stderr).split())
+    assert "The account shop_dev does not exist yet: apply the management stack first" in output
+    assert "No value for required variable" not in output
