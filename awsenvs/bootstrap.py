@@ -52,10 +52,10 @@ def run(b: Bootstrap, yes: bool) -> int:
     caller = b.guard(org.adopted_account_ids)
     roles: tuple[RunRole, ...] = ()
     if org.state.backend == "cloud":
-        ids, note = known_account_ids(org, b.outdir, b.terraform)
-        if note:
-            console.print(f"note: {note}; their roles get their permission on a later run", markup=False, highlight=False)
-        roles = org.run_roles(ids)
+        # Unreadable ids fail here: planning without them would take the permission of
+        # every created account's role away.
+        with console.status("Reading the ids of created accounts (the management stack's state)…"):
+            roles = org.run_roles(known_account_ids(org, b.outdir, b.terraform))
     with console.status("Looking up what already exists…"):
         imports = b.imports(org, roles)
     with console.status("Synthesizing the bootstrap stack (loading the AWS bindings takes a few seconds)…"):
@@ -71,7 +71,11 @@ def run(b: Bootstrap, yes: bool) -> int:
                       markup=False, highlight=False)
     else:
         _show(console, b.terraform, directory, summary, imports)
-        _confirm(b.ask, yes)
+        try:
+            _confirm(b.ask, yes)
+        except Refused:
+            planfile.unlink(missing_ok=True)  # never applied later: every run plans anew
+            raise
         with console.status("Applying the bootstrap stack…"):
             try:
                 b.terraform.apply(directory, planfile)
@@ -79,7 +83,7 @@ def run(b: Bootstrap, yes: bool) -> int:
                 planfile.unlink(missing_ok=True)
         console.print(f"{BOOTSTRAP_STACK}: applied ({counts_text(summary)}); state: {org.state.bootstrap_state}",
                       markup=False, highlight=False)
-    _print_result(console, org, roles, caller, b.outdir)
+    _print_result(console, org, roles, caller)
     return 0
 
 
@@ -89,7 +93,7 @@ def _show(console: Console, terraform: Terraform, directory: Path, summary, impo
         if change.changes:
             console.print(f"  {change.action:>8}  {change.address}", markup=False, highlight=False)
     for item in imports:
-        console.print(f"  import {item.address}: {item.reason}", markup=False, highlight=False)
+        console.print(f"  {'warning: ' if item.risky else ''}import {item.address}: {item.reason}", markup=False, highlight=False)
 
 
 def _confirm(ask: Callable[[str], str] | None, yes: bool) -> None:
@@ -102,7 +106,7 @@ def _confirm(ask: Callable[[str], str] | None, yes: bool) -> None:
         raise Refused("not confirmed; nothing applied")
 
 
-def _print_result(console: Console, org: Org, roles: tuple[RunRole, ...], management_account: str, outdir: Path) -> None:
+def _print_result(console: Console, org: Org, roles: tuple[RunRole, ...], management_account: str) -> None:
     state = org.state
     if state.backend == "s3":
         console.print(f"State bucket s3://{state.s3.bucket} ({state.s3.region}): versioned, encrypted by default (KMS), no "
@@ -111,10 +115,11 @@ def _print_result(console: Console, org: Org, roles: tuple[RunRole, ...], manage
         return
     table = Table(title=f"Terraform Cloud workspaces ({state.cloud.organization}, project {state.cloud_project}): "
                         "set these environment variables on each", title_justify="left")
-    for column in ("workspace", "working directory", TFC_PROVIDER_AUTH_VARIABLE, TFC_RUN_ROLE_VARIABLE, "note"):
+    for column in ("workspace", "working directory (VCS)", TFC_PROVIDER_AUTH_VARIABLE, TFC_RUN_ROLE_VARIABLE, "note"):
         table.add_column(column)
     for role in roles:
         note = "its account does not exist yet: run bootstrap again after applying management" if role.waiting else ""
-        table.add_row(role.workspace, str(stack_dir(outdir, role.stack)), "true", role.arn(management_account), note)
+        table.add_row(role.workspace, f"<committed folder>/{stack_dir(Path(), role.stack)}", "true",
+                      role.arn(management_account), note)
     console.print(table)
 

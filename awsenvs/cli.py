@@ -95,11 +95,8 @@ def synth(ctx: click.Context, hcl: bool = False, force: bool = False) -> None:
     if hcl:  # the committed files run without awsenvs: the ids it knows become the defaults
         from awsenvs.workflow import known_account_ids
 
-        with err.status("Reading the ids of created accounts…"):
-            account_ids, note = known_account_ids(org, outdir)
-        if note:
-            err.print(f"note: {note}: those stacks stop at their account_id validation until synthesized again",
-                      markup=False, highlight=False)
+        with err.status("Reading the ids of created accounts (the management stack's state)…"):
+            account_ids = known_account_ids(org, outdir)
     with err.status("Synthesizing (loading the AWS bindings takes a few seconds)…"):
         done = synthesize(org, outdir, hcl=hcl, force=force, account_ids=account_ids)
     err.print(synth_summary(done, outdir), markup=False, highlight=False)
@@ -216,8 +213,8 @@ def _session(ctx: click.Context, stacks, products, envs, workers, everything: bo
         # The runs happen in Terraform Cloud with the workspaces' own credentials, and each
         # stack checks the account it runs in (awsenvs/stacks.py); nothing here can look.
         err.print("note: no local AWS credentials: the local account guard and the live look-ups (trusted services, "
-                  "adopted accounts, imports) are skipped; each stack checks its account in its Terraform Cloud run",
-                  markup=False, highlight=False)
+                  "adopted accounts, imports, retiring removed environments, waiting for new accounts) are skipped; "
+                  "each stack checks its account in its Terraform Cloud run", markup=False, highlight=False)
         guard, live = (lambda member_ids: org.management_account_id), None
     return Session(org, selected, err, _outdir(), guard, _ask(), workers, Terraform(), live, everything)
 
@@ -294,9 +291,9 @@ def bootstrap(ctx: click.Context, yes: bool) -> None:
     local: nothing to do.
 
     Kept in Terraform as its own stack, `bootstrap`, with local state
-    (<state.path>/<organization>/bootstrap.tfstate: keep it, or commit it). Guards the
-    account, imports what already exists, shows the plan and asks before applying
-    (like apply); a second run changes nothing.
+    (<state.path>/<organization>/bootstrap.tfstate; if it is lost, the next run imports
+    what exists). Guards the account, imports what already exists, shows the plan and
+    asks before applying (like apply); a second run changes nothing.
 
     \b
     Exit code: 0 done (or nothing to do), 1 a failure or refused, 2 bad input.

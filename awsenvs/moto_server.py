@@ -179,17 +179,17 @@ def _summary_map(self: AccountSummary) -> dict:
     return {"AccountPasswordPresent": 0, **_moto_account_summary(self)}
 
 
-_moto_bucket_permission = FakeBucket.get_permission
 _SECURE_TRANSPORT = "aws:SecureTransport"
 
 
 def _bucket_permission(self: FakeBucket, action: str, resource: str):
-    """moto's verdict on the bucket policy with its `aws:SecureTransport` conditions decided
-    by this request's scheme (see the module doc)."""
-    if self.policy is None:
-        return _moto_bucket_permission(self, action, resource)
+    """moto's FakeBucket.get_permission, with the policy's `aws:SecureTransport` conditions
+    decided by this request's scheme (see the module doc); the bucket is not changed."""
     from flask import has_request_context, request
+    from moto.iam.access_control import IAMPolicy, PermissionResult
 
+    if self.policy is None:
+        return PermissionResult.NEUTRAL
     secure = "true" if has_request_context() and request.is_secure else "false"
     document = json.loads(self.policy)
     statements = document["Statement"] if isinstance(document["Statement"], list) else [document["Statement"]]
@@ -201,12 +201,7 @@ def _bucket_permission(self: FakeBucket, action: str, resource: str):
                 continue  # its condition does not hold: the statement does not apply
             statement = {k: v for k, v in statement.items() if k != "Condition"}
         kept.append(statement)
-    original = self.policy
-    try:
-        self.policy = json.dumps({**document, "Statement": kept}).encode()
-        return _moto_bucket_permission(self, action, resource)
-    finally:
-        self.policy = original
+    return IAMPolicy(json.dumps({**document, "Statement": kept})).is_action_permitted(action, resource)
 
 
 for cls, name, handler in (

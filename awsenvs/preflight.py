@@ -52,8 +52,6 @@ from awsenvs.config import (
     MANAGEMENT_STACK,
     OIDC_PROVIDER_ADDRESS,
     RUN_ROLE_POLICY_NAME,
-    RUN_ROLE_POLICY_RESOURCE,
-    RUN_ROLE_RESOURCE,
     STATE_BUCKET_ADDRESS,
     STATE_BUCKET_POLICY_ADDRESS,
     STATE_BUCKET_PUBLIC_ACCESS_ADDRESS,
@@ -676,17 +674,18 @@ def _run_role_imports(org: Org, roles: Sequence[RunRole], iam) -> list[Import]:
     imports = []
     host = org.state.cloud.hostname
     providers = aws.call("iam list-open-id-connect-providers", iam.list_open_id_connect_providers)["OpenIDConnectProviderList"]
-    existing = next((p["Arn"] for p in providers if p["Arn"].endswith(f":oidc-provider/{host}")), None)
+    existing = next((p["Arn"] for p in providers if p["Arn"].endswith(org.state.oidc_provider_arn_suffix)), None)
     if existing:
-        imports.append(Import(OIDC_PROVIDER_ADDRESS, existing, f"existing OIDC provider of {host} (audience set to the "
-                                                               "configured one)"))
+        # Others may use the same provider (one per URL in an account): its audiences become ours.
+        imports.append(Import(OIDC_PROVIDER_ADDRESS, existing, f"existing OIDC provider of {host}: its audiences "
+                                                               "(client ids) are set to the configured one only", risky=True))
     for role in roles:
         if _exists("the management account", f"iam get-role {role.name}", iam.get_role, RoleName=role.name):
-            imports.append(Import(f"{RUN_ROLE_RESOURCE}.{role.tf_name}", role.name,
-                                  f"existing role {role.name} (its trust policy is set to this workspace's)", risky=True))
+            imports.append(Import(role.address, role.name,
+                                  f"existing role {role.name}: its trust policy is set to this workspace's", risky=True))
             if not role.waiting and _exists("the management account", f"iam get-role-policy {role.name}", iam.get_role_policy,
                                             RoleName=role.name, PolicyName=RUN_ROLE_POLICY_NAME):
-                imports.append(Import(f"{RUN_ROLE_POLICY_RESOURCE}.{role.tf_name}", f"{role.name}:{RUN_ROLE_POLICY_NAME}",
+                imports.append(Import(role.policy_address, f"{role.name}:{RUN_ROLE_POLICY_NAME}",
                                       f"existing policy {RUN_ROLE_POLICY_NAME} of {role.name}"))
     return imports
 

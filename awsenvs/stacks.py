@@ -12,12 +12,13 @@ cross-stack reference (which would make every account stack read the management 
 remote state, and fail to plan until it exists), each account stack declares a variable
 `account_id`: adopted accounts get it as the default from org.yaml; for new accounts the
 runner reads the management stack's `account_ids` output and writes it into
-`account.auto.tfvars.json` beside the stack (`synth --hcl` writes the ids it knows as the
-defaults, for VCS-driven workspaces that run the committed files without awsenvs; an
-account not created yet keeps an empty default that the variable's validation explains).  So synth stays a pure function of org.yaml,
-`allowed_account_ids` holds a literal id at plan time, plain `terraform plan` in a stack
-directory works, and a stack whose account does not exist yet is reported as "waiting
-for account" instead of failing.
+`account.auto.tfvars.json` beside the stack; an account not created yet keeps an empty
+default that the variable's validation explains.  So synth (JSON) stays a pure function of
+org.yaml, `allowed_account_ids` holds a literal id at plan time, plain `terraform plan` in
+a stack directory works, and a stack whose account does not exist yet is reported as
+"waiting for account" instead of failing.  `synth --hcl` is the exception on purpose: for
+VCS-driven workspaces, which run the committed files without awsenvs, it writes the ids
+it knows (SynthOptions.account_ids) as the defaults.
 """
 
 from __future__ import annotations

@@ -328,7 +328,9 @@ def _error_text(output: str, fallback: str) -> str:
     lines = [line.strip(" │╷╵\t") for line in output.splitlines()]
     for index, line in enumerate(lines):
         if line.startswith("Error:"):
-            detail = " ".join(l for l in lines[index + 1 : index + 6] if l and not l.startswith("on ") and not l.startswith("Error:"))
+            # Leave out where (`on main.tf line 3`) and the quoted source lines (`23:   },`).
+            detail = " ".join(l for l in lines[index + 1 : index + 6]
+                              if l and not l.startswith(("on ", "Error:")) and not re.match(r"^\d+:", l))
             return f"{line[len('Error:'):].strip()}: {detail}".rstrip(": ")
     text = " ".join(l for l in lines if l)
     return text[:500] or fallback

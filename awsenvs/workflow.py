@@ -290,27 +290,32 @@ def managed(org: Org, outdir: Path, terraform: Terraform | None = None) -> Manag
     return Managed(runner.account_ids(runner.managed_account_ids(outputs)), identity_center.get("identity_store_id"))
 
 
-def known_account_ids(org: Org, outdir: Path, terraform: Terraform | None = None) -> tuple[dict[str, str], str | None]:
-    """The ids of the accounts that exist, by stack, and a note when some could not be read.
+def known_account_ids(org: Org, outdir: Path, terraform: Terraform | None = None) -> dict[str, str]:
+    """The ids of the accounts that exist, by stack (`synth --hcl` and `bootstrap` write them
+    into what runs without awsenvs).
 
     Adopted ones come from org.yaml; when org.yaml does not name them all, the created ones
     come from the management stack's outputs: its local state file, or with a remote
-    backend its state read through a folder holding only its backend (so the stacks in
-    outdir, JSON or HCL, are not touched).  Used by `synth --hcl` and `bootstrap`."""
+    backend its state, read through a folder holding only its backend (so the stacks in
+    outdir, JSON or HCL, are not touched; with `cloud`, `terraform init` there creates the
+    management workspace when it does not exist yet).  A state that cannot be read is an
+    error, never "no accounts": what is written from these ids would lose the others."""
     from awsenvs.synth import write_retired_stack
     from awsenvs.terraform import TerraformError
 
     ids = dict(org.adopted_account_ids)
     if all(env.stack in ids for env in org.environments):
-        return ids, None
+        return ids
     try:
         if org.state.backend == "local":
-            return Runner(org, terraform or Terraform(), outdir).account_ids(), None
+            return Runner(org, terraform or Terraform(), outdir).account_ids()
         with tempfile.TemporaryDirectory(prefix="awsenvs-management-state-") as scratch:
             write_retired_stack(org, Path(scratch), MANAGEMENT_STACK)  # its backend alone
-            return Runner(org, terraform or Terraform(), Path(scratch)).account_ids(), None
+            return Runner(org, terraform or Terraform(), Path(scratch)).account_ids()
     except TerraformError as exc:
-        return ids, f"the ids of created accounts are unknown (reading the management stack's state: {exc})"
+        login = " (Terraform Cloud: `terraform login` first)" if org.state.backend == "cloud" else ""
+        raise TerraformError(f"cannot read the management stack's state{login}, which holds the ids of the accounts it "
+                             f"created: {exc}") from None
 
 
 def _lookup_runner(org: Org, outdir: Path, terraform: Terraform | None) -> Runner:

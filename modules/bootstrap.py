@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Sequence
 
-from cdktn import TerraformOutput, TerraformResourceLifecycle
+from cdktn import TerraformResourceLifecycle
 from cdktn_provider_aws.iam_openid_connect_provider import IamOpenidConnectProvider
 from cdktn_provider_aws.iam_role import IamRole
 from cdktn_provider_aws.iam_role_policy import IamRolePolicy
@@ -35,10 +35,10 @@ from constructs import Construct
 from awsenvs.config import (
     OIDC_PROVIDER_ADDRESS,
     RUN_ROLE_POLICY_NAME,
-    RUN_ROLES_OUTPUT,
     STATE_BUCKET_ADDRESS,
     STATE_BUCKET_POLICY_ADDRESS,
     STATE_BUCKET_PUBLIC_ACCESS_ADDRESS,
+    STATE_BUCKET_TF_NAME,
     TFC_AUDIENCE,
     Org,
     RunRole,
@@ -74,7 +74,7 @@ class StateBucket(Construct):
         name, arn = bucket.id, bucket.arn
         versioning = S3BucketVersioningA(self, "versioning", bucket=name,
                                          versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"))
-        versioning.override_logical_id("state")
+        versioning.override_logical_id(STATE_BUCKET_TF_NAME)
         encryption = S3BucketServerSideEncryptionConfigurationA(self, "encryption", bucket=name, rule=[
             S3BucketServerSideEncryptionConfigurationRuleA(
                 apply_server_side_encryption_by_default=S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
@@ -82,17 +82,18 @@ class StateBucket(Construct):
                 bucket_key_enabled=True,
             ),
         ])
-        encryption.override_logical_id("state")
+        encryption.override_logical_id(STATE_BUCKET_TF_NAME)
         expiry = S3BucketLifecycleConfiguration(self, "lifecycle", bucket=name, depends_on=[versioning], rule=[
             S3BucketLifecycleConfigurationRule(
-                id="old-state-versions", status="Enabled", filter=[S3BucketLifecycleConfigurationRuleFilter()],
+                # Every object; an empty `filter {}` is deprecated (hashicorp/terraform-provider-aws#42515).
+                id="old-state-versions", status="Enabled", filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
                 noncurrent_version_expiration=[S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
                     noncurrent_days=NONCURRENT_DAYS)],
                 abort_incomplete_multipart_upload=[S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
                     days_after_initiation=INCOMPLETE_UPLOAD_DAYS)],
             ),
         ])
-        expiry.override_logical_id("state")
+        expiry.override_logical_id(STATE_BUCKET_TF_NAME)
         public = S3BucketPublicAccessBlock(self, "public-access", bucket=name, block_public_acls=True, block_public_policy=True,
                                            ignore_public_acls=True, restrict_public_buckets=True)
         public.override_logical_id(_name(STATE_BUCKET_PUBLIC_ACCESS_ADDRESS))
@@ -117,17 +118,14 @@ class RunRoles(Construct):
         provider = IamOpenidConnectProvider(self, "provider", url=state.oidc_url, client_id_list=[TFC_AUDIENCE])
         provider.override_logical_id(_name(OIDC_PROVIDER_ADDRESS))
         provider_arn = provider.arn
-        arns = {}
         for run_role in roles:
             role = IamRole(self, f"role-{run_role.stack}", name=run_role.name,
                            description=f"Terraform Cloud runs of workspace {run_role.workspace} (awsenvs)",
                            assume_role_policy=json.dumps(run_trust_policy(provider_arn, state.cloud.hostname, run_role)))
             role.override_logical_id(run_role.tf_name)
-            arns[run_role.workspace] = role.arn
             if run_role.waiting:
                 continue
             document = management_run_policy(org) if run_role.target_role is None else account_run_policy(run_role)
             policy = IamRolePolicy(self, f"policy-{run_role.stack}", role=role.name, name=RUN_ROLE_POLICY_NAME,
                                    policy=json.dumps(document))
             policy.override_logical_id(run_role.tf_name)
-        TerraformOutput(self, "arns", value=arns).override_logical_id(RUN_ROLES_OUTPUT)

@@ -20,6 +20,7 @@ from __future__ import annotations
 from awsenvs.config import TFC_AUDIENCE, Org, RunRole
 
 VERSION = "2012-10-17"
+ORGANIZATIONS_PRINCIPAL = "organizations.amazonaws.com"
 
 # Centralized root access (aws_iam_organizations_features)
 # (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-enable-root-access.html).
@@ -72,14 +73,15 @@ def run_trust_policy(provider_arn: str, host: str, role: RunRole) -> dict:
 
 def management_run_policy(org: Org) -> dict:
     """What the management stack's runs may do (see the module doc)."""
-    statements = [{"Sid": "Organization", "Effect": "Allow", "Action": "organizations:*", "Resource": "*"}]
-    if org.trusted_services:
-        # Trusted access may create a service's service-linked role: only those of the
-        # services org.yaml trusts.
-        statements.append({
-            "Sid": "TrustedServicesLinkedRoles", "Effect": "Allow", "Action": "iam:CreateServiceLinkedRole",
-            "Resource": "*", "Condition": {"StringEquals": {"iam:AWSServiceName": list(org.trusted_services)}},
-        })
+    statements = [
+        {"Sid": "Organization", "Effect": "Allow", "Action": "organizations:*", "Resource": "*"},
+        # Organizations' own service-linked role (creating the organization needs it:
+        # AccessDeniedForDependencyException otherwise,
+        # https://docs.aws.amazon.com/botocore/latest/reference/services/organizations/client/exceptions/AccessDeniedForDependencyException.html),
+        # and those of the services org.yaml trusts (trusted access may create them).
+        {"Sid": "ServiceLinkedRoles", "Effect": "Allow", "Action": "iam:CreateServiceLinkedRole", "Resource": "*",
+         "Condition": {"StringEquals": {"iam:AWSServiceName": [ORGANIZATIONS_PRINCIPAL, *org.trusted_services]}}},
+    ]
     if org.centralized_root:
         statements.append({"Sid": "CentralizedRootAccess", "Effect": "Allow", "Action": list(ROOT_ACCESS_ACTIONS), "Resource": "*"})
     if org.identity_center:
@@ -92,9 +94,8 @@ def management_run_policy(org: Org) -> dict:
 
 
 def account_run_policy(role: RunRole) -> dict:
-    """An account stack's runs may assume its account's role, and only that one."""
-    if role.waiting or role.target_role is None:
-        raise ValueError(f"{role.stack}: no account to reach yet")
+    """An account stack's runs may assume its account's role, and only that one (a role
+    still waiting for its account gets no policy at all: modules/bootstrap.py)."""
     return {
         "Version": VERSION,
         "Statement": [{

@@ -16,7 +16,7 @@ from cdktn import Postcondition, TerraformResourceLifecycle
 from cdktn_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from constructs import Construct
 
-CALLER_CHECK = "data.aws_caller_identity.run"
+from awsenvs.config import CALLER_CHECK_ADDRESS
 
 
 class CallerCheck(Construct):
@@ -28,4 +28,4 @@ class CallerCheck(Construct):
         caller = DataAwsCallerIdentity(self, "caller", lifecycle=TerraformResourceLifecycle(postcondition=[
             Postcondition(condition=f"${{self.account_id == {expected_account}}}", error_message=error_message),
         ]))
-        caller.override_logical_id(CALLER_CHECK.rsplit(".", 1)[1])
+        caller.override_logical_id(CALLER_CHECK_ADDRESS.rsplit(".", 1)[1])

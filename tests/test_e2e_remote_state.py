@@ -64,18 +64,18 @@ def s3_rehearsal(provider_mirror, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def bootstrapped(s3_rehearsal):
+    # Without a terminal and without --yes, nothing is applied (and no plan file is left).
+    refused = s3_rehearsal.cli("bootstrap")
+    assert refused.returncode == 1, refused.stderr
+    assert "refusing to apply the bootstrap plan" in refused.stderr and "Traceback" not in refused.stderr
+    with s3_rehearsal.boto():
+        assert BUCKET not in [b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"]]
+    assert not list((s3_rehearsal.workdir / "cdktf.out").rglob("awsenvs.tfplan"))
+
     proc = s3_rehearsal.cli("bootstrap", "--yes")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "aws_s3_bucket.state" in proc.stderr and "applied" in proc.stderr
     return s3_rehearsal
-
-
-def test_bootstrap_without_terminal_or_yes_applies_nothing(s3_rehearsal):
-    proc = s3_rehearsal.cli("bootstrap")  # runs first (file order): no bucket yet
-    assert proc.returncode == 1, proc.stderr
-    assert "refusing to apply the bootstrap plan" in proc.stderr and "Traceback" not in proc.stderr
-    with s3_rehearsal.boto():
-        assert BUCKET not in [b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"]]
 
 
 def test_bootstrap_makes_a_private_versioned_encrypted_tls_only_bucket(bootstrapped):
@@ -181,3 +181,24 @@ def test_cloud_bootstrap_makes_one_role_per_workspace_trusting_only_its_runs(clo
     again = cloud_rehearsal.cli("bootstrap")
     assert again.returncode == 0, again.stderr[-3000:]
     assert "no changes" in again.stderr
+
+
+def test_cloud_bootstrap_stops_when_the_created_accounts_are_unknown(cloud_rehearsal, tmp_path):
+    """An account org.yaml does not adopt is known only from the management stack's state;
+    when that cannot be read (here: a host that never resolves), bootstrap stops before
+    planning, so no role loses its permission."""
+    data = yaml.safe_load(cloud_rehearsal.config_path.read_text())
+    data["products"]["web"]["environments"]["new"] = {}
+    data["state"]["cloud"]["hostname"] = "tfe.invalid"  # RFC 2606: never resolves
+    path = tmp_path / "org.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    with cloud_rehearsal.boto():
+        before = {r["RoleName"] for r in boto3.client("iam").list_roles()["Roles"]}
+    proc = cloud_rehearsal.cli("--config", str(path), "bootstrap", "--yes")
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert "cannot read the management stack's state" in proc.stderr and "terraform login" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+    with cloud_rehearsal.boto():
+        iam = boto3.client("iam")
+        assert {r["RoleName"] for r in iam.list_roles()["Roles"]} == before
+        assert iam.get_role_policy(RoleName="awsenvs-run-tiny-web-dev", PolicyName="awsenvs-run")

@@ -50,6 +50,22 @@ def test_cloud_workspace_names_and_role_names_must_fit():
                     "state.cloud.workspace_prefix: workspace 'a bmanagement'")
 
 
+@pytest.mark.parametrize("field, value, message", [
+    ("organization", "'*'", "state.cloud.organization: '*'"),
+    ("project", "'plat*'", "state.cloud.project: 'plat*'"),
+    ("project", "'a:b'", "state.cloud.project: 'a:b'"),
+    ("hostname", "'tfe.example.com:8443'", "state.cloud.hostname"),
+])
+def test_cloud_names_cannot_widen_the_trust_condition(field, value, message):
+    text = cloud_org_text()
+    cloud = "{organization: acme-tfc, project: platform, workspace_prefix: acme-}"
+    assert cloud in text
+    assert_rejected(text.replace(cloud, "{" + ", ".join(
+        f"{k}: {value if k == field else v}" for k, v in
+        {"organization": "acme-tfc", "project": "platform", "workspace_prefix": "acme-", "hostname": "app.terraform.io"}.items()) + "}"),
+        message)
+
+
 def test_s3_bucket_name_is_checked():
     state = "state:\n  backend: s3\n  s3: {bucket: Acme_State, region: eu-west-1}\n"
     assert_rejected(TWO_PRODUCTS.read_text() + state, "state.s3.bucket: 'Acme_State' is not an S3 bucket name")
@@ -122,7 +138,7 @@ def test_s3_bootstrap_stack(bootstrap_stacks):
     sse = resources["aws_s3_bucket_server_side_encryption_configuration"]["state"]["rule"][0]
     assert sse["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms" and sse["bucket_key_enabled"] is True
     [rule] = resources["aws_s3_bucket_lifecycle_configuration"]["state"]["rule"]
-    assert rule["status"] == "Enabled" and rule["filter"] == [{}]  # every object
+    assert rule["status"] == "Enabled" and rule["filter"] == [{"prefix": ""}]  # every object
     assert "expiration" not in rule  # only replaced versions expire, never the current state
     block = resources["aws_s3_bucket_public_access_block"]["state"]
     assert all(block[k] is True for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"))
@@ -183,11 +199,29 @@ def test_the_management_run_role_covers_every_resource_type_of_management(synthe
 
 def test_a_run_role_of_an_account_not_created_yet_waits():
     role = RunRole("shop-dev", "acme-shop-dev", "awsenvs-run-acme-shop-dev", "sub", target_role="OrganizationAccountAccessRole")
-    assert role.waiting
-    from awsenvs.modules.bootstrap_policies import account_run_policy
+    assert role.waiting and not RunRole("management", "m", "r", "sub").waiting
 
-    with pytest.raises(ValueError):
-        account_run_policy(role)
+
+def test_the_management_run_role_may_create_organizations_service_linked_role(synthesized):
+    from awsenvs.modules.bootstrap_policies import management_run_policy
+
+    org = synthesized["identity_center"].org
+    [statement] = [s for s in management_run_policy(org)["Statement"] if s["Action"] == "iam:CreateServiceLinkedRole"]
+    names = statement["Condition"]["StringEquals"]["iam:AWSServiceName"]
+    assert "organizations.amazonaws.com" in names and "sso.amazonaws.com" in names
+
+
+def test_synth_hcl_stops_when_the_created_accounts_are_unknown(tmp_path):
+    """With a remote backend, created accounts' ids come from the management stack's
+    state; when it cannot be read, synth --hcl fails instead of writing files without them."""
+    path = tmp_path / "org.yaml"
+    path.write_text(cloud_org_text().replace("workspace_prefix: acme-}", "workspace_prefix: acme-, hostname: tfe.invalid}"))
+    env = dict(os.environ, CDKTF_OUTDIR=str(tmp_path / "out"))
+    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "--config", str(path), "synth", "--hcl"],
+                          capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 1
+    assert "cannot read the management stack's state (Terraform Cloud: `terraform login` first)" in proc.stderr
+    assert "Traceback" not in proc.stderr and not (tmp_path / "out" / "stacks" / "shop-dev").exists()
 
 
 # --------------------------------------------------------------------------- a run that streams no JSON

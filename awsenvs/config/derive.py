@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from awsenvs.config.names import (
     ACCOUNT_NAME_MAX,
     ALIAS_RE,
     BUCKET_RE,
+    HOSTNAME_RE,
     DEFAULT_ROLE_NAME,
     DEFAULT_SESSION_HOURS,
     IAM_GROUP_RE,
@@ -28,6 +28,8 @@ from awsenvs.config.names import (
     PROFILE_RE,
     REGION_RE,
     SERVICE_CONTROL_POLICY,
+    TFC_ORGANIZATION_RE,
+    TFC_PROJECT_RE,
     WORKSPACE_RE,
     tf_name,
 )
@@ -77,8 +79,12 @@ def _check_cloud(fail, state: StateConfig, management_account_id: str | None, en
         if not IAM_ROLE_RE.match(state.run_role_name(stack)):
             raise fail("state.cloud.workspace_prefix", f"the run role of workspace {workspace!r}, {state.run_role_name(stack)}, "
                        "is longer than 64 characters (IAM's limit): use a shorter workspace_prefix")
-    if not re.match(r"^[a-z0-9.-]+(:\d+)?$", state.cloud.hostname):
-        raise fail("state.cloud.hostname", f"{state.cloud.hostname!r} is not a host name (e.g. app.terraform.io)")
+    if not HOSTNAME_RE.match(state.cloud.hostname):
+        raise fail("state.cloud.hostname", f"{state.cloud.hostname!r} is not a host name (e.g. app.terraform.io; no scheme, no port)")
+    if not TFC_ORGANIZATION_RE.match(state.cloud.organization):
+        raise fail("state.cloud.organization", f"{state.cloud.organization!r}: letters, digits, '-' and '_' only (max 40)")
+    if state.cloud.project is not None and not TFC_PROJECT_RE.match(state.cloud.project):
+        raise fail("state.cloud.project", f"{state.cloud.project!r}: letters, digits, spaces, '-' and '_' only (max 40)")
 
 
 def _derive(spec: OrgSpec, path: Path) -> Org:

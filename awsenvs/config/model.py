@@ -20,7 +20,9 @@ from awsenvs.config.names import (
     MANAGEMENT_STACK,
     PERMISSION_SET_RESOURCE,
     POLICY_ATTACHMENT_RESOURCE,
+    RUN_ROLE_POLICY_RESOURCE,
     RUN_ROLE_PREFIX,
+    RUN_ROLE_RESOURCE,
     TFC_DEFAULT_PROJECT,
     tf_name,
 )
@@ -301,6 +303,11 @@ class StateConfig:
         """The issuer of the run tokens: the Terraform Cloud (or Enterprise) host."""
         return f"https://{self.cloud.hostname}"
 
+    @property
+    def oidc_provider_arn_suffix(self) -> str:
+        """How its IAM OIDC provider's ARN ends (arn:aws:iam::<account>:oidc-provider/<host>)."""
+        return f":oidc-provider/{self.cloud.hostname}"
+
     def run_role_name(self, stack: str) -> str:
         """The IAM role (in the management account) a stack's workspace runs with."""
         return f"{RUN_ROLE_PREFIX}{self.workspace(stack)}"
@@ -332,6 +339,14 @@ class RunRole:
     def tf_name(self) -> str:
         """Its role's (and role policy's) name in the bootstrap stack."""
         return tf_name(self.stack)
+
+    @property
+    def address(self) -> str:
+        return f"{RUN_ROLE_RESOURCE}.{self.tf_name}"
+
+    @property
+    def policy_address(self) -> str:
+        return f"{RUN_ROLE_POLICY_RESOURCE}.{self.tf_name}"
 
     def arn(self, management_account_id: str) -> str:
         return f"arn:aws:iam::{management_account_id}:role/{self.name}"

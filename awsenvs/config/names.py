@@ -69,15 +69,17 @@ TFC_HOSTNAME = "app.terraform.io"
 TFC_AUDIENCE = "aws.workload.identity"
 TFC_DEFAULT_PROJECT = "Default Project"
 RUN_ROLE_PREFIX = "awsenvs-run-"  # + workspace: the role a workspace's runs use
-# The bootstrap stack's addresses (modules/bootstrap.py), shared with its look-ups (preflight).
-STATE_BUCKET_ADDRESS = "aws_s3_bucket.state"
-STATE_BUCKET_POLICY_ADDRESS = "aws_s3_bucket_policy.state"
-STATE_BUCKET_PUBLIC_ACCESS_ADDRESS = "aws_s3_bucket_public_access_block.state"
+# The bootstrap stack's names (modules/bootstrap.py), shared with its look-ups (preflight).
+STATE_BUCKET_TF_NAME = "state"  # the bucket and each of its settings' resources
+STATE_BUCKET_ADDRESS = f"aws_s3_bucket.{STATE_BUCKET_TF_NAME}"
+STATE_BUCKET_POLICY_ADDRESS = f"aws_s3_bucket_policy.{STATE_BUCKET_TF_NAME}"
+STATE_BUCKET_PUBLIC_ACCESS_ADDRESS = f"aws_s3_bucket_public_access_block.{STATE_BUCKET_TF_NAME}"
 OIDC_PROVIDER_ADDRESS = "aws_iam_openid_connect_provider.terraform_cloud"
 RUN_ROLE_RESOURCE = "aws_iam_role"  # one per workspace, named tf_name(stack)
 RUN_ROLE_POLICY_RESOURCE = "aws_iam_role_policy"  # its permissions (inline), same name
 RUN_ROLE_POLICY_NAME = "awsenvs-run"
-RUN_ROLES_OUTPUT = "run_roles"  # bootstrap output: workspace -> role ARN
+# A cloud stack's own check of the account its run is in (modules/caller_check.py).
+CALLER_CHECK_ADDRESS = "data.aws_caller_identity.run"
 # The workspace variables that make a run use its role.
 TFC_PROVIDER_AUTH_VARIABLE = "TFC_AWS_PROVIDER_AUTH"
 TFC_RUN_ROLE_VARIABLE = "TFC_AWS_RUN_ROLE_ARN"
@@ -97,8 +99,14 @@ REGION_RE = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 PROFILE_RE = re.compile(r"^[A-Za-z0-9_.@+=-]+$")
 # S3 bucket names (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
 BUCKET_RE = re.compile(r"^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-# Terraform Cloud workspace names: letters, numbers, - and _.
+# Terraform Cloud names: workspaces and organizations letters, numbers, - and _; projects
+# also spaces (https://developer.hashicorp.com/terraform/cloud-docs/workspaces/create,
+# .../projects/manage).  They become part of the run roles' trust condition (StringLike),
+# where `*` or `?` would match other workspaces: never allowed.
 WORKSPACE_RE = re.compile(r"^[A-Za-z0-9_-]{1,90}$")
+TFC_ORGANIZATION_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+TFC_PROJECT_RE = re.compile(r"^[A-Za-z0-9 _-]{1,40}$")
+HOSTNAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
 ACCOUNT_EMAIL_MAX = 64  # Organizations CreateAccount limit
 ACCOUNT_NAME_MAX = 50
 
