@@ -55,7 +55,9 @@ def run(b: Bootstrap, yes: bool) -> int:
         # Unreadable ids fail here: planning without them would take the permission of
         # every created account's role away.
         with console.status("Reading the ids of created accounts (the management stack's state)…"):
-            roles = org.run_roles(known_account_ids(org, b.outdir, b.terraform))
+            ids = known_account_ids(org, b.outdir, b.terraform)
+        b.guard(ids)  # the created accounts are members too: never their credentials
+        roles = org.run_roles(ids)
     with console.status("Looking up what already exists…"):
         imports = b.imports(org, roles)
     with console.status("Synthesizing the bootstrap stack (loading the AWS bindings takes a few seconds)…"):
