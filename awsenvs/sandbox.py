@@ -203,6 +203,10 @@ def not_rehearsed(org: Org) -> list[str]:
                      "assumed, so the check before planning always passes here")
     if any(env.budget for env in org.environments):
         lines.append("budget alerts: the budgets are created, but the emulator has no spend and sends no email")
+    if org.state.backend != "local":
+        lines.append(f"state.backend {org.state.backend}: the rehearsal keeps local state; `bootstrap` and remote "
+                     "state are rehearsed by the end-to-end tests (tests/test_e2e_remote_state.py), Terraform Cloud "
+                     "runs nowhere here")
     return lines
 
 

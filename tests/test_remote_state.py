@@ -316,3 +316,12 @@ def test_a_run_before_the_account_exists_says_so(synthesized, terraform, tmp_pat
     output = " ".join((proc.stdout + proc.stderr).split())
     assert "The account shop_dev does not exist yet: apply the management stack first" in output
     assert "No value for required variable" not in output
+
+
+def test_the_sandbox_says_what_of_remote_state_it_does_not_rehearse():
+    from awsenvs.sandbox import not_rehearsed
+
+    cloud = config.parse(cloud_org_text(), Path("org.yaml"))
+    assert any(line.startswith("state.backend cloud: the rehearsal keeps local state") for line in not_rehearsed(cloud))
+    local = config.parse(TWO_PRODUCTS.read_text(), Path("org.yaml"))
+    assert not any(line.startswith("state.backend") for line in not_rehearsed(local))
