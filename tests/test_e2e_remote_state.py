@@ -202,3 +202,19 @@ def test_cloud_bootstrap_stops_when_the_created_accounts_are_unknown(cloud_rehea
         iam = boto3.client("iam")
         assert {r["RoleName"] for r in iam.list_roles()["Roles"]} == before
         assert iam.get_role_policy(RoleName="awsenvs-run-tiny-web-dev", PolicyName="awsenvs-run")
+
+
+def test_synth_hcl_reads_the_created_accounts_from_the_bucket(bootstrapped, tmp_path):
+    """With remote state, `synth --hcl` reads the management stack's outputs from its state
+    in the bucket (through a folder holding only its backend) and writes the created
+    account's id as the default."""
+    import re
+
+    proc = bootstrapped.cli("synth", "--hcl", env=dict(bootstrapped.env, CDKTF_OUTDIR=str(tmp_path / "infra")))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    with bootstrapped.boto():
+        accounts = {a["Name"]: a["Id"] for a in boto3.client("organizations").list_accounts()["Accounts"]}
+    text = (tmp_path / "infra" / "stacks" / "web-dev" / "cdk.tf").read_text()
+    default = re.search(r'default\s*=\s*"([^"]*)"', text[text.index('variable "account_id"'):]).group(1)
+    assert default == accounts["web_dev"]
+    assert sorted(p.name for p in (tmp_path / "infra" / "stacks" / "web-dev").iterdir()) == ["cdk.tf"]  # nothing else to commit
