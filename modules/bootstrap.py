@@ -50,6 +50,7 @@ from awsenvs.modules.bootstrap_policies import (
     tls_only_bucket_policy,
 )
 
+
 def _name(address: str) -> str:
     return address.split(".", 1)[1]
 
@@ -60,7 +61,7 @@ NONCURRENT_DAYS, INCOMPLETE_UPLOAD_DAYS = 90, 7
 
 
 class StateBucket(Construct):
-    """The state bucket: versioned (old states kept, see NONCURRENT_DAYS), encrypted by
+    """The state bucket: versioned (replaced states kept, see NONCURRENT_DAYS), encrypted by
     default with KMS (the AWS managed key, with an S3 bucket key: no key to manage, few KMS
     requests), no public access, TLS only.  Locking needs nothing more: the stacks' S3
     backend locks with a lock file in the bucket (`use_lockfile`, Terraform 1.10+;
