@@ -225,28 +225,29 @@ class Terraform:
                 on_event(event)
 
         summary, code = self._stream(args, directory, watch, ok=(0, 2))
-        if summary is None:
+        streamed = summary is not None
+        if not streamed:
             # No JSON events: a remote run (the `cloud` block) streams its own log instead
             # (internal/cloud/backend_plan.go renders it).  The saved plan decides, and when
             # it cannot be read either this fails: never a silent "no changes".
-            summary = self._saved_plan_summary(directory, planfile)
+            try:
+                summary = self._plan_file_summary(directory, planfile)
+            except (TerraformError, json.JSONDecodeError, KeyError) as exc:
+                raise TerraformError(f"cannot tell what the plan changes: terraform printed no JSON events and "
+                                     f"`terraform show -json` of the saved plan failed ({exc})") from None
             if code == 0 and summary.changes:
                 raise TerraformError(f"terraform plan exited 0 (no changes) but its saved plan has changes ({directory})")
         if code == 0:
             return PlanSummary()
         summary = replace(summary, forget=max(summary.forget, len(forgotten)))
-        if not summary.changes:
-            summary = PlanSummary.of(c for c in self.show_plan(directory, planfile) if c.changes)
+        if not summary.changes and streamed:  # counted from the saved plan already otherwise
+            summary = self._plan_file_summary(directory, planfile)
         if not summary.changes:  # changes only to outputs: still something to apply
             summary = PlanSummary(change=1)
         return summary
 
-    def _saved_plan_summary(self, directory: Path, planfile: Path) -> PlanSummary:
-        try:
-            return PlanSummary.of(c for c in self.show_plan(directory, planfile) if c.changes)
-        except (TerraformError, json.JSONDecodeError, KeyError) as exc:
-            raise TerraformError(f"cannot tell what the plan changes: terraform printed no JSON events and "
-                                 f"`terraform show -json` of the saved plan failed ({exc})") from None
+    def _plan_file_summary(self, directory: Path, planfile: Path) -> PlanSummary:
+        return PlanSummary.of(c for c in self.show_plan(directory, planfile) if c.changes)
 
     def apply(self, directory: Path, planfile: Path, on_event: Callable[[Event], None] | None = None) -> PlanSummary:
         args = ["apply", "-json", "-input=false", "-lock-timeout=60s", str(planfile)]
