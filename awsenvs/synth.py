@@ -10,7 +10,8 @@ stack does.
 
 Building many stacks is spread over worker processes, one per core: the jsii round-trips
 of one process keep about one core busy (its Python and its node runtime take turns), and
-each process pays the bindings' load once (bench/scale_bench.py measures both).  Stacks
+each process loads the bindings once: under a second, as only the AWS submodules used are
+loaded (awsenvs/lazy_bindings.js; bench/scale_bench.py measures both).  Stacks
 are built into a staging folder and moved into place, so an interrupted synth leaves
 every stack either as it was or rebuilt, and unmarked: the next synth redoes it.
 """

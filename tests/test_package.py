@@ -42,7 +42,8 @@ def installed(tmp_path_factory):
     assert install.returncode == 0, install.stderr[-3000:]
     outside = work / "outside"
     (outside / "home").mkdir(parents=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CDKTF_", "PYTHONPATH"))}
+    # NODE_OPTIONS: this session's names the checkout's preload; the installed one must do.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CDKTF_", "PYTHONPATH", "NODE_OPTIONS"))}
     env.update(HOME=str(outside / "home"), JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20")
     return work / "venv" / "bin", outside, env
 
@@ -59,6 +60,10 @@ def test_the_wheel_has_no_top_level_modules_package(installed):
     proc = _run(installed, "python", "-c", "import awsenvs, awsenvs.modules.iam as m; print(awsenvs.TEMPLATES, m.__file__)")
     assert proc.returncode == 0, proc.stderr
     assert "site-packages/awsenvs/templates" in proc.stdout and "site-packages/awsenvs/modules/iam.py" in proc.stdout
+    # The jsii preload ships in the wheel, and importing awsenvs hands it to node.
+    proc = _run(installed, "python", "-c", "import os, awsenvs; print(awsenvs.LAZY_BINDINGS.is_file(), os.environ['NODE_OPTIONS'])")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("True") and "site-packages/awsenvs/lazy_bindings.js" in proc.stdout
 
 
 def test_the_console_script_validates_and_synthesizes_outside_the_checkout(installed):
