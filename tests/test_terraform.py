@@ -4,9 +4,10 @@ plan summaries from real terraform (its built-in terraform_data resource: no pro
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
-from awsenvs.terraform import PlanSummary, Terraform, resource_changes
+from awsenvs.terraform import TERRAFORM_GOGC, PlanSummary, Terraform, resource_changes
 
 FIXTURE = Path(__file__).parent / "fixtures" / "plan-show.json"
 
@@ -47,3 +48,8 @@ def test_plan_summary_comes_from_the_exit_code_never_a_missing_event(tmp_path):
     assert terraform.plan(tmp_path, plan) == PlanSummary(forget=1)
     terraform.apply(tmp_path, plan)
     assert terraform.state_list(tmp_path) == ["terraform_data.a"]
+
+
+def test_terraform_runs_with_a_lazier_go_gc_unless_the_user_chose_one():
+    assert Terraform(env={"PATH": os.environ["PATH"]}).env["GOGC"] == TERRAFORM_GOGC
+    assert Terraform(env={"PATH": os.environ["PATH"], "GOGC": "off"}).env["GOGC"] == "off"
