@@ -34,6 +34,18 @@ _SCRUBBED = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SEC
              "TF_CLI_CONFIG_FILE", "TF_DATA_DIR", "CDKTF_OUTDIR", "AWSENVS_CONFIG")
 
 
+JSII_CACHE_ENV = "JSII_RUNTIME_PACKAGE_CACHE_ROOT"
+
+
+def _jsii_package_cache(env: dict[str, str]) -> Path:
+    """Where jsii keeps extracted packages for this environment's HOME (its kernel's
+    defaultCacheRoot: ~/Library/Caches/com.amazonaws.jsii on macOS, else ~/.cache/aws/jsii)."""
+    home = Path(env.get("HOME") or Path.home())
+    if sys.platform == "darwin":
+        return home / "Library" / "Caches" / "com.amazonaws.jsii" / "package-cache"
+    return home / ".cache" / "aws" / "jsii" / "package-cache"
+
+
 class SandboxError(AwsenvsError):
     """The rehearsal could not run (the emulator would not start, a fixture failed)."""
 
@@ -118,6 +130,9 @@ class Emulator:
     def environment(self, home: Path, base: dict[str, str] | None = None) -> dict[str, str]:
         """Environment for boto3 and terraform to talk to this emulator, with HOME in the sandbox."""
         env = {k: v for k, v in (base if base is not None else os.environ).items() if k not in _SCRUBBED}
+        # jsii extracts each binding (~500 MB unpacked) into a cache under HOME; keep the
+        # one under the real HOME, or every sandbox home would extract it again.
+        env.setdefault(JSII_CACHE_ENV, str(_jsii_package_cache(env)))
         env.update(
             AWS_ENDPOINT_URL=self.endpoint,
             AWS_ACCESS_KEY_ID="testing",

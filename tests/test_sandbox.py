@@ -38,3 +38,16 @@ def test_sandbox_rehearses_the_example_and_leaves_home_untouched(tmp_path):
     assert (home / ".aws" / "config").read_text() == "[profile mine]\nregion = eu-west-1\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["home"]  # no state, cdktf.out or plans here
     assert (sorted(real_state.rglob("*")) if real_state.exists() else []) == state_before
+
+
+def test_a_sandbox_home_shares_jsii_s_package_cache_with_the_real_home(tmp_path):
+    """The emulator's environment moves HOME (so ~/.aws stays untouched), but not jsii's
+    extracted bindings: every sandbox would unpack them again (~500 MB)."""
+    from awsenvs.sandbox import JSII_CACHE_ENV, Emulator
+
+    env = Emulator().environment(tmp_path / "sandbox-home", base={"HOME": "/home/someone"})
+    assert env["HOME"] == str(tmp_path / "sandbox-home")
+    expected = "/home/someone/" + ("Library/Caches/com.amazonaws.jsii" if sys.platform == "darwin" else ".cache/aws/jsii")
+    assert env[JSII_CACHE_ENV] == expected + "/package-cache"
+    chosen = Emulator().environment(tmp_path / "h", base={"HOME": "/home/someone", JSII_CACHE_ENV: "/elsewhere"})
+    assert chosen[JSII_CACHE_ENV] == "/elsewhere"  # the user's own choice stays
