@@ -28,7 +28,7 @@ def _top_level(name: str) -> Path:
 MODULES = _top_level("modules")
 TEMPLATES = _top_level("templates")
 LAZY_BINDINGS = _HERE / "lazy_bindings.js"
-EAGER_BINDINGS_ENV = "AWSENVS_EAGER_BINDINGS"  # set (to anything): load every AWS binding, as plain jsii does
+EAGER_BINDINGS_ENV = "AWSENVS_EAGER_BINDINGS"  # non-empty: load every AWS binding, as plain jsii does
 
 
 def load_bindings_lazily(environ=os.environ) -> None:
