@@ -3,11 +3,14 @@
 Every figure is a ratio against a baseline run in this same invocation:
 
 - synth of the 200-account org (`synth --force`) vs the floor, a bare import of the binding
-  submodules awsenvs uses, and the peak memory (largest process, and all processes at once);
+  submodules awsenvs uses as plain jsii loads them (every AWS submodule), and the peak
+  memory (largest process, and all processes at once); also the same import the way
+  awsenvs loads it (awsenvs/lazy_bindings.js), for reference;
 - re-synth after one product's users changed vs the same floor;
 - on the 5 x 4 org applied to the local emulator (20 accounts, 21 stacks): `plan` after one
   product's users changed vs `plan --all`, and `plan --all` vs plain `terraform plan` in each
-  stack folder one after another (same provider mirror config);
+  stack folder one after another (same provider mirror config, Go's default GC; also with
+  the GOGC awsenvs gives terraform, for reference);
 - `audit` with threads vs `audit --workers 1` on the applied org.
 
     .venv/bin/python bench/scale_bench.py [--rounds N] [--skip-synth] [--skip-plan] [--write]
@@ -34,11 +37,14 @@ sys.path.insert(0, str(ROOT / "bench"))
 from plan_bench import rehearse  # noqa: E402
 from synth_bench import used_submodules  # noqa: E402
 
-from awsenvs import config  # noqa: E402
+from awsenvs import EAGER_BINDINGS_ENV, config  # noqa: E402
 from awsenvs.sandbox import Emulator  # noqa: E402
-from awsenvs.terraform import Terraform  # noqa: E402
+from awsenvs.terraform import TERRAFORM_GOGC, Terraform  # noqa: E402
 
 ENV = dict(os.environ, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20")
+# The floor: the bindings as plain jsii loads them (importing awsenvs above added its
+# preload to this process's NODE_OPTIONS; a bare import does without).
+PLAIN_JSII = {**{k: v for k, v in ENV.items() if k != "NODE_OPTIONS"}, EAGER_BINDINGS_ENV: "1"}
 ENVIRONMENTS = ("dev", "test", "staging", "prod")
 
 
@@ -132,16 +138,18 @@ def synth_lines(rounds: int, work: Path) -> list[str]:
     bare_import = [sys.executable, "-c", "import " + ", ".join(modules)]
     big = write_org(work / "big.yaml", generated_org(50, 5))
     awsenvs = [sys.executable, str(ROOT / "main.py"), "--config", str(big), "synth"]
-    floor, full, again, memory = [], [], [], []
+    floor, lazy, full, again, memory = [], [], [], [], []
     for i in range(rounds):  # interleaved, so drift hits all alike
-        floor.append(timed(bare_import, work, ENV))
+        floor.append(timed(bare_import, work, PLAIN_JSII))
+        lazy.append(timed(bare_import, work, ENV))
         full.append(timed([*awsenvs, "--force"], work, ENV, memory=memory))
         write_org(big, generated_org(50, 5, variant=i + 1))  # one product's users change
         again.append(timed(awsenvs, work, ENV))
-    imp, syn, re_ = (statistics.median(x) for x in (floor, full, again))
+    imp, own, syn, re_ = (statistics.median(x) for x in (floor, lazy, full, again))
     largest, total = max(m[0] for m in memory), max(m[1] for m in memory)
     return [
-        f"- floor, bare import of the {len(modules)} binding modules awsenvs uses: {imp:.2f} s (median of {rounds})",
+        f"- floor, bare import of the {len(modules)} binding modules awsenvs uses (plain jsii): {imp:.2f} s "
+        f"(median of {rounds}); the same import as awsenvs loads it (lazy provider index): {own:.2f} s",
         f"- `synth --force` of 200 accounts (201 stacks, {os.cpu_count()} worker processes): {syn:.2f} s, "
         f"**{syn / imp:.2f}x** the floor (target <= 2.0x)",
         f"- peak memory of that synth: largest process {largest} MB (target < 1024 MB), all its processes at once {total} MB",
@@ -160,12 +168,15 @@ def plan_lines(rounds: int, work: Path) -> list[str]:
         print("applying the 20-account org on the emulator…", file=sys.stderr)
         timed([*awsenvs, "apply", "--yes"], work, env)
         timed([*awsenvs, "plan", "--all"], work, env)  # warm: every stack initialized, clean records written
-        plain_env = Terraform(env=dict(env)).env  # the same provider mirror CLI config awsenvs writes
+        terraform = Terraform(env=dict(env))  # the same provider mirror CLI config awsenvs writes
+        plain_env = {k: v for k, v in terraform.env.items() if k != "GOGC" or "GOGC" in env}  # Go's default GC
+        tuned_env = dict(plain_env, GOGC=env.get("GOGC", TERRAFORM_GOGC))
         stacks = [work / "cdktf.out" / "stacks" / s for s in config.load(path).stacks]
-        plain, everything, changed, threads, one_by_one = [], [], [], [], []
+        plain_plan = ["terraform", "plan", "-input=false", "-lock-timeout=60s"]
+        plain, tuned, everything, changed, threads, one_by_one = [], [], [], [], [], []
         for i in range(rounds):
-            plain.append(sum(timed(["terraform", "plan", "-input=false", "-lock-timeout=60s"], d, plain_env)
-                             for d in stacks))
+            plain.append(sum(timed(plain_plan, d, plain_env) for d in stacks))
+            tuned.append(sum(timed(plain_plan, d, tuned_env) for d in stacks))
             everything.append(timed([*awsenvs, "plan", "--all"], work, env))
             variant = generated_org(5, 5, variant=i + 1)["products"]["p01"]["users"]
             write_org(path, {**rehearsed, "products": {**rehearsed["products"], "p01": {
@@ -175,10 +186,11 @@ def plan_lines(rounds: int, work: Path) -> list[str]:
             timed([*awsenvs, "plan"], work, env)  # back as applied (p01's four stacks plan clean again)
             threads.append(timed([*awsenvs, "audit"], work, env, ok=(0, 1)))
             one_by_one.append(timed([*awsenvs, "audit", "--workers", "1"], work, env, ok=(0, 1)))
-    base, full, one, audit_threads, audit_one = (statistics.median(x) for x in
-                                                  (plain, everything, changed, threads, one_by_one))
+    base, gogc, full, one, audit_threads, audit_one = (statistics.median(x) for x in
+                                                        (plain, tuned, everything, changed, threads, one_by_one))
     return [
-        f"- plain `terraform plan` in each of the {len(stacks)} stacks, one after another: {base:.2f} s (median of {rounds})",
+        f"- plain `terraform plan` in each of the {len(stacks)} stacks, one after another: {base:.2f} s (median of {rounds}); "
+        f"the same with GOGC={tuned_env['GOGC']} as awsenvs runs terraform: {gogc:.2f} s ({gogc / base:.2f}x)",
         f"- `plan --all` ({os.cpu_count()} workers): {full:.2f} s, **{full / base:.2f}x** plain terraform (target <= 0.6x)",
         f"- `plan` after one product's users changed (its 4 stacks planned, 17 unchanged): {one:.2f} s, "
         f"**{one / full:.2f}x** `plan --all` (target <= 0.25x)",
