@@ -49,7 +49,11 @@ import botocore.exceptions
 
 from awsenvs import aws
 from awsenvs.config import (
+    ALIAS_ADDRESS,
+    BUDGET_ADDRESS,
     MANAGEMENT_STACK,
+    MFA_POLICY_ADDRESS,
+    PASSWORD_POLICY_ADDRESS,
     OIDC_PROVIDER_ADDRESS,
     RUN_ROLE_POLICY_NAME,
     STATE_BUCKET_ADDRESS,
@@ -225,27 +229,33 @@ def wait_for_account_creation(org: Org, client=None, on_wait: Callable[[str], No
     return bool(pending)
 
 
-def account_stack_imports(env: Environment, account_id: str, iam_users: bool = True, sts=None) -> list[Import]:
+def account_stack_imports(env: Environment, account_id: str, iam_users: bool = True, sts=None,
+                          held: frozenset[str] = frozenset()) -> list[Import]:
     """IAM objects that already exist in the account under the names the stack manages
     (with Identity Center access only the alias and password policy: the stack has no
     IAM users, and an import block for an address it lacks is an error).  `sts`: a client
-    made on the calling thread (aws.sts_client), when this runs in a worker thread."""
+    made on the calling thread (aws.sts_client), when this runs in a worker thread.
+    `held`: addresses already in the stack's state, not looked up (importing one is a
+    no-op): a user added to a product costs its own few calls, not the whole account's."""
     session = aws.member_session(account_id, env.role_name, env.cli_profile, sts=sts)
     iam = session.client("iam")
     imports: list[Import] = []
     if iam_users:
-        imports += _iam_user_imports(env, account_id, iam)
-    aliases = aws.call(f"iam list-account-aliases in {account_id}", iam.list_account_aliases)["AccountAliases"]
-    if aliases:
-        imports.append(alias_import(env, aliases[0]))
-    if _exists(account_id, "iam get-account-password-policy", iam.get_account_password_policy):
-        imports.append(Import("aws_iam_account_password_policy.password_policy", "iam-account-password-policy",
+        imports += _iam_user_imports(env, account_id, iam, held)
+    if ALIAS_ADDRESS not in held:
+        aliases = aws.call(f"iam list-account-aliases in {account_id}", iam.list_account_aliases)["AccountAliases"]
+        if aliases:
+            imports.append(alias_import(env, aliases[0]))
+    if PASSWORD_POLICY_ADDRESS not in held and _exists(account_id, "iam get-account-password-policy",
+                                                       iam.get_account_password_policy):
+        imports.append(Import(PASSWORD_POLICY_ADDRESS, "iam-account-password-policy",
                               "existing password policy (set to the configured one)"))
     # Budget names are unique per account: creating it again fails with DuplicateRecordException
     # (https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_CreateBudget.html).
-    if env.budget is not None and _exists(account_id, "budgets describe-budget", session.client("budgets").describe_budget,
-                                          missing="NotFoundException", AccountId=account_id, BudgetName=env.budget_name):
-        imports.append(Import("aws_budgets_budget.budget", f"{account_id}:{env.budget_name}",
+    if env.budget is not None and BUDGET_ADDRESS not in held and _exists(
+            account_id, "budgets describe-budget", session.client("budgets").describe_budget,
+            missing="NotFoundException", AccountId=account_id, BudgetName=env.budget_name):
+        imports.append(Import(BUDGET_ADDRESS, f"{account_id}:{env.budget_name}",
                               f"existing budget {env.budget_name} (set to the configured one)"))
     return imports
 
@@ -263,38 +273,42 @@ def _exists(account_id: str, what: str, fn, missing: str = "NoSuchEntity", **kwa
         raise aws.AwsError(f"{what} in {account_id}: {exc}") from None
 
 
-def _iam_user_imports(env: Environment, account_id: str, iam) -> list[Import]:
+def _iam_user_imports(env: Environment, account_id: str, iam, held: frozenset[str]) -> list[Import]:
     imports: list[Import] = []
 
     def exists(what: str, fn, **kwargs) -> bool:
         return _exists(account_id, f"iam {what}", fn, **kwargs)
 
     for user in env.users:
-        if exists("get-user", iam.get_user, UserName=user.name):
-            imports.append(Import(f"aws_iam_user.{user.tf_name}", user.name, f"existing IAM user {user.name}"))
-            if user.console and exists("get-login-profile", iam.get_login_profile, UserName=user.name):
-                imports.append(Import(f"aws_iam_user_login_profile.{user.tf_name}", user.name,
-                                      f"existing console password of {user.name} (kept as it is)"))
+        user_address, login_address = f"aws_iam_user.{user.tf_name}", f"aws_iam_user_login_profile.{user.tf_name}"
+        if user_address in held:
+            user_exists = True  # in state: it exists (or the plan recreates it), never imported again
+        elif user_exists := exists("get-user", iam.get_user, UserName=user.name):
+            imports.append(Import(user_address, user.name, f"existing IAM user {user.name}"))
+        if (user_exists and user.console and login_address not in held
+                and exists("get-login-profile", iam.get_login_profile, UserName=user.name)):
+            imports.append(Import(login_address, user.name, f"existing console password of {user.name} (kept as it is)"))
     groups = [g.name for g in env.groups] + ([MFA_GROUP_NAME] if env.mfa_required else [])
     for group in groups:
-        if exists("get-group", iam.get_group, GroupName=group):
-            imports.append(Import(f"aws_iam_group.{tf_name(group)}", group, f"existing IAM group {group}"))
+        address = f"aws_iam_group.{tf_name(group)}"
+        if address not in held and exists("get-group", iam.get_group, GroupName=group):
+            imports.append(Import(address, group, f"existing IAM group {group}"))
     if env.mfa_required:
         for group in env.groups:
-            if exists("get-role", iam.get_role, RoleName=group.admin_role_name):
-                imports.append(Import(f"aws_iam_role.{tf_name(group.admin_role_name)}", group.admin_role_name,
-                                      f"existing IAM role {group.admin_role_name}"))
+            address = f"aws_iam_role.{tf_name(group.admin_role_name)}"
+            if address not in held and exists("get-role", iam.get_role, RoleName=group.admin_role_name):
+                imports.append(Import(address, group.admin_role_name, f"existing IAM role {group.admin_role_name}"))
         policy_arn = f"arn:aws:iam::{account_id}:policy/{MFA_POLICY_NAME}"
-        if exists("get-policy", iam.get_policy, PolicyArn=policy_arn):
-            imports.append(Import("aws_iam_policy.require_mfa", policy_arn, f"existing IAM policy {MFA_POLICY_NAME}"))
+        if MFA_POLICY_ADDRESS not in held and exists("get-policy", iam.get_policy, PolicyArn=policy_arn):
+            imports.append(Import(MFA_POLICY_ADDRESS, policy_arn, f"existing IAM policy {MFA_POLICY_NAME}"))
     return imports
 
 
 def alias_import(env: Environment, live_alias: str) -> Import:
     if live_alias == env.alias:
-        return Import("aws_iam_account_alias.alias", live_alias, f"existing account alias {live_alias}")
+        return Import(ALIAS_ADDRESS, live_alias, f"existing account alias {live_alias}")
     return Import(
-        "aws_iam_account_alias.alias", live_alias,
+        ALIAS_ADDRESS, live_alias,
         f"alias change {live_alias} -> {env.alias}: the old sign-in URL "
         f"https://{live_alias}.signin.aws.amazon.com/console stops working",
         risky=True,
@@ -722,8 +736,10 @@ class LiveChecks:
     def retirements(self, managed_ids: dict[str, str]) -> list[Retirement]:
         return retirements(self.org, managed_ids, self.organization)
 
-    def lifecycle(self, stack: str, account_id: str | None, retiring: list[Retirement]) -> tuple[list[Import], list[str]]:
-        """(imports, addresses to forget) for a stack's plan."""
+    def lifecycle(self, stack: str, account_id: str | None, retiring: list[Retirement],
+                  held: frozenset[str] = frozenset()) -> tuple[list[Import], list[str]]:
+        """(imports, addresses to forget) for a stack's plan (`held`: an account stack's
+        addresses already in its state, see account_stack_imports)."""
         if stack == MANAGEMENT_STACK:
             imports = management_imports(self.org, self.organization)
             imports += guardrail_imports(self.org, self.organization, self.guardrail_targets)
@@ -733,7 +749,7 @@ class LiveChecks:
                 imports += identity_center_imports(self.org, read_identity_center(self.org, sorted(set(ids.values()))), ids)
             return imports, [r.address for r in retiring]
         return account_stack_imports(self.org.environment_by_stack(stack), account_id, not self.org.identity_center,
-                                     sts=self.sts), []
+                                     sts=self.sts, held=held), []
 
     def _existing_account_ids(self) -> dict[str, str]:
         """Stack -> id of every configured account that exists: adopted, or found by its root email."""

@@ -23,9 +23,11 @@ the record.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -62,7 +64,8 @@ class Lifecycle:
     forget: Sequence[str] = ()  # addresses leaving state without being destroyed
 
 
-LifecycleFor = Callable[[str, "str | None"], Lifecycle]  # (stack, account id) -> lifecycle
+# (stack, account id, addresses already in its state) -> lifecycle
+LifecycleFor = Callable[[str, "str | None", frozenset], Lifecycle]
 
 
 @dataclass(frozen=True)
@@ -170,12 +173,16 @@ class Runner:
         # Planning management changes no account id, so every stack whose account exists
         # is planned at once with it; management goes first into the pool.
         ids = {**account_ids, MANAGEMENT_STACK: management_account}
-        lifecycle_for = lifecycle_for or (lambda stack, account_id: Lifecycle())
+        lifecycle_for = lifecycle_for or (lambda stack, account_id, held: Lifecycle())
+        # A stack's look-ups wait on AWS, its terraform plan on the CPU: twice as many
+        # threads as terraform slots, so that the next stacks' look-ups (and unchanged
+        # checks) run while `workers` terraform processes plan.
+        terraform_slots = threading.BoundedSemaphore(self.workers)
 
         def plan_one(stack: str) -> StackResult:
             since = None if everything else self.unchanged_since(stack, ids.get(stack))
             if since is None:
-                return self._plan_stack(stack, ids.get(stack), lifecycle_for)
+                return self._plan_stack(stack, ids.get(stack), lifecycle_for, terraform_slots)
             self.secure(stack)
             self._forget_plan(stack)
             result = StackResult(stack, StackStatus.UNCHANGED, ids.get(stack), since=since)
@@ -183,19 +190,23 @@ class Runner:
             self._record(result)
             return result
 
-        with ThreadPoolExecutor(self.workers) as pool:
+        with ThreadPoolExecutor(2 * self.workers) as pool:
             return list(pool.map(plan_one, stacks))
 
-    def needs_lookups(self, stack: str) -> bool:
+    def needs_lookups(self, stack: str, held: frozenset[str] | None = None) -> bool:
         """Whether an account stack's plan needs the live look-ups: they find objects to
         import, and an import of an address already in state is a no-op, so a stack whose
         state holds every resource of its config needs none (a few AWS calls and a session
-        saved per stack).  Management's look-ups also say what to retire: always made."""
+        saved per stack), and the others look up only what their state lacks (`held`).
+        Management's look-ups also say what to retire: always made."""
         config = json.loads((stack_dir(self.outdir, stack) / "cdk.tf.json").read_text())
         wanted = {f"{type_}.{name}" for type_, named in config.get("resource", {}).items() for name in named}
+        return not wanted <= (self.held_addresses(stack) if held is None else held)
+
+    def held_addresses(self, stack: str) -> frozenset[str]:
+        """The managed resources' addresses in a stack's state."""
         state = self.state(stack) or {}
-        held = {f"{r['type']}.{r['name']}" for r in state.get("resources", []) if r.get("mode") == "managed"}
-        return not wanted <= held
+        return frozenset(f"{r['type']}.{r['name']}" for r in state.get("resources", []) if r.get("mode") == "managed")
 
     # -- the clean record -------------------------------------------------------------
 
@@ -236,7 +247,8 @@ class Runner:
     def _forget_clean(self, stack: str) -> None:
         (stack_dir(self.outdir, stack) / CLEAN_RECORD).unlink(missing_ok=True)
 
-    def _plan_stack(self, stack: str, account_id: str | None, lifecycle_for: LifecycleFor) -> StackResult:
+    def _plan_stack(self, stack: str, account_id: str | None, lifecycle_for: LifecycleFor,
+                    terraform_slots: threading.Semaphore | None = None) -> StackResult:
         directory = stack_dir(self.outdir, stack)
         self._forget_plan(stack)
         self._forget_clean(stack)
@@ -246,22 +258,24 @@ class Runner:
             self._record(result)
             return result
         try:
-            if stack == MANAGEMENT_STACK or self.needs_lookups(stack):
+            held = frozenset() if stack == MANAGEMENT_STACK else self.held_addresses(stack)
+            if stack == MANAGEMENT_STACK or self.needs_lookups(stack, held):
                 self.report.phase(stack, "looking up", "")
-                lifecycle = lifecycle_for(stack, account_id)
+                lifecycle = lifecycle_for(stack, account_id, held)
             else:
                 lifecycle = Lifecycle()
-            self.init(stack)
             if stack != MANAGEMENT_STACK:
                 write_private(directory / ACCOUNT_TFVARS, json.dumps({ACCOUNT_ID_VARIABLE: account_id}) + "\n")
             write_lifecycle(directory, lifecycle)
-            self.report.phase(stack, "planning", "")
-            counter = _Counter(self.report, stack, "planning", "planned_change")
-            summary = self.terraform.plan(directory, directory / PLAN_FILE, counter)
-            # `terraform show -json` costs a provider start: read at most once, when needed.
-            changes = functools.cache(lambda: self.terraform.show_plan(directory, directory / PLAN_FILE))
-            notes, risks = self._explain_imports(summary, lifecycle, changes)
-            access, guardrails = self._environments_touched(stack, summary, changes)
+            with terraform_slots or contextlib.nullcontext():
+                self.init(stack)
+                self.report.phase(stack, "planning", "")
+                counter = _Counter(self.report, stack, "planning", "planned_change")
+                summary = self.terraform.plan(directory, directory / PLAN_FILE, counter)
+                # `terraform show -json` costs a provider start: read at most once, when needed.
+                changes = functools.cache(lambda: self.terraform.show_plan(directory, directory / PLAN_FILE))
+                notes, risks = self._explain_imports(summary, lifecycle, changes)
+                access, guardrails = self._environments_touched(stack, summary, changes)
             notes += tuple(f"Identity Center access to {t} changes (account assignments)" for t in access)
             notes += tuple(f"the guardrails of {t} change (its OU's service control policy)" for t in guardrails)
             touches = tuple(dict.fromkeys((*access, *guardrails)))

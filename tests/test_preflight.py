@@ -239,3 +239,44 @@ def test_lookups_only_for_a_stack_whose_state_lacks_a_configured_resource(synthe
     assert not runner.needs_lookups("shop-dev")
     state.write_text(json.dumps({"version": 4, "serial": 4, "lineage": "l", "resources": resources[1:]}))
     assert runner.needs_lookups("shop-dev")
+
+
+def test_account_lookups_skip_the_addresses_the_state_holds(org, synthesized, tmp_path, monkeypatch):
+    """Real boto3 against moto's in-process mock: an address already in state is not looked
+    up (importing it would be a no-op), so a user added to a product costs its own calls."""
+    moto = pytest.importorskip("moto")
+    from awsenvs import aws
+
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", org.region)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    calls, real_member_session = [], aws.member_session
+
+    def member_session(*args, **kwargs):  # observed, not replaced: counts the member account's API calls
+        session = real_member_session(*args, **kwargs)
+        session.events.register("before-call", lambda model, **_: calls.append(model.name))
+        return session
+
+    monkeypatch.setattr(aws, "member_session", member_session)
+    env, account_id = org.environment_by_stack("shop-dev"), "111111111101"
+    user = env.users[0]
+    with moto.mock_aws():
+        aws.assume_role_session(account_id, env.role_name).client("iam").create_user(UserName=user.name)
+        found = preflight.account_stack_imports(env, account_id)
+        assert f"aws_iam_user.{user.tf_name}" in {i.address for i in found}
+        looked_up_all = len(calls)
+
+        calls.clear()
+        held = frozenset({f"aws_iam_user.{user.tf_name}"})
+        rest = preflight.account_stack_imports(env, account_id, held=held)
+        assert {i.address for i in rest} == {i.address for i in found} - held
+        assert calls.count("GetUser") == len(env.users) - 1 and len(calls) < looked_up_all
+
+        calls.clear()
+        config = synthesized["two"].stacks["shop-dev"]["resource"]
+        everything = frozenset(f"{type_}.{name}" for type_, named in config.items() for name in named)
+        assert preflight.account_stack_imports(env, account_id, held=everything) == [] and calls == []
