@@ -35,6 +35,18 @@ def run_cli(*args: str, cwd: Path) -> "subprocess.CompletedProcess":
     return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], cwd=cwd, capture_output=True, text=True)
 
 
+def in_process_moto_env(monkeypatch, tmp_path: Path, region: str) -> None:
+    """Environment for real boto3 against moto's in-process mock (moto.mock_aws): dummy
+    keys, no endpoint or profile of the session's, AWS config files of the test's own."""
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", region)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+
+
 @pytest.fixture(scope="session")
 def provider_mirror() -> Path:
     mirror = find_provider_mirror()

@@ -15,7 +15,7 @@ from awsenvs import audit as audit_
 from awsenvs import aws
 from awsenvs.audit import FAIL, PASS, Finding
 from awsenvs.config import load
-from conftest import TWO_PRODUCTS
+from conftest import TWO_PRODUCTS, in_process_moto_env
 
 MANAGEMENT = "999999999999"
 CLEAN_ROOT = {"AccountPasswordPresent": 0, "AccountAccessKeysPresent": 0, "AccountMFAEnabled": 1,
@@ -135,13 +135,7 @@ def test_real_checks_in_threads_each_make_their_own_session(org, ids, tmp_path, 
     parallel rows equal sequential ones, the threads share only the STS client made by the
     calling thread, and each account gets a session of its own."""
     moto = pytest.importorskip("moto")
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", org.region)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    in_process_moto_env(monkeypatch, tmp_path, org.region)
 
     made_sts, calls, real_member_session = [], [], aws.member_session
 

@@ -8,7 +8,7 @@ import pytest
 from awsenvs import preflight
 from awsenvs.config import load, parse
 from awsenvs.preflight import AdoptionError, Import, LiveAccount, LiveOrganization, NotYet, PreflightError
-from conftest import TWO_PRODUCTS
+from conftest import TWO_PRODUCTS, in_process_moto_env
 
 
 def _live(services=(), types=("SERVICE_CONTROL_POLICY",), accounts=(), ous=None, org_id="o-abcdefghij") -> LiveOrganization:
@@ -247,13 +247,7 @@ def test_account_lookups_skip_the_addresses_the_state_holds(org, synthesized, tm
     moto = pytest.importorskip("moto")
     from awsenvs import aws
 
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", org.region)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    in_process_moto_env(monkeypatch, tmp_path, org.region)
     calls, real_member_session = [], aws.member_session
 
     def member_session(*args, **kwargs):  # observed, not replaced: counts the member account's API calls
