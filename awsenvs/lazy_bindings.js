@@ -10,7 +10,8 @@
 // the package's exports (`exports.iamUser.IamUser`), so it loads what a synth uses.  The
 // values are the same objects (require caches each module, and __importStar returns an
 // ES module as it is); only when they are loaded changes.  A file without such lines
-// (another layout, a later release) is compiled unchanged: slower, never different.
+// (another layout, a later release) is compiled unchanged: slower, never different; so is
+// any call whose arguments are not the (source, filename) strings node passes today.
 'use strict';
 
 const Module = require('module');
@@ -26,7 +27,8 @@ function lazyExports(source) {
 
 const compile = Module.prototype._compile;
 Module.prototype._compile = function (content, filename, ...rest) {
-  return compile.call(this, PROVIDER_INDEX.test(filename) ? lazyExports(content) : content, filename, ...rest);
+  const lazy = typeof content === 'string' && typeof filename === 'string' && PROVIDER_INDEX.test(filename);
+  return compile.call(this, lazy ? lazyExports(content) : content, filename, ...rest);
 };
 
 module.exports = { lazyExports };
