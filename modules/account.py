@@ -6,7 +6,7 @@ from cdktn_provider_aws.iam_account_alias import IamAccountAlias
 from cdktn_provider_aws.iam_account_password_policy import IamAccountPasswordPolicy
 from constructs import Construct
 
-from awsenvs.config import PasswordPolicy
+from awsenvs.config import ALIAS_ADDRESS, PASSWORD_POLICY_ADDRESS, PasswordPolicy
 
 
 class AccountBaseline(Construct):
@@ -19,7 +19,7 @@ class AccountBaseline(Construct):
     def __init__(self, scope: Construct, id: str, alias: str, password_policy: PasswordPolicy) -> None:
         super().__init__(scope, id)
         alias_ = IamAccountAlias(self, "alias", account_alias=alias)
-        alias_.override_logical_id("alias")
+        alias_.override_logical_id(ALIAS_ADDRESS.split(".")[1])
         policy = password_policy
         resource = IamAccountPasswordPolicy(
             self,
@@ -35,5 +35,5 @@ class AccountBaseline(Construct):
             max_password_age=policy.max_age_days or None,
             allow_users_to_change_password=policy.allow_users_to_change,
         )
-        resource.override_logical_id("password_policy")
+        resource.override_logical_id(PASSWORD_POLICY_ADDRESS.split(".")[1])
 

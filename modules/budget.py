@@ -5,7 +5,7 @@ from __future__ import annotations
 from cdktn_provider_aws.budgets_budget import BudgetsBudget, BudgetsBudgetNotification
 from constructs import Construct
 
-from awsenvs.config import Budget
+from awsenvs.config import BUDGET_ADDRESS, Budget
 
 # Each threshold alerts twice: when actual spend passes it, and when the month's forecast does.
 NOTIFICATION_TYPES = ("ACTUAL", "FORECASTED")
@@ -35,4 +35,4 @@ class MonthlyBudget(Construct):
                 for kind in NOTIFICATION_TYPES
             ],
         )
-        self.budget.override_logical_id("budget")
+        self.budget.override_logical_id(BUDGET_ADDRESS.split(".")[1])

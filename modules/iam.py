@@ -22,6 +22,7 @@ from constructs import Construct
 from awsenvs.config import (
     MANAGED_BY,
     MFA_GROUP_NAME,
+    MFA_POLICY_ADDRESS,
     MFA_POLICY_NAME,
     MFA_ROLE_MAX_SESSION_SECONDS,
     Group,
@@ -274,10 +275,10 @@ def _mfa_group(scope: Construct, policy_json: str, count: float | None = None) -
         tags={"managed-by": MANAGED_BY},
         count=count,
     )
-    policy.override_logical_id("require_mfa")
+    policy.override_logical_id(MFA_POLICY_ADDRESS.split(".")[1])
     attachment = IamGroupPolicyAttachment(
         scope, "require-mfa-attachment", count=count,
-        group=f"${{aws_iam_group.{MFA_GROUP_ID}{at}.name}}", policy_arn=f"${{aws_iam_policy.require_mfa{at}.arn}}",
+        group=f"${{aws_iam_group.{MFA_GROUP_ID}{at}.name}}", policy_arn=f"${{{MFA_POLICY_ADDRESS}{at}.arn}}",
     )
     attachment.override_logical_id("require_mfa")
     return group

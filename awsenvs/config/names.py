@@ -35,7 +35,7 @@ IAM_PRINCIPAL = "iam.amazonaws.com"
 # The guardrails are policies of this type, attached to the product OUs.
 SERVICE_CONTROL_POLICY = "SERVICE_CONTROL_POLICY"
 ROOT_ACCESS_ADDRESS = "aws_iam_organizations_features.centralized_root"  # centralized root access (management)
-# An account stack's single objects (modules/account.py, iam.py, budget.py name them so).
+# An account stack's single objects: the modules take their logical ids from these, the look-ups their addresses.
 ALIAS_ADDRESS = "aws_iam_account_alias.alias"
 PASSWORD_POLICY_ADDRESS = "aws_iam_account_password_policy.password_policy"
 BUDGET_ADDRESS = "aws_budgets_budget.budget"
