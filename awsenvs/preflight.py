@@ -236,9 +236,10 @@ def account_stack_imports(env: Environment, account_id: str, iam_users: bool = T
     IAM users, and an import block for an address it lacks is an error).  `sts`: a client
     made on the calling thread (aws.sts_client), when this runs in a worker thread.
     `held`: addresses already in the stack's state, not looked up (importing one is a
-    no-op): a user added to a product costs its own few calls, not the whole account's."""
-    session = aws.member_session(account_id, env.role_name, env.cli_profile, sts=sts)
-    iam = session.client("iam")
+    no-op): a user added to a product costs its own few calls, not the whole account's,
+    and a stack whose state holds every one of them makes none, not even the session."""
+    session = _OnFirstUse(lambda: aws.member_session(account_id, env.role_name, env.cli_profile, sts=sts))
+    iam = _OnFirstUse(lambda: session.client("iam"))
     imports: list[Import] = []
     if iam_users:
         imports += _iam_user_imports(env, account_id, iam, held)
@@ -258,6 +259,19 @@ def account_stack_imports(env: Environment, account_id: str, iam_users: bool = T
         imports.append(Import(BUDGET_ADDRESS, f"{account_id}:{env.budget_name}",
                               f"existing budget {env.budget_name} (set to the configured one)"))
     return imports
+
+
+class _OnFirstUse:
+    """A session or client made when one of its attributes is first read: each look-up
+    below reads one only for an address its state lacks."""
+
+    def __init__(self, make: Callable[[], object]) -> None:
+        self._make, self._made = make, None
+
+    def __getattr__(self, name: str):
+        if self._made is None:
+            self._made = self._make()
+        return getattr(self._made, name)
 
 
 def _exists(account_id: str, what: str, fn, missing: str = "NoSuchEntity", **kwargs) -> bool:

@@ -193,16 +193,6 @@ class Runner:
         with ThreadPoolExecutor(2 * self.workers) as pool:
             return list(pool.map(plan_one, stacks))
 
-    def needs_lookups(self, stack: str, held: frozenset[str] | None = None) -> bool:
-        """Whether an account stack's plan needs the live look-ups: they find objects to
-        import, and an import of an address already in state is a no-op, so a stack whose
-        state holds every resource of its config needs none (a few AWS calls and a session
-        saved per stack), and the others look up only what their state lacks (`held`).
-        Management's look-ups also say what to retire: always made."""
-        config = json.loads((stack_dir(self.outdir, stack) / "cdk.tf.json").read_text())
-        wanted = {f"{type_}.{name}" for type_, named in config.get("resource", {}).items() for name in named}
-        return not wanted <= (self.held_addresses(stack) if held is None else held)
-
     def held_addresses(self, stack: str) -> frozenset[str]:
         """The managed resources' addresses in a stack's state."""
         state = self.state(stack) or {}
@@ -258,12 +248,11 @@ class Runner:
             self._record(result)
             return result
         try:
+            # An account stack looks up only what its state lacks (an import of an address
+            # in state is a no-op): once converged, none at all.
             held = frozenset() if stack == MANAGEMENT_STACK else self.held_addresses(stack)
-            if stack == MANAGEMENT_STACK or self.needs_lookups(stack, held):
-                self.report.phase(stack, "looking up", "")
-                lifecycle = lifecycle_for(stack, account_id, held)
-            else:
-                lifecycle = Lifecycle()
+            self.report.phase(stack, "looking up", "")
+            lifecycle = lifecycle_for(stack, account_id, held)
             if stack != MANAGEMENT_STACK:
                 write_private(directory / ACCOUNT_TFVARS, json.dumps({ACCOUNT_ID_VARIABLE: account_id}) + "\n")
             write_lifecycle(directory, lifecycle)

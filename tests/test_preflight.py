@@ -220,9 +220,9 @@ def test_a_stale_state_lock_is_explained():
     assert _explain("Invalid provider configuration", Path(".")) == "Invalid provider configuration"
 
 
-def test_lookups_only_for_a_stack_whose_state_lacks_a_configured_resource(synthesized, tmp_path):
-    """An import of an address already in state is a no-op: a stack whose state holds all
-    of its config skips the look-ups (plan --all of a converged org makes no IAM calls)."""
+def test_the_runner_hands_the_lookups_the_addresses_its_state_holds(synthesized, tmp_path):
+    """The managed resources in a stack's state (read from the file: no terraform) are what
+    its look-ups skip; data sources are not resources to import."""
     import json
 
     from awsenvs.runner import Runner
@@ -230,15 +230,11 @@ def test_lookups_only_for_a_stack_whose_state_lacks_a_configured_resource(synthe
 
     s = synthesized["two"]
     runner = Runner(s.org, Terraform(), s.outdir, state_dir=tmp_path)
-    resources = [{"mode": "managed", "type": type_, "name": name, "instances": []}
-                 for type_, named in s.stacks["shop-dev"]["resource"].items() for name in named]
-    assert len(resources) > 5
-    state = tmp_path / "shop-dev.tfstate"
-    assert runner.needs_lookups("shop-dev")  # no state yet
-    state.write_text(json.dumps({"version": 4, "serial": 3, "lineage": "l", "resources": resources}))
-    assert not runner.needs_lookups("shop-dev")
-    state.write_text(json.dumps({"version": 4, "serial": 4, "lineage": "l", "resources": resources[1:]}))
-    assert runner.needs_lookups("shop-dev")
+    assert runner.held_addresses("shop-dev") == frozenset()  # no state yet
+    resources = [{"mode": "managed", "type": "aws_iam_user", "name": "alice", "instances": []},
+                 {"mode": "data", "type": "aws_caller_identity", "name": "current", "instances": []}]
+    (tmp_path / "shop-dev.tfstate").write_text(json.dumps({"version": 4, "serial": 3, "lineage": "l", "resources": resources}))
+    assert runner.held_addresses("shop-dev") == {"aws_iam_user.alice"}
 
 
 def test_account_lookups_skip_the_addresses_the_state_holds(org, synthesized, tmp_path, monkeypatch):
@@ -248,10 +244,11 @@ def test_account_lookups_skip_the_addresses_the_state_holds(org, synthesized, tm
     from awsenvs import aws
 
     in_process_moto_env(monkeypatch, tmp_path, org.region)
-    calls, real_member_session = [], aws.member_session
+    calls, sessions, real_member_session = [], [], aws.member_session
 
     def member_session(*args, **kwargs):  # observed, not replaced: counts the member account's API calls
         session = real_member_session(*args, **kwargs)
+        sessions.append(session)
         session.events.register("before-call", lambda model, **_: calls.append(model.name))
         return session
 
@@ -271,6 +268,9 @@ def test_account_lookups_skip_the_addresses_the_state_holds(org, synthesized, tm
         assert calls.count("GetUser") == len(env.users) - 1 and len(calls) < looked_up_all
 
         calls.clear()
+        sessions.clear()
         config = synthesized["two"].stacks["shop-dev"]["resource"]
         everything = frozenset(f"{type_}.{name}" for type_, named in config.items() for name in named)
-        assert preflight.account_stack_imports(env, account_id, held=everything) == [] and calls == []
+        # A converged stack: not a call, not even the assumed role's session.
+        assert preflight.account_stack_imports(env, account_id, held=everything) == []
+        assert calls == [] and sessions == []
