@@ -245,8 +245,11 @@ def plan(ctx: click.Context, stacks, products, envs, workers, everything) -> Non
     Exit code: 0 no changes anywhere, 2 changes, 1 an error (the guard, a stack failed).
     """
     from awsenvs import workflow
+    from awsenvs.synth import Worker
 
-    _, code = workflow.plan(_session(ctx, stacks, products, envs, workers, everything))
+    # Started first: it loads the AWS bindings while org.yaml is read (stopped if nothing is stale).
+    with Worker() as worker:
+        _, code = workflow.plan(_session(ctx, stacks, products, envs, workers, everything), worker)
     ctx.exit(code)
 
 

@@ -37,7 +37,7 @@ from typing import Callable, Protocol, Sequence
 from awsenvs.config import ACCOUNT_ID_VARIABLE, ACCOUNT_IDS_OUTPUT, ACCOUNT_TFVARS, MANAGEMENT_STACK, Org
 from awsenvs.private import private_dir, state_files, tighten, write_private
 from awsenvs.results import StackResult, StackStatus, counts_text
-from awsenvs.synth import code_version, stack_dir, stack_fingerprints, write_retired_stack
+from awsenvs.synth import Synthesis, code_version, stack_dir, stack_fingerprints, write_retired_stack
 from awsenvs.terraform import STALE_PLAN, Event, PlanSummary, ResourceChange, Terraform, TerraformError
 
 PLAN_FILE = "awsenvs.tfplan"
@@ -91,9 +91,10 @@ class SavedPlan:
 class Runner:
     def __init__(
         self, org: Org, terraform: Terraform, outdir: Path, report: Report = Report(),
-        state_dir: Path | None = None, workers: int = 4,
+        state_dir: Path | None = None, workers: int = 4, synthesis: Synthesis | None = None,
     ) -> None:
         self.org = org
+        self.synthesis = synthesis  # a synth running beside this run (see _synthesized)
         self.terraform = terraform
         self.outdir = Path(outdir).resolve()
         self.report = report
@@ -106,6 +107,7 @@ class Runner:
     def secure(self, stack: str) -> None:
         """Owner-only: the stack folder (plans, tfvars), the local state folder and the
         stack's state files and backups; looser ones are tightened with a note."""
+        self._synthesized(stack)
         directory = stack_dir(self.outdir, stack)
         notes = private_dir(directory)
         notes += [tighten(directory / name) for name in (PLAN_FILE, ACCOUNT_TFVARS, PLAN_RECORD, LIFECYCLE_FILE, CLEAN_RECORD)]
@@ -118,6 +120,7 @@ class Runner:
 
     def init(self, stack: str) -> None:
         """terraform init once per stack, again only when its terraform block changes."""
+        self._synthesized(stack)
         directory = stack_dir(self.outdir, stack)
         document = json.loads((directory / "cdk.tf.json").read_text())
         wanted = hashlib.sha256(json.dumps(document.get("terraform"), sort_keys=True).encode()).hexdigest()
@@ -128,6 +131,18 @@ class Runner:
         self.report.phase(stack, "init", "")
         self.terraform.init(directory)
         stamp.write_text(wanted)
+
+    def _synthesized(self, stack: str, everything: bool = False) -> None:
+        """Wait for the synth running beside this run (synth.synthesize_beside), if any:
+        until it is done with `stack`'s folder when it rebuilds or removes that stack, or
+        (`everything`: before terraform runs) until it is all done, so that a failed synth
+        plans nothing.  Raises what the synth raised."""
+        synthesis = self.synthesis
+        if synthesis is None or not (everything or stack in synthesis.changing):
+            return
+        if synthesis.running:
+            self.report.phase(stack, "synthesizing" if stack in synthesis.changing else "waiting for synth", "")
+        synthesis.wait()
 
     def management_outputs(self) -> dict:
         """The management stack's last outputs ({} before its first apply), from its state."""
@@ -253,6 +268,7 @@ class Runner:
             held = frozenset() if stack == MANAGEMENT_STACK else self.held_addresses(stack)
             self.report.phase(stack, "looking up", "")
             lifecycle = lifecycle_for(stack, account_id, held)
+            self._synthesized(stack, everything=True)
             if stack != MANAGEMENT_STACK:
                 write_private(directory / ACCOUNT_TFVARS, json.dumps({ACCOUNT_ID_VARIABLE: account_id}) + "\n")
             write_lifecycle(directory, lifecycle)
@@ -337,6 +353,7 @@ class Runner:
         return len(objects)
 
     def _record(self, result: StackResult) -> None:
+        self._synthesized(result.stack)  # its folder may be synth's to make yet
         s = result.summary
         record = {
             "fingerprint": self._fingerprint(result.stack), "account_id": result.account_id, "status": result.status,

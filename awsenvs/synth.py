@@ -14,10 +14,16 @@ each process loads the bindings once: under a second, as only the AWS submodules
 loaded (awsenvs/lazy_bindings.js; bench/scale_bench.py measures both).  Stacks
 are built into a staging folder and moved into place, so an interrupted synth leaves
 every stack either as it was or rebuilt, and unmarked: the next synth redoes it.
+
+`plan` synthesizes beside its other work (synthesize_beside): a Worker started before
+org.yaml is read loads the bindings while the command starts, and builds the stale stacks
+on a thread while the guard and the live look-ups run; the runner leaves the stale stacks'
+folders alone until synth is done, and runs no terraform before.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -27,6 +33,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -40,6 +47,7 @@ from awsenvs.terraform import TerraformError
 FINGERPRINT_FILE = ".awsenvs-fingerprint"  # JSON: stack -> fingerprint of its synthesized files
 MANIFEST = "manifest.json"  # cdktn's list of stacks (the CDK CLI reads it)
 _STAGING = ".awsenvs-staging-"
+_BUILT = b"awsenvs-synth: built"  # a Worker's last line on stdout
 # Below this many stacks per process a worker process is not worth its bindings' load.
 STACKS_PER_PROCESS = 30
 _CODE_DIRS = (Path(__file__).parent, MODULES)
@@ -89,17 +97,38 @@ def stack_fingerprints(org: Org, outdir: Path, state_dir: Path | None = None, hc
 
 
 def synthesize(org: Org, outdir: Path, state_dir: Path | None = None, hcl: bool = False,
-               force: bool = False, account_ids: Mapping[str, str] | None = None) -> Synthesized:
+               force: bool = False, account_ids: Mapping[str, str] | None = None,
+               worker: Worker | None = None) -> Synthesized:
     """Bring outdir/stacks/<stack>/ up to date for every stack of org; see the module doc.
-    `account_ids`: account stacks' `account_id` defaults beyond org.yaml's (`synth --hcl`)."""
-    outdir = Path(outdir)
-    account_ids = dict(account_ids or {})
+    `account_ids`: account stacks' `account_id` defaults beyond org.yaml's (`synth --hcl`).
+    `worker`: a Worker started ahead, which builds (its share of) the stacks, however few;
+    it is the caller's to close."""
+    outdir, account_ids = Path(outdir), dict(account_ids or {})
+    todo = _todo(org, outdir, state_dir, hcl, force, account_ids)
+    return _bring_up_to_date(org, outdir, todo, state_dir, hcl, account_ids, worker)
+
+
+@dataclass(frozen=True)
+class _Todo:
+    wanted: dict[str, str]  # stack -> fingerprint, of every stack of the org
+    previous: dict[str, str]  # as recorded by the last synth
+    stale: tuple[str, ...]  # to rebuild
+    removed: tuple[str, ...]  # folders to remove: stacks org.yaml no longer has
+
+
+def _todo(org: Org, outdir: Path, state_dir: Path | None, hcl: bool, force: bool,
+          account_ids: dict[str, str]) -> _Todo:
     wanted = stack_fingerprints(org, outdir, state_dir, hcl, account_ids)
     previous = _read_fingerprints(outdir)
     name = "cdk.tf" if hcl else "cdk.tf.json"
     stale = tuple(s for s in org.stacks
                   if force or previous.get(s) != wanted[s] or not (stack_dir(outdir, s) / name).exists())
-    removed = tuple(s for s in previous if s not in wanted)
+    return _Todo(wanted, previous, stale, tuple(s for s in previous if s not in wanted))
+
+
+def _bring_up_to_date(org: Org, outdir: Path, todo: _Todo, state_dir: Path | None, hcl: bool,
+                      account_ids: dict[str, str], worker: Worker | None) -> Synthesized:
+    wanted, previous, stale, removed = todo.wanted, todo.previous, todo.stale, todo.removed
     if not stale and not removed:
         return Synthesized(org.stacks, ())
     # Unmark what is about to change first: an interruption from here on rebuilds it next time.
@@ -109,7 +138,7 @@ def synthesize(org: Org, outdir: Path, state_dir: Path | None = None, hcl: bool 
         if stack_dir(outdir, stack).resolve().parent == stacks_folder:
             shutil.rmtree(stack_dir(outdir, stack), ignore_errors=True)
     if stale:
-        _build(org, stale, outdir, state_dir, account_ids)
+        _build(org, stale, outdir, state_dir, account_ids, worker)
         if hcl:
             try:
                 convert_to_hcl([stack_dir(outdir, s) for s in stale])
@@ -120,18 +149,54 @@ def synthesize(org: Org, outdir: Path, state_dir: Path | None = None, hcl: bool 
     return Synthesized(org.stacks, stale, removed)
 
 
-def _build(org: Org, stacks: Sequence[str], outdir: Path, state_dir: Path | None, account_ids: dict[str, str]) -> None:
+@dataclass(frozen=True)
+class Synthesis:
+    """A synth running beside its caller (synthesize_beside)."""
+
+    changing: frozenset[str]  # the stacks it rebuilds or removes: their folders are its own until it is done
+    future: Future[Synthesized]
+
+    @property
+    def running(self) -> bool:
+        return not self.future.done()
+
+    def wait(self) -> Synthesized:
+        """Its result, once done; raises what it raised (SynthError)."""
+        return self.future.result()
+
+
+def synthesize_beside(org: Org, outdir: Path, worker: Worker, state_dir: Path | None = None) -> Synthesis:
+    """synthesize() on a thread of its own while the caller goes on (plan: the guard and
+    the live look-ups), its jsii work in `worker` (started ahead: see Worker), which shares
+    no GIL with the caller's threads; the worker is closed as soon as synth is done (at
+    once when nothing is stale).  What is stale is decided here, before it starts: the
+    caller leaves those stacks' folders alone, and waits for the rest before it runs
+    terraform, and before it exits."""
+    outdir = Path(outdir)
+    todo = _todo(org, outdir, state_dir, False, False, {})
+    pool = ThreadPoolExecutor(1, thread_name_prefix="synth")
+    try:
+        future = pool.submit(_bring_up_to_date, org, outdir, todo, state_dir, False, {}, worker)
+    finally:
+        pool.shutdown(wait=False)  # the thread ends with its one task
+    # Run once the result is out, on that thread: the waiters go on while the worker exits.
+    future.add_done_callback(lambda _: worker.close())
+    return Synthesis(frozenset(todo.stale + todo.removed), future)
+
+
+def _build(org: Org, stacks: Sequence[str], outdir: Path, state_dir: Path | None, account_ids: dict[str, str],
+           worker: Worker | None = None) -> None:
     """Synthesize these stacks into a staging folder (in worker processes when there are
-    many), then move each stack's file into place."""
+    many, or when one was started ahead), then move each stack's file into place."""
     # A folder of this run's own: another command synthesizing at the same time has its own.
     staging = Path(tempfile.mkdtemp(prefix=_STAGING, dir=outdir))
     processes = min(usable_cores(), len(stacks) // STACKS_PER_PROCESS)
     shards = _shards(org, stacks, processes) if processes > 1 else [list(stacks)]
     folders = [staging / str(i) for i in range(len(shards))]
-    if len(shards) == 1:
+    if len(shards) == 1 and worker is None:
         build_stacks(org, shards[0], outdir, state_dir, folders[0], account_ids)
     else:
-        _build_in_workers(org, shards, outdir, state_dir, folders, account_ids)
+        _build_in_workers(org, shards, outdir, state_dir, folders, account_ids, worker)
     for folder, shard in zip(folders, shards):
         for stack in shard:
             target = stack_dir(outdir, stack)
@@ -192,26 +257,72 @@ def build_stacks(org: Org, stacks: Sequence[str], outdir: Path, state_dir: Path 
 
 
 def _build_in_workers(org: Org, shards: list[list[str]], outdir: Path, state_dir: Path | None,
-                      folders: list[Path], account_ids: dict[str, str]) -> None:
-    workers = []
-    for shard, folder in zip(shards, folders):
-        log = tempfile.TemporaryFile()
-        process = subprocess.Popen(_worker_command(), stdin=subprocess.PIPE, stdout=log, stderr=log, env=_worker_env())
-        try:
-            process.stdin.write(pickle.dumps((org, shard, outdir, state_dir, folder, account_ids)))
-            process.stdin.close()
-        except BrokenPipeError:  # it died before reading: its exit code and output say why
-            pass
-        workers.append((process, log))
-    failures = []
-    for process, log in workers:
-        if process.wait() != 0:
-            log.seek(0)
-            lines = log.read().decode(errors="replace").strip().splitlines()
-            failures.append(lines[-1] if lines else f"exit code {process.returncode}")
-        log.close()
+                      folders: list[Path], account_ids: dict[str, str], started: Worker | None = None) -> None:
+    workers = [started or Worker()] + [Worker() for _ in shards[1:]]
+    try:
+        for worker, shard, folder in zip(workers, shards, folders):
+            worker.send(org, shard, outdir, state_dir, folder, account_ids)
+        failures = [failure for failure in (worker.wait() for worker in workers) if failure]
+    finally:
+        for worker in workers[1:] if started else workers:
+            worker.close()
     if failures:
         raise SynthError(f"synthesizing failed in a worker process: {failures[0]}")
+
+
+class Worker:
+    """A `python -m awsenvs.synth` process: it loads the bindings at once, then builds the
+    stacks of the one job it reads on stdin (build_stacks' arguments) and says so on
+    stdout before it exits.  Loading the bindings is most of a small synth's time, so
+    `plan` starts one before it reads org.yaml: the load runs while the caller reads
+    org.yaml, imports boto3 and finds the stale stacks.  A worker that got no job is
+    stopped by close()."""
+
+    def __init__(self) -> None:
+        self._log = tempfile.TemporaryFile()
+        self._process = subprocess.Popen(_worker_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=self._log, env=_worker_env())
+        self._sent = False
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    def __enter__(self) -> "Worker":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def send(self, org: Org, stacks: Sequence[str], outdir: Path, state_dir: Path | None, into: Path,
+             account_ids: Mapping[str, str]) -> None:
+        self._sent = True
+        try:
+            self._process.stdin.write(pickle.dumps((org, list(stacks), outdir, state_dir, into, dict(account_ids))))
+            self._process.stdin.close()
+        except BrokenPipeError:  # it died before reading: its exit code and output say why
+            pass
+
+    def wait(self) -> str | None:
+        """None once it has built its stacks (its files are in place; it may still be
+        exiting: the jsii runtime's shutdown takes a quarter of a second); else why not
+        (the last line it printed)."""
+        for line in self._process.stdout:
+            if line.strip() == _BUILT:
+                return None
+        self._process.wait()
+        self._log.seek(0)
+        lines = self._log.read().decode(errors="replace").strip().splitlines()
+        return lines[-1] if lines else f"exit code {self._process.returncode}"
+
+    def close(self) -> None:
+        """Wait for it to exit; stop it first if it got no job."""
+        if not self._sent and self._process.poll() is None:
+            self._process.kill()  # its node runtime ends with its stdin
+        self._process.wait()
+        for stream in (self._process.stdin, self._process.stdout, self._log):
+            with contextlib.suppress(OSError):
+                stream.close()
 
 
 def _read_fingerprints(outdir: Path) -> dict[str, str]:
@@ -298,6 +409,10 @@ def _write_alone(org: Org, outdir: Path, stack: str, add_stack) -> Path:
     return target
 
 
-if __name__ == "__main__":  # a worker of _build_in_workers: build_stacks' arguments on stdin
+if __name__ == "__main__":  # a Worker: build_stacks' arguments on stdin
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    import awsenvs.stacks  # noqa: F401 - the bindings first: a worker is started before its job is known
+
     build_stacks(*pickle.loads(sys.stdin.buffer.read()))
+    sys.stdout.buffer.write(_BUILT + b"\n")  # its files are in place: the caller goes on while jsii shuts down
+    sys.stdout.flush()

@@ -14,6 +14,7 @@ terminal that needs `--yes`.
 from __future__ import annotations
 
 import tempfile
+from concurrent import futures
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol
@@ -25,7 +26,7 @@ from awsenvs.errors import AwsenvsError
 from awsenvs.progress import Progress, summary_table
 from awsenvs.results import StackResult, StackStatus, exit_code_for_plan, names_text, notes_of
 from awsenvs.runner import Lifecycle, Report, Runner
-from awsenvs.synth import synthesize
+from awsenvs.synth import Synthesis, Worker, synthesize, synthesize_beside
 from awsenvs.terraform import Terraform
 
 
@@ -57,8 +58,9 @@ class Session:
     live: Live | None = None  # None: no live look-ups (tests of the confirmation rules)
     everything: bool = False  # plan --all: also the stacks unchanged since their last clean plan
 
-    def runner(self, progress: Progress) -> Runner:
-        return Runner(self.org, self.terraform, self.outdir, Report(progress.update, progress.note), workers=self.workers)
+    def runner(self, progress: Progress, synthesis: Synthesis | None = None) -> Runner:
+        return Runner(self.org, self.terraform, self.outdir, Report(progress.update, progress.note),
+                      workers=self.workers, synthesis=synthesis)
 
 
 @dataclass
@@ -94,15 +96,22 @@ def _plan_retirements(runner: Runner, retiring: list) -> list[StackResult]:
     return [runner.plan_retirement(r.stack, r.account_id, r.account_name) for r in retiring]
 
 
-def plan(session: Session) -> tuple[list[StackResult], int]:
-    with session.console.status("Synthesizing…"):
-        synthesize(session.org, session.outdir)
-    with Progress(session.console, session.stacks) as progress:
-        runner = session.runner(progress)
-        prepared = _prepare(session, runner, progress)
-        results = runner.plan(session.stacks, prepared.caller, prepared.ids, prepared.lifecycle_for(session.live),
-                              everything=session.everything)
-        results += _plan_retirements(runner, prepared.retiring)
+def plan(session: Session, worker: Worker | None = None) -> tuple[list[StackResult], int]:
+    """`worker`: a synth worker started ahead (see synth.Worker); closed here."""
+    # Synth runs beside the guard and the look-ups, which need only org.yaml and the
+    # states (about a second each when one product changed); the runner waits for it
+    # before any terraform runs, and a failed synth fails the run before anything is planned.
+    synthesis = synthesize_beside(session.org, session.outdir, worker or Worker())
+    try:
+        with Progress(session.console, session.stacks) as progress:
+            runner = session.runner(progress, synthesis)
+            prepared = _prepare(session, runner, progress)
+            results = runner.plan(session.stacks, prepared.caller, prepared.ids, prepared.lifecycle_for(session.live),
+                                  everything=session.everything)
+            synthesis.wait()  # a retirement writes a stack folder of its own: after synth's clean-up
+            results += _plan_retirements(runner, prepared.retiring)
+    finally:
+        futures.wait([synthesis.future])  # never exit while a worker still writes (an error above is the one reported)
     _print_summary(session.console, results, "Plan")
     return results, exit_code_for_plan(results)
 

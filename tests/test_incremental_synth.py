@@ -4,6 +4,7 @@ and the files it keeps are exactly what a full synth writes."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -147,3 +148,75 @@ def test_synth_prints_counts_and_the_rebuilt_stacks(tmp_path):
     second = run_cli("--config", str(source), "synth", cwd=tmp_path)
     assert second.returncode == 0, second.stderr
     assert "6 stacks in cdktf.out/stacks: 2 rebuilt, 4 unchanged; rebuilt: billing-prod, billing-legacy" in second.stderr
+
+
+def test_a_worker_started_ahead_builds_what_one_process_builds(tmp_path):
+    """`plan` starts its synth worker before it reads org.yaml (synth.Worker): however few
+    stacks are stale, that worker builds them, and writes what an in-process synth writes."""
+    org = load(TWO_PRODUCTS)
+    synthesize(org, tmp_path / "single", state_dir=tmp_path / "state")
+    with synth.Worker() as worker:
+        done = synthesize(org, tmp_path / "ahead", state_dir=tmp_path / "state", worker=worker)
+        assert set(done.rebuilt) == set(org.stacks)
+    assert _files(tmp_path / "ahead") == _files(tmp_path / "single")
+    with pytest.raises(ProcessLookupError):  # closed: its job done, it has exited and been reaped
+        os.kill(worker.pid, 0)
+
+
+def _children(pid: int) -> set[int]:
+    try:
+        return {int(p) for task in Path(f"/proc/{pid}/task").iterdir()
+                for p in (task / "children").read_text().split()}
+    except FileNotFoundError:
+        return set()
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads the process tree from /proc")
+def test_a_worker_with_nothing_to_build_is_stopped_with_its_node_runtime(tmp_path):
+    """Nothing stale: the worker started ahead is stopped, and the jsii runtime (node) it
+    started goes with it; no process is left behind."""
+    import time
+
+    worker = synth.Worker()
+    deadline = time.monotonic() + 60
+    while not (runtime := _children(worker.pid)) and time.monotonic() < deadline:
+        time.sleep(0.05)  # it loads the bindings at once: the jsii runtime starts within a second
+    assert runtime, "the worker started no jsii runtime"
+    org = load(TWO_PRODUCTS)
+    synthesize(org, tmp_path, state_dir=tmp_path / "state")
+    assert synthesize(org, tmp_path, state_dir=tmp_path / "state", worker=worker).rebuilt == ()
+    worker.close()
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in runtime) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in runtime)
+
+
+def test_plan_runs_no_terraform_when_the_synth_beside_it_fails(tmp_path, monkeypatch):
+    """plan synthesizes beside the guard and the look-ups; the runner waits for it before
+    terraform, so a synth that fails plans nothing and is the run's one error line."""
+    from rich.console import Console
+
+    from awsenvs import workflow
+    from awsenvs.terraform import Terraform
+
+    source = tmp_path / "org.yaml"
+    source.write_text(TWO_PRODUCTS.read_text())
+    org = load(source)
+    monkeypatch.setattr(synth, "_worker_command", lambda: [
+        synth.sys.executable, "-c", "import sys; sys.stdin.buffer.read(); sys.exit('the bindings are broken')"])
+    ran = []
+
+    def terraform_ran(self, args, *rest, **kwargs):  # observed: no terraform command may start
+        ran.append(args)
+        raise AssertionError(f"terraform {args[0]} ran")
+
+    monkeypatch.setattr(Terraform, "run", terraform_ran)
+    monkeypatch.setattr(Terraform, "_stream", terraform_ran)
+    outdir = tmp_path / "cdktf.out"
+    session = workflow.Session(org, list(org.stacks), Console(quiet=True), outdir, guard=lambda ids: "123456789012",
+                               ask=None, terraform=Terraform())
+    with pytest.raises(synth.SynthError, match="failed in a worker process: the bindings are broken"):
+        workflow.plan(session, synth.Worker())
+    assert ran == []
+    assert not list(outdir.glob("stacks/*/*.tfvars.json")) and not list(outdir.glob("stacks/*/*.tfplan"))
