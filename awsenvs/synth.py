@@ -173,7 +173,11 @@ def synthesize_beside(org: Org, outdir: Path, worker: Worker, state_dir: Path | 
     caller leaves those stacks' folders alone, and waits for the rest before it runs
     terraform, and before it exits."""
     outdir = Path(outdir)
-    todo = _todo(org, outdir, state_dir, False, False, {})
+    try:
+        todo = _todo(org, outdir, state_dir, False, False, {})
+    except BaseException:
+        worker.close()
+        raise
     pool = ThreadPoolExecutor(1, thread_name_prefix="synth")
     try:
         future = pool.submit(_bring_up_to_date, org, outdir, todo, state_dir, False, {}, worker)
