@@ -37,12 +37,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 from awsenvs import MODULES, usable_cores
-from awsenvs.config import MANAGEMENT_STACK, Org
 from awsenvs.errors import AwsenvsError
 from awsenvs.terraform import TerraformError
+
+if TYPE_CHECKING:  # imported where used: `plan` starts a Worker before it validates org.yaml (cli.py)
+    from awsenvs.config import Org
 
 FINGERPRINT_FILE = ".awsenvs-fingerprint"  # JSON: stack -> fingerprint of its synthesized files
 MANIFEST = "manifest.json"  # cdktn's list of stacks (the CDK CLI reads it)
@@ -214,6 +216,8 @@ def _shards(org: Org, stacks: Sequence[str], processes: int) -> list[list[str]]:
     """The stacks in `processes` shards of about equal work.  `management` holds every
     account, OU and guardrail: it costs about what one account stack costs per dozen
     accounts (measured on the 200-account org of bench/scale_bench.py)."""
+    from awsenvs.config import MANAGEMENT_STACK
+
     weights = {stack: 1.0 for stack in stacks}
     if MANAGEMENT_STACK in weights:
         weights[MANAGEMENT_STACK] = 1 + len(org.environments) / 12
