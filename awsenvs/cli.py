@@ -19,11 +19,10 @@ from rich.markup import escape
 from awsenvs import usable_cores
 from awsenvs.errors import EXIT_FAILED, EXIT_OK, AwsenvsError, BadInput
 
-if TYPE_CHECKING:
-    from awsenvs.config import Org
-
 # Each command imports what it uses (org.yaml's validation alone, pydantic, costs ~0.15 s):
 # `--help` answers at once, and `plan` starts its synth worker before anything else.
+if TYPE_CHECKING:
+    from awsenvs.config import Org
 
 # Ours, and of no interest to an operator (jsii warns about Node 20's end of life).
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")

@@ -193,6 +193,20 @@ def test_a_worker_with_nothing_to_build_is_stopped_with_its_node_runtime(tmp_pat
     assert not any(Path(f"/proc/{pid}").exists() for pid in runtime)
 
 
+def test_plan_starts_its_worker_before_it_imports_the_validation_or_boto3():
+    """`plan` spawns its synth worker first (cli.plan): importing the CLI and the worker's
+    module loads neither org.yaml's validation (pydantic, ~0.15 s) nor boto3, which the
+    worker would otherwise wait behind."""
+    import subprocess
+    import sys
+
+    probe = ("import sys, awsenvs.cli, awsenvs.synth; "
+             "print(sorted({m.split('.')[0] if m.startswith(('pydantic', 'boto')) else m for m in sys.modules "
+             "if m.startswith(('awsenvs.config', 'pydantic', 'boto'))}))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
+
+
 def test_plan_runs_no_terraform_when_the_synth_beside_it_fails(tmp_path, monkeypatch):
     """plan synthesizes beside the guard and the look-ups; the runner waits for it before
     terraform, so a synth that fails plans nothing and is the run's one error line."""
