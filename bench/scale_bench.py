@@ -216,6 +216,8 @@ def main() -> None:
     parser.add_argument("--skip-plan", action="store_true")
     parser.add_argument("--write", action="store_true", help="append the results to docs/benchmarks.md")
     args = parser.parse_args()
+    if args.rounds < 1 or args.pairs < 1:
+        parser.error("--rounds and --pairs must be at least 1")
     lines = []
     with tempfile.TemporaryDirectory() as work:
         if not args.skip_synth:
