@@ -200,11 +200,9 @@ def test_plan_starts_its_worker_before_it_imports_the_validation_or_boto3():
     import subprocess
     import sys
 
-    probe = ("import sys, awsenvs.cli, awsenvs.synth; "
-             "print(sorted({m.split('.')[0] if m.startswith(('pydantic', 'boto')) else m for m in sys.modules "
-             "if m.startswith(('awsenvs.config', 'pydantic', 'boto'))}))")
-    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
-    assert loaded.strip() == "[]"
+    probe = "import json, sys, awsenvs.cli, awsenvs.synth; print(json.dumps(sorted(sys.modules)))"
+    loaded = json.loads(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout)
+    assert [m for m in loaded if m.startswith(("awsenvs.config", "pydantic", "boto"))] == []
 
 
 def test_plan_runs_no_terraform_when_the_synth_beside_it_fails(tmp_path, monkeypatch):
