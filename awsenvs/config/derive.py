@@ -64,102 +64,106 @@ def _check_cloud(fail, state: StateConfig, management_account_id: str | None, en
     # A remote run has no local guard in front of it: each stack checks the account it
     # runs in (awsenvs/stacks.py), and the management stack can only check against this.
     if management_account_id is None:
-        raise fail("organization.management_account_id", "required with state.backend cloud: remote runs have no "
+        fail("organization.management_account_id", "required with state.backend cloud: remote runs have no "
                    "local guard, so each stack checks the account it runs in against it; set it to your management "
                    "account's id")
     for env in envs:
         if env.cli_profile:
-            raise fail(f"products.{env.product}.environments.{env.name}.profile",
+            fail(f"products.{env.product}.environments.{env.name}.profile",
                        "state.backend cloud runs remotely, where there is no ~/.aws/config to read a profile from: "
                        "reach this account through a role instead (remove profile; set role_name), or keep state in s3")
     for stack in [MANAGEMENT_STACK, *(env.stack for env in envs)]:
         workspace = state.workspace(stack)
         if not WORKSPACE_RE.match(workspace):
-            raise fail("state.cloud.workspace_prefix", f"workspace {workspace!r}: letters, digits, '-' and '_' only (max 90)")
+            fail("state.cloud.workspace_prefix", f"workspace {workspace!r}: letters, digits, '-' and '_' only (max 90)")
         if not IAM_ROLE_RE.match(state.run_role_name(stack)):
-            raise fail("state.cloud.workspace_prefix", f"the run role of workspace {workspace!r}, {state.run_role_name(stack)}, "
+            fail("state.cloud.workspace_prefix", f"the run role of workspace {workspace!r}, {state.run_role_name(stack)}, "
                        "is longer than 64 characters (IAM's limit): use a shorter workspace_prefix")
     if not HOSTNAME_RE.match(state.cloud.hostname):
-        raise fail("state.cloud.hostname", f"{state.cloud.hostname!r} is not a host name (e.g. app.terraform.io; no scheme, no port)")
+        fail("state.cloud.hostname", f"{state.cloud.hostname!r} is not a host name (e.g. app.terraform.io; no scheme, no port)")
     if not TFC_ORGANIZATION_RE.match(state.cloud.organization):
-        raise fail("state.cloud.organization", f"{state.cloud.organization!r}: letters, digits, '-' and '_' only (max 40)")
+        fail("state.cloud.organization", f"{state.cloud.organization!r}: letters, digits, '-' and '_' only (max 40)")
     if state.cloud.project is not None and not TFC_PROJECT_RE.match(state.cloud.project):
-        raise fail("state.cloud.project", f"{state.cloud.project!r}: letters, digits, spaces, '-' and '_' only (max 40)")
+        fail("state.cloud.project", f"{state.cloud.project!r}: letters, digits, spaces, '-' and '_' only (max 40)")
 
 
 def _derive(spec: OrgSpec, path: Path) -> Org:
-    where = path.name
+    """Every rule is checked and every problem collected, so that one `validate` names them
+    all (ConfigError.problems); the model is built only when there are none."""
+    source = path.name
+    problems: list[str] = []
 
-    def fail(field_path: str, message: str) -> ConfigError:
-        return ConfigError(f"{where}: {field_path}: {message}")
+    def fail(field_path: str, message: str) -> None:
+        problems.append(f"{source}: {field_path}: {message}")
 
     org = spec.organization
     if not NAME_RE.match(org.name.lower().replace(".", "-")):
-        raise fail("organization.name", f"{org.name!r} must start with a letter and use letters, digits, '-' or '_' (max 31)")
+        fail("organization.name", f"{org.name!r} must start with a letter and use letters, digits, '-' or '_' (max 31)")
     if not REGION_RE.match(org.region):
-        raise fail("organization.region", f"{org.region!r} is not an AWS region name (e.g. eu-west-1)")
+        fail("organization.region", f"{org.region!r} is not an AWS region name (e.g. eu-west-1)")
     if not spec.products:
-        raise fail("products", "empty: define at least one product with one environment")
+        fail("products", "empty: define at least one product with one environment")
 
     for kind in ("trusted_services", "policy_types"):
         both = set(getattr(org, kind)) & set(getattr(org, f"disable_{kind}"))
         if both:
-            raise fail(f"organization.disable_{kind}", f"{sorted(both)[0]!r} is also listed in organization.{kind}: keep it in one of them")
+            fail(f"organization.disable_{kind}", f"{sorted(both)[0]!r} is also listed in organization.{kind}: keep it in one of them")
 
     identity_center = org.access == "identity_center"
     if identity_center and IDENTITY_CENTER_PRINCIPAL in org.disable_trusted_services:
-        raise fail("organization.disable_trusted_services",
+        fail("organization.disable_trusted_services",
                    f"{IDENTITY_CENTER_PRINCIPAL!r}: access identity_center needs Identity Center's trusted access; keep it")
     if org.centralized_root and IAM_PRINCIPAL in org.disable_trusted_services:
-        raise fail("organization.disable_trusted_services",
+        fail("organization.disable_trusted_services",
                    f"{IAM_PRINCIPAL!r}: organization.centralized_root needs IAM's trusted access; keep it, "
                    "or set centralized_root: false")
     groups: dict[str, Group] = {}
     for name, group_spec in spec.groups.items():
         if not IAM_GROUP_RE.match(name):
-            raise fail(f"groups.{name}", "not a valid IAM group name (1-128 of letters, digits and +=,.@_-)")
+            fail(f"groups.{name}", "not a valid IAM group name (1-128 of letters, digits and +=,.@_-)")
         if name == MFA_GROUP_NAME:
-            raise fail(f"groups.{name}", "this name is reserved for the group awsenvs puts every user of an mfa: required account in; rename yours")
+            fail(f"groups.{name}", "this name is reserved for the group awsenvs puts every user of an mfa: required account in; rename yours")
         if len(f"{name}-mfa") > 64:
-            raise fail(f"groups.{name}", "too long: its MFA role <group>-mfa must fit IAM's 64 characters (use at most 60)")
+            fail(f"groups.{name}", "too long: its MFA role <group>-mfa must fit IAM's 64 characters (use at most 60)")
         if identity_center and not PERMISSION_SET_RE.match(name):
-            raise fail(f"groups.{name}", "access identity_center makes it a permission set name: 1-32 of letters, digits and +=,.@_- (rename it)")
+            fail(f"groups.{name}", "access identity_center makes it a permission set name: 1-32 of letters, digits and +=,.@_- (rename it)")
         policy_names = [arn.rsplit("/", 1)[-1] for arn in group_spec.policies]
         twice = next((n for n in policy_names if policy_names.count(n) > 1), None)
         if twice:  # the attachments' Terraform names are the group's and the policy's
-            raise fail(f"groups.{name}.policies", f"two policies named {twice!r}: awsenvs names attachments by policy name; keep one")
+            fail(f"groups.{name}.policies", f"two policies named {twice!r}: awsenvs names attachments by policy name; keep one")
         if identity_center:
             customer = next((arn for arn in group_spec.policies if ":iam::aws:policy/" not in arn), None)
             if customer:  # AttachManagedPolicyToPermissionSet takes AWS managed policies only
-                raise fail(f"groups.{name}.policies", f"{customer!r}: with access identity_center only AWS managed policies "
+                fail(f"groups.{name}.policies", f"{customer!r}: with access identity_center only AWS managed policies "
                                                       "(arn:aws:iam::aws:policy/...) can be attached to a permission set")
         if group_spec.session_hours is not None and not identity_center:
-            raise fail(f"groups.{name}.session_hours", "only for organization.access identity_center (the permission set's session); remove it")
+            fail(f"groups.{name}.session_hours", "only for organization.access identity_center (the permission set's session); remove it")
         groups[name] = Group(name=name, policies=tuple(group_spec.policies),
                              session_hours=group_spec.session_hours or DEFAULT_SESSION_HOURS)
 
     def user(field_path: str, name: str, user_spec: UserSpec) -> User:
         if not IAM_USER_RE.match(name):
-            raise fail(field_path, "not a valid IAM user name (1-64 of letters, digits and +=,.@_-)")
+            fail(field_path, "not a valid IAM user name (1-64 of letters, digits and +=,.@_-)")
         for group in user_spec.groups:
             if group not in groups:
                 known = ", ".join(sorted(groups)) or "none defined"
-                raise fail(f"{field_path}.groups", f"unknown group {group!r} (groups: {known}); define it under groups")
+                fail(f"{field_path}.groups", f"unknown group {group!r} (groups: {known}); define it under groups")
         if identity_center:
             for key, what in (("email", "their Identity Center sign-in email"), ("name", "their display name, e.g. 'Maria Lopez'")):
                 if getattr(user_spec, key) is None:
-                    raise fail(f"{field_path}.{key}", f"organization.access identity_center needs each user's {key}: {what}")
-        return User(name=name, groups=tuple(user_spec.groups), console=user_spec.console, pgp_key=user_spec.pgp_key,
-                    email=user_spec.email, display_name=user_spec.name)
+                    fail(f"{field_path}.{key}", f"organization.access identity_center needs each user's {key}: {what}")
+        # An unknown group is reported above and left out: the rest of the checks go on.
+        return User(name=name, groups=tuple(g for g in user_spec.groups if g in groups), console=user_spec.console,
+                    pgp_key=user_spec.pgp_key, email=user_spec.email, display_name=user_spec.name)
 
     local, domain = org.email.split("@", 1)
     products: list[Product] = []
     for product_name, product_spec in spec.products.items():
         ppath = f"products.{product_name}"
         if not NAME_RE.match(product_name):
-            raise fail(ppath, "product names start with a lowercase letter and use a-z, 0-9, '-' or '_' (max 31)")
+            fail(ppath, "product names start with a lowercase letter and use a-z, 0-9, '-' or '_' (max 31)")
         if not product_spec.environments:
-            raise fail(f"{ppath}.environments", "empty: a product needs at least one environment")
+            fail(f"{ppath}.environments", "empty: a product needs at least one environment")
         product_users = {
             name: user(f"{ppath}.users.{name}", name, user_spec) for name, user_spec in product_spec.users.items()
         }
@@ -168,7 +172,7 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
             epath = f"{ppath}.environments.{env_name}"
             env_spec = env_spec or EnvironmentSpec()
             if not NAME_RE.match(env_name):
-                raise fail(epath, "environment names start with a lowercase letter and use a-z, 0-9, '-' or '_' (max 31)")
+                fail(epath, "environment names start with a lowercase letter and use a-z, 0-9, '-' or '_' (max 31)")
             dashed = f"{product_name}-{env_name}".replace("_", "-")
 
             if env_spec.users is None:
@@ -176,35 +180,35 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
             elif isinstance(env_spec.users, list):
                 for name in env_spec.users:
                     if name not in product_users:
-                        raise fail(f"{epath}.users", f"user {name!r} is not defined under {ppath}.users")
-                users = tuple(product_users[name] for name in env_spec.users)
+                        fail(f"{epath}.users", f"user {name!r} is not defined under {ppath}.users")
+                users = tuple(product_users[name] for name in env_spec.users if name in product_users)
             else:
                 users = tuple(user(f"{epath}.users.{n}", n, s) for n, s in env_spec.users.items())
             _unique_tf_names(fail, f"{epath}.users", [u.name for u in users])
 
             email = env_spec.email or f"{local}{'-' if '+' in local else '+'}{dashed}@{domain}"
             if len(email) > ACCOUNT_EMAIL_MAX:
-                raise fail(f"{epath}.email", f"{email!r} is longer than {ACCOUNT_EMAIL_MAX} characters; set a shorter one")
+                fail(f"{epath}.email", f"{email!r} is longer than {ACCOUNT_EMAIL_MAX} characters; set a shorter one")
             alias = env_spec.alias or f"{org.name}-{dashed}".lower().replace("_", "-").replace(".", "-")
             if not ALIAS_RE.match(alias):
                 derived = "" if env_spec.alias else " (derived; set alias to override)"
-                raise fail(f"{epath}.alias", f"{alias!r}{derived} must be 3-63 lowercase letters, digits or single hyphens, starting and ending with a letter or digit")
+                fail(f"{epath}.alias", f"{alias!r}{derived} must be 3-63 lowercase letters, digits or single hyphens, starting and ending with a letter or digit")
             account_name = env_spec.account_name or f"{product_name}_{env_name}"
             if not 1 <= len(account_name) <= ACCOUNT_NAME_MAX:
-                raise fail(f"{epath}.account_name", f"{account_name!r} must be 1-{ACCOUNT_NAME_MAX} characters")
+                fail(f"{epath}.account_name", f"{account_name!r} must be 1-{ACCOUNT_NAME_MAX} characters")
             role_name = env_spec.role_name or DEFAULT_ROLE_NAME
             if not IAM_ROLE_RE.match(role_name):
-                raise fail(f"{epath}.role_name", f"{role_name!r} is not a valid IAM role name")
+                fail(f"{epath}.role_name", f"{role_name!r} is not a valid IAM role name")
             if env_spec.profile is not None:
                 if not PROFILE_RE.match(env_spec.profile):
-                    raise fail(f"{epath}.profile", f"{env_spec.profile!r} is not a valid CLI profile name")
+                    fail(f"{epath}.profile", f"{env_spec.profile!r} is not a valid CLI profile name")
                 if env_spec.account_id is None:
-                    raise fail(f"{epath}.profile", "a CLI profile is for an existing (invited) account: set account_id too")
+                    fail(f"{epath}.profile", "a CLI profile is for an existing (invited) account: set account_id too")
                 if env_spec.role_name is not None:
-                    raise fail(f"{epath}.profile", "set either profile or role_name, not both")
+                    fail(f"{epath}.profile", "set either profile or role_name, not both")
             region = env_spec.region or org.region
-            if not REGION_RE.match(region):
-                raise fail(f"{epath}.region", f"{region!r} is not an AWS region name (e.g. eu-west-1)")
+            if env_spec.region is not None and not REGION_RE.match(region):  # an inherited one is reported once
+                fail(f"{epath}.region", f"{region!r} is not an AWS region name (e.g. eu-west-1)")
             policy = env_spec.password_policy or spec.password_policy
             budget = _overridden(_overridden(spec.budget, product_spec, "budget"), env_spec, "budget")
             used_groups = tuple(groups[g] for g in dict.fromkeys(g for u in users for g in u.groups))
@@ -229,7 +233,7 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
                 )
             )
         if "guardrails" in product_spec.model_fields_set and product_spec.guardrails is None:
-            raise fail(f"{ppath}.guardrails", "null: set the guardrails to turn off to false instead "
+            fail(f"{ppath}.guardrails", "null: set the guardrails to turn off to false instead "
                                               "(e.g. {deny_root_user: false}); a product without the key inherits the top-level ones")
         guardrails = _guardrails(fail, ppath, spec.guardrails, product_spec.guardrails, envs)
         products.append(Product(name=product_name, environments=tuple(envs), guardrails=guardrails))
@@ -242,27 +246,29 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
 
     guarded = [p.name for p in products if p.guardrails is not None]
     if guarded and SERVICE_CONTROL_POLICY in org.disable_policy_types:
-        raise fail("organization.disable_policy_types",
+        fail("organization.disable_policy_types",
                    f"{SERVICE_CONTROL_POLICY!r}: the guardrails of {guarded[0]} are service control policies; keep it, "
                    f"or turn them off (guardrails: {{deny_leave_organization: false, protect_baseline: false, deny_root_user: false}})")
 
     state = spec.state
     if state.backend == "s3" and state.s3 is None:
-        raise fail("state.s3", "backend s3 needs state.s3: {bucket: NAME, region: REGION}")
+        fail("state.s3", "backend s3 needs state.s3: {bucket: NAME, region: REGION}")
     if state.backend == "cloud" and state.cloud is None:
-        raise fail("state.cloud", "backend cloud needs state.cloud: {organization: NAME}")
-    if state.backend == "s3" and not BUCKET_RE.match(state.s3.bucket):
-        raise fail("state.s3.bucket", f"{state.s3.bucket!r} is not an S3 bucket name (3-63 lowercase letters, digits, '.' or '-')")
-    if state.backend == "s3" and not REGION_RE.match(state.s3.region):
-        raise fail("state.s3.region", f"{state.s3.region!r} is not an AWS region name (e.g. eu-west-1)")
+        fail("state.cloud", "backend cloud needs state.cloud: {organization: NAME}")
+    if state.backend == "s3" and state.s3 is not None and not BUCKET_RE.match(state.s3.bucket):
+        fail("state.s3.bucket", f"{state.s3.bucket!r} is not an S3 bucket name (3-63 lowercase letters, digits, '.' or '-')")
+    if state.backend == "s3" and state.s3 is not None and not REGION_RE.match(state.s3.region):
+        fail("state.s3.region", f"{state.s3.region!r} is not an AWS region name (e.g. eu-west-1)")
     state_config = StateConfig(
         backend=state.backend,
         local_dir=(path.parent / state.path / org.name).resolve(),
         s3=state.s3,
         cloud=state.cloud,
     )
-    if state.backend == "cloud":
+    if state.backend == "cloud" and state.cloud is not None:
         _check_cloud(fail, state_config, org.management_account_id, all_envs)
+    if problems:  # the model's own derivations below assume a valid org.yaml
+        raise ConfigError.of(problems)
     model = Org(
         name=org.name,
         email=org.email,
@@ -286,9 +292,10 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
     if identity_center:
         # One namespace for the whole organization in the management stack: Terraform names
         # that collide there would merge two people (or groups) into one resource.
-        _unique_tf_names(fail, "users", [person.name for person in model.people])
-        _unique_tf_names(fail, "groups", [group.name for group in model.groups])
-        _unique_tf_names(fail, "users", [f"{group}_{person.name}" for person in model.people for group in person.groups])
+        people_unique = _unique_tf_names(fail, "users", [person.name for person in model.people])
+        groups_unique = _unique_tf_names(fail, "groups", [group.name for group in model.groups])
+        if people_unique and groups_unique:  # else the memberships collide because of those
+            _unique_tf_names(fail, "users", [f"{group}_{person.name}" for person in model.people for group in person.groups])
         profiles: dict[str, str] = {}
         names: dict[str, str] = {}
         for assignment in model.assignments:
@@ -296,12 +303,14 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
             where = f"products.{env.product}.environments.{env.name}.users.{assignment.user.name}"
             other = names.setdefault(assignment.tf_name, where)
             if other != where:
-                raise fail(where, f"its access to {env.stack} as {assignment.group.name} gets the Terraform name "
+                fail(where, f"its access to {env.stack} as {assignment.group.name} gets the Terraform name "
                                   f"{assignment.tf_name!r}, like {other}'s; rename a user, group or environment")
             clash = profiles.setdefault(assignment.profile_name, where)
             if clash != where:
-                raise fail(where, f"its profile {assignment.profile_name!r} (for group {assignment.group.name}) "
+                fail(where, f"its profile {assignment.profile_name!r} (for group {assignment.group.name}) "
                                   f"collides with {clash}'s; rename a user or a group")
+    if problems:
+        raise ConfigError.of(problems)
     return model
 
 
@@ -316,24 +325,24 @@ def _guardrails(fail, ppath: str, organization_wide: GuardrailsSpec, product: Gu
         return f"{ppath}.guardrails.{key}" if product is not None and key in product.model_fields_set else f"guardrails.{key}"
 
     regions = values["allowed_regions"]
-    if regions is not None:
-        if not regions:
-            raise fail(where("allowed_regions"), "empty: it would deny every region; list regions, or remove the key for all")
+    if regions is not None and not regions:
+        fail(where("allowed_regions"), "empty: it would deny every region; list regions, or remove the key for all")
+    elif regions is not None:
         unknown = [r for r in regions if r not in known_regions()]
         if unknown:
-            raise fail(where("allowed_regions"), f"{unknown[0]!r} is not an AWS region (e.g. eu-west-1, us-east-1)")
-        partitions = sorted({known_regions()[r] for r in regions})
+            fail(where("allowed_regions"), f"{unknown[0]!r} is not an AWS region (e.g. eu-west-1, us-east-1)")
+        partitions = sorted({known_regions()[r] for r in regions if r in known_regions()})
         if len(partitions) > 1:
-            raise fail(where("allowed_regions"), f"mixes partitions ({', '.join(partitions)}): an organization lives in one")
+            fail(where("allowed_regions"), f"mixes partitions ({', '.join(partitions)}): an organization lives in one")
         outside = next((env for env in envs if env.region not in regions), None)
         if outside is not None:
-            raise fail(where("allowed_regions"),
+            fail(where("allowed_regions"),
                        f"{outside.stack} works in {outside.region}, which the guardrail would deny (its own stack could "
                        f"not apply there): add {outside.region}, or set that environment's region")
     if values["protect_baseline"]:
         through_profile = next((env for env in envs if env.cli_profile is not None), None)
         if through_profile is not None:
-            raise fail(where("protect_baseline"),
+            fail(where("protect_baseline"),
                        f"would lock the runner out of {through_profile.stack}: it is managed through the CLI profile "
                        f"{through_profile.cli_profile!r}, not a role the policy can exempt, so its own applies would be "
                        f"denied; set protect_baseline: false under {ppath}.guardrails, or give it a role_name")
@@ -348,6 +357,7 @@ def _guardrails(fail, ppath: str, organization_wide: GuardrailsSpec, product: Gu
 
 def _check_collisions(fail, envs: list[Environment], management_account_id: str | None) -> None:
     """Derived names must stay unique: AWS needs unique emails and aliases, we need unique stacks."""
+    reported: set[tuple[str, str]] = set()
     for attribute, what in (
         ("stack", "stack name"),
         ("account_name", "account name"),
@@ -357,9 +367,11 @@ def _check_collisions(fail, envs: list[Environment], management_account_id: str 
         seen: dict[str, Environment] = {}
         for env in envs:
             value = getattr(env, attribute)
-            if value in seen:
-                other = seen[value]
-                raise fail(
+            other = seen.get(value)
+            # One line per pair of environments: names derived alike collide in several ways.
+            if other is not None and (env.stack, other.stack) not in reported:
+                reported.add((env.stack, other.stack))
+                fail(
                     f"products.{env.product}.environments.{env.name}",
                     f"{what} {value!r} collides with products.{other.product}.environments.{other.name}; rename one",
                 )
@@ -367,9 +379,9 @@ def _check_collisions(fail, envs: list[Environment], management_account_id: str 
     emails: dict[str, Environment] = {}
     for env in envs:
         key = env.email.lower()  # AWS compares root emails case-insensitively
-        if key in emails:
-            other = emails[key]
-            raise fail(
+        other = emails.get(key)
+        if other is not None and (env.stack, other.stack) not in reported:
+            fail(
                 f"products.{env.product}.environments.{env.name}.email",
                 f"{env.email!r} is already the root email of products.{other.product}.environments.{other.name}; each account needs its own",
             )
@@ -379,20 +391,20 @@ def _check_collisions(fail, envs: list[Environment], management_account_id: str 
         if env.account_id is None:
             continue
         if env.account_id == management_account_id:
-            raise fail(
+            fail(
                 f"products.{env.product}.environments.{env.name}.account_id",
                 f"{env.account_id} is the management account; environments need member accounts",
             )
         if env.account_id in ids:
             other = ids[env.account_id]
-            raise fail(
+            fail(
                 f"products.{env.product}.environments.{env.name}.account_id",
                 f"{env.account_id} is already used by products.{other.product}.environments.{other.name}",
             )
         ids[env.account_id] = env
     stacks = {env.stack for env in envs}
     if MANAGEMENT_STACK in stacks:
-        raise fail("products", f"no environment may derive the stack name {MANAGEMENT_STACK!r}")
+        fail("products", f"no environment may derive the stack name {MANAGEMENT_STACK!r}")
 
 
 def _check_people(fail, envs: list[Environment]) -> None:
@@ -406,19 +418,25 @@ def _check_people(fail, envs: list[Environment]) -> None:
             if user.name in seen:
                 first, other = seen[user.name]
                 if (first.email, first.display_name) != (user.email, user.display_name):
-                    raise fail(where, f"email or name differs from the same user in {other.stack}: "
+                    fail(where, f"email or name differs from the same user in {other.stack}: "
                                       "one person, one Identity Center user; make them equal")
                 continue
             seen[user.name] = (user, env)
+            if user.email is None:  # reported as missing already
+                continue
             owner = emails.setdefault(user.email.lower(), user.name)
             if owner != user.name:
-                raise fail(f"{where}.email", f"{user.email!r} is already {owner!r}'s email; each person needs their own")
+                fail(f"{where}.email", f"{user.email!r} is already {owner!r}'s email; each person needs their own")
 
 
-def _unique_tf_names(fail, field_path: str, names: list[str]) -> None:
+def _unique_tf_names(fail, field_path: str, names: list[str]) -> bool:
+    """Whether the names stay apart once made Terraform names (each collision is reported)."""
     seen: dict[str, str] = {}
+    unique = True
     for name in names:
         key = tf_name(name)
         if key in seen:
-            raise fail(f"{field_path}.{name}", f"collides with {seen[key]!r} once made a Terraform name; rename one")
+            fail(f"{field_path}.{name}", f"collides with {seen[key]!r} once made a Terraform name; rename one")
+            unique = False
         seen[key] = name
+    return unique

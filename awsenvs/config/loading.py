@@ -64,30 +64,39 @@ def parse(text: str, path: Path = Path("org.yaml")) -> Org:
     try:
         spec = OrgSpec.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_first_error(exc, path)) from None
+        raise ConfigError.of(_errors(exc, path)) from None
     return _derive(spec, path)
 
 
-def _first_error(exc: ValidationError, path: Path) -> str:
-    errors = exc.errors()
-    # A misspelt key also makes its correct spelling "missing": name the typo first.
-    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
-    loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith(("function-", "list[", "dict[")))
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        close = difflib.get_close_matches(str(err["loc"][-1]), _known_keys(err["loc"]), n=1)
-        hint = f"did you mean {close[0]!r}?" if close else "check the spelling; see the org.yaml section of the README"
-        message = f"unknown key ({hint})"
-    elif kind == "missing":
-        message = "required, but missing"
-    elif kind == "literal_error":
-        message = f"{err['input']!r} is not allowed: use {err['ctx']['expected']}"
-    elif kind == "value_error":
-        message = str(err["ctx"]["error"])
-    else:
-        message = f"{err['msg']} (got {err['input']!r})"
-    more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
-    return f"{path.name}: {loc or '<top>'}: {message}{more}"
+def _errors(exc: ValidationError, path: Path) -> list[str]:
+    """Every schema problem, one line each: `org.yaml: products.x.mfa: ...`.  A field of a
+    union (`users:` a map or a list) fails once per branch: its first failure is kept.  A
+    misspelt key also makes its correct spelling "missing": only the typo is named."""
+    lines: dict[str, str] = {}
+    suggested: set[str] = set()  # locations of the keys a typo's "did you mean" names
+    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+    for err in errors:
+        parts = [str(p) for p in err["loc"] if not str(p).startswith(("function-", "list[", "dict[", "nullable["))]
+        loc = ".".join(parts)
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            close = difflib.get_close_matches(str(err["loc"][-1]), _known_keys(err["loc"]), n=1)
+            if close:
+                suggested.add(".".join([*parts[:-1], close[0]]))
+            hint = f"did you mean {close[0]!r}?" if close else "check the spelling; see docs/org-yaml.md"
+            message = f"unknown key ({hint})"
+        elif kind == "missing":
+            if loc in suggested:
+                continue
+            message = "required, but missing"
+        elif kind == "literal_error":
+            message = f"{err['input']!r} is not allowed: use {err['ctx']['expected']}"
+        elif kind == "value_error":
+            message = str(err["ctx"]["error"])
+        else:
+            message = f"{err['msg']} (got {err['input']!r})"
+        lines.setdefault(loc, f"{path.name}: {loc or '<top>'}: {message}")
+    return list(lines.values())
 
 
 def _known_keys(loc: tuple) -> list[str]:

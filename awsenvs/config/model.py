@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from awsenvs.config.errors import ConfigError
 from awsenvs.config.names import (
+    ACCOUNT_RESOURCE,
     ASSIGNMENT_RESOURCE,
     BOOTSTRAP_STACK,
     DEFAULT_SESSION_HOURS,
@@ -18,6 +19,7 @@ from awsenvs.config.names import (
     IDENTITY_USER_RESOURCE,
     MANAGED_BY,
     MANAGEMENT_STACK,
+    ORGANIZATION_ADDRESS,
     PERMISSION_SET_RESOURCE,
     POLICY_ATTACHMENT_RESOURCE,
     RUN_ROLE_POLICY_RESOURCE,
@@ -169,6 +171,11 @@ class Environment:
         return tf_name(self.product, self.name)
 
     @property
+    def account_address(self) -> str:
+        """Its account's address in the management stack."""
+        return f"{ACCOUNT_RESOURCE}.{self.tf_name}"
+
+    @property
     def tags(self) -> dict[str, str]:
         return {"product": self.product, "environment": self.name, "managed-by": MANAGED_BY}
 
@@ -287,10 +294,19 @@ class StateConfig:
         prefix = self.s3.key_prefix.strip("/") if self.s3 else ""
         return f"{prefix}/{stack}.tfstate" if prefix else f"{stack}.tfstate"
 
+    def local_file(self, stack: str) -> Path:
+        """A stack's local state file (backend local; with a remote one, what is left of
+        earlier local runs until bootstrap moves it)."""
+        return self.local_dir / f"{stack}.tfstate"
+
+    def moved_dir(self, when: str) -> Path:
+        """Where bootstrap keeps the local state files it moved into the remote backend."""
+        return self.local_dir / f"moved-{when}"
+
     @property
     def bootstrap_state(self) -> Path:
         """The bootstrap stack's state: always local (it creates what remote state needs)."""
-        return self.local_dir / f"{BOOTSTRAP_STACK}.tfstate"
+        return self.local_file(BOOTSTRAP_STACK)
 
     # -- cloud: dynamic provider credentials (see names.TFC_AUDIENCE) ---------------------
 
@@ -425,6 +441,21 @@ class Org:
         addresses: every environment of a product whose SCP (or its attachment) changes."""
         return tuple(env for product in self.products if set(product.guardrails_addresses) & addresses
                      for env in product.environments)
+
+    def declared_imports(self, stack: str) -> dict[str, str]:
+        """Address -> why, of the import blocks synthesized into a stack from org.yaml itself
+        (the management stack's adopted accounts and adopted organization), for the plan's
+        one line per import."""
+        if stack != MANAGEMENT_STACK:
+            return {}
+        reasons = {env.account_address:
+                   f"adopted account {env.account_id} ({env.account_name}: "
+                   f"products.{env.product}.environments.{env.name}.account_id)"
+                   for env in self.environments if env.adopted}
+        if self.organization_id:
+            reasons[ORGANIZATION_ADDRESS] = (
+                f"the existing organization {self.organization_id} (organization.organization_id)")
+        return reasons
 
     @property
     def adopted_account_ids(self) -> dict[str, str]:

@@ -36,6 +36,8 @@ IAM_PRINCIPAL = "iam.amazonaws.com"
 SERVICE_CONTROL_POLICY = "SERVICE_CONTROL_POLICY"
 ROOT_ACCESS_ADDRESS = "aws_iam_organizations_features.centralized_root"  # centralized root access (management)
 # An account stack's single objects: the modules take their logical ids from these, the look-ups their addresses.
+ORGANIZATION_ADDRESS = "aws_organizations_organization.organization"  # management
+ACCOUNT_RESOURCE = "aws_organizations_account"  # management: one per environment, named Environment.tf_name
 ALIAS_ADDRESS = "aws_iam_account_alias.alias"
 PASSWORD_POLICY_ADDRESS = "aws_iam_account_password_policy.password_policy"
 BUDGET_ADDRESS = "aws_budgets_budget.budget"
