@@ -23,6 +23,19 @@ on.  moto answers a missing call with HTTP 500, and the provider then retries fo
   default `managed-by` tag).  They are kept per budget ARN beside moto's budgets.
 - IAM GetAccountSummary's AccountPasswordPresent: moto omits the key; its root user has no
   password, so the answer is 0 (the audit's root credentials check reads it).
+- Centralized root access (org.yaml's default `centralized_root: true`): Organizations'
+  trusted access for `iam.amazonaws.com`, which moto refuses as an unknown service
+  principal although AWS lists it (IAM and AWS Organizations:
+  https://docs.aws.amazon.com/organizations/latest/userguide/services-that-can-integrate-iam.html),
+  and IAM's EnableOrganizationsRootCredentialsManagement / EnableOrganizationsRootSessions,
+  their Disable twins and ListOrganizationsFeatures, which moto lacks (the provider's
+  aws_iam_organizations_features calls them).  They keep the enabled features on moto's
+  organization and answer as AWS documents: only from the management account, only in an
+  organization with all features and IAM's trusted access enabled, otherwise
+  CallerIsNotManagementAccountException, OrganizationNotFoundException,
+  OrganizationNotInAllFeaturesModeException or ServiceAccessNotEnabledException
+  (https://docs.aws.amazon.com/IAM/latest/APIReference/API_EnableOrganizationsRootCredentialsManagement.html,
+  https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListOrganizationsFeatures.html).
 - S3 bucket policies: moto enforces a bucket policy's `Principal: "*"` statements but
   ignores their conditions, so the state bucket's TLS-only statement (Deny s3:* when
   `aws:SecureTransport` is false) would deny every request.  A statement whose only
@@ -41,11 +54,14 @@ import time
 
 from moto.budgets.responses import BudgetsResponse
 from moto.core.responses import ActionResult
+from awsenvs.config.names import IAM_PRINCIPAL
+from moto.iam.exceptions import IAMException
 from moto.iam.models import AccountSummary
 from moto.iam.responses import IamResponse
-from moto.server import main
 from moto.identitystore.responses import IdentityStoreResponse
+from moto.organizations.models import FakeServiceAccess, organizations_backends
 from moto.s3.models import FakeBucket
+from moto.server import main
 from moto.ssoadmin.responses import SSOAdminResponse
 
 
@@ -172,6 +188,46 @@ def _create_budget(self: BudgetsResponse) -> str:
     return result
 
 
+ROOT_CREDENTIALS_MANAGEMENT, ROOT_SESSIONS = "RootCredentialsManagement", "RootSessions"
+
+
+class _RootAccessError(IAMException):
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        super().__init__(message)
+
+
+def _organization_for_root_access(self: IamResponse):
+    """The caller's organization, when it may manage centralized root access (see the module doc)."""
+    backend = organizations_backends[self.current_account][self.partition]
+    if backend.org is None:
+        if self.current_account in organizations_backends.master_accounts:
+            raise _RootAccessError("CallerIsNotManagementAccountException",
+                                   "The request was rejected because the account making the request is not the "
+                                   "management account for the organization.")
+        raise _RootAccessError("OrganizationNotFoundException", "The request was rejected because no organization "
+                                                                "is associated with your account.")
+    if backend.org.feature_set != "ALL":
+        raise _RootAccessError("OrganizationNotInAllFeaturesModeException",
+                               "The request was rejected because your organization does not have All features enabled.")
+    if not any(service["ServicePrincipal"] == IAM_PRINCIPAL for service in backend.services):
+        raise _RootAccessError("ServiceAccessNotEnabledException", "The request was rejected because trusted access "
+                                                                   "is not enabled for IAM in AWS Organizations.")
+    if not hasattr(backend.org, "awsenvs_root_features"):
+        backend.org.awsenvs_root_features = []
+    return backend.org
+
+
+def _root_features(self: IamResponse, enable: str | None = None, disable: str | None = None) -> ActionResult:
+    organization = _organization_for_root_access(self)
+    features = organization.awsenvs_root_features
+    if enable and enable not in features:
+        features.append(enable)
+    if disable in features:
+        features.remove(disable)
+    return ActionResult({"OrganizationId": organization.id, "EnabledFeatures": list(features)})
+
+
 _moto_account_summary = AccountSummary.summary_map.fget
 
 
@@ -206,6 +262,13 @@ def _bucket_permission(self: FakeBucket, action: str, resource: str):
 
 for cls, name, handler in (
     (IamResponse, "list_service_specific_credentials", _list_service_specific_credentials),
+    (IamResponse, "enable_organizations_root_credentials_management",
+     lambda self: _root_features(self, enable=ROOT_CREDENTIALS_MANAGEMENT)),
+    (IamResponse, "enable_organizations_root_sessions", lambda self: _root_features(self, enable=ROOT_SESSIONS)),
+    (IamResponse, "disable_organizations_root_credentials_management",
+     lambda self: _root_features(self, disable=ROOT_CREDENTIALS_MANAGEMENT)),
+    (IamResponse, "disable_organizations_root_sessions", lambda self: _root_features(self, disable=ROOT_SESSIONS)),
+    (IamResponse, "list_organizations_features", _root_features),
     (SSOAdminResponse, "list_tags_for_resource", _list_tags_for_resource),
     (SSOAdminResponse, "tag_resource", _tag_resource),
     (SSOAdminResponse, "untag_resource", _untag_resource),
@@ -221,6 +284,8 @@ for cls, name, handler in (
     if not hasattr(cls, name):
         setattr(cls, name, handler)
 BudgetsResponse.create_budget = _create_budget  # keeps moto's, adds the tags it drops
+if IAM_PRINCIPAL not in FakeServiceAccess.TRUSTED_SERVICES:
+    FakeServiceAccess.TRUSTED_SERVICES.append(IAM_PRINCIPAL)
 AccountSummary.summary_map = property(_summary_map)
 FakeBucket.get_permission = _bucket_permission
 
