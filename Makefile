@@ -55,8 +55,16 @@ synth: setup
 	$(AWSENVS) synth $(ARGS)
 bootstrap: setup
 	$(AWSENVS) bootstrap $(ARGS)
+# Exit codes: GNU make exits 2 whenever a recipe fails, whatever code the command gave, so
+# it cannot pass the tool's own codes through (`plan`: 0 no changes, 2 changes, 1 error).
+# `make plan` therefore succeeds (0) when the plan ran, with or without changes, and says
+# which; it fails (make's 2, with the tool's code in make's "Error N" line) only on an
+# error.  Every other target: 0 on success, make's 2 on any failure.  Scripts that need the
+# tool's own codes run `.venv/bin/python main.py plan` (README: "Exit codes").
 plan: setup
-	$(AWSENVS) plan $(ARGS)
+	@echo "$(AWSENVS) plan $(ARGS)"; $(AWSENVS) plan $(ARGS) || { code=$$?; \
+	  if [ $$code -eq 2 ]; then echo "make plan: changes planned (awsenvs exit 2): review them above, then make apply"; \
+	  else exit $$code; fi; }
 apply: setup
 	$(AWSENVS) apply $(ARGS)
 profiles: setup

@@ -28,7 +28,18 @@ def _top_level(name: str) -> Path:
 MODULES = _top_level("modules")
 TEMPLATES = _top_level("templates")
 LAZY_BINDINGS = _HERE / "lazy_bindings.js"
+KERNEL_SIGNALS = _HERE / "kernel_signals.js"
 EAGER_BINDINGS_ENV = "AWSENVS_EAGER_BINDINGS"  # non-empty: load every AWS binding, as plain jsii does
+
+
+def _require(environ, preload: Path) -> None:
+    """Add `--require <preload>` to NODE_OPTIONS once (read by the jsii kernel when it starts,
+    at the first binding import of a process; the synth worker processes inherit it)."""
+    # Quoted: NODE_OPTIONS splits on spaces (https://nodejs.org/api/cli.html#node_optionsoptions).
+    option = "--require " + json.dumps(str(preload), ensure_ascii=False)
+    current = environ.get("NODE_OPTIONS", "")
+    if option not in current:
+        environ["NODE_OPTIONS"] = f"{current} {option}".strip()
 
 
 def load_bindings_lazily(environ=os.environ) -> None:
@@ -38,14 +49,17 @@ def load_bindings_lazily(environ=os.environ) -> None:
     awsenvs is imported, before any, and the synth worker processes inherit it."""
     if environ.get(EAGER_BINDINGS_ENV) or not LAZY_BINDINGS.is_file():
         return
-    # Quoted: NODE_OPTIONS splits on spaces (https://nodejs.org/api/cli.html#node_optionsoptions).
-    option = "--require " + json.dumps(str(LAZY_BINDINGS), ensure_ascii=False)
-    current = environ.get("NODE_OPTIONS", "")
-    if option not in current:
-        environ["NODE_OPTIONS"] = f"{current} {option}".strip()
+    _require(environ, LAZY_BINDINGS)
+
+
+def keep_kernel_through_ctrl_c(environ=os.environ) -> None:
+    """Have the jsii kernel ignore a Ctrl-C meant for awsenvs (see kernel_signals.js)."""
+    if KERNEL_SIGNALS.is_file():
+        _require(environ, KERNEL_SIGNALS)
 
 
 load_bindings_lazily()
+keep_kernel_through_ctrl_c()
 
 if MODULES.parent == _CHECKOUT and f"{__name__}.modules" not in sys.modules:
     _spec = importlib.util.spec_from_file_location(

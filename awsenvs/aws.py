@@ -2,6 +2,11 @@
 
 `AWS_ENDPOINT_URL` is honoured by boto3 and the Terraform provider alike, which is how the
 sandbox and the end-to-end tests reach the local emulator: no special code path here.
+
+Every command that calls AWS starts with `connect(org)`: it checks that the profile the
+environment names exists and sets the region every session of the run uses (the default
+session and every session made here: `new_session`), so that no call stops at boto3's "You
+must specify a region" or a ProfileNotFound traceback.
 """
 
 from __future__ import annotations
@@ -39,24 +44,49 @@ def call(what: str, fn, *args, **kwargs):
         raise AwsError(f"{what}: {exc}") from None
 
 
-def use_region(org: Org) -> str:
-    """The region of every boto3 call of this run: AWS_REGION (what Terraform and most SDKs
-    read), else AWS_DEFAULT_REGION, else the profile's, else org.yaml's region.
+_REGION: list[str] = []  # the run's region, once connect() has chosen it
 
-    boto3 reads only AWS_DEFAULT_REGION and the profile, and stops at "You must specify a
-    region" without one; awsenvs always knows a region from org.yaml.
+
+def connect(org: Org) -> str:
+    """Start the run's AWS access; returns its region.
+
+    The profile: `AWS_PROFILE` (or `AWS_DEFAULT_PROFILE`) must name a profile of the AWS
+    config or credentials file, or this stops with one line naming both files.
+    The region of every session: AWS_REGION (what Terraform and most SDKs read), else
+    AWS_DEFAULT_REGION, else the profile's, else org.yaml's `organization.region`.  boto3
+    reads only AWS_DEFAULT_REGION and the profile, and stops at "You must specify a region"
+    without one; awsenvs always knows a region from org.yaml.
     """
+    core = botocore.session.get_session()
+    profile = core.get_config_variable("profile")  # as botocore reads it: AWS_DEFAULT_PROFILE, then AWS_PROFILE
+    if profile and profile not in core.available_profiles:
+        variable = next((v for v in ("AWS_DEFAULT_PROFILE", "AWS_PROFILE") if os.environ.get(v) == profile), "AWS_PROFILE")
+        raise AwsError(missing_profile(variable, profile, core))
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     if not region:
         try:
-            region = boto3.Session().region_name
+            region = core.get_scoped_config().get("region")
         except botocore.exceptions.BotoCoreError:
-            region = None  # e.g. an unknown AWS_PROFILE: reported by the first call
-    boto3.setup_default_session(region_name=region or org.region)
-    return region or org.region
+            region = None
+    region = region or org.region
+    _REGION[:] = [region]
+    boto3.setup_default_session(region_name=region)
+    return region
+
+
+def missing_profile(variable: str, profile: str, core: botocore.session.Session) -> str:
+    """The one line for a profile the AWS files do not have, naming both files (as botocore
+    finds them: AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/)."""
+    files = [os.path.expanduser(core.get_config_variable(name)) for name in ("config_file", "credentials_file")]
+    known = sorted(p for p in core.available_profiles if p != "default")
+    listed = f"profiles there: {', '.join(known[:8])}{', …' if len(known) > 8 else ''}" if known else "it has no profiles"
+    return (f"{variable}={profile}: no such profile in {files[0]} or {files[1]} ({listed}); set {variable} to the "
+            f"management account's profile, or add that profile (`aws configure --profile {profile}`)")
 
 
 def _default_region() -> str | None:
+    if _REGION:
+        return _REGION[0]
     return boto3.DEFAULT_SESSION.region_name if boto3.DEFAULT_SESSION else None
 
 
@@ -70,7 +100,24 @@ def has_credentials() -> bool:
 
 def caller_account(session: boto3.Session | None = None) -> str:
     session = session or boto3._get_default_session()
-    return call("sts get-caller-identity", session.client("sts").get_caller_identity)["Account"]
+    return call("sts get-caller-identity", lambda: session.client("sts").get_caller_identity())["Account"]
+
+
+def management_account_of_organization() -> tuple[str, str] | None:
+    """(organization id, its management account id) of the credentials' organization, or
+    None when their account belongs to none.  Any account of an organization may call
+    DescribeOrganization (https://docs.aws.amazon.com/organizations/latest/APIReference/API_DescribeOrganization.html)."""
+    client = boto3.client("organizations")
+    try:
+        organization = client.describe_organization()["Organization"]
+    except botocore.exceptions.ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "AWSOrganizationsNotInUseException":
+            return None
+        raise AwsError(f"organizations describe-organization: {exc.response.get('Error', {}).get('Code')}: "
+                       f"{exc.response.get('Error', {}).get('Message', exc)}") from None
+    except botocore.exceptions.BotoCoreError as exc:
+        raise AwsError(f"organizations describe-organization: {exc}") from None
+    return organization["Id"], organization["MasterAccountId"]
 
 
 @dataclass(frozen=True)
@@ -86,6 +133,7 @@ def guard(org: Org, member_account_ids: dict[str, str], caller: str | None = Non
     that is known so far (adopted ones, and those in the management stack's outputs).
     `caller`: the account STS already returned, to check more ids without asking again.
     """
+    first = caller is None
     actual = caller or caller_account()
     expected = org.management_account_id
     if expected and actual != expected:
@@ -93,17 +141,30 @@ def guard(org: Org, member_account_ids: dict[str, str], caller: str | None = Non
             f"these credentials are for account {actual}, but organization.management_account_id is {expected}: "
             "switch to the management account's credentials (AWS_PROFILE)"
         )
+    set_it = ""
+    if first and not expected:
+        # Without management_account_id, the ids known so far may not name the account:
+        # its organization says which account manages it.
+        organization = management_account_of_organization()
+        if organization is not None and organization[1] != actual:
+            set_it = (f'; set organization.management_account_id: "{organization[1]}" in {org.source.name} so that '
+                      "the guard checks it first")
+            if actual not in member_account_ids.values():
+                raise GuardError(
+                    f"these credentials are for account {actual}, a member account of organization {organization[0]} "
+                    f"(not one of the accounts {org.source.name} knows so far), not its management account "
+                    f"{organization[1]}: awsenvs needs the management account's credentials (AWS_PROFILE){set_it}")
     for stack, account_id in member_account_ids.items():
         if actual == account_id:
             raise GuardError(
                 f"these credentials are for account {actual}, the member account of stack {stack}, "
-                "not the management account: switch to the management account's credentials (AWS_PROFILE)"
+                f"not the management account: awsenvs needs the management account's credentials (AWS_PROFILE){set_it}"
             )
     warning = None
     if not expected:
         warning = (
-            f"organization.management_account_id is not set: only checked that {actual} is no member account; "
-            f"set it to {actual} in {org.source.name} if that is your management account"
+            f"organization.management_account_id is not set: checked that {actual} is no member account; "
+            f"set management_account_id: \"{actual}\" in {org.source.name} if that is your management account"
         )
     return GuardResult(actual, warning)
 
@@ -175,7 +236,7 @@ def seed_emulator(org: Org) -> tuple[str, dict[str, str]]:
 
 def iam_summary(session: boto3.Session | None = None) -> dict:
     """GetAccountSummary of the session's account (default: the credentials' own)."""
-    iam = (session or boto3.Session()).client("iam")
+    iam = (session or boto3._get_default_session()).client("iam")
     return call("iam get-account-summary", iam.get_account_summary)["SummaryMap"]
 
 

@@ -12,11 +12,28 @@ The resources are one small stack, `bootstrap`, with local state
 others: guard (the management account's credentials), look up what already exists
 (imported, not created twice), plan, show, confirm unless --yes, apply.  A second run
 with nothing changed plans no changes and applies nothing.
+
+Then it moves what earlier runs kept in local state into the new backend (switching
+`state.backend` from local to s3 or cloud after a first apply), confirming first unless
+--yes: each stack's folder is initialized on the new backend (`terraform init
+-reconfigure`), its local state file is pushed there (`terraform state push`) when the
+backend holds nothing yet (a state already there is never pushed over: the same one is
+left, another one stops the move), and read back; only a state that reads back holding the
+same resources and outputs leaves the state folder, into a private backup beside it
+(`<state folder>/moved-<time>/`).  Why push and not `terraform
+init -migrate-state -force-copy`: Terraform refuses -migrate-state and -force-copy for HCP
+Terraform (internal/command/meta_backend.go: "not applicable when using HCP Terraform"),
+-force-copy answers yes to overwriting a state already in the new backend, and a
+migration needs the stack folder to remember its old backend (a fresh clone with the
+state folder copied over has none).  The next `plan` then finds no changes.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
@@ -24,10 +41,11 @@ from rich.console import Console
 from rich.table import Table
 
 from awsenvs.config import BOOTSTRAP_STACK, TFC_PROVIDER_AUTH_VARIABLE, TFC_RUN_ROLE_VARIABLE, Org, RunRole
-from awsenvs.results import counts_text
+from awsenvs.private import private_dir
+from awsenvs.results import change_lines, counts_text, names_text
 from awsenvs.runner import PLAN_FILE, Lifecycle, write_lifecycle
-from awsenvs.synth import stack_dir, write_bootstrap_stack
-from awsenvs.terraform import Terraform
+from awsenvs.synth import stack_dir, synthesize, write_bootstrap_stack
+from awsenvs.terraform import Terraform, TerraformError
 from awsenvs.workflow import Refused, known_account_ids
 
 
@@ -66,15 +84,16 @@ def run(b: Bootstrap, yes: bool) -> int:
     planfile = directory / PLAN_FILE
     with console.status("Planning the bootstrap stack…"):
         b.terraform.init(directory)
-        summary = b.terraform.plan(directory, planfile)
+        planned = b.terraform.plan(directory, planfile)
+    summary = planned.summary
     if not summary.changes:
         planfile.unlink(missing_ok=True)
         console.print(f"{BOOTSTRAP_STACK}: no changes, everything is in place (state: {org.state.bootstrap_state})",
                       markup=False, highlight=False)
     else:
-        _show(console, b.terraform, directory, summary, imports)
+        _show(console, planned, imports)
         try:
-            _confirm(b.ask, yes)
+            _confirm(b.ask, yes, "Apply the bootstrap plan above?", "the bootstrap plan above")
         except Refused:
             planfile.unlink(missing_ok=True)  # never applied later: every run plans anew
             raise
@@ -86,25 +105,86 @@ def run(b: Bootstrap, yes: bool) -> int:
         console.print(f"{BOOTSTRAP_STACK}: applied ({counts_text(summary)}); state: {org.state.bootstrap_state}",
                       markup=False, highlight=False)
     _print_result(console, org, roles, caller)
+    move_local_state(b, yes)
     return 0
 
 
-def _show(console: Console, terraform: Terraform, directory: Path, summary, imports: list) -> None:
-    console.print(f"[bold]{BOOTSTRAP_STACK}[/] ({counts_text(summary)}), in the management account:")
-    for change in terraform.show_plan(directory, directory / PLAN_FILE):
-        if change.changes:
-            console.print(f"  {change.action:>8}  {change.address}", markup=False, highlight=False)
+def local_states(org: Org) -> dict[str, Path]:
+    """Stack -> its local state file, of the stacks of org.yaml that have one (what earlier
+    runs with `state.backend: local` wrote; the bootstrap stack's own is always local)."""
+    return {stack: org.state.local_file(stack) for stack in org.stacks if org.state.local_file(stack).is_file()}
+
+
+def move_local_state(b: Bootstrap, yes: bool) -> list[str]:
+    """Move each stack's local state into the remote backend (see the module doc); the
+    stacks moved."""
+    org, console = b.org, b.console
+    found = local_states(org)
+    if not found:
+        return []
+    where = f"s3://{org.state.s3.bucket}/{org.state.s3_key('<stack>')}" if org.state.backend == "s3" else \
+        f"Terraform Cloud workspaces {org.state.workspace('<stack>')} ({org.state.cloud.organization})"
+    console.print(f"Local state of {len(found)} stacks ({names_text(found)}) in {org.state.local_dir}: moving it to "
+                  f"{where} (the files then go to a private backup beside them).", markup=False, highlight=False)
+    _confirm(b.ask, yes, "Move these states?", "the state move above")
+    with console.status("Synthesizing the stacks for the new backend…"):
+        synthesize(org, b.outdir)
+    backup = org.state.moved_dir(datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ"))
+    moved = []
+    for stack, path in found.items():
+        with console.status(f"Moving the state of {stack}…"):
+            _push(b.terraform, stack_dir(b.outdir, stack), stack, path)
+        private_dir(backup)
+        for file in (path, path.with_name(path.name + ".backup")):
+            if file.exists():
+                os.replace(file, backup / file.name)
+        moved.append(stack)
+        console.print(f"{stack}: state moved to the new backend", markup=False, highlight=False)
+    console.print(f"Moved the state of {len(moved)} stacks; the local files are kept in {backup} (owner-only; delete "
+                  "them once `plan` finds no changes).", markup=False, highlight=False)
+    return moved
+
+
+def _held(state: dict) -> tuple:
+    """What a state holds (its resources and outputs), whatever its lineage and serial."""
+    return state.get("resources") or [], state.get("outputs") or {}
+
+
+def _push(terraform: Terraform, directory: Path, stack: str, path: Path) -> None:
+    """One stack's local state into its folder's (new) backend, verified by reading it back.
+
+    Compared by what the state holds, not by lineage and serial: a state pushed (or
+    migrated) into an empty S3 backend is written there with a new lineage and serial 1
+    (measured with Terraform 1.11: the backend's state manager takes the resources, not the
+    file's lineage), which is also why a state already there is never pushed over."""
+    local = json.loads(path.read_text() or "{}")
+    terraform.init(directory, reconfigure=True)
+    remote = terraform.state_pull(directory)
+    if remote.get("resources") or remote.get("outputs"):
+        if _held(remote) == _held(local):
+            return  # already there: an earlier move stopped before its backup
+        raise TerraformError(f"{stack}: the new backend already holds a different state than {path}: nothing was "
+                             "moved; find out whose it is before running bootstrap again")
+    terraform.state_push(directory, path)
+    if _held(terraform.state_pull(directory)) != _held(local):
+        raise TerraformError(f"{stack}: the state read back from the new backend is not the one pushed: {path} "
+                             "stays in place")
+
+
+def _show(console: Console, planned, imports: list) -> None:
+    console.print(f"[bold]{BOOTSTRAP_STACK}[/] ({counts_text(planned.summary)}), in the management account:")
+    for line in change_lines(planned.changes, detail=True):
+        console.print(line, markup=False, highlight=False)
     for item in imports:
         console.print(f"  {'warning: ' if item.risky else ''}import {item.address}: {item.reason}", markup=False, highlight=False)
 
 
-def _confirm(ask: Callable[[str], str] | None, yes: bool) -> None:
+def _confirm(ask: Callable[[str], str] | None, yes: bool, question: str, what: str) -> None:
     if yes:
         return
     if ask is None:
-        raise Refused("refusing to apply the bootstrap plan above without a terminal to confirm on: run it "
-                      "interactively, or pass --yes")
-    if ask("Apply the bootstrap plan above? Type yes").strip() != "yes":
+        raise Refused(f"refusing to apply {what} without a terminal to confirm on: run it interactively, or pass --yes")
+    if ask(f"{question} Type yes").strip() != "yes":
         raise Refused("not confirmed; nothing applied")
 
 

@@ -2,13 +2,16 @@
 
 Exit codes scripts can rely on: 0 ok (for `plan`: no changes), 1 a failure (terraform,
 AWS, a refused confirmation or a failed audit check), 2 bad input (org.yaml, options),
-and for `plan` 2 also means "there are changes" (like `terraform plan -detailed-exitcode`).
+except for `plan`, whose 2 means "there are changes" and every failure is 1 (like
+`terraform plan -detailed-exitcode`); 130 interrupted (Ctrl-C).  Every failure is one `error:` line (org.yaml: one per problem),
+never a traceback: an unexpected one names itself as a bug (AWSENVS_DEBUG=1 shows it).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from awsenvs import usable_cores
-from awsenvs.errors import EXIT_FAILED, EXIT_OK, AwsenvsError, BadInput
+from awsenvs.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, AwsenvsError, BadInput, shorten
 
 # Each command imports what it uses (org.yaml's validation alone, pydantic, costs ~0.15 s):
 # `--help` answers at once, and `plan` starts its synth worker before anything else.
@@ -34,7 +37,9 @@ err = Console(stderr=True, soft_wrap=True, width=_WIDTH)
 
 
 def _error(message: str) -> None:
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    """One `error:` line per line of the message (org.yaml's problems come several at once)."""
+    for line in message.splitlines() or [""]:
+        err.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
 
 
 def _org(ctx: click.Context) -> Org:
@@ -44,7 +49,8 @@ def _org(ctx: click.Context) -> Org:
 
 
 def _outdir() -> Path:
-    # The CDK CLI passes its output folder in CDKTF_OUTDIR.
+    # The CDK CLI passes its output folder in CDKTF_OUTDIR.  It may be relative, as typed
+    # (and shown): the terraform adapter makes every path it hands terraform absolute.
     return Path(os.environ.get("CDKTF_OUTDIR", "cdktf.out"))
 
 
@@ -74,7 +80,8 @@ def cli(ctx: click.Context, config: str) -> None:
       python main.py audit         check the live accounts
       python main.py export-modules DIR   Terraform modules for plain-Terraform teams
     Without a command, synthesizes (so cdktf.json's app works with the CDK CLI).
-    Exit codes: 0 ok, 1 failure, 2 bad input (plan: 2 means changes).
+    Exit codes: 0 ok, 1 failure, 2 bad input, 130 interrupted; plan: 0 no changes,
+    2 changes, 1 any failure.
     """
     ctx.ensure_object(dict)
     ctx.obj["config"] = config
@@ -102,6 +109,7 @@ def synth(ctx: click.Context, hcl: bool = False, force: bool = False) -> None:
     if hcl:  # the committed files run without awsenvs: the ids it knows become the defaults
         from awsenvs.workflow import known_account_ids
 
+        _state_access(org)
         with err.status("Reading the ids of created accounts (the management stack's state)…"):
             account_ids = known_account_ids(org, outdir)
     with err.status("Synthesizing (loading the AWS bindings takes a few seconds)…"):
@@ -159,14 +167,26 @@ def export_modules(directory: Path) -> None:
 
 
 @cli.command()
-@click.option("--ids", is_flag=True, help="Also show the ids of created accounts, from the management stack's outputs (runs terraform output).")
 @click.pass_context
-def tree(ctx: click.Context, ids: bool) -> None:
-    """Show the organization as a tree: management, OUs, accounts, groups, users, MFA."""
+def tree(ctx: click.Context) -> None:
+    """Show the organization as a tree: management, OUs, accounts (with the ids state knows),
+    groups, users, MFA, guardrails and budgets.
+
+    Account ids: adopted ones from org.yaml, created ones from the management stack's state
+    (a local state file is read directly; s3 or cloud state through terraform)."""
+    from awsenvs.terraform import TerraformError
     from awsenvs.tree import org_tree
+    from awsenvs.workflow import known_account_ids
 
     org = _org(ctx)
-    out.print(org_tree(org, _account_ids(org) if ids else {}))
+    _state_access(org)
+    try:
+        with err.status("Reading the ids of created accounts (the management stack's state)…"):
+            account_ids = known_account_ids(org, _outdir())
+    except TerraformError as exc:
+        err.print(f"[yellow]warning:[/] {escape(str(exc))}; created accounts are shown without ids", highlight=False)
+        account_ids = dict(org.adopted_account_ids)
+    out.print(org_tree(org, account_ids))
 
 
 MAX_WORKERS = 32
@@ -180,6 +200,7 @@ def _selection(f):
         click.option("--env", "envs", multiple=True, metavar="E", help="Only this environment in every product (repeatable)."),
         click.option("--workers", default=DEFAULT_WORKERS, show_default=True, type=click.IntRange(1, MAX_WORKERS),
                      help="Stacks planned or applied at once (default: this machine's cores; terraform's provider start-up is CPU-bound)."),
+        click.option("--detail", is_flag=True, help="List every resource change of each stack (default: the first few and a count)."),
     ]):
         f = decorator(f)
     return f
@@ -206,16 +227,17 @@ def _ask():
     return (lambda prompt: click.prompt(prompt, default="", show_default=False, err=True)) if sys.stdin.isatty() else None
 
 
-def _session(ctx: click.Context, stacks, products, envs, workers, everything: bool = False):
+def _session(ctx: click.Context, stacks, products, envs, workers, everything: bool = False, detail: bool = False):
     from awsenvs import aws
     from awsenvs.preflight import LiveChecks
     from awsenvs.terraform import Terraform
     from awsenvs.workflow import Session
 
     org = _org(ctx)
-    aws.use_region(org)
     selected = list(org.select(tuple(stacks), tuple(products), tuple(envs)))
-    guard, live = _guard(org), LiveChecks(org)
+    aws.connect(org)
+    stopping = threading.Event()  # the run's interrupt: the runner, the waits and the look-ups see it
+    guard, live = _guard(org), LiveChecks(org, stopping)
     if org.state.backend == "cloud" and not aws.has_credentials():
         # The runs happen in Terraform Cloud with the workspaces' own credentials, and each
         # stack checks the account it runs in (awsenvs/stacks.py); nothing here can look.
@@ -223,7 +245,8 @@ def _session(ctx: click.Context, stacks, products, envs, workers, everything: bo
                   "adopted accounts, imports, retiring removed environments, waiting for new accounts) are skipped; "
                   "each stack checks its account in its Terraform Cloud run", markup=False, highlight=False)
         guard, live = (lambda member_ids: org.management_account_id), None
-    return Session(org, selected, err, _outdir(), guard, _ask(), workers, Terraform(), live, everything)
+    return Session(org, selected, err, _outdir(), guard, _ask(), workers, Terraform(), live, everything, detail,
+                   stopping=stopping)
 
 
 @cli.command()
@@ -231,7 +254,7 @@ def _session(ctx: click.Context, stacks, products, envs, workers, everything: bo
 @click.option("--all", "everything", is_flag=True,
               help="Plan every selected stack, also those unchanged since their last clean plan: the drift check.")
 @click.pass_context
-def plan(ctx: click.Context, stacks, products, envs, workers, everything) -> None:
+def plan(ctx: click.Context, stacks, products, envs, workers, detail, everything) -> None:
     """Synthesize, guard the account, and plan the stacks that changed to saved plan files.
 
     A stack whose synthesized config, account id, state (serial and lineage), locked
@@ -246,18 +269,27 @@ def plan(ctx: click.Context, stacks, products, envs, workers, everything) -> Non
     exists (accounts, OUs, IAM objects) instead of creating it twice. Shows a table per
     stack (account, add / change / destroy / import / forget, "waiting for account" until
     the management stack has created it, "retire" for an environment removed from
-    org.yaml) and one line per import saying why.
+    org.yaml), each stack's resource changes (the first few and a count; --detail lists
+    all), and one line per import saying why.
+
+    Ctrl-C stops gracefully: no stack starts after it, running terraform finishes cleanly.
 
     \b
-    Exit code: 0 no changes anywhere, 2 changes, 1 an error (the guard, a stack failed).
+    Exit code: 0 no changes anywhere, 2 changes, 1 an error (bad input too: the guard,
+    org.yaml, an option, a stack failed), 130 interrupted.  Through make: see the README.
     """
     from awsenvs.synth import Worker
 
-    # Started first: it loads the AWS bindings while org.yaml is read (stopped if nothing is stale).
-    with Worker() as worker:
-        from awsenvs import workflow
+    try:
+        # Started first: it loads the AWS bindings while org.yaml is read (stopped if nothing is stale).
+        with Worker() as worker:
+            from awsenvs import workflow
 
-        _, code = workflow.plan(_session(ctx, stacks, products, envs, workers, everything), worker)
+            _, code = workflow.plan(_session(ctx, stacks, products, envs, workers, everything, detail), worker)
+    except AwsenvsError as exc:
+        if exc.exit_code == EXIT_BAD_INPUT:  # plan's 2 means "changes": bad input is a failure here
+            exc.exit_code = EXIT_FAILED
+        raise
     ctx.exit(code)
 
 
@@ -265,7 +297,7 @@ def plan(ctx: click.Context, stacks, products, envs, workers, everything) -> Non
 @_selection
 @click.option("--yes", "-y", is_flag=True, help="Do not ask; needed without a terminal to apply protected (mfa: required) environments.")
 @click.pass_context
-def apply(ctx: click.Context, stacks, products, envs, workers, yes) -> None:
+def apply(ctx: click.Context, stacks, products, envs, workers, detail, yes) -> None:
     """Apply exactly the saved plans that `plan` showed: management first, then accounts in parallel.
 
     If org.yaml or the code changed since the plans were made, or the last apply was
@@ -276,12 +308,17 @@ def apply(ctx: click.Context, stacks, products, envs, workers, yes) -> None:
     assumable), then planned and applied right after it. A retired environment's account
     moves to the Suspended OU and leaves state; nothing is destroyed or closed.
 
+    Lists what it is about to apply before it asks or applies.  With nothing to apply it
+    applies nothing and exits 0, terminal or not.  Ctrl-C stops gracefully: no stack starts
+    after it; the running terraform finishes its operations in flight and writes its state.
+
     \b
-    Exit code: 0 all applied, 1 a stack failed or the apply was refused.
+    Exit code: 0 all applied (or nothing to apply), 1 a stack failed or the apply was
+    refused, 130 interrupted.
     """
     from awsenvs import workflow
 
-    _, code = workflow.apply(_session(ctx, stacks, products, envs, workers), yes)
+    _, code = workflow.apply(_session(ctx, stacks, products, envs, workers, detail=detail), yes)
     ctx.exit(code)
 
 
@@ -294,11 +331,14 @@ def bootstrap(ctx: click.Context, yes: bool) -> None:
     \b
     s3:    the state bucket: versioning, default encryption, public access block, a
            TLS-only bucket policy (locking uses a lock file in it: nothing else needed).
+           Then each stack's local state (from runs with state.backend local) is moved
+           into it, after a confirmation, and the local files into a private backup.
     cloud: the OIDC provider of the Terraform Cloud host and a role per stack workspace,
            trusted by that workspace's runs only (management: Organizations; an account
            stack: assume its account's role); then prints the workspace variables to set
            (TFC_AWS_PROVIDER_AUTH, TFC_AWS_RUN_ROLE_ARN). Run it again after the first
            apply of management: new accounts' roles then get their permission.
+           Local state is moved into the stacks' workspaces the same way as for s3.
     local: nothing to do.
 
     Kept in Terraform as its own stack, `bootstrap`, with local state
@@ -315,7 +355,7 @@ def bootstrap(ctx: click.Context, yes: bool) -> None:
     from awsenvs.terraform import Terraform
 
     org = _org(ctx)
-    aws.use_region(org)
+    aws.connect(org)
     b = bootstrap_.Bootstrap(org, _outdir(), err, Terraform(), _guard(org), _ask(), bootstrap_imports)
     ctx.exit(bootstrap_.run(b, yes))
 
@@ -355,8 +395,10 @@ def profiles(ctx: click.Context, write: bool, path: str | None, dry_run: bool, u
         raise BadInput(f"--user {unknown[0]}: no such user in {org.source.name} (users: {', '.join(sorted(known))})")
     managed = _managed(org)
     serials = {}
-    if not org.identity_center:
-        aws.use_region(org)
+    looked_up = [env for env in org.environments if env.mfa_required and env.account_id_from(managed.account_ids)]
+    if not org.identity_center and looked_up:
+        aws.connect(org)
+        _guard(org)(managed.account_ids)  # the users' MFA devices are read through the management account
         try:
             with err.status("Looking up the users' MFA devices…"):
                 serials = aws.mfa_serials(org, managed.account_ids)
@@ -398,10 +440,20 @@ def profiles(ctx: click.Context, write: bool, path: str | None, dry_run: bool, u
                       f"(sign in at {setup.environment.signin_url})", markup=False, highlight=False)
 
 
+def _state_access(org: Org) -> None:
+    """With state in S3, terraform reads it with the environment's AWS profile: check that
+    profile first (one line naming it), as every verb that calls AWS does (aws.connect)."""
+    if org.state.backend == "s3":
+        from awsenvs import aws
+
+        aws.connect(org)
+
+
 def _managed(org: Org):
     from awsenvs.terraform import TerraformError
     from awsenvs.workflow import managed
 
+    _state_access(org)
     try:
         return managed(org, _outdir())
     except TerraformError as exc:
@@ -491,11 +543,12 @@ def password(ctx: click.Context, user: str, stack: str, force: bool) -> None:
     if not sys.stdout.isatty() and not force:
         raise AwsenvsError("refusing to write a password to a pipe or a file (standard output is not a terminal): "
                    "run it in a terminal, or pass --force")
+    aws.connect(org)
     ids = _account_ids(org)
     account_id = env.account_id_from(ids)
     if account_id is None:
         raise AwsenvsError(f"{stack}: its account does not exist yet (run apply)")
-    aws.use_region(org)
+    _guard(org)(ids)
     when = password_.last_used(aws.get_user(aws.member_session(account_id, env.role_name, env.cli_profile), user))
     if when is not None:
         err.print(password_.already_signed_in(person, when), markup=False, highlight=False)
@@ -543,8 +596,9 @@ def audit(ctx: click.Context, as_json: bool, workers: int) -> None:
     from awsenvs.profiles import aws_config_path, aws_credentials_path
 
     org = _org(ctx)
+    aws.connect(org)
     ids = _account_ids(org)
-    aws.use_region(org)
+    _guard(org)(ids)  # the member accounts are read through the management account's role into them
     with err.status("Auditing the accounts…"):
         rows = audit_.audit(org, ids, aws_config_path(), aws_credentials_path(), workers=workers)
     if as_json:
@@ -586,6 +640,9 @@ def _prog_name() -> str:
     return "main.py" if Path(sys.argv[0]).name == "main.py" else "awsenvs"
 
 
+DEBUG_ENV = "AWSENVS_DEBUG"  # non-empty: an unexpected error shows its traceback
+
+
 def main(argv: list[str] | None = None) -> int:
     """The one place where failures become a printed line and an exit code."""
     try:
@@ -593,15 +650,39 @@ def main(argv: list[str] | None = None) -> int:
     except AwsenvsError as exc:
         _error(str(exc))
         return exc.exit_code
+    except click.UsageError as exc:
+        exc.show()
+        # `plan`'s 2 means "changes" (terraform -detailed-exitcode): its usage errors are failures.
+        return EXIT_FAILED if exc.ctx is not None and exc.ctx.command.name == "plan" else exc.exit_code
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
-    except click.exceptions.Abort:
-        err.print("aborted")
+    except click.exceptions.Abort as exc:
+        # click turns a Ctrl-C (and an end of input at a prompt) into Abort.
+        if isinstance(exc.__context__ or exc.__cause__, KeyboardInterrupt):
+            err.print("interrupted", markup=False, highlight=False)
+            return EXIT_INTERRUPTED
+        err.print("aborted (no answer: end of input); nothing more was done", markup=False, highlight=False)
         return EXIT_FAILED
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except KeyboardInterrupt:
         err.print("interrupted")
-        return 130
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - the net under everything: one line, never a traceback
+        if os.environ.get(DEBUG_ENV):
+            raise
+        _error(unexpected(exc))
+        return EXIT_FAILED
     return code if isinstance(code, int) else EXIT_OK
+
+
+def unexpected(exc: BaseException) -> str:
+    """One line for an error no code path turned into an AwsenvsError: an AWS call's
+    (botocore's own errors, an answer it could not parse), or a bug."""
+    module = type(exc).__module__ or ""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if module.startswith(("botocore", "boto3", "urllib3")):
+        return f"AWS: {type(exc).__name__}: {shorten(text, 400)}"
+    return (f"unexpected {type(exc).__name__}: {text} (a bug in awsenvs: please report it with the command you ran; "
+            f"{DEBUG_ENV}=1 shows the traceback)")

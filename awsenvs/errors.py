@@ -8,6 +8,7 @@ in one place (`awsenvs.cli.main`), like Sceptre's `catch_exceptions`.
 from __future__ import annotations
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
 
 
 class AwsenvsError(Exception):
@@ -24,6 +25,16 @@ class AwsenvsError(Exception):
         """The same error, its line prefixed with what was being done (`reading account ids: …`)."""
         self.args = (f"{context}: {self}",)
         return self
+
+
+def shorten(text: str, width: int) -> str:
+    """`text` on one line of at most `width` characters, cut at a word, never mid-word
+    (`Backend configuration changed: …`): for progress lines; the summary keeps the whole."""
+    text = " ".join(text.split())
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1].rsplit(" ", 1)[0] if " " in text[: width - 1] else text[: width - 1]
+    return cut.rstrip(" ,;:") + "…"
 
 
 class BadInput(AwsenvsError):

@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import get_type_hints
 
+from awsenvs import kernel  # noqa: F401 - first: it quiets the jsii kernel's exit
 from cdktn import App, TerraformOutput, TerraformStack, TerraformVariable, TerraformVariableValidationConfig, Token
 from cdktn_provider_aws.provider import AwsProvider
 from constructs import Construct

@@ -40,6 +40,7 @@ Why each step exists (the emulator accepts what real AWS refuses):
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence, TypeVar
@@ -49,6 +50,7 @@ import botocore.exceptions
 
 from awsenvs import aws
 from awsenvs.config import (
+    ACCOUNT_RESOURCE,
     ALIAS_ADDRESS,
     BUDGET_ADDRESS,
     MANAGEMENT_STACK,
@@ -61,6 +63,7 @@ from awsenvs.config import (
     STATE_BUCKET_PUBLIC_ACCESS_ADDRESS,
     MFA_GROUP_NAME,
     MFA_POLICY_NAME,
+    ORGANIZATION_ADDRESS,
     ROOT_ACCESS_ADDRESS,
     SERVICE_CONTROL_POLICY,
     SUSPENDED_OU,
@@ -160,7 +163,7 @@ class Retirement:
     def address(self) -> str:
         # The account's address in the management stack (Environment.tf_name of the
         # environment it was: tf_name(product, env) == tf_name(stack)).
-        return f"aws_organizations_account.{tf_name(self.stack)}"
+        return f"{ACCOUNT_RESOURCE}.{tf_name(self.stack)}"
 
 
 # --------------------------------------------------------------------------- look-ups
@@ -178,21 +181,14 @@ def read_organization(client=None) -> LiveOrganization | None:
     except botocore.exceptions.BotoCoreError as exc:
         raise aws.AwsError(f"organizations describe-organization: {exc}") from None
     root = aws.call("organizations list-roots", client.list_roots)["Roots"][0]
-    services = [
-        s["ServicePrincipal"]
-        for page in client.get_paginator("list_aws_service_access_for_organization").paginate()
-        for s in page["EnabledServicePrincipals"]
-    ]
-    ous = {
-        ou["Name"]: ou["Id"]
-        for page in client.get_paginator("list_organizational_units_for_parent").paginate(ParentId=root["Id"])
-        for ou in page["OrganizationalUnits"]
-    }
+    services = [s["ServicePrincipal"] for s in aws.pages(client, "list_aws_service_access_for_organization",
+                                                           "EnabledServicePrincipals")]
+    ous = {ou["Name"]: ou["Id"] for ou in aws.pages(client, "list_organizational_units_for_parent",
+                                                    "OrganizationalUnits", ParentId=root["Id"])}
     policies = {p["Name"]: p["Id"] for p in aws.pages(client, "list_policies", "Policies", Filter=SERVICE_CONTROL_POLICY)}
     accounts = [
         LiveAccount(account["Id"], account["Name"], account["Email"], account.get("Status", ""), account.get("JoinedMethod", ""))
-        for page in client.get_paginator("list_accounts").paginate()
-        for account in page["Accounts"]
+        for account in aws.pages(client, "list_accounts", "Accounts")
         if account["Id"] != organization.get("MasterAccountId")
     ]
     return LiveOrganization(
@@ -368,28 +364,33 @@ def _protected(org: Org, env: Environment) -> bool:
 
 
 def check_adoptions(org: Org, live: LiveOrganization | None) -> None:
-    """Adopted accounts must be members, with the root email and name org.yaml says."""
+    """Adopted accounts must be members, with the root email and name org.yaml says; every
+    mismatch of every adopted account is named at once, one line each."""
+    problems = []
     for env in org.environments:
         if not env.adopted:
             continue
         where = f"products.{env.product}.environments.{env.name}"
         account = live.account_by_id(env.account_id) if live else None
         if account is None:
-            raise AdoptionError(
+            problems.append(
                 f"{where}.account_id: {env.account_id} is not a member of the organization: invite it first, "
                 f"and create the role {env.role_name} in it (or set profile:"
                 + (", with guardrails.protect_baseline: false for its product)" if _protected(org, env) else ")")
             )
+            continue
         if account.email.lower() != env.email.lower():
-            raise AdoptionError(
+            problems.append(
                 f"{where}.email: the account's root email is {account.email!r}, not {env.email!r}: "
                 f"set email: {account.email} (AWS cannot change it from here; a mismatch would plan a replacement)"
             )
         if account.name != env.account_name:
-            raise AdoptionError(
+            problems.append(
                 f"{where}.account_name: the account is named {account.name!r}, not {env.account_name!r}: "
                 f"set account_name: {account.name!r}"
             )
+    if problems:
+        raise AdoptionError("\n".join(f"{org.source.name}: {line}" for line in problems))
 
 
 def check_adopted_roles(org: Org, live: LiveOrganization | None,
@@ -425,7 +426,7 @@ def management_imports(org: Org, live: LiveOrganization | None) -> list[Import]:
         return []
     imports = []
     if not org.organization_id:
-        imports.append(Import("aws_organizations_organization.organization", live.id,
+        imports.append(Import(ORGANIZATION_ADDRESS, live.id,
                               f"existing organization {live.id}"))
     for product in org.products:
         if product.ou_name in live.ous:
@@ -440,7 +441,7 @@ def management_imports(org: Org, live: LiveOrganization | None) -> list[Import]:
             # loudly with EMAIL_ALREADY_EXISTS rather than adopting a closed one.
             if account is not None and account.status in ("ACTIVE", ""):
                 imports.append(Import(
-                    f"aws_organizations_account.{env.tf_name}", account.id,
+                    env.account_address, account.id,
                     f"found existing account {account.id} for {env.account_name} (root email {account.email}), "
                     "e.g. left by an interrupted apply",
                 ))
@@ -665,7 +666,7 @@ def bootstrap_imports(org: Org, roles: Sequence[RunRole], session: boto3.Session
     or by a bootstrap whose local state was lost): imported rather than created twice,
     which AWS refuses (BucketAlreadyOwnedByYou, EntityAlreadyExists).  An import of an
     object already in the bootstrap state is a no-op, so this is safe on every run."""
-    session = session or boto3.Session()
+    session = session or boto3._get_default_session()  # the run's (aws.connect): its region
     if org.state.backend == "s3":
         return _state_bucket_imports(org.state.s3.bucket, session.client("s3", region_name=org.state.s3.region))
     if org.state.backend == "cloud":
@@ -722,10 +723,14 @@ def _run_role_imports(org: Org, roles: Sequence[RunRole], iam) -> list[Import]:
 
 
 class LiveChecks:
-    """The live look-ups of one plan or apply, as the workflow uses them (workflow.Live)."""
+    """The live look-ups of one plan or apply, as the workflow uses them (workflow.Live).
 
-    def __init__(self, org: Org) -> None:
+    `stopping`: the run's interrupt; set, it cuts a wait's sleep short (the wait's
+    callback then ends it, see workflow._waiting)."""
+
+    def __init__(self, org: Org, stopping: threading.Event | None = None) -> None:
         self.org = org
+        self._sleep = (lambda seconds: stopping.wait(seconds)) if stopping is not None else time.sleep
         self.organization: LiveOrganization | None = None
         self.guardrail_targets: dict[str, frozenset[str]] = {}
         self.root_access_features: tuple[str, ...] = ()
@@ -736,7 +741,7 @@ class LiveChecks:
         what would disable live features or adopt a mismatching account."""
         self.sts = aws.sts_client()
         self.organization = read_organization()
-        if self.organization is not None and wait_for_account_creation(self.org, on_wait=on_wait):
+        if self.organization is not None and wait_for_account_creation(self.org, on_wait=on_wait, sleep=self._sleep):
             self.organization = read_organization()
         check_organization(self.org, self.organization)
         check_adoptions(self.org, self.organization)
@@ -744,7 +749,7 @@ class LiveChecks:
         # Read here, on the calling thread (boto3's default session is not thread-safe; the
         # stacks' look-ups run in the runner's threads).
         self.guardrail_targets = read_guardrail_targets(self.org, self.organization)
-        use_features = self.org.centralized_root and self.organization is not None  # the emulator lacks the call: off there
+        use_features = self.org.centralized_root and self.organization is not None
         self.root_access_features = read_root_access_features() if use_features else ()
 
     def retirements(self, managed_ids: dict[str, str]) -> list[Retirement]:
@@ -775,7 +780,7 @@ class LiveChecks:
         return ids
 
     def wait_until_ready(self, stack: str, account_id: str, on_wait: Callable[[str], None]) -> None:
-        wait_for_role(self.org.environment_by_stack(stack), account_id, on_wait)
+        wait_for_role(self.org.environment_by_stack(stack), account_id, on_wait, sleep=self._sleep)
 
     def retire(self, retirement: Retirement) -> None:
         organization = read_organization()

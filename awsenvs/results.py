@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from awsenvs.terraform import PlanSummary
+from awsenvs.terraform import PlanSummary, ResourceChange
 
 
 class StackStatus(StrEnum):
@@ -23,6 +23,8 @@ class StackStatus(StrEnum):
     RETIRED = "retired"
     APPLIED = "applied"
     FAILED = "failed"
+    INTERRUPTED = "interrupted"  # in flight at Ctrl-C: terraform stopped gracefully
+    NOT_STARTED = "not started"  # still queued at Ctrl-C: nothing ran
 
     @property
     def pending(self) -> bool:
@@ -41,6 +43,8 @@ class StackResult:
     risks: tuple[str, ...] = ()  # changes people rely on (an alias): need the typed confirmation
     touches: tuple[str, ...] = ()  # other stacks whose protection this plan's changes fall under
     since: str | None = None  # UNCHANGED: when its last clean plan ran (shown as "unchanged since <since>")
+    # Each resource the plan changes (WAITING: the resources the new account's stack will create).
+    changes: tuple[ResourceChange, ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -66,6 +70,38 @@ def names_text(names, shown: int = 10) -> str:
 def notes_of(results: list[StackResult]) -> list[str]:
     """The one-line notes and risks under a summary table, `stack: note`."""
     return [f"{r.stack}: {line}" for r in results for line in (*r.risks, *r.notes)]
+
+
+CHANGE_SYMBOLS = {"create": "+", "update": "~", "delete": "-", "replace": "-/+", "forget": "forget", "import": "import"}
+# What to look at first: what is lost, then what changes, then what is added.
+_CHANGE_ORDER = {"replace": 0, "delete": 1, "update": 2, "create": 3, "import": 4, "forget": 5}
+CHANGES_SHOWN = 5  # per stack, in plan and apply output; --detail shows all
+
+
+def change_lines(changes: tuple[ResourceChange, ...], detail: bool = False) -> list[str]:
+    """`  + create   aws_iam_user.alice` per change, replacements and deletions first, the
+    first CHANGES_SHOWN unless `detail`, then `  … and 12 more (--detail lists them)`."""
+    changes = tuple(sorted(changes, key=lambda c: (_CHANGE_ORDER.get(c.action, 9), c.address)))
+    shown = changes if detail else changes[:CHANGES_SHOWN]
+    lines = []
+    for change in shown:
+        action = change.action
+        verb = f"{action} (import)" if change.importing and action != "import" else action
+        lines.append(f"  {CHANGE_SYMBOLS.get(action, '?'):>6} {verb:<16} {change.address}")
+    if len(changes) > len(shown):
+        lines.append(f"  … and {len(changes) - len(shown)} more (--detail lists them)")
+    return lines
+
+
+def interruption_line(results: list[StackResult]) -> str:
+    """What a Ctrl-C left: which stacks finished, which were stopped in flight, which never started."""
+    stopped = [r.stack for r in results if r.status is StackStatus.INTERRUPTED]
+    waiting = [r.stack for r in results if r.status is StackStatus.NOT_STARTED]
+    finished = [r.stack for r in results if r.status not in (StackStatus.INTERRUPTED, StackStatus.NOT_STARTED)]
+    parts = [f"finished {len(finished)} ({names_text(finished)})" if finished else "finished none"]
+    parts += [f"stopped in flight {len(stopped)} ({names_text(stopped)})"] if stopped else []
+    parts += [f"not started {len(waiting)} ({names_text(waiting)})"] if waiting else []
+    return "Interrupted (Ctrl-C): " + "; ".join(parts)
 
 
 def exit_code_for_plan(results: list[StackResult]) -> int:

@@ -24,7 +24,6 @@ the record.
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import json
 import threading
@@ -34,11 +33,20 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Protocol, Sequence
 
-from awsenvs.config import ACCOUNT_ID_VARIABLE, ACCOUNT_IDS_OUTPUT, ACCOUNT_TFVARS, MANAGEMENT_STACK, Org
+from awsenvs.config import ACCOUNT_ID_VARIABLE, ACCOUNT_IDS_OUTPUT, ACCOUNT_TFVARS, BOOTSTRAP_STACK, MANAGEMENT_STACK, Org
+from awsenvs.errors import shorten
 from awsenvs.private import private_dir, state_files, tighten, write_private
 from awsenvs.results import StackResult, StackStatus, counts_text
 from awsenvs.synth import Synthesis, code_version, stack_dir, stack_fingerprints, write_retired_stack
-from awsenvs.terraform import STALE_PLAN, Event, PlanSummary, ResourceChange, Terraform, TerraformError
+from awsenvs.terraform import (
+    STALE_PLAN,
+    Event,
+    PlanSummary,
+    ResourceChange,
+    Terraform,
+    TerraformError,
+    TerraformInterrupted,
+)
 
 PLAN_FILE = "awsenvs.tfplan"
 PLAN_RECORD = "awsenvs-plan.json"
@@ -47,6 +55,11 @@ LOCK_FILE = ".terraform.lock.hcl"
 LIFECYCLE_FILE = "awsenvs-lifecycle.tf.json"
 INIT_STAMP = ".terraform/awsenvs-init"
 APPLYING = "applying"  # a plan record's mark while its plan is applied (not a result)
+PROGRESS_DETAIL = 100  # characters of an error shown on a live progress line (the summary shows it all)
+
+
+class LocalStateLeft(TerraformError):
+    """state.backend is remote, but stacks still have local state files: moving them is bootstrap's."""
 
 
 class ImportBlock(Protocol):
@@ -86,14 +99,18 @@ class SavedPlan:
     risks: tuple[str, ...] = ()
     touches: tuple[str, ...] = ()
     since: str | None = None
+    changes: tuple[ResourceChange, ...] = ()
 
 
 class Runner:
     def __init__(
         self, org: Org, terraform: Terraform, outdir: Path, report: Report = Report(),
         state_dir: Path | None = None, workers: int = 4, synthesis: Synthesis | None = None,
+        stopping: threading.Event | None = None,
     ) -> None:
         self.org = org
+        # Set by an interrupt (Ctrl-C): no stack starts after it (see workflow.interruptible).
+        self.stopping = stopping or threading.Event()
         self.synthesis = synthesis  # a synth running beside this run (see _synthesized)
         self.terraform = terraform
         self.outdir = Path(outdir).resolve()
@@ -129,8 +146,31 @@ class Runner:
         if stamp.exists() and stamp.read_text() == wanted:
             return
         self.report.phase(stack, "init", "")
-        self.terraform.init(directory)
+        self.terraform.init(directory, reconfigure=self._left_an_empty_local_backend(directory))
         stamp.write_text(wanted)
+
+    def _left_an_empty_local_backend(self, directory: Path) -> bool:
+        """Whether the folder was initialized on the local backend and its state file there
+        holds nothing, while the stack's backend is now remote: it can take the new backend
+        as it is (`init -reconfigure`), there is nothing to move.  (A local state that holds
+        something is bootstrap's to move: check_no_local_state_left refuses before this.)
+        Read from terraform's own record of the folder's backend, .terraform/terraform.tfstate."""
+        if self.org.state.backend == "local":
+            return False
+        try:
+            recorded = json.loads((directory / ".terraform" / "terraform.tfstate").read_text()).get("backend") or {}
+        except (OSError, json.JSONDecodeError):
+            return False
+        if recorded.get("type") != "local":
+            return False
+        state = directory / ((recorded.get("config") or {}).get("path") or "terraform.tfstate")
+        try:
+            held = json.loads(state.read_text() or "{}")
+        except FileNotFoundError:
+            return True
+        except (OSError, json.JSONDecodeError):
+            return False
+        return not held.get("resources") and not held.get("outputs")
 
     def _synthesized(self, stack: str, everything: bool = False) -> None:
         """Wait for the synth running beside this run (synth.synthesize_beside), if any:
@@ -154,7 +194,7 @@ class Runner:
         from its file: no terraform start, which with hundreds of stacks adds up; other
         backends through `terraform state pull` (no provider is started either)."""
         if self.org.state.backend == "local":
-            path = (self.state_dir or self.org.state.local_dir) / f"{stack}.tfstate"
+            path = self._local_state_file(stack)
             try:
                 text = path.read_text()
             except FileNotFoundError:
@@ -166,11 +206,19 @@ class Runner:
         self.init(stack)
         return self.terraform.state_pull(stack_dir(self.outdir, stack)) or None
 
+    def _local_state_file(self, stack: str) -> Path:
+        return self.state_dir / f"{stack}.tfstate" if self.state_dir else self.org.state.local_file(stack)
+
     def managed_account_ids(self, outputs: dict | None = None) -> dict[str, str]:
         """Stack -> account id of every account in the management stack's last outputs,
         including environments since removed from org.yaml (to retire)."""
         outputs = self.management_outputs() if outputs is None else outputs
         return dict(outputs.get(ACCOUNT_IDS_OUTPUT) or {})
+
+    def account_ids_at_hand(self) -> dict[str, str]:
+        """The account ids known without running terraform: with local state all of them (the
+        management stack's state file is read), else the adopted ones (org.yaml)."""
+        return self.account_ids() if self.org.state.backend == "local" else dict(self.org.adopted_account_ids)
 
     def account_ids(self, managed: dict[str, str] | None = None) -> dict[str, str]:
         """Known account ids by stack: adopted ones from org.yaml, the rest from management's outputs."""
@@ -195,6 +243,8 @@ class Runner:
         terraform_slots = threading.BoundedSemaphore(self.workers)
 
         def plan_one(stack: str) -> StackResult:
+            if self.stopping.is_set():
+                return self._not_started(stack, ids.get(stack))
             since = None if everything else self.unchanged_since(stack, ids.get(stack))
             if since is None:
                 return self._plan_stack(stack, ids.get(stack), lifecycle_for, terraform_slots)
@@ -207,6 +257,26 @@ class Runner:
 
         with ThreadPoolExecutor(2 * self.workers) as pool:
             return list(pool.map(plan_one, stacks))
+
+    def _not_started(self, stack: str, account_id: str | None) -> StackResult:
+        self.report.phase(stack, StackStatus.NOT_STARTED, "")
+        return StackResult(stack, StackStatus.NOT_STARTED, account_id)
+
+    def check_no_local_state_left(self, stacks: Sequence[str]) -> None:
+        """With a remote backend, a stack's local state file still in the state folder means
+        its state was never moved: planning against the (empty) remote state would create
+        everything again, so refuse and name the command that moves it."""
+        if self.org.state.backend == "local":
+            return
+        state_dir = self.state_dir or self.org.state.local_dir
+        left = [stack for stack in stacks if stack != BOOTSTRAP_STACK and self._local_state_file(stack).is_file()]
+        if left:
+            from awsenvs.results import names_text
+
+            raise LocalStateLeft(
+                f"state.backend is {self.org.state.backend}, but {names_text(left)} still "
+                f"{'has' if len(left) == 1 else 'have'} local state in {state_dir}: run `bootstrap`, which moves it "
+                "into the new backend (planning now would start from an empty state)")
 
     def held_addresses(self, stack: str) -> frozenset[str]:
         """The managed resources' addresses in a stack's state."""
@@ -258,8 +328,10 @@ class Runner:
         self._forget_plan(stack)
         self._forget_clean(stack)
         if stack != MANAGEMENT_STACK and account_id is None:
-            result = StackResult(stack, StackStatus.WAITING)
-            self.report.phase(stack, StackStatus.WAITING, "the management stack creates it")
+            self._synthesized(stack)
+            created = self.config_resources(stack)
+            result = StackResult(stack, StackStatus.WAITING, summary=PlanSummary(add=len(created)), changes=created)
+            self.report.phase(stack, StackStatus.WAITING, "(created when the management stack is applied)")
             self._record(result)
             return result
         try:
@@ -273,51 +345,66 @@ class Runner:
                 write_private(directory / ACCOUNT_TFVARS, json.dumps({ACCOUNT_ID_VARIABLE: account_id}) + "\n")
             write_lifecycle(directory, lifecycle)
             with terraform_slots or contextlib.nullcontext():
+                if self.stopping.is_set():  # interrupted while it waited for a slot: it never ran
+                    return self._not_started(stack, account_id)
                 self.init(stack)
                 self.report.phase(stack, "planning", "")
                 counter = _Counter(self.report, stack, "planning", "planned_change")
-                summary = self.terraform.plan(directory, directory / PLAN_FILE, counter)
-                # `terraform show -json` costs a provider start: read at most once, when needed.
-                changes = functools.cache(lambda: self.terraform.show_plan(directory, directory / PLAN_FILE))
-                notes, risks = self._explain_imports(summary, lifecycle, changes)
-                access, guardrails = self._environments_touched(stack, summary, changes)
+                planned = self.terraform.plan(directory, directory / PLAN_FILE, counter)
+                summary = planned.summary
+                notes, risks = self._explain_imports(stack, planned.changes, lifecycle)
+                access, guardrails = self._environments_touched(stack, planned.changes)
             notes += tuple(f"Identity Center access to {t} changes (account assignments)" for t in access)
             notes += tuple(f"the guardrails of {t} change (its OU's service control policy)" for t in guardrails)
             touches = tuple(dict.fromkeys((*access, *guardrails)))
+        except TerraformInterrupted:
+            self.report.phase(stack, StackStatus.INTERRUPTED, "")
+            return StackResult(stack, StackStatus.INTERRUPTED, account_id)
         except Exception as exc:  # noqa: BLE001 - terraform or a look-up: the stack fails, the others go on
             message = str(exc) if isinstance(exc, TerraformError) else f"{type(exc).__name__}: {exc}"
-            self.report.phase(stack, StackStatus.FAILED, message[:100])
+            self.report.phase(stack, StackStatus.FAILED, shorten(message, PROGRESS_DETAIL))
             return StackResult(stack, StackStatus.FAILED, account_id, error=message)
         status = StackStatus.CHANGES if summary.changes else StackStatus.NO_CHANGES
-        result = StackResult(stack, status, account_id, summary, notes=notes, risks=risks, touches=touches)
+        result = StackResult(stack, status, account_id, summary, notes=notes, risks=risks, touches=touches,
+                             changes=planned.changes)
         self.report.phase(stack, "planned", counts_text(summary))
         self._record(result)
         if status is StackStatus.NO_CHANGES:
             self._mark_clean(stack, account_id)
         return result
 
-    @staticmethod
-    def _explain_imports(summary: PlanSummary, lifecycle: Lifecycle,
-                         changes: Callable[[], list[ResourceChange]]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """One line per import the plan really makes (objects already in state are no-ops)."""
-        if not summary.imports or not lifecycle.imports:
-            return (), ()
-        importing = {c.address for c in changes() if c.importing}
-        made = [i for i in lifecycle.imports if i.address in importing]
-        notes = tuple(f"import {i.address}: {i.reason}" for i in made if not i.risky)
-        risks = tuple(f"import {i.address}: {i.reason}" for i in made if i.risky)
-        return notes, risks
+    def _explain_imports(self, stack: str, changes: Sequence[ResourceChange],
+                         lifecycle: Lifecycle) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """One line per import the plan really makes (objects already in state are no-ops):
+        the look-ups' reason, or what org.yaml says of an import block synthesized into the
+        stack (an adopted account, the organization)."""
+        importing = [c.address for c in changes if c.importing]
+        found = {i.address: i for i in lifecycle.imports}
+        declared = self.org.declared_imports(stack)
+        notes, risks = [], []
+        for address in importing:
+            if address in found:
+                (risks if found[address].risky else notes).append(f"import {address}: {found[address].reason}")
+            else:
+                notes.append(f"import {address}: {declared.get(address, 'an import block of the synthesized stack')}")
+        return tuple(notes), tuple(risks)
 
-    def _environments_touched(self, stack: str, summary: PlanSummary,
-                              changes: Callable[[], list[ResourceChange]]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    def _environments_touched(self, stack: str, changes: Sequence[ResourceChange]) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """The environments this management plan changes from outside their own stacks, so
         that their protection (mfa: required) applies: (access changed: identity_center's
         account assignments and permission sets; guardrails changed: their OU's SCP)."""
-        if stack != MANAGEMENT_STACK or not summary.changes:
+        if stack != MANAGEMENT_STACK or not changes:
             return (), ()
-        changed = {c.address for c in changes() if c.changes}
+        changed = {c.address for c in changes if c.changes}
         access = self.org.environments_changed_by(changed) if self.org.identity_center else ()
         return tuple(env.stack for env in access), tuple(env.stack for env in self.org.environments_guarded_by(changed))
+
+    def config_resources(self, stack: str) -> tuple[ResourceChange, ...]:
+        """Every resource in a stack's synthesized config, as the creates of its first plan
+        (a stack waiting for its new account: nothing exists there yet)."""
+        document = json.loads((stack_dir(self.outdir, stack) / "cdk.tf.json").read_text())
+        return tuple(ResourceChange(f"{type_}.{name}", type_, ("create",))
+                     for type_, resources in (document.get("resource") or {}).items() for name in resources)
 
     # -- retiring an environment ------------------------------------------------------
 
@@ -331,7 +418,7 @@ class Runner:
             self.init(stack)
             objects = self.terraform.state_list(directory)
         except TerraformError as exc:
-            self.report.phase(stack, StackStatus.FAILED, str(exc)[:100])
+            self.report.phase(stack, StackStatus.FAILED, shorten(str(exc), PROGRESS_DETAIL))
             return StackResult(stack, StackStatus.FAILED, account_id, error=str(exc))
         result = StackResult(
             stack, StackStatus.RETIRE, account_id, PlanSummary(forget=len(objects)),
@@ -360,6 +447,7 @@ class Runner:
             "summary": [s.add, s.change, s.destroy, s.imports, s.forget] if s else None,
             "notes": list(result.notes), "risks": list(result.risks), "touches": list(result.touches),
             "since": result.since,
+            "changes": [[c.address, c.type, list(c.actions), c.importing] for c in result.changes],
         }
         write_private(stack_dir(self.outdir, result.stack) / PLAN_RECORD, json.dumps(record) + "\n")
 
@@ -384,9 +472,11 @@ class Runner:
         if status is StackStatus.UNCHANGED and self.unchanged_since(stack, record.get("account_id")) is None:
             return None  # its state or providers changed since `plan` said so: planned anew
         summary = PlanSummary(*record["summary"]) if record.get("summary") else None
+        changes = tuple(ResourceChange(address, type_, tuple(actions), importing)
+                        for address, type_, actions, importing in record.get("changes", ()))
         return SavedPlan(stack, record.get("account_id"), status, summary,
                          tuple(record.get("notes", ())), tuple(record.get("risks", ())), tuple(record.get("touches", ())),
-                         record.get("since"))
+                         record.get("since"), changes)
 
     def interrupted(self, stack: str) -> bool:
         """Whether the last apply of this stack was interrupted (its record still says applying)."""
@@ -398,16 +488,13 @@ class Runner:
         except (FileNotFoundError, json.JSONDecodeError):
             return None
 
-    def changed_resources(self, stack: str) -> list[tuple[str, str]]:
-        """(action, address) of every change in a stack's saved plan (terraform show -json)."""
-        directory = stack_dir(self.outdir, stack)
-        return [(c.action, c.address) for c in self.terraform.show_plan(directory, directory / PLAN_FILE) if c.changes]
-
     # -- apply ------------------------------------------------------------------------
 
     def apply_saved(self, stack: str) -> StackResult:
         """Apply a stack's saved plan (if it has changes); the plan file is spent either way."""
         saved = self.saved_plan(stack)
+        if self.stopping.is_set():
+            return self._not_started(stack, saved.account_id if saved else None)
         if saved is None:
             return StackResult(stack, StackStatus.FAILED, error="no current plan (its planning failed)")
         if saved.status is StackStatus.WAITING:
@@ -423,11 +510,14 @@ class Runner:
         counter = _Counter(self.report, stack, "applying", "apply_complete", total=_total(saved.summary))
         try:
             self.terraform.apply(directory, directory / PLAN_FILE, counter)
+        except TerraformInterrupted:
+            self.report.phase(stack, StackStatus.INTERRUPTED, "terraform stopped gracefully")
+            return StackResult(stack, StackStatus.INTERRUPTED, saved.account_id, saved.summary)
         except TerraformError as exc:
             message = str(exc)
             if STALE_PLAN in message:
                 message = "its state changed since the plan was made (another run?): run apply again to plan anew"
-            self.report.phase(stack, StackStatus.FAILED, message[:100])
+            self.report.phase(stack, StackStatus.FAILED, shorten(message, PROGRESS_DETAIL))
             return StackResult(stack, StackStatus.FAILED, saved.account_id, saved.summary, message)
         finally:
             self._forget_plan(stack)

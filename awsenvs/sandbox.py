@@ -186,14 +186,12 @@ def environ(env: dict[str, str]):
 
 
 def rehearsal_config(org: Org, organization_id: str, adopted_ids: dict[str, str], management_id: str, target: Path) -> Path:
-    """A copy of org.yaml for the emulator: its organization, its ids for adopted accounts."""
+    """A copy of org.yaml for the emulator: its organization, its ids for adopted accounts,
+    local state.  Nothing else is changed: every other setting is rehearsed as written."""
     data = yaml.safe_load(org.source.read_text())
     data["organization"]["organization_id"] = organization_id
     data["organization"]["management_account_id"] = management_id
     data.pop("state", None)  # local state inside the sandbox, whatever the real backend
-    # The emulator has no centralized root access (no aws_iam_organizations_features, and
-    # it refuses iam.amazonaws.com as a trusted service): turned off here, and said so.
-    data["organization"]["centralized_root"] = False
     for env in org.environments:
         if env.stack in adopted_ids:
             environments = data["products"][env.product]["environments"]
@@ -206,9 +204,8 @@ def not_rehearsed(org: Org) -> list[str]:
     """What of this org.yaml the emulator cannot run or cannot tell (listed in the summary)."""
     lines = []
     if org.centralized_root:
-        lines.append("centralized root access (aws_iam_organizations_features and trusted access for "
-                     "iam.amazonaws.com): the emulator has neither, so the rehearsal turns it off; "
-                     "it is checked by synth and terraform validate only")
+        lines.append("centralized root access: it is enabled in the emulator (awsenvs' fills), but the emulator has "
+                     "no root users to take credentials from and no root sessions (sts:AssumeRoot)")
     if any(p.guardrails for p in org.products):
         lines.append("guardrail enforcement: the SCPs are created and attached to the product OUs, "
                      "but the emulator evaluates no policy, so nothing is denied")
@@ -257,7 +254,7 @@ def run(org: Org, console, keep: bool = False) -> int:
                 # each being unchanged since the apply).
                 ("second plan --all (must find no changes)", ["plan", "--all"], (0,)),
                 ("plan (every stack unchanged since: nothing planned)", ["plan"], (0,)),
-                ("tree", ["tree", "--ids"], (0,)),
+                ("tree", ["tree"], (0,)),
                 ("profiles --write (sandbox home)", ["profiles", "--write"], (0,)),
                 ("sign-in links", ["signin", "--html", str(home / "signin.html")], (0,)),
                 # The management account's root has no MFA in the emulator, and nobody enrolled

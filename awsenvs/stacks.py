@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from awsenvs import kernel  # noqa: F401 - first: it quiets the jsii kernel's exit
 from cdktn import (
     App,
     CloudBackend,

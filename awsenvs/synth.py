@@ -33,6 +33,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import metadata
@@ -41,6 +42,7 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 
 from awsenvs import MODULES, usable_cores
 from awsenvs.errors import AwsenvsError
+from awsenvs.private import DIR_MODE
 from awsenvs.terraform import TerraformError
 
 if TYPE_CHECKING:  # imported where used: `plan` starts a Worker before it validates org.yaml (cli.py)
@@ -206,7 +208,7 @@ def _build(org: Org, stacks: Sequence[str], outdir: Path, state_dir: Path | None
     for folder, shard in zip(folders, shards):
         for stack in shard:
             target = stack_dir(outdir, stack)
-            target.mkdir(parents=True, exist_ok=True)
+            target.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)  # owner-only from the start: plans and tfvars go here
             (target / "cdk.tf").unlink(missing_ok=True)  # a leftover of the other format would be loaded too
             os.replace(folder / "stacks" / stack / "cdk.tf.json", target / "cdk.tf.json")
     shutil.rmtree(staging, ignore_errors=True)
@@ -288,9 +290,20 @@ class Worker:
 
     def __init__(self) -> None:
         self._log = tempfile.TemporaryFile()
+        # Its temporary files (jsii extracts its runtime, ~2 MB, into a temporary folder it
+        # removes only when it exits normally) go into a folder of its own, removed by
+        # close(): a worker that got no job is killed, and would leave them behind.
+        self._tmp = tempfile.mkdtemp(prefix="awsenvs-synth-worker-")
+        # A process group of its own: a Ctrl-C at the terminal reaches the command, which
+        # decides what stops, not the worker in the middle of writing a stack.
         self._process = subprocess.Popen(_worker_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                         stderr=self._log, env=_worker_env())
+                                         stderr=self._log, env={**_worker_env(), "TMPDIR": self._tmp},
+                                         start_new_session=True)
         self._sent = False
+        # close() runs twice, maybe at once: synthesize_beside's done-callback on the synth
+        # thread, and the caller's `with` on its own (closing a pipe twice at once raises).
+        self._closing = threading.Lock()
+        self._closed = False
 
     @property
     def pid(self) -> int:
@@ -324,13 +337,18 @@ class Worker:
         return lines[-1] if lines else f"exit code {self._process.returncode}"
 
     def close(self) -> None:
-        """Wait for it to exit; stop it first if it got no job."""
-        if not self._sent and self._process.poll() is None:
-            self._process.kill()  # its node runtime ends with its stdin
-        self._process.wait()
-        for stream in (self._process.stdin, self._process.stdout, self._log):
-            with contextlib.suppress(OSError):
-                stream.close()
+        """Wait for it to exit; stop it first if it got no job.  Safe to call again, from any thread."""
+        with self._closing:
+            if self._closed:
+                return
+            if not self._sent and self._process.poll() is None:
+                self._process.kill()  # its node runtime ends with its stdin
+            self._process.wait()
+            for stream in (self._process.stdin, self._process.stdout, self._log):
+                with contextlib.suppress(OSError):
+                    stream.close()
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._closed = True
 
 
 def _read_fingerprints(outdir: Path) -> dict[str, str]:
@@ -410,7 +428,7 @@ def _write_alone(org: Org, outdir: Path, stack: str, add_stack) -> Path:
         add_stack(app)
         app.synth()
         target = stack_dir(outdir, stack)
-        target.mkdir(parents=True, exist_ok=True)
+        target.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
         os.replace(staging / "stacks" / stack / "cdk.tf.json", target / "cdk.tf.json")
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -1,28 +1,49 @@
 """A thin adapter over the terraform CLI (subprocess). It knows Terraform, not AWS.
 
 One class owns the binary, the environment and the CLI config; Terraform's JSON comes in,
-small immutable views go out.  `TERRAFORM_BIN` may name `tofu`.  When
-`TF_PROVIDER_MIRROR` names a filesystem mirror, a CLI config that installs providers only
-from it is written and used (offline machines have no registry); otherwise the user's own
-Terraform configuration applies untouched.
+small immutable views go out.  `TERRAFORM_BIN` may name `tofu`.
+
+Paths: every folder and file named on terraform's command line or in its environment (the
+binary, a plan file, TF_CLI_CONFIG_FILE, AWS_CONFIG_FILE, ...) is made absolute here.
+Terraform runs in the stack's folder, and resolves a relative `-out=` or plan file inside
+it, not where awsenvs was started (`cdktf.out/stacks/x/awsenvs.tfplan` would become
+`cdktf.out/stacks/x/cdktf.out/stacks/x/awsenvs.tfplan`).  The local backend's `path` in a
+stack's config is relative on purpose: to the stack's folder, where terraform reads it.
+
+Providers: a filesystem mirror (offline machines have no registry) is found the same way
+as the sandbox finds it (`find_provider_mirror`: `TF_PROVIDER_MIRROR`, else the usual
+plugin folders), unless the user's own Terraform CLI config says how to install providers
+(`provider_installation`), which then applies untouched.  With a mirror, a CLI config that
+installs providers only from it is written and used.
+
+Interrupts: terraform runs in a process group of its own, so a Ctrl-C at the terminal
+reaches only awsenvs, which hands each running terraform exactly one SIGINT (`interrupt`):
+terraform's graceful stop (it finishes the operations in flight and writes its state; a
+second SIGINT would make it exit at once).  Nothing starts after that.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
-from awsenvs.errors import AwsenvsError
+from awsenvs.errors import AwsenvsError, shorten
 
 MIRROR_ENV = "TF_PROVIDER_MIRROR"
+# Environment variables terraform (or its AWS provider and S3 backend) reads as file paths.
+_PATH_VARIABLES = (MIRROR_ENV, "TF_CLI_CONFIG_FILE", "TF_PLUGIN_CACHE_DIR", "TF_DATA_DIR", "AWS_CONFIG_FILE",
+                   "AWS_SHARED_CREDENTIALS_FILE", "AWS_CA_BUNDLE", "AWS_WEB_IDENTITY_TOKEN_FILE")
 # State, plans and backups can hold secrets: whatever terraform creates is owner-only.
 TERRAFORM_UMASK = 0o077
 # Go's garbage collector for terraform and its provider plugins (GOGC, inherited by the
@@ -38,6 +59,10 @@ TERRAFORM_GOGC = "400"
 
 class TerraformError(AwsenvsError):
     """A failed terraform command, worded from its diagnostics (never a traceback)."""
+
+
+class TerraformInterrupted(TerraformError):
+    """The command was stopped by an interrupt (Ctrl-C), or not started after one."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +123,26 @@ class ResourceChange:
         return self.actions != ("no-op",) or self.importing
 
 
+# planned_change events name one action per resource (terraform's internal/command/views/json/change.go):
+# as the actions of `terraform show -json`, so that both give the same view.
+_EVENT_ACTIONS = {"create": ("create",), "update": ("update",), "delete": ("delete",), "replace": ("delete", "create"),
+                  "remove": ("forget",), "import": ("no-op",)}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one `terraform plan` found: its counts, and each resource it changes."""
+
+    summary: PlanSummary
+    changes: tuple[ResourceChange, ...] = ()
+
+
+def planned_changes(events: Iterable["Event"]) -> tuple[ResourceChange, ...]:
+    """The resource changes a plan's -json event stream announced (reads and moves left out)."""
+    return tuple(ResourceChange(e.resource, e.resource_type, _EVENT_ACTIONS[e.action], e.importing)
+                 for e in events if e.type == "planned_change" and e.action in _EVENT_ACTIONS)
+
+
 def resource_changes(plan_json: dict) -> list[ResourceChange]:
     """The typed view of a plan's resource changes (`terraform show -json PLANFILE`)."""
     return [
@@ -119,11 +164,16 @@ class Event:
     action: str = ""
     changes: PlanSummary | None = None
     diagnostic: Diagnostic | None = None
+    importing: bool = False  # a planned_change of a resource an import block brings in
+    resource_type: str = ""
 
 
-def write_mirror_cli_config(mirror: Path, path: Path) -> Path:
+def write_mirror_cli_config(mirror: Path, path: Path, kept: str = "") -> Path:
+    """A Terraform CLI config installing providers only from `mirror`, after `kept` (the rest
+    of a user's config)."""
     mirror = Path(mirror).resolve()
     path.write_text(
+        (kept.rstrip() + "\n\n" if kept.strip() else "") +
         "provider_installation {\n"
         f"  filesystem_mirror {{\n    path    = {json.dumps(str(mirror))}\n    include = [\"*/*/*\"]\n  }}\n"
         "  direct {\n    exclude = [\"*/*/*\"]\n  }\n"
@@ -141,17 +191,86 @@ class Terraform:
         resolved = shutil.which(self.binary)
         if resolved is None:
             raise TerraformError(f"{self.binary}: not found on PATH (install Terraform, or set TERRAFORM_BIN)")
-        self.binary = resolved
+        self.binary = str(Path(resolved).absolute())
+        # Terraform runs in each stack's folder: a relative path in its environment would
+        # mean another file there than for awsenvs (and boto3) in the folder it was started in.
+        for name in _PATH_VARIABLES:
+            if self.env.get(name) and not Path(self.env[name]).is_absolute():
+                self.env[name] = str(Path(self.env[name]).absolute())
         self.env.update(TF_IN_AUTOMATION="1", TF_INPUT="0", CHECKPOINT_DISABLE="1")
         self.env.setdefault("GOGC", TERRAFORM_GOGC)
-        mirror = self.env.get(MIRROR_ENV)
+        if self.env.get(MIRROR_ENV) and not (Path(self.env[MIRROR_ENV]) / "registry.terraform.io").is_dir():
+            raise TerraformError(f"{MIRROR_ENV}={self.env[MIRROR_ENV]}: not a provider mirror (no registry.terraform.io "
+                                 "folder in it)")
+        explicit = bool(self.env.get(MIRROR_ENV))
+        mirror = find_provider_mirror(self.env) if explicit or not own_provider_installation(self.env) else None
+        self.mirror = mirror
         if mirror:
-            if not (Path(mirror) / "registry.terraform.io").is_dir():
-                raise TerraformError(f"{MIRROR_ENV}={mirror}: not a provider mirror (no registry.terraform.io folder in it)")
             self._config_dir = tempfile.TemporaryDirectory(prefix="awsenvs-tfrc-")
+            # A mirror found in a usual folder keeps the rest of the user's CLI config
+            # (credentials blocks, plugin_cache_dir: it has no provider_installation, or no
+            # mirror would have been chosen); TF_PROVIDER_MIRROR replaces it, as documented.
+            kept = "" if explicit else _user_cli_config(self.env)
             self.env["TF_CLI_CONFIG_FILE"] = str(
-                write_mirror_cli_config(Path(mirror), Path(self._config_dir.name) / "terraform.rc")
+                write_mirror_cli_config(mirror, Path(self._config_dir.name) / "terraform.rc", kept)
             )
+        self._running: set[subprocess.Popen] = set()
+        self._interrupted = False
+        # Reentrant: interrupt() runs in a signal handler, on whichever thread is inside a
+        # `with self._lock` at that moment (the main thread may be starting a command).
+        self._lock = threading.RLock()
+
+    # -- processes ------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _process(self, args: list[str], cwd: Path | None, **popen):
+        """A running terraform: in its own process group (see the module doc), registered
+        for `interrupt`; none starts once interrupted."""
+        with self._lock:
+            if self._interrupted:
+                raise TerraformInterrupted(f"terraform {args[0]}: not started (interrupted)")
+            proc = subprocess.Popen([self.binary, *args], cwd=_absolute(cwd) if cwd else None, env=self.env,
+                                    stdin=subprocess.DEVNULL, text=True, umask=TERRAFORM_UMASK,
+                                    start_new_session=True, **popen)
+            self._running.add(proc)
+        try:
+            with proc:
+                try:
+                    yield proc
+                except KeyboardInterrupt:
+                    # Ctrl-C outside a run that handles it (workflow.interruptible): the
+                    # terminal's SIGINT reached only awsenvs, so terraform gets it now, once,
+                    # and is waited for (a second Ctrl-C is a second SIGINT: it stops at once).
+                    self._stop_gracefully(proc)
+                    raise
+        finally:
+            with self._lock:
+                self._running.discard(proc)
+
+    @staticmethod
+    def _stop_gracefully(proc: subprocess.Popen) -> None:
+        while proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGINT)
+            try:
+                proc.communicate()  # drains its output (a full pipe would keep it from exiting)
+            except KeyboardInterrupt:
+                continue  # again: one more SIGINT, terraform's stop at once
+
+    def interrupt(self) -> None:
+        """Stop gracefully: one SIGINT to every running terraform, and start no other
+        command (they raise TerraformInterrupted).  A second call sends a second SIGINT,
+        on which terraform exits at once."""
+        with self._lock:
+            self._interrupted = True
+            for proc in list(self._running):
+                with contextlib.suppress(ProcessLookupError):
+                    proc.send_signal(signal.SIGINT)
+
+    def _failure(self, message: str, cwd: Path | None) -> TerraformError:
+        if self._interrupted:
+            return TerraformInterrupted("interrupted (Ctrl-C): terraform stopped")
+        return TerraformError(_explain(message, cwd, self.mirror))
 
     # -- plain commands -----------------------------------------------------------------
 
@@ -161,22 +280,25 @@ class Terraform:
         return json.loads(self.run(["version", "-json"]).stdout)["terraform_version"]
 
     def run(self, args: list[str], cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
-        proc = subprocess.run(
-            [self.binary, *args], cwd=cwd, env=self.env, capture_output=True, text=True, stdin=subprocess.DEVNULL,
-            umask=TERRAFORM_UMASK,
-        )
-        if check and proc.returncode != 0:
-            raise TerraformError(_error_text(proc.stderr or proc.stdout, f"terraform {args[0]} failed"))
-        return proc
+        with self._process(args, cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+            stdout, stderr = proc.communicate()
+        result = subprocess.CompletedProcess([self.binary, *args], proc.returncode, stdout, stderr)
+        if check and result.returncode != 0:
+            raise self._failure(_error_text(stderr or stdout, f"terraform {args[0]} failed"), cwd)
+        return result
 
     def fmt(self, directories: Iterable[Path]) -> None:
         for directory in directories:
             self.run(["fmt", "-no-color", "-list=false", "."], cwd=directory)
 
-    def init(self, directory: Path, backend: bool = True) -> None:
+    def init(self, directory: Path, backend: bool = True, reconfigure: bool = False) -> None:
+        """`reconfigure`: take the backend as configured now, not the one the folder was
+        initialized with (no migration: bootstrap pushes the state itself)."""
         args = ["init", "-no-color", "-input=false"]
         if not backend:
             args.append("-backend=false")
+        if reconfigure:
+            args.append("-reconfigure")
         self.run(args, cwd=directory)
 
     def providers_schema(self, directory: Path) -> dict:
@@ -191,12 +313,16 @@ class Terraform:
         return [_diagnostic(d) for d in result.get("diagnostics", [])]
 
     def show_plan(self, directory: Path, planfile: Path) -> list[ResourceChange]:
-        return resource_changes(json.loads(self.run(["show", "-json", "-no-color", str(planfile)], cwd=directory).stdout))
+        return resource_changes(json.loads(self.run(["show", "-json", "-no-color", str(_absolute(planfile))], cwd=directory).stdout))
 
     def state_pull(self, directory: Path) -> dict:
         """The stack's raw state (any backend), as JSON; empty when there is none."""
         text = self.run(["state", "pull"], cwd=directory).stdout
         return json.loads(text) if text.strip() else {}
+
+    def state_push(self, directory: Path, path: Path) -> None:
+        """A state file into the stack's backend (never -force)."""
+        self.run(["state", "push", "-lock-timeout=60s", str(_absolute(path))], cwd=directory)
 
     def state_list(self, directory: Path) -> list[str]:
         """Addresses in the stack's state (no provider is started)."""
@@ -204,7 +330,7 @@ class Terraform:
         if proc.returncode != 0:
             if "No state file was found" in proc.stderr:
                 return []
-            raise TerraformError(_error_text(proc.stderr or proc.stdout, "terraform state list failed"))
+            raise self._failure(_error_text(proc.stderr or proc.stdout, "terraform state list failed"), directory)
         return [line for line in proc.stdout.splitlines() if line.strip()]
 
     def state_rm(self, directory: Path, addresses: list[str]) -> None:
@@ -221,56 +347,53 @@ class Terraform:
 
     # -- streamed commands ---------------------------------------------------------------
 
-    def plan(self, directory: Path, planfile: Path, on_event: Callable[[Event], None] | None = None) -> PlanSummary:
+    def plan(self, directory: Path, planfile: Path, on_event: Callable[[Event], None] | None = None) -> Plan:
         # -detailed-exitcode: 0 no changes, 2 changes, 1 error.  The exit code decides;
         # the change_summary event only supplies counts, and when it is missing the
         # counts come from the saved plan itself, never a silent "no changes".
-        args = ["plan", "-json", "-input=false", "-lock-timeout=60s", "-detailed-exitcode", f"-out={planfile}"]
-        forgotten = []  # change_summary leaves out `removed` blocks' forgets: planned_change "remove"
+        args = ["plan", "-json", "-input=false", "-lock-timeout=60s", "-detailed-exitcode", f"-out={_absolute(planfile)}"]
+        events: list[Event] = []  # planned_change: each resource's action (change_summary leaves out forgets)
 
         def watch(event: Event) -> None:
-            if event.type == "planned_change" and event.action == "remove":
-                forgotten.append(event.resource)
+            if event.type == "planned_change":
+                events.append(event)
             if on_event:
                 on_event(event)
 
         summary, code = self._stream(args, directory, watch, ok=(0, 2))
+        changes = planned_changes(events)
         streamed = summary is not None
         if not streamed:
             # No JSON events: a remote run (the `cloud` block) streams its own log instead
             # (internal/cloud/backend_plan.go renders it).  The saved plan decides, and when
             # it cannot be read either this fails: never a silent "no changes".
             try:
-                summary = self._plan_file_summary(directory, planfile)
+                changes = tuple(c for c in self.show_plan(directory, planfile) if c.changes)
             except (TerraformError, json.JSONDecodeError, KeyError) as exc:
                 raise TerraformError(f"cannot tell what the plan changes: terraform printed no JSON events and "
                                      f"`terraform show -json` of the saved plan failed ({exc})") from None
+            summary = PlanSummary.of(changes)
             if code == 0 and summary.changes:
                 raise TerraformError(f"terraform plan exited 0 (no changes) but its saved plan has changes ({directory})")
         if code == 0:
-            return PlanSummary()
-        summary = replace(summary, forget=max(summary.forget, len(forgotten)))
+            return Plan(PlanSummary())
+        summary = replace(summary, forget=max(summary.forget, sum("forget" in c.actions for c in changes)))
         if not summary.changes and streamed:  # counted from the saved plan already otherwise
-            summary = self._plan_file_summary(directory, planfile)
+            changes = tuple(c for c in self.show_plan(directory, planfile) if c.changes)
+            summary = PlanSummary.of(changes)
         if not summary.changes:  # changes only to outputs: still something to apply
             summary = PlanSummary(change=1)
-        return summary
-
-    def _plan_file_summary(self, directory: Path, planfile: Path) -> PlanSummary:
-        return PlanSummary.of(c for c in self.show_plan(directory, planfile) if c.changes)
+        return Plan(summary, changes)
 
     def apply(self, directory: Path, planfile: Path, on_event: Callable[[Event], None] | None = None) -> PlanSummary:
-        args = ["apply", "-json", "-input=false", "-lock-timeout=60s", str(planfile)]
+        args = ["apply", "-json", "-input=false", "-lock-timeout=60s", str(_absolute(planfile))]
         return self._stream(args, directory, on_event)[0] or PlanSummary()
 
     def _stream(self, args: list[str], cwd: Path, on_event, ok: tuple[int, ...] = (0,)) -> tuple[PlanSummary | None, int]:
         errors: list[Diagnostic] = []
         summary: PlanSummary | None = None
         other_lines: list[str] = []
-        with subprocess.Popen(
-            [self.binary, *args], cwd=cwd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, text=True, umask=TERRAFORM_UMASK,
-        ) as proc:
+        with self._process(args, cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as proc:
             for line in proc.stdout:
                 event = parse_event(line)
                 if event is None:
@@ -285,8 +408,8 @@ class Terraform:
             returncode = proc.wait()
         if returncode not in ok:
             if errors:
-                raise TerraformError(_explain("; ".join(str(e) for e in errors), cwd))
-            raise TerraformError(_explain(_error_text("".join(other_lines), f"terraform {args[0]} failed (exit {returncode})"), cwd))
+                raise self._failure("; ".join(str(e) for e in errors), cwd)
+            raise self._failure(_error_text("".join(other_lines), f"terraform {args[0]} failed (exit {returncode})"), cwd)
         return summary, returncode
 
 
@@ -303,11 +426,31 @@ def resource_attributes(state: dict, address: str) -> dict | None:
 STALE_PLAN = "Saved plan is stale"
 
 
-def _explain(message: str, cwd: Path) -> str:
-    """Add what to do to the errors a crashed earlier run leaves behind."""
+# What terraform says when it cannot install a provider, and when the cause is an
+# unreachable registry.
+_NO_PROVIDER = re.compile(r"Failed to query available provider packages|Failed to install provider|"
+                          r"could not connect to registry", re.IGNORECASE)
+_NO_REGISTRY = re.compile(r"could not connect|no such host|dial tcp|connection refused|i/o timeout|proxyconnect",
+                          re.IGNORECASE)
+
+
+def _explain(message: str, cwd: Path | None, mirror: Path | None = None) -> str:
+    """Add what to do to the errors a crashed earlier run, a changed backend or a machine
+    without a registry leave behind."""
     if "acquiring the state lock" in message:
         return (f"{message} -- if no other awsenvs or terraform run is active, an interrupted run left this "
                 f"lock: remove it with `terraform force-unlock <ID>` in {cwd} (the ID is in the message above)")
+    if "Backend configuration changed" in message or "Backend initialization required" in message:
+        return ("the stack's state backend changed (state.backend in org.yaml): run `bootstrap`, which moves each "
+                f"stack's state into the new backend, then plan again ({cwd})")
+    if _NO_PROVIDER.search(message) and mirror is not None:
+        return (f"terraform cannot install the AWS provider from the mirror {mirror}: it holds no version the stack "
+                f"accepts; refresh it (`terraform providers mirror DIR` on a connected machine) or set {MIRROR_ENV} to "
+                f"another ({message})")
+    if _NO_PROVIDER.search(message) and _NO_REGISTRY.search(message):
+        return (f"terraform cannot install the AWS provider: the registry is out of reach and no provider mirror was "
+                f"found; set {MIRROR_ENV} to a filesystem mirror (a folder holding registry.terraform.io/hashicorp/aws, "
+                "made with `terraform providers mirror DIR` on a connected machine)")
     return message
 
 
@@ -319,14 +462,16 @@ def parse_event(line: str) -> Event | None:
     if not isinstance(raw, dict) or "type" not in raw:
         return None
     hook = raw.get("hook") or {}
-    resource = (hook.get("resource") or raw.get("change", {}).get("resource") or {}).get("addr", "")
+    addressed = hook.get("resource") or raw.get("change", {}).get("resource") or {}
+    resource, resource_type = addressed.get("addr", ""), addressed.get("resource_type", "")
     action = hook.get("action") or raw.get("change", {}).get("action", "")
     changes = None
     if raw["type"] == "change_summary":
         c = raw.get("changes", {})
         changes = PlanSummary(c.get("add", 0), c.get("change", 0), c.get("remove", 0), c.get("import", 0), c.get("forget", 0))
     diagnostic = _diagnostic(raw["diagnostic"]) if raw["type"] == "diagnostic" else None
-    return Event(raw["type"], raw.get("@message", ""), resource, action, changes, diagnostic)
+    importing = "importing" in (raw.get("change") or {})
+    return Event(raw["type"], raw.get("@message", ""), resource, action, changes, diagnostic, importing, resource_type)
 
 
 def _diagnostic(raw: dict) -> Diagnostic:
@@ -344,7 +489,7 @@ def _error_text(output: str, fallback: str) -> str:
                               if l and not l.startswith(("on ", "Error:")) and not re.match(r"^\d+:", l))
             return f"{line[len('Error:'):].strip()}: {detail}".rstrip(": ")
     text = " ".join(l for l in lines if l)
-    return text[:500] or fallback
+    return shorten(text, 500) or fallback
 
 
 # Where Terraform's own docs put implied local mirrors, plus this project's usual /opt one.
@@ -358,12 +503,34 @@ _MIRROR_CANDIDATES = (
 
 
 def find_provider_mirror(env: dict[str, str] | None = None) -> Path | None:
-    """TF_PROVIDER_MIRROR when set, else the first usual mirror folder holding hashicorp/aws."""
+    """TF_PROVIDER_MIRROR when set, else the first usual mirror folder holding hashicorp/aws
+    (the sandbox, the tests and every Terraform run look in these same places)."""
     env = os.environ if env is None else env
     if env.get(MIRROR_ENV):
-        return Path(env[MIRROR_ENV])
+        return Path(env[MIRROR_ENV]).absolute()
+    home = Path(env.get("HOME") or Path.home())
     for candidate in _MIRROR_CANDIDATES:
-        path = Path(candidate).expanduser()
+        path = home / candidate[2:] if candidate.startswith("~/") else Path(candidate)
         if (path / "registry.terraform.io" / "hashicorp" / "aws").is_dir():
             return path
     return None
+
+
+def _user_cli_config(env: dict[str, str]) -> str:
+    """The user's Terraform CLI config (TF_CLI_CONFIG_FILE, else ~/.terraformrc), or ""."""
+    configured = env.get("TF_CLI_CONFIG_FILE")
+    path = Path(configured) if configured else Path(env.get("HOME") or Path.home()) / ".terraformrc"
+    try:
+        return path.read_text()
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def own_provider_installation(env: dict[str, str]) -> bool:
+    """Whether the user's Terraform CLI config says how to install providers: then it applies
+    as it is, and no mirror is imposed."""
+    return "provider_installation" in _user_cli_config(env)
+
+
+def _absolute(path: Path | str) -> Path:
+    return Path(path).absolute()

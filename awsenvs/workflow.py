@@ -9,11 +9,28 @@ applied, never half way: an operator types the account name of every `mfa: requi
 environment about to change, of every environment being retired, and of every stack
 whose plan changes something people rely on (an adopted account's alias); without a
 terminal that needs `--yes`.
+
+What is applied is shown first: `plan` lists each stack's resource changes (the first few
+per stack and a count; `--detail` all), and `apply` lists what it is about to apply before
+it asks or applies, including the stacks of accounts the management stack creates (their
+resources are listed from the synthesized config while the account does not exist, and
+their real plan is shown again before it is applied).  An apply with nothing to apply
+applies nothing and succeeds, terminal or not.
+
+Interrupts (Ctrl-C, or SIGTERM): while stacks run, the first one stops the run gracefully
+(`interruptible`): no stack starts after it, every running terraform gets one SIGINT
+(terraform's graceful stop: it finishes the operations in flight and writes its state),
+and the summary says which stacks finished, which were stopped in flight and which never
+started (exit 130).  A second one makes terraform stop at once.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import signal
 import tempfile
+import threading
 from concurrent import futures
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,17 +38,32 @@ from typing import Callable, Protocol
 
 from rich.console import Console
 
-from awsenvs.config import IDENTITY_CENTER_OUTPUT, MANAGEMENT_STACK, Org
-from awsenvs.errors import AwsenvsError
+from awsenvs.config import ACCOUNT_IDS_OUTPUT, IDENTITY_CENTER_OUTPUT, MANAGEMENT_STACK, Org
+from awsenvs.errors import EXIT_INTERRUPTED, AwsenvsError, shorten
 from awsenvs.progress import Progress, summary_table
-from awsenvs.results import StackResult, StackStatus, exit_code_for_plan, names_text, notes_of
-from awsenvs.runner import Lifecycle, Report, Runner
+from awsenvs.results import (
+    StackResult,
+    StackStatus,
+    change_lines,
+    counts_text,
+    exit_code_for_plan,
+    interruption_line,
+    names_text,
+    notes_of,
+)
+from awsenvs.runner import PROGRESS_DETAIL, Lifecycle, Report, Runner
 from awsenvs.synth import Synthesis, Worker, synthesize, synthesize_beside
-from awsenvs.terraform import Terraform
+from awsenvs.terraform import Terraform, TerraformInterrupted
 
 
 class Refused(AwsenvsError):
     """The operator (or the lack of one) did not confirm; nothing was applied."""
+
+
+class Interrupted(AwsenvsError):
+    """Ctrl-C before any stack started (during the guard, the look-ups or a wait): nothing ran."""
+
+    exit_code = EXIT_INTERRUPTED
 
 
 class Live(Protocol):
@@ -57,10 +89,39 @@ class Session:
     terraform: Terraform = field(default_factory=Terraform)
     live: Live | None = None  # None: no live look-ups (tests of the confirmation rules)
     everything: bool = False  # plan --all: also the stacks unchanged since their last clean plan
+    detail: bool = False  # list every resource change, not the first few per stack
+    stopping: threading.Event = field(default_factory=threading.Event)  # set by an interrupt
 
     def runner(self, progress: Progress, synthesis: Synthesis | None = None) -> Runner:
         return Runner(self.org, self.terraform, self.outdir, Report(progress.update, progress.note),
-                      workers=self.workers, synthesis=synthesis)
+                      workers=self.workers, synthesis=synthesis, stopping=self.stopping)
+
+    def interrupt(self) -> None:
+        """Stop gracefully: nothing starts from now on, running terraform gets its SIGINT."""
+        first = not self.stopping.is_set()
+        self.stopping.set()
+        if self.terraform is not None:
+            self.terraform.interrupt()
+        self.console.print("Interrupted: no more stacks start; the running terraform stops gracefully (it writes its "
+                           "state)" + ("; interrupt again to stop it at once" if first else ", now at once"),
+                           markup=False, highlight=False)
+
+
+@contextlib.contextmanager
+def interruptible(session: Session):
+    """While stacks run: Ctrl-C (SIGINT) and SIGTERM stop the run gracefully (see the module
+    doc) instead of raising in the middle of it.  Prompts and synth keep Python's own
+    Ctrl-C.  Signal handlers live on the main thread only; elsewhere this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    handler = lambda signum, frame: session.interrupt()  # noqa: E731
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 @dataclass
@@ -77,12 +138,30 @@ class _Prepared:
         return lambda stack, account_id, held: Lifecycle(*live.lifecycle(stack, account_id, self.retiring, held))
 
 
+def _waiting(session: Session, progress: Progress, stack: str) -> Callable[[str], None]:
+    """The progress line of a wait (for an account to be created, or to accept its role),
+    which ends the wait when the run is interrupted."""
+    def on_wait(message: str) -> None:
+        if session.stopping.is_set():
+            raise Interrupted(f"interrupted (Ctrl-C) while {message}: nothing more was started")
+        progress.update(stack, "waiting", message)
+    return on_wait
+
+
 def _prepare(session: Session, runner: Runner, progress: Progress) -> _Prepared:
     """Guard before any terraform runs, look at the live organization, then guard again
     with the ids the management stack's outputs add."""
-    caller = session.guard(session.org.adopted_account_ids)
+    try:
+        return _prepared(session, runner, progress)
+    except TerraformInterrupted:  # reading a remote state when Ctrl-C came
+        raise Interrupted("interrupted (Ctrl-C) before any stack started: nothing was planned or applied") from None
+
+
+def _prepared(session: Session, runner: Runner, progress: Progress) -> _Prepared:
+    caller = session.guard(runner.account_ids_at_hand())
+    runner.check_no_local_state_left([*session.stacks])
     if session.live is not None:
-        session.live.check(lambda message: progress.update(MANAGEMENT_STACK, "waiting", message))
+        session.live.check(_waiting(session, progress, MANAGEMENT_STACK))
     managed = runner.managed_account_ids()
     ids = runner.account_ids(managed)
     session.guard({**managed, **ids})
@@ -103,24 +182,46 @@ def plan(session: Session, worker: Worker | None = None) -> tuple[list[StackResu
     # before any terraform runs, and a failed synth fails the run before anything is planned.
     synthesis = synthesize_beside(session.org, session.outdir, worker or Worker())
     try:
-        with Progress(session.console, session.stacks) as progress:
+        with Progress(session.console, session.stacks) as progress, interruptible(session):
             runner = session.runner(progress, synthesis)
             prepared = _prepare(session, runner, progress)
             results = runner.plan(session.stacks, prepared.caller, prepared.ids, prepared.lifecycle_for(session.live),
                                   everything=session.everything)
             synthesis.wait()  # a retirement writes a stack folder of its own: after synth's clean-up
-            results += _plan_retirements(runner, prepared.retiring)
+            if not session.stopping.is_set():
+                results += _plan_retirements(runner, prepared.retiring)
     finally:
         futures.wait([synthesis.future])  # never exit while a worker still writes (an error above is the one reported)
+    show_changes(session.console, results, session.detail)
     _print_summary(session.console, results, "Plan")
+    if session.stopping.is_set():
+        return results, _interrupted(session.console, results)
     return results, exit_code_for_plan(results)
+
+
+def show_changes(console: Console, results, detail: bool = False, heading: str = "") -> None:
+    """Each stack's resource changes under its name: what will be applied (`results`: plan
+    results or saved plans)."""
+    listed = [r for r in results if r.changes]
+    if listed and heading:
+        console.print(heading, markup=False, highlight=False)
+    for result in listed:
+        when = " (once its account exists)" if result.status is StackStatus.WAITING else ""
+        console.print(f"[bold]{result.stack}[/] ({counts_text(result.summary)}){when}", highlight=False)
+        for line in change_lines(result.changes, detail):
+            console.print(line, markup=False, highlight=False)
+
+
+def _interrupted(console: Console, results: list[StackResult]) -> int:
+    console.print(interruption_line(results), markup=False, highlight=False)
+    return EXIT_INTERRUPTED
 
 
 def apply(session: Session, yes: bool) -> tuple[list[StackResult], int]:
     org, console = session.org, session.console
     with console.status("Synthesizing…"):
         synthesize(org, session.outdir)
-    with Progress(console, session.stacks) as progress:
+    with Progress(console, session.stacks) as progress, interruptible(session):
         runner = session.runner(progress)
         prepared = _prepare(session, runner, progress)
         retired = [r.stack for r in prepared.retiring]
@@ -137,54 +238,100 @@ def apply(session: Session, yes: bool) -> tuple[list[StackResult], int]:
             console.print(f"No current plan for {names} (org.yaml or the code changed since, never planned, or "
                           "interrupted): planning now.", markup=False)
             results = runner.plan(stale, prepared.caller, prepared.ids, prepared.lifecycle_for(session.live))
-            results += _plan_retirements(runner, stale_retired)
+            if not session.stopping.is_set():
+                results += _plan_retirements(runner, stale_retired)
             replanned = {r.stack: r for r in results}
+    if session.stopping.is_set():
+        _print_summary(console, list(replanned.values()), "Plan (interrupted)")
+        return list(replanned.values()), _interrupted(console, list(replanned.values()))
     saved = {s: runner.saved_plan(s) for s in stacks}
+    pending = [saved[s] for s in stacks if saved[s] and saved[s].status.pending]
+    if not pending:
+        shown = [replanned.get(s) or _as_result(saved[s]) for s in stacks if replanned.get(s) or saved[s]]
+        _print_summary(console, shown, "Apply: nothing to apply")
+        failed = [r for r in shown if r.failed]
+        return shown, 1 if failed else 0
+    show_changes(console, pending, session.detail, "About to apply:")
     if replanned:
-        _show(console, runner, [s for s in stale if saved[s] and saved[s].status is StackStatus.CHANGES])
         shown = [replanned.get(s) or _as_result(saved[s]) for s in stacks if replanned.get(s) or saved[s]]
         _print_summary(console, shown, "Plan (new)")
     _confirm(session, saved, replanned=bool(replanned), yes=yes, retiring=prepared.retiring)
 
     results: dict[str, StackResult] = {}
-    with Progress(console, stacks) as progress:
+    with Progress(console, stacks) as progress, interruptible(session):
         runner = session.runner(progress)
         # Retire first: its account stack's state is emptied and the account moved before
         # the management stack lets go of it, so an interruption anywhere is repeated
         # safely by the next run (both steps are idempotent).
         for retirement in prepared.retiring:
+            if session.stopping.is_set():
+                results[retirement.stack] = StackResult(retirement.stack, StackStatus.NOT_STARTED, retirement.account_id)
+                continue
             results[retirement.stack] = _retire(session, runner, progress, retirement, saved.get(retirement.stack))
         if MANAGEMENT_STACK in saved and not any(r.failed for r in results.values()):
             results[MANAGEMENT_STACK] = runner.apply_saved(MANAGEMENT_STACK)
         # Accounts the management stack just created can be planned now; they were
-        # confirmed above (see _confirm) as part of creating them.
+        # confirmed above (see _confirm) as part of creating them, with the resources
+        # their synthesized config holds.  Their real plan is shown before it is applied,
+        # and anything in it beyond those creates needs its own confirmation.
         waiting = [s for s, p in saved.items() if p and p.status is StackStatus.WAITING]
-        if waiting and not results.get(MANAGEMENT_STACK, StackResult("", StackStatus.NO_CHANGES)).failed:
-            ids = runner.account_ids()
-            session.guard(ids)  # the accounts just created are members too
-            ready = []
-            for stack in waiting:
-                if stack not in ids:
-                    continue
-                try:
-                    if session.live is not None:
-                        session.live.wait_until_ready(stack, ids[stack], lambda m, s=stack: progress.update(s, "waiting", m))
-                    ready.append(stack)
-                except Exception as exc:  # noqa: BLE001 - reported as this stack's failure
-                    results[stack] = StackResult(stack, StackStatus.FAILED, ids[stack], error=str(exc))
-            planned = runner.plan(ready, prepared.caller, ids, prepared.lifecycle_for(session.live))
-            for result in planned:
-                if result.status in (StackStatus.FAILED, StackStatus.WAITING):
-                    results[result.stack] = result
+        management_failed = results.get(MANAGEMENT_STACK, StackResult("", StackStatus.NO_CHANGES)).status in (
+            StackStatus.FAILED, StackStatus.INTERRUPTED, StackStatus.NOT_STARTED)
+        if waiting and not management_failed and not session.stopping.is_set():
+            _plan_new_accounts(session, runner, progress, prepared, saved, waiting, results, yes)
         todo = [s for s in session.stacks if s != MANAGEMENT_STACK and s not in results]
-        if results.get(MANAGEMENT_STACK) and results[MANAGEMENT_STACK].failed:
+        if management_failed:
             todo = [s for s in todo if saved.get(s) and saved[s].status is not StackStatus.WAITING]
         for result in runner.apply_many(todo):
             results[result.stack] = result
     ordered = [results[s] for s in stacks if s in results]
     _print_summary(console, ordered, "Apply")
+    if session.stopping.is_set():
+        return ordered, _interrupted(console, ordered)
     failed = any(r.failed or r.status is StackStatus.WAITING for r in ordered)
     return ordered, 1 if failed else 0
+
+
+def _plan_new_accounts(session: Session, runner: Runner, progress: Progress, prepared: _Prepared, saved: dict,
+                       waiting: list[str], results: dict[str, StackResult], yes: bool) -> None:
+    """Plan the stacks of the accounts the management stack just created, show their plans,
+    and leave in `results` those that must not be applied (failed, refused)."""
+    ids = runner.account_ids()
+    session.guard(ids)  # the accounts just created are members too
+    ready = []
+    for stack in waiting:
+        if stack not in ids:
+            continue
+        try:
+            if session.live is not None:
+                session.live.wait_until_ready(stack, ids[stack], _waiting(session, progress, stack))
+            ready.append(stack)
+        except Interrupted:
+            results[stack] = StackResult(stack, StackStatus.NOT_STARTED, ids[stack])
+        except Exception as exc:  # noqa: BLE001 - reported as this stack's failure
+            results[stack] = StackResult(stack, StackStatus.FAILED, ids[stack], error=str(exc))
+    planned = runner.plan(ready, prepared.caller, ids, prepared.lifecycle_for(session.live))
+    for result in planned:
+        if result.status is not StackStatus.CHANGES:
+            if result.status is not StackStatus.NO_CHANGES:
+                results[result.stack] = result
+            continue
+        progress.note(f"{result.stack}: the new account's plan ({counts_text(result.summary)}):")
+        for line in change_lines(result.changes, session.detail):
+            progress.note(line)
+        announced = {c.address for c in saved[result.stack].changes}
+        unexpected = [c for c in result.changes if not (c.action == "create" and c.address in announced)]
+        if not unexpected or yes:
+            continue
+        listed = ", ".join(f"{c.action} {c.address}" for c in unexpected[:5])
+        if session.ask is not None and session.ask(
+                f"{result.stack}: its plan does more than the creates shown before ({listed}). Apply it? Type yes"
+        ).strip() == "yes":
+            continue
+        results[result.stack] = StackResult(
+            result.stack, StackStatus.FAILED, result.account_id, result.summary,
+            error=f"its plan does more than the creates shown before ({listed}) and was not confirmed: review it "
+                  f"with `plan --stack {result.stack}`, then apply again")
 
 
 def _retire(session: Session, runner: Runner, progress: Progress, retirement, saved) -> StackResult:
@@ -196,8 +343,11 @@ def _retire(session: Session, runner: Runner, progress: Progress, retirement, sa
         progress.update(retirement.stack, "retiring", "moving the account to the Suspended OU")
         if session.live is not None:
             session.live.retire(retirement)
+    except TerraformInterrupted:  # its state is half emptied: the next apply repeats both steps
+        progress.update(retirement.stack, StackStatus.INTERRUPTED)
+        return StackResult(retirement.stack, StackStatus.INTERRUPTED, retirement.account_id)
     except Exception as exc:  # noqa: BLE001 - terraform or AWS: this stack fails, reported in the table
-        progress.update(retirement.stack, StackStatus.FAILED, str(exc)[:100])
+        progress.update(retirement.stack, StackStatus.FAILED, shorten(str(exc), PROGRESS_DETAIL))
         return StackResult(retirement.stack, StackStatus.FAILED, retirement.account_id, error=str(exc))
     progress.update(retirement.stack, StackStatus.RETIRED)
     return StackResult(retirement.stack, StackStatus.RETIRED, retirement.account_id, saved.summary,
@@ -212,14 +362,7 @@ def _print_summary(console: Console, results: list[StackResult], title: str) -> 
 
 def _as_result(saved) -> StackResult:
     return StackResult(saved.stack, saved.status, saved.account_id, saved.summary, notes=saved.notes, risks=saved.risks,
-                       touches=saved.touches, since=saved.since)
-
-
-def _show(console: Console, runner: Runner, stacks: list[str]) -> None:
-    for stack in stacks:
-        console.print(f"[bold]{stack}[/]")
-        for action, address in runner.changed_resources(stack):
-            console.print(f"  {action:>8}  {address}", markup=False, highlight=False)
+                       touches=saved.touches, since=saved.since, changes=saved.changes)
 
 
 def _confirm(session: Session, saved: dict, replanned: bool, yes: bool, retiring: list = ()) -> None:
@@ -251,7 +394,8 @@ def _confirm(session: Session, saved: dict, replanned: bool, yes: bool, retiring
             names = ", ".join(f"{stack} ({why})" for stack, _, why in protected)
             raise Refused(f"refusing to apply {names} without a terminal to confirm on: run it interactively, or pass --yes")
         if replanned:
-            raise Refused("the plans above were made just now and nobody saw them: run `plan` first, or pass --yes")
+            raise Refused("the plans above were made just now and nobody confirmed them: run it interactively, run "
+                          "`plan` first (then `apply` applies exactly those plans), or pass --yes")
         return
     if replanned and session.ask("Apply the plans above? Type yes").strip() != "yes":
         raise Refused("not confirmed; nothing applied")
@@ -277,7 +421,8 @@ def _what(saved) -> str:
     if saved is None:
         return "its plan"
     if saved.status is StackStatus.WAITING:
-        return "its whole baseline (a new account, created by the management stack)"
+        created = f", {saved.summary.add} resources" if saved.summary else ""
+        return f"its whole baseline (a new account, created by the management stack{created})"
     s = saved.summary
     counts = f"{s.add} to add, {s.change} to change, {s.destroy} to destroy, {s.imports} to import" if s else "changes"
     if s and s.forget:
@@ -316,6 +461,13 @@ def known_account_ids(org: Org, outdir: Path, terraform: Terraform | None = None
     ids = dict(org.adopted_account_ids)
     if all(env.stack in ids for env in org.environments):
         return ids
+    left = org.state.local_file(MANAGEMENT_STACK)
+    if org.state.backend != "local" and left.is_file():
+        # Not moved into the remote backend yet (bootstrap moves it, after reading these):
+        # the local file is the management stack's state.
+        outputs = (json.loads(left.read_text() or "{}").get("outputs") or {})
+        created = (outputs.get(ACCOUNT_IDS_OUTPUT) or {}).get("value") or {}
+        return {**ids, **{stack: i for stack, i in created.items() if stack in org.stacks}}
     try:
         if org.state.backend == "local":
             return Runner(org, terraform or Terraform(), outdir).account_ids()

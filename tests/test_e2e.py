@@ -234,8 +234,8 @@ def test_committed_hcl_runs_without_awsenvs(applied, accounts, tmp_path):
 
 
 def _row_of(output: str, stack: str) -> str:
-    """The summary table's row of a stack (the first line starting with its name)."""
-    return next(line for line in output.splitlines() if line.strip("│ ").startswith(f"{stack} "))
+    """The summary table's row of a stack (the table line starting with its name)."""
+    return next(line for line in output.splitlines() if line.startswith("│") and line.strip("│ ").startswith(f"{stack} "))
 
 
 def test_plan_skips_unchanged_stacks_without_running_terraform(applied, tmp_path):
@@ -607,3 +607,80 @@ def test_a_guardrail_change_is_protected_like_the_accounts_it_guards(applied):
     finally:
         applied.config_path.write_text(original)
     assert applied.cli("plan").returncode == 0  # nothing was applied
+
+
+# --------------------------------------------------------------------------- Ctrl-C (last: they change org.yaml)
+
+
+def _terraform_log(tmp_path):
+    """A terraform that notes when each command starts (`<time> <command> <folder>`), then is terraform."""
+    import shutil
+
+    log, wrapper = tmp_path / "starts", tmp_path / "terraform"
+    wrapper.write_text(f'#!/bin/sh\necho "$(date +%s.%N) $1 $PWD" >> {log}\nexec {shutil.which("terraform")} "$@"\n')
+    wrapper.chmod(0o755)
+    return log, wrapper
+
+
+def _interrupt_when(applied, args, log, wrapper, command: str):
+    """Run the CLI in a process group of its own, as a terminal does, and press Ctrl-C
+    (SIGINT to the group) once terraform has been running `command` for a moment."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import ROOT
+
+    proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "--config", str(applied.config_path), *args],
+                            cwd=applied.workdir, env=dict(applied.env, TERRAFORM_BIN=str(wrapper)),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        if log.exists() and f" {command} " in log.read_text():
+            break
+        time.sleep(0.05)
+    time.sleep(1.5)  # terraform is past its start-up and has its own signal handling
+    pressed = time.time()
+    os.killpg(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=300)
+    started_after = [line for line in log.read_text().splitlines() if float(line.split()[0]) > pressed]
+    return proc.returncode, stderr, started_after
+
+
+def test_ctrl_c_during_plan_starts_nothing_more(applied, tmp_path):
+    log, wrapper = _terraform_log(tmp_path)
+    code, stderr, started_after = _interrupt_when(applied, ["plan", "--all", "--workers", "1"], log, wrapper, "plan")
+    assert code == 130, stderr[-3000:]
+    assert started_after == [], started_after  # no terraform started after the signal
+    assert "Interrupted (Ctrl-C): " in stderr and "not started" in stderr
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr
+    again = applied.cli("plan", "--all")  # nothing left locked or half-written
+    assert again.returncode == 0, again.stderr[-3000:]
+
+
+def test_ctrl_c_during_apply_stops_gracefully_and_the_next_apply_converges(applied, tmp_path):
+    import yaml
+
+    original = applied.config_path.read_text()
+    changed = yaml.safe_load(original)
+    changed["password_policy"]["minimum_length"] = 17  # every account stack but shop-prod (its own: 20)
+    applied.config_path.write_text(yaml.safe_dump(changed, sort_keys=False))
+    try:
+        planned = applied.cli("plan")
+        assert planned.returncode == 2, planned.stderr[-3000:]
+        log, wrapper = _terraform_log(tmp_path)
+        code, stderr, started_after = _interrupt_when(applied, ["apply", "--yes", "--workers", "1"], log, wrapper, "apply")
+        assert code == 130, stderr[-3000:]
+        assert started_after == [], started_after
+        rows = {stack: _row_of(stderr, stack) for stack in ("shop-dev", "shop-staging", "billing-prod", "billing-legacy")}
+        assert any("not started" in row for row in rows.values()), rows
+        assert "Interrupted (Ctrl-C): finished" in stderr and "aborted" not in stderr
+        assert "Traceback" not in stderr
+        again = applied.cli("apply", "--yes")  # graceful: no lock left, the rest applied now
+        assert again.returncode == 0, again.stderr[-3000:]
+        assert applied.cli("plan", "--all").returncode == 0
+    finally:
+        applied.config_path.write_text(original)

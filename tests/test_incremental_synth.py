@@ -193,6 +193,24 @@ def test_a_worker_with_nothing_to_build_is_stopped_with_its_node_runtime(tmp_pat
     assert not any(Path(f"/proc/{pid}").exists() for pid in runtime)
 
 
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads the process tree from /proc")
+def test_a_stopped_worker_leaves_no_temporary_files(tmp_path, monkeypatch):
+    """jsii unpacks its runtime (~2 MB: bin/jsii-runtime.js, lib/) into a temporary folder
+    it removes only when it exits normally; a worker with nothing to build is killed.  Its
+    temporary files are its own folder's, removed by close()."""
+    import tempfile
+    import time
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    worker = synth.Worker()
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.rglob("jsii-runtime.js")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(tmp_path.rglob("jsii-runtime.js")), "the worker's jsii runtime was not unpacked"
+    worker.close()  # got no job: killed
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_plan_starts_its_worker_before_it_imports_the_validation_or_boto3():
     """`plan` spawns its synth worker first (cli.plan): importing the CLI and the worker's
     module loads neither org.yaml's validation (pydantic, ~0.15 s) nor boto3, which the

@@ -69,6 +69,13 @@ def test_adopted_account_must_be_a_member_with_the_configured_email_and_name(org
     with pytest.raises(AdoptionError, match="account_name: the account is named 'Billing'"):
         preflight.check_adoptions(org, _live(accounts=[other_name]))
     preflight.check_adoptions(org, _live(accounts=[LEGACY]))
+    # Both differences at once, one line each: a newcomer fixes them in one go.
+    both = LiveAccount(LEGACY.id, "Billing", "billing@acme.example.com", "ACTIVE")
+    with pytest.raises(AdoptionError) as excinfo:
+        preflight.check_adoptions(org, _live(accounts=[both]))
+    lines = str(excinfo.value).splitlines()
+    assert len(lines) == 2 and ".legacy.email: the account's root email is 'billing@acme.example.com'" in lines[0]
+    assert ".legacy.account_name: the account is named 'Billing'" in lines[1]
 
 
 def test_existing_organization_ous_and_accounts_are_imported_not_created(org):

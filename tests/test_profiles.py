@@ -204,3 +204,14 @@ def test_cli_collision_exits_2(tmp_path, terraform):
     assert proc.returncode == 2, proc.stderr
     assert "billing_legacy_carol" in proc.stderr and "Traceback" not in proc.stderr
     assert config.read_text() == "[profile billing_legacy_carol]\nregion = us-east-1\n"
+
+
+def test_the_header_names_the_file_the_profiles_come_from(tmp_path):
+    """A file named otherwise than org.yaml is the one to edit, and the header says so."""
+    from awsenvs.config import load
+
+    mine = tmp_path / "my-org.yaml"
+    mine.write_text(TWO_PRODUCTS.read_text())
+    org = load(mine)
+    header = profiles.render(org, profiles.profiles_for(org, {}).profiles).splitlines()[1]
+    assert header == "# Managed by awsenvs from my-org.yaml: edit my-org.yaml and run `profiles --write`, not this block."

@@ -254,9 +254,12 @@ def test_a_run_without_json_events_is_read_from_its_saved_plan(tmp_path):
     (tmp_path / "main.tf.json").write_text(json.dumps({"resource": {"terraform_data": {"a": {"input": "1"}, "b": {"input": "2"}}}}))
     terraform.init(tmp_path)
     plan = tmp_path / "p.tfplan"
-    assert terraform.plan(tmp_path, plan) == PlanSummary(add=2)
+    planned = terraform.plan(tmp_path, plan)
+    assert planned.summary == PlanSummary(add=2)
+    # Each resource's change, read from the saved plan as the event stream would give it.
+    assert [(c.action, c.address) for c in planned.changes] == [("create", "terraform_data.a"), ("create", "terraform_data.b")]
     terraform.apply(tmp_path, plan)
-    assert terraform.plan(tmp_path, plan) == PlanSummary()
+    assert terraform.plan(tmp_path, plan).summary == PlanSummary()
 
 
 def test_a_run_without_json_events_and_an_unreadable_plan_fails_loudly(tmp_path):
@@ -325,3 +328,33 @@ def test_the_sandbox_says_what_of_remote_state_it_does_not_rehearse():
     assert any(line.startswith("state.backend cloud: the rehearsal keeps local state") for line in not_rehearsed(cloud))
     local = config.parse(TWO_PRODUCTS.read_text(), Path("org.yaml"))
     assert not any(line.startswith("state.backend") for line in not_rehearsed(local))
+
+
+# --------------------------------------------------------------------------- switching the backend
+
+
+@pytest.mark.parametrize("recorded, state, reconfigure", [
+    ({"type": "local", "config": {"path": "../../../state/tiny/web-dev.tfstate"}}, None, True),  # planned, never applied
+    ({"type": "local", "config": {"path": "../../../state/tiny/web-dev.tfstate"}}, {"version": 4, "resources": []}, True),
+    ({"type": "local", "config": {"path": "../../../state/tiny/web-dev.tfstate"}},
+     {"version": 4, "resources": [{"type": "aws_iam_user"}]}, False),  # something to move: bootstrap's
+    ({"type": "s3", "config": {"bucket": "other"}}, None, False),  # another remote backend: never dropped silently
+])
+def test_a_folder_left_on_an_empty_local_backend_takes_the_remote_one(tmp_path, recorded, state, reconfigure):
+    """Switched to s3: a stack folder terraform initialized on the local backend, whose state
+    file there holds nothing, is initialized on s3 as it is (`init -reconfigure`); anything
+    else is never reconfigured away (Terraform's "Backend configuration changed" explains it)."""
+    from awsenvs.runner import Runner
+    from awsenvs.terraform import Terraform
+
+    path = tmp_path / "org.yaml"
+    path.write_text(TWO_PRODUCTS.read_text() + "state:\n  backend: s3\n  s3: {bucket: acme-tfstate, region: eu-west-1}\n")
+    org = config.load(path)
+    folder = tmp_path / "cdktf.out" / "stacks" / "web-dev"
+    (folder / ".terraform").mkdir(parents=True)
+    (folder / ".terraform" / "terraform.tfstate").write_text(json.dumps({"version": 3, "backend": recorded}))
+    if state is not None:
+        (tmp_path / "state" / "tiny").mkdir(parents=True)
+        (tmp_path / "state" / "tiny" / "web-dev.tfstate").write_text(json.dumps(state))
+    runner = Runner(org, Terraform(), tmp_path / "cdktf.out")
+    assert runner._left_an_empty_local_backend(folder) is reconfigure

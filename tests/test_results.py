@@ -52,3 +52,40 @@ def test_a_failing_paginated_aws_call_is_one_line_not_a_traceback():
         stub.add_client_error("list_permission_sets", "AccessDeniedException", "not allowed")
         with pytest.raises(aws.AwsError, match="list_permission_sets: AccessDeniedException: not allowed"):
             aws.pages(client, "list_permission_sets", "PermissionSets", InstanceArn="arn:aws:sso:::instance/ssoins-1234567890abcdef")
+
+
+def test_change_lines_put_what_is_lost_first_and_stay_compact():
+    from awsenvs.results import CHANGES_SHOWN, change_lines
+    from awsenvs.terraform import ResourceChange
+
+    changes = tuple(ResourceChange(f"aws_iam_user.u{i}", "aws_iam_user", ("create",)) for i in range(8)) + (
+        ResourceChange("aws_iam_account_alias.alias", "aws_iam_account_alias", ("delete", "create"), importing=True),
+        ResourceChange("aws_iam_group.g", "aws_iam_group", ("update",), importing=True),
+        ResourceChange("aws_iam_user.old", "aws_iam_user", ("delete",)),
+    )
+    lines = change_lines(changes)
+    assert len(lines) == CHANGES_SHOWN + 1
+    assert lines[0].split() == ["-/+", "replace", "(import)", "aws_iam_account_alias.alias"]
+    assert lines[1].split() == ["-", "delete", "aws_iam_user.old"]
+    assert lines[2].split() == ["~", "update", "(import)", "aws_iam_group.g"]
+    assert lines[-1] == "  … and 6 more (--detail lists them)"
+    assert len(change_lines(changes, detail=True)) == len(changes)
+
+
+def test_an_interruption_says_what_finished_and_what_did_not():
+    from awsenvs.results import interruption_line
+
+    results = [StackResult("management", StackStatus.APPLIED), StackResult("a", StackStatus.INTERRUPTED),
+               StackResult("b", StackStatus.NOT_STARTED), StackResult("c", StackStatus.NOT_STARTED)]
+    assert interruption_line(results) == ("Interrupted (Ctrl-C): finished 1 (management); stopped in flight 1 (a); "
+                                          "not started 2 (b, c)")
+
+
+def test_shorten_cuts_at_a_word_never_in_one():
+    from awsenvs.errors import shorten
+
+    text = 'Backend configuration changed: A change in the backend configuration has been detected, use "terraform init"'
+    short = shorten(text, 60)
+    assert len(short) <= 60 and short.endswith("…") and text.startswith(short[:-1])
+    assert text[len(short) - 1] == " "  # cut where a word ended
+    assert shorten("a  b\nc", 60) == "a b c"

@@ -1,43 +1,9 @@
-"""`sandbox` as a user runs it: the example org.yaml, no emulator or mirror set up beforehand."""
+"""The sandbox's environment.  `make sandbox` itself, as a user types it on the example
+org.yaml, runs in tests/test_newcomer.py (and from the installed wheel in test_package.py)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
-
-import pytest
-
-from conftest import EXAMPLE, ROOT
-
-pytestmark = pytest.mark.e2e
-
-
-def test_sandbox_rehearses_the_example_and_leaves_home_untouched(tmp_path):
-    home = tmp_path / "home"
-    (home / ".aws").mkdir(parents=True)
-    (home / ".aws" / "config").write_text("[profile mine]\nregion = eu-west-1\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_PROVIDER_MIRROR", "CDKTF_"))}
-    env["HOME"] = str(home)
-    real_state = ROOT / "state"
-    state_before = sorted(real_state.rglob("*")) if real_state.exists() else []
-    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "--config", str(EXAMPLE), "sandbox"],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
-    output = proc.stdout + proc.stderr
-    assert proc.returncode == 0, output[-4000:]
-    for expected in ("Adoption rehearsal: autochart-legacy 210987654321 is",
-                     "ok  second plan --all (must find no changes) (exit 0)",
-                     "[profile autochart_prod_paul_keys]", "No MFA device yet",
-                     "https://winterwindsoftware-autochart-prod.signin.aws.amazon.com/console",
-                     "root MFA", "root credentials", "Emulator stopped",
-                     # org.yaml has the default guardrails and centralized_root: said what was not rehearsed.
-                     "not rehearsed  centralized root access", "not rehearsed  guardrail enforcement",
-                     "not rehearsed  that adopted accounts already have their managing role"):
-        assert expected in output, expected
-    assert "not rehearsed  budget alerts" not in output  # org.yaml sets no budget
-    assert (home / ".aws" / "config").read_text() == "[profile mine]\nregion = eu-west-1\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["home"]  # no state, cdktf.out or plans here
-    assert (sorted(real_state.rglob("*")) if real_state.exists() else []) == state_before
 
 
 def test_a_sandbox_home_shares_jsii_s_package_cache_with_the_real_home(tmp_path):
@@ -51,3 +17,24 @@ def test_a_sandbox_home_shares_jsii_s_package_cache_with_the_real_home(tmp_path)
     assert env[JSII_CACHE_ENV] == expected + "/package-cache"
     chosen = Emulator().environment(tmp_path / "h", base={"HOME": "/home/someone", JSII_CACHE_ENV: "/elsewhere"})
     assert chosen[JSII_CACHE_ENV] == "/elsewhere"  # the user's own choice stays
+
+
+def test_the_rehearsal_changes_only_what_the_emulator_forces(tmp_path):
+    """org.yaml is rehearsed as written: the copy differs only in the emulator's ids and in
+    keeping state local (centralized_root, guardrails and the rest stay as they are)."""
+    import yaml
+
+    from awsenvs.config import load
+    from awsenvs.sandbox import rehearsal_config
+    from conftest import EXAMPLE
+
+    org = load(EXAMPLE)
+    copy = rehearsal_config(org, "o-abcdefghij", {"autochart-legacy": "333333333333"}, "123456789012", tmp_path / "org.yaml")
+    original, rehearsed = yaml.safe_load(EXAMPLE.read_text()), yaml.safe_load(copy.read_text())
+    assert rehearsed["organization"].pop("organization_id") == "o-abcdefghij"
+    assert rehearsed["organization"].pop("management_account_id") == "123456789012"
+    assert rehearsed["products"]["autochart"]["environments"]["legacy"].pop("account_id") == "333333333333"
+    original["products"]["autochart"]["environments"]["legacy"].pop("account_id")
+    original.pop("state")
+    assert rehearsed == original
+    assert "centralized_root" not in rehearsed["organization"]  # the default (on) is rehearsed

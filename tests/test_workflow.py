@@ -64,7 +64,7 @@ def test_operator_must_type_the_account_name():
 
 def test_replanned_changes_need_a_yes():
     saved = _saved({"autochart-dev": "changes"})
-    with pytest.raises(Refused, match="nobody saw them"):
+    with pytest.raises(Refused, match="nobody confirmed them"):
         _confirm(_session(None), saved, replanned=True, yes=False)
     with pytest.raises(Refused, match="not confirmed"):
         _confirm(_session(Answers("no")), saved, replanned=True, yes=False)
