@@ -73,6 +73,7 @@ def notes_of(results: list[StackResult]) -> list[str]:
 
 
 CHANGE_SYMBOLS = {"create": "+", "update": "~", "delete": "-", "replace": "-/+", "forget": "forget", "import": "import"}
+_CHANGE_WORDS = {"delete": "destroy"}  # as the summary's column and terraform's own plan say it
 # What to look at first: what is lost, then what changes, then what is added.
 _CHANGE_ORDER = {"replace": 0, "delete": 1, "update": 2, "create": 3, "import": 4, "forget": 5}
 CHANGES_SHOWN = 5  # per stack, in plan and apply output; --detail shows all
@@ -86,7 +87,8 @@ def change_lines(changes: tuple[ResourceChange, ...], detail: bool = False) -> l
     lines = []
     for change in shown:
         action = change.action
-        verb = f"{action} (import)" if change.importing and action != "import" else action
+        word = _CHANGE_WORDS.get(action, action)
+        verb = f"{word} (import)" if change.importing and action != "import" else word
         lines.append(f"  {CHANGE_SYMBOLS.get(action, '?'):>6} {verb:<16} {change.address}")
     if len(changes) > len(shown):
         lines.append(f"  … and {len(changes) - len(shown)} more (--detail lists them)")

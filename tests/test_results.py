@@ -66,7 +66,7 @@ def test_change_lines_put_what_is_lost_first_and_stay_compact():
     lines = change_lines(changes)
     assert len(lines) == CHANGES_SHOWN + 1
     assert lines[0].split() == ["-/+", "replace", "(import)", "aws_iam_account_alias.alias"]
-    assert lines[1].split() == ["-", "delete", "aws_iam_user.old"]
+    assert lines[1].split() == ["-", "destroy", "aws_iam_user.old"]
     assert lines[2].split() == ["~", "update", "(import)", "aws_iam_group.g"]
     assert lines[-1] == "  … and 6 more (--detail lists them)"
     assert len(change_lines(changes, detail=True)) == len(changes)
