@@ -116,7 +116,9 @@ def interruptible(session: Session):
         yield
         return
     handler = lambda signum, frame: session.interrupt()  # noqa: E731
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    # A SIGINT ignored from the start (a shell's background job) stays ignored, as Python's own.
+    handled = [sig for sig in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(sig) is not signal.SIG_IGN]
+    previous = {sig: signal.signal(sig, handler) for sig in handled}
     try:
         yield
     finally:

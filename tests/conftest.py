@@ -28,6 +28,15 @@ def assert_rejected(text: str, message: str) -> None:
     assert all("\n" not in problem for problem in problems)
 
 
+def as_from_a_terminal() -> None:
+    """preexec_fn of a child that is to get Ctrl-C as from a terminal: SIGINT at its default,
+    whatever this test run inherited (a shell's background job starts with it ignored, and
+    Python then never turns it into KeyboardInterrupt)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def run_cli(*args: str, cwd: Path) -> "subprocess.CompletedProcess":
     """`python main.py ARGS` in `cwd`, output captured as text."""
     import subprocess

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLE, ROOT
+from conftest import EXAMPLE, ROOT, as_from_a_terminal
 
 
 def _env(tmp_path: Path, **more: str) -> dict[str, str]:
@@ -180,7 +180,7 @@ def test_ctrl_c_during_synth_is_one_line_and_leaves_nothing_behind(tmp_path):
     env = _env(tmp_path, TMPDIR=str(scratch))
     proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "--config", str(EXAMPLE), "synth", "--force"],
                             cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=as_from_a_terminal)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None and not list(scratch.rglob("jsii-runtime.js")):
         time.sleep(0.02)  # the kernel is up once jsii has unpacked its runtime

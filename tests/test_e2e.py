@@ -631,12 +631,12 @@ def _interrupt_when(applied, args, log, wrapper, command: str):
     import sys
     import time
 
-    from conftest import ROOT
+    from conftest import ROOT, as_from_a_terminal
 
     proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "--config", str(applied.config_path), *args],
                             cwd=applied.workdir, env=dict(applied.env, TERRAFORM_BIN=str(wrapper)),
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=as_from_a_terminal)
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and proc.poll() is None:
         if log.exists() and f" {command} " in log.read_text():

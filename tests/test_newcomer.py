@@ -170,7 +170,8 @@ def _newcomer_env(home: Path, emulator: Emulator | None) -> dict[str, str]:
     """A user's shell: their PATH and tools, a HOME of their own, nothing of awsenvs' or AWS's
     set but AWS_REGION (and, for the emulator, its endpoint and dummy keys)."""
     keep = {k: v for k, v in os.environ.items()
-            if not k.startswith(("AWS_", "CDKTF_", "AWSENVS_", "TF_")) and k not in ("HOME", "PYTHONPATH")}
+            if not k.startswith(("AWS_", "CDKTF_", "AWSENVS_", "TF_", "MAKE"))  # MAKEFLAGS, MAKELEVEL: `make test`'s own
+            and k not in ("HOME", "PYTHONPATH", "MFLAGS")}
     if os.environ.get("TF_PROVIDER_MIRROR"):  # a machine whose mirror is not in a usual folder
         keep["TF_PROVIDER_MIRROR"] = os.environ["TF_PROVIDER_MIRROR"]
     # jsii's unpacked bindings (~500 MB) stay where they are: what a real HOME has after its first run.

@@ -164,7 +164,12 @@ def test_ctrl_c_outside_a_run_hands_terraform_one_sigint_and_waits_for_it(tmp_pa
             time.sleep(0.05)
         os.kill(os.getpid(), signal.SIGINT)  # what a terminal does to awsenvs' own group
 
-    threading.Thread(target=press_ctrl_c, daemon=True).start()
-    with pytest.raises(KeyboardInterrupt):
-        terraform.run(["apply"], cwd=tmp_path)
+    # Python's Ctrl-C, whatever this run inherited (a background job starts with SIGINT ignored).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        threading.Thread(target=press_ctrl_c, daemon=True).start()
+        with pytest.raises(KeyboardInterrupt):
+            terraform.run(["apply"], cwd=tmp_path)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert marks.read_text().split() == ["started", "INT", "stopped"]  # one SIGINT, and it was waited for
