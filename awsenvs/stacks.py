@@ -110,7 +110,12 @@ class _Stack(TerraformStack):
     def _backend(self, name: str, org: Org, options: SynthOptions) -> None:
         state = org.state
         if state.backend == "s3":
-            S3Backend(self, bucket=state.s3.bucket, region=state.s3.region, key=state.s3_key(name), use_lockfile=True, encrypt=True)
+            # No `encrypt`: with it and no kms_key_id, the backend sends ServerSideEncryption
+            # AES256 on every PutObject (hashicorp/terraform v1.11 internal/backend/remote-state/
+            # s3/client.go, put()), which overrides the bucket's default, SSE-KMS (bootstrap
+            # makes it so: modules/bootstrap.py).  Without it no header is sent and the bucket's
+            # default applies: state objects are aws:kms, as bootstrap says.
+            S3Backend(self, bucket=state.s3.bucket, region=state.s3.region, key=state.s3_key(name), use_lockfile=True)
         elif state.backend == "cloud":
             CloudBackend(
                 self,

@@ -124,6 +124,11 @@ def test_the_stacks_keep_their_state_in_the_bucket(bootstrapped):
     with bootstrapped.boto():
         keys = {o["Key"] for o in boto3.client("s3", region_name="eu-west-1").list_objects_v2(Bucket=BUCKET)["Contents"]}
     assert keys == {org.state.s3_key(stack) for stack in org.stacks}  # no lock file left behind
+    with bootstrapped.boto():
+        s3 = boto3.client("s3", region_name="eu-west-1")
+        encryption = {key: s3.head_object(Bucket=BUCKET, Key=key).get("ServerSideEncryption") for key in keys}
+    # The bucket's default (SSE-KMS) applies: the backend sends no AES256 header of its own.
+    assert set(encryption.values()) == {"aws:kms"}, encryption
     assert [p.name for p in org.state.local_dir.glob("*.tfstate")] == ["bootstrap.tfstate"]  # the stacks' are not local
     proc = bootstrapped.cli("plan", "--all")
     assert proc.returncode == 0, proc.stderr[-3000:]  # read back from the bucket: no changes

@@ -251,7 +251,7 @@ def test_cli_plain_run_synthesizes_and_hcl_is_formatted(tmp_path, terraform):
 
 @pytest.mark.parametrize("state, expected", [
     ("state:\n  backend: s3\n  s3: {bucket: acme-tfstate, region: eu-west-1}\n",
-     {"s3": {"bucket": "acme-tfstate", "region": "eu-west-1", "key": "awsenvs/shop-dev.tfstate", "use_lockfile": True, "encrypt": True}}),
+     {"s3": {"bucket": "acme-tfstate", "region": "eu-west-1", "key": "awsenvs/shop-dev.tfstate", "use_lockfile": True}}),
     ("state:\n  backend: cloud\n  cloud: {organization: acme, project: shop, workspace_prefix: acme-}\n",
      None),
 ])
