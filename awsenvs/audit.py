@@ -11,10 +11,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from awsenvs import aws
-from awsenvs.config import Environment, Org
-from awsenvs.preflight import LiveIdentityCenter, read_identity_center
+from awsenvs.config import DEFAULT_ROLE_NAME, Environment, Org
+from awsenvs.preflight import LiveIdentityCenter, read_identity_center, read_organization, read_parked_accounts
 from awsenvs.private import readable_by_others, state_files
-from awsenvs.profiles import profiles_for
+from awsenvs.profiles import IDENTITY_CENTER_FIRST_SIGN_IN, profiles_for
 
 PASS, FAIL, MANUAL = "pass", "fail", "manual"
 # The member checks wait on AWS, not the CPU: this many accounts are checked at once.
@@ -70,6 +70,8 @@ def audit(org: Org, account_ids: dict[str, str], aws_config: Path, aws_credentia
     identity_center = None
     if org.identity_center:
         rows.append(Finding("Identity Center MFA", "management", MANUAL, IDENTITY_CENTER_MFA))
+        # No read API says whether users can sign in either: a person checks the setting.
+        rows.append(Finding("Identity Center first sign-in", "management", MANUAL, IDENTITY_CENTER_FIRST_SIGN_IN))
         known = sorted({i for i in (env.account_id_from(account_ids) for env in org.environments) if i})
         try:
             identity_center = read_identity_center(org, known)
@@ -87,6 +89,9 @@ def audit(org: Org, account_ids: dict[str, str], aws_config: Path, aws_credentia
     try:  # map() yields in org.environments order, whatever order the threads finish in
         for found in pool.map(member, org.environments):
             rows.extend(found)
+        configured = {env.account_id_from(account_ids) for env in org.environments}
+        parked = [a for a in _parked(rows) if a.id not in configured]
+        rows.extend(pool.map(lambda account: _parked_row(account, sts), parked))
     finally:
         pool.shutdown(cancel_futures=True)  # on Ctrl-C, start no more accounts
     rows.extend(_local_checks(org, account_ids, aws_config, aws_credentials))
@@ -109,6 +114,32 @@ def _member_rows(org: Org, env: Environment, account_id: str | None,
     except Exception as exc:  # e.g. a raw botocore error: it fails this account, not the whole audit
         rows.append(Finding("access", label, FAIL, f"{type(exc).__name__}: {exc}"))
     return rows
+
+
+def _parked(rows: list[Finding]) -> tuple:
+    """The accounts in the Suspended OU (a failure to read them is a row of its own)."""
+    try:
+        return read_parked_accounts(read_organization())
+    except aws.AwsError as exc:
+        rows.append(Finding("parked accounts", "management", FAIL, str(exc)))
+        return ()
+
+
+def _parked_row(account, sts) -> Finding:
+    """A retired account's IAM users, no longer managed or audited, must not be able to sign
+    in or use a key: awsenvs took both away when it parked the account (preflight.lock_out);
+    this says whether anyone gave them back."""
+    label = f"parked {account.name} ({account.id})"
+    try:
+        session = aws.member_session(account.id, DEFAULT_ROLE_NAME, None, sts=sts)
+        live = aws.users_with_login(session)
+        keyed = aws.users_with_active_keys(session)
+    except aws.AwsError as exc:
+        return Finding("parked account", label, FAIL, str(exc))
+    able = sorted({user for user, has_login in live.items() if has_login} | set(keyed))
+    return _row("parked account", label, not able, "no IAM user with a console password or an active access key",
+                f"IAM users who can still sign in or use a key: {', '.join(able)}; remove their passwords and "
+                "deactivate their keys (or manage the account again in org.yaml)")
 
 
 def _assignments(org: Org, env: Environment, live: set[tuple[str, str]], label: str) -> Finding:

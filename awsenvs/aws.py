@@ -267,6 +267,14 @@ def users_with_login(session: boto3.Session) -> dict[str, bool]:
     return users
 
 
+def users_with_active_keys(session: boto3.Session) -> list[str]:
+    """IAM user names that have an active access key."""
+    iam = session.client("iam")
+    return sorted({user["UserName"] for user in pages(iam, "list_users", "Users")
+                   for key in pages(iam, "list_access_keys", "AccessKeyMetadata", UserName=user["UserName"])
+                   if key["Status"] == "Active"})
+
+
 def get_user(session: boto3.Session, user: str) -> dict:
     return call(f"iam get-user {user}", session.client("iam").get_user, UserName=user)
 

@@ -471,26 +471,28 @@ def signin(ctx: click.Context, html_path: str | None) -> None:
     """Console sign-in links of every account.
 
     iam_users: https://<alias>.signin.aws.amazon.com/console per account. identity_center:
-    the AWS access portal (https://<identity store id>.awsapps.com/start) and, per account
-    assignment, the portal's direct link into that account with that permission set.
+    the AWS access portal (organization.sso_start_url, else https://<identity store
+    id>.awsapps.com/start) and, per account assignment, the portal's direct link into that
+    account with that permission set.
     """
     from rich.table import Table
 
-    from awsenvs.profiles import portal_url, render_signin_page, write_page
+    from awsenvs.profiles import IDENTITY_CENTER_FIRST_SIGN_IN, portal_url, render_signin_page, write_page
 
     org = _org(ctx)
     managed = _managed(org)
     ids = managed.account_ids
     table = Table(title="Console sign-in", title_justify="left")
     if org.identity_center:
-        out.print(f"Access portal: {portal_url(managed.identity_store_id)}", highlight=False)
+        portal = portal_url(org, managed.identity_store_id)
+        out.print(f"Access portal: {portal}", highlight=False)
         for column in ("product", "environment", "account", "MFA", "user", "permission set", "direct link"):
             table.add_column(column)
         for a in org.assignments:
             env, account_id = a.environment, a.environment.account_id_from(ids)
             table.add_row(env.product, env.name, account_id or "not created yet", "required" if env.mfa_required else "optional",
                           a.user.name, a.group.permission_set_name,
-                          a.console_url(managed.identity_store_id, account_id) if account_id else "-")
+                          a.console_url(portal, account_id) if account_id else "-")
     else:
         for column in ("product", "environment", "account", "MFA", "sign-in URL", "profiles"):
             table.add_column(column)
@@ -499,6 +501,8 @@ def signin(ctx: click.Context, html_path: str | None) -> None:
                           "required" if env.mfa_required else "optional", env.signin_url,
                           " ".join(env.profile_name(u) for u in env.users))
     out.print(table)
+    if org.identity_center:
+        err.print(f"note: {IDENTITY_CENTER_FIRST_SIGN_IN}", markup=False, highlight=False)
     if html_path:
         write_page(Path(html_path), render_signin_page(org, ids, managed.identity_store_id))
         err.print(f"Wrote {html_path}", markup=False, highlight=False)

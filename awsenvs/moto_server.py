@@ -36,6 +36,11 @@ on.  moto answers a missing call with HTTP 500, and the provider then retries fo
   OrganizationNotInAllFeaturesModeException or ServiceAccessNotEnabledException
   (https://docs.aws.amazon.com/IAM/latest/APIReference/API_EnableOrganizationsRootCredentialsManagement.html,
   https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListOrganizationsFeatures.html).
+- Account Management PutAccountName: the provider renames a created account in place
+  (aws_organizations_account's Update calls it when `name` changes); moto lacks the call.
+  The name of moto's own account object is changed, as Organizations then lists it;
+  only the management account may rename a member, as AWS allows
+  (https://docs.aws.amazon.com/accounts/latest/reference/API_PutAccountName.html).
 - S3 bucket policies: moto enforces a bucket policy's `Principal: "*"` statements but
   ignores their conditions, so the state bucket's TLS-only statement (Deny s3:* when
   `aws:SecureTransport` is false) would deny every request.  A statement whose only
@@ -52,6 +57,8 @@ import sys
 import json
 import time
 
+from moto.account import urls as account_urls
+from moto.account.responses import AccountResponse
 from moto.budgets.responses import BudgetsResponse
 from moto.core.responses import ActionResult
 from awsenvs.config.names import IAM_PRINCIPAL
@@ -228,6 +235,19 @@ def _root_features(self: IamResponse, enable: str | None = None, disable: str | 
     return ActionResult({"OrganizationId": organization.id, "EnabledFeatures": list(features)})
 
 
+def _put_account_name(self: AccountResponse):
+    """A member's name, from its organization's management account (see the module doc)."""
+    backend = organizations_backends[self.current_account][self.partition]
+    account_id = self._get_param("AccountId") or self.current_account
+    account = next((a for a in backend.accounts if a.id == account_id), None) if backend.org else None
+    if account is None:
+        body = json.dumps({"__type": "AccessDeniedException",
+                           "message": f"{self.current_account} cannot rename {account_id}: not its organization's member"})
+        return 403, {"x-amzn-ErrorType": "AccessDeniedException"}, body
+    account.name = self._get_param("AccountName")
+    return 200, {}, ""
+
+
 _moto_account_summary = AccountSummary.summary_map.fget
 
 
@@ -269,6 +289,7 @@ for cls, name, handler in (
      lambda self: _root_features(self, disable=ROOT_CREDENTIALS_MANAGEMENT)),
     (IamResponse, "disable_organizations_root_sessions", lambda self: _root_features(self, disable=ROOT_SESSIONS)),
     (IamResponse, "list_organizations_features", _root_features),
+    (AccountResponse, "put_account_name", _put_account_name),
     (SSOAdminResponse, "list_tags_for_resource", _list_tags_for_resource),
     (SSOAdminResponse, "tag_resource", _tag_resource),
     (SSOAdminResponse, "untag_resource", _untag_resource),
@@ -284,6 +305,7 @@ for cls, name, handler in (
     if not hasattr(cls, name):
         setattr(cls, name, handler)
 BudgetsResponse.create_budget = _create_budget  # keeps moto's, adds the tags it drops
+account_urls.url_paths.setdefault("{0}/putAccountName$", AccountResponse.dispatch)
 if IAM_PRINCIPAL not in FakeServiceAccess.TRUSTED_SERVICES:
     FakeServiceAccess.TRUSTED_SERVICES.append(IAM_PRINCIPAL)
 AccountSummary.summary_map = property(_summary_map)

@@ -2,8 +2,9 @@
 
 Read-only boto3 look-ups that come back as small frozen facts, and pure functions that
 turn those facts into refusals or Terraform `import` blocks.  Nothing here runs
-Terraform; nothing here deletes anything.  The one write is retiring an environment's
-account into the `Suspended` OU, after the operator confirmed it.
+Terraform.  The writes are those of retiring an environment, after the operator confirmed
+it: its IAM users' console passwords deleted and access keys deactivated (lock_out), and
+its account parked in the `Suspended` OU with that OU's deny-all policy (park).
 
 Why each step exists (the emulator accepts what real AWS refuses):
 - Trusted services and policy types: `aws_organizations_organization` disables whatever
@@ -22,12 +23,17 @@ Why each step exists (the emulator accepts what real AWS refuses):
   DuplicateOrganizationalUnitException) and IAM answers EntityAlreadyExists.  Whatever
   already exists under a configured name is imported instead; an import block for an
   object already in state is a no-op (https://developer.hashicorp.com/terraform/language/import).
-- Adoption: AWS cannot change a member account's root email from the management account,
-  and the provider plans a replacement for a differing email, which `prevent_destroy` turns
-  into a failed plan
-  (https://registry.terraform.io/providers/hashicorp/aws/5.100.0/docs/resources/organizations_account);
-  a differing name is refused as well, so that org.yaml says what people see.  Either is
-  fixed in org.yaml, with the live value the message names.
+- Adoption, and accounts created before: the provider's `email` forces a new account
+  (internal/service/organizations/account.go, ForceNew), which `prevent_destroy` turns into
+  Terraform's error for the whole management plan, so a root email that differs from the
+  live one is refused, with the live value, before Terraform runs.  The management account
+  can change a member's root email since June 2024, but only through Account Management's
+  StartPrimaryEmailUpdate and a code sent to the new address
+  (https://docs.aws.amazon.com/accounts/latest/reference/API_StartPrimaryEmailUpdate.html),
+  which no apply can answer: done first on AWS, org.yaml then follows.  A created account's
+  name is renamed in place (account:PutAccountName); an adopted one's must match, so that
+  org.yaml says what people see.  A created account closed outside awsenvs reads as gone
+  to the provider, which would create it again: refused as well.
 - Readiness: a new account's OrganizationAccountAccessRole is often not assumable for a
   while after CreateAccount reports SUCCEEDED (IAM is eventually consistent; reported in
   https://github.com/hashicorp/terraform-provider-aws/issues/6566 and
@@ -67,6 +73,8 @@ from awsenvs.config import (
     ROOT_ACCESS_ADDRESS,
     SERVICE_CONTROL_POLICY,
     SUSPENDED_OU,
+    SUSPENDED_POLICY_NAME,
+    DEFAULT_ROLE_NAME,
     Environment,
     Org,
     RunRole,
@@ -382,13 +390,48 @@ def check_adoptions(org: Org, live: LiveOrganization | None) -> None:
         if account.email.lower() != env.email.lower():
             problems.append(
                 f"{where}.email: the account's root email is {account.email!r}, not {env.email!r}: "
-                f"set email: {account.email} (AWS cannot change it from here; a mismatch would plan a replacement)"
+                f"set email: {account.email} (a different email would make Terraform replace the account; to change "
+                "it, use Account Management's StartPrimaryEmailUpdate first)"
             )
         if account.name != env.account_name:
             problems.append(
                 f"{where}.account_name: the account is named {account.name!r}, not {env.account_name!r}: "
                 f"set account_name: {account.name!r}"
             )
+    if problems:
+        raise AdoptionError("\n".join(f"{org.source.name}: {line}" for line in problems))
+
+
+CLOSED = ("SUSPENDED", "PENDING_CLOSURE")  # an account's Status once it is closed (90 days to reopen it)
+
+
+def check_created_accounts(org: Org, live: LiveOrganization | None, managed_ids: Mapping[str, str]) -> None:
+    """Accounts the management stack created, compared with the live ones by id (as adoption
+    is): a root email org.yaml changed, or an account closed outside awsenvs, would make the
+    provider replace or re-create the account (its `email` forces a new account, which
+    prevent_destroy turns into Terraform's error for the whole management plan; a closed
+    account reads as gone and is planned anew: internal/service/organizations/account.go).
+    Each is refused in one line saying what to do; a changed name is renamed in place
+    (account:PutAccountName) and needs nothing here."""
+    if live is None:
+        return
+    problems = []
+    for env in org.environments:
+        account_id = managed_ids.get(env.stack)
+        if env.adopted or account_id is None:
+            continue
+        where = f"products.{env.product}.environments.{env.name}"
+        account = live.account_by_id(account_id)
+        if account is None or account.status in CLOSED:
+            status = f"status {account.status}" if account else "no longer in the organization"
+            problems.append(f"{where}: its account {account_id} was closed or removed outside awsenvs ({status}), and "
+                            "would be created again: remove the environment from org.yaml (awsenvs then retires it), "
+                            "or reopen the account first (within 90 days of closing it: AWS Support)")
+        elif account.email.lower() != env.email.lower():
+            problems.append(f"{where}.email: account {account_id}'s root email is {account.email!r}, not {env.email!r}, "
+                            "and Terraform would replace the account to change it: set email back to "
+                            f"{account.email}, or change it on AWS first (Account Management StartPrimaryEmailUpdate, then "
+                            "AcceptPrimaryEmailUpdate with the code sent to the new address) and then here")
     if problems:
         raise AdoptionError("\n".join(f"{org.source.name}: {line}" for line in problems))
 
@@ -641,21 +684,76 @@ def wait_for_role(env: Environment, account_id: str, on_wait: Callable[[str], No
     retry(assume, timeout=timeout, sleep=sleep, clock=clock, on_retry=on_wait)
 
 
-def retire(retirement: Retirement, live: LiveOrganization, client=None) -> str | None:
-    """Move the account into the Suspended OU (created when first needed); returns the OU id,
-    or None when the account has already left the organization (nothing to move)."""
+def lock_out(retirement: Retirement, users: Sequence[str], role_name: str = DEFAULT_ROLE_NAME) -> int:
+    """Before a retired environment's objects leave state: its IAM users lose their console
+    password (the login profile is deleted) and their access keys are deactivated (kept, so
+    nothing is lost), through the role awsenvs manages the account with.  Returns how many
+    users were reached.  Idempotent: a user already without them is left as it is."""
+    iam = aws.member_session(retirement.account_id, role_name, None).client("iam")
+    for user in users:
+        try:
+            iam.delete_login_profile(UserName=user)
+        except botocore.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "NoSuchEntity":
+                raise aws.AwsError(f"iam delete-login-profile {user} in {retirement.account_id}: {exc}") from None
+        for key in aws.pages(iam, "list_access_keys", "AccessKeyMetadata", UserName=user):
+            if key["Status"] == "Active":
+                aws.call(f"iam update-access-key {user} in {retirement.account_id}", iam.update_access_key,
+                         UserName=user, AccessKeyId=key["AccessKeyId"], Status="Inactive")
+    return len(users)
+
+
+def park(retirement: Retirement, live: LiveOrganization, managing_roles: tuple[str, ...], client=None) -> str | None:
+    """Move the account into the Suspended OU (created when first needed), which carries a
+    deny-all SCP exempting only the roles awsenvs manages accounts through (created or
+    attached when missing, also on an OU made before awsenvs); returns the OU id, or None
+    when the account has already left the organization or is closed (nothing to move)."""
     client = client or boto3.client("organizations")
-    if live.account_by_id(retirement.account_id) is None:
-        return None
+    account = live.account_by_id(retirement.account_id)
+    if account is None or account.status in CLOSED:
+        return None  # left the organization, or closed: nothing to move (its objects still leave state)
     suspended = live.ous.get(SUSPENDED_OU)
     if suspended is None:
         suspended = aws.call(f"create OU {SUSPENDED_OU}", client.create_organizational_unit,
                              ParentId=live.root_id, Name=SUSPENDED_OU)["OrganizationalUnit"]["Id"]
+    _guard_suspended_ou(live, suspended, managing_roles, client)
     parent = aws.call("organizations list-parents", client.list_parents, ChildId=retirement.account_id)["Parents"][0]["Id"]
     if parent != suspended:
         aws.call(f"move account {retirement.account_id} to {SUSPENDED_OU}", client.move_account,
                  AccountId=retirement.account_id, SourceParentId=parent, DestinationParentId=suspended)
     return suspended
+
+
+def _guard_suspended_ou(live: LiveOrganization, suspended: str, managing_roles: tuple[str, ...], client) -> None:
+    """The Suspended OU's deny-all SCP, created and attached unless it is already."""
+    from awsenvs.modules.guardrail_policies import policy_text, suspended_policy
+
+    if SERVICE_CONTROL_POLICY not in live.policy_types:
+        raise PreflightError(f"the {SUSPENDED_OU} OU needs a service control policy, and the organization has "
+                             f"{SERVICE_CONTROL_POLICY} off: add it to organization.policy_types, then apply again")
+    text = policy_text(suspended_policy(managing_roles))
+    policy_id = live.policies.get(SUSPENDED_POLICY_NAME)
+    if policy_id is None:
+        policy_id = aws.call(f"create policy {SUSPENDED_POLICY_NAME}", client.create_policy, Name=SUSPENDED_POLICY_NAME,
+                             Type=SERVICE_CONTROL_POLICY, Content=text,
+                             Description="awsenvs: nothing in a parked account but the managing roles")["Policy"][
+            "PolicySummary"]["Id"]
+    else:  # the managing roles may have changed since
+        aws.call(f"update policy {SUSPENDED_POLICY_NAME}", client.update_policy, PolicyId=policy_id, Content=text)
+    targets = {t["TargetId"] for t in aws.pages(client, "list_targets_for_policy", "Targets", PolicyId=policy_id)}
+    if suspended not in targets:
+        aws.call(f"attach {SUSPENDED_POLICY_NAME} to {SUSPENDED_OU}", client.attach_policy, PolicyId=policy_id,
+                 TargetId=suspended)
+
+
+def read_parked_accounts(live: LiveOrganization | None, client=None) -> tuple[LiveAccount, ...]:
+    """The active accounts in the Suspended OU (retired ones, and any put there by hand)."""
+    suspended = live.ous.get(SUSPENDED_OU) if live else None
+    if suspended is None:
+        return ()
+    client = client or boto3.client("organizations")
+    ids = {a["Id"] for a in aws.pages(client, "list_accounts_for_parent", "Accounts", ParentId=suspended)}
+    return tuple(a for a in live.accounts if a.id in ids and a.status not in CLOSED)
 
 
 # --------------------------------------------------------------------------- bootstrap
@@ -752,6 +850,10 @@ class LiveChecks:
         use_features = self.org.centralized_root and self.organization is not None
         self.root_access_features = read_root_access_features() if use_features else ()
 
+    def check_created(self, managed_ids: dict[str, str]) -> None:
+        """After the management stack's outputs are read: the accounts it created, as they are."""
+        check_created_accounts(self.org, self.organization, managed_ids)
+
     def retirements(self, managed_ids: dict[str, str]) -> list[Retirement]:
         return retirements(self.org, managed_ids, self.organization)
 
@@ -782,8 +884,11 @@ class LiveChecks:
     def wait_until_ready(self, stack: str, account_id: str, on_wait: Callable[[str], None]) -> None:
         wait_for_role(self.org.environment_by_stack(stack), account_id, on_wait, sleep=self._sleep)
 
+    def lock_out(self, retirement: Retirement, users: Sequence[str]) -> int:
+        return lock_out(retirement, users)
+
     def retire(self, retirement: Retirement) -> None:
         organization = read_organization()
         if organization is None:
             raise PreflightError("the organization is gone: nothing to retire into")
-        retire(retirement, organization)
+        park(retirement, organization, self.org.managing_roles)

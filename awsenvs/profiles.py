@@ -20,8 +20,17 @@ from pathlib import Path
 import jinja2
 
 from awsenvs import TEMPLATES
-from awsenvs.config import MFA_ROLE_MAX_SESSION_SECONDS, Environment, Org, User, access_portal_url
+from awsenvs.config import MFA_ROLE_MAX_SESSION_SECONDS, Environment, Org, User
 from awsenvs.errors import EXIT_BAD_INPUT, AwsenvsError
+
+# Users made through the Identity Store API (as the management stack makes them) have no
+# password and get no email: an administrator generates a one-time password for each, or
+# turns on the email one-time password (https://docs.aws.amazon.com/singlesignon/latest/userguide/userswithoutpwd.html).
+IDENTITY_CENTER_FIRST_SIGN_IN = (
+    "Identity Center users that awsenvs creates have no password and get no email: once, in the management account, "
+    "turn on IAM Identity Center > Settings > Authentication > Standard authentication > Configure > \"Send email OTP\" "
+    "(each user then gets a one-time code at first sign-in), or generate a one-time password per user (Users > the user "
+    "> Reset password)")
 
 BEGIN = "# BEGIN awsenvs"
 END = "# END awsenvs"
@@ -138,15 +147,18 @@ def profiles_for(org: Org, account_ids: dict[str, str],
     return result
 
 
-def portal_url(identity_store_id: str | None) -> str:
-    """identity_center: the access portal, once the management stack has reported its identity store."""
-    if identity_store_id is None:
-        raise AwsenvsError("no Identity Center identity store id in the management stack's outputs: apply the management stack first")
-    return access_portal_url(identity_store_id)
+def portal_url(org: Org, identity_store_id: str | None) -> str:
+    """identity_center: the access portal (organization.sso_start_url, or the identity store's
+    once the management stack has reported it)."""
+    portal = org.access_portal(identity_store_id)
+    if portal is None:
+        raise AwsenvsError("no Identity Center identity store id in the management stack's outputs: apply the management "
+                           "stack first (or set organization.sso_start_url)")
+    return portal
 
 
 def _sso_profiles(org: Org, account_ids: dict[str, str], identity_store_id: str | None, users: tuple[str, ...]) -> ProfileSet:
-    session = SsoSession(org.name, portal_url(identity_store_id), org.region)
+    session = SsoSession(org.name, portal_url(org, identity_store_id), org.region)
     result = ProfileSet([], [], [], [], sso_session=session)
     for env in org.environments:
         if env.account_id_from(account_ids) is None:
@@ -180,7 +192,7 @@ def render_signin_page(org: Org, account_ids: dict[str, str], identity_store_id:
     """The static HTML page of sign-in links, a bookmark per account (identity_center: the
     access portal, and a direct link per assignment)."""
     ids = {env.stack: env.account_id_from(account_ids) for env in org.environments}
-    portal = access_portal_url(identity_store_id) if org.identity_center and identity_store_id else None
+    portal = org.access_portal(identity_store_id) if org.identity_center else None
     return _templates(autoescape=True).get_template("signin.html.j2").render(
         org=org, ids=ids, portal=portal, store=identity_store_id, assignments=org.assignments)
 

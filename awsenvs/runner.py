@@ -33,7 +33,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Protocol, Sequence
 
-from awsenvs.config import ACCOUNT_ID_VARIABLE, ACCOUNT_IDS_OUTPUT, ACCOUNT_TFVARS, BOOTSTRAP_STACK, MANAGEMENT_STACK, Org
+from awsenvs.config import (
+    ACCOUNT_ID_VARIABLE,
+    ACCOUNT_IDS_OUTPUT,
+    ACCOUNT_TFVARS,
+    BOOTSTRAP_STACK,
+    IAM_USER_RESOURCE,
+    MANAGEMENT_STACK,
+    Org,
+)
 from awsenvs.errors import shorten
 from awsenvs.private import private_dir, state_files, tighten, write_private
 from awsenvs.results import StackResult, StackStatus, counts_text
@@ -420,14 +428,25 @@ class Runner:
         except TerraformError as exc:
             self.report.phase(stack, StackStatus.FAILED, shorten(str(exc), PROGRESS_DETAIL))
             return StackResult(stack, StackStatus.FAILED, account_id, error=str(exc))
+        users = self.state_users(stack)
+        locked = (f"; first its {len(users)} IAM users lose their console passwords and their access keys are "
+                  "deactivated") if users else ""
         result = StackResult(
             stack, StackStatus.RETIRE, account_id, PlanSummary(forget=len(objects)),
-            notes=(f"retire {account_name}: removed from org.yaml; the account moves to the Suspended OU and its "
-                   f"{len(objects)} objects leave state (nothing is destroyed or closed)",),
+            notes=(f"retire {account_name}: removed from org.yaml; the account moves to the Suspended OU (a deny-all "
+                   f"SCP but for the managing roles) and its {len(objects)} objects leave state (nothing is destroyed "
+                   f"or closed){locked}",),
         )
         self.report.phase(stack, StackStatus.RETIRE, f"{len(objects)} objects leave state")
         self._record(result)
         return result
+
+    def state_users(self, stack: str) -> list[str]:
+        """The IAM user names a stack's state holds (a retired stack's, before they leave it)."""
+        return sorted(instance.get("attributes", {}).get("name")
+                      for resource in (self.state(stack) or {}).get("resources", [])
+                      if resource.get("mode") == "managed" and resource.get("type") == IAM_USER_RESOURCE
+                      for instance in resource.get("instances", []) if instance.get("attributes", {}).get("name"))
 
     def forget_stack(self, stack: str) -> int:
         """Take every object of a retired stack out of its state; returns how many."""
@@ -514,9 +533,7 @@ class Runner:
             self.report.phase(stack, StackStatus.INTERRUPTED, "terraform stopped gracefully")
             return StackResult(stack, StackStatus.INTERRUPTED, saved.account_id, saved.summary)
         except TerraformError as exc:
-            message = str(exc)
-            if STALE_PLAN in message:
-                message = "its state changed since the plan was made (another run?): run apply again to plan anew"
+            message = self._explained(stack, str(exc))
             self.report.phase(stack, StackStatus.FAILED, shorten(message, PROGRESS_DETAIL))
             return StackResult(stack, StackStatus.FAILED, saved.account_id, saved.summary, message)
         finally:
@@ -526,6 +543,20 @@ class Runner:
         self._mark_clean(stack, saved.account_id)
         self.report.phase(stack, StackStatus.APPLIED, counts_text(saved.summary))
         return StackResult(stack, StackStatus.APPLIED, saved.account_id, saved.summary)
+
+    def _explained(self, stack: str, message: str) -> str:
+        """An apply's failure in the words of what to do about it, where its diagnostic is one
+        org.yaml can fix."""
+        if STALE_PLAN in message:
+            return "its state changed since the plan was made (another run?): run apply again to plan anew"
+        if "CreateAccountAlias" in message and "EntityAlreadyExists" in message and stack != MANAGEMENT_STACK:
+            # Aliases are unique across all of AWS, not per organization
+            # (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateAccountAlias.html: EntityAlreadyExists).
+            env = self.org.environment_by_stack(stack)
+            return (f"the account alias {env.alias!r} belongs to another AWS account (aliases are unique across all of "
+                    f"AWS): choose another with alias: under products.{env.product}.environments.{env.name} in "
+                    f"{self.org.source.name}, then plan and apply again")
+        return message
 
     def apply_many(self, stacks: list[str]) -> list[StackResult]:
         with ThreadPoolExecutor(self.workers) as pool:

@@ -213,6 +213,9 @@ def not_rehearsed(org: Org) -> list[str]:
            for env in p.environments):
         lines.append("that adopted accounts already have their managing role: the emulator lets any role be "
                      "assumed, so the check before planning always passes here")
+    if org.identity_center:
+        lines.append("signing in to the access portal: the emulator has no portal; on AWS, users awsenvs creates "
+                     "need a one-time password or the email OTP setting first (see `signin`)")
     if any(env.budget for env in org.environments):
         lines.append("budget alerts: the budgets are created, but the emulator has no spend and sends no email")
     if org.state.backend != "local":

@@ -38,7 +38,8 @@ from typing import Callable, Protocol
 
 from rich.console import Console
 
-from awsenvs.config import ACCOUNT_IDS_OUTPUT, IDENTITY_CENTER_OUTPUT, MANAGEMENT_STACK, Org
+from awsenvs.config import ACCOUNT_IDS_OUTPUT, IDENTITY_CENTER_OUTPUT, IDENTITY_USER_RESOURCE, MANAGEMENT_STACK, Org
+from awsenvs.profiles import IDENTITY_CENTER_FIRST_SIGN_IN
 from awsenvs.errors import EXIT_INTERRUPTED, AwsenvsError, shorten
 from awsenvs.progress import Progress, summary_table
 from awsenvs.results import (
@@ -70,10 +71,12 @@ class Live(Protocol):
     """The live look-ups of a run (awsenvs.preflight.LiveChecks)."""
 
     def check(self, on_wait: Callable[[str], None]) -> None: ...
+    def check_created(self, managed_ids: dict[str, str]) -> None: ...
     def retirements(self, managed_ids: dict[str, str]) -> list: ...
     def lifecycle(self, stack: str, account_id: str | None, retiring: list,
                   held: frozenset[str] = frozenset()) -> tuple[list, list[str]]: ...
     def wait_until_ready(self, stack: str, account_id: str, on_wait: Callable[[str], None]) -> None: ...
+    def lock_out(self, retirement, users: list[str]) -> int: ...
     def retire(self, retirement) -> None: ...
 
 
@@ -167,6 +170,8 @@ def _prepared(session: Session, runner: Runner, progress: Progress) -> _Prepared
     managed = runner.managed_account_ids()
     ids = runner.account_ids(managed)
     session.guard({**managed, **ids})
+    if session.live is not None:
+        session.live.check_created(managed)
     retiring = []
     if session.live is not None and MANAGEMENT_STACK in session.stacks:
         retiring = session.live.retirements(managed)
@@ -288,10 +293,18 @@ def apply(session: Session, yes: bool) -> tuple[list[StackResult], int]:
             results[result.stack] = result
     ordered = [results[s] for s in stacks if s in results]
     _print_summary(console, ordered, "Apply")
+    if _created_identity_center_users(saved.get(MANAGEMENT_STACK), results.get(MANAGEMENT_STACK)):
+        console.print(f"note: {IDENTITY_CENTER_FIRST_SIGN_IN}", markup=False, highlight=False)
     if session.stopping.is_set():
         return ordered, _interrupted(console, ordered)
     failed = any(r.failed or r.status is StackStatus.WAITING for r in ordered)
     return ordered, 1 if failed else 0
+
+
+def _created_identity_center_users(saved, applied: StackResult | None) -> bool:
+    """Whether this apply created Identity Center users (who cannot sign in until a person acts)."""
+    return (applied is not None and applied.status is StackStatus.APPLIED and saved is not None
+            and any(c.type == IDENTITY_USER_RESOURCE and c.action == "create" for c in saved.changes))
 
 
 def _plan_new_accounts(session: Session, runner: Runner, progress: Progress, prepared: _Prepared, saved: dict,
@@ -340,6 +353,11 @@ def _retire(session: Session, runner: Runner, progress: Progress, retirement, sa
     if saved is None or saved.status is not StackStatus.RETIRE:
         return StackResult(retirement.stack, StackStatus.FAILED, retirement.account_id, error="no current retirement plan")
     try:
+        users = runner.state_users(retirement.stack)
+        if users and session.live is not None:
+            # Unmanaged once they leave state: first no console password and no active key.
+            progress.update(retirement.stack, "retiring", f"locking out {len(users)} IAM users")
+            session.live.lock_out(retirement, users)
         progress.update(retirement.stack, "retiring", "objects leave state")
         forgotten = runner.forget_stack(retirement.stack)
         progress.update(retirement.stack, "retiring", "moving the account to the Suspended OU")
@@ -352,8 +370,10 @@ def _retire(session: Session, runner: Runner, progress: Progress, retirement, sa
         progress.update(retirement.stack, StackStatus.FAILED, shorten(str(exc), PROGRESS_DETAIL))
         return StackResult(retirement.stack, StackStatus.FAILED, retirement.account_id, error=str(exc))
     progress.update(retirement.stack, StackStatus.RETIRED)
+    locked = f"; {len(users)} IAM users without console password or active access key" if users else ""
     return StackResult(retirement.stack, StackStatus.RETIRED, retirement.account_id, saved.summary,
-                       notes=(f"{forgotten} objects left state; account {retirement.account_id} is in the Suspended OU",))
+                       notes=(f"{forgotten} objects left state{locked}; account {retirement.account_id} is in the "
+                              "Suspended OU (nothing runs there but the managing roles)",))
 
 
 def _print_summary(console: Console, results: list[StackResult], title: str) -> None:
@@ -384,7 +404,9 @@ def _confirm(session: Session, saved: dict, replanned: bool, yes: bool, retiring
         if env.mfa_required and stack not in {p[0] for p in protected}:
             protected.append((MANAGEMENT_STACK, env.account_name,
                               f"it changes the access or guardrails of {env.stack}, mfa: required"))
-    protected += [(r.stack, r.account_name, "retire: removed from org.yaml") for r in retiring]
+    protected += [(r.stack, r.account_name, "retire: removed from org.yaml; its IAM users lose their console passwords "
+                   "and access keys, the account moves to the Suspended OU, where only the managing roles can act")
+                  for r in retiring]
     for stack, plan_ in saved.items():
         if plan_ is None or plan_.status is StackStatus.RETIRE:
             continue

@@ -10,7 +10,10 @@
   (https://developer.hashicorp.com/terraform/cloud-docs/dynamic-provider-credentials/aws-configuration).
 - What each role may do is what its stack needs:
   - management: Organizations (the organization, its OUs, accounts and policies),
-    centralized root access when it is on, Identity Center with identity_center access.
+    centralized root access when it is on, Identity Center with identity_center access;
+    explicitly never closing or removing an account, deleting or leaving the organization,
+    nor assigning a permission set into the management account, and no IAM action on the
+    roles Identity Center reserves (they would act in the management account only).
   - an account stack: assume its account's role, nothing else.  Its provider does the
     rest through that role, as it does in a local run.
 """
@@ -29,16 +32,21 @@ ROOT_ACCESS_ACTIONS = (
     "iam:DisableOrganizationsRootCredentialsManagement", "iam:DisableOrganizationsRootSessions",
     "iam:ListOrganizationsFeatures",
 )
-# Identity Center's account assignments create and update the roles it provisions in each
-# account, under its reserved path; AWS's AWSSSOMasterAccountAdministrator managed policy
-# grants the same on the same ARNs
-# (https://docs.aws.amazon.com/singlesignon/latest/userguide/security-iam-awsmanpol.html).
-IDENTITY_CENTER_ROLE_ACTIONS = (
-    "iam:AttachRolePolicy", "iam:CreateRole", "iam:DeleteRole", "iam:DeleteRolePolicy", "iam:DetachRolePolicy",
-    "iam:GetRole", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies", "iam:PutRolePolicy",
-    "iam:UpdateRole", "iam:UpdateRoleDescription",
-)
-IDENTITY_CENTER_ROLES = "arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*"
+# Identity Center provisions the roles of an account assignment in member accounts with its
+# own service-linked role, whose policy leaves the management account out (the statement
+# IAMRoleProvisioningActions of AWSSSOServiceRolePolicy: `aws:PrincipalOrgMasterAccountId`
+# must not be the principal's account,
+# https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSSSOServiceRolePolicy.html).
+# The caller's own IAM permissions on role/aws-reserved/sso.amazonaws.com/* would act in its
+# own account, the management account, and only serve an assignment there: the run role holds
+# none, and may not assign into the management account at all (below).
+MANAGEMENT_ACCOUNT_ASSIGNMENT_ACTIONS = ("sso:CreateAccountAssignment", "sso:DeleteAccountAssignment",
+                                         "sso:ProvisionPermissionSet")
+# What a leaked workspace token must never do to the organization, whatever else is allowed:
+# nothing awsenvs runs calls these (accounts are never closed or removed: close_on_deletion is
+# off, prevent_destroy is on, and a retired account leaves state through a `removed` block).
+ORGANIZATION_ENDINGS = ("organizations:CloseAccount", "organizations:RemoveAccountFromOrganization",
+                        "organizations:DeleteOrganization", "organizations:LeaveOrganization")
 
 
 def tls_only_bucket_policy(bucket_arn: str) -> dict:
@@ -82,14 +90,23 @@ def management_run_policy(org: Org) -> dict:
         {"Sid": "ServiceLinkedRoles", "Effect": "Allow", "Action": "iam:CreateServiceLinkedRole", "Resource": "*",
          "Condition": {"StringEquals": {"iam:AWSServiceName": [ORGANIZATIONS_PRINCIPAL, *org.trusted_services]}}},
     ]
+    # A created account renamed in org.yaml is renamed in place: the provider's Update calls
+    # Account Management's PutAccountName, on member accounts only (their ARN names the
+    # organization: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsaccountmanagement.html).
+    statements.append({"Sid": "RenameMemberAccounts", "Effect": "Allow", "Action": "account:PutAccountName",
+                       "Resource": f"arn:aws:account::{org.management_account_id}:account/o-*/*"})
     if org.centralized_root:
         statements.append({"Sid": "CentralizedRootAccess", "Effect": "Allow", "Action": list(ROOT_ACCESS_ACTIONS), "Resource": "*"})
     if org.identity_center:
         statements += [
             {"Sid": "IdentityCenter", "Effect": "Allow", "Action": ["sso:*", "identitystore:*"], "Resource": "*"},
-            {"Sid": "IdentityCenterRoles", "Effect": "Allow", "Action": list(IDENTITY_CENTER_ROLE_ACTIONS),
-             "Resource": IDENTITY_CENTER_ROLES},
+            # Identity Center's account resource (https://docs.aws.amazon.com/singlesignon/latest/userguide/iam-auth-access-using-id-policies.html):
+            # no permission set is ever assigned or provisioned into the management account.
+            {"Sid": "NoAccessToTheManagementAccount", "Effect": "Deny", "Action": list(MANAGEMENT_ACCOUNT_ASSIGNMENT_ACTIONS),
+             "Resource": f"arn:aws:sso:::account/{org.management_account_id}"},
         ]
+    statements.append({"Sid": "NeverEndTheOrganization", "Effect": "Deny", "Action": list(ORGANIZATION_ENDINGS),
+                       "Resource": "*"})
     return {"Version": VERSION, "Statement": statements}
 
 

@@ -26,19 +26,32 @@ from awsenvs.config import (
 )
 
 # Global services (and the global calls of regional ones) that a region deny must exempt:
-# exactly the NotAction list of AWS's example "Deny access to AWS based on the requested AWS
-# Region" (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_examples_general.html).
-# AWS notes that the example "might not include all of the latest global AWS services or
-# operations": a team that uses another global service adds it here.
+# exactly the NotAction list of AWS Control Tower's region deny control (GRREGIONDENY,
+# https://docs.aws.amazon.com/controltower/latest/controlreference/primary-region-deny-policy.html).
+# Organizations' shorter example ("Deny access to AWS based on the requested AWS Region")
+# leaves out account:*, billing:*, payments:*, tax:*, invoicing:*, freetier:*, sso:*,
+# access-analyzer:*, notifications:* and more, so that with EU-only regions member accounts
+# lose their contacts, region opt-in and billing pages.  A team that uses a global service
+# this list lacks adds it here.
 GLOBAL_SERVICE_ACTIONS = (
-    "a4b:*", "acm:*", "aws-marketplace-management:*", "aws-marketplace:*", "aws-portal:*",
-    "budgets:*", "ce:*", "chime:*", "cloudfront:*", "config:*", "cur:*", "directconnect:*",
-    "ec2:DescribeRegions", "ec2:DescribeTransitGateways", "ec2:DescribeVpnGateways", "fms:*",
-    "globalaccelerator:*", "health:*", "iam:*", "importexport:*", "kms:*", "mobileanalytics:*",
-    "networkmanager:*", "organizations:*", "pricing:*", "route53:*", "route53domains:*",
-    "route53-recovery-cluster:*", "route53-recovery-control-config:*", "route53-recovery-readiness:*",
-    "s3:GetAccountPublic*", "s3:ListAllMyBuckets", "s3:ListMultiRegionAccessPoints", "s3:PutAccountPublic*",
-    "shield:*", "sts:*", "support:*", "trustedadvisor:*", "waf-regional:*", "waf:*", "wafv2:*", "wellarchitected:*",
+    "a4b:*", "access-analyzer:*", "account:*", "acm:*", "activate:*", "artifact:*", "aws-marketplace-management:*",
+    "aws-marketplace:*", "aws-portal:*", "billing:*", "billingconductor:*", "budgets:*", "ce:*", "chatbot:*",
+    "chime:*", "cloudfront:*", "cloudtrail:LookupEvents", "compute-optimizer:*", "config:*", "consoleapp:*",
+    "consolidatedbilling:*", "cur:*", "datapipeline:GetAccountLimits", "devicefarm:*", "directconnect:*",
+    "ec2:DescribeRegions", "ec2:DescribeTransitGateways", "ec2:DescribeVpnGateways", "ecr-public:*", "fms:*",
+    "freetier:*", "globalaccelerator:*", "health:*", "iam:*", "importexport:*", "invoicing:*", "iq:*", "kms:*",
+    "license-manager:ListReceivedLicenses", "lightsail:Get*", "mobileanalytics:*", "networkmanager:*",
+    "notifications-contacts:*", "notifications:*", "organizations:*", "payments:*", "pricing:*",
+    "quicksight:DescribeAccountSubscription", "resource-explorer-2:*", "route53-recovery-cluster:*",
+    "route53-recovery-control-config:*", "route53-recovery-readiness:*", "route53:*", "route53domains:*",
+    "s3:CreateMultiRegionAccessPoint", "s3:DeleteMultiRegionAccessPoint", "s3:DescribeMultiRegionAccessPointOperation",
+    "s3:GetAccountPublicAccessBlock", "s3:GetBucketLocation", "s3:GetBucketPolicyStatus", "s3:GetBucketPublicAccessBlock",
+    "s3:GetMultiRegionAccessPoint", "s3:GetMultiRegionAccessPointPolicy", "s3:GetMultiRegionAccessPointPolicyStatus",
+    "s3:GetStorageLensConfiguration", "s3:GetStorageLensDashboard", "s3:ListAllMyBuckets", "s3:ListMultiRegionAccessPoints",
+    "s3:ListStorageLensConfigurations", "s3:PutAccountPublicAccessBlock", "s3:PutMultiRegionAccessPointPolicy",
+    "savingsplans:*", "shield:*", "sso:*", "sts:*", "support:*", "supportapp:*", "supportplans:*", "sustainability:*",
+    "tag:GetResources", "tax:*", "trustedadvisor:*", "vendor-insights:ListEntitledSecurityProfiles", "waf-regional:*",
+    "waf:*", "wafv2:*",
 )
 
 # Changes to a role, as AWS Control Tower's "disallow changes to the AWS Control Tower
@@ -97,6 +110,17 @@ def protect_baseline(product: Product, iam_users: bool) -> list[dict]:
 def allowed_regions(regions: tuple[str, ...]) -> list[dict]:
     return [{"Sid": "DenyOutsideAllowedRegions", "Effect": "Deny", "NotAction": list(GLOBAL_SERVICE_ACTIONS),
              "Resource": "*", "Condition": {"StringNotEquals": {"aws:RequestedRegion": list(regions)}}}]
+
+
+def suspended_policy(managing_roles: tuple[str, ...]) -> dict:
+    """The Suspended OU's SCP: nothing may be done in a parked account but by the roles awsenvs
+    manages accounts through (so a retired account's users, keys and roles, no longer managed
+    or audited, cannot act), AWS's "deny all except a role" form
+    (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_examples_general.html)."""
+    return {"Version": "2012-10-17", "Statement": [{
+        "Sid": "DenyAllButTheManagingRoles", "Effect": "Deny", "Action": "*", "Resource": "*",
+        "Condition": {"ArnNotLike": {"aws:PrincipalArn": [f"arn:aws:iam::*:role/{role}" for role in managing_roles]}},
+    }]}
 
 
 def guardrails_policy(org: Org, product: Product) -> dict:

@@ -333,8 +333,26 @@ def test_portal_links_encode_the_permission_set_name():
 
     org = load(EXAMPLE)
     env = org.environments[0]
-    link = Assignment(env, env.users[0], Group("ops+admins", ()), "p").console_url("d-1234567890", "111122223333")
+    link = Assignment(env, env.users[0], Group("ops+admins", ()), "p").console_url(
+        org.access_portal("d-1234567890"), "111122223333")
     assert link == "https://d-1234567890.awsapps.com/start/#/console?account_id=111122223333&role_name=ops%2Badmins"
+
+
+def test_a_customized_access_portal_url_wins_over_the_identity_stores():
+    """The portal's subdomain can be customized (IAM Identity Center > Settings), which the
+    identity store id cannot tell: organization.sso_start_url says it."""
+    from conftest import IDENTITY_CENTER
+
+    text = IDENTITY_CENTER.read_text().replace("access: identity_center",
+                                               "access: identity_center\n  sso_start_url: https://acme.awsapps.com/start/")
+    org = parse(text)
+    assert org.access_portal("d-1234567890") == "https://acme.awsapps.com/start"  # the trailing slash dropped
+    assert org.access_portal(None) == "https://acme.awsapps.com/start"
+    assert parse(IDENTITY_CENTER.read_text()).access_portal("d-1234567890") == "https://d-1234567890.awsapps.com/start"
+    assert_rejected(text.replace("https://acme.awsapps.com/start/", "acme.awsapps.com"),
+                    "organization.sso_start_url: 'acme.awsapps.com' is not the access portal's URL")
+    assert_rejected(EXAMPLE.read_text().replace("region: eu-west-1", "region: eu-west-1\n  sso_start_url: https://a.awsapps.com/start", 1),
+                    "organization.sso_start_url: only for organization.access identity_center")
 
 
 def test_the_tree_shows_sso_profile_names_only_with_identity_center():

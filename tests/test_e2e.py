@@ -609,6 +609,39 @@ def test_a_guardrail_change_is_protected_like_the_accounts_it_guards(applied):
     assert applied.cli("plan").returncode == 0  # nothing was applied
 
 
+def test_a_created_account_is_renamed_in_place_and_its_email_is_never_replaced(applied):
+    """A new account_name is an update in place (the provider calls account:PutAccountName,
+    which the emulator's fill answers); a new root email would replace the account, so plan
+    refuses it in one line with the live value."""
+    import yaml
+
+    original = applied.config_path.read_text()
+    changed = yaml.safe_load(original)
+    changed["products"]["shop"]["environments"]["dev"]["account_name"] = "shop_development"
+    applied.config_path.write_text(yaml.safe_dump(changed, sort_keys=False))
+    try:
+        plan = applied.cli("plan", "--stack", "management")
+        assert plan.returncode == 2, plan.stderr[-3000:]
+        assert "~ update           aws_organizations_account.shop_dev" in plan.stderr
+        assert "replace" not in plan.stderr
+        apply = applied.cli("apply", "--stack", "management", "--yes")
+        assert apply.returncode == 0, apply.stderr[-3000:]
+        with applied.boto():
+            names = {a["Email"]: a["Name"] for a in boto3.client("organizations").list_accounts()["Accounts"]}
+        assert names[applied.org.environment_by_stack("shop-dev").email] == "shop_development"
+
+        changed["products"]["shop"]["environments"]["dev"]["email"] = "shop-dev-2@acme.example.com"
+        applied.config_path.write_text(yaml.safe_dump(changed, sort_keys=False))
+        refused = applied.cli("plan")
+        assert refused.returncode == 1, refused.stderr[-3000:]
+        [line] = [l for l in refused.stderr.splitlines() if l.startswith("error:")]
+        assert "products.shop.environments.dev.email: account" in line and "set email back to cloud+shop-dev@" in line
+        assert "Traceback" not in refused.stderr and "prevent_destroy" not in refused.stderr
+    finally:
+        applied.config_path.write_text(original)
+    assert applied.cli("apply", "--stack", "management", "--yes").returncode == 0  # renamed back
+
+
 # --------------------------------------------------------------------------- Ctrl-C (last: they change org.yaml)
 
 

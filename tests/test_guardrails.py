@@ -242,8 +242,42 @@ def test_allowed_regions_deny_everything_else_but_global_services(synthesized):
     assert regions["Condition"] == {"StringNotEquals": {"aws:RequestedRegion": ["eu-central-1", "us-east-1"]}}
     # Global services stay usable: IAM, STS (AWS: must be exempt), Organizations, Budgets, Route 53, CloudFront.
     assert {"iam:*", "sts:*", "organizations:*", "budgets:*", "route53:*", "cloudfront:*", "support:*"} <= set(regions["NotAction"])
-    assert not any(a.startswith(("ec2:Run", "s3:Put", "s3:*", "ec2:*")) for a in regions["NotAction"] if a != "s3:PutAccountPublic*")
+    # ...and so do the account and billing pages, as in Control Tower's region deny control
+    # (https://docs.aws.amazon.com/controltower/latest/controlreference/primary-region-deny-policy.html):
+    # with EU-only regions, member accounts keep their contacts, region opt-in and billing.
+    assert {"account:*", "billing:*", "payments:*", "tax:*", "invoicing:*", "freetier:*", "consolidatedbilling:*",
+            "sso:*", "access-analyzer:*", "notifications:*"} <= set(regions["NotAction"])
+    assert not any(a in ("s3:*", "ec2:*") or a.startswith(("ec2:Run", "s3:PutObject")) for a in regions["NotAction"])
     assert _statement(_policy(synthesized, "two", "billing"), "DenyOutsideAllowedRegions") is None
+
+
+def test_the_longest_guardrails_org_yaml_allows_fit_organizations_limit():
+    """Every guardrail on, every region of the partition allowed, and as many 60-character
+    groups (the longest names allowed: their <group>-mfa roles) in an mfa: required
+    environment as fit: the policy stays within 5,120 characters, one more group is refused."""
+    from awsenvs.config import SCP_MAX_CHARACTERS, ConfigError
+    from awsenvs.config.derive import known_regions
+    from awsenvs.modules.guardrail_policies import guardrail_policies
+
+    regions = sorted(r for r, partition in known_regions().items() if partition == "aws")
+
+    def org(groups: int):
+        names = [f"g{i:03}" + "x" * 56 for i in range(groups)]
+        text = BASE.replace("groups:\n", "groups:\n" + "".join(
+            f"  {n}:\n    policies: [arn:aws:iam::aws:policy/ReadOnlyAccess]\n" for n in names), 1)
+        text = text.replace("alice: {groups: [sysadmins]}", f"alice: {{groups: [{', '.join(['sysadmins', *names])}]}}")
+        return parse(text.replace("groups:\n", f"guardrails: {{allowed_regions: [{', '.join(regions)}]}}\ngroups:\n", 1))
+
+    fits = 0
+    while fits < 200:
+        try:
+            text = guardrail_policies(org(fits + 1))["shop"]
+        except ConfigError as exc:
+            assert "products.shop.guardrails: the service control policy would be" in str(exc)
+            break
+        fits += 1
+        assert len(text) <= SCP_MAX_CHARACTERS
+    assert fits >= 10, fits  # Control Tower's exemptions leave room for a team's groups
 
 
 def test_centralized_root_access_in_the_management_stack(synthesized):

@@ -45,8 +45,9 @@ class World:
                 "name": "acme", "email": EMAIL, "region": "eu-central-1",
                 "management_account_id": MANAGEMENT, "organization_id": self.organization_id,
                 "trusted_services": ["sso.amazonaws.com"], "disable_policy_types": ["TAG_POLICY"],
-                # The emulator has no centralized root access (and refuses IAM's trusted access),
-                # as the sandbox's rehearsal_config says; everything else runs as configured.
+                # Off here, so that this organization keeps exactly the trusted services it had
+                # (test_trusted_services_policy_types_and_attachments_survive); the default
+                # (on) is rehearsed by the other end-to-end tests.
                 "centralized_root": False,
             },
             "groups": {"developers": {"policies": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]}},
@@ -302,15 +303,25 @@ def test_removing_a_user_who_made_their_own_access_key(world):
 def test_retiring_an_environment_moves_its_account_aside_and_forgets_it(world):
     qa = world.accounts()["cloud+shop-qa@acme.example.com"]
     assert world.state("shop-qa")  # managed so far
+    from awsenvs import aws
+
+    with world.boto():  # a key maria made herself, and both users' console passwords (awsenvs made those)
+        qa_iam = aws.assume_role_session(qa["Id"], "OrganizationAccountAccessRole").client("iam")
+        made = qa_iam.create_access_key(UserName="maria")["AccessKey"]["AccessKeyId"]
+        users = sorted(u["UserName"] for u in qa_iam.list_users()["Users"])
+        assert "maria" in users and all(qa_iam.get_login_profile(UserName=u) for u in users)
     doc = world.document(**{"products.shop.users.tom": None, "products.shop.environments.qa": None})
     world.config.write_text(yaml.safe_dump(doc, sort_keys=False))
 
     plan = world.cli("plan")
     assert plan.returncode == 2, plan.stderr[-4000:]
     assert "retire" in plan.stderr and "shop-qa" in plan.stderr
+    assert f"first its {len(users)} IAM users lose their console passwords and their access keys are deactivated" in \
+        " ".join(plan.stderr.split())
     refused = world.cli("apply")  # no terminal: retiring needs the typed confirmation
     assert refused.returncode == 1
-    assert "shop-qa (retire: removed from org.yaml)" in " ".join(refused.stderr.split())
+    assert "shop-qa (retire: removed from org.yaml; its IAM users lose their console passwords and access keys" in \
+        " ".join(refused.stderr.split())
     assert world.state("shop-qa")
 
     proc = world.cli("apply", "--yes")
@@ -326,6 +337,31 @@ def test_retiring_an_environment_moves_its_account_aside_and_forgets_it(world):
     assert world.state("shop-qa") == []
     again = world.cli("plan", "--all")
     assert again.returncode == 0, again.stderr[-4000:]
+
+    with world.boto():
+        # Its users, no longer managed, can neither sign in nor use a key (kept, deactivated).
+        for user in users:
+            with pytest.raises(qa_iam.exceptions.NoSuchEntityException):
+                qa_iam.get_login_profile(UserName=user)
+        assert [(k["AccessKeyId"], k["Status"]) for k in qa_iam.list_access_keys(UserName="maria")["AccessKeyMetadata"]] \
+            == [(made, "Inactive")]
+        # The Suspended OU denies everything but the managing roles.
+        attached = org.list_policies_for_target(TargetId=parent, Filter="SERVICE_CONTROL_POLICY")["Policies"]
+        [guard] = [p for p in attached if p["Name"] == "awsenvs-suspended"]
+        content = json.loads(org.describe_policy(PolicyId=guard["Id"])["Policy"]["Content"])
+    [statement] = content["Statement"]
+    assert (statement["Effect"], statement["Action"], statement["Resource"]) == ("Deny", "*", "*")
+    assert statement["Condition"] == {"ArnNotLike": {"aws:PrincipalArn": ["arn:aws:iam::*:role/OrganizationAccountAccessRole"]}}
+
+    # audit looks into parked accounts: nobody can sign in there, until someone gives a key back.
+    rows = {(r["check"], r["account"]): r for r in json.loads(world.cli("audit", "--json").stdout)}
+    label = f"parked {qa['Name']} ({qa['Id']})"
+    assert rows[("parked account", label)]["status"] == "pass", rows
+    with world.boto():
+        qa_iam.update_access_key(UserName="maria", AccessKeyId=made, Status="Active")
+    rows = {(r["check"], r["account"]): r for r in json.loads(world.cli("audit", "--json").stdout)}
+    assert rows[("parked account", label)]["status"] == "fail"
+    assert "maria" in rows[("parked account", label)]["finding"]
 
 
 def test_state_and_its_backups_are_owner_only_after_many_applies(world):

@@ -281,3 +281,28 @@ def test_account_lookups_skip_the_addresses_the_state_holds(org, synthesized, tm
         # A converged stack: not a call, not even the assumed role's session.
         assert preflight.account_stack_imports(env, account_id, held=everything) == []
         assert calls == [] and sessions == []
+
+
+def test_created_accounts_are_compared_with_the_live_ones_by_id(org):
+    """A created account's root email changed in org.yaml, or an account closed outside
+    awsenvs: refused in one line each (the provider would replace it, or create it again);
+    a changed name is fine: the provider renames in place (account:PutAccountName)."""
+    dev = org.environment_by_stack("shop-dev")
+    prod = org.environment_by_stack("shop-prod")
+    managed = {"shop-dev": "111111111111", "shop-prod": "222222222222"}
+    renamed = LiveAccount("111111111111", "shop_dev_old_name", dev.email, "ACTIVE")
+    as_configured = LiveAccount("222222222222", prod.account_name, prod.email.upper(), "ACTIVE")  # emails: any case
+    preflight.check_created_accounts(org, _live(accounts=[renamed, as_configured, LEGACY]), managed)
+
+    moved_email = LiveAccount("111111111111", dev.account_name, "someone-else@acme.example.com", "ACTIVE")
+    closed = LiveAccount("222222222222", prod.account_name, prod.email, "SUSPENDED")
+    with pytest.raises(AdoptionError) as excinfo:
+        preflight.check_created_accounts(org, _live(accounts=[moved_email, closed, LEGACY]), managed)
+    first, second = str(excinfo.value).splitlines()
+    assert first.startswith("two-products.yaml: products.shop.environments.dev.email: account 111111111111's root email "
+                            "is 'someone-else@acme.example.com'")
+    assert "set email back to someone-else@acme.example.com" in first and "StartPrimaryEmailUpdate" in first
+    assert second.startswith("two-products.yaml: products.shop.environments.prod: its account 222222222222 was closed or "
+                             "removed outside awsenvs (status SUSPENDED)")
+    with pytest.raises(AdoptionError, match="no longer in the organization"):
+        preflight.check_created_accounts(org, _live(accounts=[renamed, LEGACY]), managed)

@@ -176,25 +176,113 @@ def test_cloud_bootstrap_stack_roles(bootstrap_stacks):
     assert json.loads(policies["management"]["policy"])["Statement"][0]["Action"] == "organizations:*"
 
 
-# The service prefix of the IAM actions each resource type of a management stack needs.
-SERVICE_OF = {"aws_organizations_": "organizations:", "aws_ssoadmin_": "sso:", "aws_identitystore_": "identitystore:",
-              "aws_iam_organizations_features": "iam:EnableOrganizationsRoot"}
+# The API actions the AWS provider calls for each resource type of a management stack, to
+# create, read, update and delete it as awsenvs does (read from terraform-provider-aws'
+# internal/service/organizations, iam/organizations_features.go, identitystore and ssoadmin).
+# Deleting an account or the organization is left out on purpose: awsenvs never does it.
+ACTIONS_OF = {
+    "aws_organizations_organization": [
+        "organizations:CreateOrganization", "organizations:DescribeOrganization", "organizations:ListRoots",
+        "organizations:ListAccounts", "organizations:ListAWSServiceAccessForOrganization",
+        "organizations:EnableAWSServiceAccess", "organizations:DisableAWSServiceAccess",
+        "organizations:EnablePolicyType", "organizations:DisablePolicyType", "iam:CreateServiceLinkedRole"],
+    "aws_organizations_organizational_unit": [
+        "organizations:CreateOrganizationalUnit", "organizations:DescribeOrganizationalUnit",
+        "organizations:UpdateOrganizationalUnit", "organizations:DeleteOrganizationalUnit",
+        "organizations:ListAccountsForParent", "organizations:ListTagsForResource", "organizations:TagResource",
+        "organizations:UntagResource"],
+    "aws_organizations_account": [
+        "organizations:CreateAccount", "organizations:DescribeCreateAccountStatus", "organizations:DescribeAccount",
+        "organizations:ListParents", "organizations:MoveAccount", "organizations:ListTagsForResource",
+        "organizations:TagResource", "organizations:UntagResource", "account:PutAccountName"],
+    "aws_organizations_policy": [
+        "organizations:CreatePolicy", "organizations:DescribePolicy", "organizations:UpdatePolicy",
+        "organizations:DeletePolicy", "organizations:ListTagsForResource", "organizations:TagResource"],
+    "aws_organizations_policy_attachment": [
+        "organizations:AttachPolicy", "organizations:DetachPolicy", "organizations:ListTargetsForPolicy"],
+    "aws_iam_organizations_features": [
+        "iam:EnableOrganizationsRootCredentialsManagement", "iam:EnableOrganizationsRootSessions",
+        "iam:DisableOrganizationsRootCredentialsManagement", "iam:DisableOrganizationsRootSessions",
+        "iam:ListOrganizationsFeatures"],
+    "aws_ssoadmin_instances": ["sso:ListInstances"],
+    "aws_identitystore_user": ["identitystore:CreateUser", "identitystore:DescribeUser", "identitystore:UpdateUser",
+                               "identitystore:DeleteUser"],
+    "aws_identitystore_group": ["identitystore:CreateGroup", "identitystore:DescribeGroup", "identitystore:UpdateGroup",
+                                "identitystore:DeleteGroup"],
+    "aws_identitystore_group_membership": ["identitystore:CreateGroupMembership", "identitystore:DescribeGroupMembership",
+                                           "identitystore:DeleteGroupMembership"],
+    "aws_ssoadmin_permission_set": ["sso:CreatePermissionSet", "sso:DescribePermissionSet", "sso:UpdatePermissionSet",
+                                    "sso:DeletePermissionSet", "sso:ListTagsForResource", "sso:TagResource",
+                                    "sso:UntagResource", "sso:DescribePermissionSetProvisioningStatus"],
+    "aws_ssoadmin_managed_policy_attachment": ["sso:AttachManagedPolicyToPermissionSet",
+                                               "sso:DetachManagedPolicyFromPermissionSet",
+                                               "sso:ListManagedPoliciesInPermissionSet"],
+    "aws_ssoadmin_account_assignment": ["sso:CreateAccountAssignment", "sso:DescribeAccountAssignmentCreationStatus",
+                                        "sso:ListAccountAssignments", "sso:DeleteAccountAssignment",
+                                        "sso:DescribeAccountAssignmentDeletionStatus"],
+}
+MEMBER, MANAGEMENT = "222222222222", "111111111111"
+
+
+def _allows(policy: dict, action: str, resource: str = "*") -> bool:
+    """IAM's rule for one identity policy: some Allow matches, and no Deny does (Action and
+    Resource with their * wildcards; the conditions of awsenvs' statements are on other keys)."""
+    import fnmatch
+
+    def matches(statement: dict) -> bool:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        return (any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in actions)
+                and any(fnmatch.fnmatchcase(resource, r) for r in resources))
+
+    statements = policy["Statement"]
+    return any(matches(s) for s in statements if s["Effect"] == "Allow") and \
+        not any(matches(s) for s in statements if s["Effect"] == "Deny")
 
 
 @pytest.mark.parametrize("name", ["example", "two", "identity_center"])
-def test_the_management_run_role_covers_every_resource_type_of_management(synthesized, name):
+def test_the_management_run_role_may_do_what_its_stack_does_by_action(synthesized, name):
     from awsenvs.modules.bootstrap_policies import management_run_policy
 
     s = synthesized[name]
-    granted = [a for st in management_run_policy(s.org)["Statement"] for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])]
+    policy = management_run_policy(_as_cloud(s.org.source))
     document = s.stacks["management"]
-    types = [*document.get("resource", {}), *document.get("data", {})]
-    for type_ in types:
+    for type_ in [*document.get("resource", {}), *document.get("data", {})]:
         if type_ == "aws_caller_identity":
             continue  # sts:GetCallerIdentity needs no permission
-        prefix = next((service for start, service in SERVICE_OF.items() if type_.startswith(start)), None)
-        assert prefix is not None, f"{type_}: which service's actions does it need? (add it to management_run_policy)"
-        assert any(a == prefix.split(":")[0] + ":*" or a.startswith(prefix) for a in granted), f"{type_} needs {prefix}"
+        assert type_ in ACTIONS_OF, f"{type_}: which actions does the provider call for it? (add them to ACTIONS_OF)"
+        for action in ACTIONS_OF[type_]:
+            resource = f"arn:aws:account::{MANAGEMENT}:account/o-abcdefghij/{MEMBER}" if action.startswith("account:") else "*"
+            assert _allows(policy, action, resource), f"{type_} needs {action}"
+
+
+def _as_cloud(path: Path):
+    """The organization of `path` with its stacks in Terraform Cloud (where run roles exist)."""
+    import yaml
+
+    data = yaml.safe_load(path.read_text())
+    data["organization"]["management_account_id"] = MANAGEMENT
+    data["state"] = {"backend": "cloud", "cloud": {"organization": "acme-tfc"}}
+    return config.parse(yaml.safe_dump(data, sort_keys=False), path)
+
+
+def test_the_management_run_role_can_never_reach_into_the_management_account_or_end_the_organization(synthesized):
+    """A leaked workspace token: no permission set assigned or provisioned into the management
+    account (Identity Center's own role excludes it; the caller's would not), no IAM action on
+    the roles Identity Center reserves, and no account closed or removed, no organization
+    deleted or left, whatever the Allow statements say."""
+    from awsenvs.modules.bootstrap_policies import management_run_policy
+
+    policy = management_run_policy(_as_cloud(synthesized["identity_center"].org.source))
+    for action in ("sso:CreateAccountAssignment", "sso:DeleteAccountAssignment", "sso:ProvisionPermissionSet"):
+        assert _allows(policy, action, f"arn:aws:sso:::account/{MEMBER}")
+        assert not _allows(policy, action, f"arn:aws:sso:::account/{MANAGEMENT}"), action
+    for action in ("organizations:CloseAccount", "organizations:RemoveAccountFromOrganization",
+                   "organizations:DeleteOrganization", "organizations:LeaveOrganization"):
+        assert not _allows(policy, action), action
+    for action in ("iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:UpdateAssumeRolePolicy"):
+        assert not _allows(policy, action, "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_x")
+    assert not _allows(policy, "account:PutAccountName", f"arn:aws:account::{MANAGEMENT}:account")  # its own name: not awsenvs'
 
 
 def test_a_run_role_of_an_account_not_created_yet_waits():
@@ -358,3 +446,34 @@ def test_a_folder_left_on_an_empty_local_backend_takes_the_remote_one(tmp_path, 
         (tmp_path / "state" / "tiny" / "web-dev.tfstate").write_text(json.dumps(state))
     runner = Runner(org, Terraform(), tmp_path / "cdktf.out")
     assert runner._left_an_empty_local_backend(folder) is reconfigure
+
+
+def test_a_taken_alias_is_one_line_saying_how_to_choose_another(tmp_path):
+    """Account aliases are unique across all of AWS: CreateAccountAlias answers
+    EntityAlreadyExists when another account has it (the emulator cannot show it: its
+    aliases are per account).  The provider's diagnostic, as terraform streams it, becomes
+    one line naming the alias and where to set another."""
+    from awsenvs.results import StackResult, StackStatus
+    from awsenvs.runner import PLAN_FILE, Runner
+    from awsenvs.synth import stack_dir
+    from awsenvs.terraform import PlanSummary, Terraform
+
+    diagnostic = {"@level": "error", "type": "diagnostic", "diagnostic": {
+        "severity": "error", "summary": "creating account alias with name 'acme-shop-dev': operation error IAM: "
+        "CreateAccountAlias, https response error StatusCode: 409, RequestID: 6f0e, EntityAlreadyExists: The account "
+        "alias acme-shop-dev already exists.", "detail": ""}}
+    fake = tmp_path / "terraform"
+    fake.write_text(f"#!/bin/sh\necho '{json.dumps(diagnostic)}'\nexit 1\n")
+    fake.chmod(0o755)
+    org = config.load(TWO_PRODUCTS)
+    runner = Runner(org, Terraform(binary=str(fake), env={"PATH": os.environ["PATH"]}), tmp_path / "out",
+                    state_dir=tmp_path / "state")
+    stack_dir(runner.outdir, "shop-dev").mkdir(parents=True)
+    runner._record(StackResult("shop-dev", StackStatus.CHANGES, "222222222222", PlanSummary(add=1)))
+    (stack_dir(runner.outdir, "shop-dev") / PLAN_FILE).write_text("plan")
+    result = runner.apply_saved("shop-dev")
+    assert result.status is StackStatus.FAILED
+    env = org.environment_by_stack("shop-dev")
+    assert result.error == (f"the account alias {env.alias!r} belongs to another AWS account (aliases are unique across "
+                            "all of AWS): choose another with alias: under products.shop.environments.dev in "
+                            "two-products.yaml, then plan and apply again")

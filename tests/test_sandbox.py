@@ -38,3 +38,12 @@ def test_the_rehearsal_changes_only_what_the_emulator_forces(tmp_path):
     original.pop("state")
     assert rehearsed == original
     assert "centralized_root" not in rehearsed["organization"]  # the default (on) is rehearsed
+
+
+def test_the_sandbox_says_identity_center_users_need_a_first_password():
+    from awsenvs.config import load
+    from awsenvs.sandbox import not_rehearsed
+    from conftest import EXAMPLE, IDENTITY_CENTER
+
+    assert any("one-time password" in line for line in not_rehearsed(load(IDENTITY_CENTER)))
+    assert not any("one-time password" in line for line in not_rehearsed(load(EXAMPLE)))

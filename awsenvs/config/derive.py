@@ -27,6 +27,7 @@ from awsenvs.config.names import (
     PERMISSION_SET_RE,
     PROFILE_RE,
     REGION_RE,
+    START_URL_RE,
     SERVICE_CONTROL_POLICY,
     TFC_ORGANIZATION_RE,
     TFC_PROJECT_RE,
@@ -113,6 +114,11 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
     if identity_center and IDENTITY_CENTER_PRINCIPAL in org.disable_trusted_services:
         fail("organization.disable_trusted_services",
                    f"{IDENTITY_CENTER_PRINCIPAL!r}: access identity_center needs Identity Center's trusted access; keep it")
+    if org.sso_start_url is not None and not START_URL_RE.match(org.sso_start_url):
+        fail("organization.sso_start_url", f"{org.sso_start_url!r} is not the access portal's URL (https://<subdomain>"
+                                           ".awsapps.com/start: IAM Identity Center > Settings > Identity source)")
+    if org.sso_start_url is not None and not identity_center:
+        fail("organization.sso_start_url", "only for organization.access identity_center (the access portal); remove it")
     if org.centralized_root and IAM_PRINCIPAL in org.disable_trusted_services:
         fail("organization.disable_trusted_services",
                    f"{IAM_PRINCIPAL!r}: organization.centralized_root needs IAM's trusted access; keep it, "
@@ -288,6 +294,7 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
         source=path,
         access=org.access,
         centralized_root=org.centralized_root,
+        sso_start_url=org.sso_start_url.rstrip("/") if org.sso_start_url else None,
     )
     if identity_center:
         # One namespace for the whole organization in the management stack: Terraform names

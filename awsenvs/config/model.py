@@ -13,6 +13,7 @@ from awsenvs.config.names import (
     ACCOUNT_RESOURCE,
     ASSIGNMENT_RESOURCE,
     BOOTSTRAP_STACK,
+    DEFAULT_ROLE_NAME,
     DEFAULT_SESSION_HOURS,
     GUARDRAIL_ATTACHMENT_RESOURCE,
     GUARDRAIL_POLICY_RESOURCE,
@@ -230,15 +231,15 @@ class Assignment:
     def address(self) -> str:
         return f"{ASSIGNMENT_RESOURCE}.{self.tf_name}"
 
-    def console_url(self, identity_store_id: str, account_id: str) -> str:
+    def console_url(self, portal: str, account_id: str) -> str:
         """The portal's direct link into this account with this permission set
         (https://docs.aws.amazon.com/singlesignon/latest/userguide/createshortcutlink.html)."""
         query = urlencode({"account_id": account_id, "role_name": self.group.permission_set_name})
-        return f"{access_portal_url(identity_store_id)}/#/console?{query}"
+        return f"{portal}/#/console?{query}"
 
 
 def access_portal_url(identity_store_id: str) -> str:
-    """identity_center: the AWS access portal (the CLI's sso_start_url)."""
+    """identity_center: the AWS access portal's default URL (Org.access_portal: a customized one wins)."""
     return f"https://{identity_store_id}.awsapps.com/start"
 
 
@@ -385,6 +386,14 @@ class Org:
     source: Path
     access: str = "iam_users"  # or "identity_center"
     centralized_root: bool = False  # trusted iam.amazonaws.com + root credentials management, root sessions
+    sso_start_url: str | None = None  # identity_center: the access portal, when customized
+
+    def access_portal(self, identity_store_id: str | None) -> str | None:
+        """identity_center: the AWS access portal (the CLI's sso_start_url): organization.sso_start_url
+        when set (a customized subdomain), else the identity store's; None when neither is known."""
+        if self.sso_start_url:
+            return self.sso_start_url
+        return access_portal_url(identity_store_id) if identity_store_id else None
 
     @property
     def identity_center(self) -> bool:
@@ -486,6 +495,13 @@ class Org:
             for p in self.products
         )
         return repr(replace(self, products=products, source=Path()))
+
+    @property
+    def managing_roles(self) -> tuple[str, ...]:
+        """Every role the account stacks act through, and the default one (what a retired
+        environment, gone from org.yaml, most likely used): the only principals the
+        Suspended OU's policy lets act."""
+        return tuple(sorted({DEFAULT_ROLE_NAME, *(role for p in self.products for role in p.managing_roles)}))
 
     def run_roles(self, account_ids: dict[str, str]) -> tuple[RunRole, ...]:
         """One run role per stack workspace (state.backend: cloud), management first;

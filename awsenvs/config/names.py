@@ -20,6 +20,7 @@ MFA_GROUP_NAME = "awsenvs-mfa-required"
 MFA_ROLE_MAX_SESSION_SECONDS = 4 * 3600
 # Where the accounts of environments removed from org.yaml go (never closed by awsenvs).
 SUSPENDED_OU = "Suspended"
+SUSPENDED_POLICY_NAME = f"{MANAGED_BY}-suspended"  # the deny-all SCP of the Suspended OU (see preflight.park)
 # The management stack's policy types (Organizations EnablePolicyType values).
 PolicyType = Literal[
     "AISERVICES_OPT_OUT_POLICY", "BACKUP_POLICY", "CHATBOT_POLICY", "DECLARATIVE_POLICY_EC2",
@@ -36,6 +37,10 @@ IAM_PRINCIPAL = "iam.amazonaws.com"
 SERVICE_CONTROL_POLICY = "SERVICE_CONTROL_POLICY"
 ROOT_ACCESS_ADDRESS = "aws_iam_organizations_features.centralized_root"  # centralized root access (management)
 # An account stack's single objects: the modules take their logical ids from these, the look-ups their addresses.
+# The AWS access portal: https://<identity store id or custom subdomain>.awsapps.com/start
+# (https://docs.aws.amazon.com/singlesignon/latest/userguide/howtochangeURL.html); any other https
+# address is taken as it is (a portal behind a company's own redirect).
+START_URL_RE = re.compile(r"^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~/-]*)?$")
 ORGANIZATION_ADDRESS = "aws_organizations_organization.organization"  # management
 ACCOUNT_RESOURCE = "aws_organizations_account"  # management: one per environment, named Environment.tf_name
 ALIAS_ADDRESS = "aws_iam_account_alias.alias"
@@ -53,6 +58,7 @@ ASSIGNMENT_RESOURCE = "aws_ssoadmin_account_assignment"  # one per (environment,
 PERMISSION_SET_RESOURCE = "aws_ssoadmin_permission_set"  # one per group
 POLICY_ATTACHMENT_RESOURCE = "aws_ssoadmin_managed_policy_attachment"  # one per (group, policy)
 IDENTITY_USER_RESOURCE = "aws_identitystore_user"  # one per person
+IAM_USER_RESOURCE = "aws_iam_user"  # account stacks (iam_users): one per user
 # Permission set names (CreatePermissionSet:
 # https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_CreatePermissionSet.html).
 PERMISSION_SET_RE = re.compile(r"^[\w+=,.@-]{1,32}$")

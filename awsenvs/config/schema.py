@@ -146,6 +146,9 @@ class OrganizationSpec(_Spec):
     # Centralized root access: trusted access for IAM plus root credentials management and
     # root sessions, so member accounts need no root credentials at all.
     centralized_root: bool = True
+    # identity_center: the AWS access portal's URL, when the organization customized it
+    # (https://<subdomain>.awsapps.com/start); default: https://<identity store id>.awsapps.com/start.
+    sso_start_url: str | None = None
 
     @field_validator("organization_id")
     @classmethod
