@@ -99,6 +99,15 @@ def test_identity_center_profiles_share_one_sso_session():
     with pytest.raises(profiles.AwsenvsError, match="apply the management stack first"):
         profiles.profiles_for(org, ids)
 
+    # A customized portal (organization.sso_start_url) is the sso_start_url, whatever the store's id.
+    from awsenvs.config import parse
+
+    custom = parse(IDENTITY_CENTER.read_text().replace(
+        "access: identity_center", "access: identity_center\n  sso_start_url: https://acme.awsapps.com/start"))
+    found = profiles.profiles_for(custom, ids, identity_store_id="d-1234567890", users=("tom",))
+    assert "sso_start_url = https://acme.awsapps.com/start" in profiles.render(custom, found.profiles, found.sso_session)
+    assert profiles.profiles_for(custom, ids).sso_session.start_url == "https://acme.awsapps.com/start"  # before any apply
+
 
 def test_totp_serial_skips_fido_keys_and_picks_the_first_enabled():
     from datetime import datetime
