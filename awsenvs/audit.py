@@ -9,10 +9,14 @@ import configparser
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Mapping
 
 from awsenvs import aws
 from awsenvs.config import DEFAULT_ROLE_NAME, Environment, Org
-from awsenvs.preflight import LiveIdentityCenter, read_identity_center, read_organization, read_parked_accounts
+from awsenvs.live.facts import LiveIam, LiveIdentityCenter
+from awsenvs.live.iam import read_account_iam, read_summary
+from awsenvs.live.identity_center import read_identity_center
+from awsenvs.live.organization import read_organization, read_parked_accounts
 from awsenvs.private import readable_by_others, state_files
 from awsenvs.profiles import IDENTITY_CENTER_FIRST_SIGN_IN, profiles_for
 
@@ -64,7 +68,7 @@ def audit(org: Org, account_ids: dict[str, str], aws_config: Path, aws_credentia
             rows.append(Finding("root MFA", "management", FAIL, f"these credentials are of {management}, not the "
                                 f"management account {org.management_account_id}: use the management account's"))
         else:
-            rows.append(management_root_mfa(aws.iam_summary(), f"management ({management})"))
+            rows.append(management_root_mfa(read_summary(), f"management ({management})"))
     except aws.AwsError as exc:
         rows.append(Finding("root MFA", "management", FAIL, str(exc)))
     identity_center = None
@@ -74,7 +78,7 @@ def audit(org: Org, account_ids: dict[str, str], aws_config: Path, aws_credentia
         rows.append(Finding("Identity Center first sign-in", "management", MANUAL, IDENTITY_CENTER_FIRST_SIGN_IN))
         known = sorted({i for i in (env.account_id_from(account_ids) for env in org.environments) if i})
         try:
-            identity_center = read_identity_center(org, known)
+            identity_center = read_identity_center(org.region, known, groups=[g.name for g in org.groups])
             if identity_center is None:
                 rows.append(Finding("Identity Center", "management", FAIL,
                                     f"IAM Identity Center is not enabled in {org.region} of the management account"))
@@ -127,16 +131,14 @@ def _parked(rows: list[Finding]) -> tuple:
 
 def _parked_row(account, sts) -> Finding:
     """A retired account's IAM users, no longer managed or audited, must not be able to sign
-    in or use a key: awsenvs took both away when it parked the account (preflight.lock_out);
+    in or use a key: awsenvs took both away when it parked the account (retire.lock_out);
     this says whether anyone gave them back."""
     label = f"parked {account.name} ({account.id})"
     try:
-        session = aws.member_session(account.id, DEFAULT_ROLE_NAME, None, sts=sts)
-        live = aws.users_with_login(session)
-        keyed = aws.users_with_active_keys(session)
+        live = read_account_iam(aws.member_session(account.id, DEFAULT_ROLE_NAME, None, sts=sts), account.id)
     except aws.AwsError as exc:
         return Finding("parked account", label, FAIL, str(exc))
-    able = sorted({user for user, has_login in live.items() if has_login} | set(keyed))
+    able = sorted(user.name for user in live.users if user.console or user.active_keys)
     return _row("parked account", label, not able, "no IAM user with a console password or an active access key",
                 f"IAM users who can still sign in or use a key: {', '.join(able)}; remove their passwords and "
                 "deactivate their keys (or manage the account again in org.yaml)")
@@ -179,34 +181,36 @@ def member_root_credentials(summary: dict, label: str, centralized_root: bool) -
 def _account_checks(env: Environment, account_id: str, label: str, identity_center: bool,
                     centralized_root: bool, sts=None) -> list[Finding]:
     session = aws.member_session(account_id, env.role_name, env.cli_profile, sts=sts)  # this thread's own
-    rows = [member_root_credentials(aws.iam_summary(session), label, centralized_root)]
-    aliases = aws.account_aliases(session)
+    return account_rows(env, read_account_iam(session, account_id), label, identity_center, centralized_root)
+
+
+def account_rows(env: Environment, live: LiveIam, label: str, identity_center: bool, centralized_root: bool) -> list[Finding]:
+    """One member account's rows, decided from its live IAM."""
+    rows = [member_root_credentials(live.summary, label, centralized_root)]
+    aliases = list(live.aliases)
     rows.append(_row("alias", label, aliases == [env.alias], env.alias, f"expected {env.alias!r}, found {aliases}"))
-    rows.append(_password_policy(env, session, label))
-    live = aws.users_with_login(session)
+    rows.append(_password_policy(env, live.password_policy, label))
     if identity_center:
         # People sign in through the access portal; a console password in the account is a side door.
-        console = sorted(user for user, has_login in live.items() if has_login)
+        console = sorted(user.name for user in live.users if user.console)
         rows.append(_row("no IAM console users", label, not console, "none (Identity Center only)",
                          f"IAM users with a console password: {', '.join(console)}; remove them"))
         return rows
     wanted = {u.name for u in env.users}
-    extra, missing = sorted(set(live) - wanted), sorted(wanted - set(live))
+    found = {user.name for user in live.users}
+    extra, missing = sorted(found - wanted), sorted(wanted - found)
     problems = [f"not configured: {', '.join(extra)}"] if extra else []
     problems += [f"missing: {', '.join(missing)}"] if missing else []
     rows.append(_row("users", label, not problems, ", ".join(sorted(wanted)), "; ".join(problems)))
     if env.mfa_required:
-        for user, has_login in sorted(live.items()):
-            if not has_login:
-                continue
-            devices = aws.mfa_devices(session, user)
-            rows.append(_row(f"MFA of {user}", label, bool(devices), "MFA device enabled",
-                             "console user without an MFA device (mfa: required)"))
+        for user in sorted(live.users, key=lambda u: u.name):
+            if user.console:
+                rows.append(_row(f"MFA of {user.name}", label, bool(user.mfa_devices), "MFA device enabled",
+                                 "console user without an MFA device (mfa: required)"))
     return rows
 
 
-def _password_policy(env: Environment, session, label: str) -> Finding:
-    live = aws.password_policy(session)
+def _password_policy(env: Environment, live: Mapping | None, label: str) -> Finding:
     if live is None:
         return Finding("password policy", label, FAIL, "no password policy: run apply")
     want = env.password_policy

@@ -1,4 +1,5 @@
-"""All AWS API access of awsenvs (boto3): the account guard, emulator seeding, audit look-ups.
+"""AWS access of awsenvs (boto3): sessions, the account guard, emulator seeding; the reads of
+the live organization are in awsenvs.live, the only other home of boto3 besides retire.py.
 
 `AWS_ENDPOINT_URL` is honoured by boto3 and the Terraform provider alike, which is how the
 sandbox and the end-to-end tests reach the local emulator: no special code path here.
@@ -232,90 +233,6 @@ def seed_emulator(org: Org) -> tuple[str, dict[str, str]]:
             )["CreateAccountStatus"]
             ids[env.stack] = status["AccountId"]
     return organization["Id"], ids
-
-
-def iam_summary(session: boto3.Session | None = None) -> dict:
-    """GetAccountSummary of the session's account (default: the credentials' own)."""
-    iam = (session or boto3._get_default_session()).client("iam")
-    return call("iam get-account-summary", iam.get_account_summary)["SummaryMap"]
-
-
-def account_aliases(session: boto3.Session) -> list[str]:
-    return call("iam list-account-aliases", session.client("iam").list_account_aliases)["AccountAliases"]
-
-
-def password_policy(session: boto3.Session) -> dict | None:
-    try:
-        return session.client("iam").get_account_password_policy()["PasswordPolicy"]
-    except botocore.exceptions.ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "NoSuchEntity":
-            return None
-        raise AwsError(f"iam get-account-password-policy: {exc}") from None
-
-
-def users_with_login(session: boto3.Session) -> dict[str, bool]:
-    """IAM user name -> has a console password (login profile)."""
-    iam = session.client("iam")
-    users = {}
-    for page in iam.get_paginator("list_users").paginate():
-        for user in page["Users"]:
-            try:
-                iam.get_login_profile(UserName=user["UserName"])
-                users[user["UserName"]] = True
-            except botocore.exceptions.ClientError:
-                users[user["UserName"]] = False
-    return users
-
-
-def users_with_active_keys(session: boto3.Session) -> list[str]:
-    """IAM user names that have an active access key."""
-    iam = session.client("iam")
-    return sorted({user["UserName"] for user in pages(iam, "list_users", "Users")
-                   for key in pages(iam, "list_access_keys", "AccessKeyMetadata", UserName=user["UserName"])
-                   if key["Status"] == "Active"})
-
-
-def get_user(session: boto3.Session, user: str) -> dict:
-    return call(f"iam get-user {user}", session.client("iam").get_user, UserName=user)
-
-
-def mfa_devices(session: boto3.Session, user: str) -> list[dict]:
-    """The user's MFA devices as ListMFADevices gives them; none for a user not created yet."""
-    try:
-        return session.client("iam").list_mfa_devices(UserName=user)["MFADevices"]
-    except botocore.exceptions.ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "NoSuchEntity":
-            return []
-        raise AwsError(f"iam list-mfa-devices {user}: {exc}") from None
-    except botocore.exceptions.BotoCoreError as exc:
-        raise AwsError(f"iam list-mfa-devices {user}: {exc}") from None
-
-
-def totp_serial(devices: list[dict]) -> str | None:
-    """The MFA device the AWS CLI can use for `mfa_serial`: the first enabled TOTP device.
-
-    ListMFADevices serials: a virtual device is `arn:aws:iam::<id>:mfa/<any name>`, a
-    hardware TOTP token its own serial (`GAHT12345678`), a FIDO security key
-    `arn:aws:iam::<id>:u2f/...`.  STS AssumeRole takes only a TOTP code, so FIDO keys
-    are no use to the CLI (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html,
-    https://docs.aws.amazon.com/cli/latest/reference/iam/list-mfa-devices.html).
-    """
-    totp = [d for d in devices if ":u2f/" not in d["SerialNumber"]]
-    totp.sort(key=lambda d: (d.get("EnableDate") is None, d.get("EnableDate") or 0, d["SerialNumber"]))
-    return totp[0]["SerialNumber"] if totp else None
-
-
-def mfa_serials(org: Org, account_ids: dict[str, str]) -> dict[tuple[str, str], str | None]:
-    """(stack, user) -> the user's TOTP device serial, for every user of `mfa: required` accounts."""
-    serials: dict[tuple[str, str], str | None] = {}
-    for env in org.environments:
-        account_id = env.account_id_from(account_ids)
-        if not env.mfa_required or account_id is None:
-            continue
-        session = member_session(account_id, env.role_name, env.cli_profile)
-        for user in env.users:
-            serials[(env.stack, user.name)] = totp_serial(mfa_devices(session, user.name))
-    return serials
 
 
 def pages(client, operation: str, key: str, **kwargs) -> list[dict]:

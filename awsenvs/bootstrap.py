@@ -57,7 +57,7 @@ class Bootstrap:
     terraform: Terraform
     guard: Callable[[dict[str, str]], str]  # known member ids -> the caller's account id, or raises
     ask: Callable[[str], str] | None  # None: no terminal to ask on
-    imports: Callable[[Org, tuple[RunRole, ...]], list]  # the look-ups (preflight.bootstrap_imports)
+    imports: Callable[[Org, tuple[RunRole, ...]], list]  # the look-ups (reconcile.bootstrap_imports)
 
 
 def run(b: Bootstrap, yes: bool) -> int:

@@ -351,7 +351,7 @@ def bootstrap(ctx: click.Context, yes: bool) -> None:
     """
     from awsenvs import aws
     from awsenvs import bootstrap as bootstrap_
-    from awsenvs.preflight import bootstrap_imports
+    from awsenvs.reconcile import bootstrap_imports
     from awsenvs.terraform import Terraform
 
     org = _org(ctx)
@@ -387,6 +387,7 @@ def profiles(ctx: click.Context, write: bool, path: str | None, dry_run: bool, u
     """
     from awsenvs import aws
     from awsenvs import profiles as profiles_
+    from awsenvs.live import iam as live_iam
 
     org = _org(ctx)
     known = {u.name for u in org.people}
@@ -401,7 +402,7 @@ def profiles(ctx: click.Context, write: bool, path: str | None, dry_run: bool, u
         _guard(org)(managed.account_ids)  # the users' MFA devices are read through the management account
         try:
             with err.status("Looking up the users' MFA devices…"):
-                serials = aws.mfa_serials(org, managed.account_ids)
+                serials = live_iam.mfa_serials(org, managed.account_ids)
         except aws.AwsError as exc:
             raise exc.within("looking up MFA devices (needs the management account's credentials)") from None
     found = profiles_.profiles_for(org, managed.account_ids, serials, managed.identity_store_id, users)
@@ -527,6 +528,7 @@ def password(ctx: click.Context, user: str, stack: str, force: bool) -> None:
     """
     from awsenvs import aws
     from awsenvs import password as password_
+    from awsenvs.live import iam as live_iam
     from awsenvs.terraform import TerraformError
     from awsenvs.workflow import login_profile
 
@@ -553,7 +555,7 @@ def password(ctx: click.Context, user: str, stack: str, force: bool) -> None:
     if account_id is None:
         raise AwsenvsError(f"{stack}: its account does not exist yet (run apply)")
     _guard(org)(ids)
-    when = password_.last_used(aws.get_user(aws.member_session(account_id, env.role_name, env.cli_profile), user))
+    when = password_.last_used(live_iam.read_user(aws.member_session(account_id, env.role_name, env.cli_profile), user))
     if when is not None:
         err.print(password_.already_signed_in(person, when), markup=False, highlight=False)
         return

@@ -110,7 +110,7 @@ def profiles_for(org: Org, account_ids: dict[str, str],
     """Profiles of every environment whose account id is known (only `users`' if given).
 
     iam_users: `mfa_serials` maps (stack, user) to the serial of the user's real TOTP
-    device (see aws.mfa_serials): a device name is free, so its ARN cannot be derived.  A
+    device (see live.iam.mfa_serials): a device name is free, so its ARN cannot be derived.  A
     user of an `mfa: required` account without one gets only the key profile, never a role
     profile that cannot work, and is listed in `without_mfa`.
     identity_center: one profile per assignment, signing in through one sso-session

@@ -2,7 +2,7 @@
 
 Guard first: before any stack is planned or applied, the caller's `guard(known ids)` must
 pass (it raises on the wrong account).  Then the live look-ups (`Session.live`, see
-awsenvs.preflight): the organization must not lose a trusted service or policy type
+awsenvs.preflight and awsenvs.live): the organization must not lose a trusted service or policy type
 org.yaml does not name, adopted accounts must match org.yaml, and whatever already exists
 is imported rather than created twice.  Confirmation is asked before anything is
 applied, never half way: an operator types the account name of every `mfa: required`

@@ -95,7 +95,7 @@ def _organization(scope: Construct, trusted_services: list[str], policy_types: l
         # Set explicitly: in the provider both lists are Optional, not Computed, so an
         # unset list would disable every trusted service / policy type the live
         # organization has. The runner refuses a plan that would disable one that
-        # org.yaml does not name under disable_* (awsenvs.preflight).
+        # org.yaml does not name under disable_* (awsenvs.checks).
         aws_service_access_principals=trusted_services,
         enabled_policy_types=policy_types,
         lifecycle=TerraformResourceLifecycle(prevent_destroy=True),

@@ -37,7 +37,7 @@ def ids(org):
 def management(monkeypatch):
     """The management account's answers (STS, GetAccountSummary): no AWS in these tests."""
     monkeypatch.setattr(aws, "caller_account", lambda session=None: MANAGEMENT)
-    monkeypatch.setattr(aws, "iam_summary", lambda session=None: CLEAN_ROOT)
+    monkeypatch.setattr(audit_, "read_summary", lambda session=None: CLEAN_ROOT)
     monkeypatch.setattr(audit_, "_parked", lambda rows: ())  # no Suspended OU
 
 

@@ -11,7 +11,8 @@ import pytest
 
 from awsenvs.audit import FAIL, MANUAL, PASS, management_root_mfa, member_root_credentials
 from awsenvs.config import load, parse
-from awsenvs.preflight import LiveOrganization, guardrail_imports
+from awsenvs.live.facts import LiveOrganization
+from awsenvs.reconcile import guardrail_imports
 from conftest import EXAMPLE, TWO_PRODUCTS, assert_rejected, run_cli
 
 BASE = textwrap.dedent("""\
@@ -315,7 +316,8 @@ def test_budget_amounts_are_plain_decimals():
 
 def test_adopting_into_a_protected_ou_needs_the_managing_role_first():
     from awsenvs import aws
-    from awsenvs.preflight import LiveAccount, PreflightError, check_adopted_roles
+    from awsenvs.checks import PreflightError, check_adopted_roles
+    from awsenvs.live.facts import LiveAccount
 
     org = load(TWO_PRODUCTS)  # billing-legacy is adopted; billing has protect_baseline
     tried = []
@@ -357,7 +359,8 @@ def test_adopting_into_a_protected_ou_needs_the_managing_role_first():
 
 
 def test_centralized_root_access_already_on_is_imported():
-    from awsenvs.preflight import read_root_access_features, root_access_imports
+    from awsenvs.live.organization import read_root_access_features
+    from awsenvs.reconcile import root_access_imports
 
     org = load(EXAMPLE)
     live = LiveOrganization("o-abcdefghij", "r-root", frozenset({"iam.amazonaws.com"}), frozenset(), (), {})

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from awsenvs import preflight
+from awsenvs import checks, reconcile, retire, waits
 from awsenvs.config import load, parse
-from awsenvs.preflight import AdoptionError, Import, LiveAccount, LiveOrganization, NotYet, PreflightError
+from awsenvs.checks import AdoptionError, PreflightError
+from awsenvs.live.facts import LiveAccount, LiveOrganization
+from awsenvs.live.iam import AccountProbe
+from awsenvs.waits import NotYet
 from conftest import TWO_PRODUCTS, in_process_moto_env
 
 
@@ -24,14 +27,14 @@ def org():
 
 
 def test_a_new_organization_has_nothing_to_lose(org):
-    preflight.check_organization(org, None)
-    assert preflight.management_imports(org, None) == []
+    checks.check_organization(org, None)
+    assert reconcile.management_imports(org, None) == []
 
 
 def test_live_features_org_yaml_does_not_name_are_refused(org):
     live = _live(services=("sso.amazonaws.com", "ram.amazonaws.com"), types=("SERVICE_CONTROL_POLICY", "TAG_POLICY"))
     with pytest.raises(PreflightError) as excinfo:
-        preflight.check_organization(org, live)
+        checks.check_organization(org, live)
     message = str(excinfo.value)
     assert excinfo.value.exit_code == 1
     assert "trusted service ram.amazonaws.com (add it to organization.trusted_services" in message
@@ -46,7 +49,7 @@ def test_listed_or_explicitly_disabled_features_pass(tmp_path):
         "region: eu-central-1\n  trusted_services: [sso.amazonaws.com]\n  disable_trusted_services: [ram.amazonaws.com]\n"
         "  disable_policy_types: [TAG_POLICY]")
     org = parse(text, tmp_path / "org.yaml")
-    preflight.check_organization(org, _live(services=("sso.amazonaws.com", "ram.amazonaws.com"),
+    checks.check_organization(org, _live(services=("sso.amazonaws.com", "ram.amazonaws.com"),
                                             types=("SERVICE_CONTROL_POLICY", "TAG_POLICY")))
 
 
@@ -54,25 +57,25 @@ def test_organization_id_must_be_the_credentials_organization(tmp_path):
     text = TWO_PRODUCTS.read_text().replace("region: eu-central-1", "region: eu-central-1\n  organization_id: o-aaaaaaaaaa")
     org = parse(text, tmp_path / "org.yaml")
     with pytest.raises(AdoptionError, match="o-aaaaaaaaaa, but these credentials' organization is o-abcdefghij"):
-        preflight.check_organization(org, _live())
+        checks.check_organization(org, _live())
 
 
 def test_adopted_account_must_be_a_member_with_the_configured_email_and_name(org):
     with pytest.raises(AdoptionError, match="210987654321 is not a member of the organization: invite it first"):
-        preflight.check_adoptions(org, _live())
+        checks.check_adoptions(org, _live())
     other_email = LiveAccount(LEGACY.id, LEGACY.name, "billing@acme.example.com", "ACTIVE")
     with pytest.raises(AdoptionError) as excinfo:
-        preflight.check_adoptions(org, _live(accounts=[other_email]))
+        checks.check_adoptions(org, _live(accounts=[other_email]))
     assert excinfo.value.exit_code == 2
     assert "products.billing.environments.legacy.email: the account's root email is 'billing@acme.example.com'" in str(excinfo.value)
     other_name = LiveAccount(LEGACY.id, "Billing", LEGACY.email, "ACTIVE")
     with pytest.raises(AdoptionError, match="account_name: the account is named 'Billing'"):
-        preflight.check_adoptions(org, _live(accounts=[other_name]))
-    preflight.check_adoptions(org, _live(accounts=[LEGACY]))
+        checks.check_adoptions(org, _live(accounts=[other_name]))
+    checks.check_adoptions(org, _live(accounts=[LEGACY]))
     # Both differences at once, one line each: a newcomer fixes them in one go.
     both = LiveAccount(LEGACY.id, "Billing", "billing@acme.example.com", "ACTIVE")
     with pytest.raises(AdoptionError) as excinfo:
-        preflight.check_adoptions(org, _live(accounts=[both]))
+        checks.check_adoptions(org, _live(accounts=[both]))
     lines = str(excinfo.value).splitlines()
     assert len(lines) == 2 and ".legacy.email: the account's root email is 'billing@acme.example.com'" in lines[0]
     assert ".legacy.account_name: the account is named 'Billing'" in lines[1]
@@ -80,7 +83,7 @@ def test_adopted_account_must_be_a_member_with_the_configured_email_and_name(org
 
 def test_existing_organization_ous_and_accounts_are_imported_not_created(org):
     dev = LiveAccount("111111111111", "shop_dev", "CLOUD+shop-dev@acme.example.com", "ACTIVE")  # case differs
-    imports = preflight.management_imports(org, _live(accounts=[LEGACY, dev], ous={"shop": "ou-shop", "other": "ou-x"}))
+    imports = reconcile.management_imports(org, _live(accounts=[LEGACY, dev], ous={"shop": "ou-shop", "other": "ou-x"}))
     assert [(i.address, i.id) for i in imports] == [
         ("aws_organizations_organization.organization", "o-abcdefghij"),
         ("aws_organizations_organizational_unit.shop", "ou-shop"),
@@ -89,7 +92,7 @@ def test_existing_organization_ous_and_accounts_are_imported_not_created(org):
     assert "found existing account 111111111111 for shop_dev" in imports[-1].reason
     assert "interrupted apply" in imports[-1].reason
     closed = LiveAccount("111111111111", "shop_dev", "cloud+shop-dev@acme.example.com", "SUSPENDED")
-    assert [i.address for i in preflight.management_imports(org, _live(accounts=[closed]))] == [
+    assert [i.address for i in reconcile.management_imports(org, _live(accounts=[closed]))] == [
         "aws_organizations_organization.organization"]  # a closed account is never adopted
 
 
@@ -104,24 +107,24 @@ def test_import_addresses_are_those_the_stacks_synthesize(synthesized):
         assert address in addresses
     management = {f"{t}.{n}" for t, items in s.stacks["management"]["resource"].items() for n in items}
     dev = LiveAccount("111111111111", "shop_dev", "cloud+shop-dev@acme.example.com", "ACTIVE")
-    for imported in preflight.management_imports(s.org, _live(accounts=[dev], ous={"shop": "ou-1", "billing": "ou-2"})):
+    for imported in reconcile.management_imports(s.org, _live(accounts=[dev], ous={"shop": "ou-1", "billing": "ou-2"})):
         assert imported.address in management
-    assert preflight.Retirement("shop-dev", "1", "", "").address in management  # the same name once retired
+    assert retire.Retirement("shop-dev", "1", "", "").address in management  # the same name once retired
 
 
 def test_an_alias_change_is_a_risk(org):
     env = org.environment_by_stack("billing-legacy")
-    same = preflight.alias_import(env, env.alias)
+    same = reconcile.alias_import(env, env.alias)
     assert not same.risky
-    changed = preflight.alias_import(env, "billing-old")
+    changed = reconcile.alias_import(env, "billing-old")
     assert changed.risky and changed.id == "billing-old"
     assert "https://billing-old.signin.aws.amazon.com/console stops working" in changed.reason
 
 
 def test_environments_gone_from_org_yaml_are_retired(org):
     live = _live(accounts=[LiveAccount("999999999999", "shop_qa", "cloud+shop-qa@acme.example.com", "ACTIVE")])
-    gone = preflight.retirements(org, {"shop-dev": "111111111111", "shop-qa": "999999999999"}, live)
-    assert gone == [preflight.Retirement("shop-qa", "999999999999", "shop_qa", "cloud+shop-qa@acme.example.com")]
+    gone = retire.retirements(org, {"shop-dev": "111111111111", "shop-qa": "999999999999"}, live)
+    assert gone == [retire.Retirement("shop-qa", "999999999999", "shop_qa", "cloud+shop-qa@acme.example.com")]
     assert gone[0].address == "aws_organizations_account.shop_qa"
 
 
@@ -147,7 +150,7 @@ def test_retry_backs_off_until_the_attempt_succeeds():
             raise NotYet("waiting for shop_dev to accept the role")
         return "ready"
 
-    assert preflight.retry(attempt, timeout=300, sleep=clock.sleep, clock=clock, on_retry=messages.append) == "ready"
+    assert waits.retry(attempt, timeout=300, sleep=clock.sleep, clock=clock, on_retry=messages.append) == "ready"
     assert clock.sleeps == [2, 4, 8, 16]
     assert messages == ["waiting for shop_dev to accept the role"] * 4
 
@@ -159,7 +162,7 @@ def test_retry_gives_up_after_the_timeout_with_the_last_reason():
         raise NotYet("waiting for shop_dev to accept the role")
 
     with pytest.raises(PreflightError, match="gave up after 60s: waiting for shop_dev"):
-        preflight.retry(never, timeout=60, sleep=clock.sleep, clock=clock)
+        waits.retry(never, timeout=60, sleep=clock.sleep, clock=clock)
     assert sum(clock.sleeps) <= 60 and clock.sleeps[-1] == 20  # capped backoff
 
 
@@ -168,7 +171,7 @@ def test_retry_lets_other_errors_through_at_once():
         raise PreflightError("access denied for good")
 
     with pytest.raises(PreflightError, match="for good"):
-        preflight.retry(broken, timeout=60, sleep=lambda _: pytest.fail("slept"), clock=lambda: 0)
+        waits.retry(broken, timeout=60, sleep=lambda _: pytest.fail("slept"), clock=lambda: 0)
 
 
 def test_readiness_wait_retries_access_denied_until_the_role_works(org, monkeypatch):
@@ -185,7 +188,7 @@ def test_readiness_wait_retries_access_denied_until_the_role_works(org, monkeypa
 
     monkeypatch.setattr(aws, "assume_role_session", assume)
     clock, seen = Clock(), []
-    preflight.wait_for_role(env, "111111111111", seen.append, sleep=clock.sleep, clock=clock)
+    waits.wait_for_role(env, "111111111111", seen.append, sleep=clock.sleep, clock=clock)
     assert answers == [] and len(seen) == 2
     assert seen[0] == "waiting for shop_dev (111111111111) to accept the role OrganizationAccountAccessRole"
 
@@ -212,7 +215,7 @@ class RecordedOrganizations:
 
 def test_a_pending_create_account_is_waited_for_not_repeated(org):
     client, clock, seen = RecordedOrganizations(["IN_PROGRESS", "IN_PROGRESS", "SUCCEEDED"]), Clock(), []
-    assert preflight.wait_for_account_creation(org, client, seen.append, sleep=clock.sleep, clock=clock) is True
+    assert waits.wait_for_account_creation(org, client, seen.append, sleep=clock.sleep, clock=clock) is True
     assert client.described == 3 and clock.sleeps == [2, 4]
     assert seen == ["account shop_dev is still being created (an earlier run asked for it)"] * 2
 
@@ -244,6 +247,12 @@ def test_the_runner_hands_the_lookups_the_addresses_its_state_holds(synthesized,
     assert runner.held_addresses("shop-dev") == {"aws_iam_user.alice"}
 
 
+def _probe(env, account_id):
+    from awsenvs import aws
+
+    return AccountProbe(account_id, lambda: aws.member_session(account_id, env.role_name, env.cli_profile))
+
+
 def test_account_lookups_skip_the_addresses_the_state_holds(org, synthesized, tmp_path, monkeypatch):
     """Real boto3 against moto's in-process mock: an address already in state is not looked
     up (importing it would be a no-op), so a user added to a product costs its own calls."""
@@ -264,13 +273,13 @@ def test_account_lookups_skip_the_addresses_the_state_holds(org, synthesized, tm
     user = env.users[0]
     with moto.mock_aws():
         aws.assume_role_session(account_id, env.role_name).client("iam").create_user(UserName=user.name)
-        found = preflight.account_stack_imports(env, account_id)
+        found = reconcile.account_stack_imports(env, _probe(env, account_id))
         assert f"aws_iam_user.{user.tf_name}" in {i.address for i in found}
         looked_up_all = len(calls)
 
         calls.clear()
         held = frozenset({f"aws_iam_user.{user.tf_name}"})
-        rest = preflight.account_stack_imports(env, account_id, held=held)
+        rest = reconcile.account_stack_imports(env, _probe(env, account_id), held=held)
         assert {i.address for i in rest} == {i.address for i in found} - held
         assert calls.count("GetUser") == len(env.users) - 1 and len(calls) < looked_up_all
 
@@ -279,7 +288,7 @@ def test_account_lookups_skip_the_addresses_the_state_holds(org, synthesized, tm
         config = synthesized["two"].stacks["shop-dev"]["resource"]
         everything = frozenset(f"{type_}.{name}" for type_, named in config.items() for name in named)
         # A converged stack: not a call, not even the assumed role's session.
-        assert preflight.account_stack_imports(env, account_id, held=everything) == []
+        assert reconcile.account_stack_imports(env, _probe(env, account_id), held=everything) == []
         assert calls == [] and sessions == []
 
 
@@ -292,12 +301,12 @@ def test_created_accounts_are_compared_with_the_live_ones_by_id(org):
     managed = {"shop-dev": "111111111111", "shop-prod": "222222222222"}
     renamed = LiveAccount("111111111111", "shop_dev_old_name", dev.email, "ACTIVE")
     as_configured = LiveAccount("222222222222", prod.account_name, prod.email.upper(), "ACTIVE")  # emails: any case
-    preflight.check_created_accounts(org, _live(accounts=[renamed, as_configured, LEGACY]), managed)
+    checks.check_created_accounts(org, _live(accounts=[renamed, as_configured, LEGACY]), managed)
 
     moved_email = LiveAccount("111111111111", dev.account_name, "someone-else@acme.example.com", "ACTIVE")
     closed = LiveAccount("222222222222", prod.account_name, prod.email, "SUSPENDED")
     with pytest.raises(AdoptionError) as excinfo:
-        preflight.check_created_accounts(org, _live(accounts=[moved_email, closed, LEGACY]), managed)
+        checks.check_created_accounts(org, _live(accounts=[moved_email, closed, LEGACY]), managed)
     first, second = str(excinfo.value).splitlines()
     assert first.startswith("two-products.yaml: products.shop.environments.dev.email: account 111111111111's root email "
                             "is 'someone-else@acme.example.com'")
@@ -305,4 +314,4 @@ def test_created_accounts_are_compared_with_the_live_ones_by_id(org):
     assert second.startswith("two-products.yaml: products.shop.environments.prod: its account 222222222222 was closed or "
                              "removed outside awsenvs (status SUSPENDED)")
     with pytest.raises(AdoptionError, match="no longer in the organization"):
-        preflight.check_created_accounts(org, _live(accounts=[renamed, LEGACY]), managed)
+        checks.check_created_accounts(org, _live(accounts=[renamed, LEGACY]), managed)

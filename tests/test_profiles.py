@@ -112,7 +112,7 @@ def test_identity_center_profiles_share_one_sso_session():
 def test_totp_serial_skips_fido_keys_and_picks_the_first_enabled():
     from datetime import datetime
 
-    from awsenvs.aws import totp_serial
+    from awsenvs.live.iam import totp_serial
 
     fido = {"SerialNumber": "arn:aws:iam::1:u2f/user/bob/fidosecuritykey1-ABC", "EnableDate": datetime(2024, 1, 1)}
     phone = {"SerialNumber": "arn:aws:iam::1:mfa/bob-phone", "EnableDate": datetime(2025, 1, 1)}

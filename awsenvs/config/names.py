@@ -20,7 +20,7 @@ MFA_GROUP_NAME = "awsenvs-mfa-required"
 MFA_ROLE_MAX_SESSION_SECONDS = 4 * 3600
 # Where the accounts of environments removed from org.yaml go (never closed by awsenvs).
 SUSPENDED_OU = "Suspended"
-SUSPENDED_POLICY_NAME = f"{MANAGED_BY}-suspended"  # the deny-all SCP of the Suspended OU (see preflight.park)
+SUSPENDED_POLICY_NAME = f"{MANAGED_BY}-suspended"  # the deny-all SCP of the Suspended OU (see retire.park)
 # The management stack's policy types (Organizations EnablePolicyType values).
 PolicyType = Literal[
     "AISERVICES_OPT_OUT_POLICY", "BACKUP_POLICY", "CHATBOT_POLICY", "DECLARATIVE_POLICY_EC2",
@@ -82,7 +82,7 @@ TFC_HOSTNAME = "app.terraform.io"
 TFC_AUDIENCE = "aws.workload.identity"
 TFC_DEFAULT_PROJECT = "Default Project"
 RUN_ROLE_PREFIX = "awsenvs-run-"  # + workspace: the role a workspace's runs use
-# The bootstrap stack's names (modules/bootstrap.py), shared with its look-ups (preflight).
+# The bootstrap stack's names (modules/bootstrap.py), shared with its look-ups (reconcile).
 STATE_BUCKET_TF_NAME = "state"  # the bucket and each of its settings' resources
 STATE_BUCKET_ADDRESS = f"aws_s3_bucket.{STATE_BUCKET_TF_NAME}"
 STATE_BUCKET_POLICY_ADDRESS = f"aws_s3_bucket_policy.{STATE_BUCKET_TF_NAME}"

@@ -1,0 +1,167 @@
+"""Refusals before planning: what the live organization does not allow, decided from facts.
+
+Why each check exists (the emulator accepts what real AWS refuses):
+- Trusted services and policy types: `aws_organizations_organization` disables whatever
+  its lists omit (both are Optional, not Computed, in the provider:
+  https://github.com/hashicorp/terraform-provider-aws/blob/v5.100.0/internal/service/organizations/organization.go),
+  and disabling a policy type detaches every policy of that type
+  (https://docs.aws.amazon.com/organizations/latest/userguide/disable-policy-type.html).
+  So a plan that would disable anything org.yaml does not name under `disable_*` is
+  refused before Terraform runs.
+  Disabling trusted access also stops that service's work across the organization
+  (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_integrate_services.html).
+- Adoption, and accounts created before: the provider's `email` forces a new account
+  (internal/service/organizations/account.go, ForceNew), which `prevent_destroy` turns into
+  Terraform's error for the whole management plan, so a root email that differs from the
+  live one is refused, with the live value, before Terraform runs.  The management account
+  can change a member's root email since June 2024, but only through Account Management's
+  StartPrimaryEmailUpdate and a code sent to the new address
+  (https://docs.aws.amazon.com/accounts/latest/reference/API_StartPrimaryEmailUpdate.html),
+  which no apply can answer: done first on AWS, org.yaml then follows.  A created account's
+  name is renamed in place (account:PutAccountName); an adopted one's must match, so that
+  org.yaml says what people see.  A created account closed outside awsenvs reads as gone
+  to the provider, which would create it again: refused as well.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping
+
+from awsenvs import aws
+from awsenvs.config import Environment, Org
+from awsenvs.errors import EXIT_BAD_INPUT, AwsenvsError
+from awsenvs.live.facts import LiveOrganization
+
+
+class PreflightError(AwsenvsError):
+    """The live organization does not allow this plan; nothing was run."""
+
+
+class AdoptionError(PreflightError):
+    """org.yaml disagrees with an account it adopts: a fix in org.yaml is needed."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+def check_organization(org: Org, live: LiveOrganization | None) -> None:
+    """Refuse a plan that would disable a live trusted service or policy type org.yaml does not name."""
+    if live is None:
+        if org.organization_id:
+            raise AdoptionError(
+                f"organization.organization_id is {org.organization_id}, but these credentials' account has no "
+                "organization: use the management account's credentials"
+            )
+        return
+    if org.organization_id and org.organization_id != live.id:
+        raise AdoptionError(
+            f"organization.organization_id is {org.organization_id}, but these credentials' organization is "
+            f"{live.id}: fix organization_id (or the credentials)"
+        )
+    problems = [
+        f"trusted service {s} (add it to organization.trusted_services to keep it, or to "
+        "organization.disable_trusted_services to disable it)"
+        for s in sorted(live.trusted_services - set(org.trusted_services) - set(org.disable_trusted_services))
+    ] + [
+        f"policy type {t} (add it to organization.policy_types to keep it, or to organization.disable_policy_types "
+        "to disable it, which detaches every policy of that type)"
+        for t in sorted(live.policy_types - set(org.policy_types) - set(org.disable_policy_types))
+    ]
+    if problems:
+        raise PreflightError(
+            f"the organization {live.id} has enabled what {org.source.name} does not list, and applying would "
+            f"disable it: {'; '.join(problems)}"
+        )
+
+
+def _protected(org: Org, env: Environment) -> bool:
+    guardrails = next(p for p in org.products if p.name == env.product).guardrails
+    return guardrails is not None and guardrails.protect_baseline
+
+
+def check_adoptions(org: Org, live: LiveOrganization | None) -> None:
+    """Adopted accounts must be members, with the root email and name org.yaml says; every
+    mismatch of every adopted account is named at once, one line each."""
+    problems = []
+    for env in org.environments:
+        if not env.adopted:
+            continue
+        where = f"products.{env.product}.environments.{env.name}"
+        account = live.account_by_id(env.account_id) if live else None
+        if account is None:
+            problems.append(
+                f"{where}.account_id: {env.account_id} is not a member of the organization: invite it first, "
+                f"and create the role {env.role_name} in it (or set profile:"
+                + (", with guardrails.protect_baseline: false for its product)" if _protected(org, env) else ")")
+            )
+            continue
+        if account.email.lower() != env.email.lower():
+            problems.append(
+                f"{where}.email: the account's root email is {account.email!r}, not {env.email!r}: "
+                f"set email: {account.email} (a different email would make Terraform replace the account; to change "
+                "it, use Account Management's StartPrimaryEmailUpdate first)"
+            )
+        if account.name != env.account_name:
+            problems.append(
+                f"{where}.account_name: the account is named {account.name!r}, not {env.account_name!r}: "
+                f"set account_name: {account.name!r}"
+            )
+    if problems:
+        raise AdoptionError("\n".join(f"{org.source.name}: {line}" for line in problems))
+
+
+def check_created_accounts(org: Org, live: LiveOrganization | None, managed_ids: Mapping[str, str]) -> None:
+    """Accounts the management stack created, compared with the live ones by id (as adoption
+    is): a root email org.yaml changed, or an account closed outside awsenvs, would make the
+    provider replace or re-create the account (its `email` forces a new account, which
+    prevent_destroy turns into Terraform's error for the whole management plan; a closed
+    account reads as gone and is planned anew: internal/service/organizations/account.go).
+    Each is refused in one line saying what to do; a changed name is renamed in place
+    (account:PutAccountName) and needs nothing here."""
+    if live is None:
+        return
+    problems = []
+    for env in org.environments:
+        account_id = managed_ids.get(env.stack)
+        if env.adopted or account_id is None:
+            continue
+        where = f"products.{env.product}.environments.{env.name}"
+        account = live.account_by_id(account_id)
+        if account is None or account.closed:
+            status = f"status {account.status}" if account else "no longer in the organization"
+            problems.append(f"{where}: its account {account_id} was closed or removed outside awsenvs ({status}), and "
+                            "would be created again: remove the environment from org.yaml (awsenvs then retires it), "
+                            "or reopen the account first (within 90 days of closing it: AWS Support)")
+        elif account.email.lower() != env.email.lower():
+            problems.append(f"{where}.email: account {account_id}'s root email is {account.email!r}, not {env.email!r}, "
+                            "and Terraform would replace the account to change it: set email back to "
+                            f"{account.email}, or change it on AWS first (Account Management StartPrimaryEmailUpdate, then "
+                            "AcceptPrimaryEmailUpdate with the code sent to the new address) and then here")
+    if problems:
+        raise AdoptionError("\n".join(f"{org.source.name}: {line}" for line in problems))
+
+
+def check_adopted_roles(org: Org, live: LiveOrganization | None,
+                        assume: Callable[[str, str], object] = aws.assume_role_session) -> None:
+    """An account adopted into a product with protect_baseline must already have its managing
+    role: once the management stack moves it into the guarded OU, the guardrail lets nobody but
+    that role create it, so a missing role could not be added afterwards.  Checked for the
+    accounts org.yaml adopts by id and for invited ones found by their root email (accounts
+    Organizations created come with the role)."""
+    for product in org.products:
+        if product.guardrails is None or not product.guardrails.protect_baseline:
+            continue
+        for env in product.environments:
+            found = live.account_by_email(env.email) if live and not env.adopted else None
+            account_id = env.account_id or (found.id if found and found.joined == "INVITED" else None)
+            if account_id is None or env.cli_profile:
+                continue
+            try:
+                assume(account_id, env.role_name)
+            except aws.AwsError as exc:
+                if "AccessDenied" not in str(exc):
+                    raise  # throttling, expired credentials, network: not a missing role
+                raise PreflightError(
+                    f"products.{env.product}.environments.{env.name}.role_name: cannot assume {env.role_name} in "
+                    f"{account_id} (AccessDenied): create it there before adopting the account, because once "
+                    f"in OU {product.ou_name} the protect_baseline guardrail lets only that role create it"
+                ) from None

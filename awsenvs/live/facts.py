@@ -1,0 +1,160 @@
+"""What the live organization holds, as small frozen facts (no boto3 here).
+
+The readers beside this module (organization, iam, identity_center, bootstrap) fill them;
+preflight and reconcile, `import` and `audit` decide from them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+CLOSED = ("SUSPENDED", "PENDING_CLOSURE")  # an account's Status once it is closed (90 days to reopen it)
+
+
+@dataclass(frozen=True)
+class LiveAccount:
+    id: str
+    name: str
+    email: str
+    status: str
+    joined: str = ""  # JoinedMethod: CREATED (by Organizations, with its role) or INVITED
+
+    @property
+    def closed(self) -> bool:
+        return self.status in CLOSED
+
+
+@dataclass(frozen=True)
+class LiveOrganization:
+    id: str
+    root_id: str
+    trusted_services: frozenset[str]
+    policy_types: frozenset[str]  # enabled (or being enabled) in the root
+    accounts: tuple[LiveAccount, ...]  # the members: every account but the management account
+    ous: Mapping[str, str]  # OU name directly under the root -> OU id
+    policies: Mapping[str, str] = field(default_factory=dict)  # service control policy name -> policy id
+    management: LiveAccount | None = None
+
+    def account_by_email(self, email: str) -> LiveAccount | None:
+        return next((a for a in self.accounts if a.email.lower() == email.lower()), None)
+
+    def account_by_id(self, account_id: str) -> LiveAccount | None:
+        return next((a for a in self.accounts if a.id == account_id), None)
+
+
+@dataclass(frozen=True)
+class LiveOu:
+    id: str
+    path: tuple[str, ...]  # OU names from the root down to this one
+    account_ids: tuple[str, ...]  # the accounts directly in it
+
+    @property
+    def name(self) -> str:
+        return self.path[-1]
+
+
+@dataclass(frozen=True)
+class LivePolicy:
+    """A service control policy and where it is attached (target ids: root, OUs, accounts)."""
+
+    id: str
+    name: str
+    aws_managed: bool
+    targets: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LiveStructure:
+    """The organization's tree and its policies, as `import` describes them."""
+
+    ous: tuple[LiveOu, ...]  # every OU, parents before children
+    root_account_ids: tuple[str, ...]  # accounts directly in the root (the management account too)
+    policies: tuple[LivePolicy, ...]  # service control policies (none while SCPs are off)
+    root_access: tuple[str, ...]  # centralized root access features on (ListOrganizationsFeatures)
+
+
+@dataclass(frozen=True)
+class LiveIamGroup:
+    name: str
+    path: str
+    managed: tuple[str, ...]  # attached managed policy ARNs (AWS's and the account's own)
+    inline: tuple[str, ...]  # inline policy names
+
+
+@dataclass(frozen=True)
+class LiveIamUser:
+    name: str
+    id: str  # UserId: stays the same when the user is imported, changes when it is recreated
+    path: str
+    groups: tuple[str, ...]
+    console: bool  # has a login profile (console password)
+    mfa_devices: int
+    active_keys: int
+    managed: tuple[str, ...] = ()  # policies attached to the user itself
+    inline: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LiveBudget:
+    name: str
+    amount: str
+    unit: str
+
+
+@dataclass(frozen=True)
+class LiveIam:
+    """One account's IAM as `import` and `audit` read it."""
+
+    account_id: str
+    summary: Mapping[str, int]  # GetAccountSummary
+    aliases: tuple[str, ...]
+    password_policy: Mapping[str, object] | None
+    users: tuple[LiveIamUser, ...]
+    groups: tuple[LiveIamGroup, ...] = ()  # detail reads only
+    local_policies: tuple[str, ...] = ()  # customer managed policy names (detail reads only)
+    budgets: tuple[LiveBudget, ...] = ()  # detail reads only
+
+    def user(self, name: str) -> LiveIamUser | None:
+        return next((u for u in self.users if u.name == name), None)
+
+
+@dataclass(frozen=True)
+class LivePerson:
+    """An Identity Center user."""
+
+    id: str
+    user_name: str
+    display_name: str
+    email: str | None
+    given_name: str
+    family_name: str
+
+
+@dataclass(frozen=True)
+class LiveIdentityCenter:
+    """identity_center: what IAM Identity Center already holds (an organization that used it
+    before awsenvs, or an interrupted apply)."""
+
+    instance_arn: str
+    store_id: str
+    users: Mapping[str, str]  # UserName -> UserId
+    groups: Mapping[str, str]  # DisplayName -> GroupId
+    memberships: Mapping[tuple[str, str], str]  # (GroupId, UserId) -> MembershipId (of the groups read)
+    permission_sets: Mapping[str, str]  # Name -> ARN
+    policies: Mapping[str, frozenset[str]]  # permission set ARN -> attached managed policy ARNs
+    assignments: frozenset[tuple[str, str, str, str]]  # (account id, permission set ARN, principal type, principal id)
+    people: Mapping[str, LivePerson] = field(default_factory=dict)  # UserName -> the person (detail reads)
+    sessions: Mapping[str, str] = field(default_factory=dict)  # permission set ARN -> SessionDuration (PT4H)
+    # permission set ARN -> what awsenvs does not manage on it (inline policy, customer managed
+    # policy references, permissions boundary), by kind
+    unmanaged: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def access(self, account_id: str) -> set[tuple[str, str]]:
+        """The account's assignments as (principal, permission set name): a user by its user
+        name, a group as `group:<name>` (awsenvs assigns only users, so a group is extra)."""
+        names = {arn: name for name, arn in self.permission_sets.items()}
+        users = {user_id: name for name, user_id in self.users.items()}
+        groups = {group_id: f"group:{name}" for name, group_id in self.groups.items()}
+        return {((users if kind == "USER" else groups).get(principal, principal), names[arn])
+                for account, arn, kind, principal in self.assignments if account == account_id}

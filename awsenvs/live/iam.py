@@ -1,0 +1,195 @@
+"""Reads of IAM (and Budgets) inside one account, through a session in that account."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import boto3
+import botocore.exceptions
+
+from awsenvs import aws
+from awsenvs.live.facts import LiveBudget, LiveIam, LiveIamGroup, LiveIamUser
+
+
+def read_summary(session: boto3.Session | None = None) -> dict:
+    """GetAccountSummary of the session's account (default: the credentials' own)."""
+    iam = (session or boto3._get_default_session()).client("iam")
+    return aws.call("iam get-account-summary", iam.get_account_summary)["SummaryMap"]
+
+
+def read_account_iam(session: boto3.Session, account_id: str, detail: bool = False) -> LiveIam:
+    """The account's root summary, alias, password policy and users (console password, MFA
+    devices, active keys); with `detail` also each user's groups and policies, the groups with
+    their policies, the customer managed policies and the budgets (what `import` writes down).
+
+    Calls: 3 + 3 per user (+ 3 per user, 2 per group and 2 more with `detail`)."""
+    iam = session.client("iam")
+    where = f"in {account_id}"
+    password_policy = _maybe(where, "iam get-account-password-policy", lambda: iam.get_account_password_policy()["PasswordPolicy"])
+    users = []
+    for user in aws.pages(iam, "list_users", "Users"):
+        name = user["UserName"]
+        users.append(LiveIamUser(
+            name=name, id=user["UserId"], path=user.get("Path", "/"),
+            groups=tuple(g["GroupName"] for g in aws.pages(iam, "list_groups_for_user", "Groups", UserName=name)) if detail else (),
+            console=_maybe(where, "iam get-login-profile", lambda: iam.get_login_profile(UserName=name)) is not None,
+            mfa_devices=len(aws.pages(iam, "list_mfa_devices", "MFADevices", UserName=name)),
+            active_keys=sum(k["Status"] == "Active" for k in aws.pages(iam, "list_access_keys", "AccessKeyMetadata", UserName=name)),
+            managed=tuple(p["PolicyArn"] for p in aws.pages(iam, "list_attached_user_policies", "AttachedPolicies",
+                                                            UserName=name)) if detail else (),
+            inline=tuple(aws.pages(iam, "list_user_policies", "PolicyNames", UserName=name)) if detail else (),
+        ))
+    groups, local, budgets = [], [], []
+    if detail:
+        for group in aws.pages(iam, "list_groups", "Groups"):
+            name = group["GroupName"]
+            groups.append(LiveIamGroup(
+                name=name, path=group.get("Path", "/"),
+                managed=tuple(p["PolicyArn"] for p in aws.pages(iam, "list_attached_group_policies", "AttachedPolicies",
+                                                                GroupName=name)),
+                inline=tuple(aws.pages(iam, "list_group_policies", "PolicyNames", GroupName=name)),
+            ))
+        local = [p["PolicyName"] for p in aws.pages(iam, "list_policies", "Policies", Scope="Local")]
+        budgets = [LiveBudget(b["BudgetName"], b.get("BudgetLimit", {}).get("Amount", ""), b.get("BudgetLimit", {}).get("Unit", ""))
+                   for b in _maybe(where, "budgets describe-budgets", lambda: aws.pages(
+                       session.client("budgets"), "describe_budgets", "Budgets", AccountId=account_id)) or []]
+    return LiveIam(
+        account_id=account_id,
+        summary=read_summary(session),
+        aliases=tuple(aws.call("iam list-account-aliases", iam.list_account_aliases)["AccountAliases"]),
+        password_policy=password_policy,
+        users=tuple(users),
+        groups=tuple(groups),
+        local_policies=tuple(local),
+        budgets=tuple(budgets),
+    )
+
+
+def _maybe(where: str, what: str, fn: Callable[[], object]):
+    """`fn()`, or None when what it reads does not exist (NoSuchEntity, NotFoundException)."""
+    try:
+        return fn()
+    except botocore.exceptions.ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("NoSuchEntity", "NotFoundException"):
+            return None
+        raise aws.AwsError(f"{what} {where}: {exc}") from None
+    except aws.AwsError as exc:
+        if "NotFoundException" in str(exc) or "NoSuchEntity" in str(exc):
+            return None
+        raise
+    except botocore.exceptions.BotoCoreError as exc:
+        raise aws.AwsError(f"{what} {where}: {exc}") from None
+
+
+def exists(where: str, what: str, fn, missing: str = "NoSuchEntity", **kwargs) -> bool:
+    """Whether `fn(**kwargs)` finds the object; the error code `missing` means it does not exist."""
+    try:
+        fn(**kwargs)
+        return True
+    except botocore.exceptions.ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == missing:
+            return False
+        raise aws.AwsError(f"{what} in {where}: {exc}") from None
+    except botocore.exceptions.BotoCoreError as exc:
+        raise aws.AwsError(f"{what} in {where}: {exc}") from None
+
+
+class AccountProbe:
+    """Targeted look-ups in one account, for reconcile: does an object of this name exist?
+
+    The session (and its IAM client) is made when first needed, so that a stack whose state
+    holds every object it manages costs no call at all, not even the assumed role."""
+
+    def __init__(self, account_id: str, make_session: Callable[[], boto3.Session]) -> None:
+        self.account_id = account_id
+        self._make, self._session, self._iam = make_session, None, None
+
+    @property
+    def session(self) -> boto3.Session:
+        if self._session is None:
+            self._session = self._make()
+        return self._session
+
+    @property
+    def iam(self):
+        if self._iam is None:
+            self._iam = self.session.client("iam")
+        return self._iam
+
+    def _exists(self, what: str, fn, missing: str = "NoSuchEntity", **kwargs) -> bool:
+        return exists(self.account_id, what, fn, missing, **kwargs)
+
+    def user(self, name: str) -> bool:
+        return self._exists("iam get-user", self.iam.get_user, UserName=name)
+
+    def login_profile(self, user: str) -> bool:
+        return self._exists("iam get-login-profile", self.iam.get_login_profile, UserName=user)
+
+    def group(self, name: str) -> bool:
+        return self._exists("iam get-group", self.iam.get_group, GroupName=name)
+
+    def role(self, name: str) -> bool:
+        return self._exists("iam get-role", self.iam.get_role, RoleName=name)
+
+    def policy(self, arn: str) -> bool:
+        return self._exists("iam get-policy", self.iam.get_policy, PolicyArn=arn)
+
+    def groups_of(self, user: str) -> tuple[str, ...]:
+        return tuple(g["GroupName"] for g in aws.pages(self.iam, "list_groups_for_user", "Groups", UserName=user))
+
+    def group_policies(self, group: str) -> tuple[str, ...]:
+        return tuple(p["PolicyArn"] for p in aws.pages(self.iam, "list_attached_group_policies", "AttachedPolicies",
+                                                       GroupName=group))
+
+    def aliases(self) -> list[str]:
+        return aws.call(f"iam list-account-aliases in {self.account_id}", self.iam.list_account_aliases)["AccountAliases"]
+
+    def password_policy(self) -> bool:
+        return self._exists("iam get-account-password-policy", self.iam.get_account_password_policy)
+
+    def budget(self, name: str) -> bool:
+        return self._exists("budgets describe-budget", self.session.client("budgets").describe_budget,
+                            missing="NotFoundException", AccountId=self.account_id, BudgetName=name)
+
+
+def read_user(session: boto3.Session, user: str) -> dict:
+    return aws.call(f"iam get-user {user}", session.client("iam").get_user, UserName=user)
+
+
+def mfa_devices(session: boto3.Session, user: str) -> list[dict]:
+    """The user's MFA devices as ListMFADevices gives them; none for a user not created yet."""
+    try:
+        return session.client("iam").list_mfa_devices(UserName=user)["MFADevices"]
+    except botocore.exceptions.ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "NoSuchEntity":
+            return []
+        raise aws.AwsError(f"iam list-mfa-devices {user}: {exc}") from None
+    except botocore.exceptions.BotoCoreError as exc:
+        raise aws.AwsError(f"iam list-mfa-devices {user}: {exc}") from None
+
+
+def totp_serial(devices: list[dict]) -> str | None:
+    """The MFA device the AWS CLI can use for `mfa_serial`: the first enabled TOTP device.
+
+    ListMFADevices serials: a virtual device is `arn:aws:iam::<id>:mfa/<any name>`, a
+    hardware TOTP token its own serial (`GAHT12345678`), a FIDO security key
+    `arn:aws:iam::<id>:u2f/...`.  STS AssumeRole takes only a TOTP code, so FIDO keys
+    are no use to the CLI (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html,
+    https://docs.aws.amazon.com/cli/latest/reference/iam/list-mfa-devices.html).
+    """
+    totp = [d for d in devices if ":u2f/" not in d["SerialNumber"]]
+    totp.sort(key=lambda d: (d.get("EnableDate") is None, d.get("EnableDate") or 0, d["SerialNumber"]))
+    return totp[0]["SerialNumber"] if totp else None
+
+
+def mfa_serials(org, account_ids: dict[str, str]) -> dict[tuple[str, str], str | None]:
+    """(stack, user) -> the user's TOTP device serial, for every user of `mfa: required` accounts."""
+    serials: dict[tuple[str, str], str | None] = {}
+    for env in org.environments:
+        account_id = env.account_id_from(account_ids)
+        if not env.mfa_required or account_id is None:
+            continue
+        session = aws.member_session(account_id, env.role_name, env.cli_profile)
+        for user in env.users:
+            serials[(env.stack, user.name)] = totp_serial(mfa_devices(session, user.name))
+    return serials
