@@ -13,10 +13,10 @@ AWSENVS := $(PY) main.py --config $(ORG)
 CHECKOV_VENV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
 
-.PHONY: help setup optimized-bytecode checkov-setup synth validate tree bootstrap plan apply profiles signin audit sandbox export-modules test bench clean
+.PHONY: help setup optimized-bytecode checkov-setup synth validate tree bootstrap plan apply profiles signin audit import sandbox export-modules test bench clean
 
 help:
-	@echo "make setup | validate | tree | synth | bootstrap | plan | apply | profiles | signin | audit | sandbox | export-modules | test | bench | checkov-setup   (ORG=path/to/org.yaml, ARGS='...', DIR=modules folder)"
+	@echo "make setup | validate | tree | synth | bootstrap | plan | apply | profiles | signin | audit | import | sandbox | export-modules | test | bench | checkov-setup   (ORG=path/to/org.yaml, ARGS='...', DIR=modules folder)"
 
 # pip compiles bytecode at install time (needed: PYTHONDONTWRITEBYTECODE=1 would otherwise
 # make the AWS bindings recompile on every import).
@@ -73,6 +73,9 @@ signin: setup
 	$(AWSENVS) signin $(ARGS)
 audit: setup
 	$(AWSENVS) audit $(ARGS)
+# import writes ORG (org.yaml); ARGS='--output FILE' writes elsewhere, ARGS=--force replaces it.
+import: setup
+	$(AWSENVS) import $(ARGS)
 sandbox: setup
 	$(AWSENVS) sandbox $(ARGS)
 export-modules: setup

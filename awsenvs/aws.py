@@ -48,7 +48,18 @@ def call(what: str, fn, *args, **kwargs):
 _REGION: list[str] = []  # the run's region, once connect() has chosen it
 
 
-def connect(org: Org) -> str:
+# Throttled calls are retried with botocore's adaptive mode, which also slows the client
+# down when AWS throttles (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html):
+# audit and import read hundreds of accounts in threads.
+RETRY_MODE, MAX_ATTEMPTS = "adaptive", 10
+
+
+def _retries(core: botocore.session.Session) -> None:
+    core.set_config_variable("retry_mode", RETRY_MODE)
+    core.set_config_variable("max_attempts", MAX_ATTEMPTS)
+
+
+def connect(org: Org | None, fallback_region: str = "us-east-1") -> str:
     """Start the run's AWS access; returns its region.
 
     The profile: `AWS_PROFILE` (or `AWS_DEFAULT_PROFILE`) must name a profile of the AWS
@@ -69,9 +80,10 @@ def connect(org: Org) -> str:
             region = core.get_scoped_config().get("region")
         except botocore.exceptions.BotoCoreError:
             region = None
-    region = region or org.region
+    region = region or (org.region if org else fallback_region)
     _REGION[:] = [region]
     boto3.setup_default_session(region_name=region)
+    _retries(boto3.DEFAULT_SESSION._session)
     return region
 
 
@@ -191,6 +203,7 @@ def new_session(**kwargs) -> boto3.Session:
     """A boto3 session of its own (thread-safe to hand to a worker thread) sharing the loader."""
     core = botocore.session.get_session()
     core.register_component("data_loader", _LOADER)
+    _retries(core)
     with _LOADER_LOCK:  # each boto3 session adds boto3's data folder to the loader's paths: once is enough
         session = boto3.Session(botocore_session=core, **kwargs)
         _LOADER.search_paths[:] = list(dict.fromkeys(_LOADER.search_paths))

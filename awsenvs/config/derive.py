@@ -29,9 +29,11 @@ from awsenvs.config.names import (
     REGION_RE,
     START_URL_RE,
     SERVICE_CONTROL_POLICY,
+    SUSPENDED_OU,
     TFC_ORGANIZATION_RE,
     TFC_PROJECT_RE,
     WORKSPACE_RE,
+    default_alias,
     tf_name,
 )
 from awsenvs.config.schema import BudgetSpec, EnvironmentSpec, GuardrailsSpec, OrgSpec, UserSpec
@@ -195,7 +197,7 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
             email = env_spec.email or f"{local}{'-' if '+' in local else '+'}{dashed}@{domain}"
             if len(email) > ACCOUNT_EMAIL_MAX:
                 fail(f"{epath}.email", f"{email!r} is longer than {ACCOUNT_EMAIL_MAX} characters; set a shorter one")
-            alias = env_spec.alias or f"{org.name}-{dashed}".lower().replace("_", "-").replace(".", "-")
+            alias = env_spec.alias or default_alias(org.name, product_name, env_name)
             if not ALIAS_RE.match(alias):
                 derived = "" if env_spec.alias else " (derived; set alias to override)"
                 fail(f"{epath}.alias", f"{alias!r}{derived} must be 3-63 lowercase letters, digits or single hyphens, starting and ending with a letter or digit")
@@ -242,13 +244,20 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
             fail(f"{ppath}.guardrails", "null: set the guardrails to turn off to false instead "
                                               "(e.g. {deny_root_user: false}); a product without the key inherits the top-level ones")
         guardrails = _guardrails(fail, ppath, spec.guardrails, product_spec.guardrails, envs)
-        products.append(Product(name=product_name, environments=tuple(envs), guardrails=guardrails))
+        if product_spec.ou is not None and product_spec.ou.strip() != product_spec.ou:
+            fail(f"{ppath}.ou", f"{product_spec.ou!r} starts or ends with a space; write the OU's name as AWS shows it")
+        if product_spec.ou == SUSPENDED_OU:
+            fail(f"{ppath}.ou", f"{SUSPENDED_OU!r} is where awsenvs parks retired accounts; choose another OU")
+        products.append(Product(name=product_name, environments=tuple(envs), guardrails=guardrails, ou=product_spec.ou))
 
     all_envs = [env for product in products for env in product.environments]
     _check_collisions(fail, all_envs, org.management_account_id)
     if identity_center:
         _check_people(fail, all_envs)
     _unique_tf_names(fail, "products", [p.name for p in products])
+    ou_names = [p.ou_name for p in products]
+    for twice in sorted({n for n in ou_names if ou_names.count(n) > 1}):
+        fail("products", f"two products use the OU {twice!r}: each product has an OU of its own (set ou: on one of them)")
 
     guarded = [p.name for p in products if p.guardrails is not None]
     if guarded and SERVICE_CONTROL_POLICY in org.disable_policy_types:

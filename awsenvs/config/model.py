@@ -248,10 +248,11 @@ class Product:
     name: str
     environments: tuple[Environment, ...]
     guardrails: Guardrails | None = None
+    ou: str | None = None  # org.yaml's `ou`: an existing OU's own name
 
     @property
     def ou_name(self) -> str:
-        return self.name
+        return self.ou or self.name
 
     @property
     def guardrails_policy_name(self) -> str:

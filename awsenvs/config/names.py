@@ -127,3 +127,31 @@ ACCOUNT_NAME_MAX = 50
 def tf_name(*parts: str) -> str:
     """A Terraform identifier for a resource of these names (stable: it keys the state)."""
     return re.sub(r"[^A-Za-z0-9_]", "_", "_".join(parts))
+
+
+def default_alias(org_name: str, product: str, environment: str) -> str:
+    """An account's alias (its sign-in URL) when org.yaml sets none."""
+    return f"{org_name}-{product}-{environment}".lower().replace("_", "-").replace(".", "-")
+
+
+def as_name(text: str, fallback: str) -> str:
+    """A product, environment or organization name (NAME_RE) made from a live name that
+    awsenvs did not choose (`Shop Team` -> `shop-team`, `2024 sandbox` -> `x-2024-sandbox`),
+    for `import`; `fallback` when nothing usable is left."""
+    # Only letters, digits and single hyphens: the name also becomes part of the default alias.
+    name = re.sub(r"[^a-z0-9]+", "-", text.strip().lower()).strip("-")
+    if not name:
+        return fallback
+    if not name[0].isalpha():
+        name = f"x-{name}"
+    return name[:31].rstrip("-")
+
+
+def environment_name(account_name: str, *strip: str) -> str:
+    """An environment's name from its account's name, without the product's (and the
+    organization's) name in it: `Shop production` in product `shop` -> `production`,
+    `acme-shop-dev` -> `dev`; the whole name when nothing else is left."""
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", account_name) if w]
+    stripped = {s.lower() for s in strip if s}
+    kept = [w for w in words if w.lower() not in stripped]
+    return as_name("-".join(kept or words), "main")

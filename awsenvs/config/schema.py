@@ -122,6 +122,9 @@ class EnvironmentSpec(_Spec):
 
 
 class ProductSpec(_Spec):
+    # The OU's name when it is not the product's (an OU made before awsenvs, e.g. "Shop Team"):
+    # the existing OU is adopted under it, never renamed.
+    ou: str | None = Field(None, min_length=1, max_length=128)
     users: dict[str, UserSpec] = {}
     environments: dict[str, EnvironmentSpec | None]
     guardrails: GuardrailsSpec | None = None

@@ -158,3 +158,25 @@ class LiveIdentityCenter:
         groups = {group_id: f"group:{name}" for name, group_id in self.groups.items()}
         return {((users if kind == "USER" else groups).get(principal, principal), names[arn])
                 for account, arn, kind, principal in self.assignments if account == account_id}
+
+
+@dataclass(frozen=True)
+class LiveMember:
+    """A member account as `import` read it: its IAM through the role, or why it could not."""
+
+    account: LiveAccount
+    ou_path: tuple[str, ...]  # the OU names from the root down; () directly in the root
+    iam: LiveIam | None
+    skipped: str | None = None  # why its IAM could not be read (the role cannot be assumed, ...)
+
+
+@dataclass(frozen=True)
+class LiveSnapshot:
+    """Everything `import` reads of an organization."""
+
+    organization: LiveOrganization
+    structure: LiveStructure
+    members: tuple[LiveMember, ...]
+    identity_center: LiveIdentityCenter | None
+    region: str
+    role_name: str  # the role the members were read through (and the account stacks will use)

@@ -1,0 +1,146 @@
+"""`import`: read the live organization (awsenvs.live) and write it as org.yaml (awsenvs.orgyaml).
+
+Reading runs with the management account's credentials: the organization, its OUs and
+policies first, then each member account's IAM through `role_name` in `workers` threads
+(a member whose role cannot be assumed is skipped with its reason, the others go on),
+then IAM Identity Center in the run's region.  Calls per member account: 1 AssumeRole,
+then 6 + 6 per IAM user + 2 per IAM group (live.iam.read_account_iam); botocore retries
+throttled calls in its adaptive mode (aws.connect), so big organizations slow down
+instead of failing (org-formation-cli#280 shows what happens without it).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from awsenvs import aws
+from awsenvs.errors import EXIT_BAD_INPUT, AwsenvsError
+from awsenvs.live.facts import LiveAccount, LiveMember, LiveSnapshot
+from awsenvs.live.iam import read_account_iam
+from awsenvs.live.identity_center import read_identity_center
+from awsenvs.live.organization import read_organization, read_structure
+from awsenvs.orgyaml import ImportRefused, Written, render
+
+WORKERS = 16  # member accounts read at once: the reads wait on AWS, not the CPU
+
+
+class OutputExists(AwsenvsError):
+    exit_code = EXIT_BAD_INPUT
+
+
+def read_snapshot(region: str, role_name: str, workers: int = WORKERS,
+                  on_account: Callable[[LiveMember], None] = lambda _: None,
+                  on_accounts: Callable[[int], None] = lambda _: None) -> LiveSnapshot:
+    """Everything `import` writes down.  `on_accounts(n)` once the members are known,
+    `on_account(member)` as each is read (from the calling thread)."""
+    try:
+        organization = read_organization()
+        if organization is None:
+            raise ImportRefused("these credentials' account belongs to no organization: run import with the "
+                                "management account's credentials (AWS_PROFILE)")
+        caller = aws.caller_account()
+        management = organization.management.id if organization.management else None
+        if caller != management:
+            raise aws.GuardError(f"these credentials are for account {caller}, not the management account {management} "
+                                 f"of organization {organization.id}: import needs the management account's credentials "
+                                 "(AWS_PROFILE)")
+        structure = read_structure(organization)
+    except aws.AwsError as exc:
+        raise ImportRefused(f"cannot read the organization with these credentials: {exc}; run import with the "
+                            "management account's credentials (Organizations read access)") from None
+    path_of = {account: ou.path for ou in structure.ous for account in ou.account_ids}
+    sts = aws.sts_client()  # made here, shared by the threads (sessions are not thread safe)
+
+    def member(account: LiveAccount) -> LiveMember:
+        path = path_of.get(account.id, ())
+        if account.closed:
+            return LiveMember(account, path, None, f"closed ({account.status})")
+        try:
+            session = aws.assume_role_session(account.id, role_name, "awsenvs-import", sts=sts)
+            return LiveMember(account, path, read_account_iam(session, account.id, detail=True))
+        except aws.AwsError as exc:
+            return LiveMember(account, path, None, str(exc))
+
+    on_accounts(len(organization.accounts))
+    members: dict[str, LiveMember] = {}
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="import")
+    try:
+        for future in as_completed([pool.submit(member, a) for a in organization.accounts]):
+            found = future.result()
+            members[found.account.id] = found
+            on_account(found)
+    finally:
+        pool.shutdown(cancel_futures=True)  # on Ctrl-C, read no more accounts
+    ordered = tuple(members[a.id] for a in organization.accounts)
+    identity_center = read_identity_center(region, [a.id for a in organization.accounts if not a.closed], detail=True)
+    return LiveSnapshot(organization, structure, ordered, identity_center, region, role_name)
+
+
+@dataclass(frozen=True)
+class Imported:
+    written: Written
+    path: Path | None  # None: printed (--output -)
+    backup: Path | None
+
+
+def check_output(output: str, force: bool) -> None:
+    """Before anything is read: an existing file is never overwritten without --force."""
+    if output != "-" and Path(output).exists() and not force:
+        raise OutputExists(f"{output}: already exists; import writes a new org.yaml: choose another --output, "
+                           "or pass --force to replace it (a backup is kept beside it)")
+
+
+def write_output(written: Written, output: str) -> tuple[Path | None, Path | None]:
+    """Write the file atomically (a complete file or none); an existing one is backed up first."""
+    if output == "-":
+        return None, None
+    path = Path(output)
+    backup = None
+    if path.exists():
+        backup = path.with_name(f"{path.name}.{time.strftime('%Y%m%d-%H%M%S')}.bak")
+        shutil.copy2(path, backup)
+    fd, temp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(written.text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return path, backup
+
+
+def _check_valid(written: Written, output: str) -> None:
+    """What import writes must pass validate; if it does not, that is import's bug, and
+    nothing is written."""
+    from awsenvs.config import ConfigError, parse
+
+    try:
+        parse(written.text, Path("org.yaml" if output == "-" else output))
+    except ConfigError as exc:
+        raise AwsenvsError(f"import wrote an org.yaml that does not validate (a bug in awsenvs import, nothing was "
+                           f"written; please report it with this line): {exc}") from None
+
+
+def source_of(snapshot: LiveSnapshot) -> str:
+    management = snapshot.organization.management
+    return (f"organization {snapshot.organization.id} (management account {management.id if management else '?'}), "
+            f"{time.strftime('%Y-%m-%d')}")
+
+
+def import_organization(region: str, role_name: str, output: str, workers: int = WORKERS, **progress) -> Imported:
+    snapshot = read_snapshot(region, role_name, workers, **progress)
+    written = render(snapshot, source_of(snapshot))
+    _check_valid(written, output)
+    path, backup = write_output(written, output)
+    return Imported(written, path, backup)
