@@ -41,16 +41,17 @@ def read_snapshot(region: str, role_name: str, workers: int = WORKERS,
     """Everything `import` writes down.  `on_accounts(n)` once the members are known,
     `on_account(member)` as each is read (from the calling thread)."""
     try:
-        organization = read_organization()
-        if organization is None:
+        # Any account of an organization may describe it: say which account should run import first.
+        found = aws.management_account_of_organization()
+        if found is None:
             raise ImportRefused("these credentials' account belongs to no organization: run import with the "
                                 "management account's credentials (AWS_PROFILE)")
         caller = aws.caller_account()
-        management = organization.management.id if organization.management else None
-        if caller != management:
-            raise aws.GuardError(f"these credentials are for account {caller}, not the management account {management} "
-                                 f"of organization {organization.id}: import needs the management account's credentials "
+        if caller != found[1]:
+            raise aws.GuardError(f"these credentials are for account {caller}, not the management account {found[1]} "
+                                 f"of organization {found[0]}: import needs the management account's credentials "
                                  "(AWS_PROFILE)")
+        organization = read_organization()
         structure = read_structure(organization)
     except aws.AwsError as exc:
         raise ImportRefused(f"cannot read the organization with these credentials: {exc}; run import with the "
@@ -128,8 +129,10 @@ def _check_valid(written: Written, output: str) -> None:
     try:
         parse(written.text, Path("org.yaml" if output == "-" else output))
     except ConfigError as exc:
+        problems = str(exc).splitlines()
+        more = f" (and {len(problems) - 2} more)" if len(problems) > 2 else ""
         raise AwsenvsError(f"import wrote an org.yaml that does not validate (a bug in awsenvs import, nothing was "
-                           f"written; please report it with this line): {exc}") from None
+                           f"written; please report it with this line): {problems[0]}{more}") from None
 
 
 def source_of(snapshot: LiveSnapshot) -> str:

@@ -193,6 +193,28 @@ def test_import_refuses_to_overwrite_and_then_writes_an_org_yaml_that_validates(
     assert org.cli("validate").returncode == 0
 
 
+def test_import_prints_with_output_dash_and_refuses_member_credentials(made_by_hand):
+    from awsenvs import aws
+
+    org = made_by_hand
+    printed = org.cli("import", "--output", "-")
+    assert printed.returncode == 0, printed.stderr[-2000:]
+    assert yaml.safe_load(printed.stdout) == yaml.safe_load((org.workdir / "org.yaml").read_text()) | {}
+    with org.boto():
+        aws.connect(None)
+        creds = boto3.client("sts").assume_role(
+            RoleArn=f"arn:aws:iam::{org.seeded['ids']['dev']}:role/OrganizationAccountAccessRole",
+            RoleSessionName="someone")["Credentials"]
+    member = dict(org.env, AWS_ACCESS_KEY_ID=creds["AccessKeyId"], AWS_SECRET_ACCESS_KEY=creds["SecretAccessKey"],
+                  AWS_SESSION_TOKEN=creds["SessionToken"])
+    refused = subprocess.run([sys.executable, str(ROOT / "main.py"), "import", "--output", "member.yaml"], cwd=org.workdir,
+                             env=member, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300)
+    assert refused.returncode == 1, refused.stderr
+    assert refused.stderr.count("\n") == 1 and org.seeded["ids"]["dev"] in refused.stderr, refused.stderr
+    assert "management account's credentials" in refused.stderr
+    assert not (org.workdir / "member.yaml").exists()
+
+
 def test_the_first_plan_adopts_everything_and_adds_only_the_baseline(made_by_hand):
     org = made_by_hand
     before = _parents(org)
