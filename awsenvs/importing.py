@@ -4,7 +4,7 @@ Reading runs with the management account's credentials: the organization, its OU
 policies first, then each member account's IAM through `role_name` in `workers` threads
 (a member whose role cannot be assumed is skipped with its reason, the others go on),
 then IAM Identity Center in the run's region.  Calls per member account: 1 AssumeRole,
-then 6 + 6 per IAM user + 2 per IAM group (live.iam.read_account_iam); botocore retries
+then 7 + 6 per IAM user + 2 per IAM group (live.iam.read_account_iam); botocore retries
 throttled calls in its adaptive mode (aws.connect), so big organizations slow down
 instead of failing (org-formation-cli#280 shows what happens without it).
 """

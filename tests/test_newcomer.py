@@ -33,6 +33,7 @@ from typing import Callable
 
 import boto3
 import pytest
+import yaml
 
 from awsenvs.sandbox import Emulator, environ
 from conftest import ROOT
@@ -457,6 +458,28 @@ def sandbox(n: Newcomer) -> None:
     no_traceback(result)
 
 
+def import_org(n: Newcomer) -> None:
+    """The README's import of the organization as it now is (awsenvs made it: a round trip)."""
+    taken = n.run("make import")  # the mistake first: org.yaml is there, and import never overwrites it
+    assert taken.code == 2 and [line for line in error_lines(taken)] == [
+        "error: org.yaml: already exists; import writes a new org.yaml: choose another --output, or pass --force to "
+        "replace it (a backup is kept beside it)"], taken.output[-2000:]
+    result = n.run('make import ARGS="--output imported.yaml"')
+    assert result.code == 0, result.output[-4000:]
+    no_traceback(result)
+    written = yaml.safe_load((n.root / "imported.yaml").read_text())
+    environments = written["products"]["autochart"]["environments"]
+    assert {e["account_id"] for e in environments.values()} == {n.accounts["autochart_dev"], n.accounts["autochart_prod"],
+                                                                 n.legacy_id}
+    assert "found: product autochart (OU autochart): " in result.output
+
+
+def validate_imported(n: Newcomer) -> None:
+    result = n.run("make validate ORG=imported.yaml")
+    assert result.code == 0, result.output
+    assert "imported.yaml: ok: 1 product(s), 3 account(s)" in result.output
+
+
 def make_test(n: Newcomer) -> None:
     """`make test` is this suite: CI runs it (.ci/run), so it is not run again from in here."""
     assert "make test" in (ROOT / ".ci" / "run").read_text()
@@ -480,6 +503,8 @@ STEPS: dict[str, Callable[[Newcomer], None]] = {
     "make export-modules": export_modules,
     ".venv/bin/python main.py password paul --stack autochart-prod": password,
     "make bootstrap": bootstrap,
+    'make import ARGS="--output imported.yaml"': import_org,
+    "make validate ORG=imported.yaml": validate_imported,
 }
 PLANS = [first_plan, plan_again, plan_after_bootstrap]  # the README's `make plan` lines, in order
 

@@ -22,7 +22,7 @@ def read_account_iam(session: boto3.Session, account_id: str, detail: bool = Fal
     devices, active keys); with `detail` also each user's groups and policies, the groups with
     their policies, the customer managed policies and the budgets (what `import` writes down).
 
-    Calls: 3 + 3 per user (+ 3 per user, 2 per group and 2 more with `detail`)."""
+    Calls: 4 + 3 per user; with `detail` 7 + 6 per user + 2 per group (bench/import_bench.py counts them)."""
     iam = session.client("iam")
     where = f"in {account_id}"
     password_policy = _maybe(where, "iam get-account-password-policy", lambda: iam.get_account_password_policy()["PasswordPolicy"])
