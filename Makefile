@@ -88,6 +88,7 @@ bench: setup
 	$(PY) bench/synth_bench.py
 	$(PY) bench/plan_bench.py
 	$(PY) bench/scale_bench.py
+	$(PY) bench/import_bench.py
 
 clean:
 	rm -rf cdktf.out .pytest_cache

@@ -669,8 +669,8 @@ def import_(ctx: click.Context, output: str | None, role_name: str, force: bool,
         err.print(f"left out: {line}", markup=False, highlight=False)
     if result.path is not None:
         backup = f" (the old one is in {result.backup})" if result.backup else ""
-        err.print(f"wrote {result.path}{backup}: read its comments, then `{_prog_name()} --config {result.path} validate` "
-                  "and `plan`", markup=False, highlight=False)
+        err.print(f"wrote {result.path} ({result.written.counts}){backup}: read its comments, then "
+                  f"`{_prog_name()} --config {result.path} validate` and `plan`", markup=False, highlight=False)
 
 
 @cli.command()

@@ -68,19 +68,24 @@ def read_snapshot(region: str, role_name: str, workers: int = WORKERS,
             return LiveMember(account, path, read_account_iam(session, account.id, detail=True))
         except aws.AwsError as exc:
             return LiveMember(account, path, None, str(exc))
+        except Exception as exc:  # noqa: BLE001 - e.g. a raw botocore error: this account is skipped, not the import
+            return LiveMember(account, path, None, f"{type(exc).__name__}: {' '.join(str(exc).split())}")
 
     on_accounts(len(organization.accounts))
     members: dict[str, LiveMember] = {}
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="import")
     try:
         for future in as_completed([pool.submit(member, a) for a in organization.accounts]):
-            found = future.result()
-            members[found.account.id] = found
-            on_account(found)
+            read = future.result()
+            members[read.account.id] = read
+            on_account(read)
     finally:
         pool.shutdown(cancel_futures=True)  # on Ctrl-C, read no more accounts
     ordered = tuple(members[a.id] for a in organization.accounts)
-    identity_center = read_identity_center(region, [a.id for a in organization.accounts if not a.closed], detail=True)
+    try:
+        identity_center = read_identity_center(region, [a.id for a in organization.accounts if not a.closed], detail=True)
+    except aws.AwsError as exc:
+        raise exc.within(f"reading IAM Identity Center in {region}") from None
     return LiveSnapshot(organization, structure, ordered, identity_center, region, role_name)
 
 

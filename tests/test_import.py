@@ -130,12 +130,13 @@ def test_users_per_product_and_per_environment_where_an_account_differs(shop):
 
 def test_what_would_move_or_cannot_be_read_is_commented_out_with_its_reason(shop):
     written = render(shop, "a test")
-    text = _said(written.text)
+    said = _said(written.text)
     left = "\n".join(written.left_out)
     for account in (LEGACY, TOOLS, BROKEN):
         assert f'#   account_id: "{account.id}"' in written.text, account.name
         assert f"{account.name} ({account.id})" in left
     assert "in the root" in left and "in OU Shop Team/Tools" in left and "AccessDenied" in left
+    assert "its IAM could not be read: assume role OrganizationAccountAccessRole in 100000000006: AccessDenied" in said
     assert f"account Old ({CLOSED.id}): closed (SUSPENDED), not an environment" in left
     assert "IAM user ops in Shop dev: path /robots/" in left
     assert all(env.account_id not in (LEGACY.id, TOOLS.id, BROKEN.id, CLOSED.id) for env in parse(written.text).environments)
@@ -197,7 +198,7 @@ def test_an_import_that_would_not_validate_writes_nothing(shop, tmp_path, monkey
     from awsenvs.errors import AwsenvsError
     from awsenvs.orgyaml import Written
 
-    broken = Written("organization: {name: acme}\n", "iam_users", (), ())
+    broken = Written("organization: {name: acme}\n", "iam_users", (), (), "")
     with pytest.raises(AwsenvsError) as failed:
         importing._check_valid(broken, str(tmp_path / "org.yaml"))
     assert "does not validate" in str(failed.value) and "\n" not in str(failed.value)
@@ -274,7 +275,7 @@ def test_credentials_that_cannot_read_the_organization_are_one_line(monkeypatch)
 
 
 def test_plain_and_quoted_values_read_back_the_same():
-    from awsenvs.orgyaml import _scalar
+    from awsenvs.orgyaml.text import scalar as _scalar
 
     for value in ("yes", "null", "123456789012", "Shop: Team", "a b", "#x", "plain-name", "o-abc", "x@y.z", "true"):
         assert yaml.safe_load(f"k: {_scalar(value)}")["k"] == value, value

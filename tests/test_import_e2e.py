@@ -131,16 +131,20 @@ def _seed() -> dict:
                                                                                     "Tools": tools}}
 
 
-@pytest.fixture(scope="module")
-def made_by_hand(provider_mirror, tmp_path_factory):
+def _made_by_hand(provider_mirror: Path, workdir: Path, seed):
+    """An emulator of its own with the organization `seed()` makes in it."""
     from awsenvs.sandbox import Emulator, environ
 
-    workdir = tmp_path_factory.mktemp("import")
     with Emulator() as emulator:
         env = _emulator_env(emulator, workdir, provider_mirror)
         with environ(env):
-            seeded = _seed()
+            seeded = seed()
         yield Org(workdir, env, seeded)
+
+
+@pytest.fixture(scope="module")
+def made_by_hand(provider_mirror, tmp_path_factory):
+    yield from _made_by_hand(provider_mirror, tmp_path_factory.mktemp("import"), _seed)
 
 
 def _parents(org: Org) -> dict[str, str]:
@@ -324,14 +328,7 @@ def _seed_identity_center() -> dict:
 
 @pytest.fixture(scope="module")
 def identity_center(provider_mirror, tmp_path_factory):
-    from awsenvs.sandbox import Emulator, environ
-
-    workdir = tmp_path_factory.mktemp("import-identity-center")
-    with Emulator() as emulator:
-        env = _emulator_env(emulator, workdir, provider_mirror)
-        with environ(env):
-            seeded = _seed_identity_center()
-        yield Org(workdir, env, seeded)
+    yield from _made_by_hand(provider_mirror, tmp_path_factory.mktemp("import-identity-center"), _seed_identity_center)
 
 
 def test_an_identity_center_organization_is_adopted_not_recreated(identity_center):
