@@ -259,6 +259,42 @@ def test_a_member_whose_role_cannot_be_assumed_is_skipped_and_the_others_read(tm
         assert any("shop-dev" in line and "AccessDenied" in line for line in written.left_out)
 
 
+def test_reads_are_bounded_by_workers_and_retried_adaptively(tmp_path, monkeypatch):
+    """Throttling: at most `workers` member accounts are read at once, and every client
+    retries throttled calls in botocore's adaptive mode (which also slows itself down)."""
+    import threading
+    import time
+
+    moto = pytest.importorskip("moto")
+    from awsenvs import aws, importing
+    from conftest import in_process_moto_env
+
+    in_process_moto_env(monkeypatch, tmp_path, "eu-west-1")
+    monkeypatch.setattr("awsenvs.live.organization.read_root_access_features", lambda client=None: ())
+    lock, running, most, modes = threading.Lock(), [0], [0], set()
+
+    def slow_read(session, account_id, detail=False):
+        modes.add(session.client("iam").meta.config.retries["mode"])
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+        return LiveIam(account_id, {}, (), None, ())
+
+    monkeypatch.setattr(importing, "read_account_iam", slow_read)
+    with moto.mock_aws():
+        aws.connect(None)
+        client = aws.new_session().client("organizations")
+        client.create_organization(FeatureSet="ALL")
+        for n in range(12):
+            client.create_account(AccountName=f"a{n}", Email=f"a{n}@acme.example.com")
+        importing.read_snapshot("eu-west-1", "OrganizationAccountAccessRole", workers=3)
+    assert 1 < most[0] <= 3
+    assert modes == {"adaptive"} and client.meta.config.retries["mode"] == "adaptive"
+
+
 def test_credentials_that_cannot_read_the_organization_are_one_line(monkeypatch):
     from awsenvs import aws, importing
 

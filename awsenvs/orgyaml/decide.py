@@ -168,6 +168,9 @@ def decide(snapshot: LiveSnapshot) -> Draft:
             left_out.append(f"account {commented.account.name} ({commented.account.id}): commented out: {commented.why}")
         if not product.environments:
             left_out.append(f"OU {product.ou}: no account to adopt directly in it, so no product")
+    if management:
+        left_out.append(f"management account {management.name} ({management.id}): the organization's own, not an "
+                        "environment (organization.management_account_id)")
     loose = _root_accounts(snapshot)
     left_out += [f"account {a.name} ({a.id}): in the root, commented out (adopting it would move it into an OU)"
                  for a in loose]
