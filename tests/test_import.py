@@ -146,7 +146,7 @@ def test_guardrails_are_written_off_with_what_turning_them_on_attaches(shop):
     written = render(shop, "a test")
     assert _doc(written)["guardrails"] == {"deny_leave_organization": False, "protect_baseline": False, "deny_root_user": False}
     assert "deny-bucket-deletion (p-own): Shop Team" in _said(written.text)
-    assert "awsenvs-<product>-guardrails, to Shop Team (1 SCPs today)" in _said(written.text)
+    assert "awsenvs-<product>-guardrails, to Shop Team (1 SCP today)" in _said(written.text)
     assert "FullAWSAccess" not in _said(written.text)
 
 

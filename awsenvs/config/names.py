@@ -152,6 +152,7 @@ def environment_name(account_name: str, *strip: str) -> str:
     organization's) name in it: `Shop production` in product `shop` -> `production`,
     `acme-shop-dev` -> `dev`; the whole name when nothing else is left."""
     words = [w for w in re.split(r"[^A-Za-z0-9]+", account_name) if w]
-    stripped = {s.lower() for s in strip if s}
+    # `web-app` is also written `webapp` in an account's name
+    stripped = {form for s in strip if s for form in (s.lower(), re.sub(r"[^a-z0-9]", "", s.lower()))}
     kept = [w for w in words if w.lower() not in stripped]
     return as_name("-".join(kept or words), "main")

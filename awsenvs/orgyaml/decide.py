@@ -200,7 +200,8 @@ def decide(snapshot: LiveSnapshot) -> Draft:
                      for ou in snapshot.structure.ous if len(ou.path) == 1},
         found=tuple(found),
         left_out=tuple(left_out),
-        counts=f"{len(adoptable)} products, {environments} environments, {len(groups)} groups",
+        counts=", ".join(f"{n} {what}{'' if n == 1 else 's'}" for n, what in (
+            (len(adoptable), "product"), (environments, "environment"), (len(groups), "group"))),
     )
 
 

@@ -23,7 +23,8 @@ def text(draft: Draft, source: str) -> str:
     out = _Lines()
     out.comment(0, f"org.yaml written by `awsenvs import` from {source}.")
     out.comment(0, "It describes the organization as it is: each decision the import made is explained in a comment "
-                   "beside it. Read them, then run `make validate` and `make plan`: the first plan adopts what exists "
+                   "beside it. Read them, then run `make validate` and `make plan` (ORG=this file, unless it is org.yaml): "
+                   "the first plan adopts what exists "
                    "(import blocks) and lists what awsenvs adds, and creates, moves or replaces no account, user or group.")
     out.blank()
     _organization(out, draft)
@@ -77,7 +78,7 @@ def _guardrails(out: _Lines, draft: Draft) -> None:
         out.comment(0, "Service control policies found (left as they are; awsenvs manages only its own):")
         for policy in draft.policies:
             out.comment(0, f"  {policy.name} ({policy.id}): {', '.join(policy.targets) or 'not attached'}")
-    ous = ", ".join(f"{p.ou} ({draft.scps_per_ou.get(p.ou, 0)} SCPs today)" for p in draft.adoptable)
+    ous = ", ".join(f"{p.ou} ({_count(draft.scps_per_ou.get(p.ou, 0), 'SCP')} today)" for p in draft.adoptable)
     out.comment(0, f"Guardrails are off, as the organization has none of awsenvs'. Turning one on attaches one SCP per "
                    f"product OU, {MANAGED_BY}-<product>-guardrails, to {ous}; an OU takes at most 5 SCPs. "
                    "protect_baseline also needs each account's managing role to exist.")
@@ -159,6 +160,10 @@ def _root_accounts(out: _Lines, draft: Draft) -> None:
                    "move these lines under a product's environments and uncomment them.")
     for account in draft.root_accounts:
         _commented_environment(out, 4, draft, account, "in the root")
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}" + ("" if n == 1 else "s")
 
 
 class _Lines:
