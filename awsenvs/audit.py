@@ -13,10 +13,11 @@ from typing import Mapping
 
 from awsenvs import aws
 from awsenvs.config import DEFAULT_ROLE_NAME, Environment, Org
-from awsenvs.live.facts import LiveIam, LiveIdentityCenter
+from awsenvs import drift
+from awsenvs.live.facts import LiveIam, LiveIdentityCenter, LiveOrganization
 from awsenvs.live.iam import read_account_iam, read_summary
 from awsenvs.live.identity_center import read_identity_center
-from awsenvs.live.organization import read_organization, read_parked_accounts
+from awsenvs.live.organization import read_organization, read_ou_contents, read_parked_accounts, read_policy_content
 from awsenvs.private import readable_by_others, state_files
 from awsenvs.profiles import IDENTITY_CENTER_FIRST_SIGN_IN, profiles_for
 
@@ -78,10 +79,12 @@ def audit(org: Org, account_ids: dict[str, str], aws_config: Path, aws_credentia
         rows.append(Finding("Identity Center first sign-in", "management", MANUAL, IDENTITY_CENTER_FIRST_SIGN_IN))
         known = sorted({i for i in (env.account_id_from(account_ids) for env in org.environments) if i})
         try:
-            identity_center = read_identity_center(org.region, known, groups=[g.name for g in org.groups])
+            identity_center = read_identity_center(org.region, known, groups=[g.name for g in org.groups], detail=True)
             if identity_center is None:
                 rows.append(Finding("Identity Center", "management", FAIL,
                                     f"IAM Identity Center is not enabled in {org.region} of the management account"))
+            else:
+                rows += _drift_rows("management", drift.identity_center_differences(org, identity_center))
         except aws.AwsError as exc:
             rows.append(Finding("Identity Center", "management", FAIL, str(exc)))
     sts = aws.sts_client()  # made here and shared: threads must not make clients from the default session
@@ -89,12 +92,13 @@ def audit(org: Org, account_ids: dict[str, str], aws_config: Path, aws_credentia
     def member(env: Environment) -> list[Finding]:
         return _member_rows(org, env, env.account_id_from(account_ids), identity_center, sts)
 
+    live = _organization(org, account_ids, rows)
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="audit")
     try:  # map() yields in org.environments order, whatever order the threads finish in
         for found in pool.map(member, org.environments):
             rows.extend(found)
         configured = {env.account_id_from(account_ids) for env in org.environments}
-        parked = [a for a in _parked(rows) if a.id not in configured]
+        parked = [a for a in _parked(live, rows) if a.id not in configured]
         rows.extend(pool.map(lambda account: _parked_row(account, sts), parked))
     finally:
         pool.shutdown(cancel_futures=True)  # on Ctrl-C, start no more accounts
@@ -120,10 +124,36 @@ def _member_rows(org: Org, env: Environment, account_id: str | None,
     return rows
 
 
-def _parked(rows: list[Finding]) -> tuple:
+def _organization(org: Org, account_ids: dict[str, str], rows: list[Finding]) -> LiveOrganization | None:
+    """The management stack's drift rows (OUs, accounts' parents, trusted services, policy types,
+    the SCPs on the product OUs); returns the organization, read once, for the parked accounts."""
+    from awsenvs.modules.guardrail_policies import guardrail_policies
+
+    try:
+        live = read_organization()
+        if live is None:
+            rows.append(Finding(drift.DRIFT, "management", FAIL, "organization: expected one; live none"))
+            return None
+        contents = read_ou_contents([live.ous[p.ou_name] for p in org.products if p.ou_name in live.ous])
+        ours = [live.policies[p.guardrails_policy_name] for p in org.products
+                if p.guardrails is not None and p.guardrails_policy_name in live.policies]
+        texts = {policy_id: read_policy_content(policy_id) for policy_id in ours}
+        rows += _drift_rows("management", drift.management_differences(org, live, account_ids, contents,
+                                                                       guardrail_policies(org), texts))
+        return live
+    except aws.AwsError as exc:
+        rows.append(Finding(drift.DRIFT, "management", FAIL, str(exc)))
+        return None
+
+
+def _drift_rows(label: str, differences) -> list[Finding]:
+    return [Finding(drift.DRIFT, label, FAIL, d.finding) for d in differences]
+
+
+def _parked(live: LiveOrganization | None, rows: list[Finding]) -> tuple:
     """The accounts in the Suspended OU (a failure to read them is a row of its own)."""
     try:
-        return read_parked_accounts(read_organization())
+        return read_parked_accounts(live)
     except aws.AwsError as exc:
         rows.append(Finding("parked accounts", "management", FAIL, str(exc)))
         return ()
@@ -145,7 +175,9 @@ def _parked_row(account, sts) -> Finding:
 
 
 def _assignments(org: Org, env: Environment, live: set[tuple[str, str]], label: str) -> Finding:
-    """identity_center: the account's assignments are exactly the configured ones."""
+    """identity_center: the account's assignments are exactly the configured ones (a group's
+    that org.yaml lists under the environment's `unmanaged.groups` left alone)."""
+    live = {(p, s) for p, s in live if p not in {f"group:{g}" for g in env.unmanaged.groups}}
     wanted = {(a.user.name, a.group.permission_set_name) for a in org.assignments if a.environment.stack == env.stack}
     extra, missing = sorted(live - wanted), sorted(wanted - live)
     problems = [f"not configured: {', '.join(f'{p} as {s}' for p, s in extra)}"] if extra else []
@@ -181,7 +213,11 @@ def member_root_credentials(summary: dict, label: str, centralized_root: bool) -
 def _account_checks(env: Environment, account_id: str, label: str, identity_center: bool,
                     centralized_root: bool, sts=None) -> list[Finding]:
     session = aws.member_session(account_id, env.role_name, env.cli_profile, sts=sts)  # this thread's own
-    return account_rows(env, read_account_iam(session, account_id), label, identity_center, centralized_root)
+    iam_users = not identity_center
+    roles = drift.mfa_role_names(env) if iam_users else ()
+    documents = (drift.mfa_policy_arn(account_id),) if iam_users and env.mfa_required else ()
+    live = read_account_iam(session, account_id, detail=True, roles=roles, documents=documents)
+    return account_rows(env, live, label, identity_center, centralized_root)
 
 
 def account_rows(env: Environment, live: LiveIam, label: str, identity_center: bool, centralized_root: bool) -> list[Finding]:
@@ -190,18 +226,16 @@ def account_rows(env: Environment, live: LiveIam, label: str, identity_center: b
     aliases = list(live.aliases)
     rows.append(_row("alias", label, aliases == [env.alias], env.alias, f"expected {env.alias!r}, found {aliases}"))
     rows.append(_password_policy(env, live.password_policy, label))
+    differences = drift.account_differences(env, live, iam_users=not identity_center)
     if identity_center:
         # People sign in through the access portal; a console password in the account is a side door.
-        console = sorted(user.name for user in live.users if user.console)
+        console = sorted(user.name for user in live.users if user.console and user.name not in env.unmanaged.users)
         rows.append(_row("no IAM console users", label, not console, "none (Identity Center only)",
                          f"IAM users with a console password: {', '.join(console)}; remove them"))
-        return rows
-    wanted = {u.name for u in env.users}
-    found = {user.name for user in live.users}
-    extra, missing = sorted(found - wanted), sorted(wanted - found)
-    problems = [f"not configured: {', '.join(extra)}"] if extra else []
-    problems += [f"missing: {', '.join(missing)}"] if missing else []
-    rows.append(_row("users", label, not problems, ", ".join(sorted(wanted)), "; ".join(problems)))
+        return rows + _drift_rows(label, differences)
+    if not any(d.object == "IAM users" for d in differences):
+        rows.append(Finding("users", label, PASS, ", ".join(sorted(u.name for u in env.users))))
+    rows += _drift_rows(label, differences)
     if env.mfa_required:
         for user in sorted(live.users, key=lambda u: u.name):
             if user.console:

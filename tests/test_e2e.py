@@ -432,6 +432,7 @@ def test_audit_reports_root_mfa_and_user_mfa(applied, accounts):
         assert _row(rows, "password policy", env.stack)["status"] == "pass"
         assert _row(rows, "users", env.stack)["status"] == "pass"
     assert not [r for r in rows if r["check"].startswith("MFA of") and r["account"].startswith("shop-dev ")]
+    assert not [r for r in rows if r["check"] == "drift"], "just applied: no drift, adopted account included"
 
     # alice enrolled a virtual MFA device in shop-prod (test_profiles_...): her check
     # passes, bob's fails.
@@ -717,3 +718,52 @@ def test_ctrl_c_during_apply_stops_gracefully_and_the_next_apply_converges(appli
         assert applied.cli("plan", "--all").returncode == 0
     finally:
         applied.config_path.write_text(original)
+
+
+def test_audit_names_each_change_made_behind_awsenvs_back_and_apply_restores_it(applied, accounts):
+    """Drift at API speed: users, policies, aliases, memberships and SCPs changed with boto3
+    are each one `drift` row (exit 1); after apply, none is left."""
+    from awsenvs import aws
+
+    dev, prod = accounts["shop_dev"]["Id"], accounts["shop_prod"]["Id"]
+    try:
+        with applied.boto():
+            iam = aws.assume_role_session(dev, "OrganizationAccountAccessRole").client("iam")
+            iam.create_user(UserName="mallory")
+            iam.detach_group_policy(GroupName="developers", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+            iam.remove_user_from_group(GroupName="sysadmins", UserName="alice")
+            prod_iam = aws.assume_role_session(prod, "OrganizationAccountAccessRole").client("iam")
+            prod_iam.delete_account_alias(AccountAlias="acme-shop-production")
+            prod_iam.create_account_alias(AccountAlias="acme-shop-renamed")
+            org = boto3.client("organizations")
+            root = org.list_roots()["Roots"][0]["Id"]
+            shop = next(ou["Id"] for ou in org.list_organizational_units_for_parent(ParentId=root)["OrganizationalUnits"]
+                        if ou["Name"] == "shop")
+            extra = org.create_policy(Name="someone-elses", Description="by hand", Type="SERVICE_CONTROL_POLICY",
+                                      Content='{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}')
+            extra_id = extra["Policy"]["PolicySummary"]["Id"]
+            org.attach_policy(PolicyId=extra_id, TargetId=shop)
+        code, rows = _audit(applied)
+        assert code == 1
+        drifted = [(r["account"].split(" ")[0], r["finding"]) for r in rows if r["check"] == "drift"]
+        for account, fragment in (("shop-dev", "IAM users: expected"), ("shop-dev", "not in org.yaml: mallory"),
+                                  ("shop-dev", "policies of group developers: expected"),
+                                  ("shop-dev", "missing arn:aws:iam::aws:policy/ReadOnlyAccess"),
+                                  ("shop-dev", "groups of user alice: expected"),
+                                  ("management", "SCPs of OU shop"), ("management", "also someone-elses")):
+            assert any(a == account and fragment in f for a, f in drifted), (account, fragment, drifted)
+        assert _row(rows, "alias", "shop-prod")["status"] == "fail"
+        assert len(drifted) == 4, drifted  # one row per difference, nothing else
+    finally:
+        with applied.boto():
+            org = boto3.client("organizations")
+            org.detach_policy(PolicyId=extra_id, TargetId=shop)
+            aws.assume_role_session(dev, "OrganizationAccountAccessRole").client("iam").delete_user(UserName="mallory")
+        # What to do about drift: `plan --all` shows what apply would restore (a plain plan skips
+        # stacks unchanged since their last clean plan), then apply restores it.
+        assert applied.cli("plan", "--all").returncode == 2
+        applied_again = applied.cli("apply", "--yes")
+        assert applied_again.returncode == 0, applied_again.stderr[-3000:]
+    code, rows = _audit(applied)
+    assert not [r for r in rows if r["check"] == "drift"], [r for r in rows if r["check"] == "drift"]
+    assert _row(rows, "alias", "shop-prod")["status"] == "pass"

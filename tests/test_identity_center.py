@@ -173,3 +173,37 @@ def test_sign_in_page_and_audit(world):
     assert [r["status"] for r in by_check["Identity Center MFA"]] == ["manual"]
     assert [r["status"] for r in by_check["Identity Center first sign-in"]] == ["manual"]
     assert "users" not in by_check  # the IAM-user check belongs to iam_users access
+    assert "drift" not in by_check, by_check.get("drift")  # just applied, adopted objects included
+
+
+def test_audit_names_identity_center_changes_and_apply_restores_them(world):
+    """An assignment removed and a permission set's policy detached behind awsenvs' back: audit
+    names both (exit 1); plan --all and apply restore them, and audit finds no drift."""
+    _, env, cli, environ, _ = world
+    with environ(env):
+        admin = boto3.client("sso-admin", region_name=REGION)
+        store = boto3.client("identitystore", region_name=REGION)
+        [instance] = admin.list_instances()["Instances"]
+        sets = {admin.describe_permission_set(InstanceArn=instance["InstanceArn"], PermissionSetArn=arn)["PermissionSet"]["Name"]: arn
+                for arn in admin.list_permission_sets(InstanceArn=instance["InstanceArn"])["PermissionSets"]}
+        users = {u["UserName"]: u["UserId"] for u in store.list_users(IdentityStoreId=instance["IdentityStoreId"])["Users"]}
+        accounts = {a["Name"]: a["Id"] for a in boto3.client("organizations").list_accounts()["Accounts"]}
+        admin.delete_account_assignment(InstanceArn=instance["InstanceArn"], TargetId=accounts["billing_prod"],
+                                        TargetType="AWS_ACCOUNT", PermissionSetArn=sets["developers"],
+                                        PrincipalType="USER", PrincipalId=users["tom"])
+        admin.detach_managed_policy_from_permission_set(InstanceArn=instance["InstanceArn"], PermissionSetArn=sets["sysadmins"],
+                                                        ManagedPolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    audit = cli("audit", "--json")
+    assert audit.returncode == 1
+    rows = json.loads(audit.stdout)
+    assignments = next(r for r in rows if r["check"] == "access assignments" and r["account"].startswith("billing-prod "))
+    assert assignments["status"] == "fail" and "missing: tom as developers" in assignments["finding"]
+    drifted = [r["finding"] for r in rows if r["check"] == "drift"]
+    assert len(drifted) == 1 and drifted[0].startswith("policies of permission set sysadmins: expected"), drifted
+
+    assert cli("plan", "--all").returncode == 2
+    restored = cli("apply", "--yes")
+    assert restored.returncode == 0, restored.stderr[-3000:]
+    rows = json.loads(cli("audit", "--json").stdout)
+    assert not [r for r in rows if r["check"] == "drift"]
+    assert all(r["status"] == "pass" for r in rows if r["check"] == "access assignments")

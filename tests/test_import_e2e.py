@@ -147,6 +147,14 @@ def made_by_hand(provider_mirror, tmp_path_factory):
     yield from _made_by_hand(provider_mirror, tmp_path_factory.mktemp("import"), _seed)
 
 
+def _no_drift(org: Org) -> None:
+    """What import left as it is (written under `unmanaged`) is no drift for audit."""
+    audit = org.cli("audit", "--json")
+    assert "Traceback" not in audit.stderr
+    drifted = [r for r in json.loads(audit.stdout) if r["check"] == "drift"]
+    assert drifted == [], drifted
+
+
 def _parents(org: Org) -> dict[str, str]:
     from awsenvs import aws
 
@@ -271,6 +279,7 @@ def test_the_first_plan_adopts_everything_and_adds_only_the_baseline(made_by_han
 
     again = org.cli("plan")
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    _no_drift(org)
 
 
 # --------------------------------------------------------------------------- Identity Center
@@ -377,3 +386,4 @@ def test_an_identity_center_organization_is_adopted_not_recreated(identity_cente
         assert ("GROUP", org.seeded["group"]) in {(a["PrincipalType"], a["PrincipalId"]) for a in kept}
     again = org.cli("plan")
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    _no_drift(org)

@@ -32,6 +32,7 @@ from awsenvs.config.model import (
     Product,
     RunRole,
     StateConfig,
+    Unmanaged,
     User,
     access_portal_url,
 )
@@ -131,7 +132,7 @@ __all__ = [
     "AccountId", "BudgetSpec", "CloudStateSpec", "Email", "EnvironmentSpec", "GroupSpec", "GuardrailsSpec", "OrganizationSpec", "OrgSpec",
     "PasswordPolicySpec", "ProductSpec", "S3StateSpec", "ServicePrincipal", "StateSpec", "UserSpec",
     # model
-    "Assignment", "Budget", "Environment", "Group", "Guardrails", "Org", "PasswordPolicy", "Product", "RunRole", "StateConfig", "User",
+    "Assignment", "Budget", "Environment", "Group", "Guardrails", "Org", "PasswordPolicy", "Product", "RunRole", "StateConfig", "Unmanaged", "User",
     "access_portal_url",
     # loading
     "load", "parse",

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from awsenvs.config.errors import ConfigError
-from awsenvs.config.model import Budget, Environment, Group, Guardrails, Org, PasswordPolicy, Product, StateConfig, User
+from awsenvs.config.model import Budget, Environment, Group, Guardrails, Org, PasswordPolicy, Product, StateConfig, Unmanaged, User
 from awsenvs.config.names import (
     ACCOUNT_EMAIL_MAX,
     ACCOUNT_NAME_MAX,
@@ -48,6 +48,20 @@ def known_regions() -> dict[str, str]:
 
     data = json.loads((Path(botocore.__file__).parent / "data" / "endpoints.json").read_text())
     return {region: partition["partition"] for partition in data["partitions"] for region in partition["regions"]}
+
+
+def _unmanaged(fail, epath: str, env_spec: EnvironmentSpec, users, groups) -> Unmanaged:
+    """`unmanaged`: with IAM users, what the account holds besides its managed users and groups
+    (never one of them); with Identity Center, `groups` are those whose assignments in the
+    account are left alone (they may be awsenvs' own groups)."""
+    spec = env_spec.unmanaged
+    if spec is None:
+        return Unmanaged()
+    for kind, names, managed in (("users", spec.users, {u.name for u in users}), ("groups", spec.groups, {g.name for g in groups})):
+        both = sorted(set(names) & managed)
+        if both:
+            fail(f"{epath}.unmanaged.{kind}", f"{both[0]!r} is managed here too: remove it from one of them")
+    return Unmanaged(tuple(spec.users), tuple(spec.groups), tuple(spec.policies))
 
 
 def _budget(spec: BudgetSpec | None) -> Budget | None:
@@ -238,6 +252,7 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
                     password_policy=PasswordPolicy(**policy.model_dump()),
                     org_name=org.name,
                     budget=_budget(budget),
+                    unmanaged=_unmanaged(fail, epath, env_spec, users, () if identity_center else used_groups),
                 )
             )
         if "guardrails" in product_spec.model_fields_set and product_spec.guardrails is None:
@@ -248,7 +263,8 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
             fail(f"{ppath}.ou", f"{product_spec.ou!r} starts or ends with a space; write the OU's name as AWS shows it")
         if product_spec.ou == SUSPENDED_OU:
             fail(f"{ppath}.ou", f"{SUSPENDED_OU!r} is where awsenvs parks retired accounts; choose another OU")
-        products.append(Product(name=product_name, environments=tuple(envs), guardrails=guardrails, ou=product_spec.ou))
+        products.append(Product(name=product_name, environments=tuple(envs), guardrails=guardrails, ou=product_spec.ou,
+                                unmanaged_policies=tuple(product_spec.unmanaged.policies) if product_spec.unmanaged else ()))
 
     all_envs = [env for product in products for env in product.environments]
     _check_collisions(fail, all_envs, org.management_account_id)

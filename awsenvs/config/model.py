@@ -131,6 +131,16 @@ class User:
 
 
 @dataclass(frozen=True)
+class Unmanaged:
+    """An account's objects that awsenvs leaves alone (org.yaml's `unmanaged`): audit's drift
+    check does not count them."""
+
+    users: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    policies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Environment:
     product: str
     name: str
@@ -148,6 +158,7 @@ class Environment:
     password_policy: PasswordPolicy
     org_name: str
     budget: Budget | None = None
+    unmanaged: Unmanaged = Unmanaged()
 
     @property
     def budget_name(self) -> str:
@@ -249,6 +260,7 @@ class Product:
     environments: tuple[Environment, ...]
     guardrails: Guardrails | None = None
     ou: str | None = None  # org.yaml's `ou`: an existing OU's own name
+    unmanaged_policies: tuple[str, ...] = ()  # SCPs on its OU that awsenvs leaves alone (by name)
 
     @property
     def ou_name(self) -> str:

@@ -107,6 +107,23 @@ class BudgetSpec(_Spec):
     thresholds_percent: list[Annotated[int, Field(ge=1, le=1000)]] = Field([80, 100], min_length=1, max_length=5)
 
 
+class UnmanagedSpec(_Spec):
+    """What an account holds on purpose that awsenvs does not manage (a CI deploy user, a
+    policy attached by hand): audit's drift check leaves it alone."""
+
+    users: list[str] = []
+    groups: list[str] = []
+    policies: list[str] = []  # policy ARNs attached to a managed group beside its configured ones
+
+    @field_validator("policies")
+    @classmethod
+    def _policy_arns(cls, value: list[str]) -> list[str]:
+        for arn in value:
+            if not POLICY_ARN_RE.match(arn):
+                raise ValueError(f"{arn!r} is not an IAM policy ARN (arn:aws:iam::aws:policy/NAME)")
+        return value
+
+
 class EnvironmentSpec(_Spec):
     account_id: AccountId = None  # set: an existing account, adopted (imported), never created
     mfa: Literal["required", "optional"] = "required"
@@ -119,6 +136,13 @@ class EnvironmentSpec(_Spec):
     users: dict[str, UserSpec] | list[str] | None = None
     password_policy: PasswordPolicySpec | None = None
     budget: BudgetSpec | None = None  # `budget: null` here: no budget for this account
+    unmanaged: UnmanagedSpec | None = None
+
+
+class ProductUnmanagedSpec(_Spec):
+    """Service control policies attached to the product's OU that awsenvs does not manage (by name)."""
+
+    policies: list[str] = []
 
 
 class ProductSpec(_Spec):
@@ -129,6 +153,7 @@ class ProductSpec(_Spec):
     environments: dict[str, EnvironmentSpec | None]
     guardrails: GuardrailsSpec | None = None
     budget: BudgetSpec | None = None  # `budget: null` here: none for this product's accounts
+    unmanaged: ProductUnmanagedSpec | None = None
 
 
 class OrganizationSpec(_Spec):

@@ -96,6 +96,13 @@ class LiveIamUser:
 
 
 @dataclass(frozen=True)
+class LiveIamRole:
+    name: str
+    trust: Mapping[str, object]  # the trust policy document
+    managed: tuple[str, ...]  # attached managed policy ARNs
+
+
+@dataclass(frozen=True)
 class LiveBudget:
     name: str
     amount: str
@@ -114,9 +121,17 @@ class LiveIam:
     groups: tuple[LiveIamGroup, ...] = ()  # detail reads only
     local_policies: tuple[str, ...] = ()  # customer managed policy names (detail reads only)
     budgets: tuple[LiveBudget, ...] = ()  # detail reads only
+    roles: tuple[LiveIamRole, ...] = ()  # the roles asked for that exist
+    documents: Mapping[str, Mapping[str, object]] = field(default_factory=dict)  # policy ARN asked for -> its default version
 
     def user(self, name: str) -> LiveIamUser | None:
         return next((u for u in self.users if u.name == name), None)
+
+    def group(self, name: str) -> LiveIamGroup | None:
+        return next((g for g in self.groups if g.name == name), None)
+
+    def role(self, name: str) -> LiveIamRole | None:
+        return next((r for r in self.roles if r.name == name), None)
 
 
 @dataclass(frozen=True)

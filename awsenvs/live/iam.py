@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import urllib.parse
 from typing import Callable
 
 import boto3
 import botocore.exceptions
 
 from awsenvs import aws
-from awsenvs.live.facts import LiveBudget, LiveIam, LiveIamGroup, LiveIamUser
+from awsenvs.live.facts import LiveBudget, LiveIam, LiveIamGroup, LiveIamRole, LiveIamUser
 
 
 def read_summary(session: boto3.Session | None = None) -> dict:
@@ -17,12 +19,17 @@ def read_summary(session: boto3.Session | None = None) -> dict:
     return aws.call("iam get-account-summary", iam.get_account_summary)["SummaryMap"]
 
 
-def read_account_iam(session: boto3.Session, account_id: str, detail: bool = False) -> LiveIam:
+def read_account_iam(session: boto3.Session, account_id: str, detail: bool = False,
+                     roles: tuple[str, ...] = (), documents: tuple[str, ...] = ()) -> LiveIam:
     """The account's root summary, alias, password policy and users (console password, MFA
     devices, active keys); with `detail` also each user's groups and policies, the groups with
     their policies, the customer managed policies and the budgets (what `import` writes down).
 
-    Calls: 4 + 3 per user; with `detail` 7 + 6 per user + 2 per group (bench/import_bench.py counts them)."""
+    `roles`: roles to read by name (trust policy, attached policies), `documents`: customer
+    managed policies to read by ARN (their default version), where they exist.
+
+    Calls: 4 + 3 per user; with `detail` 7 + 6 per user + 2 per group (bench/import_bench.py
+    counts them); 2 per role and per document asked for."""
     iam = session.client("iam")
     where = f"in {account_id}"
     password_policy = _maybe(where, "iam get-account-password-policy", lambda: iam.get_account_password_policy()["PasswordPolicy"])
@@ -53,6 +60,19 @@ def read_account_iam(session: boto3.Session, account_id: str, detail: bool = Fal
         budgets = [LiveBudget(b["BudgetName"], b.get("BudgetLimit", {}).get("Amount", ""), b.get("BudgetLimit", {}).get("Unit", ""))
                    for b in _maybe(where, "budgets describe-budgets", lambda: aws.pages(
                        session.client("budgets"), "describe_budgets", "Budgets", AccountId=account_id)) or []]
+    found_roles = []
+    for name in roles:
+        role = _maybe(where, "iam get-role", lambda name=name: iam.get_role(RoleName=name)["Role"])
+        if role is not None:
+            found_roles.append(LiveIamRole(name, _document(role.get("AssumeRolePolicyDocument", {})), tuple(
+                p["PolicyArn"] for p in aws.pages(iam, "list_attached_role_policies", "AttachedPolicies", RoleName=name))))
+    found_documents = {}
+    for arn in documents:
+        policy = _maybe(where, "iam get-policy", lambda arn=arn: iam.get_policy(PolicyArn=arn)["Policy"])
+        if policy is not None:
+            version = aws.call(f"iam get-policy-version {where}", iam.get_policy_version, PolicyArn=arn,
+                               VersionId=policy["DefaultVersionId"])["PolicyVersion"]
+            found_documents[arn] = _document(version.get("Document", {}))
     return LiveIam(
         account_id=account_id,
         summary=read_summary(session),
@@ -62,7 +82,17 @@ def read_account_iam(session: boto3.Session, account_id: str, detail: bool = Fal
         groups=tuple(groups),
         local_policies=tuple(local),
         budgets=tuple(budgets),
+        roles=tuple(found_roles),
+        documents=found_documents,
     )
+
+
+def _document(document) -> dict:
+    """A policy document as IAM returns it: boto3 decodes it into a dict; some endpoints answer
+    it URL-encoded text."""
+    if isinstance(document, str):
+        document = json.loads(urllib.parse.unquote(document))
+    return document
 
 
 def _maybe(where: str, what: str, fn: Callable[[], object]):

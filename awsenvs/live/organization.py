@@ -69,6 +69,20 @@ def read_structure(live: LiveOrganization, client=None) -> LiveStructure:
     return LiveStructure(tuple(ous), root_accounts, tuple(policies), read_root_access_features())
 
 
+def read_ou_contents(ou_ids, client=None) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """OU id -> (the accounts directly in it, the ids of the service control policies attached to it)."""
+    client = client or boto3.client("organizations")
+    return {ou: (tuple(a["Id"] for a in aws.pages(client, "list_accounts_for_parent", "Accounts", ParentId=ou)),
+                 tuple(p["Id"] for p in aws.pages(client, "list_policies_for_target", "Policies", TargetId=ou,
+                                                  Filter=SERVICE_CONTROL_POLICY)))
+            for ou in ou_ids}
+
+
+def read_policy_content(policy_id: str, client=None) -> str:
+    client = client or boto3.client("organizations")
+    return aws.call("organizations describe-policy", client.describe_policy, PolicyId=policy_id)["Policy"]["Content"]
+
+
 def read_guardrail_targets(policy_ids: Iterable[str], client=None) -> dict[str, frozenset[str]]:
     """Policy id -> target ids."""
     client = client or boto3.client("organizations")

@@ -69,6 +69,8 @@ class DraftEnvironment:
     password_policy: Mapping[str, object] | None  # org.yaml's keys, as live; None: the account has none
     budgets: tuple[LiveBudget, ...]
     notes: tuple[str, ...]
+    # what stays in the account unmanaged (org.yaml's `unmanaged`, which audit's drift check leaves alone)
+    unmanaged: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ class DraftProduct:
     users: Mapping[str, Mapping]  # every user of its environments (the first spec seen)
     environments: tuple[DraftEnvironment, ...]
     commented: tuple[Commented, ...]
+    unmanaged_policies: tuple[str, ...] = ()  # SCPs of its OU that are not awsenvs' (names)
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,11 @@ class _Environment:  # an environment while it is decided
     member: LiveMember
     users: dict[str, dict] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    unmanaged: dict[str, list[str]] = field(default_factory=lambda: {"users": [], "groups": [], "policies": []})
+
+    def leave(self, kind: str, name: str) -> None:
+        if name not in self.unmanaged[kind]:
+            self.unmanaged[kind].append(name)
 
 
 @dataclass
@@ -159,7 +167,7 @@ def decide(snapshot: LiveSnapshot) -> Draft:
             "and run import again")
     if access == IAM_USERS:
         groups = _iam_groups(adoptable, left_out)
-        _iam_users(adoptable, {g.name for g in groups}, left_out)
+        _iam_users(adoptable, {g.name: g for g in groups}, left_out)
     else:
         groups = _permission_sets(snapshot.identity_center, adoptable, left_out)
         _identity_center_users(snapshot, adoptable, left_out)
@@ -193,7 +201,7 @@ def decide(snapshot: LiveSnapshot) -> Draft:
         root_access=snapshot.structure.root_access,
         role_name=snapshot.role_name,
         groups=tuple(groups),
-        products=tuple(_frozen(p) for p in products),
+        products=tuple(_frozen(p, _ou_policies(snapshot, p.ou)) for p in products),
         root_accounts=tuple(loose),
         policies=policies,
         scps_per_ou={ou.name: sum(1 for p in snapshot.structure.policies if ou.id in p.targets)
@@ -314,14 +322,24 @@ def _iam_groups(products: list[_Product], left_out: list[str]) -> list[DraftGrou
     return groups
 
 
-def _iam_users(products: list[_Product], groups: set[str], left_out: list[str]) -> None:
+def _iam_users(products: list[_Product], groups: dict[str, DraftGroup], left_out: list[str]) -> None:
     for product in products:
         for env in product.environments:
             live = env.member.iam
+            for group in live.groups:  # what stays unmanaged: other groups, policies beyond the common ones
+                if group.name == MFA_GROUP_NAME:
+                    continue
+                if group.name not in groups:
+                    env.leave("groups", group.name)
+                    continue
+                for policy in group.managed:
+                    if policy not in groups[group.name].policies:
+                        env.leave("policies", policy)
             for user in live.users:
                 if user.path != "/":
                     left_out.append(f"IAM user {user.name} in {env.member.account.name}: path {user.path} (awsenvs keeps "
                                     "users at /, which would change its ARN): left as it is")
+                    env.leave("users", user.name)
                     continue
                 spec: dict = {"groups": [g for g in user.groups if g in groups]}
                 if not user.console:
@@ -385,6 +403,7 @@ def _identity_center_users(snapshot: LiveSnapshot, products: list[_Product], lef
                 if kind == "GROUP":
                     env.notes.append(f"group {group_names.get(principal, principal)} has {names[arn]} here: awsenvs "
                                      "assigns users, not groups; this assignment stays, not managed")
+                    env.leave("groups", group_names.get(principal, principal))
                     continue
                 person = by_id.get(principal)
                 if person is None:
@@ -409,6 +428,10 @@ def _identity_center_users(snapshot: LiveSnapshot, products: list[_Product], lef
     unassigned = sorted(set(ic.people) - assigned)
     if unassigned:
         left_out.append(f"Identity Center users assigned to no environment ({', '.join(unassigned)}): left as they are")
+    for product in products:
+        for env in product.environments:
+            for user in env.member.iam.users:
+                env.leave("users", user.name)
     iam = sorted({u.name for m in snapshot.members if m.iam for u in m.iam.users})
     if iam:
         left_out.append(f"IAM users in member accounts ({', '.join(iam[:8])}{', …' if len(iam) > 8 else ''}): access "
@@ -432,7 +455,13 @@ def _own_policies(snapshot: LiveSnapshot) -> tuple[DraftPolicy, ...]:
                  for p in snapshot.structure.policies if not p.aws_managed)
 
 
-def _frozen(product: _Product) -> DraftProduct:
+def _ou_policies(snapshot: LiveSnapshot, ou_name: str) -> tuple[str, ...]:
+    """The service control policies attached to a top-level OU, but AWS's own (FullAWSAccess)."""
+    ou = next((o for o in snapshot.structure.ous if o.path == (ou_name,)), None)
+    return tuple(p.name for p in snapshot.structure.policies if ou and ou.id in p.targets and not p.aws_managed)
+
+
+def _frozen(product: _Product, ou_policies: tuple[str, ...] = ()) -> DraftProduct:
     everyone: dict[str, dict] = {}
     for env in product.environments:
         for name, spec in env.users.items():
@@ -440,9 +469,11 @@ def _frozen(product: _Product) -> DraftProduct:
     return DraftProduct(
         product.name, product.ou, everyone,
         tuple(DraftEnvironment(e.name, e.member.account, e.users, e.member.iam.aliases,
-                               _password_policy(e.member.iam.password_policy), e.member.iam.budgets, tuple(e.notes))
+                               _password_policy(e.member.iam.password_policy), e.member.iam.budgets, tuple(e.notes),
+                               {kind: tuple(names) for kind, names in e.unmanaged.items() if names})
               for e in product.environments),
         tuple(product.commented),
+        ou_policies,
     )
 
 

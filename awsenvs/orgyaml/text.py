@@ -100,6 +100,9 @@ def _product(out: _Lines, draft: Draft, product: DraftProduct) -> None:
                                                                 if renamed else ""))
     if renamed:
         out.line(4, "ou", product.ou, "the existing OU's name: adopted, not renamed")
+    if product.unmanaged_policies:
+        out.line(4, "unmanaged", {"policies": list(product.unmanaged_policies)},
+                 "SCPs on the OU that are not awsenvs': audit's drift check leaves them alone")
     if product.users:
         out.line(4, "users")
         for name, spec in product.users.items():
@@ -138,6 +141,8 @@ def _environment(out: _Lines, draft: Draft, product: DraftProduct, env: DraftEnv
             out.line(8, "users", None, "this account's users differ from the product's")
             for name, spec in env.users.items():
                 out.line(10, key(name), dict(spec))
+    if env.unmanaged:
+        out.line(8, "unmanaged", {kind: list(names) for kind, names in env.unmanaged.items()}, "here on purpose, not managed: audit's drift check leaves it alone")
     for budget in env.budgets:
         out.comment(8, f"budget {budget.name} ({budget.amount} {budget.unit}) exists: left as it is")
     for note in env.notes:

@@ -1,0 +1,249 @@
+"""Drift: every object awsenvs manages, compared with org.yaml in the live accounts (pure).
+
+The facts come from awsenvs.live; each difference is one audit row, check `drift`, its
+finding `<object>: expected <org.yaml's>; live <what AWS holds>`.  A clean organization,
+just applied, has none.  What an account holds on purpose that awsenvs does not manage is
+named in org.yaml's `unmanaged` (per environment: users, groups, policies attached to a
+managed group; per product: service control policies attached to its OU) and not counted.
+
+`plan --all` stays the authoritative check of what `apply` would change; this one runs at
+API speed, without terraform, for a schedule (docs/profiles.md#drift).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Mapping
+
+from awsenvs.config import MFA_GROUP_NAME, MFA_POLICY_NAME, Environment, Org
+from awsenvs.live.facts import LiveIam, LiveIdentityCenter, LiveOrganization
+
+DRIFT = "drift"
+FULL_AWS_ACCESS = "p-FullAWSAccess"  # the AWS managed SCP every target has unless detached
+
+
+@dataclass(frozen=True)
+class Difference:
+    object: str
+    expected: str
+    live: str
+
+    @property
+    def finding(self) -> str:
+        return f"{self.object}: expected {self.expected}; live {self.live}"
+
+
+def _sorted(values) -> str:
+    return ", ".join(sorted(values)) or "none"
+
+
+def _sets(object_: str, expected: set[str], live: set[str], ignored: set[str] = frozenset()) -> list[Difference]:
+    """One difference for what is missing and one for what is extra (`ignored` never counts as extra)."""
+    missing, extra = expected - live, live - expected - set(ignored)
+    found = [Difference(object_, _sorted(expected), f"{_sorted(live)} (missing {_sorted(missing)})")] if missing else []
+    found += [Difference(object_, _sorted(expected), f"{_sorted(live)} (not in org.yaml: {_sorted(extra)})")] if extra else []
+    return found
+
+
+# --------------------------------------------------------------------------- account stacks
+
+
+def mfa_role_names(env: Environment) -> tuple[str, ...]:
+    """The roles an account stack manages (what live.iam reads for the comparison)."""
+    return tuple(g.admin_role_name for g in env.groups) if env.mfa_required else ()
+
+
+def mfa_policy_arn(account_id: str) -> str:
+    return f"arn:aws:iam::{account_id}:policy/{MFA_POLICY_NAME}"
+
+
+def account_differences(env: Environment, live: LiveIam, iam_users: bool) -> list[Difference]:
+    """An account stack's objects: with IAM users its users, groups, memberships, console
+    passwords, MFA group, roles and policy; always its alias, password policy and budget."""
+    found = _baseline(env, live)
+    if iam_users:
+        found = _users_and_groups(env, live) + found
+    return found
+
+
+def _users_and_groups(env: Environment, live: LiveIam) -> list[Difference]:
+    from awsenvs.modules.iam import mfa_trust_policy, require_mfa_policy
+
+    skip = env.unmanaged
+    found = _sets("IAM users", {u.name for u in env.users}, {u.name for u in live.users}, set(skip.users))
+    groups = {g.name: set(g.policies) for g in env.groups}
+    if env.mfa_required:
+        groups[MFA_GROUP_NAME] = {mfa_policy_arn(live.account_id)}
+    found += _sets("IAM groups", set(groups), {g.name for g in live.groups}, set(skip.groups))
+    for name, policies in groups.items():
+        group = live.group(name)
+        if group is not None:
+            found += _sets(f"policies of group {name}", policies, set(group.managed), set(skip.policies))
+    for user in env.users:
+        found_user = live.user(user.name)
+        if found_user is None:
+            continue  # named above
+        wanted = {*user.groups, *([MFA_GROUP_NAME] if env.mfa_required else [])}
+        found += _sets(f"groups of user {user.name}", wanted, set(found_user.groups), set(skip.groups))
+        if user.console != found_user.console:
+            found.append(Difference(f"console password of {user.name}", "one" if user.console else "none",
+                                    "one" if found_user.console else "none"))
+    if not env.mfa_required:
+        return found
+    for group in env.groups:
+        role = live.role(group.admin_role_name)
+        if role is None:
+            found.append(Difference(f"role {group.admin_role_name}", "exists", "missing"))
+            continue
+        members = {f"arn:aws:iam::{live.account_id}:user/{u.name}" for u in env.members(group)}
+        trusted = _principals(role.trust)
+        expected_trust = _principals(mfa_trust_policy(sorted(members)))
+        if trusted != expected_trust:
+            found.append(Difference(f"trust of role {group.admin_role_name}", _sorted(expected_trust), _sorted(trusted)))
+        found += _sets(f"policies of role {group.admin_role_name}", set(group.policies), set(role.managed))
+    arn = mfa_policy_arn(live.account_id)
+    expected = _unescaped(require_mfa_policy(live.account_id, [env.admin_role_arn(live.account_id, g) for g in env.groups]))
+    document = live.documents.get(arn)
+    if document is None:
+        found.append(Difference(f"policy {MFA_POLICY_NAME}", "exists", "missing"))
+    elif _canonical(document) != _canonical(expected):
+        found.append(Difference(f"policy {MFA_POLICY_NAME}", "the require-MFA text awsenvs writes", "changed text"))
+    return found
+
+
+def _baseline(env: Environment, live: LiveIam) -> list[Difference]:
+    found = []
+    want, policy = env.password_policy, live.password_policy
+    if policy is not None:
+        pairs = (("minimum length", want.minimum_length, policy.get("MinimumPasswordLength", 0)),
+                 ("lowercase", want.require_lowercase, bool(policy.get("RequireLowercaseCharacters"))),
+                 ("uppercase", want.require_uppercase, bool(policy.get("RequireUppercaseCharacters"))),
+                 ("numbers", want.require_numbers, bool(policy.get("RequireNumbers"))),
+                 ("symbols", want.require_symbols, bool(policy.get("RequireSymbols"))),
+                 ("reuse prevention", want.reuse_prevention, policy.get("PasswordReusePrevention", 0)),
+                 ("max age days", want.max_age_days, policy.get("MaxPasswordAge", 0)),
+                 ("users may change it", want.allow_users_to_change, bool(policy.get("AllowUsersToChangePassword"))))
+        for what, expected, actual in pairs:
+            if expected != actual:
+                found.append(Difference(f"password policy {what}", str(expected), str(actual)))
+    # (a missing password policy and the alias are rows of their own: audit's "password policy", "alias")
+    if env.budget is not None:
+        budget = next((b for b in live.budgets if b.name == env.budget_name), None)
+        if budget is None:
+            found.append(Difference(f"budget {env.budget_name}", f"{env.budget.monthly_usd} USD", "missing"))
+        elif _amount(budget.amount) != float(env.budget.monthly_usd):
+            found.append(Difference(f"budget {env.budget_name}", f"{env.budget.monthly_usd} USD", f"{budget.amount} {budget.unit}"))
+    return found
+
+
+# --------------------------------------------------------------------------- the management stack
+
+
+def management_differences(org: Org, live: LiveOrganization, account_ids: Mapping[str, str],
+                           contents: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]],
+                           guardrail_texts: Mapping[str, str], policy_texts: Mapping[str, str]) -> list[Difference]:
+    """OUs and each account's parent, trusted services and policy types, and the service control
+    policies on the product OUs (`contents`: OU id -> its accounts and SCP ids, live.organization;
+    `guardrail_texts`: product -> the SCP awsenvs writes; `policy_texts`: policy id -> live content)."""
+    found = _sets("trusted services", set(org.trusted_services), set(live.trusted_services))
+    found += _sets("policy types", set(org.policy_types), set(live.policy_types))
+    names = {policy_id: name for name, policy_id in live.policies.items()}
+    for product in org.products:
+        ou = live.ous.get(product.ou_name)
+        if ou is None:
+            found.append(Difference(f"OU {product.ou_name}", "exists under the root", "missing"))
+            continue
+        accounts, policies = contents.get(ou, ((), ()))
+        for env in product.environments:
+            account_id = env.account_id_from(dict(account_ids))
+            if account_id and account_id not in accounts and live.account_by_id(account_id) is not None:
+                found.append(Difference(f"account {env.account_name} ({account_id})", f"in OU {product.ou_name}",
+                                        "in another OU or the root"))
+        expected = {live.policies[product.guardrails_policy_name]} if (
+            product.guardrails is not None and product.guardrails_policy_name in live.policies) else set()
+        if product.guardrails is not None and not expected:
+            found.append(Difference(f"SCP {product.guardrails_policy_name}", f"attached to OU {product.ou_name}", "missing"))
+        ignored = {FULL_AWS_ACCESS, *(live.policies.get(n, n) for n in product.unmanaged_policies)}
+        attached = set(policies)
+        found += [Difference(f"SCPs of OU {product.ou_name}", _sorted(names.get(p, p) for p in expected),
+                             f"also {names.get(p, p)} (not in org.yaml)") for p in sorted(attached - expected - ignored)]
+        for policy_id in sorted(expected - attached):
+            found.append(Difference(f"SCP {names.get(policy_id, policy_id)}", f"attached to OU {product.ou_name}", "detached"))
+        for policy_id in sorted(expected & attached):
+            expected_text = guardrail_texts[product.name].replace("$${", "${")  # Terraform's escape (see _unescaped)
+            if _canonical(json.loads(policy_texts.get(policy_id, "{}"))) != _canonical(json.loads(expected_text)):
+                found.append(Difference(f"SCP {names[policy_id]}", "the guardrails text awsenvs writes", "changed text"))
+    return found
+
+
+# --------------------------------------------------------------------------- Identity Center
+
+
+def identity_center_differences(org: Org, live: LiveIdentityCenter) -> list[Difference]:
+    """Users (email, display name), groups and their members, and permission sets (policies,
+    session); the assignments are audit's "access assignments" row."""
+    found = []
+    by_id = {person.id: person.user_name for person in live.people.values()}
+    for person in org.people:
+        found_person = live.people.get(person.name)
+        if found_person is None:
+            found.append(Difference(f"Identity Center user {person.name}", "exists", "missing"))
+            continue
+        if (found_person.email or "").lower() != (person.email or "").lower():
+            found.append(Difference(f"email of {person.name}", person.email or "none", found_person.email or "none"))
+        if found_person.display_name != (person.display_name or person.name):
+            found.append(Difference(f"display name of {person.name}", person.display_name or person.name,
+                                    found_person.display_name))
+    for group in org.groups:
+        group_id = live.groups.get(group.name)
+        if group_id is None:
+            found.append(Difference(f"Identity Center group {group.name}", "exists", "missing"))
+        else:
+            members = {by_id.get(user, user) for (gid, user) in live.memberships if gid == group_id}
+            found += _sets(f"members of {group.name}", {p.name for p in org.people if group.name in p.groups}, members)
+        arn = live.permission_sets.get(group.permission_set_name)
+        if arn is None:
+            found.append(Difference(f"permission set {group.permission_set_name}", "exists", "missing"))
+            continue
+        found += _sets(f"policies of permission set {group.permission_set_name}", set(group.policies),
+                       set(live.policies.get(arn, ())))
+        if live.sessions.get(arn) and live.sessions[arn] != group.session_duration:
+            found.append(Difference(f"session of permission set {group.permission_set_name}", group.session_duration,
+                                    live.sessions[arn]))
+    return found
+
+
+# --------------------------------------------------------------------------- documents
+
+
+def _principals(document: Mapping) -> set[str]:
+    """The AWS principals a trust policy names (IAM writes a list of one as a plain string)."""
+    found = set()
+    for statement in document.get("Statement", []):
+        principal = statement.get("Principal", {})
+        values = principal.get("AWS", []) if isinstance(principal, dict) else principal
+        found.update([values] if isinstance(values, str) else values)
+    return found
+
+
+def _unescaped(document: dict) -> dict:
+    """The document as IAM stores it: Terraform's `$${...}` escape (modules/iam.py) is `${...}` there."""
+    return json.loads(json.dumps(document).replace("$${", "${"))
+
+
+def _canonical(document) -> object:
+    """Equal for documents that differ only in key order, or a list of one written as its value."""
+    if isinstance(document, dict):
+        return {k: _canonical(v) for k, v in sorted(document.items())}
+    if isinstance(document, list):
+        items = [_canonical(v) for v in document]
+        return items[0] if len(items) == 1 else sorted(items, key=json.dumps)
+    return document
+
+
+def _amount(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return float("nan")

@@ -1,0 +1,107 @@
+"""Drift at API speed: `audit` vs `plan --all` over the same 20 applied accounts, in one run.
+
+Applies a 20-account org (5 products of 4 environments, 5 users each, MFA roles in prod)
+on the emulator, then for several rounds times (a) `main.py plan --all` (the baseline:
+terraform and the provider per stack) and (b) `main.py audit --json` (every managed object
+compared through the live reader), interleaved so that the machine's drift hits both.
+Target (issue 27): (b) <= 0.1x (a).  Then counts the AWS calls of one in-process audit
+(botocore's before-call events of every session) for the model of real AWS.
+
+On the emulator one Python process (moto) answers every call, so audit's threads contend
+for its CPU instead of overlapping network waits as on AWS: the ratio here is an upper
+bound, and the calls per account, not the seconds, carry over to AWS.
+
+    .venv/bin/python bench/drift_bench.py [--rounds N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import boto3  # noqa: E402
+
+from plan_bench import rehearse  # noqa: E402
+from scale_bench import generated_org, write_org  # noqa: E402
+
+from awsenvs import aws, config  # noqa: E402
+from awsenvs.sandbox import Emulator, environ  # noqa: E402
+
+
+def timed(cmd: list[str], cwd: Path, env: dict[str, str], ok=(0,)) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    if proc.returncode not in ok:
+        raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr[-2000:]}")
+    return time.perf_counter() - start
+
+
+def calls_of_one_audit(path: Path, work: Path) -> tuple[Counter, Counter, int]:
+    """(calls in member accounts, calls in the management account, accounts) of one in-process audit."""
+    from awsenvs import audit
+    from awsenvs.workflow import managed
+
+    org = config.load(path)
+    aws.connect(org)
+    member, management = Counter(), Counter()
+    real_new_session = aws.new_session
+
+    def counted(**kwargs):
+        session = real_new_session(**kwargs)
+        session.events.register("before-call", lambda model, **_: member.update([model.name]))
+        return session
+
+    aws.new_session = counted
+    boto3.DEFAULT_SESSION.events.register("before-call", lambda model, **_: management.update([model.name]))
+    try:
+        ids = managed(org, work / "cdktf.out").account_ids
+        audit.audit(org, ids, work / "home" / ".aws" / "config", work / "home" / ".aws" / "credentials")
+    finally:
+        aws.new_session = real_new_session
+    return member, management, len(org.environments)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    with tempfile.TemporaryDirectory() as work, Emulator() as emulator:
+        work = Path(work)
+        source = write_org(work / "small.yaml", generated_org(5, 5))
+        env, path = rehearse(emulator, config.load(source), work)
+        awsenvs = [sys.executable, str(ROOT / "main.py"), "--config", str(path)]
+        print("applying the 20-account org on the emulator…", file=sys.stderr)
+        timed([*awsenvs, "apply", "--yes"], work, env)
+        timed([*awsenvs, "plan", "--all"], work, env)  # warm: every stack initialized
+        plans, audits = [], []
+        for _ in range(args.rounds):
+            plans.append(timed([*awsenvs, "plan", "--all"], work, env))
+            audits.append(timed([*awsenvs, "audit", "--json"], work, env, ok=(0, 1)))  # 1: the emulator's root has no MFA
+        with environ(env):
+            member, management, accounts = calls_of_one_audit(path, work)
+    plan, audit = statistics.median(plans), statistics.median(audits)
+    ratios = sorted(a / p for p, a in zip(plans, audits))
+    per_account = sum(member.values()) / accounts
+    print(f"- `plan --all` over {accounts} accounts and the management stack: {plan:.2f} s (median of {args.rounds})")
+    print(f"- `audit --json`: {audit:.2f} s, **{audit / plan:.2f}x** `plan --all` (pairs {ratios[0]:.2f}x-{ratios[-1]:.2f}x; "
+          "target <= 0.1x)")
+    print(f"- calls per member account: {per_account:.1f} "
+          f"({', '.join(f'{k} {v / accounts:g}' for k, v in sorted(member.items()))}), "
+          f"plus {sum(management.values())} in the management account "
+          f"({', '.join(f'{k} {v}' for k, v in sorted(management.items()))})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,150 @@
+"""Drift on recorded facts (no AWS): what awsenvs manages, compared with the live objects;
+an account as just applied has no difference, each change is one, `unmanaged` is left alone."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+
+from awsenvs import drift
+from awsenvs.config import MFA_GROUP_NAME, parse
+from awsenvs.live.facts import (
+    LiveAccount,
+    LiveBudget,
+    LiveIam,
+    LiveIamGroup,
+    LiveIamRole,
+    LiveIamUser,
+    LiveIdentityCenter,
+    LiveOrganization,
+    LivePerson,
+)
+from awsenvs.modules.guardrail_policies import guardrail_policies
+from awsenvs.modules.iam import mfa_trust_policy, require_mfa_policy
+
+READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
+ACCOUNT = "111111111111"
+ORG = """
+organization: {name: acme, email: cloud@acme.example.com, region: eu-west-1}
+groups:
+  developers: {policies: [arn:aws:iam::aws:policy/ReadOnlyAccess]}
+  admins: {policies: [arn:aws:iam::aws:policy/AdministratorAccess]}
+budget: {monthly_usd: 100, alert_emails: [ops@acme.example.com]}
+products:
+  shop:
+    users:
+      maria: {groups: [developers]}
+      tom: {groups: [admins], console: false}
+    environments:
+      prod:
+        unmanaged: {users: [ci-deploy], policies: [arn:aws:iam::aws:policy/PowerUserAccess]}
+"""
+
+
+@pytest.fixture(scope="module")
+def org():
+    return parse(ORG)
+
+
+def _as_applied(env) -> LiveIam:
+    """The account as the account stack leaves it."""
+    policy = env.password_policy
+    users = tuple(LiveIamUser(u.name, f"AIDA{u.name}", "/", (*u.groups, MFA_GROUP_NAME), u.console, 1, 0) for u in env.users)
+    groups = (*(LiveIamGroup(g.name, "/", g.policies, (f"assume-{g.admin_role_name}",)) for g in env.groups),
+              LiveIamGroup(MFA_GROUP_NAME, "/", (drift.mfa_policy_arn(ACCOUNT),), ()))
+    roles = tuple(LiveIamRole(g.admin_role_name,
+                              json.loads(json.dumps(mfa_trust_policy([f"arn:aws:iam::{ACCOUNT}:user/{u.name}"
+                                                                      for u in env.members(g)])).replace("$${", "${")),
+                              g.policies) for g in env.groups)
+    mfa = json.loads(json.dumps(require_mfa_policy(ACCOUNT, [env.admin_role_arn(ACCOUNT, g) for g in env.groups])).replace("$${", "${"))
+    return LiveIam(ACCOUNT, {}, (env.alias,), {
+        "MinimumPasswordLength": policy.minimum_length, "RequireLowercaseCharacters": True, "RequireUppercaseCharacters": True,
+        "RequireNumbers": True, "RequireSymbols": True, "PasswordReusePrevention": policy.reuse_prevention,
+        "MaxPasswordAge": policy.max_age_days, "AllowUsersToChangePassword": True},
+        users, groups, budgets=(LiveBudget(env.budget_name, "100.0", "USD"),), roles=roles,
+        documents={drift.mfa_policy_arn(ACCOUNT): mfa})
+
+
+def _findings(env, live) -> list[str]:
+    return [d.finding for d in drift.account_differences(env, live, iam_users=True)]
+
+
+def test_an_account_as_applied_has_no_drift(org):
+    env = org.environments[0]
+    live = _as_applied(env)
+    assert _findings(env, live) == []
+    # what it holds on purpose (org.yaml's unmanaged) is not drift either
+    deploy = LiveIamUser("ci-deploy", "AIDAci", "/", (), False, 0, 1)
+    developers = replace(live.group("developers"), managed=(READ_ONLY, "arn:aws:iam::aws:policy/PowerUserAccess"))
+    assert _findings(env, replace(live, users=(*live.users, deploy),
+                                  groups=(developers, *(g for g in live.groups if g.name != "developers")))) == []
+    # a single principal written as a plain string (as IAM returns it) is the same trust
+    role = live.role("admins-mfa")
+    statement = {**role.trust["Statement"][0], "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/tom"}}
+    same = replace(role, trust={**role.trust, "Statement": [statement]})
+    assert _findings(env, replace(live, roles=tuple(same if r.name == "admins-mfa" else r for r in live.roles))) == []
+
+
+def test_each_change_behind_awsenvs_back_is_one_difference(org):
+    env = org.environments[0]
+    live = _as_applied(env)
+    maria = replace(live.user("maria"), groups=(MFA_GROUP_NAME,), console=False)
+    changed = replace(
+        live,
+        users=(maria, live.user("tom"), LiveIamUser("mallory", "AIDAm", "/", (), True, 0, 0)),
+        groups=tuple(replace(g, managed=()) if g.name == "developers" else g for g in live.groups),
+        roles=tuple(r for r in live.roles if r.name != "admins-mfa"),
+        documents={drift.mfa_policy_arn(ACCOUNT): {"Version": "2012-10-17", "Statement": []}},
+        password_policy={**live.password_policy, "MinimumPasswordLength": 8},
+        budgets=(LiveBudget(env.budget_name, "5.0", "USD"),),
+    )
+    found = _findings(env, changed)
+    expected = ["IAM users: expected maria, tom; live mallory, maria, tom (not in org.yaml: mallory)",
+                f"policies of group developers: expected {READ_ONLY}; live none (missing {READ_ONLY})",
+                "groups of user maria: expected awsenvs-mfa-required, developers; live awsenvs-mfa-required (missing developers)",
+                "console password of maria: expected one; live none",
+                "role admins-mfa: expected exists; live missing",
+                "policy awsenvs-require-mfa: expected the require-MFA text awsenvs writes; live changed text",
+                "password policy minimum length: expected 14; live 8",
+                f"budget {env.budget_name}: expected 100.0 USD; live 5.0 USD"]
+    assert found == expected
+
+
+def test_the_management_stack_and_identity_center(org):
+    product = org.products[0]
+    texts = guardrail_policies(org)
+    live = LiveOrganization("o-abcdefghij", "r-root", frozenset(org.trusted_services), frozenset(org.policy_types),
+                            (LiveAccount(ACCOUNT, "shop_prod", "x@y.z", "ACTIVE"),), {product.ou_name: "ou-shop"},
+                            {product.guardrails_policy_name: "p-guard", "by-hand": "p-hand"})
+    ids = {"shop-prod": ACCOUNT}
+    clean = drift.management_differences(org, live, ids, {"ou-shop": ((ACCOUNT,), ("p-FullAWSAccess", "p-guard"))},
+                                         texts, {"p-guard": texts[product.name]})
+    assert clean == []
+    changed = drift.management_differences(
+        replace(org, trusted_services=(*org.trusted_services, "ram.amazonaws.com")), live, ids,
+        {"ou-shop": ((), ("p-FullAWSAccess", "p-guard", "p-hand"))}, texts, {"p-guard": '{"Statement": []}'})
+    assert [d.object for d in changed] == ["trusted services", f"account shop_prod ({ACCOUNT})", "SCPs of OU shop",
+                                          f"SCP {product.guardrails_policy_name}"]
+    assert "also by-hand (not in org.yaml)" in changed[2].finding
+    with_hand = replace(org, products=(replace(product, unmanaged_policies=("by-hand",)),))
+    assert drift.management_differences(with_hand, live, ids, {"ou-shop": ((ACCOUNT,), ("p-guard", "p-hand"))},
+                                        texts, {"p-guard": texts[product.name]}) == []
+
+    ic_org = parse(ORG.replace("region: eu-west-1}", "region: eu-west-1, access: identity_center}")
+                   .replace("maria: {groups: [developers]}", "maria: {groups: [developers], email: m@acme.example.com, name: Maria Lopez}")
+                   .replace("tom: {groups: [admins], console: false}", "tom: {groups: [admins], email: t@acme.example.com, name: Tom Berg}"))
+    sets = {g.name: f"arn:ps/{g.name}" for g in ic_org.groups}
+    people = {p.name: LivePerson(f"u-{p.name}", p.name, p.display_name, p.email, *p.given_and_family_name) for p in ic_org.people}
+    ic = LiveIdentityCenter("arn:instance", "d-1", {n: p.id for n, p in people.items()}, {g.name: f"g-{g.name}" for g in ic_org.groups},
+                            {(f"g-{g}", f"u-{p.name}"): "m" for p in ic_org.people for g in p.groups}, sets,
+                            {sets[g.name]: frozenset(g.policies) for g in ic_org.groups}, frozenset(), people=people,
+                            sessions={sets[g.name]: g.session_duration for g in ic_org.groups})
+    assert drift.identity_center_differences(ic_org, ic) == []
+    moved = replace(ic, people={**people, "tom": replace(people["tom"], email="tom@elsewhere.example.com")},
+                    memberships={k: v for k, v in ic.memberships.items() if k != ("g-developers", "u-maria")},
+                    policies={**ic.policies, sets["admins"]: frozenset()})
+    assert [d.object for d in drift.identity_center_differences(ic_org, moved)] == [
+        "email of tom", "members of developers", "policies of permission set admins"]
