@@ -99,3 +99,14 @@ def test_the_installed_tool_exports_the_modules(installed):
                           env={**env, "TF_PROVIDER_MIRROR": mirror}, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert {p.name for p in (outside / "modules").iterdir()} == {"organization", "account", "iam"}
+
+
+def test_every_subpackage_is_in_the_wheel():
+    """A folder of awsenvs/ that pyproject's packages does not list would be missing from
+    the installed tool (the sandbox then fails at its first import)."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {"awsenvs." + p.parent.relative_to(ROOT / "awsenvs").as_posix().replace("/", ".")
+             for p in (ROOT / "awsenvs").rglob("__init__.py") if p.parent != ROOT / "awsenvs"}
+    assert found - {"awsenvs.modules", "awsenvs.templates"} <= listed, sorted(found - listed)
