@@ -68,7 +68,7 @@ def account_differences(env: Environment, live: LiveIam, iam_users: bool) -> lis
 
 
 def _users_and_groups(env: Environment, live: LiveIam) -> list[Difference]:
-    from awsenvs.modules.iam import mfa_trust_policy, require_mfa_policy
+    from awsenvs.modules.iam_policies import mfa_trust_policy, require_mfa_policy
 
     skip = env.unmanaged
     found = _sets("IAM users", {u.name for u in env.users}, {u.name for u in live.users}, set(skip.users))

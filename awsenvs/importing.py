@@ -4,7 +4,7 @@ Reading runs with the management account's credentials: the organization, its OU
 policies first, then each member account's IAM through `role_name` in `workers` threads
 (a member whose role cannot be assumed is skipped with its reason, the others go on),
 then IAM Identity Center in the run's region.  Calls per member account: 1 AssumeRole,
-then 7 + 6 per IAM user + 2 per IAM group (live.iam.read_account_iam); botocore retries
+then 7 + 6 per IAM user + 2 per IAM group (live.iam.read_account_iam, DETAIL); botocore retries
 throttled calls in its adaptive mode (aws.connect), so big organizations slow down
 instead of failing (org-formation-cli#280 shows what happens without it).
 """
@@ -23,7 +23,7 @@ from typing import Callable
 from awsenvs import aws
 from awsenvs.errors import EXIT_BAD_INPUT, AwsenvsError
 from awsenvs.live.facts import LiveAccount, LiveMember, LiveSnapshot
-from awsenvs.live.iam import read_account_iam
+from awsenvs.live.iam import DETAIL, read_account_iam
 from awsenvs.live.identity_center import read_identity_center
 from awsenvs.live.organization import read_organization, read_structure
 from awsenvs.orgyaml import ImportRefused, Written, render
@@ -65,7 +65,7 @@ def read_snapshot(region: str, role_name: str, workers: int = WORKERS,
             return LiveMember(account, path, None, f"closed ({account.status})")
         try:
             session = aws.assume_role_session(account.id, role_name, "awsenvs-import", sts=sts)
-            return LiveMember(account, path, read_account_iam(session, account.id, detail=True))
+            return LiveMember(account, path, read_account_iam(session, account.id, DETAIL))
         except aws.AwsError as exc:
             return LiveMember(account, path, None, str(exc))
         except Exception as exc:  # noqa: BLE001 - e.g. a raw botocore error: this account is skipped, not the import

@@ -30,101 +30,9 @@ from awsenvs.config import (
     tf_name,
 )
 from awsenvs.hcl import Expression, expression
+from awsenvs.modules.iam_policies import assume_role_policy, mfa_trust_policy, require_mfa_policy
 
 MFA_GROUP_ID = tf_name(MFA_GROUP_NAME)
-
-# What a user may do before signing in with MFA: set up their own MFA device, change the
-# initial password (first sign-in), and nothing else. From the AWS IAM User Guide example
-# "IAM: Allows MFA-authenticated IAM users to manage their own MFA device"
-# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_examples_iam_mfa-selfmanage.html),
-# plus sts:AssumeRole on this account's MFA roles (whose trust policies themselves demand
-# MFA), because the AWS CLI assumes those roles with the user's long-term keys and an MFA code.
-_SELF_SERVICE_WITHOUT_MFA = [
-    "iam:CreateVirtualMFADevice",
-    "iam:DeleteVirtualMFADevice",
-    "iam:EnableMFADevice",
-    "iam:GetUser",
-    "iam:GetMFADevice",
-    "iam:ListMFADevices",
-    "iam:ListVirtualMFADevices",
-    "iam:ResyncMFADevice",
-    "iam:ChangePassword",
-    "iam:GetAccountPasswordPolicy",
-    "sts:GetSessionToken",
-]
-
-# `$${...}` is Terraform's escape for a literal `${...}`: an IAM policy variable.
-USERNAME = "$${aws:username}"
-
-
-def require_mfa_policy(account_id: str, admin_role_arns: list[str]) -> dict:
-    """The self-managed MFA policy: deny all but MFA/password self-service without MFA."""
-    own_user = f"arn:aws:iam::{account_id}:user/{USERNAME}"
-    no_mfa = {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}
-    statements = [
-        {"Sid": "AllowViewAccountInfo", "Effect": "Allow",
-         "Action": ["iam:GetAccountPasswordPolicy", "iam:ListVirtualMFADevices"], "Resource": "*"},
-        {"Sid": "AllowChangeOwnPassword", "Effect": "Allow",
-         "Action": ["iam:ChangePassword", "iam:GetUser"], "Resource": own_user},
-        # Device names are free in the console, so creation is allowed under any name.
-        {"Sid": "AllowCreateVirtualMFADevice", "Effect": "Allow",
-         "Action": ["iam:CreateVirtualMFADevice"], "Resource": f"arn:aws:iam::{account_id}:mfa/*"},
-        # Deleting is limited to devices named after the user (`paul`, `paul-phone`): that
-        # clears a half-finished enrolment, whose name could not be reused otherwise.  An
-        # enabled device cannot be deleted before it is deactivated, which only its user may.
-        {"Sid": "AllowDeleteOwnVirtualMFADevice", "Effect": "Allow",
-         "Action": ["iam:DeleteVirtualMFADevice"],
-         "Resource": [f"arn:aws:iam::{account_id}:mfa/{USERNAME}", f"arn:aws:iam::{account_id}:mfa/{USERNAME}-*"]},
-        {"Sid": "AllowManageOwnUserMFA", "Effect": "Allow",
-         "Action": ["iam:DeactivateMFADevice", "iam:EnableMFADevice", "iam:GetMFADevice",
-                    "iam:ListMFADevices", "iam:ResyncMFADevice"],
-         "Resource": own_user},
-        {"Sid": "AllowManageOwnAccessKeysWithMFA", "Effect": "Allow",
-         "Action": ["iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:ListAccessKeys",
-                    "iam:UpdateAccessKey", "iam:GetAccessKeyLastUsed"],
-         "Resource": own_user},
-        {"Sid": "DenyAllExceptListedIfNoMFA", "Effect": "Deny",
-         "NotAction": [*_SELF_SERVICE_WITHOUT_MFA, "sts:AssumeRole"],
-         "Resource": "*", "Condition": no_mfa},
-    ]
-    if admin_role_arns:
-        statements.append(
-            {"Sid": "DenyAssumingOtherRolesIfNoMFA", "Effect": "Deny", "Action": "sts:AssumeRole",
-             "NotResource": admin_role_arns,
-             "Condition": no_mfa}
-        )
-    else:
-        statements[-1]["NotAction"].remove("sts:AssumeRole")
-    return {"Version": "2012-10-17", "Statement": statements}
-
-
-def mfa_trust_policy(member_arns: list[str]) -> dict:
-    """Trust exactly these users (a group's members), only with MFA, only as themselves.
-
-    Naming the users (not the account root) means no other principal of the account can
-    assume the role, whatever its own policies allow (e.g. PowerUserAccess's sts:*).  The
-    users are named by ARN, so the roles depend on them: IAM refuses a trust policy naming a
-    user that does not exist yet ("Invalid principal"), and keeps a deleted user's unique id
-    in place of the ARN until the policy is saved again
-    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-users),
-    which the next apply does (the live policy then differs from the configured ARNs).  The
-    session name must be the caller's user name, so CloudTrail names the person
-    (condition key sts:RoleSessionName with the aws:username variable:
-    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#ck_rolesessionname).
-    """
-    return {
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": {"AWS": member_arns},
-            "Action": "sts:AssumeRole",
-            "Condition": {
-                "Bool": {"aws:MultiFactorAuthPresent": "true"},
-                "StringEquals": {"sts:RoleSessionName": USERNAME},
-            },
-        }],
-    }
-
 
 class Iam(Construct):
     """Groups with their policies, users in their groups, console logins; MFA if required.
@@ -299,10 +207,6 @@ def _mfa_role(scope: Construct, id: str, group_name: str, trust_policy_json: str
 def _assume_role_policy(scope: Construct, id: str, role_name: str, group: str, policy_json: str) -> IamGroupPolicy:
     # Members may assume their group's role (admins could anyway; others need this).
     return IamGroupPolicy(scope, id, name=f"assume-{role_name}", group=group, policy=policy_json)
-
-
-def assume_role_policy(role_arn: str) -> dict:
-    return {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn}]}
 
 
 def _jsonencode(document: dict) -> str:

@@ -22,7 +22,7 @@ from awsenvs.live.facts import (
     LivePerson,
 )
 from awsenvs.modules.guardrail_policies import guardrail_policies
-from awsenvs.modules.iam import mfa_trust_policy, require_mfa_policy
+from awsenvs.modules.iam_policies import mfa_trust_policy, require_mfa_policy
 
 READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"

@@ -273,7 +273,7 @@ def test_reads_are_bounded_by_workers_and_retried_adaptively(tmp_path, monkeypat
     monkeypatch.setattr("awsenvs.live.organization.read_root_access_features", lambda client=None: ())
     lock, running, most, modes = threading.Lock(), [0], [0], set()
 
-    def slow_read(session, account_id, detail=False):
+    def slow_read(session, account_id, reads=None):
         modes.add(session.client("iam").meta.config.retries["mode"])
         with lock:
             running[0] += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Callable
 
 import boto3
@@ -23,32 +24,51 @@ def read_summary(session: boto3.Session | None = None) -> dict:
 INNER_WORKERS = 4  # an account's independent reads (per user, group, role) at once
 
 
-def read_account_iam(session: boto3.Session, account_id: str, detail: bool = False,
+@dataclass(frozen=True)
+class Reads:
+    """What read_account_iam reads besides the root summary, alias, password policy and each
+    user's console password and MFA devices (each flag costs calls: say only what is used)."""
+
+    keys: bool = True  # each user's access keys (1 call per user)
+    memberships: bool = False  # each user's groups (1 per user)
+    groups: bool = False  # the groups and their attached policies (1 + 1 per group)
+    budgets: bool = False  # the account's budgets (1)
+    everything: bool = False  # also users' own and inline policies, groups' inline ones, customer managed policies
+
+
+DETAIL = Reads(memberships=True, groups=True, budgets=True, everything=True)  # import writes all of it down
+DRIFT = Reads(keys=False, memberships=True, groups=True, budgets=True)  # audit compares what awsenvs manages
+
+
+def read_account_iam(session: boto3.Session, account_id: str, reads: Reads = Reads(),
                      roles: tuple[str, ...] = (), documents: tuple[str, ...] = (),
                      workers: int = INNER_WORKERS) -> LiveIam:
     """The account's root summary, alias, password policy and users (console password, MFA
-    devices, active keys); with `detail` also each user's groups and policies, the groups with
-    their policies, the customer managed policies and the budgets (what `import` writes down).
+    devices), and what `reads` asks for.
 
     `roles`: roles to read by name (trust policy, attached policies), `documents`: customer
     managed policies to read by ARN (their default version), where they exist.  The reads of
     one user, group, role or document do not depend on each other's: `workers` of them run at
     once, on the one client (clients are thread safe, sessions are not).
 
-    Calls: 4 + 3 per user; with `detail` 7 + 6 per user + 2 per group (bench/import_bench.py
+    Calls: 4 + 2 per user, + 1 per user for each of keys and memberships, 1 + 1 per group for
+    groups, 1 for budgets; DETAIL: 7 + 6 per user + 2 per group (bench/import_bench.py
     counts them); 2 per role and per document asked for."""
     iam = session.client("iam")
-    budgets_client = session.client("budgets") if detail else None
+    budgets_client = session.client("budgets") if reads.budgets else None
     where = f"in {account_id}"
+    detail = reads.everything
 
     def user_of(user: dict) -> LiveIamUser:
         name = user["UserName"]
         return LiveIamUser(
             name=name, id=user["UserId"], path=user.get("Path", "/"),
-            groups=tuple(g["GroupName"] for g in aws.pages(iam, "list_groups_for_user", "Groups", UserName=name)) if detail else (),
+            groups=tuple(g["GroupName"] for g in aws.pages(iam, "list_groups_for_user", "Groups", UserName=name))
+            if reads.memberships else (),
             console=_maybe(where, "iam get-login-profile", lambda: iam.get_login_profile(UserName=name)) is not None,
             mfa_devices=len(aws.pages(iam, "list_mfa_devices", "MFADevices", UserName=name)),
-            active_keys=sum(k["Status"] == "Active" for k in aws.pages(iam, "list_access_keys", "AccessKeyMetadata", UserName=name)),
+            active_keys=sum(k["Status"] == "Active" for k in aws.pages(iam, "list_access_keys", "AccessKeyMetadata", UserName=name))
+            if reads.keys else 0,
             managed=tuple(p["PolicyArn"] for p in aws.pages(iam, "list_attached_user_policies", "AttachedPolicies",
                                                             UserName=name)) if detail else (),
             inline=tuple(aws.pages(iam, "list_user_policies", "PolicyNames", UserName=name)) if detail else (),
@@ -60,7 +80,7 @@ def read_account_iam(session: boto3.Session, account_id: str, detail: bool = Fal
             name=name, path=group.get("Path", "/"),
             managed=tuple(p["PolicyArn"] for p in aws.pages(iam, "list_attached_group_policies", "AttachedPolicies",
                                                             GroupName=name)),
-            inline=tuple(aws.pages(iam, "list_group_policies", "PolicyNames", GroupName=name)),
+            inline=tuple(aws.pages(iam, "list_group_policies", "PolicyNames", GroupName=name)) if detail else (),
         )
 
     def role_of(name: str) -> LiveIamRole | None:
@@ -89,11 +109,11 @@ def read_account_iam(session: boto3.Session, account_id: str, detail: bool = Fal
                                       lambda: iam.get_account_password_policy()["PasswordPolicy"])
         summary = pool.submit(lambda: aws.call("iam get-account-summary", iam.get_account_summary)["SummaryMap"])
         aliases = pool.submit(lambda: aws.call("iam list-account-aliases", iam.list_account_aliases)["AccountAliases"])
-        budgets = pool.submit(budgets_of) if detail else None
+        budgets = pool.submit(budgets_of) if reads.budgets else None
         local = pool.submit(lambda: [p["PolicyName"] for p in aws.pages(iam, "list_policies", "Policies", Scope="Local")]) \
             if detail else None
         users = list(pool.map(user_of, aws.pages(iam, "list_users", "Users")))
-        groups = list(pool.map(group_of, aws.pages(iam, "list_groups", "Groups"))) if detail else []
+        groups = list(pool.map(group_of, aws.pages(iam, "list_groups", "Groups"))) if reads.groups else []
         found_roles = [r for r in pool.map(role_of, roles) if r is not None]
         found_documents = dict(d for d in pool.map(document_of, documents) if d is not None)
         return LiveIam(
