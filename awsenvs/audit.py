@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import configparser
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Mapping
 
@@ -15,7 +15,7 @@ from awsenvs import aws
 from awsenvs.config import DEFAULT_ROLE_NAME, Environment, Org
 from awsenvs import drift
 from awsenvs.live.facts import LiveIam, LiveIdentityCenter, LiveOrganization
-from awsenvs.live.iam import DRIFT, read_account_iam, read_summary
+from awsenvs.live.iam import DRIFT, Reads, read_account_iam, read_summary
 from awsenvs.live.identity_center import read_identity_center
 from awsenvs.live.organization import read_organization, read_ou_contents, read_parked_accounts, read_policy_content
 from awsenvs.private import readable_by_others, state_files
@@ -216,7 +216,10 @@ def _account_checks(env: Environment, account_id: str, label: str, identity_cent
     iam_users = not identity_center
     roles = drift.mfa_role_names(env) if iam_users else ()
     documents = (drift.mfa_policy_arn(account_id),) if iam_users and env.mfa_required else ()
-    live = read_account_iam(session, account_id, DRIFT, roles=roles, documents=documents)
+    # MFA devices matter for the console users of mfa: required accounts; with Identity Center
+    # only the users' console passwords (and the baseline) are compared.
+    reads = replace(DRIFT, mfa=env.mfa_required) if iam_users else Reads(keys=False, mfa=False, budgets=True)
+    live = read_account_iam(session, account_id, reads, roles=roles, documents=documents)
     return account_rows(env, live, label, identity_center, centralized_root)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import boto3
@@ -30,14 +30,15 @@ class Reads:
     user's console password and MFA devices (each flag costs calls: say only what is used)."""
 
     keys: bool = True  # each user's access keys (1 call per user)
-    memberships: bool = False  # each user's groups (1 per user)
+    mfa: bool = True  # each user's MFA devices (1 per user)
+    memberships: bool = False  # each user's groups (1 per user; with `groups`, 1 per group instead)
     groups: bool = False  # the groups and their attached policies (1 + 1 per group)
     budgets: bool = False  # the account's budgets (1)
     everything: bool = False  # also users' own and inline policies, groups' inline ones, customer managed policies
 
 
 DETAIL = Reads(memberships=True, groups=True, budgets=True, everything=True)  # import writes all of it down
-DRIFT = Reads(keys=False, memberships=True, groups=True, budgets=True)  # audit compares what awsenvs manages
+DRIFT = Reads(keys=False, mfa=False, memberships=True, groups=True, budgets=True)  # audit compares what awsenvs manages
 
 
 def read_account_iam(session: boto3.Session, account_id: str, reads: Reads = Reads(),
@@ -51,22 +52,24 @@ def read_account_iam(session: boto3.Session, account_id: str, reads: Reads = Rea
     one user, group, role or document do not depend on each other's: `workers` of them run at
     once, on the one client (clients are thread safe, sessions are not).
 
-    Calls: 4 + 2 per user, + 1 per user for each of keys and memberships, 1 + 1 per group for
-    groups, 1 for budgets; DETAIL: 7 + 6 per user + 2 per group (bench/import_bench.py
-    counts them); 2 per role and per document asked for."""
+    Calls: 4 + 1 per user, + 1 per user for each of keys, mfa and memberships, 1 + 1 per group
+    for groups (memberships with groups: 1 per group, GetGroup, instead of 1 per user), 1 for
+    budgets; DETAIL: 7 + 6 per user + 2 per group (bench/import_bench.py counts them); 2 per
+    role and per document asked for."""
     iam = session.client("iam")
     budgets_client = session.client("budgets") if reads.budgets else None
     where = f"in {account_id}"
     detail = reads.everything
+    by_group = reads.memberships and reads.groups and not detail  # members read per group (GetGroup)
 
     def user_of(user: dict) -> LiveIamUser:
         name = user["UserName"]
         return LiveIamUser(
             name=name, id=user["UserId"], path=user.get("Path", "/"),
             groups=tuple(g["GroupName"] for g in aws.pages(iam, "list_groups_for_user", "Groups", UserName=name))
-            if reads.memberships else (),
+            if reads.memberships and not by_group else (),
             console=_maybe(where, "iam get-login-profile", lambda: iam.get_login_profile(UserName=name)) is not None,
-            mfa_devices=len(aws.pages(iam, "list_mfa_devices", "MFADevices", UserName=name)),
+            mfa_devices=len(aws.pages(iam, "list_mfa_devices", "MFADevices", UserName=name)) if reads.mfa else 0,
             active_keys=sum(k["Status"] == "Active" for k in aws.pages(iam, "list_access_keys", "AccessKeyMetadata", UserName=name))
             if reads.keys else 0,
             managed=tuple(p["PolicyArn"] for p in aws.pages(iam, "list_attached_user_policies", "AttachedPolicies",
@@ -76,6 +79,8 @@ def read_account_iam(session: boto3.Session, account_id: str, reads: Reads = Rea
 
     def group_of(group: dict) -> LiveIamGroup:
         name = group["GroupName"]
+        if by_group:
+            members[name] = {u["UserName"] for u in aws.pages(iam, "get_group", "Users", GroupName=name)}
         return LiveIamGroup(
             name=name, path=group.get("Path", "/"),
             managed=tuple(p["PolicyArn"] for p in aws.pages(iam, "list_attached_group_policies", "AttachedPolicies",
@@ -112,8 +117,11 @@ def read_account_iam(session: boto3.Session, account_id: str, reads: Reads = Rea
         budgets = pool.submit(budgets_of) if reads.budgets else None
         local = pool.submit(lambda: [p["PolicyName"] for p in aws.pages(iam, "list_policies", "Policies", Scope="Local")]) \
             if detail else None
+        members: dict[str, set[str]] = {}  # group -> its users (by_group)
         users = list(pool.map(user_of, aws.pages(iam, "list_users", "Users")))
         groups = list(pool.map(group_of, aws.pages(iam, "list_groups", "Groups"))) if reads.groups else []
+        if by_group:
+            users = [replace(u, groups=tuple(g.name for g in groups if u.name in members.get(g.name, ()))) for u in users]
         found_roles = [r for r in pool.map(role_of, roles) if r is not None]
         found_documents = dict(d for d in pool.map(document_of, documents) if d is not None)
         return LiveIam(
