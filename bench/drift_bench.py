@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -29,21 +27,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-import boto3  # noqa: E402
-
-from plan_bench import rehearse  # noqa: E402
+from calls import counted_calls  # noqa: E402
+from plan_bench import rehearse, timed  # noqa: E402
 from scale_bench import generated_org, write_org  # noqa: E402
 
 from awsenvs import aws, config  # noqa: E402
 from awsenvs.sandbox import Emulator, environ  # noqa: E402
-
-
-def timed(cmd: list[str], cwd: Path, env: dict[str, str], ok=(0,)) -> float:
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
-    if proc.returncode not in ok:
-        raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr[-2000:]}")
-    return time.perf_counter() - start
 
 
 def calls_of_one_audit(path: Path, work: Path) -> tuple[Counter, Counter, int]:
@@ -53,21 +42,9 @@ def calls_of_one_audit(path: Path, work: Path) -> tuple[Counter, Counter, int]:
 
     org = config.load(path)
     aws.connect(org)
-    member, management = Counter(), Counter()
-    real_new_session = aws.new_session
-
-    def counted(**kwargs):
-        session = real_new_session(**kwargs)
-        session.events.register("before-call", lambda model, **_: member.update([model.name]))
-        return session
-
-    aws.new_session = counted
-    boto3.DEFAULT_SESSION.events.register("before-call", lambda model, **_: management.update([model.name]))
-    try:
+    with counted_calls() as (member, management):
         ids = managed(org, work / "cdktf.out").account_ids
         audit.audit(org, ids, work / "home" / ".aws" / "config", work / "home" / ".aws" / "credentials")
-    finally:
-        aws.new_session = real_new_session
     return member, management, len(org.environments)
 
 

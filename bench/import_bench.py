@@ -25,8 +25,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 import boto3  # noqa: E402
+
+from calls import counted_calls  # noqa: E402
 
 from awsenvs import aws  # noqa: E402
 from awsenvs.sandbox import Emulator, environ  # noqa: E402
@@ -70,20 +73,8 @@ def calls_of_one_read(region: str) -> tuple[Counter, Counter]:
     """(calls in member accounts, calls in the management account) of one in-process read."""
     from awsenvs import importing
 
-    member, management = Counter(), Counter()
-    real_new_session = aws.new_session
-
-    def counted(**kwargs):
-        session = real_new_session(**kwargs)
-        session.events.register("before-call", lambda model, **_: member.update([model.name]))
-        return session
-
-    aws.new_session = counted
-    boto3.DEFAULT_SESSION.events.register("before-call", lambda model, **_: management.update([model.name]))
-    try:
+    with counted_calls() as (member, management):
         importing.read_snapshot(region, "OrganizationAccountAccessRole")
-    finally:
-        aws.new_session = real_new_session
     return member, management
 
 

@@ -46,7 +46,16 @@ def _not_bool(value: Any) -> Any:
     return value
 
 
+def _policy_arns(value: list[str]) -> list[str]:
+    for arn in value:
+        if not POLICY_ARN_RE.match(arn):
+            raise ValueError(f"{arn!r} is not an IAM policy ARN (arn:aws:iam::aws:policy/NAME)")
+    return value
+
+
 AccountId = Annotated[str | None, BeforeValidator(_account_id)]
+# A list of policy ARNs, checked as a whole: the error names the list (groups.NAME.policies).
+PolicyArns = Annotated[list[str], AfterValidator(_policy_arns)]
 Email = Annotated[str, AfterValidator(_email)]
 ServicePrincipal = Annotated[str, AfterValidator(_service_principal)]
 
@@ -63,18 +72,10 @@ class PasswordPolicySpec(_Spec):
 
 
 class GroupSpec(_Spec):
-    policies: list[str] = []
+    policies: PolicyArns = []
     # identity_center access: the permission set's session length (IAM Identity Center
     # allows 1 to 12 hours: https://docs.aws.amazon.com/singlesignon/latest/userguide/howtosessionduration.html).
     session_hours: int | None = Field(None, ge=1, le=12)
-
-    @field_validator("policies")
-    @classmethod
-    def _policy_arns(cls, value: list[str]) -> list[str]:
-        for arn in value:
-            if not POLICY_ARN_RE.match(arn):
-                raise ValueError(f"{arn!r} is not an IAM policy ARN (arn:aws:iam::aws:policy/NAME)")
-        return value
 
 
 class UserSpec(_Spec):
@@ -113,15 +114,7 @@ class UnmanagedSpec(_Spec):
 
     users: list[str] = []
     groups: list[str] = []
-    policies: list[str] = []  # policy ARNs attached to a managed group beside its configured ones
-
-    @field_validator("policies")
-    @classmethod
-    def _policy_arns(cls, value: list[str]) -> list[str]:
-        for arn in value:
-            if not POLICY_ARN_RE.match(arn):
-                raise ValueError(f"{arn!r} is not an IAM policy ARN (arn:aws:iam::aws:policy/NAME)")
-        return value
+    policies: PolicyArns = []  # policy ARNs attached to a managed group beside its configured ones
 
 
 class EnvironmentSpec(_Spec):
