@@ -332,6 +332,7 @@ def audit(n: Newcomer) -> None:
     assert result.code == 2 and "Error 1" in result.output, result.output[-3000:]
     for row in ("root credentials", "alias", "password policy", "no [default] profile"):
         assert row in result.output, row
+    assert "│ drift" not in result.output, result.output[-3000:]  # as applied: every managed object as org.yaml says
     no_traceback(result)
 
 
