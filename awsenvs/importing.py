@@ -83,7 +83,8 @@ def read_snapshot(region: str, role_name: str, workers: int = WORKERS,
         pool.shutdown(cancel_futures=True)  # on Ctrl-C, read no more accounts
     ordered = tuple(members[a.id] for a in organization.accounts)
     try:
-        identity_center = read_identity_center(region, [a.id for a in organization.accounts if not a.closed], detail=True)
+        identity_center = read_identity_center(region, [a.id for a in organization.accounts if not a.closed],
+                                               detail=True, unmanaged=True)
     except aws.AwsError as exc:
         raise exc.within(f"reading IAM Identity Center in {region}") from None
     return LiveSnapshot(organization, structure, ordered, identity_center, region, role_name)

@@ -11,12 +11,13 @@ from awsenvs.live.facts import LiveIdentityCenter, LivePerson
 
 
 def read_identity_center(region: str, account_ids: Iterable[str], groups: Iterable[str] | None = None,
-                         detail: bool = False) -> LiveIdentityCenter | None:
+                         detail: bool = False, unmanaged: bool = False) -> LiveIdentityCenter | None:
     """The live identity store and permission sets in `region` (where the management stack's
     provider finds the instance), with the assignments in `account_ids`; None when Identity
     Center is not enabled.  `groups`: the groups whose memberships are read (None: all of
-    them).  `detail`: also each user's email and names, each permission set's session and
-    what awsenvs does not manage on it (what `import` writes down)."""
+    them).  `detail`: also each user's email and names (audit's drift compares them);
+    `unmanaged`: also what awsenvs does not manage on each permission set (2 calls each:
+    only `import` writes it down)."""
     admin = boto3.client("sso-admin", region_name=region)
     store = boto3.client("identitystore", region_name=region)
     instances = aws.call("sso-admin list-instances", admin.list_instances)["Instances"]
@@ -51,7 +52,7 @@ def read_identity_center(region: str, account_ids: Iterable[str], groups: Iterab
         for a in pages(admin, "list_account_assignments", "AccountAssignments",
                        InstanceArn=instance, AccountId=account_id, PermissionSetArn=arn)
     )
-    people, unmanaged = {}, {}
+    people, not_ours = {}, {}
     if detail:
         for u in listed_users:
             email = next((e["Value"] for e in u.get("Emails", []) if e.get("Primary")), None) or \
@@ -59,6 +60,7 @@ def read_identity_center(region: str, account_ids: Iterable[str], groups: Iterab
             name = u.get("Name", {})
             people[u["UserName"]] = LivePerson(u["UserId"], u["UserName"], u.get("DisplayName", ""), email,
                                                name.get("GivenName", ""), name.get("FamilyName", ""))
+    if unmanaged:
         for arn in permission_sets.values():
             kinds = []
             if aws.call("sso-admin get-inline-policy-for-permission-set", admin.get_inline_policy_for_permission_set,
@@ -68,6 +70,6 @@ def read_identity_center(region: str, account_ids: Iterable[str], groups: Iterab
                      InstanceArn=instance, PermissionSetArn=arn):
                 kinds.append("customer managed policy references")
             if kinds:
-                unmanaged[arn] = tuple(kinds)
+                not_ours[arn] = tuple(kinds)
     return LiveIdentityCenter(instance, store_id, users, live_groups, memberships, permission_sets, policies, assignments,
-                              people=people, sessions=sessions, unmanaged=unmanaged)
+                              people=people, sessions=sessions, unmanaged=not_ours)
