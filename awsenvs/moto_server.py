@@ -46,6 +46,9 @@ on.  moto answers a missing call with HTTP 500, and the provider then retries fo
   `aws:SecureTransport` is false) would deny every request.  A statement whose only
   condition is `Bool aws:SecureTransport` applies only when the request's scheme matches:
   plain http requests are denied, as on AWS, and https ones (`Emulator(tls=True)`) are not.
+- https: werkzeug wraps the listening socket, so every TLS handshake runs in its one accept
+  thread, one after the other; under the load of parallel applies, clients queue there.  The
+  handshake is moved to each connection's own thread (`_accept_then_handshake`).
 
     python -m awsenvs.moto_server -H 127.0.0.1 -p PORT
 """
@@ -55,6 +58,8 @@ from __future__ import annotations
 import sys
 
 import json
+import socket
+import ssl
 import time
 
 from moto.account import urls as account_urls
@@ -69,7 +74,29 @@ from moto.identitystore.responses import IdentityStoreResponse
 from moto.organizations.models import FakeServiceAccess, organizations_backends
 from moto.s3.models import FakeBucket
 from moto.server import main
+from werkzeug.serving import ThreadedWSGIServer
 from moto.ssoadmin.responses import SSOAdminResponse
+
+
+def _accept_then_handshake(self: ThreadedWSGIServer):
+    listening = self.socket
+    if not isinstance(listening, ssl.SSLSocket):
+        return listening.accept()
+    connection, address = socket.socket.accept(listening)  # plain accept: no handshake here
+    return listening.context.wrap_socket(connection, server_side=True, do_handshake_on_connect=False), address
+
+
+def _handshake_in_own_thread(self: ThreadedWSGIServer, request, client_address) -> None:
+    if isinstance(request, ssl.SSLSocket):
+        try:
+            request.do_handshake()
+        except (OSError, ssl.SSLError):
+            self.shutdown_request(request)
+            return
+    _process_request_thread(self, request, client_address)
+
+
+_process_request_thread = ThreadedWSGIServer.process_request_thread
 
 
 def _list_service_specific_credentials(self: IamResponse) -> ActionResult:
@@ -310,6 +337,8 @@ if IAM_PRINCIPAL not in FakeServiceAccess.TRUSTED_SERVICES:
     FakeServiceAccess.TRUSTED_SERVICES.append(IAM_PRINCIPAL)
 AccountSummary.summary_map = property(_summary_map)
 FakeBucket.get_permission = _bucket_permission
+ThreadedWSGIServer.get_request = _accept_then_handshake
+ThreadedWSGIServer.process_request_thread = _handshake_in_own_thread
 
 if __name__ == "__main__":
     sys.exit(main())
