@@ -41,6 +41,15 @@ on.  moto answers a missing call with HTTP 500, and the provider then retries fo
   The name of moto's own account object is changed, as Organizations then lists it;
   only the management account may rename a member, as AWS allows
   (https://docs.aws.amazon.com/accounts/latest/reference/API_PutAccountName.html).
+- Account Management EnableRegion / DisableRegion / GetRegionOptStatus / ListRegions: the
+  provider's aws_account_region enables (or disables) an opt-in region of a member account
+  from the management account and waits for its status; moto lacks the calls.  Each account
+  keeps its regions' status on moto's Account Management backend: the opt-in regions
+  (awsenvs.config.OPT_IN_REGIONS) start DISABLED, the others are ENABLED_BY_DEFAULT and
+  cannot be changed (ValidationException, as on AWS); a change takes effect at once (AWS
+  passes through ENABLING or DISABLING for minutes to hours).  Another account's regions
+  are only the management account's to change, for a member of its organization
+  (https://docs.aws.amazon.com/accounts/latest/reference/API_EnableRegion.html).
 - S3 bucket policies: moto enforces a bucket policy's `Principal: "*"` statements but
   ignores their conditions, so the state bucket's TLS-only statement (Deny s3:* when
   `aws:SecureTransport` is false) would deny every request.  A statement whose only
@@ -66,7 +75,9 @@ from moto.account import urls as account_urls
 from moto.account.responses import AccountResponse
 from moto.budgets.responses import BudgetsResponse
 from moto.core.responses import ActionResult
-from awsenvs.config.names import IAM_PRINCIPAL
+from awsenvs.config.derive import known_regions
+from awsenvs.config.names import IAM_PRINCIPAL, OPT_IN_REGIONS
+from moto.account.models import account_backends
 from moto.iam.exceptions import IAMException
 from moto.iam.models import AccountSummary
 from moto.iam.responses import IamResponse
@@ -139,8 +150,7 @@ _USER_PATHS = {"displayName": "DisplayName", "name.givenName": "GivenName", "nam
 
 
 def _unsupported(path: str) -> tuple[int, dict, str]:
-    body = json.dumps({"__type": "ValidationException", "Message": f"the emulator cannot update {path}"})
-    return 400, {"x-amzn-ErrorType": "ValidationException"}, body
+    return _error(400, "ValidationException", f"the emulator cannot update {path}")
 
 
 def _update_group(self: IdentityStoreResponse):
@@ -262,17 +272,60 @@ def _root_features(self: IamResponse, enable: str | None = None, disable: str | 
     return ActionResult({"OrganizationId": organization.id, "EnabledFeatures": list(features)})
 
 
+def _error(status: int, kind: str, message: str, **more):
+    """An Account Management error response (moto reads a handler's status from its headers)."""
+    return status, {"status": status, "x-amzn-ErrorType": kind}, json.dumps({"__type": kind, "message": message, **more})
+
+
 def _put_account_name(self: AccountResponse):
     """A member's name, from its organization's management account (see the module doc)."""
     backend = organizations_backends[self.current_account][self.partition]
     account_id = self._get_param("AccountId") or self.current_account
     account = next((a for a in backend.accounts if a.id == account_id), None) if backend.org else None
     if account is None:
-        body = json.dumps({"__type": "AccessDeniedException",
-                           "message": f"{self.current_account} cannot rename {account_id}: not its organization's member"})
-        return 403, {"x-amzn-ErrorType": "AccessDeniedException"}, body
+        return _error(403, "AccessDeniedException", f"{self.current_account} cannot rename {account_id}: not its organization's member")
     account.name = self._get_param("AccountName")
     return 200, {}, ""
+
+
+def _region_target(self: AccountResponse):
+    """(opt status by region of the account the request names, or an error response)."""
+    account_id = self._get_param("AccountId") or self.current_account
+    if account_id != self.current_account:
+        backend = organizations_backends[self.current_account][self.partition]
+        if not backend.org or not any(a.id == account_id for a in backend.accounts):
+            return None, _error(403, "AccessDeniedException", f"{self.current_account} cannot manage the regions of {account_id}")
+    backend = account_backends[account_id][self.partition]
+    if not hasattr(backend, "region_opt_status"):
+        backend.region_opt_status = {r: "DISABLED" if r in OPT_IN_REGIONS else "ENABLED_BY_DEFAULT"
+                                     for r, partition in known_regions().items() if partition == "aws"}
+    return backend.region_opt_status, None
+
+
+def _region_opt(self: AccountResponse, status: str | None):
+    """EnableRegion (status ENABLED), DisableRegion (DISABLED) or GetRegionOptStatus (None)."""
+    regions, error = _region_target(self)
+    if error:
+        return error
+    name = self._get_param("RegionName")
+    if name not in regions:
+        return _error(400, "ValidationException", f"unknown region {name}", reason="fieldValidationFailed")
+    if status is None:
+        return 200, {}, json.dumps({"RegionName": name, "RegionOptStatus": regions[name]})
+    if regions[name] == "ENABLED_BY_DEFAULT":
+        return _error(400, "ValidationException", f"{name} is enabled by default and cannot be enabled or disabled",
+                      reason="invalidRegionOptTarget")
+    regions[name] = status
+    return 200, {}, ""
+
+
+def _list_regions(self: AccountResponse):
+    regions, error = _region_target(self)
+    if error:
+        return error
+    wanted = self._get_param("RegionOptStatusContains") or []
+    return 200, {}, json.dumps({"Regions": [{"RegionName": r, "RegionOptStatus": status} for r, status in sorted(regions.items())
+                                            if not wanted or status in wanted]})
 
 
 _moto_account_summary = AccountSummary.summary_map.fget
@@ -317,6 +370,10 @@ for cls, name, handler in (
     (IamResponse, "disable_organizations_root_sessions", lambda self: _root_features(self, disable=ROOT_SESSIONS)),
     (IamResponse, "list_organizations_features", _root_features),
     (AccountResponse, "put_account_name", _put_account_name),
+    (AccountResponse, "enable_region", lambda self: _region_opt(self, "ENABLED")),
+    (AccountResponse, "disable_region", lambda self: _region_opt(self, "DISABLED")),
+    (AccountResponse, "get_region_opt_status", lambda self: _region_opt(self, None)),
+    (AccountResponse, "list_regions", _list_regions),
     (SSOAdminResponse, "list_tags_for_resource", _list_tags_for_resource),
     (SSOAdminResponse, "tag_resource", _tag_resource),
     (SSOAdminResponse, "untag_resource", _untag_resource),
@@ -332,7 +389,8 @@ for cls, name, handler in (
     if not hasattr(cls, name):
         setattr(cls, name, handler)
 BudgetsResponse.create_budget = _create_budget  # keeps moto's, adds the tags it drops
-account_urls.url_paths.setdefault("{0}/putAccountName$", AccountResponse.dispatch)
+for action in ("putAccountName", "enableRegion", "disableRegion", "getRegionOptStatus", "listRegions"):
+    account_urls.url_paths.setdefault(f"{{0}}/{action}$", AccountResponse.dispatch)
 if IAM_PRINCIPAL not in FakeServiceAccess.TRUSTED_SERVICES:
     FakeServiceAccess.TRUSTED_SERVICES.append(IAM_PRINCIPAL)
 AccountSummary.summary_map = property(_summary_map)
