@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
 from awsenvs.config.errors import ConfigError
-from awsenvs.config.model import Budget, Environment, Group, Guardrails, Org, PasswordPolicy, Product, StateConfig, Unmanaged, User
+from awsenvs.config.model import (
+    Budget,
+    Contact,
+    DataPerimeter,
+    Environment,
+    Group,
+    Guardrails,
+    Org,
+    PasswordPolicy,
+    Product,
+    StateConfig,
+    Unmanaged,
+    User,
+)
 from awsenvs.config.names import (
     ACCOUNT_EMAIL_MAX,
     ACCOUNT_NAME_MAX,
+    ACCOUNT_PRINCIPAL,
+    CONTACT_KINDS,
     ALIAS_RE,
     BUCKET_RE,
     HOSTNAME_RE,
@@ -24,9 +40,11 @@ from awsenvs.config.names import (
     MANAGEMENT_STACK,
     MFA_GROUP_NAME,
     NAME_RE,
+    OPT_IN_REGIONS,
     PERMISSION_SET_RE,
     PROFILE_RE,
     REGION_RE,
+    RESOURCE_CONTROL_POLICY,
     START_URL_RE,
     SERVICE_CONTROL_POLICY,
     SUSPENDED_OU,
@@ -36,7 +54,7 @@ from awsenvs.config.names import (
     default_alias,
     tf_name,
 )
-from awsenvs.config.schema import BudgetSpec, EnvironmentSpec, GuardrailsSpec, OrgSpec, UserSpec
+from awsenvs.config.schema import BudgetSpec, ContactsSpec, EnvironmentSpec, GuardrailsSpec, OrgSpec, ProductSpec, UserSpec
 
 
 @lru_cache(maxsize=1)
@@ -74,6 +92,38 @@ def _budget(spec: BudgetSpec | None) -> Budget | None:
 def _overridden(default, override, key: str):
     """`key` of the most specific spec that sets it (`budget: null` sets it to none)."""
     return getattr(override, key) if key in override.model_fields_set else default
+
+
+def _contacts(levels: list[ContactsSpec | None]) -> tuple[Contact, ...]:
+    """Each kind from the most specific `contacts` block that sets it (org, product,
+    environment; `kind: null` there: none)."""
+    chosen: dict[str, object] = {}
+    for spec in levels:
+        if spec is not None:
+            chosen.update({kind: getattr(spec, kind) for kind in CONTACT_KINDS if kind in spec.model_fields_set})
+    return tuple(Contact(kind, c.name, c.title, c.email, c.phone) for kind, c in chosen.items() if c is not None)
+
+
+def _regions(fail, epath: str, ppath: str, key: str, top: OrgSpec, product: ProductSpec, env: EnvironmentSpec,
+             guardrails: Guardrails | None, home: str) -> tuple[str, ...]:
+    """`regions` or `disable_regions` of an environment (the most specific list wins), each an
+    opt-in region inside the product's allowed_regions; problems name where the list is."""
+    where, listed = next(((path, getattr(spec, key)) for path, spec in ((epath, env), (ppath, product), ("", top))
+                          if key in spec.model_fields_set), ("", None))
+    field = f"{where}.{key}" if where else key
+    for region in listed or ():
+        if region not in known_regions():
+            fail(field, f"{region!r} is not an AWS region (e.g. af-south-1, eu-south-2)")
+        elif region not in OPT_IN_REGIONS:
+            fail(field, f"{region!r} is enabled in every account by default (not an opt-in region) and cannot be "
+                        f"{'disabled' if key == 'disable_regions' else 'enabled'}: remove it")
+        elif guardrails is not None and guardrails.allowed_regions and region not in guardrails.allowed_regions \
+                and key == "regions":
+            fail(field, f"{region!r} is outside the guardrails' allowed_regions of {ppath.split('.')[-1]} (it would be "
+                        "enabled, then denied): add it there, or remove it here")
+        elif key == "disable_regions" and region == home:
+            fail(field, f"{region!r} is the environment's own region ({epath}): its stack works there; keep it")
+    return tuple(dict.fromkeys(listed or ()))
 
 
 def _check_cloud(fail, state: StateConfig, management_account_id: str | None, envs: list[Environment]) -> None:
@@ -190,6 +240,7 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
             name: user(f"{ppath}.users.{name}", name, user_spec) for name, user_spec in product_spec.users.items()
         }
         envs: list[Environment] = []
+        env_specs: dict[str, EnvironmentSpec] = {}
         for env_name, env_spec in product_spec.environments.items():
             epath = f"{ppath}.environments.{env_name}"
             env_spec = env_spec or EnvironmentSpec()
@@ -233,6 +284,7 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
                 fail(f"{epath}.region", f"{region!r} is not an AWS region name (e.g. eu-west-1)")
             policy = env_spec.password_policy or spec.password_policy
             budget = _overridden(_overridden(spec.budget, product_spec, "budget"), env_spec, "budget")
+            contacts = _contacts([org.contacts, product_spec.contacts, env_spec.contacts])
             used_groups = tuple(groups[g] for g in dict.fromkeys(g for u in users for g in u.groups))
             envs.append(
                 Environment(
@@ -253,18 +305,29 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
                     org_name=org.name,
                     budget=_budget(budget),
                     unmanaged=_unmanaged(fail, epath, env_spec, users, () if identity_center else used_groups),
+                    contacts=contacts,
                 )
             )
+            env_specs[env_name] = env_spec
         if "guardrails" in product_spec.model_fields_set and product_spec.guardrails is None:
             fail(f"{ppath}.guardrails", "null: set the guardrails to turn off to false instead "
                                               "(e.g. {deny_root_user: false}); a product without the key inherits the top-level ones")
-        guardrails = _guardrails(fail, ppath, spec.guardrails, product_spec.guardrails, envs)
+        guardrails, data_perimeter = _guardrails(fail, ppath, spec.guardrails, product_spec.guardrails, envs)
+        for i, env in enumerate(envs):  # opt-in regions: checked against the product's guardrails
+            epath = f"{ppath}.environments.{env.name}"
+            regions = {key: _regions(fail, epath, ppath, key, spec, product_spec, env_specs[env.name], guardrails, env.region)
+                       for key in ("regions", "disable_regions")}
+            both = sorted(set(regions["regions"]) & set(regions["disable_regions"]))
+            if both:
+                fail(f"{epath}.disable_regions", f"{both[0]!r} is also in its regions (to enable): keep it in one of them")
+            envs[i] = replace(env, **regions)
         if product_spec.ou is not None and product_spec.ou.strip() != product_spec.ou:
             fail(f"{ppath}.ou", f"{product_spec.ou!r} starts or ends with a space; write the OU's name as AWS shows it")
         if product_spec.ou == SUSPENDED_OU:
             fail(f"{ppath}.ou", f"{SUSPENDED_OU!r} is where awsenvs parks retired accounts; choose another OU")
         products.append(Product(name=product_name, environments=tuple(envs), guardrails=guardrails, ou=product_spec.ou,
-                                unmanaged_policies=tuple(product_spec.unmanaged.policies) if product_spec.unmanaged else ()))
+                                unmanaged_policies=tuple(product_spec.unmanaged.policies) if product_spec.unmanaged else (),
+                                data_perimeter=data_perimeter))
 
     all_envs = [env for product in products for env in product.environments]
     _check_collisions(fail, all_envs, org.management_account_id)
@@ -280,6 +343,17 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
         fail("organization.disable_policy_types",
                    f"{SERVICE_CONTROL_POLICY!r}: the guardrails of {guarded[0]} are service control policies; keep it, "
                    f"or turn them off (guardrails: {{deny_leave_organization: false, protect_baseline: false, deny_root_user: false}})")
+
+    perimeter = [p.name for p in products if p.data_perimeter is not None]
+    if perimeter and RESOURCE_CONTROL_POLICY in org.disable_policy_types:
+        fail("organization.disable_policy_types",
+             f"{RESOURCE_CONTROL_POLICY!r}: the data perimeter of {perimeter[0]} is a resource control policy; keep it, "
+             "or set guardrails.data_perimeter: false")
+    account_settings = next((e.stack for e in all_envs if e.contacts or e.regions or e.disable_regions), None)
+    if account_settings and ACCOUNT_PRINCIPAL in org.disable_trusted_services:
+        fail("organization.disable_trusted_services",
+             f"{ACCOUNT_PRINCIPAL!r}: the contacts and regions of {account_settings} are set through AWS Account "
+             "Management's trusted access; keep it, or remove contacts and regions")
 
     state = spec.state
     if state.backend == "s3" and state.s3 is None:
@@ -309,8 +383,10 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
         # Identity Center and centralized root access work only with their trusted access on,
         # guardrails only with SCPs enabled: added when missing.
         trusted_services=tuple(dict.fromkeys([*org.trusted_services, *([IDENTITY_CENTER_PRINCIPAL] if identity_center else []),
-                                              *([IAM_PRINCIPAL] if org.centralized_root else [])])),
-        policy_types=tuple(dict.fromkeys([*org.policy_types, *([SERVICE_CONTROL_POLICY] if guarded else [])])),
+                                              *([IAM_PRINCIPAL] if org.centralized_root else []),
+                                              *([ACCOUNT_PRINCIPAL] if account_settings else [])])),
+        policy_types=tuple(dict.fromkeys([*org.policy_types, *([SERVICE_CONTROL_POLICY] if guarded else []),
+                                          *([RESOURCE_CONTROL_POLICY] if perimeter else [])])),
         disable_trusted_services=tuple(dict.fromkeys(org.disable_trusted_services)),
         disable_policy_types=tuple(dict.fromkeys(org.disable_policy_types)),
         state=state_config,
@@ -320,6 +396,7 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
         access=org.access,
         centralized_root=org.centralized_root,
         sso_start_url=org.sso_start_url.rstrip("/") if org.sso_start_url else None,
+        on_retire=org.on_retire,
     )
     if identity_center:
         # One namespace for the whole organization in the management stack: Terraform names
@@ -347,8 +424,9 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
 
 
 def _guardrails(fail, ppath: str, organization_wide: GuardrailsSpec, product: GuardrailsSpec | None,
-                envs: list[Environment]) -> Guardrails | None:
-    """The product's guardrails: org.yaml's top-level block with the keys the product sets; None when all are off."""
+                envs: list[Environment]) -> tuple[Guardrails | None, DataPerimeter | None]:
+    """The product's guardrails (its SCP; None when all are off) and data perimeter (its RCP;
+    None when off): org.yaml's top-level block with the keys the product sets."""
     values = organization_wide.model_dump()
     if product is not None:
         values.update(product.model_dump(include=product.model_fields_set))
@@ -384,7 +462,16 @@ def _guardrails(fail, ppath: str, organization_wide: GuardrailsSpec, product: Gu
         deny_root_user=values["deny_root_user"],
         allowed_regions=tuple(dict.fromkeys(regions or ())),
     )
-    return guardrails if guardrails.enabled else None
+    perimeter = values["data_perimeter"]
+    data_perimeter = None
+    if perimeter is not None:
+        trusted = perimeter["trusted_accounts"]
+        own = next((env for env in envs if env.account_id in trusted), None)
+        if own is not None:
+            fail(where("data_perimeter"), f"{own.account_id} is {own.stack}, inside the organization: list only "
+                                          "outside accounts under trusted_accounts")
+        data_perimeter = DataPerimeter(tuple(dict.fromkeys(trusted)))
+    return (guardrails if guardrails.enabled else None), data_perimeter
 
 
 def _check_collisions(fail, envs: list[Environment], management_account_id: str | None) -> None:

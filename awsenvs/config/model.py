@@ -10,7 +10,9 @@ from urllib.parse import urlencode
 
 from awsenvs.config.errors import ConfigError
 from awsenvs.config.names import (
+    ACCOUNT_REGION_RESOURCE,
     ACCOUNT_RESOURCE,
+    ALTERNATE_CONTACT_RESOURCE,
     ASSIGNMENT_RESOURCE,
     BOOTSTRAP_STACK,
     DEFAULT_ROLE_NAME,
@@ -78,6 +80,30 @@ class Budget:
         never an exponent such as 1e-05)."""
         text = format(Decimal(str(self.monthly_usd)).normalize(), "f")
         return text if "." in text else f"{text}.0"
+
+
+@dataclass(frozen=True)
+class Contact:
+    """One alternate contact of an account (org.yaml's `contacts`)."""
+
+    kind: str  # security, operations or billing
+    name: str
+    title: str
+    email: str
+    phone: str
+
+    @property
+    def contact_type(self) -> str:
+        """The Account Management API's AlternateContactType."""
+        return self.kind.upper()
+
+
+@dataclass(frozen=True)
+class DataPerimeter:
+    """guardrails.data_perimeter: a product OU's resources only for the organization's own
+    principals, AWS services acting for them, and these outside accounts."""
+
+    trusted_accounts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -159,6 +185,17 @@ class Environment:
     org_name: str
     budget: Budget | None = None
     unmanaged: Unmanaged = Unmanaged()
+    contacts: tuple[Contact, ...] = ()  # set from the management stack
+    regions: tuple[str, ...] = ()  # opt-in regions enabled in the account (management stack)
+    disable_regions: tuple[str, ...] = ()  # opt-in regions awsenvs disables there
+
+    def contact_address(self, contact: Contact) -> str:
+        """A contact's address in the management stack."""
+        return f"{ALTERNATE_CONTACT_RESOURCE}.{tf_name(self.stack, contact.kind)}"
+
+    def region_address(self, region: str) -> str:
+        """An opt-in region's address in the management stack (enabled or disabled)."""
+        return f"{ACCOUNT_REGION_RESOURCE}.{tf_name(self.stack, region)}"
 
     @property
     def budget_name(self) -> str:
@@ -261,6 +298,22 @@ class Product:
     guardrails: Guardrails | None = None
     ou: str | None = None  # org.yaml's `ou`: an existing OU's own name
     unmanaged_policies: tuple[str, ...] = ()  # SCPs on its OU that awsenvs leaves alone (by name)
+    data_perimeter: DataPerimeter | None = None  # an RCP on its OU (guardrails.data_perimeter)
+
+    @property
+    def data_perimeter_policy_name(self) -> str:
+        """Its OU's resource control policy (the data perimeter)."""
+        return f"{MANAGED_BY}-{self.name}-data-perimeter"
+
+    @property
+    def data_perimeter_tf_name(self) -> str:
+        return tf_name(self.data_perimeter_policy_name)
+
+    @property
+    def data_perimeter_addresses(self) -> tuple[str, str]:
+        """The management stack's addresses of its RCP and the RCP's attachment to its OU."""
+        return (f"{GUARDRAIL_POLICY_RESOURCE}.{self.data_perimeter_tf_name}",
+                f"{GUARDRAIL_ATTACHMENT_RESOURCE}.{self.data_perimeter_tf_name}")
 
     @property
     def ou_name(self) -> str:
@@ -400,6 +453,7 @@ class Org:
     access: str = "iam_users"  # or "identity_center"
     centralized_root: bool = False  # trusted iam.amazonaws.com + root credentials management, root sessions
     sso_start_url: str | None = None  # identity_center: the access portal, when customized
+    on_retire: str = "park"  # or "close": a retired environment's account is parked, then closed
 
     def access_portal(self, identity_store_id: str | None) -> str | None:
         """identity_center: the AWS access portal (the CLI's sso_start_url): organization.sso_start_url
@@ -459,10 +513,16 @@ class Org:
         return tuple(env for env in self.environments if env.stack in stacks)
 
     def environments_guarded_by(self, addresses: set[str]) -> tuple[Environment, ...]:
-        """The environments whose guardrails change with these changed management-stack
-        addresses: every environment of a product whose SCP (or its attachment) changes."""
-        return tuple(env for product in self.products if set(product.guardrails_addresses) & addresses
-                     for env in product.environments)
+        """The environments whose guardrails or account settings change with these changed
+        management-stack addresses: every environment of a product whose SCP or RCP (or its
+        attachment) changes, and each environment whose contacts or opt-in regions change."""
+        def own(env: Environment) -> set[str]:
+            return {*(env.contact_address(c) for c in env.contacts),
+                    *(env.region_address(r) for r in (*env.regions, *env.disable_regions))}
+
+        return tuple(env for product in self.products for env in product.environments
+                     if {*product.guardrails_addresses, *product.data_perimeter_addresses} & addresses
+                     or own(env) & addresses)
 
     def declared_imports(self, stack: str) -> dict[str, str]:
         """Address -> why, of the import blocks synthesized into a stack from org.yaml itself
@@ -499,7 +559,9 @@ class Org:
         tests/test_incremental_synth.py checks on real synths that a change of a stack's
         output always changes this text."""
         if stack != MANAGEMENT_STACK:
-            return repr((self.environment_by_stack(stack), self.state, self.access))
+            # Contacts and regions are set from the management stack.
+            env = replace(self.environment_by_stack(stack), contacts=(), regions=(), disable_regions=())
+            return repr((env, self.state, self.access))
         only_in_account_stacks = {"alias": "", "password_policy": None, "budget": None}
         if not self.identity_center:
             only_in_account_stacks["users"] = ()

@@ -21,6 +21,15 @@ MFA_ROLE_MAX_SESSION_SECONDS = 4 * 3600
 # Where the accounts of environments removed from org.yaml go (never closed by awsenvs).
 SUSPENDED_OU = "Suspended"
 SUSPENDED_POLICY_NAME = f"{MANAGED_BY}-suspended"  # the deny-all SCP of the Suspended OU (see retire.park)
+# organization.on_retire: close.  CloseAccount: "you can close only 10% of member accounts,
+# between a minimum of 10 and a maximum of 1000, within a rolling 30 day period", and a
+# closed account can be reopened by AWS Support for 90 days
+# (https://docs.aws.amazon.com/organizations/latest/APIReference/API_CloseAccount.html).
+CLOSE_QUOTA_SHARE, CLOSE_QUOTA_MIN, CLOSE_QUOTA_MAX, CLOSE_QUOTA_DAYS = 0.10, 10, 1000, 30
+REOPEN_DAYS = 90
+# The tag awsenvs puts on an account it closes (Organizations keeps tags of closed accounts):
+# how it counts its own closures of the last 30 days against the quota.
+CLOSED_AT_TAG = f"{MANAGED_BY}-closed-at"
 # The management stack's policy types (Organizations EnablePolicyType values).
 PolicyType = Literal[
     "AISERVICES_OPT_OUT_POLICY", "BACKUP_POLICY", "CHATBOT_POLICY", "DECLARATIVE_POLICY_EC2",
@@ -35,6 +44,23 @@ IDENTITY_CENTER_PRINCIPAL = "sso.amazonaws.com"
 IAM_PRINCIPAL = "iam.amazonaws.com"
 # The guardrails are policies of this type, attached to the product OUs.
 SERVICE_CONTROL_POLICY = "SERVICE_CONTROL_POLICY"
+# The data perimeter (guardrails.data_perimeter) is one of this type per product OU.
+RESOURCE_CONTROL_POLICY = "RESOURCE_CONTROL_POLICY"
+# Alternate contacts and opt-in regions of member accounts, set from the management account,
+# need trusted access for AWS Account Management
+# (https://docs.aws.amazon.com/accounts/latest/reference/using-orgs-trusted-access.html).
+ACCOUNT_PRINCIPAL = "account.amazonaws.com"
+ALTERNATE_CONTACT_RESOURCE = "aws_account_alternate_contact"  # management: one per (account, kind)
+ACCOUNT_REGION_RESOURCE = "aws_account_region"  # management: one per (account, region listed)
+CONTACT_KINDS = ("security", "operations", "billing")  # org.yaml's; the API's are upper case
+# The regions an account has off until it enables them: AWS turns on by default only the
+# regions introduced before March 20, 2019
+# (https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-regions.html).
+OPT_IN_REGIONS = frozenset({
+    "af-south-1", "ap-east-1", "ap-east-2", "ap-south-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5",
+    "ap-southeast-6", "ap-southeast-7", "ca-west-1", "eu-central-2", "eu-south-1", "eu-south-2", "il-central-1",
+    "me-central-1", "me-south-1", "mx-central-1",
+})
 ROOT_ACCESS_ADDRESS = "aws_iam_organizations_features.centralized_root"  # centralized root access (management)
 # An account stack's single objects: the modules take their logical ids from these, the look-ups their addresses.
 # The AWS access portal: https://<identity store id or custom subdomain>.awsapps.com/start
@@ -120,6 +146,8 @@ WORKSPACE_RE = re.compile(r"^[A-Za-z0-9_-]{1,90}$")
 TFC_ORGANIZATION_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 TFC_PROJECT_RE = re.compile(r"^[A-Za-z0-9 _-]{1,40}$")
 HOSTNAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
+# Alternate contacts' phone numbers (PutAlternateContact's pattern, 1-25 characters).
+CONTACT_PHONE_RE = re.compile(r"^[\s0-9()+-]{1,25}$")
 ACCOUNT_EMAIL_MAX = 64  # Organizations CreateAccount limit
 ACCOUNT_NAME_MAX = 50
 

@@ -7,7 +7,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from awsenvs.config.names import ACCOUNT_ID_RE, EMAIL_RE, POLICY_ARN_RE, SERVICE_PRINCIPAL_RE, TFC_HOSTNAME, PolicyType
+from awsenvs.config.names import (
+    ACCOUNT_ID_RE,
+    CONTACT_PHONE_RE,
+    EMAIL_RE,
+    POLICY_ARN_RE,
+    SERVICE_PRINCIPAL_RE,
+    TFC_HOSTNAME,
+    PolicyType,
+)
 
 
 # --------------------------------------------------------------------------- schema
@@ -53,7 +61,17 @@ def _policy_arns(value: list[str]) -> list[str]:
     return value
 
 
+def _phone(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError(f"{value!r}: quote the phone number (\"+1 206 555 0100\"), or YAML drops its leading + and 0s")
+    if not isinstance(value, str) or not CONTACT_PHONE_RE.match(value):
+        raise ValueError(f"{value!r} is not a phone number: 1-25 of digits, spaces, +, -, ( and ) (e.g. \"+1 206 555 0100\")")
+    return value
+
+
 AccountId = Annotated[str | None, BeforeValidator(_account_id)]
+MemberAccountId = Annotated[str, BeforeValidator(_account_id)]
+Phone = Annotated[str, BeforeValidator(_phone)]
 # A list of policy ARNs, checked as a whole: the error names the list (groups.NAME.policies).
 PolicyArns = Annotated[list[str], AfterValidator(_policy_arns)]
 Email = Annotated[str, AfterValidator(_email)]
@@ -87,13 +105,52 @@ class UserSpec(_Spec):
     name: str | None = Field(None, min_length=1, max_length=1024)
 
 
+class DataPerimeterSpec(_Spec):
+    """The data perimeter on (a resource control policy), with outside accounts let in."""
+
+    trusted_accounts: list[MemberAccountId] = []
+
+
+def _data_perimeter(value: Any) -> Any:
+    # `true` is the perimeter with no outside account, `false` none (read as null).
+    if isinstance(value, bool):
+        return {} if value else None
+    if value is not None and not isinstance(value, dict):
+        raise ValueError(f"{value!r}: use true, false or {{trusted_accounts: [ACCOUNT_ID, ...]}}")
+    return value
+
+
 class GuardrailsSpec(_Spec):
-    """Service control policies on the product OUs; a product's block overrides only the keys it sets."""
+    """Service control policies (and the data perimeter's resource control policy) on the
+    product OUs; a product's block overrides only the keys it sets."""
 
     deny_leave_organization: bool = True
     protect_baseline: bool = True  # only the managing role may change it and the awsenvs IAM objects
     deny_root_user: bool = True
     allowed_regions: list[str] | None = None  # none: every region
+    # The OU's resources only for the organization's own principals and AWS services acting
+    # for them (an RCP); `{trusted_accounts: [...]}` also lets those outside accounts in.
+    data_perimeter: Annotated[DataPerimeterSpec | None, BeforeValidator(_data_perimeter)] = None
+
+
+class ContactSpec(_Spec):
+    """An alternate contact (Account Management PutAlternateContact: name 1-64, title 1-50,
+    email 1-254 characters, phone 1-25 of `[ 0-9()+-]`:
+    https://docs.aws.amazon.com/accounts/latest/reference/API_PutAlternateContact.html)."""
+
+    name: str = Field(min_length=1, max_length=64)
+    title: str = Field(min_length=1, max_length=50)
+    email: Annotated[Email, Field(max_length=254)]
+    phone: Phone
+
+
+class ContactsSpec(_Spec):
+    """Each member account's alternate contacts; a more specific block overrides only the
+    kinds it sets (`billing: null` there: none of that kind for those accounts)."""
+
+    security: ContactSpec | None = None
+    operations: ContactSpec | None = None
+    billing: ContactSpec | None = None
 
 
 class BudgetSpec(_Spec):
@@ -130,6 +187,10 @@ class EnvironmentSpec(_Spec):
     password_policy: PasswordPolicySpec | None = None
     budget: BudgetSpec | None = None  # `budget: null` here: no budget for this account
     unmanaged: UnmanagedSpec | None = None
+    contacts: ContactsSpec | None = None
+    # Opt-in regions enabled in the account; regions awsenvs disables (never any other).
+    regions: list[str] | None = None
+    disable_regions: list[str] | None = None
 
 
 class ProductUnmanagedSpec(_Spec):
@@ -147,6 +208,9 @@ class ProductSpec(_Spec):
     guardrails: GuardrailsSpec | None = None
     budget: BudgetSpec | None = None  # `budget: null` here: none for this product's accounts
     unmanaged: ProductUnmanagedSpec | None = None
+    contacts: ContactsSpec | None = None
+    regions: list[str] | None = None
+    disable_regions: list[str] | None = None
 
 
 class OrganizationSpec(_Spec):
@@ -170,6 +234,11 @@ class OrganizationSpec(_Spec):
     # identity_center: the AWS access portal's URL, when the organization customized it
     # (https://<subdomain>.awsapps.com/start); default: https://<identity store id>.awsapps.com/start.
     sso_start_url: str | None = None
+    # Every member account's alternate contacts (products and environments override kinds).
+    contacts: ContactsSpec | None = None
+    # An environment removed from org.yaml: its account is parked in the Suspended OU, or
+    # parked and then closed (within CloseAccount's quota).
+    on_retire: Literal["park", "close"] = "park"
 
     @field_validator("organization_id")
     @classmethod
@@ -206,4 +275,6 @@ class OrgSpec(_Spec):
     groups: dict[str, GroupSpec] = {}
     guardrails: GuardrailsSpec = GuardrailsSpec()
     budget: BudgetSpec | None = None
+    regions: list[str] | None = None  # opt-in regions for every account (products, environments override)
+    disable_regions: list[str] | None = None
     products: dict[str, ProductSpec]
