@@ -54,6 +54,7 @@ from awsenvs.config import (
     RunRole,
 )
 from awsenvs.modules.account import AccountBaseline
+from awsenvs.modules.account_settings import AccountSettings
 from awsenvs.modules.bootstrap import RunRoles, StateBucket
 from awsenvs.modules.budget import MonthlyBudget
 from awsenvs.modules.caller_check import CallerCheck
@@ -146,7 +147,11 @@ class ManagementStack(_Stack):
                         f"These credentials are not the management account's ({org.management_account_id}): set this "
                         f"workspace's {TFC_RUN_ROLE_VARIABLE} to its run role (see `awsenvs bootstrap`).")
         Guardrails(self, "guardrails", org, {name: ou.id for name, ou in self.organization.ous.items()},
-                   depends_on=[self.organization.organization])
+                   depends_on=[self.organization.organization], organization_id=self.organization.organization.id)
+        if any(env.contacts or env.regions or env.disable_regions for env in org.environments):
+            AccountSettings(self, "account-settings", org.environments,
+                            {stack: account.id for stack, account in self.organization.accounts.items()},
+                            depends_on=[self.organization.organization])
         if org.identity_center:
             account_ids = {stack: account.id for stack, account in self.organization.accounts.items()}
             IdentityCenter(self, "identity-center", org.people, org.groups, org.assignments, account_ids)

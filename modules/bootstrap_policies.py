@@ -10,17 +10,19 @@
   (https://developer.hashicorp.com/terraform/cloud-docs/dynamic-provider-credentials/aws-configuration).
 - What each role may do is what its stack needs:
   - management: Organizations (the organization, its OUs, accounts and policies),
-    centralized root access when it is on, Identity Center with identity_center access;
-    explicitly never closing or removing an account, deleting or leaving the organization,
-    nor assigning a permission set into the management account, and no IAM action on the
-    roles Identity Center reserves (they would act in the management account only).
+    centralized root access when it is on, Identity Center with identity_center access,
+    member accounts' contacts and opt-in regions when org.yaml sets them; explicitly never
+    removing an account, deleting or leaving the organization, nor assigning a permission
+    set into the management account, and no IAM action on the roles Identity Center
+    reserves (they would act in the management account only); closing an account never,
+    or with `on_retire: close` only an account tagged managed-by=awsenvs.
   - an account stack: assume its account's role, nothing else.  Its provider does the
     rest through that role, as it does in a local run.
 """
 
 from __future__ import annotations
 
-from awsenvs.config import TFC_AUDIENCE, Org, RunRole
+from awsenvs.config import MANAGED_BY, TFC_AUDIENCE, Org, RunRole
 
 VERSION = "2012-10-17"
 ORGANIZATIONS_PRINCIPAL = "organizations.amazonaws.com"
@@ -45,8 +47,16 @@ MANAGEMENT_ACCOUNT_ASSIGNMENT_ACTIONS = ("sso:CreateAccountAssignment", "sso:Del
 # What a leaked workspace token must never do to the organization, whatever else is allowed:
 # nothing awsenvs runs calls these (accounts are never closed or removed: close_on_deletion is
 # off, prevent_destroy is on, and a retired account leaves state through a `removed` block).
+# With organization.on_retire: close, CloseAccount is allowed, on the accounts awsenvs tags as its
+# own only (CloseAccount's resource, an account, takes aws:ResourceTag conditions:
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsorganizations.html).
 ORGANIZATION_ENDINGS = ("organizations:CloseAccount", "organizations:RemoveAccountFromOrganization",
                         "organizations:DeleteOrganization", "organizations:LeaveOrganization")
+# Member accounts' alternate contacts and opt-in regions (Account Management, on member
+# accounts only: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsaccountmanagement.html).
+ACCOUNT_SETTINGS_ACTIONS = ("account:GetAlternateContact", "account:PutAlternateContact", "account:DeleteAlternateContact",
+                            "account:EnableRegion", "account:DisableRegion", "account:GetRegionOptStatus",
+                            "account:ListRegions")
 
 
 def tls_only_bucket_policy(bucket_arn: str) -> dict:
@@ -93,8 +103,12 @@ def management_run_policy(org: Org) -> dict:
     # A created account renamed in org.yaml is renamed in place: the provider's Update calls
     # Account Management's PutAccountName, on member accounts only (their ARN names the
     # organization: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsaccountmanagement.html).
+    members = f"arn:aws:account::{org.management_account_id}:account/o-*/*"
     statements.append({"Sid": "RenameMemberAccounts", "Effect": "Allow", "Action": "account:PutAccountName",
-                       "Resource": f"arn:aws:account::{org.management_account_id}:account/o-*/*"})
+                       "Resource": members})
+    if any(env.contacts or env.regions or env.disable_regions for env in org.environments):
+        statements.append({"Sid": "MemberAccountSettings", "Effect": "Allow", "Action": list(ACCOUNT_SETTINGS_ACTIONS),
+                           "Resource": members})
     if org.centralized_root:
         statements.append({"Sid": "CentralizedRootAccess", "Effect": "Allow", "Action": list(ROOT_ACCESS_ACTIONS), "Resource": "*"})
     if org.identity_center:
@@ -105,8 +119,11 @@ def management_run_policy(org: Org) -> dict:
             {"Sid": "NoAccessToTheManagementAccount", "Effect": "Deny", "Action": list(MANAGEMENT_ACCOUNT_ASSIGNMENT_ACTIONS),
              "Resource": f"arn:aws:sso:::account/{org.management_account_id}"},
         ]
-    statements.append({"Sid": "NeverEndTheOrganization", "Effect": "Deny", "Action": list(ORGANIZATION_ENDINGS),
-                       "Resource": "*"})
+    endings = [a for a in ORGANIZATION_ENDINGS if org.on_retire != "close" or a != "organizations:CloseAccount"]
+    statements.append({"Sid": "NeverEndTheOrganization", "Effect": "Deny", "Action": endings, "Resource": "*"})
+    if org.on_retire == "close":
+        statements.append({"Sid": "CloseOnlyAwsenvsAccounts", "Effect": "Deny", "Action": "organizations:CloseAccount",
+                           "Resource": "*", "Condition": {"StringNotEquals": {"aws:ResourceTag/managed-by": MANAGED_BY}}})
     return {"Version": VERSION, "Statement": statements}
 
 

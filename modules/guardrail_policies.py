@@ -21,6 +21,7 @@ from awsenvs.config import (
     MFA_POLICY_NAME,
     SCP_MAX_CHARACTERS,
     ConfigError,
+    DataPerimeter,
     Org,
     Product,
 )
@@ -141,6 +142,61 @@ def guardrails_policy(org: Org, product: Product) -> dict:
 def policy_text(document: dict) -> str:
     """Minified: SCP size counts characters (whitespace included when sent through the API)."""
     return json.dumps(document, separators=(",", ":"))
+
+
+# The data perimeter (guardrails.data_perimeter): AWS's identity perimeter RCP, statement
+# "EnforceOrgIdentities" of aws-samples/data-perimeter-policy-examples
+# (resource_control_policies/identity_perimeter_rcp.json at 8e0d3c5, 2026-03-18; AWS's guidance:
+# https://docs.aws.amazon.com/whitepapers/latest/building-a-data-perimeter-on-aws/perimeter-implementation.html),
+# with the services RCPs support today: S3, STS, KMS, SQS and Secrets Manager since the
+# launch, then ECR, OpenSearch Serverless, Cognito, CloudWatch Logs and DynamoDB
+# (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html#rcp-supported-services).
+# For STS only the calls on the account's own roles and sessions: AssumeRoleWithSAML and
+# AssumeRoleWithWebIdentity are made by an outside identity provider's users (a CI's OIDC
+# role, SAML sign-in), who belong to no organization, so the sample leaves them out.
+DATA_PERIMETER_ACTIONS = (
+    "s3:*", "sts:AssumeRole", "sts:DecodeAuthorizationMessage", "sts:GetAccessKeyInfo", "sts:GetFederationToken",
+    "sts:GetServiceBearerToken", "sts:GetSessionToken", "sts:SetContext", "kms:*", "sqs:*", "secretsmanager:*",
+    "cognito-identity:*", "cognito-idp:*", "logs:*", "dynamodb:*", "ecr:*", "aoss:*",
+)
+# The sample's way out for one resource on purpose (a public website bucket): this tag.
+DATA_PERIMETER_EXCLUDE_TAG = "dp:exclude:identity"
+# The longest organization id (o- and 32 characters), what validate sizes an RCP with
+# before the organization exists.
+LONGEST_ORGANIZATION_ID = "o-" + "x" * 32
+
+
+def data_perimeter_policy(organization_id: str, perimeter: DataPerimeter) -> dict:
+    """A product OU's RCP: its resources only for principals of the organization, of the
+    trusted outside accounts, or AWS services, except resources tagged dp:exclude:identity=true.
+    `...IfExists`: a call without the key (an AWS service's own) is judged by
+    aws:PrincipalIsAWSService alone.  RCPs never restrict the management account, nor AWS
+    managed KMS keys (the RCP page above)."""
+    outside: dict = {"aws:PrincipalOrgID": organization_id}
+    if perimeter.trusted_accounts:
+        outside["aws:PrincipalAccount"] = list(perimeter.trusted_accounts)
+    outside[f"aws:ResourceTag/{DATA_PERIMETER_EXCLUDE_TAG}"] = "true"
+    return {"Version": "2012-10-17", "Statement": [{
+        "Sid": "EnforceOrgIdentities", "Effect": "Deny", "Principal": "*", "Action": list(DATA_PERIMETER_ACTIONS),
+        "Resource": "*",
+        "Condition": {"StringNotEqualsIfExists": outside, "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}},
+    }]}
+
+
+def data_perimeter_policies(org: Org, organization_id: str = LONGEST_ORGANIZATION_ID) -> dict[str, str]:
+    """Product name -> its RCP text, for every product with the data perimeter on; refuses
+    one over the size limit (RCPs have SCPs' 5,120 characters)."""
+    policies = {}
+    for product in org.products:
+        if product.data_perimeter is None:
+            continue
+        text = policy_text(data_perimeter_policy(organization_id, product.data_perimeter))
+        if len(text.replace(organization_id, LONGEST_ORGANIZATION_ID)) > SCP_MAX_CHARACTERS:
+            raise ConfigError(
+                f"{org.source.name}: products.{product.name}.guardrails.data_perimeter: the resource control policy "
+                f"would be over Organizations' {SCP_MAX_CHARACTERS} characters: list fewer trusted_accounts")
+        policies[product.name] = text
+    return policies
 
 
 def guardrail_policies(org: Org) -> dict[str, str]:

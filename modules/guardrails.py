@@ -1,4 +1,5 @@
-"""Guardrails: one service control policy per product OU (text in `guardrail_policies`)."""
+"""Guardrails: one service control policy per product OU, and one resource control policy
+(the data perimeter) per product OU that has it on (texts in `guardrail_policies`)."""
 
 from __future__ import annotations
 
@@ -7,19 +8,20 @@ from cdktn_provider_aws.organizations_policy import OrganizationsPolicy
 from cdktn_provider_aws.organizations_policy_attachment import OrganizationsPolicyAttachment
 from constructs import Construct
 
-from awsenvs.config import SERVICE_CONTROL_POLICY, Org
-from awsenvs.modules.guardrail_policies import guardrail_policies
+from awsenvs.config import RESOURCE_CONTROL_POLICY, SERVICE_CONTROL_POLICY, Org
+from awsenvs.modules.guardrail_policies import data_perimeter_policies, guardrail_policies
 
 
 class Guardrails(Construct):
     """Each product with guardrails gets its SCP attached to its OU (`ou_ids`: product -> OU id).
 
-    `depends_on` is the organization: a policy can only be created once the SCP policy type
-    is enabled in the root, which the organization resource does.
+    `depends_on` is the organization: a policy can only be created once its policy type
+    is enabled in the root, which the organization resource does.  `organization_id` is
+    the organization's id (a reference to it), which the data perimeter names.
     """
 
     def __init__(self, scope: Construct, id: str, org: Org, ou_ids: dict[str, str],
-                 depends_on: list[ITerraformDependable]) -> None:
+                 depends_on: list[ITerraformDependable], organization_id: str) -> None:
         super().__init__(scope, id)
         self.policies: dict[str, OrganizationsPolicy] = {}
         policies = guardrail_policies(org)  # product name -> SCP text, for the products with guardrails
@@ -38,3 +40,20 @@ class Guardrails(Construct):
             )
             attachment.override_logical_id(product.guardrails_tf_name)
             self.policies[product.name] = policy
+        for product_name, text in data_perimeter_policies(org, organization_id).items():
+            product = next(p for p in org.products if p.name == product_name)
+            trusted = product.data_perimeter.trusted_accounts
+            policy = OrganizationsPolicy(
+                self, f"data-perimeter-{product.name}",
+                name=product.data_perimeter_policy_name,
+                description=f"awsenvs data perimeter of {product.name}: only the organization's principals"
+                            + (f" and {len(trusted)} trusted accounts" if trusted else ""),
+                type=RESOURCE_CONTROL_POLICY,
+                content=text,
+                depends_on=depends_on,
+            )
+            policy.override_logical_id(product.data_perimeter_tf_name)
+            attachment = OrganizationsPolicyAttachment(
+                self, f"data-perimeter-attachment-{product.name}", policy_id=policy.id, target_id=ou_ids[product.name],
+            )
+            attachment.override_logical_id(product.data_perimeter_tf_name)
