@@ -17,7 +17,15 @@ from awsenvs import drift
 from awsenvs.live.facts import LiveIam, LiveIdentityCenter, LiveOrganization
 from awsenvs.live.iam import DRIFT, Reads, read_account_iam, read_summary
 from awsenvs.live.identity_center import read_identity_center
-from awsenvs.live.organization import read_organization, read_ou_contents, read_parked_accounts, read_policy_content
+from awsenvs.live.organization import (
+    account_client,
+    read_alternate_contacts,
+    read_guardrail_targets,
+    read_organization,
+    read_ou_contents,
+    read_parked_accounts,
+    read_policy_content,
+)
 from awsenvs.private import readable_by_others, state_files
 from awsenvs.profiles import IDENTITY_CENTER_FIRST_SIGN_IN, profiles_for
 
@@ -88,9 +96,10 @@ def audit(org: Org, account_ids: dict[str, str], aws_config: Path, aws_credentia
         except aws.AwsError as exc:
             rows.append(Finding("Identity Center", "management", FAIL, str(exc)))
     sts = aws.sts_client()  # made here and shared: threads must not make clients from the default session
+    contacts = account_client() if any(env.contacts for env in org.environments) else None
 
     def member(env: Environment) -> list[Finding]:
-        return _member_rows(org, env, env.account_id_from(account_ids), identity_center, sts)
+        return _member_rows(org, env, env.account_id_from(account_ids), identity_center, sts, contacts)
 
     live = _organization(org, account_ids, rows)
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="audit")
@@ -107,8 +116,9 @@ def audit(org: Org, account_ids: dict[str, str], aws_config: Path, aws_credentia
 
 
 def _member_rows(org: Org, env: Environment, account_id: str | None,
-                 identity_center: LiveIdentityCenter | None, sts) -> list[Finding]:
-    """One member account's rows, in a worker thread: any failure is this account's row."""
+                 identity_center: LiveIdentityCenter | None, sts, contacts=None) -> list[Finding]:
+    """One member account's rows, in a worker thread: any failure is this account's row
+    (`contacts`: the management account's Account Management client, when org.yaml sets any)."""
     label = f"{env.stack} ({account_id})" if account_id else env.stack
     if account_id is None:
         return [Finding("account exists", label, FAIL, "not created yet: run apply")]
@@ -116,6 +126,8 @@ def _member_rows(org: Org, env: Environment, account_id: str | None,
     try:
         if identity_center is not None:
             rows.append(_assignments(org, env, identity_center.access(account_id), label))
+        if env.contacts and contacts is not None:
+            rows.append(_contacts(env, read_alternate_contacts(account_id, contacts), label))
         rows.extend(_account_checks(env, account_id, label, org.identity_center, org.centralized_root, sts=sts))
     except aws.AwsError as exc:
         rows.append(Finding("access", label, FAIL, str(exc)))
@@ -126,8 +138,8 @@ def _member_rows(org: Org, env: Environment, account_id: str | None,
 
 def _organization(org: Org, account_ids: dict[str, str], rows: list[Finding]) -> LiveOrganization | None:
     """The management stack's drift rows (OUs, accounts' parents, trusted services, policy types,
-    the SCPs on the product OUs); returns the organization, read once, for the parked accounts."""
-    from awsenvs.modules.guardrail_policies import guardrail_policies
+    the SCPs and data perimeter RCPs on the product OUs); returns the organization, read once, for the parked accounts."""
+    from awsenvs.modules.guardrail_policies import data_perimeter_policies, guardrail_policies
 
     try:
         live = read_organization()
@@ -140,6 +152,11 @@ def _organization(org: Org, account_ids: dict[str, str], rows: list[Finding]) ->
         texts = {policy_id: read_policy_content(policy_id) for policy_id in ours}
         rows += _drift_rows("management", drift.management_differences(org, live, account_ids, contents,
                                                                        guardrail_policies(org), texts))
+        perimeters = [live.policies[p.data_perimeter_policy_name] for p in org.products
+                      if p.data_perimeter is not None and p.data_perimeter_policy_name in live.policies]
+        texts = {policy_id: read_policy_content(policy_id) for policy_id in perimeters}
+        rows += _drift_rows("management", drift.data_perimeter_differences(
+            org, live, read_guardrail_targets(perimeters), data_perimeter_policies(org, live.id), texts))
         return live
     except aws.AwsError as exc:  # a read that failed is no drift: its own row says what went wrong
         rows.append(Finding("organization", "management", FAIL, str(exc)))
@@ -184,6 +201,13 @@ def _assignments(org: Org, env: Environment, live: set[tuple[str, str]], label: 
     problems += [f"missing: {', '.join(f'{p} as {s}' for p, s in missing)}"] if missing else []
     return _row("access assignments", label, not problems, ", ".join(f"{p} as {s}" for p, s in sorted(wanted)) or "none",
                 "; ".join(problems))
+
+
+def _contacts(env: Environment, live, label: str) -> Finding:
+    """The account's alternate contacts are org.yaml's (the kinds it sets)."""
+    differences = drift.contact_differences(env, live)
+    return _row("contacts", label, not differences, ", ".join(f"{c.kind}: {c.email}" for c in env.contacts),
+                "; ".join(d.finding for d in differences) + ": run apply")
 
 
 def management_root_mfa(summary: dict, label: str) -> Finding:

@@ -132,12 +132,13 @@ def synth_summary(done, outdir: Path) -> str:
 @click.pass_context
 def validate(ctx: click.Context) -> None:
     """Check org.yaml: schema, AWS naming rules, collisions of derived names, guardrails
-    (known regions, a policy within Organizations' size limit, nothing that locks the runner
-    out) and budgets. Writes nothing."""
-    from awsenvs.modules.guardrail_policies import guardrail_policies
+    (known regions, policies within Organizations' size limit, nothing that locks the runner
+    out), budgets, contacts (emails, phone numbers) and opt-in regions. Writes nothing."""
+    from awsenvs.modules.guardrail_policies import data_perimeter_policies, guardrail_policies
 
     org = _org(ctx)
     policies = guardrail_policies(org)  # refuses a service control policy over the size limit
+    data_perimeter_policies(org)  # and a resource control policy
     accounts = len(org.environments)
     users = len({u.name for env in org.environments for u in env.users})
     budgets = sum(1 for env in org.environments if env.budget is not None)

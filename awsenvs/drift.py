@@ -140,6 +140,19 @@ def _baseline(env: Environment, live: LiveIam) -> list[Difference]:
 # --------------------------------------------------------------------------- the management stack
 
 
+def contact_differences(env: Environment, live: Mapping[str, tuple[str, str, str, str] | None]) -> list[Difference]:
+    """The account's alternate contacts of the kinds org.yaml sets (a kind it leaves out, or
+    sets to null, is not awsenvs')."""
+    found = []
+    for contact in env.contacts:
+        expected = (contact.name, contact.title, contact.email, contact.phone)
+        actual = live.get(contact.kind)
+        if actual != expected:
+            found.append(Difference(f"{contact.kind} contact", ", ".join(expected),
+                                    ", ".join(actual) if actual else "none"))
+    return found
+
+
 def management_differences(org: Org, live: LiveOrganization, account_ids: Mapping[str, str],
                            contents: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]],
                            guardrail_texts: Mapping[str, str], policy_texts: Mapping[str, str]) -> list[Difference]:
@@ -174,6 +187,24 @@ def management_differences(org: Org, live: LiveOrganization, account_ids: Mappin
             expected_text = guardrail_texts[product.name].replace("$${", "${")  # Terraform's escape (see _unescaped)
             if _canonical(json.loads(policy_texts.get(policy_id, "{}"))) != _canonical(json.loads(expected_text)):
                 found.append(Difference(f"SCP {names[policy_id]}", "the guardrails text awsenvs writes", "changed text"))
+    return found
+
+
+def data_perimeter_differences(org: Org, live: LiveOrganization, targets: Mapping[str, frozenset[str]],
+                               perimeter_texts: Mapping[str, str], policy_texts: Mapping[str, str]) -> list[Difference]:
+    """Each product's data perimeter: its RCP exists, is attached to the product's OU and holds
+    the text awsenvs writes (`targets`: policy id -> target ids; `perimeter_texts`: product ->
+    the RCP for this organization's id; `policy_texts`: policy id -> live content)."""
+    found = []
+    for product in (p for p in org.products if p.data_perimeter is not None):
+        name, ou = product.data_perimeter_policy_name, live.ous.get(product.ou_name)
+        policy_id = live.policies.get(name)
+        if policy_id is None:
+            found.append(Difference(f"RCP {name}", f"attached to OU {product.ou_name}", "missing"))
+        elif ou is not None and ou not in targets.get(policy_id, ()):
+            found.append(Difference(f"RCP {name}", f"attached to OU {product.ou_name}", "detached"))
+        elif _canonical(json.loads(policy_texts.get(policy_id, "{}"))) != _canonical(json.loads(perimeter_texts[product.name])):
+            found.append(Difference(f"RCP {name}", "the data perimeter text awsenvs writes", "changed text"))
     return found
 
 

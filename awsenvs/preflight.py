@@ -21,7 +21,7 @@ from awsenvs.checks import (
     check_created_accounts,
     check_organization,
 )
-from awsenvs.config import MANAGEMENT_STACK, Org
+from awsenvs.config import MANAGEMENT_STACK, SUSPENDED_OU, Org
 from awsenvs.live.facts import LiveOrganization
 from awsenvs.live.iam import AccountProbe
 from awsenvs.live.identity_center import read_identity_center
@@ -34,7 +34,7 @@ from awsenvs.reconcile import (
     management_imports,
     root_access_imports,
 )
-from awsenvs.retire import Retirement, lock_out, park, retirements
+from awsenvs.retire import CloseQuota, Retirement, close, close_quota, lock_out, park, plan_closures, retirements
 from awsenvs.waits import wait_for_account_creation, wait_for_role
 
 __all__ = ["AdoptionError", "Import", "LiveChecks", "PreflightError", "Retirement"]
@@ -52,6 +52,7 @@ class LiveChecks:
         self.organization: LiveOrganization | None = None
         self.guardrail_targets: dict[str, frozenset[str]] = {}
         self.root_access_features: tuple[str, ...] = ()
+        self.close_quota: CloseQuota | None = None  # on_retire: close, shared by this run's retirements
         self.sts = None  # made in check(), on the calling thread; the stacks' look-ups share it
 
     def check(self, on_wait: Callable[[str], None] = lambda _: None) -> None:
@@ -75,7 +76,11 @@ class LiveChecks:
         check_created_accounts(self.org, self.organization, managed_ids)
 
     def retirements(self, managed_ids: dict[str, str]) -> list[Retirement]:
-        return retirements(self.org, managed_ids, self.organization)
+        retiring = retirements(self.org, managed_ids, self.organization)
+        if self.org.on_retire == "close" and retiring and self.organization is not None:
+            self.close_quota = close_quota(self.organization)
+            retiring = plan_closures(retiring, self.close_quota)
+        return retiring
 
     def lifecycle(self, stack: str, account_id: str | None, retiring: list[Retirement],
                   held: frozenset[str] = frozenset()) -> tuple[list[Import], list[str]]:
@@ -104,12 +109,13 @@ class LiveChecks:
         return ids
 
     def _guardrail_policy_ids(self) -> list[str]:
-        """The ids of the guardrail policies org.yaml names that already exist."""
+        """The ids of the guardrail and data perimeter policies org.yaml names that already exist."""
         live = self.organization
         if live is None:
             return []
-        return [live.policies[p.guardrails_policy_name] for p in self.org.products
-                if p.guardrails is not None and p.guardrails_policy_name in live.policies]
+        names = [*(p.guardrails_policy_name for p in self.org.products if p.guardrails is not None),
+                 *(p.data_perimeter_policy_name for p in self.org.products if p.data_perimeter is not None)]
+        return [live.policies[name] for name in names if name in live.policies]
 
     def wait_until_ready(self, stack: str, account_id: str, on_wait: Callable[[str], None]) -> None:
         wait_for_role(self.org.environment_by_stack(stack), account_id, on_wait, sleep=self._sleep)
@@ -117,8 +123,17 @@ class LiveChecks:
     def lock_out(self, retirement: Retirement, users: Sequence[str]) -> int:
         return lock_out(retirement, users)
 
-    def retire(self, retirement: Retirement) -> None:
+    def retire(self, retirement: Retirement) -> str:
+        """Park the account, then (on_retire: close) close it within the quota; what became of it."""
         organization = read_organization()
         if organization is None:
             raise PreflightError("the organization is gone: nothing to retire into")
-        park(retirement, organization, self.org.managing_roles)
+        if park(retirement, organization, self.org.managing_roles) is None:
+            return f"account {retirement.account_id} had already left the organization or was closed"
+        parked = (f"account {retirement.account_id} is in the {SUSPENDED_OU} OU (nothing runs there but the "
+                  "managing roles)")
+        if self.org.on_retire != "close":
+            return parked
+        if self.close_quota is None:
+            self.close_quota = close_quota(organization)
+        return f"{parked}; {close(retirement, self.close_quota)}"

@@ -188,15 +188,18 @@ def guardrail_imports(org: Org, live: LiveOrganization | None, targets: Mapping[
         return []
     imports = []
     for product in org.products:
-        name = product.guardrails_policy_name
-        policy_id = live.policies.get(name)
-        if product.guardrails is None or policy_id is None:
-            continue
-        policy, attachment = product.guardrails_addresses
-        imports.append(Import(policy, policy_id, f"existing service control policy {name} (set to the configured text)"))
-        ou_id = live.ous.get(product.ou_name)
-        if ou_id is not None and ou_id in targets.get(policy_id, ()):
-            imports.append(Import(attachment, f"{ou_id}:{policy_id}", f"{name} already attached to OU {product.ou_name}"))
+        for name, on, (policy, attachment), what in (
+                (product.guardrails_policy_name, product.guardrails is not None, product.guardrails_addresses,
+                 "service control policy"),
+                (product.data_perimeter_policy_name, product.data_perimeter is not None,
+                 product.data_perimeter_addresses, "resource control policy")):
+            policy_id = live.policies.get(name)
+            if not on or policy_id is None:
+                continue
+            imports.append(Import(policy, policy_id, f"existing {what} {name} (set to the configured text)"))
+            ou_id = live.ous.get(product.ou_name)
+            if ou_id is not None and ou_id in targets.get(policy_id, ()):
+                imports.append(Import(attachment, f"{ou_id}:{policy_id}", f"{name} already attached to OU {product.ou_name}"))
     return imports
 
 

@@ -2,16 +2,20 @@
 Terraform, after the operator confirmed them.
 
 Its IAM users' console passwords are deleted and access keys deactivated (lock_out), and
-its account is parked in the `Suspended` OU with that OU's deny-all policy (park).
-awsenvs never closes an account (CloseAccount is quota-limited and final after 90 days:
-https://docs.aws.amazon.com/organizations/latest/APIReference/API_CloseAccount.html) nor
-removes it from the organization (a standalone account needs billing details of its own);
-it parks it in a `Suspended` OU, as AWS suggests for accounts on their way out.
+its account is parked in the `Suspended` OU with that OU's deny-all policy (park), as AWS
+suggests for accounts on their way out.  With `organization.on_retire: close` the parked
+account is then closed (close), within CloseAccount's quota: 10% of the member accounts
+per rolling 30 days, at least 10 and at most 1000; a closed account can be reopened by
+AWS Support for 90 days, then it is gone for good
+(https://docs.aws.amazon.com/organizations/latest/APIReference/API_CloseAccount.html).
+awsenvs never removes an account from the organization (a standalone account needs
+billing details of its own).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime
+from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 import boto3
@@ -21,6 +25,12 @@ from awsenvs import aws
 from awsenvs.checks import PreflightError
 from awsenvs.config import (
     ACCOUNT_RESOURCE,
+    CLOSE_QUOTA_DAYS,
+    CLOSE_QUOTA_MAX,
+    CLOSE_QUOTA_MIN,
+    CLOSE_QUOTA_SHARE,
+    CLOSED_AT_TAG,
+    REOPEN_DAYS,
     DEFAULT_ROLE_NAME,
     SERVICE_CONTROL_POLICY,
     SUSPENDED_OU,
@@ -40,6 +50,8 @@ class Retirement:
     account_id: str
     account_name: str
     email: str
+    closes: bool = False  # organization.on_retire: close, and within the quota (plan_closures)
+    closing: str = ""  # on_retire: close: what happens to the account after parking, with the quota
 
     @property
     def address(self) -> str:
@@ -118,3 +130,93 @@ def _guard_suspended_ou(live: LiveOrganization, suspended: str, managing_roles: 
     if suspended not in read_policy_targets(policy_id, client):
         aws.call(f"attach {SUSPENDED_POLICY_NAME} to {SUSPENDED_OU}", client.attach_policy, PolicyId=policy_id,
                  TargetId=suspended)
+
+
+@dataclass
+class CloseQuota:
+    """What CloseAccount still allows: `limit` closures per rolling 30 days for this many
+    member accounts, less awsenvs' own closures of the last 30 days (dated by the tag it puts
+    on each account it closes; closures made elsewhere are undated, and AWS's own refusal,
+    CLOSE_ACCOUNT_QUOTA_EXCEEDED, is then the last word)."""
+
+    limit: int
+    recent: list[datetime.date] = field(default_factory=list)
+    today: datetime.date = field(default_factory=datetime.date.today)
+
+    @property
+    def left(self) -> int:
+        return max(0, self.limit - len(self.recent))
+
+    @property
+    def free_from(self) -> datetime.date:
+        """When the next closure fits again: 30 days after the oldest one counted (today
+        when none is known, i.e. AWS counted closures made outside awsenvs)."""
+        return min(self.recent, default=self.today) + datetime.timedelta(days=CLOSE_QUOTA_DAYS)
+
+    def describe(self) -> str:
+        return (f"CloseAccount allows {self.limit} closures per {CLOSE_QUOTA_DAYS} days in this organization; "
+                f"awsenvs closed {len(self.recent)} in the last {CLOSE_QUOTA_DAYS} days")
+
+
+def close_quota(live: LiveOrganization, client=None, today: datetime.date | None = None) -> CloseQuota:
+    """The quota as it stands: its limit from the member accounts, and the recent closures
+    from the tags of the closed ones (closed accounts stay listed for 90 days)."""
+    client = client or boto3.client("organizations")
+    today = today or datetime.date.today()
+    members = [a for a in live.accounts if not a.closed]
+    limit = min(CLOSE_QUOTA_MAX, max(CLOSE_QUOTA_MIN, int(len(members) * CLOSE_QUOTA_SHARE)))
+    recent = []
+    for account in (a for a in live.accounts if a.closed):
+        tags = {t["Key"]: t["Value"] for t in aws.pages(client, "list_tags_for_resource", "Tags", ResourceId=account.id)}
+        try:
+            closed_on = datetime.date.fromisoformat(tags.get(CLOSED_AT_TAG, ""))
+        except ValueError:
+            continue
+        if (today - closed_on).days < CLOSE_QUOTA_DAYS:
+            recent.append(closed_on)
+    return CloseQuota(limit, recent, today)
+
+
+def plan_closures(retiring: list[Retirement], quota: CloseQuota) -> list[Retirement]:
+    """on_retire: close: the first retirements that fit the quota close, the rest stay parked."""
+    planned = []
+    for i, r in enumerate(retiring):
+        fits = i < quota.left
+        closing = (f"then closed ({quota.describe()}; AWS Support can reopen it for {REOPEN_DAYS} days)" if fits
+                   else f"it stays parked: over the quota ({quota.describe()}); it can be closed from "
+                        f"{quota.free_from.isoformat()}")
+        planned.append(Retirement(r.stack, r.account_id, r.account_name, r.email, closes=fits, closing=closing))
+    return planned
+
+
+def close(retirement: Retirement, quota: CloseQuota, client=None) -> str:
+    """Close a parked account (tagged with today's date first, to count it against the
+    quota later); returns what happened, for the summary.  Over the quota it stays parked."""
+    client = client or boto3.client("organizations")
+    reopen = quota.today + datetime.timedelta(days=REOPEN_DAYS)
+    if quota.left <= 0:
+        return _parked_over_quota(retirement, quota)
+    aws.call(f"tag account {retirement.account_id}", client.tag_resource, ResourceId=retirement.account_id,
+             Tags=[{"Key": CLOSED_AT_TAG, "Value": quota.today.isoformat()}])
+    try:
+        client.close_account(AccountId=retirement.account_id)
+    except botocore.exceptions.ClientError as exc:
+        error = exc.response.get("Error", {})
+        reason = str(exc.response.get("Reason") or error.get("Message", "")).upper()  # CLOSE_ACCOUNT_QUOTA_EXCEEDED
+        if error.get("Code") == "ConstraintViolationException" and "QUOTA" in reason:
+            quota.recent = [quota.today] * quota.limit  # AWS counts closures awsenvs cannot see
+            aws.call(f"untag account {retirement.account_id}", client.untag_resource, ResourceId=retirement.account_id,
+                     TagKeys=[CLOSED_AT_TAG])
+            return _parked_over_quota(retirement, quota, by_aws=True)
+        if error.get("Code") != "AccountAlreadyClosedException":
+            raise aws.AwsError(f"organizations close-account {retirement.account_id}: {exc}") from None
+    quota.recent.append(quota.today)
+    return (f"account {retirement.account_id} is closed; AWS Support can reopen it until {reopen.isoformat()} "
+            f"({REOPEN_DAYS} days), after that it is gone for good")
+
+
+def _parked_over_quota(retirement: Retirement, quota: CloseQuota, by_aws: bool = False) -> str:
+    why = ("AWS refused: its CloseAccount quota is used up (closures made outside awsenvs count too)" if by_aws
+           else f"over CloseAccount's quota ({quota.describe()})")
+    return (f"account {retirement.account_id} stays parked in the {SUSPENDED_OU} OU, {why}; close it from "
+            f"{quota.free_from.isoformat()} on: aws organizations close-account --account-id {retirement.account_id}")

@@ -363,7 +363,9 @@ class Runner:
                 notes, risks = self._explain_imports(stack, planned.changes, lifecycle)
                 access, guardrails = self._environments_touched(stack, planned.changes)
             notes += tuple(f"Identity Center access to {t} changes (account assignments)" for t in access)
-            notes += tuple(f"the guardrails of {t} change (its OU's service control policy)" for t in guardrails)
+            notes += tuple(f"the guardrails of {t} change (its OU's policies, or its contacts or regions)"
+                           for t in guardrails)
+            notes += self._region_notes(stack, planned.changes)
             touches = tuple(dict.fromkeys((*access, *guardrails)))
         except TerraformInterrupted:
             self.report.phase(stack, StackStatus.INTERRUPTED, "")
@@ -407,6 +409,22 @@ class Runner:
         access = self.org.environments_changed_by(changed) if self.org.identity_center else ()
         return tuple(env.stack for env in access), tuple(env.stack for env in self.org.environments_guarded_by(changed))
 
+    def _region_notes(self, stack: str, changes: Sequence[ResourceChange]) -> tuple[str, ...]:
+        """Opt-in regions this management plan turns on or off: AWS takes minutes to hours
+        (https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-regions.html), and
+        the provider waits until it is done."""
+        if stack != MANAGEMENT_STACK:
+            return ()
+        listed = {env.region_address(region): (env, region, region in env.regions)
+                  for env in self.org.environments for region in (*env.regions, *env.disable_regions)}
+        notes = []
+        for change in changes:
+            if change.address in listed and change.changes and "delete" not in change.actions:
+                env, region, enabling = listed[change.address]
+                notes.append(f"{'enabling' if enabling else 'disabling'} {region} in {env.stack} takes minutes to "
+                             "hours on AWS: apply waits for it")
+        return tuple(notes)
+
     def config_resources(self, stack: str) -> tuple[ResourceChange, ...]:
         """Every resource in a stack's synthesized config, as the creates of its first plan
         (a stack waiting for its new account: nothing exists there yet)."""
@@ -416,8 +434,9 @@ class Runner:
 
     # -- retiring an environment ------------------------------------------------------
 
-    def plan_retirement(self, stack: str, account_id: str, account_name: str) -> StackResult:
-        """What leaves the state of a removed environment's account stack (nothing is destroyed)."""
+    def plan_retirement(self, stack: str, account_id: str, account_name: str, closing: str = "") -> StackResult:
+        """What leaves the state of a removed environment's account stack (nothing is destroyed);
+        `closing`: what happens to the parked account next (organization.on_retire: close)."""
         directory = stack_dir(self.outdir, stack)
         try:
             write_retired_stack(self.org, self.outdir, stack, self.state_dir)
@@ -434,8 +453,8 @@ class Runner:
         result = StackResult(
             stack, StackStatus.RETIRE, account_id, PlanSummary(forget=len(objects)),
             notes=(f"retire {account_name}: removed from org.yaml; the account moves to the Suspended OU (a deny-all "
-                   f"SCP but for the managing roles) and its {len(objects)} objects leave state (nothing is destroyed "
-                   f"or closed){locked}",),
+                   f"SCP but for the managing roles) and its {len(objects)} objects leave state (nothing is destroyed"
+                   f"{'' if closing else ' or closed'}){locked}" + (f"; {closing}" if closing else ""),),
         )
         self.report.phase(stack, StackStatus.RETIRE, f"{len(objects)} objects leave state")
         self._record(result)
@@ -589,6 +608,9 @@ class _Counter:
             self.count += 1
             done = f"{self.count}/{self.total}" if self.total else str(self.count)
             self.report.phase(self.stack, self.phase, f"{done} {event.resource}")
+        elif event.type == "apply_progress":  # every 10 s of a slow one: "<address>: Still creating... [1m0s elapsed]"
+            done = f"{self.count}/{self.total}" if self.total else str(self.count)
+            self.report.phase(self.stack, self.phase, f"{done} {event.message}")
 
 
 def _digest(path: Path) -> str | None:

@@ -15,7 +15,10 @@ def org_tree(org: Org, account_ids: dict[str, str] | None = None) -> Tree:
     management = org.management_account_id or "credentials' account"
     access = ("  access: IAM Identity Center (permission sets per group)", "cyan") if org.identity_center else ("  access: IAM users", "dim")
     root_access = ("\n  centralized root access (member accounts need no root credentials)", "dim") if org.centralized_root else ""
-    root = Tree(Text.assemble(("management", "bold"), f"  {org.name}  {org.email}  ", (management, "dim"), access, root_access))
+    retired = ("\n  retired accounts: parked in the Suspended OU, then closed (within CloseAccount's quota)", "dim") \
+        if org.on_retire == "close" else ""
+    root = Tree(Text.assemble(("management", "bold"), f"  {org.name}  {org.email}  ", (management, "dim"), access, root_access,
+                              retired))
     for product in org.products:
         ou = root.add(Text.assemble(("OU ", "dim"), (product.ou_name, "bold cyan"), *_guardrails(product)))
         for env in product.environments:
@@ -28,7 +31,7 @@ def org_tree(org: Org, account_ids: dict[str, str] | None = None) -> Tree:
             mfa = ("MFA required", "bold red") if env.mfa_required else ("MFA optional", "dim")
             account = ou.add(Text.assemble(
                 (env.account_name, "bold"), "  ", status, "  ", mfa,
-                ("\n" + env.email, "dim"), ("  alias ", "dim"), env.alias, *_budget(env),
+                ("\n" + env.email, "dim"), ("  alias ", "dim"), env.alias, *_budget(env), *_settings(env),
             ))
             profiles = {(a.user.name, a.group.name): a.profile_name for a in org.assignments
                         if a.environment.stack == env.stack} if org.identity_center else {}
@@ -49,10 +52,31 @@ def org_tree(org: Org, account_ids: dict[str, str] | None = None) -> Tree:
 
 def _guardrails(product: Product) -> tuple:
     if product.guardrails is None:
-        return (("  no guardrails", "dim"),)
+        return (("  no guardrails", "dim"), *_data_perimeter(product))
     shown = [name if name != "allowed_regions" else f"regions {', '.join(product.guardrails.allowed_regions)}"
              for name in product.guardrails.enabled]
-    return (("  SCP ", "dim"), (product.guardrails_policy_name, "yellow"), ("\n  guardrails: ", "dim"), ", ".join(shown))
+    return (("  SCP ", "dim"), (product.guardrails_policy_name, "yellow"), ("\n  guardrails: ", "dim"), ", ".join(shown),
+            *_data_perimeter(product))
+
+
+def _data_perimeter(product: Product) -> tuple:
+    if product.data_perimeter is None:
+        return ()
+    trusted = product.data_perimeter.trusted_accounts
+    return (("\n  data perimeter: ", "dim"), ("RCP ", "dim"), (product.data_perimeter_policy_name, "yellow"),
+            "  organization's principals and AWS services only"
+            + (f", and accounts {', '.join(trusted)}" if trusted else ""))
+
+
+def _settings(env: Environment) -> tuple:
+    """Its opt-in regions and alternate contacts (set from the management stack)."""
+    shown: tuple = ()
+    if env.regions or env.disable_regions:
+        shown += (("\nregions ", "dim"), ", ".join(env.regions) or "none enabled",
+                  *((("  disabled ", "dim"), ", ".join(env.disable_regions)) if env.disable_regions else ()))
+    if env.contacts:
+        shown += (("\ncontacts ", "dim"), ", ".join(f"{c.kind} {c.email}" for c in env.contacts))
+    return shown
 
 
 def _budget(env: Environment) -> tuple:

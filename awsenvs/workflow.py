@@ -77,7 +77,7 @@ class Live(Protocol):
                   held: frozenset[str] = frozenset()) -> tuple[list, list[str]]: ...
     def wait_until_ready(self, stack: str, account_id: str, on_wait: Callable[[str], None]) -> None: ...
     def lock_out(self, retirement, users: list[str]) -> int: ...
-    def retire(self, retirement) -> None: ...
+    def retire(self, retirement) -> str: ...
 
 
 @dataclass
@@ -179,7 +179,7 @@ def _prepared(session: Session, runner: Runner, progress: Progress) -> _Prepared
 
 
 def _plan_retirements(runner: Runner, retiring: list) -> list[StackResult]:
-    return [runner.plan_retirement(r.stack, r.account_id, r.account_name) for r in retiring]
+    return [runner.plan_retirement(r.stack, r.account_id, r.account_name, r.closing) for r in retiring]
 
 
 def plan(session: Session, worker: Worker | None = None) -> tuple[list[StackResult], int]:
@@ -360,9 +360,9 @@ def _retire(session: Session, runner: Runner, progress: Progress, retirement, sa
             session.live.lock_out(retirement, users)
         progress.update(retirement.stack, "retiring", "objects leave state")
         forgotten = runner.forget_stack(retirement.stack)
-        progress.update(retirement.stack, "retiring", "moving the account to the Suspended OU")
-        if session.live is not None:
-            session.live.retire(retirement)
+        progress.update(retirement.stack, "retiring", "moving the account to the Suspended OU"
+                        + (" and closing it" if retirement.closes else ""))
+        became = session.live.retire(retirement) if session.live is not None else ""
     except TerraformInterrupted:  # its state is half emptied: the next apply repeats both steps
         progress.update(retirement.stack, StackStatus.INTERRUPTED)
         return StackResult(retirement.stack, StackStatus.INTERRUPTED, retirement.account_id)
@@ -372,8 +372,7 @@ def _retire(session: Session, runner: Runner, progress: Progress, retirement, sa
     progress.update(retirement.stack, StackStatus.RETIRED)
     locked = f"; {len(users)} IAM users without console password or active access key" if users else ""
     return StackResult(retirement.stack, StackStatus.RETIRED, retirement.account_id, saved.summary,
-                       notes=(f"{forgotten} objects left state{locked}; account {retirement.account_id} is in the "
-                              "Suspended OU (nothing runs there but the managing roles)",))
+                       notes=(f"{forgotten} objects left state{locked}; {became}",))
 
 
 def _print_summary(console: Console, results: list[StackResult], title: str) -> None:
@@ -403,9 +402,10 @@ def _confirm(session: Session, saved: dict, replanned: bool, yes: bool, retiring
         env = session.org.environment_by_stack(stack)
         if env.mfa_required and stack not in {p[0] for p in protected}:
             protected.append((MANAGEMENT_STACK, env.account_name,
-                              f"it changes the access or guardrails of {env.stack}, mfa: required"))
+                              f"it changes the access, guardrails or account settings of {env.stack}, mfa: required"))
     protected += [(r.stack, r.account_name, "retire: removed from org.yaml; its IAM users lose their console passwords "
-                   "and access keys, the account moves to the Suspended OU, where only the managing roles can act")
+                   "and access keys, the account moves to the Suspended OU, where only the managing roles can act"
+                   + (f", {r.closing}" if r.closing else ""))
                   for r in retiring]
     for stack, plan_ in saved.items():
         if plan_ is None or plan_.status is StackStatus.RETIRE:

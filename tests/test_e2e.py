@@ -604,7 +604,7 @@ def test_a_guardrail_change_is_protected_like_the_accounts_it_guards(applied):
         assert "the guardrails of shop-" not in plan.stderr
         refused = applied.cli("apply")  # no terminal, no --yes
         assert refused.returncode == 1
-        assert "management (it changes the access or guardrails of billing-prod, mfa: required)" in refused.stderr
+        assert "management (it changes the access, guardrails or account settings of billing-prod, mfa: required)" in refused.stderr
     finally:
         applied.config_path.write_text(original)
     assert applied.cli("plan").returncode == 0  # nothing was applied

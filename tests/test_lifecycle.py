@@ -364,6 +364,91 @@ def test_retiring_an_environment_moves_its_account_aside_and_forgets_it(world):
     assert "maria" in rows[("parked account", label)]["finding"]
 
 
+CONTACT = {"name": "Acme Security", "title": "Security team", "email": "security@acme.example.com", "phone": "+1 206 555 0100"}
+
+
+def test_org_controls_data_perimeter_contacts_regions_and_closing_a_retired_account(world):
+    dev = world.accounts()["cloud+shop-dev@acme.example.com"]
+    organization = {**world.document()["organization"], "on_retire": "close", "contacts": {
+        "security": CONTACT,
+        "operations": {**CONTACT, "name": "Acme Ops", "email": "ops@acme.example.com"},
+        "billing": {**CONTACT, "name": "Acme Finance", "email": "finance@acme.example.com", "phone": "(206) 555-0101"},
+    }}
+    legacy = {**world.document()["products"]["shop"]["environments"]["legacy"], "regions": ["af-south-1"],
+              "contacts": {"security": {**CONTACT, "name": "Legacy on call", "email": "legacy-sec@acme.example.com"}}}
+    doc = world.document(**{"organization": organization, "products.shop.users.tom": None,
+                            "products.shop.environments.qa": None, "products.shop.environments.dev": None,
+                            "products.shop.environments.legacy": legacy,
+                            "guardrails": {"data_perimeter": {"trusted_accounts": ["111122223333"]}}})
+    world.config.write_text(yaml.safe_dump(doc, sort_keys=False))
+    assert world.cli("validate").returncode == 0
+
+    plan = world.cli("plan")
+    said = " ".join(plan.stderr.split())
+    assert plan.returncode == 2, plan.stderr[-4000:]
+    assert "enabling af-south-1 in shop-legacy takes minutes to hours on AWS: apply waits for it" in said
+    assert "then closed (CloseAccount allows 10 closures per 30 days in this organization; awsenvs closed 0" in said
+    refused = world.cli("apply")  # closing is part of the retirement's typed confirmation
+    assert refused.returncode == 1 and "then closed (CloseAccount allows 10 closures" in " ".join(refused.stderr.split())
+
+    proc = world.cli("apply", "--yes")
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert f"account {dev['Id']} is closed; AWS Support can reopen it until" in " ".join(proc.stderr.split())
+    with world.boto():
+        org = boto3.client("organizations")
+        closed = org.describe_account(AccountId=dev["Id"])["Account"]
+        parent = org.list_parents(ChildId=dev["Id"])["Parents"][0]["Id"]
+        parked_in = org.describe_organizational_unit(OrganizationalUnitId=parent)["OrganizationalUnit"]["Name"]
+        tags = {t["Key"]: t["Value"] for t in org.list_tags_for_resource(ResourceId=dev["Id"])["Tags"]}
+        shop_ou = next(ou["Id"] for ou in org.list_organizational_units_for_parent(
+            ParentId=org.list_roots()["Roots"][0]["Id"])["OrganizationalUnits"] if ou["Name"] == "shop")
+        rcps = org.list_policies_for_target(TargetId=shop_ou, Filter="RESOURCE_CONTROL_POLICY")["Policies"]
+        [perimeter] = [p for p in rcps if p["Name"] == "awsenvs-shop-data-perimeter"]
+        document = json.loads(org.describe_policy(PolicyId=perimeter["Id"])["Policy"]["Content"])
+        root_types = org.list_roots()["Roots"][0]["PolicyTypes"]
+        account = boto3.client("account")
+        contacts = {kind: account.get_alternate_contact(AccountId=world.legacy_id, AlternateContactType=kind)["AlternateContact"]
+                    for kind in ("SECURITY", "OPERATIONS", "BILLING")}
+        region = account.get_region_opt_status(AccountId=world.legacy_id, RegionName="af-south-1")["RegionOptStatus"]
+    # Parked first (the Suspended OU's deny-all SCP), then closed, and dated for the quota.
+    assert (closed["Status"], parked_in) == ("SUSPENDED", "Suspended")
+    assert tags.get("awsenvs-closed-at") == time.strftime("%Y-%m-%d")
+    # The data perimeter: the organization's own principals (its real id), the trusted account, AWS services.
+    [statement] = document["Statement"]
+    assert statement["Effect"] == "Deny" and "s3:*" in statement["Action"] and "sts:AssumeRoleWithWebIdentity" not in statement["Action"]
+    assert statement["Condition"]["StringNotEqualsIfExists"]["aws:PrincipalOrgID"] == world.organization_id
+    assert statement["Condition"]["StringNotEqualsIfExists"]["aws:PrincipalAccount"] == ["111122223333"]
+    assert {"Type": "RESOURCE_CONTROL_POLICY", "Status": "ENABLED"} in root_types
+    # The three contacts: the environment's security contact overrides the organization's.
+    assert (contacts["SECURITY"]["Name"], contacts["SECURITY"]["EmailAddress"]) == ("Legacy on call", "legacy-sec@acme.example.com")
+    assert (contacts["OPERATIONS"]["Name"], contacts["BILLING"]["PhoneNumber"]) == ("Acme Ops", "(206) 555-0101")
+    assert region == "ENABLED"
+
+    again = world.cli("plan", "--all")  # the second plan is clean
+    assert again.returncode == 0, again.stderr[-4000:]
+    rows = {(r["check"], r["account"]): r for r in json.loads(world.cli("audit", "--json").stdout)}
+    [contacts_row] = [r for (check, _), r in rows.items() if check == "contacts"]
+    assert contacts_row["status"] == "pass", contacts_row
+    assert ("parked account", f"parked {dev['Name']} ({dev['Id']})") not in rows  # closed: nobody acts there any more
+    assert not [r for (check, _), r in rows.items() if check == "drift" and "RCP" in r["finding"]], rows
+    with world.boto():  # the perimeter detached behind awsenvs' back: audit names it
+        org.detach_policy(PolicyId=perimeter["Id"], TargetId=shop_ou)
+    with world.boto():  # changed behind awsenvs' back: audit names it
+        account.put_alternate_contact(AccountId=world.legacy_id, AlternateContactType="BILLING", Name="Someone",
+                                      Title="x", EmailAddress="someone@example.com", PhoneNumber="1")
+    audited = json.loads(world.cli("audit", "--json").stdout)
+    rows = [r for r in audited if r["check"] == "contacts"]
+    assert rows[0]["status"] == "fail" and "billing contact: expected Acme Finance" in rows[0]["finding"], rows
+    assert "RCP awsenvs-shop-data-perimeter: expected attached to OU shop; live detached" in \
+        [r["finding"] for r in audited if r["check"] == "drift"]
+    replan = world.cli("plan", "--all")  # plan --all sees both, and apply puts them back
+    assert replan.returncode == 2, replan.stderr[-4000:]
+    restored = world.cli("apply", "--yes")
+    assert restored.returncode == 0, restored.stderr[-4000:]
+    assert not [r for r in json.loads(world.cli("audit", "--json").stdout)
+                if r["check"] == "contacts" and r["status"] != "pass" or "RCP" in r["finding"]]
+
+
 def test_state_and_its_backups_are_owner_only_after_many_applies(world):
     import stat
 

@@ -100,7 +100,7 @@ def test_guardrail_changes_of_a_protected_environment_need_its_account_name():
     touches = tuple(env.stack for env in org.environments_guarded_by(changed))
     assert touches == ("billing-prod", "billing-legacy")
     saved = {"management": SavedPlan("management", None, StackStatus.CHANGES, PlanSummary(0, 1), touches=touches)}
-    with pytest.raises(Refused, match="access or guardrails of billing-prod, mfa: required"):
+    with pytest.raises(Refused, match="access, guardrails or account settings of billing-prod, mfa: required"):
         _confirm(session, saved, replanned=False, yes=False)
     answers = Answers("billing_prod")
     session.ask = answers

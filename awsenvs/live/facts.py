@@ -33,7 +33,8 @@ class LiveOrganization:
     policy_types: frozenset[str]  # enabled (or being enabled) in the root
     accounts: tuple[LiveAccount, ...]  # the members: every account but the management account
     ous: Mapping[str, str]  # OU name directly under the root -> OU id
-    policies: Mapping[str, str] = field(default_factory=dict)  # service control policy name -> policy id
+    # service control (and, when enabled, resource control) policy name -> policy id
+    policies: Mapping[str, str] = field(default_factory=dict)
     management: LiveAccount | None = None
 
     def account_by_email(self, email: str) -> LiveAccount | None:

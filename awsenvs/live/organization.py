@@ -8,7 +8,7 @@ import boto3
 import botocore.exceptions
 
 from awsenvs import aws
-from awsenvs.config import SERVICE_CONTROL_POLICY, SUSPENDED_OU
+from awsenvs.config import CONTACT_KINDS, RESOURCE_CONTROL_POLICY, SERVICE_CONTROL_POLICY, SUSPENDED_OU
 from awsenvs.live.facts import LiveAccount, LiveOrganization, LiveOu, LivePolicy, LiveStructure
 
 
@@ -28,7 +28,10 @@ def read_organization(client=None) -> LiveOrganization | None:
                                                            "EnabledServicePrincipals")]
     ous = {ou["Name"]: ou["Id"] for ou in aws.pages(client, "list_organizational_units_for_parent",
                                                     "OrganizationalUnits", ParentId=root["Id"])}
+    types = frozenset(t["Type"] for t in root.get("PolicyTypes", []) if t["Status"] != "PENDING_DISABLE")
     policies = {p["Name"]: p["Id"] for p in aws.pages(client, "list_policies", "Policies", Filter=SERVICE_CONTROL_POLICY)}
+    if RESOURCE_CONTROL_POLICY in types:  # the data perimeters (ListPolicies refuses a type that is off)
+        policies |= {p["Name"]: p["Id"] for p in aws.pages(client, "list_policies", "Policies", Filter=RESOURCE_CONTROL_POLICY)}
     everyone = [LiveAccount(a["Id"], a["Name"], a["Email"], a.get("Status", ""), a.get("JoinedMethod", ""))
                 for a in aws.pages(client, "list_accounts", "Accounts")]
     management = organization.get("MasterAccountId")
@@ -36,7 +39,7 @@ def read_organization(client=None) -> LiveOrganization | None:
         id=organization["Id"],
         root_id=root["Id"],
         trusted_services=frozenset(services),
-        policy_types=frozenset(t["Type"] for t in root.get("PolicyTypes", []) if t["Status"] != "PENDING_DISABLE"),
+        policy_types=types,
         accounts=tuple(a for a in everyone if a.id != management),
         ous=ous,
         policies=policies,
@@ -140,3 +143,28 @@ def read_parent(account_id: str, client=None) -> str:
 def read_policy_targets(policy_id: str, client=None) -> set[str]:
     client = client or boto3.client("organizations")
     return {t["TargetId"] for t in aws.pages(client, "list_targets_for_policy", "Targets", PolicyId=policy_id)}
+
+
+def account_client():
+    """An AWS Account Management client of the credentials' session (the management account's),
+    made on the calling thread and shared with the audit's workers (see aws.sts_client)."""
+    return boto3.client("account")
+
+
+def read_alternate_contacts(account_id: str, client) -> dict[str, tuple[str, str, str, str] | None]:
+    """A member account's alternate contacts, by kind (security, operations, billing): (name,
+    title, email, phone), or None when it has none of that kind (ResourceNotFoundException)."""
+    contacts: dict[str, tuple[str, str, str, str] | None] = {}
+    for kind in CONTACT_KINDS:
+        try:
+            found = client.get_alternate_contact(AccountId=account_id, AlternateContactType=kind.upper())["AlternateContact"]
+        except botocore.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise aws.AwsError(f"account get-alternate-contact {kind} of {account_id}: {exc}") from None
+            contacts[kind] = None
+            continue
+        except botocore.exceptions.BotoCoreError as exc:
+            raise aws.AwsError(f"account get-alternate-contact {kind} of {account_id}: {exc}") from None
+        contacts[kind] = (found.get("Name", ""), found.get("Title", ""), found.get("EmailAddress", ""),
+                          found.get("PhoneNumber", ""))
+    return contacts

@@ -1,0 +1,353 @@
+"""Org controls (issue 28): the data perimeter's RCP, alternate contacts, opt-in regions and
+closing retired accounts within CloseAccount's quota: org.yaml's rules, the synthesized
+JSON, the Terraform Cloud role's policy, the quota on recorded and emulated answers.
+End to end on the emulator: tests/test_lifecycle.py (test_org_controls_...)."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import textwrap
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from awsenvs import drift
+from awsenvs.config import load, parse
+from awsenvs.live.facts import LiveAccount, LiveOrganization
+from awsenvs.retire import CloseQuota, Retirement, close, close_quota, plan_closures
+from awsenvs.sandbox import not_rehearsed
+from awsenvs.synth import synthesize
+from conftest import EXAMPLE, TWO_PRODUCTS, Synthesized, assert_rejected, in_process_moto_env, run_cli
+
+CONTACT = "{name: Sec, title: Security, email: sec@acme.example.com, phone: '+1 206 555 0100'}"
+BASE = textwrap.dedent(f"""\
+    organization:
+      name: acme
+      email: cloud@acme.example.com
+      region: eu-west-1
+      contacts:
+        security: {CONTACT}
+        billing: {{name: Fin, title: Finance, email: fin@acme.example.com, phone: '(206) 555-0101'}}
+    guardrails:
+      data_perimeter: {{trusted_accounts: ['111122223333']}}
+    regions: [af-south-1]
+    groups:
+      sysadmins:
+        policies: [arn:aws:iam::aws:policy/AdministratorAccess]
+    products:
+      shop:
+        users:
+          alice: {{groups: [sysadmins]}}
+        environments:
+          dev:
+            mfa: optional
+            contacts: {{billing: null, operations: {{name: Ops, title: On call, email: ops@acme.example.com, phone: '555 0102'}}}}
+          prod: {{mfa: required, regions: [eu-south-2], disable_regions: [af-south-1]}}
+      data:
+        guardrails: {{data_perimeter: false}}
+        regions: []
+        environments:
+          lake: {{mfa: optional}}
+    """)
+
+
+# --------------------------------------------------------------------------- org.yaml
+
+
+def test_the_defaults_change_nothing():
+    for path in (EXAMPLE, TWO_PRODUCTS):
+        org = load(path)
+        assert org.on_retire == "park"
+        assert "RESOURCE_CONTROL_POLICY" not in org.policy_types and "account.amazonaws.com" not in org.trusted_services
+        assert all(p.data_perimeter is None for p in org.products)
+        assert all(not (e.contacts or e.regions or e.disable_regions) for e in org.environments)
+
+
+def test_the_most_specific_contact_of_each_kind_wins_and_null_leaves_it_out():
+    org = parse(BASE)
+    contacts = {env.stack: {c.kind: c.name for c in env.contacts} for env in org.environments}
+    assert contacts["shop-dev"] == {"security": "Sec", "operations": "Ops"}  # billing: null there
+    assert contacts["shop-prod"] == {"security": "Sec", "billing": "Fin"}
+    assert contacts["data-lake"] == {"security": "Sec", "billing": "Fin"}
+    assert org.environment_by_stack("shop-dev").contacts[0].contact_type == "SECURITY"
+
+
+def test_the_most_specific_region_list_wins():
+    org = parse(BASE)
+    regions = {env.stack: (env.regions, env.disable_regions) for env in org.environments}
+    assert regions == {"shop-dev": (("af-south-1",), ()), "shop-prod": (("eu-south-2",), ("af-south-1",)),
+                       "data-lake": ((), ())}
+
+
+def test_data_perimeter_is_overridable_per_product_and_enables_what_it_needs():
+    org = parse(BASE)
+    shop, data = org.products
+    assert shop.data_perimeter.trusted_accounts == ("111122223333",) and data.data_perimeter is None
+    assert shop.data_perimeter_policy_name == "awsenvs-shop-data-perimeter"
+    assert "RESOURCE_CONTROL_POLICY" in org.policy_types  # enabled in the root only when used
+    assert "account.amazonaws.com" in org.trusted_services  # contacts and regions go through Account Management
+    assert parse(BASE.replace("data_perimeter: {trusted_accounts: ['111122223333']}", "data_perimeter: true")
+                 ).products[0].data_perimeter.trusted_accounts == ()
+
+
+def _on(text: str, old: str, new: str) -> str:
+    assert old in text, old
+    return text.replace(old, new, 1)
+
+
+REJECTIONS = {
+    "a phone number with letters": (_on(BASE, "'+1 206 555 0100'", "'call me'"),
+                                    "organization.contacts.security.phone: 'call me' is not a phone number"),
+    "an unquoted phone number": (_on(BASE, "'+1 206 555 0100'", "2065550100"),
+                                 "organization.contacts.security.phone: 2065550100: quote the phone number"),
+    "a contact's email": (_on(BASE, "sec@acme.example.com", "sec-at-acme"),
+                          "organization.contacts.security.email: 'sec-at-acme' is not a valid email address"),
+    "a contact without a title": (_on(BASE, "title: On call, ", ""),
+                                  "products.shop.environments.dev.contacts.operations.title: required"),
+    "a region that is on by default": (_on(BASE, "regions: [af-south-1]", "regions: [eu-west-1]"),
+                                       "regions: 'eu-west-1' is enabled in every account by default (not an opt-in region)"),
+    "an unknown region": (_on(BASE, "regions: [eu-south-2]", "regions: [eu-soth-2]"),
+                          "products.shop.environments.prod.regions: 'eu-soth-2' is not an AWS region"),
+    "a region outside allowed_regions": (
+        _on(BASE, "data_perimeter: {trusted_accounts: ['111122223333']}",
+            "data_perimeter: {trusted_accounts: ['111122223333']}\n  allowed_regions: [eu-west-1, eu-south-2]"),
+        "regions: 'af-south-1' is outside the guardrails' allowed_regions of shop"),
+    "a region both enabled and disabled": (_on(BASE, "disable_regions: [af-south-1]", "disable_regions: [eu-south-2]"),
+                                           "products.shop.environments.prod.disable_regions: 'eu-south-2' is also in its regions"),
+    "the environment's own region disabled": (
+        _on(BASE, "prod: {mfa: required,", "prod: {mfa: required, region: af-south-1,"),
+        "products.shop.environments.prod.disable_regions: 'af-south-1' is the environment's own region"),
+    "resource control policies disabled": (
+        _on(BASE, "region: eu-west-1\n", "region: eu-west-1\n  disable_policy_types: [RESOURCE_CONTROL_POLICY]\n"),
+        "organization.disable_policy_types: 'RESOURCE_CONTROL_POLICY': the data perimeter of shop is a resource control policy"),
+    "Account Management's trusted access disabled": (
+        _on(BASE, "region: eu-west-1\n", "region: eu-west-1\n  disable_trusted_services: [account.amazonaws.com]\n"),
+        "organization.disable_trusted_services: 'account.amazonaws.com': the contacts and regions of shop-dev"),
+    "a trusted account that is one of the organization's": (
+        _on(_on(BASE, "'111122223333'", "'210987654321'"), "dev:\n", "dev:\n        account_id: '210987654321'\n"),
+        "guardrails.data_perimeter: 210987654321 is shop-dev, inside the organization"),
+    "a trusted account that is no account id": (_on(BASE, "'111122223333'", "'1111'"),
+                                                "guardrails.data_perimeter.trusted_accounts.0: '1111' is not an AWS account id"),
+    "data_perimeter neither on, off nor accounts": (_on(BASE, "{trusted_accounts: ['111122223333']}", "strict"),
+                                                    "guardrails.data_perimeter: 'strict': use true, false or {trusted_accounts:"),
+    "on_retire misspelt": (_on(BASE, "region: eu-west-1\n", "region: eu-west-1\n  on_retire: delete\n"),
+                           "organization.on_retire:"),
+}
+
+
+@pytest.mark.parametrize("text, message", REJECTIONS.values(), ids=REJECTIONS.keys())
+def test_rejections_name_the_field(text, message):
+    assert_rejected(text, message)
+
+
+@pytest.mark.parametrize("case", ["a phone number with letters", "an unknown region", "a region outside allowed_regions",
+                                  "resource control policies disabled"])
+def test_validate_exits_2_with_one_line(tmp_path, case):
+    text, message = REJECTIONS[case]
+    (tmp_path / "org.yaml").write_text(text)
+    proc = run_cli("validate", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stdout
+    assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_validate_refuses_a_data_perimeter_over_the_size_limit(tmp_path):
+    accounts = ", ".join(f"'{100000000000 + i}'" for i in range(400))
+    (tmp_path / "org.yaml").write_text(_on(BASE, "['111122223333']", f"[{accounts}]"))
+    proc = run_cli("validate", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "products.shop.guardrails.data_perimeter: the resource control policy would be over Organizations' 5120" \
+        in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_tree_shows_the_data_perimeter_regions_contacts_and_closing(tmp_path):
+    (tmp_path / "org.yaml").write_text(_on(BASE, "region: eu-west-1\n", "region: eu-west-1\n  on_retire: close\n"))
+    shown = " ".join(run_cli("tree", cwd=tmp_path).stdout.split())
+    assert "data perimeter: RCP awsenvs-shop-data-perimeter organization's principals and AWS services only, " \
+           "and accounts 111122223333" in shown
+    assert "regions eu-south-2 disabled af-south-1" in shown and "regions af-south-1" in shown
+    assert "contacts security sec@acme.example.com, operations ops@acme.example.com" in shown
+    assert "retired accounts: parked in the Suspended OU, then closed" in shown
+
+
+def test_the_sandbox_says_what_it_cannot_rehearse():
+    said = " ".join(not_rehearsed(parse(_on(BASE, "region: eu-west-1\n", "region: eu-west-1\n  on_retire: close\n"))))
+    assert "data perimeter enforcement" in said and "no outside principal is denied" in said
+    assert "opt-in regions" in said and "closing retired accounts" in said
+
+
+# --------------------------------------------------------------------------- synthesized
+
+
+@pytest.fixture(scope="module")
+def controls(tmp_path_factory) -> Synthesized:
+    path = tmp_path_factory.mktemp("controls-yaml") / "org.yaml"
+    path.write_text(_on(BASE, "region: eu-west-1\n", "region: eu-west-1\n  on_retire: close\n"))
+    org = load(path)
+    outdir = tmp_path_factory.mktemp("synth-controls")
+    synthesize(org, outdir, state_dir=outdir / "state")
+    return Synthesized(org, outdir)
+
+
+def test_the_data_perimeter_is_an_rcp_on_its_product_ou_naming_the_organization(controls):
+    policies = controls.resources("management", "aws_organizations_policy")
+    perimeter = policies["awsenvs_shop_data_perimeter"]
+    assert perimeter["type"] == "RESOURCE_CONTROL_POLICY"
+    assert "awsenvs_data_data_perimeter" not in policies  # data: data_perimeter: false
+    [statement] = json.loads(perimeter["content"])["Statement"]
+    assert (statement["Effect"], statement["Principal"], statement["Resource"]) == ("Deny", "*", "*")
+    for service in ("s3:*", "kms:*", "sqs:*", "secretsmanager:*", "sts:AssumeRole"):
+        assert service in statement["Action"]
+    # Outside identity providers' users (OIDC, SAML) belong to no organization: never denied here.
+    assert not {"sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML", "sts:*"} & set(statement["Action"])
+    outside = statement["Condition"]["StringNotEqualsIfExists"]
+    assert outside["aws:PrincipalOrgID"] == "${aws_organizations_organization.organization.id}"
+    assert outside["aws:PrincipalAccount"] == ["111122223333"]
+    assert statement["Condition"]["BoolIfExists"] == {"aws:PrincipalIsAWSService": "false"}
+    attachment = controls.resources("management", "aws_organizations_policy_attachment")["awsenvs_shop_data_perimeter"]
+    assert attachment["target_id"] == "${aws_organizations_organizational_unit.shop.id}"
+    organization = controls.resources("management", "aws_organizations_organization")["organization"]
+    assert "RESOURCE_CONTROL_POLICY" in organization["enabled_policy_types"]
+    assert "account.amazonaws.com" in organization["aws_service_access_principals"]
+
+
+def test_contacts_and_regions_are_set_from_the_management_stack(controls):
+    contacts = controls.resources("management", "aws_account_alternate_contact")
+    assert sorted(contacts) == ["data_lake_billing", "data_lake_security", "shop_dev_operations", "shop_dev_security",
+                                "shop_prod_billing", "shop_prod_security"]
+    operations = contacts["shop_dev_operations"]
+    assert (operations["account_id"], operations["alternate_contact_type"], operations["phone_number"]) == (
+        "${aws_organizations_account.shop_dev.id}", "OPERATIONS", "555 0102")
+    assert operations["depends_on"] == ["aws_organizations_organization.organization"]  # trusted access first
+    regions = {name: (r["account_id"], r["region_name"], r["enabled"])
+               for name, r in controls.resources("management", "aws_account_region").items()}
+    assert regions == {
+        "shop_dev_af_south_1": ("${aws_organizations_account.shop_dev.id}", "af-south-1", True),
+        "shop_prod_eu_south_2": ("${aws_organizations_account.shop_prod.id}", "eu-south-2", True),
+        "shop_prod_af_south_1": ("${aws_organizations_account.shop_prod.id}", "af-south-1", False),
+    }
+    for stack in ("shop-dev", "shop-prod", "data-lake"):  # nothing of it in the account stacks
+        assert not controls.resources(stack, "aws_account_alternate_contact")
+        assert not controls.resources(stack, "aws_account_region")
+
+
+def test_a_changed_contact_or_region_is_a_change_to_the_environment_it_belongs_to(controls):
+    org = controls.org
+    prod = org.environment_by_stack("shop-prod")
+    assert org.environments_guarded_by({prod.region_address("af-south-1")}) == (prod,)
+    assert org.environments_guarded_by({prod.contact_address(prod.contacts[0])}) == (prod,)
+    shop = [e.stack for e in org.environments_guarded_by({org.products[0].data_perimeter_addresses[0]})]
+    assert shop == ["shop-dev", "shop-prod"]
+
+
+def test_the_terraform_cloud_role_may_close_only_awsenvs_accounts(controls):
+    from awsenvs.modules.bootstrap_policies import management_run_policy
+
+    org = controls.org
+    statements = {s["Sid"]: s for s in management_run_policy(org)["Statement"]}
+    never = statements["NeverEndTheOrganization"]
+    assert never["Effect"] == "Deny" and "organizations:CloseAccount" not in never["Action"]
+    assert {"organizations:RemoveAccountFromOrganization", "organizations:DeleteOrganization"} <= set(never["Action"])
+    close_rule = statements["CloseOnlyAwsenvsAccounts"]
+    assert (close_rule["Effect"], close_rule["Action"]) == ("Deny", "organizations:CloseAccount")
+    assert close_rule["Condition"] == {"StringNotEquals": {"aws:ResourceTag/managed-by": "awsenvs"}}
+    assert "account:EnableRegion" in statements["MemberAccountSettings"]["Action"]
+    parked = {s["Sid"]: s for s in management_run_policy(load(TWO_PRODUCTS))["Statement"]}
+    assert "organizations:CloseAccount" in parked["NeverEndTheOrganization"]["Action"]
+    assert "CloseOnlyAwsenvsAccounts" not in parked and "MemberAccountSettings" not in parked
+
+
+# --------------------------------------------------------------------------- audit: contacts
+
+
+def test_contacts_drift_names_each_kind_that_differs():
+    env = parse(BASE).environment_by_stack("shop-prod")
+    same = {"security": ("Sec", "Security", "sec@acme.example.com", "+1 206 555 0100"),
+            "billing": ("Fin", "Finance", "fin@acme.example.com", "(206) 555-0101"), "operations": None}
+    assert drift.contact_differences(env, same) == []
+    changed = {**same, "billing": None, "operations": ("Someone", "x", "x@example.com", "1")}  # operations: not org.yaml's
+    [difference] = drift.contact_differences(env, changed)
+    assert difference.finding == "billing contact: expected Fin, Finance, fin@acme.example.com, (206) 555-0101; live none"
+
+
+# --------------------------------------------------------------------------- closing within the quota
+
+
+def _live(members: int, closed: int = 0) -> LiveOrganization:
+    accounts = [LiveAccount(f"{100000000000 + i}", f"a{i}", f"a{i}@x.io", "ACTIVE") for i in range(members)]
+    accounts += [LiveAccount(f"{200000000000 + i}", f"c{i}", f"c{i}@x.io", "SUSPENDED") for i in range(closed)]
+    return LiveOrganization("o-abcdefghij", "r-abcd", frozenset(), frozenset(), tuple(accounts), {})
+
+
+def _retiring(n: int) -> list[Retirement]:
+    return [Retirement(f"shop-old{i}", f"{300000000000 + i}", f"old{i}", f"old{i}@x.io") for i in range(n)]
+
+
+class _NoTags:
+    def get_paginator(self, name):
+        raise AssertionError("no closed accounts, nothing to read")
+
+
+@pytest.mark.parametrize("members, limit", [(3, 10), (250, 25), (20000, 1000)])
+def test_the_quota_is_ten_percent_of_the_members_at_least_10_at_most_1000(members, limit):
+    assert close_quota(_live(members), client=_NoTags()).limit == limit
+
+
+def test_only_what_fits_the_quota_is_closed_the_rest_stays_parked_saying_when():
+    today = datetime.date(2026, 12, 1)
+    quota = CloseQuota(10, [datetime.date(2026, 11, 5)] * 8, today)
+    planned = plan_closures(_retiring(3), quota)
+    assert [r.closes for r in planned] == [True, True, False]
+    assert "then closed (CloseAccount allows 10 closures per 30 days in this organization; awsenvs closed 8" in planned[0].closing
+    assert planned[2].closing.startswith("it stays parked: over the quota") and "closed from 2026-12-05" in planned[2].closing
+
+
+def test_closing_dates_the_account_and_counts_it(monkeypatch, tmp_path):
+    from moto import mock_aws
+
+    in_process_moto_env(monkeypatch, tmp_path, "us-east-1")
+    with mock_aws():
+        client = boto3.client("organizations")
+        client.create_organization(FeatureSet="ALL")
+        ids = [client.create_account(AccountName=f"a{i}", Email=f"a{i}@x.io")["CreateAccountStatus"]["AccountId"]
+               for i in range(2)]
+        old = ids[1]  # closed by awsenvs 40 days ago: no longer counted
+        client.tag_resource(ResourceId=old, Tags=[{"Key": "awsenvs-closed-at", "Value": "2026-10-22"}])
+        client.close_account(AccountId=old)
+        live = LiveOrganization("o-x", "r-x", frozenset(), frozenset(),
+                                tuple(LiveAccount(a["Id"], a["Name"], a["Email"], a["Status"])
+                                      for a in client.list_accounts()["Accounts"]), {})
+        quota = close_quota(live, client, today=datetime.date(2026, 12, 1))
+        assert (quota.limit, quota.recent) == (10, [])
+        note = close(Retirement("shop-a0", ids[0], "a0", "a0@x.io", closes=True), quota, client)
+        assert client.describe_account(AccountId=ids[0])["Account"]["Status"] == "SUSPENDED"
+        tags = {t["Key"]: t["Value"] for t in client.list_tags_for_resource(ResourceId=ids[0])["Tags"]}
+    assert tags["awsenvs-closed-at"] == "2026-12-01" and quota.recent == [datetime.date(2026, 12, 1)]
+    assert note == f"account {ids[0]} is closed; AWS Support can reopen it until 2027-03-01 (90 days), after that it is gone for good"
+
+
+def test_over_the_quota_nothing_is_closed():
+    quota = CloseQuota(10, [datetime.date(2026, 11, 20)] * 10, datetime.date(2026, 12, 1))
+    note = close(_retiring(1)[0], quota, client=_NoTags())
+    assert note.startswith("account 300000000000 stays parked in the Suspended OU, over CloseAccount's quota")
+    assert "close it from 2026-12-20 on: aws organizations close-account --account-id 300000000000" in note
+
+
+def test_when_aws_refuses_for_the_quota_the_account_stays_parked_untagged():
+    """AWS also counts closures made outside awsenvs: its recorded refusal
+    (ConstraintViolationException, Reason CLOSE_ACCOUNT_QUOTA_EXCEEDED)."""
+    client = boto3.client("organizations", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    retirement = _retiring(1)[0]
+    with Stubber(client) as stub:
+        stub.add_response("tag_resource", {}, {"ResourceId": retirement.account_id,
+                                               "Tags": [{"Key": "awsenvs-closed-at", "Value": "2026-12-01"}]})
+        stub.add_client_error("close_account", "ConstraintViolationException", "You have exceeded close account quota",
+                              400, response_meta={}, modeled_fields={"Reason": "CLOSE_ACCOUNT_QUOTA_EXCEEDED"})
+        stub.add_response("untag_resource", {}, {"ResourceId": retirement.account_id, "TagKeys": ["awsenvs-closed-at"]})
+        quota = CloseQuota(10, [], datetime.date(2026, 12, 1))
+        note = close(retirement, quota, client)
+        stub.assert_no_pending_responses()
+    assert "stays parked in the Suspended OU, AWS refused: its CloseAccount quota is used up" in note
+    assert quota.left == 0  # and the run's other retirements stay parked too
