@@ -291,6 +291,11 @@ def access_portal_url(identity_store_id: str) -> str:
     return f"https://{identity_store_id}.awsapps.com/start"
 
 
+def _policy_addresses(name: str) -> tuple[str, str]:
+    """A product OU's policy (SCP or RCP) and its attachment, both Terraform-named `name`."""
+    return f"{GUARDRAIL_POLICY_RESOURCE}.{name}", f"{GUARDRAIL_ATTACHMENT_RESOURCE}.{name}"
+
+
 @dataclass(frozen=True)
 class Product:
     name: str
@@ -312,8 +317,7 @@ class Product:
     @property
     def data_perimeter_addresses(self) -> tuple[str, str]:
         """The management stack's addresses of its RCP and the RCP's attachment to its OU."""
-        return (f"{GUARDRAIL_POLICY_RESOURCE}.{self.data_perimeter_tf_name}",
-                f"{GUARDRAIL_ATTACHMENT_RESOURCE}.{self.data_perimeter_tf_name}")
+        return _policy_addresses(self.data_perimeter_tf_name)
 
     @property
     def ou_name(self) -> str:
@@ -332,8 +336,7 @@ class Product:
     @property
     def guardrails_addresses(self) -> tuple[str, str]:
         """The management stack's addresses of its SCP and the SCP's attachment to its OU."""
-        return (f"{GUARDRAIL_POLICY_RESOURCE}.{self.guardrails_tf_name}",
-                f"{GUARDRAIL_ATTACHMENT_RESOURCE}.{self.guardrails_tf_name}")
+        return _policy_addresses(self.guardrails_tf_name)
 
     @property
     def managing_roles(self) -> tuple[str, ...]:
