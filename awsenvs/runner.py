@@ -363,8 +363,8 @@ class Runner:
                 notes, risks = self._explain_imports(stack, planned.changes, lifecycle)
                 access, guardrails = self._environments_touched(stack, planned.changes)
             notes += tuple(f"Identity Center access to {t} changes (account assignments)" for t in access)
-            notes += tuple(f"the guardrails of {t} change (its OU's policies, or its contacts or regions)"
-                           for t in guardrails)
+            notes += tuple(f"the guardrails or account settings of {t} change (its OU's policies, its contacts or "
+                           "its opt-in regions)" for t in guardrails)
             notes += self._region_notes(stack, planned.changes)
             touches = tuple(dict.fromkeys((*access, *guardrails)))
         except TerraformInterrupted:

@@ -599,9 +599,9 @@ def test_a_guardrail_change_is_protected_like_the_accounts_it_guards(applied):
     try:
         plan = applied.cli("plan")
         assert plan.returncode == 2, plan.stderr[-3000:]
-        assert "the guardrails of billing-prod change" in plan.stderr
-        assert "the guardrails of billing-legacy change" in plan.stderr
-        assert "the guardrails of shop-" not in plan.stderr
+        assert "the guardrails or account settings of billing-prod change" in plan.stderr
+        assert "the guardrails or account settings of billing-legacy change" in plan.stderr
+        assert "account settings of shop-" not in plan.stderr
         refused = applied.cli("apply")  # no terminal, no --yes
         assert refused.returncode == 1
         assert "management (it changes the access, guardrails or account settings of billing-prod, mfa: required)" in refused.stderr
