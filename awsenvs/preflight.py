@@ -21,7 +21,7 @@ from awsenvs.checks import (
     check_created_accounts,
     check_organization,
 )
-from awsenvs.config import MANAGEMENT_STACK, SUSPENDED_OU, Org
+from awsenvs.config import MANAGEMENT_STACK, SUSPENDED_OU, Org, account_settings_addresses
 from awsenvs.live.facts import LiveOrganization
 from awsenvs.live.iam import AccountProbe
 from awsenvs.live.identity_center import read_identity_center
@@ -84,8 +84,10 @@ class LiveChecks:
 
     def lifecycle(self, stack: str, account_id: str | None, retiring: list[Retirement],
                   held: frozenset[str] = frozenset()) -> tuple[list[Import], list[str]]:
-        """(imports, addresses to forget) for a stack's plan (`held`: an account stack's
-        addresses already in its state, see account_stack_imports)."""
+        """(imports, addresses to forget) for a stack's plan (`held`: the stack's addresses
+        already in its state: an account stack's, see account_stack_imports; the management
+        stack's, of which a retired account's contacts and regions leave state with it, never
+        destroyed: they belong to an account that is parked or closed)."""
         if stack == MANAGEMENT_STACK:
             imports = management_imports(self.org, self.organization)
             imports += guardrail_imports(self.org, self.organization, self.guardrail_targets)
@@ -94,7 +96,8 @@ class LiveChecks:
                 ids = self._existing_account_ids()
                 live = read_identity_center(self.org.region, ids.values(), groups=[g.name for g in self.org.groups])
                 imports += identity_center_imports(self.org, live, ids)
-            return imports, [r.address for r in retiring]
+            settings = sorted(held & frozenset().union(*(account_settings_addresses(r.stack) for r in retiring)))
+            return imports, [*(r.address for r in retiring), *settings]
         env = self.org.environment_by_stack(stack)
         probe = AccountProbe(account_id, lambda: aws.member_session(account_id, env.role_name, env.cli_profile, sts=self.sts))
         return account_stack_imports(env, probe, not self.org.identity_center, held=held), []

@@ -345,7 +345,7 @@ class Runner:
         try:
             # An account stack looks up only what its state lacks (an import of an address
             # in state is a no-op): once converged, none at all.
-            held = frozenset() if stack == MANAGEMENT_STACK else self.held_addresses(stack)
+            held = self.held_addresses(stack)
             self.report.phase(stack, "looking up", "")
             lifecycle = lifecycle_for(stack, account_id, held)
             self._synthesized(stack, everything=True)

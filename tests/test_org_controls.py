@@ -351,3 +351,15 @@ def test_when_aws_refuses_for_the_quota_the_account_stays_parked_untagged():
         stub.assert_no_pending_responses()
     assert "stays parked in the Suspended OU, AWS refused: its CloseAccount quota is used up" in note
     assert quota.left == 0  # and the run's other retirements stay parked too
+
+
+def test_a_retired_accounts_contacts_and_regions_leave_state_and_are_never_destroyed():
+    """Its account is parked or closed: deleting its contacts there would fail or be pointless."""
+    from awsenvs.preflight import LiveChecks
+
+    retiring = [Retirement("shop-old", "300000000000", "old", "old@x.io")]
+    held = frozenset({"aws_organizations_account.shop_old", "aws_account_alternate_contact.shop_old_security",
+                      "aws_account_region.shop_old_af_south_1", "aws_account_alternate_contact.shop_dev_security"})
+    _, forget = LiveChecks(parse(BASE)).lifecycle("management", None, retiring, held)
+    assert forget == ["aws_organizations_account.shop_old", "aws_account_alternate_contact.shop_old_security",
+                      "aws_account_region.shop_old_af_south_1"]

@@ -37,6 +37,7 @@ from awsenvs.config.model import (
     Unmanaged,
     User,
     access_portal_url,
+    account_settings_addresses,
 )
 from awsenvs.config.names import (
     as_name,
@@ -150,7 +151,7 @@ __all__ = [
     "PasswordPolicySpec", "ProductSpec", "S3StateSpec", "ServicePrincipal", "StateSpec", "UserSpec",
     # model
     "Assignment", "Budget", "Contact", "DataPerimeter", "Environment", "Group", "Guardrails", "Org", "PasswordPolicy", "Product", "RunRole", "StateConfig", "Unmanaged", "User",
-    "access_portal_url",
+    "access_portal_url", "account_settings_addresses",
     # loading
     "load", "parse",
 ]

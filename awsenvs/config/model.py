@@ -15,6 +15,7 @@ from awsenvs.config.names import (
     ALTERNATE_CONTACT_RESOURCE,
     ASSIGNMENT_RESOURCE,
     BOOTSTRAP_STACK,
+    CONTACT_KINDS,
     DEFAULT_ROLE_NAME,
     DEFAULT_SESSION_HOURS,
     GUARDRAIL_ATTACHMENT_RESOURCE,
@@ -22,6 +23,7 @@ from awsenvs.config.names import (
     IDENTITY_USER_RESOURCE,
     MANAGED_BY,
     MANAGEMENT_STACK,
+    OPT_IN_REGIONS,
     ORGANIZATION_ADDRESS,
     PERMISSION_SET_RESOURCE,
     POLICY_ATTACHMENT_RESOURCE,
@@ -166,6 +168,21 @@ class Unmanaged:
     policies: tuple[str, ...] = ()
 
 
+def contact_address(stack: str, kind: str) -> str:
+    return f"{ALTERNATE_CONTACT_RESOURCE}.{tf_name(stack, kind)}"
+
+
+def region_address(stack: str, region: str) -> str:
+    return f"{ACCOUNT_REGION_RESOURCE}.{tf_name(stack, region)}"
+
+
+def account_settings_addresses(stack: str) -> frozenset[str]:
+    """Every address the management stack may hold for a stack's account settings (its
+    contacts and opt-in regions): what retiring it lets go of, whatever org.yaml said then."""
+    return frozenset({*(contact_address(stack, kind) for kind in CONTACT_KINDS),
+                      *(region_address(stack, region) for region in OPT_IN_REGIONS)})
+
+
 @dataclass(frozen=True)
 class Environment:
     product: str
@@ -191,11 +208,11 @@ class Environment:
 
     def contact_address(self, contact: Contact) -> str:
         """A contact's address in the management stack."""
-        return f"{ALTERNATE_CONTACT_RESOURCE}.{tf_name(self.stack, contact.kind)}"
+        return contact_address(self.stack, contact.kind)
 
     def region_address(self, region: str) -> str:
         """An opt-in region's address in the management stack (enabled or disabled)."""
-        return f"{ACCOUNT_REGION_RESOURCE}.{tf_name(self.stack, region)}"
+        return region_address(self.stack, region)
 
     @property
     def budget_name(self) -> str:
