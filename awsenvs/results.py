@@ -72,7 +72,7 @@ def notes_of(results: list[StackResult]) -> list[str]:
     return [f"{r.stack}: {line}" for r in results for line in (*r.risks, *r.notes)]
 
 
-CHANGE_SYMBOLS = {"create": "+", "update": "~", "delete": "-", "replace": "-/+", "forget": "forget", "import": "="}  # import: arrives as it is
+CHANGE_SYMBOLS = {"create": "+", "update": "~", "delete": "-", "replace": "-/+", "forget": ">", "import": "="}  # import: arrives as it is; forget: leaves state
 _CHANGE_WORDS = {"delete": "destroy"}  # as the summary's column and terraform's own plan say it
 # What to look at first: what is lost, then what changes, then what is added.
 _CHANGE_ORDER = {"replace": 0, "delete": 1, "update": 2, "create": 3, "import": 4, "forget": 5}
