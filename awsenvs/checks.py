@@ -79,8 +79,8 @@ def _protected(org: Org, env: Environment) -> bool:
 
 
 def check_adoptions(org: Org, live: LiveOrganization | None) -> None:
-    """Adopted accounts must be members, with the root email and name org.yaml says; every
-    mismatch of every adopted account is named at once, one line each."""
+    """Adopted accounts must be members, not closed, with the root email and name org.yaml says;
+    every mismatch of every adopted account is named at once, one line each."""
     problems = []
     for env in org.environments:
         if not env.adopted:
@@ -93,6 +93,11 @@ def check_adoptions(org: Org, live: LiveOrganization | None) -> None:
                 f"and create the role {env.role_name} in it (or set profile:"
                 + (", with guardrails.protect_baseline: false for its product)" if _protected(org, env) else ")")
             )
+            continue
+        if account.closed:  # the provider would find no account, and Terraform plan a new one
+            problems.append(
+                f"{where}.account_id: {env.account_id} is closed ({account.status}): remove the environment, or "
+                "have AWS Support reopen the account first (within 90 days of closing it)")
             continue
         if account.email.lower() != env.email.lower():
             problems.append(

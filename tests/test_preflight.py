@@ -81,6 +81,15 @@ def test_adopted_account_must_be_a_member_with_the_configured_email_and_name(org
     assert ".legacy.account_name: the account is named 'Billing'" in lines[1]
 
 
+def test_adopting_a_closed_account_is_refused_in_one_line(org):
+    closed = LiveAccount(LEGACY.id, LEGACY.name, LEGACY.email, "SUSPENDED")
+    with pytest.raises(AdoptionError) as excinfo:
+        checks.check_adoptions(org, _live(accounts=[closed]))
+    [line] = str(excinfo.value).splitlines()
+    assert "products.billing.environments.legacy.account_id: 210987654321 is closed (SUSPENDED): remove the " \
+           "environment, or have AWS Support reopen the account first" in line
+
+
 def test_existing_organization_ous_and_accounts_are_imported_not_created(org):
     dev = LiveAccount("111111111111", "shop_dev", "CLOUD+shop-dev@acme.example.com", "ACTIVE")  # case differs
     imports = reconcile.management_imports(org, _live(accounts=[LEGACY, dev], ous={"shop": "ou-shop", "other": "ou-x"}))
