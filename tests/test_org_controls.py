@@ -363,3 +363,22 @@ def test_a_retired_accounts_contacts_and_regions_leave_state_and_are_never_destr
     _, forget = LiveChecks(parse(BASE)).lifecycle("management", None, retiring, held)
     assert forget == ["aws_organizations_account.shop_old", "aws_account_alternate_contact.shop_old_security",
                       "aws_account_region.shop_old_af_south_1"]
+
+
+def test_apply_shows_terraform_s_progress_while_a_region_is_enabled():
+    """Terraform says every 10 s that a slow resource is still being made (apply_progress)."""
+    from awsenvs.runner import Report, _Counter
+    from awsenvs.terraform import parse_event
+
+    shown = []
+    counter = _Counter(Report(phase=lambda stack, phase, detail: shown.append((stack, phase, detail))),
+                       "management", "applying", "apply_complete", total=3)
+    for line in (
+        {"type": "apply_complete", "@message": "aws_organizations_policy.p: Creation complete",
+         "hook": {"resource": {"addr": "aws_organizations_policy.p"}, "action": "create"}},
+        {"type": "apply_progress", "@message": "aws_account_region.shop_dev_af_south_1: Still creating... [1m10s elapsed]",
+         "hook": {"resource": {"addr": "aws_account_region.shop_dev_af_south_1"}, "action": "create", "elapsed_seconds": 70}},
+    ):
+        counter(parse_event(json.dumps(line)))
+    assert shown[-1] == ("management", "applying",
+                         "1/3 aws_account_region.shop_dev_af_south_1: Still creating... [1m10s elapsed]")
