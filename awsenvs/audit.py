@@ -138,7 +138,8 @@ def _member_rows(org: Org, env: Environment, account_id: str | None,
 
 def _organization(org: Org, account_ids: dict[str, str], rows: list[Finding]) -> LiveOrganization | None:
     """The management stack's drift rows (OUs, accounts' parents, trusted services, policy types,
-    the SCPs and data perimeter RCPs on the product OUs); returns the organization, read once, for the parked accounts."""
+    the SCPs and data perimeter RCPs on the product OUs); returns the organization, read once,
+    for the parked accounts."""
     from awsenvs.modules.guardrail_policies import data_perimeter_policies, guardrail_policies
 
     try:

@@ -15,7 +15,7 @@ billing details of its own).
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Mapping, Sequence
 
 import boto3
@@ -185,7 +185,7 @@ def plan_closures(retiring: list[Retirement], quota: CloseQuota) -> list[Retirem
         closing = (f"then closed ({quota.describe()}; AWS Support can reopen it for {REOPEN_DAYS} days)" if fits
                    else f"it stays parked: over the quota ({quota.describe()}); it can be closed from "
                         f"{quota.free_from.isoformat()}")
-        planned.append(Retirement(r.stack, r.account_id, r.account_name, r.email, closes=fits, closing=closing))
+        planned.append(replace(r, closes=fits, closing=closing))
     return planned
 
 

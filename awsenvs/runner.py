@@ -344,7 +344,8 @@ class Runner:
             return result
         try:
             # An account stack looks up only what its state lacks (an import of an address
-            # in state is a no-op): once converged, none at all.
+            # in state is a no-op): once converged, none at all.  The management stack's
+            # say which of a retired account's settings leave state with it.
             held = self.held_addresses(stack)
             self.report.phase(stack, "looking up", "")
             lifecycle = lifecycle_for(stack, account_id, held)
