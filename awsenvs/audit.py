@@ -253,7 +253,7 @@ def account_rows(env: Environment, live: LiveIam, label: str, identity_center: b
     rows = [member_root_credentials(live.summary, label, centralized_root)]
     aliases = list(live.aliases)
     rows.append(_row("alias", label, aliases == [env.alias], env.alias, f"expected {env.alias!r}, found {aliases}"))
-    rows.append(_password_policy(env, live.password_policy, label))
+    rows.append(_password_policy(env, live.password_settings, label))
     differences = drift.account_differences(env, live, iam_users=not identity_center)
     if identity_center:
         # People sign in through the access portal; a console password in the account is a side door.
@@ -273,20 +273,19 @@ def account_rows(env: Environment, live: LiveIam, label: str, identity_center: b
 
 
 def _password_policy(env: Environment, live: Mapping | None, label: str) -> Finding:
+    """At least as strict as org.yaml's (`live`: LiveIam.password_settings); drift names any difference."""
     if live is None:
         return Finding("password policy", label, FAIL, "no password policy: run apply")
     want = env.password_policy
     weaker = []
-    if live.get("MinimumPasswordLength", 0) < want.minimum_length:
-        weaker.append(f"minimum length {live.get('MinimumPasswordLength')} < {want.minimum_length}")
-    for key, flag in (("RequireLowercaseCharacters", want.require_lowercase), ("RequireUppercaseCharacters", want.require_uppercase),
-                      ("RequireNumbers", want.require_numbers), ("RequireSymbols", want.require_symbols)):
-        if flag and not live.get(key):
-            weaker.append(f"{key} off")
-    if live.get("PasswordReusePrevention", 0) < want.reuse_prevention:
-        weaker.append(f"reuse prevention {live.get('PasswordReusePrevention', 0)} < {want.reuse_prevention}")
-    if want.max_age_days and not 0 < live.get("MaxPasswordAge", 0) <= want.max_age_days:
-        weaker.append(f"max age {live.get('MaxPasswordAge', 'none')} > {want.max_age_days}")
+    if live["minimum_length"] < want.minimum_length:
+        weaker.append(f"minimum length {live['minimum_length']} < {want.minimum_length}")
+    weaker += [f"{name} off" for name in ("require_lowercase", "require_uppercase", "require_numbers", "require_symbols")
+               if getattr(want, name) and not live[name]]
+    if live["reuse_prevention"] < want.reuse_prevention:
+        weaker.append(f"reuse prevention {live['reuse_prevention']} < {want.reuse_prevention}")
+    if want.max_age_days and not 0 < live["max_age_days"] <= want.max_age_days:
+        weaker.append(f"max age {live['max_age_days'] or 'none'} > {want.max_age_days}")
     return _row("password policy", label, not weaker, "at least the configured one", "; ".join(weaker))
 
 

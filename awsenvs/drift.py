@@ -13,7 +13,7 @@ API speed, without terraform, for a schedule (docs/profiles.md#drift).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Mapping
 
 from awsenvs.config import MFA_GROUP_NAME, MFA_POLICY_NAME, Environment, Org
@@ -112,21 +112,20 @@ def _users_and_groups(env: Environment, live: LiveIam) -> list[Difference]:
     return found
 
 
+_PASSWORD_POLICY_LABELS = {
+    "minimum_length": "minimum length", "require_lowercase": "lowercase", "require_uppercase": "uppercase",
+    "require_numbers": "numbers", "require_symbols": "symbols", "reuse_prevention": "reuse prevention",
+    "max_age_days": "max age days", "allow_users_to_change": "users may change it",
+}
+
+
 def _baseline(env: Environment, live: LiveIam) -> list[Difference]:
     found = []
-    want, policy = env.password_policy, live.password_policy
+    want, policy = asdict(env.password_policy), live.password_settings
     if policy is not None:
-        pairs = (("minimum length", want.minimum_length, policy.get("MinimumPasswordLength", 0)),
-                 ("lowercase", want.require_lowercase, bool(policy.get("RequireLowercaseCharacters"))),
-                 ("uppercase", want.require_uppercase, bool(policy.get("RequireUppercaseCharacters"))),
-                 ("numbers", want.require_numbers, bool(policy.get("RequireNumbers"))),
-                 ("symbols", want.require_symbols, bool(policy.get("RequireSymbols"))),
-                 ("reuse prevention", want.reuse_prevention, policy.get("PasswordReusePrevention", 0)),
-                 ("max age days", want.max_age_days, policy.get("MaxPasswordAge", 0)),
-                 ("users may change it", want.allow_users_to_change, bool(policy.get("AllowUsersToChangePassword"))))
-        for what, expected, actual in pairs:
-            if expected != actual:
-                found.append(Difference(f"password policy {what}", str(expected), str(actual)))
+        for name, expected in want.items():
+            if expected != policy[name]:
+                found.append(Difference(f"password policy {_PASSWORD_POLICY_LABELS[name]}", str(expected), str(policy[name])))
     # (a missing password policy and the alias are rows of their own: audit's "password policy", "alias")
     if env.budget is not None:
         budget = next((b for b in live.budgets if b.name == env.budget_name), None)

@@ -110,6 +110,20 @@ class LiveBudget:
     unit: str
 
 
+# org.yaml's password_policy fields, as GetAccountPasswordPolicy names them, and what an
+# absent key means there (IAM's defaults: https://docs.aws.amazon.com/IAM/latest/APIReference/API_PasswordPolicy.html).
+PASSWORD_POLICY_KEYS = {
+    "minimum_length": ("MinimumPasswordLength", 8),
+    "require_lowercase": ("RequireLowercaseCharacters", False),
+    "require_uppercase": ("RequireUppercaseCharacters", False),
+    "require_numbers": ("RequireNumbers", False),
+    "require_symbols": ("RequireSymbols", False),
+    "reuse_prevention": ("PasswordReusePrevention", 0),
+    "max_age_days": ("MaxPasswordAge", 0),
+    "allow_users_to_change": ("AllowUsersToChangePassword", False),
+}
+
+
 @dataclass(frozen=True)
 class LiveIam:
     """One account's IAM as `import` and `audit` read it."""
@@ -124,6 +138,15 @@ class LiveIam:
     budgets: tuple[LiveBudget, ...] = ()  # detail reads only
     roles: tuple[LiveIamRole, ...] = ()  # the roles asked for that exist
     documents: Mapping[str, Mapping[str, object]] = field(default_factory=dict)  # policy ARN asked for -> its default version
+
+    @property
+    def password_settings(self) -> dict[str, int | bool] | None:
+        """The account's password policy in org.yaml's terms (its password_policy fields);
+        None when it has none."""
+        if self.password_policy is None:
+            return None
+        return {name: type(default)(self.password_policy.get(key, default))
+                for name, (key, default) in PASSWORD_POLICY_KEYS.items()}
 
     def user(self, name: str) -> LiveIamUser | None:
         return next((u for u in self.users if u.name == name), None)

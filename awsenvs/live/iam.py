@@ -146,16 +146,16 @@ def _document(document) -> dict:
     return document
 
 
-def _maybe(where: str, what: str, fn: Callable[[], object]):
-    """`fn()`, or None when what it reads does not exist (NoSuchEntity, NotFoundException)."""
+def _maybe(where: str, what: str, fn: Callable[[], object], missing: tuple[str, ...] = ("NoSuchEntity", "NotFoundException")):
+    """`fn()`, or None when what it reads does not exist (an error code in `missing`)."""
     try:
         return fn()
     except botocore.exceptions.ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("NoSuchEntity", "NotFoundException"):
+        if exc.response.get("Error", {}).get("Code") in missing:
             return None
         raise aws.AwsError(f"{what} {where}: {exc}") from None
-    except aws.AwsError as exc:
-        if "NotFoundException" in str(exc) or "NoSuchEntity" in str(exc):
+    except aws.AwsError as exc:  # from aws.pages, which reports the code in its text
+        if any(code in str(exc) for code in missing):
             return None
         raise
     except botocore.exceptions.BotoCoreError as exc:
@@ -164,15 +164,7 @@ def _maybe(where: str, what: str, fn: Callable[[], object]):
 
 def exists(where: str, what: str, fn, missing: str = "NoSuchEntity", **kwargs) -> bool:
     """Whether `fn(**kwargs)` finds the object; the error code `missing` means it does not exist."""
-    try:
-        fn(**kwargs)
-        return True
-    except botocore.exceptions.ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == missing:
-            return False
-        raise aws.AwsError(f"{what} in {where}: {exc}") from None
-    except botocore.exceptions.BotoCoreError as exc:
-        raise aws.AwsError(f"{what} in {where}: {exc}") from None
+    return _maybe(f"in {where}", what, lambda: fn(**kwargs) or True, (missing,)) is not None
 
 
 class AccountProbe:

@@ -469,28 +469,12 @@ def _frozen(product: _Product, ou_policies: tuple[str, ...] = ()) -> DraftProduc
     return DraftProduct(
         product.name, product.ou, everyone,
         tuple(DraftEnvironment(e.name, e.member.account, e.users, e.member.iam.aliases,
-                               _password_policy(e.member.iam.password_policy), e.member.iam.budgets, tuple(e.notes),
+                               e.member.iam.password_settings, e.member.iam.budgets, tuple(e.notes),
                                {kind: tuple(names) for kind, names in e.unmanaged.items() if names})
               for e in product.environments),
         tuple(product.commented),
         ou_policies,
     )
-
-
-def _password_policy(live) -> dict | None:
-    """org.yaml's password_policy keys from GetAccountPasswordPolicy (absent keys: AWS's defaults)."""
-    if live is None:
-        return None
-    return {
-        "minimum_length": int(live.get("MinimumPasswordLength", 8)),
-        "require_lowercase": bool(live.get("RequireLowercaseCharacters")),
-        "require_uppercase": bool(live.get("RequireUppercaseCharacters")),
-        "require_numbers": bool(live.get("RequireNumbers")),
-        "require_symbols": bool(live.get("RequireSymbols")),
-        "reuse_prevention": int(live.get("PasswordReusePrevention", 0)),
-        "max_age_days": int(live.get("MaxPasswordAge", 0)),
-        "allow_users_to_change": bool(live.get("AllowUsersToChangePassword")),
-    }
 
 
 def short(arn: str) -> str:
