@@ -82,7 +82,7 @@ export-modules: setup
 	$(PY) main.py export-modules $(DIR)
 
 test: setup checkov-setup
-	$(PY) -m pytest $(ARGS)
+	$(PY) -m pytest -n 2 --dist loadfile --durations=20 $(ARGS)
 
 bench: setup
 	$(PY) bench/synth_bench.py
