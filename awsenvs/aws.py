@@ -45,6 +45,23 @@ def call(what: str, fn, *args, **kwargs):
         raise AwsError(f"{what}: {exc}") from None
 
 
+def maybe(what: str, fn, missing: tuple[str, ...]):
+    """`fn()`, or None when what it reads does not exist (AWS answers an error code in
+    `missing`); any other failure is a one-line AwsError naming `what`."""
+    try:
+        return fn()
+    except botocore.exceptions.ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in missing:
+            return None
+        raise AwsError(f"{what}: {exc}") from None
+    except AwsError as exc:  # from `pages` (or `call`) inside fn, which report the code in their text
+        if any(code in str(exc) for code in missing):
+            return None
+        raise
+    except botocore.exceptions.BotoCoreError as exc:
+        raise AwsError(f"{what}: {exc}") from None
+
+
 _REGION: list[str] = []  # the run's region, once connect() has chosen it
 
 

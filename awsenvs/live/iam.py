@@ -148,18 +148,7 @@ def _document(document) -> dict:
 
 def _maybe(where: str, what: str, fn: Callable[[], object], missing: tuple[str, ...] = ("NoSuchEntity", "NotFoundException")):
     """`fn()`, or None when what it reads does not exist (an error code in `missing`)."""
-    try:
-        return fn()
-    except botocore.exceptions.ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in missing:
-            return None
-        raise aws.AwsError(f"{what} {where}: {exc}") from None
-    except aws.AwsError as exc:  # from aws.pages, which reports the code in its text
-        if any(code in str(exc) for code in missing):
-            return None
-        raise
-    except botocore.exceptions.BotoCoreError as exc:
-        raise aws.AwsError(f"{what} {where}: {exc}") from None
+    return aws.maybe(f"{what} {where}", fn, missing)
 
 
 def exists(where: str, what: str, fn, missing: str = "NoSuchEntity", **kwargs) -> bool:

@@ -15,14 +15,10 @@ from awsenvs.live.facts import LiveAccount, LiveOrganization, LiveOu, LivePolicy
 def read_organization(client=None) -> LiveOrganization | None:
     """The organization of the credentials' account, or None when there is none yet."""
     client = client or boto3.client("organizations")
-    try:
-        organization = client.describe_organization()["Organization"]
-    except botocore.exceptions.ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "AWSOrganizationsNotInUseException":
-            return None
-        raise aws.AwsError(f"organizations describe-organization: {exc}") from None
-    except botocore.exceptions.BotoCoreError as exc:
-        raise aws.AwsError(f"organizations describe-organization: {exc}") from None
+    organization = aws.maybe("organizations describe-organization", lambda: client.describe_organization()["Organization"],
+                             ("AWSOrganizationsNotInUseException",))
+    if organization is None:
+        return None
     root = aws.call("organizations list-roots", client.list_roots)["Roots"][0]
     services = [s["ServicePrincipal"] for s in aws.pages(client, "list_aws_service_access_for_organization",
                                                            "EnabledServicePrincipals")]
@@ -156,15 +152,10 @@ def read_alternate_contacts(account_id: str, client) -> dict[str, tuple[str, str
     title, email, phone), or None when it has none of that kind (ResourceNotFoundException)."""
     contacts: dict[str, tuple[str, str, str, str] | None] = {}
     for kind in CONTACT_KINDS:
-        try:
-            found = client.get_alternate_contact(AccountId=account_id, AlternateContactType=kind.upper())["AlternateContact"]
-        except botocore.exceptions.ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
-                raise aws.AwsError(f"account get-alternate-contact {kind} of {account_id}: {exc}") from None
-            contacts[kind] = None
-            continue
-        except botocore.exceptions.BotoCoreError as exc:
-            raise aws.AwsError(f"account get-alternate-contact {kind} of {account_id}: {exc}") from None
-        contacts[kind] = (found.get("Name", ""), found.get("Title", ""), found.get("EmailAddress", ""),
-                          found.get("PhoneNumber", ""))
+        found = aws.maybe(f"account get-alternate-contact {kind} of {account_id}",
+                          lambda: client.get_alternate_contact(AccountId=account_id, AlternateContactType=kind.upper()),
+                          ("ResourceNotFoundException",))
+        contact = found["AlternateContact"] if found else None
+        contacts[kind] = (contact.get("Name", ""), contact.get("Title", ""), contact.get("EmailAddress", ""),
+                          contact.get("PhoneNumber", "")) if contact else None
     return contacts
