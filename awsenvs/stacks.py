@@ -148,7 +148,7 @@ class ManagementStack(_Stack):
                         f"workspace's {TFC_RUN_ROLE_VARIABLE} to its run role (see `awsenvs bootstrap`).")
         Guardrails(self, "guardrails", org, {name: ou.id for name, ou in self.organization.ous.items()},
                    depends_on=[self.organization.organization], organization_id=self.organization.organization.id)
-        if any(env.contacts or env.regions or env.disable_regions for env in org.environments):
+        if any(env.has_account_settings for env in org.environments):
             AccountSettings(self, "account-settings", org.environments,
                             {stack: account.id for stack, account in self.organization.accounts.items()},
                             depends_on=[self.organization.organization])

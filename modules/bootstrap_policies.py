@@ -106,7 +106,7 @@ def management_run_policy(org: Org) -> dict:
     members = f"arn:aws:account::{org.management_account_id}:account/o-*/*"
     statements.append({"Sid": "RenameMemberAccounts", "Effect": "Allow", "Action": "account:PutAccountName",
                        "Resource": members})
-    if any(env.contacts or env.regions or env.disable_regions for env in org.environments):
+    if any(env.has_account_settings for env in org.environments):
         statements.append({"Sid": "MemberAccountSettings", "Effect": "Allow", "Action": list(ACCOUNT_SETTINGS_ACTIONS),
                            "Resource": members})
     if org.centralized_root:

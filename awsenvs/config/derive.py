@@ -349,7 +349,7 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
         fail("organization.disable_policy_types",
              f"{RESOURCE_CONTROL_POLICY!r}: the data perimeter of {perimeter[0]} is a resource control policy; keep it, "
              "or set guardrails.data_perimeter: false")
-    account_settings = next((e.stack for e in all_envs if e.contacts or e.regions or e.disable_regions), None)
+    account_settings = next((e.stack for e in all_envs if e.has_account_settings), None)
     if account_settings and ACCOUNT_PRINCIPAL in org.disable_trusted_services:
         fail("organization.disable_trusted_services",
              f"{ACCOUNT_PRINCIPAL!r}: the contacts and regions of {account_settings} are set through AWS Account "

@@ -206,6 +206,12 @@ class Environment:
     regions: tuple[str, ...] = ()  # opt-in regions enabled in the account (management stack)
     disable_regions: tuple[str, ...] = ()  # opt-in regions awsenvs disables there
 
+    @property
+    def has_account_settings(self) -> bool:
+        """Whether the management stack sets anything in its account (contacts, opt-in regions),
+        through AWS Account Management's trusted access."""
+        return bool(self.contacts or self.regions or self.disable_regions)
+
     def contact_address(self, contact: Contact) -> str:
         """A contact's address in the management stack."""
         return contact_address(self.stack, contact.kind)
