@@ -8,7 +8,8 @@ ORG ?= org.yaml
 ARGS ?=
 DIR ?= terraform-modules
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
-AWSENVS := $(PY) main.py --config $(ORG)
+# ORG is quoted: a path with a space stays one argument.  ARGS is not: it holds several.
+AWSENVS := $(PY) main.py --config "$(ORG)"
 
 CHECKOV_VENV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
@@ -62,7 +63,7 @@ bootstrap: setup
 # error.  Every other target: 0 on success, make's 2 on any failure.  Scripts that need the
 # tool's own codes run `.venv/bin/python main.py plan` (README: "Exit codes").
 plan: setup
-	@echo "$(AWSENVS) plan $(ARGS)"; $(AWSENVS) plan $(ARGS) || { code=$$?; \
+	@echo '$(AWSENVS) plan $(ARGS)'; $(AWSENVS) plan $(ARGS) || { code=$$?; \
 	  if [ $$code -eq 2 ]; then echo "make plan: changes planned (awsenvs exit 2): review them above, then make apply"; \
 	  else exit $$code; fi; }
 apply: setup
@@ -92,3 +93,9 @@ bench: setup
 
 clean:
 	rm -rf cdktf.out .pytest_cache
+
+# A word make took for a target (`make plan ARGS=--env prod`: `prod`) is most often an ARGS
+# or ORG value that lost its quotes.  .DEFAULT also runs for prerequisites without a rule,
+# which are files that exist (pyproject.toml): those pass.
+.DEFAULT:
+	@test -e "$@" || { echo "make: '$@' is not a target: a value of ARGS or ORG with a space needs quotes, e.g. make plan ARGS=\"--env prod\"" >&2; exit 2; }

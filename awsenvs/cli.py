@@ -712,8 +712,7 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except click.UsageError as exc:
         exc.show()
-        # `plan`'s 2 means "changes" (terraform -detailed-exitcode): its usage errors are failures.
-        return EXIT_FAILED if exc.ctx is not None and exc.ctx.command.name == "plan" else exc.exit_code
+        return usage_exit_code(exc, sys.argv[1:] if argv is None else argv)
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
@@ -735,6 +734,17 @@ def main(argv: list[str] | None = None) -> int:
         _error(unexpected(exc))
         return EXIT_FAILED
     return code if isinstance(code, int) else EXIT_OK
+
+
+def usage_exit_code(exc: click.UsageError, argv: list[str]) -> int:
+    """A usage error (an unknown verb or option, an option without its value) is bad input,
+    2, except on a command line that runs `plan`, whose 2 means "changes" (terraform
+    -detailed-exitcode): there it is a failure, 1.  click cannot always tell the verb (an
+    unquoted path split in two, `--config my orgs/org.yaml plan`, makes `orgs/org.yaml` the
+    verb), so a command line holding the word `plan` anywhere counts as plan's: a script
+    reading 2 as "changes planned" is never told so by a typo."""
+    verb = exc.ctx.command.name if exc.ctx is not None else None
+    return EXIT_FAILED if verb == "plan" or "plan" in argv else EXIT_BAD_INPUT
 
 
 def unexpected(exc: BaseException) -> str:

@@ -258,3 +258,41 @@ def test_the_jsii_kernel_exit_is_quiet_when_the_kernel_died_first(tmp_path):
     Kernel._ctx_stack.callback(lambda: cleaned.append(True))
     kernel._stop(Kernel())
     assert cleaned == [True]
+
+
+@pytest.mark.parametrize("args, code", [
+    # An unquoted path split in two: click takes `orgs/org.yaml` for the verb.
+    (("--config", "my", "orgs/org.yaml", "plan"), 1),
+    (("plan", "--product"), 1),  # an option without its value
+    (("plan", "--env"), 1),
+    (("plan", "--nope"), 1),
+    (("validat",), 2),  # every other verb's usage errors are bad input
+    (("validate", "--nope"), 2),
+])
+def test_a_usage_error_never_has_plans_changes_code(tmp_path, args, code):
+    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), *args], cwd=tmp_path, env=_env(tmp_path),
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60)
+    assert proc.returncode == code, proc.stderr
+    assert "Error:" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ['ORG=my orgs/org.yaml'],  # as the shell hands over ORG="my orgs/org.yaml"
+    ["ARGS=--env", "prod"],  # ARGS=--env prod, unquoted
+    ["ARGS=--product"],
+])
+def test_make_plan_reports_a_usage_error_as_an_error(tmp_path, args):
+    """`make plan` says "changes planned" only for plan's own exit 2, never for a mistake on
+    the command line (the Makefile quotes ORG; a word make takes for a target is named)."""
+    proc = subprocess.run(["make", "--no-print-directory", "plan", *args], cwd=ROOT, env=_env(tmp_path),
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300)
+    assert proc.returncode != 0, proc.stdout
+    assert "changes planned" not in proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_make_names_a_word_it_took_for_a_target(tmp_path):
+    proc = subprocess.run(["make", "--no-print-directory", "prod"], cwd=ROOT, env=_env(tmp_path),
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60)
+    assert proc.returncode == 2
+    assert "'prod' is not a target" in proc.stderr and "needs quotes" in proc.stderr
