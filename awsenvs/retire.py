@@ -1,11 +1,15 @@
 """Retiring an environment removed from org.yaml: the only writes awsenvs makes outside
 Terraform, after the operator confirmed them.
 
-Its IAM users' console passwords are deleted and access keys deactivated (lock_out), and
-its account is parked in the `Suspended` OU with that OU's deny-all policy (park), as AWS
-suggests for accounts on their way out.  With `organization.on_retire: close` the parked
-account is then closed (close), within CloseAccount's quota: 10% of the member accounts
-per rolling 30 days, at least 10 and at most 1000; a closed account can be reopened by
+Its account is parked in the `Suspended` OU with that OU's deny-all policy (park), as AWS
+suggests for accounts on their way out, then its IAM users' console passwords are deleted
+and access keys deactivated (lock_out), then its objects leave state.  Every precondition
+is checked before the first write (check_preconditions, at plan and again at apply), and
+each step is repeated safely: a retirement that failed or was interrupted half-way is
+finished by the next apply (the management stack, which lets go of the account, is applied
+only after every retirement succeeded).  With `organization.on_retire: close` the parked
+account is then closed (close), within CloseAccount's quota: 20% of the member accounts
+per rolling 30 days, at least 250 and at most 1000; a closed account can be reopened by
 AWS Support for 90 days, then it is gone for good
 (https://docs.aws.amazon.com/organizations/latest/APIReference/API_CloseAccount.html).
 awsenvs never removes an account from the organization (a standalone account needs
@@ -15,6 +19,7 @@ billing details of its own).
 from __future__ import annotations
 
 import datetime
+import time
 from dataclasses import dataclass, field, replace
 from typing import Mapping, Sequence
 
@@ -52,6 +57,8 @@ class Retirement:
     email: str
     closes: bool = False  # organization.on_retire: close, and within the quota (plan_closures)
     closing: str = ""  # on_retire: close: what happens to the account after parking, with the quota
+    enabling: tuple[str, ...] = ()  # policy types park enables first (org.yaml lists them; they are off)
+    active: bool = True  # still in the organization and not closed: there is something to park
 
     @property
     def address(self) -> str:
@@ -67,8 +74,30 @@ def retirements(org: Org, managed_ids: Mapping[str, str], live: LiveOrganization
         if stack in org.stacks:
             continue
         account = live.account_by_id(account_id) if live else None
-        gone.append(Retirement(stack, account_id, account.name if account else stack, account.email if account else ""))
+        gone.append(Retirement(stack, account_id, account.name if account else stack, account.email if account else "",
+                               active=account is not None and not account.closed))
     return gone
+
+
+def check_preconditions(org: Org, live: LiveOrganization | None, retiring: list[Retirement]) -> list[Retirement]:
+    """What a retirement needs before its first write, decided from the live facts; each
+    retirement learns what park enables first.  Parking needs service control policies
+    (the Suspended OU's deny-all is one): on when live, enabled first when org.yaml lists
+    them (the management stack would enable them anyway), else refused in one line
+    (an organization made by hand often never turned them on, and `import` then writes
+    `policy_types: []`)."""
+    parking = [r for r in retiring if r.active]
+    if not parking or live is None or SERVICE_CONTROL_POLICY in live.policy_types:
+        return retiring
+    if SERVICE_CONTROL_POLICY not in org.policy_types:
+        from awsenvs.results import names_text
+
+        raise PreflightError(
+            f"retiring {names_text([r.stack for r in parking])} parks {'its account' if len(parking) == 1 else 'their accounts'}"
+            f" in the {SUSPENDED_OU} OU under a service control policy, and the organization has "
+            f"{SERVICE_CONTROL_POLICY} off: add it to organization.policy_types in {org.source.name} (the same apply "
+            "enables it first), or put the environment back; nothing was changed")
+    return [replace(r, enabling=(SERVICE_CONTROL_POLICY,)) if r.active else r for r in retiring]
 
 
 def lock_out(retirement: Retirement, users: Sequence[str], role_name: str = DEFAULT_ROLE_NAME) -> int:
@@ -93,12 +122,17 @@ def lock_out(retirement: Retirement, users: Sequence[str], role_name: str = DEFA
 def park(retirement: Retirement, live: LiveOrganization, managing_roles: tuple[str, ...], client=None) -> str | None:
     """Move the account into the Suspended OU (created when first needed), which carries a
     deny-all SCP exempting only the roles awsenvs manages accounts through (created or
-    attached when missing, also on an OU made before awsenvs); returns the OU id, or None
-    when the account has already left the organization or is closed (nothing to move)."""
+    attached when missing, also on an OU made before awsenvs), after enabling the policy
+    types the retirement needs (check_preconditions); returns the OU id, or None when the
+    account has already left the organization or is closed (nothing to move)."""
     client = client or boto3.client("organizations")
     account = live.account_by_id(retirement.account_id)
     if account is None or account.closed:
         return None  # left the organization, or closed: nothing to move (its objects still leave state)
+    for policy_type in retirement.enabling:
+        if policy_type not in live.policy_types:
+            enable_policy_type(live, policy_type, client)
+            live = replace(live, policy_types=live.policy_types | {policy_type})
     suspended = live.ous.get(SUSPENDED_OU)
     if suspended is None:
         suspended = aws.call(f"create OU {SUSPENDED_OU}", client.create_organizational_unit,
@@ -109,6 +143,30 @@ def park(retirement: Retirement, live: LiveOrganization, managing_roles: tuple[s
         aws.call(f"move account {retirement.account_id} to {SUSPENDED_OU}", client.move_account,
                  AccountId=retirement.account_id, SourceParentId=parent, DestinationParentId=suspended)
     return suspended
+
+
+def enable_policy_type(live: LiveOrganization, policy_type: str, client, sleep=time.sleep) -> None:
+    """Enable a policy type in the organization's root, and wait until it is (policies of
+    that type cannot be attached before: the provider waits the same way,
+    internal/service/organizations/organization.go, waitDefaultRootPolicyTypeEnabled).  An
+    answer that it already is, as the retry of a call whose response was lost gets, is
+    success."""
+    try:
+        client.enable_policy_type(RootId=live.root_id, PolicyType=policy_type)
+    except botocore.exceptions.ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "PolicyTypeAlreadyEnabledException":
+            raise aws.AwsError(f"organizations enable-policy-type {policy_type}: {exc}") from None
+    for _ in range(ENABLE_POLICY_TYPE_POLLS):
+        roots = aws.call("organizations list-roots", client.list_roots)["Roots"]
+        status = {t["Type"]: t["Status"] for root in roots if root["Id"] == live.root_id for t in root.get("PolicyTypes", [])}
+        if status.get(policy_type) == "ENABLED":
+            return
+        sleep(2)
+    raise aws.AwsError(f"{policy_type} was still not enabled in the organization's root after "
+                       f"{2 * ENABLE_POLICY_TYPE_POLLS} s: apply again to finish the retirement")
+
+
+ENABLE_POLICY_TYPE_POLLS = 60  # of 2 s each
 
 
 def _guard_suspended_ou(live: LiveOrganization, suspended: str, managing_roles: tuple[str, ...], client) -> None:
@@ -191,7 +249,9 @@ def plan_closures(retiring: list[Retirement], quota: CloseQuota) -> list[Retirem
 
 def close(retirement: Retirement, quota: CloseQuota, client=None) -> str:
     """Close a parked account (tagged with today's date first, to count it against the
-    quota later); returns what happened, for the summary.  Over the quota it stays parked."""
+    quota later); returns what happened, for the summary.  Whatever AWS refuses, the
+    account stays parked (the retirement itself is done) and the summary says why and when
+    to close it (see _CLOSE_REFUSALS)."""
     client = client or boto3.client("organizations")
     reopen = quota.today + datetime.timedelta(days=REOPEN_DAYS)
     if quota.left <= 0:
@@ -201,18 +261,49 @@ def close(retirement: Retirement, quota: CloseQuota, client=None) -> str:
     try:
         client.close_account(AccountId=retirement.account_id)
     except botocore.exceptions.ClientError as exc:
-        error = exc.response.get("Error", {})
-        reason = str(exc.response.get("Reason") or error.get("Message", "")).upper()  # CLOSE_ACCOUNT_QUOTA_EXCEEDED
-        if error.get("Code") == "ConstraintViolationException" and "QUOTA" in reason:
-            quota.recent = [quota.today] * quota.limit  # AWS counts closures awsenvs cannot see
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code == "AccountAlreadyClosedException":
+            pass
+        elif code == "AccountNotFoundException":  # left the organization since it was parked
+            return f"account {retirement.account_id} is no longer in the organization: nothing to close"
+        else:
+            # Not closed: the date tag would count it against the quota.
             aws.call(f"untag account {retirement.account_id}", client.untag_resource, ResourceId=retirement.account_id,
                      TagKeys=[CLOSED_AT_TAG])
-            return _parked_over_quota(retirement, quota, by_aws=True)
-        if error.get("Code") != "AccountAlreadyClosedException":
-            raise aws.AwsError(f"organizations close-account {retirement.account_id}: {exc}") from None
+            reason = str(exc.response.get("Reason") or "")  # ConstraintViolationException's
+            if reason == "CLOSE_ACCOUNT_QUOTA_EXCEEDED":
+                quota.recent = [quota.today] * quota.limit  # AWS counts closures awsenvs cannot see
+                return _parked_over_quota(retirement, quota, by_aws=True)
+            return _parked_refused(retirement, code, reason, exc)
     quota.recent.append(quota.today)
     return (f"account {retirement.account_id} is closed; AWS Support can reopen it until {reopen.isoformat()} "
             f"({REOPEN_DAYS} days), after that it is gone for good")
+
+
+# CloseAccount's other refusals (its errors, and ConstraintViolationException's reasons:
+# https://docs.aws.amazon.com/organizations/latest/APIReference/API_CloseAccount.html#API_CloseAccount_Errors,
+# https://docs.aws.amazon.com/organizations/latest/APIReference/API_ConstraintViolationException.html):
+# what it means, and when closing it can work.  An error code or reason not listed is
+# named as AWS gave it, with "once its cause is fixed".
+_CLOSE_REFUSALS = {
+    "CLOSE_ACCOUNT_REQUESTS_LIMIT_EXCEEDED": ("AWS allows only so many closures in progress at a time",
+                                              "in a few minutes, once the closures in progress are done"),
+    "ConcurrentModificationException": ("another request is changing the account", "in a few minutes"),
+    "ConflictException": ("the account's state does not allow it now (a closure or a move may be under way)",
+                          "once `aws organizations describe-account` shows it ACTIVE"),
+    "TooManyRequestsException": ("AWS throttled the request", "in a few minutes"),
+    "ServiceException": ("AWS failed internally", "in a few minutes"),
+    "AccessDeniedException": ("these credentials may not close accounts", "with credentials allowed "
+                              "organizations:CloseAccount on it (the management account's)"),
+}
+
+
+def _parked_refused(retirement: Retirement, code: str, reason: str, exc: botocore.exceptions.ClientError) -> str:
+    why, when = _CLOSE_REFUSALS.get(reason) or _CLOSE_REFUSALS.get(code) or (
+        f"AWS refused: {' '.join(str(exc).split())}", "once its cause is fixed")
+    named = f"{code}{f' {reason}' if reason else ''}"
+    return (f"account {retirement.account_id} stays parked in the {SUSPENDED_OU} OU, not closed: {why} ({named}); "
+            f"close it {when}: aws organizations close-account --account-id {retirement.account_id}")
 
 
 def _parked_over_quota(retirement: Retirement, quota: CloseQuota, by_aws: bool = False) -> str:

@@ -290,8 +290,8 @@ class _NoTags:
         raise AssertionError("no closed accounts, nothing to read")
 
 
-@pytest.mark.parametrize("members, limit", [(3, 10), (250, 25), (20000, 1000)])
-def test_the_quota_is_ten_percent_of_the_members_at_least_10_at_most_1000(members, limit):
+@pytest.mark.parametrize("members, limit", [(3, 250), (1250, 250), (2000, 400), (20000, 1000)])
+def test_the_quota_is_twenty_percent_of_the_members_at_least_250_at_most_1000(members, limit):
     assert close_quota(_live(members), client=_NoTags()).limit == limit
 
 
@@ -320,7 +320,7 @@ def test_closing_dates_the_account_and_counts_it(monkeypatch, tmp_path):
                                 tuple(LiveAccount(a["Id"], a["Name"], a["Email"], a["Status"])
                                       for a in client.list_accounts()["Accounts"]), {})
         quota = close_quota(live, client, today=datetime.date(2026, 12, 1))
-        assert (quota.limit, quota.recent) == (10, [])
+        assert (quota.limit, quota.recent) == (250, [])
         note = close(Retirement("shop-a0", ids[0], "a0", "a0@x.io", closes=True), quota, client)
         assert client.describe_account(AccountId=ids[0])["Account"]["Status"] == "SUSPENDED"
         tags = {t["Key"]: t["Value"] for t in client.list_tags_for_resource(ResourceId=ids[0])["Tags"]}
@@ -382,3 +382,44 @@ def test_apply_shows_terraform_s_progress_while_a_region_is_enabled():
         counter(parse_event(json.dumps(line)))
     assert shown[-1] == ("management", "applying",
                          "1/3 aws_account_region.shop_dev_af_south_1: Still creating... [1m10s elapsed]")
+
+
+@pytest.mark.parametrize("code, reason, why, when", [
+    ("ConstraintViolationException", "CLOSE_ACCOUNT_REQUESTS_LIMIT_EXCEEDED", "only so many closures in progress",
+     "in a few minutes, once the closures in progress are done"),
+    ("ConcurrentModificationException", None, "another request is changing the account", "in a few minutes"),
+    ("ConflictException", None, "does not allow it now", "once `aws organizations describe-account` shows it ACTIVE"),
+    ("TooManyRequestsException", None, "AWS throttled the request", "in a few minutes"),
+    ("AccessDeniedException", None, "these credentials may not close accounts", "with credentials allowed"),
+    ("ConstraintViolationException", "SOME_NEW_REASON", "AWS refused: ", "once its cause is fixed"),
+])
+def test_every_other_refusal_leaves_the_account_parked_untagged_saying_when(code, reason, why, when):
+    """CloseAccount's documented refusals besides the quota: the retirement is done, the
+    account stays parked, its date tag is taken off (it was not closed), and the summary
+    says why and when to close it, with the command."""
+    client = boto3.client("organizations", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    retirement = _retiring(1)[0]
+    with Stubber(client) as stub:
+        stub.add_response("tag_resource", {}, {"ResourceId": retirement.account_id,
+                                               "Tags": [{"Key": "awsenvs-closed-at", "Value": "2026-12-01"}]})
+        stub.add_client_error("close_account", code, "refused", 400, response_meta={},
+                              modeled_fields={"Reason": reason} if reason else None)
+        stub.add_response("untag_resource", {}, {"ResourceId": retirement.account_id, "TagKeys": ["awsenvs-closed-at"]})
+        quota = CloseQuota(250, [], datetime.date(2026, 12, 1))
+        note = close(retirement, quota, client)
+        stub.assert_no_pending_responses()
+    assert note.startswith("account 300000000000 stays parked in the Suspended OU, not closed: ")
+    assert why in note and code in note and (reason or "") in note
+    assert f"close it {when}" in note and note.endswith("aws organizations close-account --account-id 300000000000")
+    assert quota.left == 250  # nothing counted: the next retirement of the run still tries
+
+
+def test_an_account_gone_since_it_was_parked_has_nothing_to_close():
+    client = boto3.client("organizations", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    retirement = _retiring(1)[0]
+    with Stubber(client) as stub:
+        stub.add_response("tag_resource", {}, {"ResourceId": retirement.account_id,
+                                               "Tags": [{"Key": "awsenvs-closed-at", "Value": "2026-12-01"}]})
+        stub.add_client_error("close_account", "AccountNotFoundException", "gone", 400)
+        note = close(retirement, CloseQuota(250, [], datetime.date(2026, 12, 1)), client)
+    assert note == "account 300000000000 is no longer in the organization: nothing to close"

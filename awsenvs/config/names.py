@@ -21,11 +21,12 @@ MFA_ROLE_MAX_SESSION_SECONDS = 4 * 3600
 # Where the accounts of environments removed from org.yaml go (never closed by awsenvs).
 SUSPENDED_OU = "Suspended"
 SUSPENDED_POLICY_NAME = f"{MANAGED_BY}-suspended"  # the deny-all SCP of the Suspended OU (see retire.park)
-# organization.on_retire: close.  CloseAccount: "you can close only 10% of member accounts,
-# between a minimum of 10 and a maximum of 1000, within a rolling 30 day period", and a
-# closed account can be reopened by AWS Support for 90 days
+# organization.on_retire: close.  CloseAccount: "within a rolling 30 day period you can close
+# the higher of either 250 or 20% of the member accounts in your organization, up to a
+# maximum of 1,000" (the API reference as botocore 1.44 ships it; it said 10%, at least 10,
+# until 2025), and a closed account can be reopened by AWS Support for 90 days
 # (https://docs.aws.amazon.com/organizations/latest/APIReference/API_CloseAccount.html).
-CLOSE_QUOTA_SHARE, CLOSE_QUOTA_MIN, CLOSE_QUOTA_MAX, CLOSE_QUOTA_DAYS = 0.10, 10, 1000, 30
+CLOSE_QUOTA_SHARE, CLOSE_QUOTA_MIN, CLOSE_QUOTA_MAX, CLOSE_QUOTA_DAYS = 0.20, 250, 1000, 30
 REOPEN_DAYS = 90
 # The tag awsenvs puts on an account it closes (Organizations keeps tags of closed accounts):
 # how it counts its own closures of the last 30 days against the quota.
