@@ -21,7 +21,7 @@ from awsenvs.checks import (
     check_created_accounts,
     check_organization,
 )
-from awsenvs.config import MANAGEMENT_STACK, SUSPENDED_OU, Org, account_settings_addresses
+from awsenvs.config import DEFAULT_ROLE_NAME, MANAGEMENT_STACK, SUSPENDED_OU, Org, account_settings_addresses
 from awsenvs.live.facts import LiveOrganization
 from awsenvs.live.iam import AccountProbe
 from awsenvs.live.identity_center import read_identity_center
@@ -34,7 +34,17 @@ from awsenvs.reconcile import (
     management_imports,
     root_access_imports,
 )
-from awsenvs.retire import CloseQuota, Retirement, close, close_quota, lock_out, park, plan_closures, retirements
+from awsenvs.retire import (
+    CloseQuota,
+    Retirement,
+    check_preconditions,
+    close,
+    close_quota,
+    lock_out,
+    park,
+    plan_closures,
+    retirements,
+)
 from awsenvs.waits import wait_for_account_creation, wait_for_role
 
 __all__ = ["AdoptionError", "Import", "LiveChecks", "PreflightError", "Retirement"]
@@ -76,7 +86,9 @@ class LiveChecks:
         check_created_accounts(self.org, self.organization, managed_ids)
 
     def retirements(self, managed_ids: dict[str, str]) -> list[Retirement]:
-        retiring = retirements(self.org, managed_ids, self.organization)
+        """The environments to retire, each checked for what the organization must allow
+        before its first write (retire.check_preconditions; refused in one line)."""
+        retiring = check_preconditions(self.org, self.organization, retirements(self.org, managed_ids, self.organization))
         if self.org.on_retire == "close" and retiring and self.organization is not None:
             self.close_quota = close_quota(self.organization)
             retiring = plan_closures(retiring, self.close_quota)
@@ -126,17 +138,38 @@ class LiveChecks:
     def lock_out(self, retirement: Retirement, users: Sequence[str]) -> int:
         return lock_out(retirement, users)
 
-    def retire(self, retirement: Retirement) -> str:
-        """Park the account, then (on_retire: close) close it within the quota; what became of it."""
+    def check_reachable(self, retirement: Retirement, users: Sequence[str]) -> None:
+        """A retirement's IAM users lose their console passwords and access keys through
+        the account's role (lock_out): it must be assumable before anything is written."""
+        if not users or not retirement.active:
+            return
+        try:
+            aws.member_session(retirement.account_id, DEFAULT_ROLE_NAME, None, sts=self.sts)
+        except aws.AwsError as exc:
+            raise PreflightError(
+                f"its {len(users)} IAM users must lose their console passwords and access keys first, through "
+                f"{DEFAULT_ROLE_NAME} in account {retirement.account_id}, which cannot be assumed ({exc}): restore "
+                "that role, then plan again; nothing was changed") from None
+
+    def park(self, retirement: Retirement) -> str | None:
+        """Park the account (enabling what it needs first); what became of it, or None when
+        it has left the organization or is closed (nothing to park, nobody to lock out)."""
         organization = read_organization()
         if organization is None:
             raise PreflightError("the organization is gone: nothing to retire into")
         if park(retirement, organization, self.org.managing_roles) is None:
-            return f"account {retirement.account_id} had already left the organization or was closed"
-        parked = (f"account {retirement.account_id} is in the {SUSPENDED_OU} OU (nothing runs there but the "
-                  "managing roles)")
+            return None
+        enabled = f"{' and '.join(retirement.enabling)} enabled in the organization; " if retirement.enabling else ""
+        return f"{enabled}account {retirement.account_id} is in the {SUSPENDED_OU} OU (nothing runs there but the managing roles)"
+
+    def close(self, retirement: Retirement) -> str | None:
+        """on_retire: close: close a parked account within the quota; what became of it
+        (None: on_retire: park, it stays parked)."""
         if self.org.on_retire != "close":
-            return parked
+            return None
         if self.close_quota is None:
+            organization = read_organization()
+            if organization is None:
+                raise PreflightError("the organization is gone: nothing to close")
             self.close_quota = close_quota(organization)
-        return f"{parked}; {close(retirement, self.close_quota)}"
+        return close(retirement, self.close_quota)

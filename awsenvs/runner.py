@@ -42,7 +42,7 @@ from awsenvs.config import (
     MANAGEMENT_STACK,
     Org,
 )
-from awsenvs.errors import shorten
+from awsenvs.errors import AwsenvsError, shorten
 from awsenvs.private import private_dir, state_files, tighten, write_private
 from awsenvs.results import StackResult, StackStatus, counts_text
 from awsenvs.synth import Synthesis, code_version, stack_dir, stack_fingerprints, write_retired_stack
@@ -288,8 +288,23 @@ class Runner:
 
     def held_addresses(self, stack: str) -> frozenset[str]:
         """The managed resources' addresses in a stack's state."""
-        state = self.state(stack) or {}
-        return frozenset(f"{r['type']}.{r['name']}" for r in state.get("resources", []) if r.get("mode") == "managed")
+        return _addresses(self.state(stack) or {})
+
+    def untaint_kept(self, stack: str, tainted: frozenset[str]) -> tuple[str, ...]:
+        """Untaint the `prevent_destroy` objects among those terraform marked tainted; one
+        note each.  Terraform taints an object whose create succeeded when a follow-up call
+        failed (the provider creates the organization, then enables its policy types; an
+        account, then moves it to its OU: a lost response or a refusal there), and plans to
+        replace a tainted object, which `prevent_destroy` refuses at every plan after, for
+        good.  Replacing an organization or an account is never wanted, so the mark comes
+        off before planning: the plan reads the object and finishes the follow-up as an
+        update (or, if the object is gone after all, creates it)."""
+        untainted = []
+        for address in sorted(tainted & _kept(stack_dir(self.outdir, stack))):
+            self.terraform.untaint(stack_dir(self.outdir, stack), address)
+            untainted.append(f"untainted {address}: a call that follows its create failed in an earlier apply; "
+                             "this plan finishes it in place (it is never replaced)")
+        return tuple(untainted)
 
     # -- the clean record -------------------------------------------------------------
 
@@ -346,7 +361,8 @@ class Runner:
             # An account stack looks up only what its state lacks (an import of an address
             # in state is a no-op): once converged, none at all.  The management stack's
             # say which of a retired account's settings leave state with it.
-            held = self.held_addresses(stack)
+            state = self.state(stack) or {}
+            held = _addresses(state)
             self.report.phase(stack, "looking up", "")
             lifecycle = lifecycle_for(stack, account_id, held)
             self._synthesized(stack, everything=True)
@@ -357,11 +373,13 @@ class Runner:
                 if self.stopping.is_set():  # interrupted while it waited for a slot: it never ran
                     return self._not_started(stack, account_id)
                 self.init(stack)
+                untainted = self.untaint_kept(stack, _tainted(state))
                 self.report.phase(stack, "planning", "")
                 counter = _Counter(self.report, stack, "planning", "planned_change")
                 planned = self.terraform.plan(directory, directory / PLAN_FILE, counter)
                 summary = planned.summary
                 notes, risks = self._explain_imports(stack, planned.changes, lifecycle)
+                notes = untainted + notes
                 access, guardrails = self._environments_touched(stack, planned.changes)
             notes += tuple(f"Identity Center access to {t} changes (account assignments)" for t in access)
             notes += tuple(f"the guardrails or account settings of {t} change (its OU's policies, its contacts or "
@@ -435,9 +453,12 @@ class Runner:
 
     # -- retiring an environment ------------------------------------------------------
 
-    def plan_retirement(self, stack: str, account_id: str, account_name: str, closing: str = "") -> StackResult:
+    def plan_retirement(self, stack: str, account_id: str, account_name: str, closing: str = "",
+                        enabling: Sequence[str] = (), check: Callable[[list[str]], None] | None = None) -> StackResult:
         """What leaves the state of a removed environment's account stack (nothing is destroyed);
-        `closing`: what happens to the parked account next (organization.on_retire: close)."""
+        `closing`: what happens to the parked account next (organization.on_retire: close);
+        `enabling`: the policy types enabled first; `check`: the look-ups' precondition on
+        the IAM users its state holds (raises: the retirement cannot be planned)."""
         directory = stack_dir(self.outdir, stack)
         try:
             write_retired_stack(self.org, self.outdir, stack, self.state_dir)
@@ -445,17 +466,21 @@ class Runner:
             self._forget_clean(stack)
             self.init(stack)
             objects = self.terraform.state_list(directory)
-        except TerraformError as exc:
-            self.report.phase(stack, StackStatus.FAILED, shorten(str(exc), PROGRESS_DETAIL))
-            return StackResult(stack, StackStatus.FAILED, account_id, error=str(exc))
-        users = self.state_users(stack)
-        locked = (f"; first its {len(users)} IAM users lose their console passwords and their access keys are "
+            users = self.state_users(stack)
+            if check is not None:
+                check(users)
+        except AwsenvsError as exc:
+            message = f"retiring {stack}: {exc}"
+            self.report.phase(stack, StackStatus.FAILED, shorten(message, PROGRESS_DETAIL))
+            return StackResult(stack, StackStatus.FAILED, account_id, error=message)
+        first = f"; first {' and '.join(enabling)} is enabled in the organization" if enabling else ""
+        locked = (f"; its {len(users)} IAM users lose their console passwords and their access keys are "
                   "deactivated") if users else ""
         result = StackResult(
             stack, StackStatus.RETIRE, account_id, PlanSummary(forget=len(objects)),
-            notes=(f"retire {account_name}: removed from org.yaml; the account moves to the Suspended OU (a deny-all "
-                   f"SCP but for the managing roles) and its {len(objects)} objects leave state (nothing is destroyed"
-                   f"{'' if closing else ' or closed'}){locked}" + (f"; {closing}" if closing else ""),),
+            notes=(f"retire {account_name}: removed from org.yaml{first}; the account moves to the Suspended OU (a "
+                   f"deny-all SCP but for the managing roles){locked} and its {len(objects)} objects leave state "
+                   f"(nothing is destroyed{'' if closing else ' or closed'})" + (f"; {closing}" if closing else ""),),
         )
         self.report.phase(stack, StackStatus.RETIRE, f"{len(objects)} objects leave state")
         self._record(result)
@@ -612,6 +637,24 @@ class _Counter:
         elif event.type == "apply_progress":  # every 10 s of a slow one: "<address>: Still creating... [1m0s elapsed]"
             done = f"{self.count}/{self.total}" if self.total else str(self.count)
             self.report.phase(self.stack, self.phase, f"{done} {event.message}")
+
+
+def _addresses(state: dict) -> frozenset[str]:
+    """The managed resources' addresses in raw state JSON."""
+    return frozenset(f"{r['type']}.{r['name']}" for r in state.get("resources", []) if r.get("mode") == "managed")
+
+
+def _tainted(state: dict) -> frozenset[str]:
+    """The managed resources of raw state JSON with an instance terraform marked tainted."""
+    return frozenset(f"{r['type']}.{r['name']}" for r in state.get("resources", []) if r.get("mode") == "managed"
+                     and any(i.get("status") == "tainted" for i in r.get("instances", [])))
+
+
+def _kept(directory: Path) -> frozenset[str]:
+    """The resources of a stack's synthesized config that carry `lifecycle.prevent_destroy`."""
+    document = json.loads((directory / "cdk.tf.json").read_text())
+    return frozenset(f"{type_}.{name}" for type_, resources in (document.get("resource") or {}).items()
+                     for name, body in resources.items() if (body.get("lifecycle") or {}).get("prevent_destroy"))
 
 
 def _digest(path: Path) -> str | None:

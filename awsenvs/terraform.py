@@ -338,6 +338,10 @@ class Terraform:
         if addresses:
             self.run(["state", "rm", "-no-color", "-lock-timeout=60s", *addresses], cwd=directory)
 
+    def untaint(self, directory: Path, address: str) -> None:
+        """Take terraform's tainted mark off an object (the next plan updates it in place)."""
+        self.run(["untaint", "-no-color", "-lock-timeout=60s", address], cwd=directory)
+
     def outputs(self, directory: Path) -> dict:
         """`terraform output -json` as {name: value}; empty when there is no state yet."""
         proc = self.run(["output", "-json", "-no-color"], cwd=directory, check=False)

@@ -73,11 +73,13 @@ class Live(Protocol):
     def check(self, on_wait: Callable[[str], None]) -> None: ...
     def check_created(self, managed_ids: dict[str, str]) -> None: ...
     def retirements(self, managed_ids: dict[str, str]) -> list: ...
+    def check_reachable(self, retirement, users: list[str]) -> None: ...
     def lifecycle(self, stack: str, account_id: str | None, retiring: list,
                   held: frozenset[str] = frozenset()) -> tuple[list, list[str]]: ...
     def wait_until_ready(self, stack: str, account_id: str, on_wait: Callable[[str], None]) -> None: ...
     def lock_out(self, retirement, users: list[str]) -> int: ...
-    def retire(self, retirement) -> str: ...
+    def park(self, retirement) -> str | None: ...
+    def close(self, retirement) -> str | None: ...
 
 
 @dataclass
@@ -178,8 +180,12 @@ def _prepared(session: Session, runner: Runner, progress: Progress) -> _Prepared
     return _Prepared(caller, ids, retiring)
 
 
-def _plan_retirements(runner: Runner, retiring: list) -> list[StackResult]:
-    return [runner.plan_retirement(r.stack, r.account_id, r.account_name, r.closing) for r in retiring]
+def _plan_retirements(session: Session, runner: Runner, retiring: list) -> list[StackResult]:
+    def check(retirement):
+        return (lambda users: session.live.check_reachable(retirement, users)) if session.live is not None else None
+
+    return [runner.plan_retirement(r.stack, r.account_id, r.account_name, r.closing, r.enabling, check(r))
+            for r in retiring]
 
 
 def plan(session: Session, worker: Worker | None = None) -> tuple[list[StackResult], int]:
@@ -196,7 +202,7 @@ def plan(session: Session, worker: Worker | None = None) -> tuple[list[StackResu
                                   everything=session.everything)
             synthesis.wait()  # a retirement writes a stack folder of its own: after synth's clean-up
             if not session.stopping.is_set():
-                results += _plan_retirements(runner, prepared.retiring)
+                results += _plan_retirements(session, runner, prepared.retiring)
     finally:
         futures.wait([synthesis.future])  # never exit while a worker still writes (an error above is the one reported)
     show_changes(session.console, results, session.detail)
@@ -246,7 +252,7 @@ def apply(session: Session, yes: bool) -> tuple[list[StackResult], int]:
                           "interrupted): planning now.", markup=False)
             results = runner.plan(stale, prepared.caller, prepared.ids, prepared.lifecycle_for(session.live))
             if not session.stopping.is_set():
-                results += _plan_retirements(runner, stale_retired)
+                results += _plan_retirements(session, runner, stale_retired)
             replanned = {r.stack: r for r in results}
     if session.stopping.is_set():
         _print_summary(console, list(replanned.values()), "Plan (interrupted)")
@@ -276,7 +282,10 @@ def apply(session: Session, yes: bool) -> tuple[list[StackResult], int]:
                 continue
             results[retirement.stack] = _retire(session, runner, progress, retirement, saved.get(retirement.stack))
         if MANAGEMENT_STACK in saved and not any(r.failed for r in results.values()):
-            results[MANAGEMENT_STACK] = runner.apply_saved(MANAGEMENT_STACK)
+            replanned_management = None
+            if any(r.enabling for r in prepared.retiring) and saved[MANAGEMENT_STACK] is not None:
+                replanned_management = _replan_management(session, runner, prepared, saved[MANAGEMENT_STACK])
+            results[MANAGEMENT_STACK] = replanned_management or runner.apply_saved(MANAGEMENT_STACK)
         # Accounts the management stack just created can be planned now; they were
         # confirmed above (see _confirm) as part of creating them, with the resources
         # their synthesized config holds.  Their real plan is shown before it is applied,
@@ -299,6 +308,26 @@ def apply(session: Session, yes: bool) -> tuple[list[StackResult], int]:
         return ordered, _interrupted(console, ordered)
     failed = any(r.failed or r.status is StackStatus.WAITING for r in ordered)
     return ordered, 1 if failed else 0
+
+
+def _replan_management(session: Session, runner: Runner, prepared: _Prepared, confirmed) -> StackResult | None:
+    """The retirements enabled a policy type outside Terraform, which the management
+    stack's saved plan enables as well: applied as it is, the provider would call
+    EnablePolicyType again and fail (PolicyTypeAlreadyEnabledException).  So it is planned
+    again, and applied only if it does nothing beyond what was confirmed; None: go ahead
+    with the new saved plan, else the stack's failed result."""
+    [result] = runner.plan([MANAGEMENT_STACK], prepared.caller, prepared.ids, prepared.lifecycle_for(session.live),
+                           everything=True)
+    if result.status not in (StackStatus.CHANGES, StackStatus.NO_CHANGES):
+        return result
+    shown = {(c.address, c.action) for c in confirmed.changes}
+    beyond = [c for c in result.changes if (c.address, c.action) not in shown]
+    if not beyond:
+        return None
+    listed = ", ".join(f"{c.action} {c.address}" for c in beyond[:5])
+    return StackResult(MANAGEMENT_STACK, StackStatus.FAILED, result.account_id, result.summary,
+                       error=f"planned again after the retirements enabled a policy type, its plan does more than was "
+                             f"confirmed ({listed}): review it with `plan`, then apply again")
 
 
 def _created_identity_center_users(saved, applied: StackResult | None) -> bool:
@@ -350,29 +379,44 @@ def _plan_new_accounts(session: Session, runner: Runner, progress: Progress, pre
 
 
 def _retire(session: Session, runner: Runner, progress: Progress, retirement, saved) -> StackResult:
+    """Park the account (enabling the policy types it needs first), lock its IAM users out,
+    let its objects leave state, then close it (on_retire: close).  Every step is idempotent,
+    so a retirement that failed or was interrupted half-way is finished by the next apply:
+    the management stack, which lets go of the account, waits until it succeeded."""
     if saved is None or saved.status is not StackStatus.RETIRE:
         return StackResult(retirement.stack, StackStatus.FAILED, retirement.account_id, error="no current retirement plan")
+    live = session.live
     try:
+        became = None
         users = runner.state_users(retirement.stack)
-        if users and session.live is not None:
+        if live is not None:
+            live.check_reachable(retirement, users)  # before the first write
+            progress.update(retirement.stack, "retiring", "moving the account to the Suspended OU")
+            became = live.park(retirement)
+        if users and became is not None:
             # Unmanaged once they leave state: first no console password and no active key.
+            # (An account closed or gone has nobody left to sign in.)
             progress.update(retirement.stack, "retiring", f"locking out {len(users)} IAM users")
-            session.live.lock_out(retirement, users)
+            live.lock_out(retirement, users)
         progress.update(retirement.stack, "retiring", "objects leave state")
         forgotten = runner.forget_stack(retirement.stack)
-        progress.update(retirement.stack, "retiring", "moving the account to the Suspended OU"
-                        + (" and closing it" if retirement.closes else ""))
-        became = session.live.retire(retirement) if session.live is not None else ""
-    except TerraformInterrupted:  # its state is half emptied: the next apply repeats both steps
+        if became is not None:
+            progress.update(retirement.stack, "retiring", "closing the account" if retirement.closes else "parked")
+            closed = live.close(retirement)
+            became += f"; {closed}" if closed else ""
+    except TerraformInterrupted:  # half done: the next apply repeats every step
         progress.update(retirement.stack, StackStatus.INTERRUPTED)
         return StackResult(retirement.stack, StackStatus.INTERRUPTED, retirement.account_id)
     except Exception as exc:  # noqa: BLE001 - terraform or AWS: this stack fails, reported in the table
         progress.update(retirement.stack, StackStatus.FAILED, shorten(str(exc), PROGRESS_DETAIL))
-        return StackResult(retirement.stack, StackStatus.FAILED, retirement.account_id, error=str(exc))
+        return StackResult(retirement.stack, StackStatus.FAILED, retirement.account_id,
+                           error=f"{exc} (the next apply finishes this retirement)")
     progress.update(retirement.stack, StackStatus.RETIRED)
-    locked = f"; {len(users)} IAM users without console password or active access key" if users else ""
+    locked = f"; {len(users)} IAM users without console password or active access key" if users and became else ""
+    if became is None and live is not None:
+        became = f"account {retirement.account_id} had already left the organization or was closed"
     return StackResult(retirement.stack, StackStatus.RETIRED, retirement.account_id, saved.summary,
-                       notes=(f"{forgotten} objects left state{locked}; {became}",))
+                       notes=(f"{forgotten} objects left state{locked}" + (f"; {became}" if became else ""),))
 
 
 def _print_summary(console: Console, results: list[StackResult], title: str) -> None:
@@ -403,9 +447,10 @@ def _confirm(session: Session, saved: dict, replanned: bool, yes: bool, retiring
         if env.mfa_required and stack not in {p[0] for p in protected}:
             protected.append((MANAGEMENT_STACK, env.account_name,
                               f"it changes the access, guardrails or account settings of {env.stack}, mfa: required"))
-    protected += [(r.stack, r.account_name, "retire: removed from org.yaml; its IAM users lose their console passwords "
-                   "and access keys, the account moves to the Suspended OU, where only the managing roles can act"
-                   + (f", {r.closing}" if r.closing else ""))
+    protected += [(r.stack, r.account_name, "retire: removed from org.yaml; "
+                   + (f"{' and '.join(r.enabling)} is enabled in the organization first, " if r.enabling else "")
+                   + "the account moves to the Suspended OU, where only the managing roles can act, its IAM users lose "
+                   "their console passwords and access keys" + (f", {r.closing}" if r.closing else ""))
                   for r in retiring]
     for stack, plan_ in saved.items():
         if plan_ is None or plan_.status is StackStatus.RETIRE:

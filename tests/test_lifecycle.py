@@ -316,11 +316,12 @@ def test_retiring_an_environment_moves_its_account_aside_and_forgets_it(world):
     plan = world.cli("plan")
     assert plan.returncode == 2, plan.stderr[-4000:]
     assert "retire" in plan.stderr and "shop-qa" in plan.stderr
-    assert f"first its {len(users)} IAM users lose their console passwords and their access keys are deactivated" in \
+    assert f"its {len(users)} IAM users lose their console passwords and their access keys are deactivated" in \
         " ".join(plan.stderr.split())
     refused = world.cli("apply")  # no terminal: retiring needs the typed confirmation
     assert refused.returncode == 1
-    assert "shop-qa (retire: removed from org.yaml; its IAM users lose their console passwords and access keys" in \
+    assert ("shop-qa (retire: removed from org.yaml; the account moves to the Suspended OU, where only the managing "
+            "roles can act, its IAM users lose their console passwords and access keys") in \
         " ".join(refused.stderr.split())
     assert world.state("shop-qa")
 

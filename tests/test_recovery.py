@@ -1,0 +1,153 @@
+"""A way forward from every state, end to end on the emulator with real terraform.
+
+States that real organizations and real networks produce, each reproduced as a user meets
+it: retiring an environment in an organization made by hand, whose service control
+policies were never turned on.  The module has its own emulator: the steps change the
+organization in ways the other end-to-end tests must not see.  Order matters and is the
+file's order.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import boto3
+import pytest
+import yaml
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.e2e
+
+MANAGEMENT = "123456789012"  # moto's management account
+EMAIL = "cloud@acme.example.com"
+SCP = "SERVICE_CONTROL_POLICY"
+
+
+class World:
+    """The emulator, the organization seeded in it, and org.yaml as the steps change it."""
+
+    def __init__(self, workdir, env, emulator) -> None:
+        self.workdir, self.env, self.emulator = workdir, env, emulator
+        self.config = workdir / "org.yaml"
+
+    def document(self, policy_types=(), environments=("dev", "qa")) -> dict:
+        """What `import` writes for an organization made in the console that never enabled
+        service control policies: `policy_types: []`, guardrails off."""
+        return {
+            "organization": {"name": "acme", "email": EMAIL, "region": "eu-central-1",
+                             "management_account_id": MANAGEMENT, "policy_types": list(policy_types),
+                             "centralized_root": False},
+            "guardrails": {"deny_leave_organization": False, "protect_baseline": False, "deny_root_user": False},
+            "groups": {"developers": {"policies": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]}},
+            "products": {"shop": {
+                "users": {"maria": {"groups": ["developers"]}},
+                "environments": {env: {"mfa": "optional"} for env in environments},
+            }},
+        }
+
+    def write(self, doc: dict) -> None:
+        self.config.write_text(yaml.safe_dump(doc, sort_keys=False))
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], cwd=self.workdir, env=self.env,
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL)
+
+    def boto(self):
+        from awsenvs.sandbox import environ
+
+        return environ(self.env)
+
+    def state(self, stack: str) -> list[str]:
+        path = self.workdir / "state" / "acme" / f"{stack}.tfstate"
+        if not path.exists():
+            return []
+        resources = json.loads(path.read_text()).get("resources", [])
+        return [f"{r['type']}.{r['name']}" for r in resources if r.get("instances") and r["mode"] == "managed"]
+
+    def account(self, env: str) -> dict:
+        with self.boto():
+            accounts = boto3.client("organizations").list_accounts()["Accounts"]
+        return next(a for a in accounts if a["Email"] == f"cloud+shop-{env}@acme.example.com")
+
+    def member_iam(self, account_id: str):
+        from awsenvs import aws
+
+        with self.boto():
+            return aws.assume_role_session(account_id, "OrganizationAccountAccessRole").client("iam")
+
+
+def _errors(proc: subprocess.CompletedProcess) -> list[str]:
+    return [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+
+
+@pytest.fixture(scope="module")
+def world(provider_mirror, tmp_path_factory):
+    from awsenvs.sandbox import Emulator
+
+    workdir = tmp_path_factory.mktemp("recovery")
+    (workdir / "home" / ".aws").mkdir(parents=True)
+    with Emulator() as emulator:
+        env = emulator.environment(workdir / "home")
+        env.update(TF_PROVIDER_MIRROR=str(provider_mirror))
+        with World(workdir, env, emulator).boto():
+            boto3.client("organizations").create_organization(FeatureSet="ALL")  # no policy type enabled
+        world = World(workdir, env, emulator)
+        world.write(world.document())
+        yield world
+
+
+def test_an_organization_without_service_control_policies_is_applied(world):
+    proc = world.cli("apply", "--yes")
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    with world.boto():
+        roots = boto3.client("organizations").list_roots()["Roots"]
+    assert roots[0]["PolicyTypes"] == []
+
+
+def test_retiring_there_is_refused_up_front_while_org_yaml_leaves_the_policy_type_off(world):
+    """Parking needs a service control policy: plan and apply refuse in one line, before
+    anything is written (no password deleted, nothing leaves state)."""
+    qa = world.account("qa")
+    held = world.state("shop-qa")
+    assert "aws_iam_user_login_profile.maria" in held
+    world.write(world.document(environments=("dev",)))
+    for args in (("plan",), ("apply", "--yes")):
+        proc = world.cli(*args)
+        assert proc.returncode == 1, proc.stderr[-4000:]
+        [error] = _errors(proc)
+        assert "retiring shop-qa parks its account in the Suspended OU under a service control policy, and the " \
+               f"organization has {SCP} off: add it to organization.policy_types in org.yaml" in error
+        assert "Traceback" not in proc.stderr
+    assert world.state("shop-qa") == held
+    assert world.member_iam(qa["Id"]).get_login_profile(UserName="maria")  # still able to sign in
+
+
+def test_listing_the_policy_type_retires_it_in_one_apply(world):
+    """With SERVICE_CONTROL_POLICY in org.yaml the retirement enables it first (the plan says
+    so), parks the account, and the management stack, planned again after that, applies."""
+    qa = world.account("qa")
+    world.write(world.document(policy_types=(SCP,), environments=("dev",)))
+    plan = world.cli("plan")
+    assert plan.returncode == 2, plan.stderr[-4000:]
+    assert f"retire shop_qa: removed from org.yaml; first {SCP} is enabled in the organization" in \
+        " ".join(plan.stderr.split())
+
+    proc = world.cli("apply", "--yes")
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    with world.boto():
+        org = boto3.client("organizations")
+        root = org.list_roots()["Roots"][0]
+        parent = org.list_parents(ChildId=qa["Id"])["Parents"][0]["Id"]
+        ou = org.describe_organizational_unit(OrganizationalUnitId=parent)["OrganizationalUnit"]["Name"]
+    assert {"Type": SCP, "Status": "ENABLED"} in root["PolicyTypes"]
+    assert ou == "Suspended"
+    assert world.state("shop-qa") == []
+    assert "aws_organizations_account.shop_qa" not in world.state("management")
+    iam = world.member_iam(qa["Id"])
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_login_profile(UserName="maria")
+    again = world.cli("plan", "--all")
+    assert again.returncode == 0, again.stderr[-4000:]
