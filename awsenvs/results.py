@@ -45,6 +45,8 @@ class StackResult:
     since: str | None = None  # UNCHANGED: when its last clean plan ran (shown as "unchanged since <since>")
     # Each resource the plan changes (WAITING: the resources the new account's stack will create).
     changes: tuple[ResourceChange, ...] = ()
+    # FAILED only because these resources' creates met objects that exist (see terraform.existing_objects).
+    existed: tuple[str, ...] = ()
 
     @property
     def failed(self) -> bool:

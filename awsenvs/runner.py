@@ -54,6 +54,7 @@ from awsenvs.terraform import (
     Terraform,
     TerraformError,
     TerraformInterrupted,
+    existing_objects,
 )
 
 PLAN_FILE = "awsenvs.tfplan"
@@ -580,7 +581,8 @@ class Runner:
         except TerraformError as exc:
             message = self._explained(stack, str(exc))
             self.report.phase(stack, StackStatus.FAILED, shorten(message, PROGRESS_DETAIL))
-            return StackResult(stack, StackStatus.FAILED, saved.account_id, saved.summary, message)
+            return StackResult(stack, StackStatus.FAILED, saved.account_id, saved.summary, message,
+                               existed=existing_objects(exc.diagnostics))
         finally:
             self._forget_plan(stack)
         # Applied in full: the state now is what this config plans to (the next plan would
@@ -603,9 +605,10 @@ class Runner:
                     f"{self.org.source.name}, then plan and apply again")
         return message
 
-    def apply_many(self, stacks: list[str]) -> list[StackResult]:
+    def apply_many(self, stacks: list[str], apply: Callable[[str], StackResult] | None = None) -> list[StackResult]:
+        """`apply`: how one stack is applied (default: its saved plan, apply_saved)."""
         with ThreadPoolExecutor(self.workers) as pool:
-            return list(pool.map(self.apply_saved, stacks))
+            return list(pool.map(apply or self.apply_saved, stacks))
 
 
 def write_lifecycle(directory: Path, lifecycle: Lifecycle) -> None:

@@ -58,7 +58,12 @@ TERRAFORM_GOGC = "400"
 
 
 class TerraformError(AwsenvsError):
-    """A failed terraform command, worded from its diagnostics (never a traceback)."""
+    """A failed terraform command, worded from its diagnostics (never a traceback);
+    `diagnostics`: its error diagnostics, when it streamed them (plan, apply)."""
+
+    def __init__(self, message: str, exit_code: int | None = None, diagnostics: tuple["Diagnostic", ...] = ()) -> None:
+        super().__init__(message, exit_code)
+        self.diagnostics = diagnostics
 
 
 class TerraformInterrupted(TerraformError):
@@ -70,6 +75,7 @@ class Diagnostic:
     severity: str
     summary: str
     detail: str = ""
+    address: str = ""  # the resource it is about, when it is about one (apply's errors are)
 
     def __str__(self) -> str:
         detail = " ".join(self.detail.split())
@@ -267,10 +273,10 @@ class Terraform:
                 with contextlib.suppress(ProcessLookupError):
                     proc.send_signal(signal.SIGINT)
 
-    def _failure(self, message: str, cwd: Path | None) -> TerraformError:
+    def _failure(self, message: str, cwd: Path | None, diagnostics: tuple[Diagnostic, ...] = ()) -> TerraformError:
         if self._interrupted:
             return TerraformInterrupted("interrupted (Ctrl-C): terraform stopped")
-        return TerraformError(_explain(message, cwd, self.mirror))
+        return TerraformError(_explain(message, cwd, self.mirror), diagnostics=diagnostics)
 
     # -- plain commands -----------------------------------------------------------------
 
@@ -412,7 +418,7 @@ class Terraform:
             returncode = proc.wait()
         if returncode not in ok:
             if errors:
-                raise self._failure("; ".join(str(e) for e in errors), cwd)
+                raise self._failure("; ".join(str(e) for e in errors), cwd, tuple(errors))
             raise self._failure(_error_text("".join(other_lines), f"terraform {args[0]} failed (exit {returncode})"), cwd)
         return summary, returncode
 
@@ -479,7 +485,26 @@ def parse_event(line: str) -> Event | None:
 
 
 def _diagnostic(raw: dict) -> Diagnostic:
-    return Diagnostic(raw.get("severity", "error"), raw.get("summary", ""), raw.get("detail", ""))
+    return Diagnostic(raw.get("severity", "error"), raw.get("summary", ""), raw.get("detail", ""), raw.get("address", ""))
+
+
+# What AWS answers a create whose object exists: the SDK's retry of a create whose response
+# was lost meets the object the first attempt made (IAM's EntityAlreadyExists, HTTP 409;
+# Organizations' DuplicatePolicyException, DuplicateOrganizationalUnitException, and a
+# CreateAccount request that ends FAILED with EMAIL_ALREADY_EXISTS; Budgets'
+# DuplicateRecordException; Identity Store's and SSO Admin's ConflictException is left out:
+# it also means other conflicts).
+_ALREADY_EXISTS = re.compile(r"EntityAlreadyExists|DuplicatePolicyException|DuplicateOrganizationalUnitException|"
+                             r"EMAIL_ALREADY_EXISTS|DuplicateRecordException")
+
+
+def existing_objects(diagnostics: Iterable[Diagnostic]) -> tuple[str, ...]:
+    """The resources whose create met an object that exists already, when that is all that
+    failed (every error names its resource and says so); () otherwise."""
+    diagnostics = tuple(diagnostics)
+    if not diagnostics or not all(d.address and _ALREADY_EXISTS.search(f"{d.summary} {d.detail}") for d in diagnostics):
+        return ()
+    return tuple(dict.fromkeys(d.address for d in diagnostics))
 
 
 def _error_text(output: str, fallback: str) -> str:

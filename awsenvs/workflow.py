@@ -32,7 +32,7 @@ import signal
 import tempfile
 import threading
 from concurrent import futures
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Protocol
 
@@ -285,7 +285,8 @@ def apply(session: Session, yes: bool) -> tuple[list[StackResult], int]:
             replanned_management = None
             if any(r.enabling for r in prepared.retiring) and saved[MANAGEMENT_STACK] is not None:
                 replanned_management = _replan_management(session, runner, prepared, saved[MANAGEMENT_STACK])
-            results[MANAGEMENT_STACK] = replanned_management or runner.apply_saved(MANAGEMENT_STACK)
+            results[MANAGEMENT_STACK] = replanned_management or _apply_one(session, runner, progress, prepared,
+                                                                           MANAGEMENT_STACK)
         # Accounts the management stack just created can be planned now; they were
         # confirmed above (see _confirm) as part of creating them, with the resources
         # their synthesized config holds.  Their real plan is shown before it is applied,
@@ -298,7 +299,7 @@ def apply(session: Session, yes: bool) -> tuple[list[StackResult], int]:
         todo = [s for s in session.stacks if s != MANAGEMENT_STACK and s not in results]
         if management_failed:
             todo = [s for s in todo if saved.get(s) and saved[s].status is not StackStatus.WAITING]
-        for result in runner.apply_many(todo):
+        for result in runner.apply_many(todo, lambda stack: _apply_one(session, runner, progress, prepared, stack)):
             results[result.stack] = result
     ordered = [results[s] for s in stacks if s in results]
     _print_summary(console, ordered, "Apply")
@@ -308,6 +309,37 @@ def apply(session: Session, yes: bool) -> tuple[list[StackResult], int]:
         return ordered, _interrupted(console, ordered)
     failed = any(r.failed or r.status is StackStatus.WAITING for r in ordered)
     return ordered, 1 if failed else 0
+
+
+def _apply_one(session: Session, runner: Runner, progress: Progress, prepared: _Prepared, stack: str) -> StackResult:
+    """Apply a stack's saved plan.  When it fails only because creates met objects that
+    exist (the SDK retried a create whose response was lost, and the retry found what the
+    first attempt made; or another run made them), the stack is planned again at once with
+    those objects imported (the look-ups find what exists) and applied, once, and says so;
+    nothing is created twice."""
+    confirmed = runner.saved_plan(stack)
+    result = runner.apply_saved(stack)
+    if not result.existed or confirmed is None or session.live is None or session.stopping.is_set():
+        return result
+    existed = names_text(result.existed)
+    progress.note(f"{stack}: {existed} existed already (a create whose answer was lost, or another run's): planning "
+                  "it again with them imported")
+    ids = {**prepared.ids, **runner.account_ids()}
+    [again] = runner.plan([stack], prepared.caller, ids, prepared.lifecycle_for(session.live), everything=True)
+    if again.status not in (StackStatus.CHANGES, StackStatus.NO_CHANGES):
+        return again
+    imported = {c.address for c in again.changes if c.importing}
+    created = {c.address for c in confirmed.changes if c.action == "create"}
+    shown = {(c.address, c.action) for c in confirmed.changes}
+    beyond = [c for c in again.changes if (c.address, c.action) not in shown and not (c.importing and c.address in created)]
+    if not set(result.existed) <= imported or beyond:
+        why = (f"awsenvs cannot import {names_text(sorted(set(result.existed) - imported))}" if not beyond else
+               "planned again, it does more than was confirmed (" + ", ".join(f"{c.action} {c.address}" for c in beyond[:5])
+               + ")")
+        return replace(result, error=f"{result.error} ({why}: review it with `plan --stack {stack}`, then apply again)")
+    applied = runner.apply_saved(stack)
+    return replace(applied, notes=(f"{existed} existed already (a create whose answer was lost, or another run's): "
+                                   "imported and applied again in this run",) + applied.notes)
 
 
 def _replan_management(session: Session, runner: Runner, prepared: _Prepared, confirmed) -> StackResult | None:

@@ -173,3 +173,20 @@ def test_ctrl_c_outside_a_run_hands_terraform_one_sigint_and_waits_for_it(tmp_pa
     finally:
         signal.signal(signal.SIGINT, previous)
     assert marks.read_text().split() == ["started", "INT", "stopped"]  # one SIGINT, and it was waited for
+
+
+def test_a_failure_of_creates_that_met_existing_objects_names_them():
+    """Only when every error names its resource and says its object exists (the answers AWS
+    gives the retry of a create whose response was lost) can the run import and go on."""
+    from awsenvs.terraform import Diagnostic, existing_objects
+
+    user = Diagnostic("error", "creating IAM User (tom)", "operation error IAM: CreateUser, https response error "
+                      "StatusCode: 409, EntityAlreadyExists: User with name tom already exists.", "aws_iam_user.tom")
+    account = Diagnostic("error", "waiting for AWS Organizations Account (shop_dev) create", "unexpected state "
+                         "'FAILED', wanted target 'SUCCEEDED'. last error: EMAIL_ALREADY_EXISTS",
+                         "aws_organizations_account.shop_dev")
+    other = Diagnostic("error", "creating IAM Group (x)", "AccessDenied", "aws_iam_group.x")
+    assert existing_objects([user, account, user]) == ("aws_iam_user.tom", "aws_organizations_account.shop_dev")
+    assert existing_objects([user, other]) == ()
+    assert existing_objects([Diagnostic("error", "EntityAlreadyExists", "")]) == ()  # no resource named
+    assert existing_objects([]) == ()
