@@ -59,6 +59,10 @@ on.  moto answers a missing call with HTTP 500, and the provider then retries fo
   thread, one after the other; under the load of parallel applies, clients queue there.  The
   handshake is moved to each connection's own thread (`_accept_then_handshake`).
 
+Fault injection (awsenvs/emulator_faults.py): moto's app is served behind a middleware that
+throttles, fails or loses the responses of chosen calls on a seeded schedule, set from
+AWSENVS_EMULATOR_FAULTS at start and through /_awsenvs/faults at run time.
+
     python -m awsenvs.moto_server -H 127.0.0.1 -p PORT
 """
 
@@ -84,9 +88,12 @@ from moto.iam.responses import IamResponse
 from moto.identitystore.responses import IdentityStoreResponse
 from moto.organizations.models import FakeServiceAccess, organizations_backends
 from moto.s3.models import FakeBucket
+import moto.server
 from moto.server import main
-from werkzeug.serving import ThreadedWSGIServer
+from werkzeug.serving import ThreadedWSGIServer, run_simple
 from moto.ssoadmin.responses import SSOAdminResponse
+
+from awsenvs.emulator_faults import FAULTS_ENV, FaultInjection, Schedule
 
 
 def _accept_then_handshake(self: ThreadedWSGIServer):
@@ -398,5 +405,18 @@ FakeBucket.get_permission = _bucket_permission
 ThreadedWSGIServer.get_request = _accept_then_handshake
 ThreadedWSGIServer.process_request_thread = _handshake_in_own_thread
 
+
+def _serving_with_faults(schedule: Schedule):
+    """moto.server.main's run_simple, with moto's app behind the fault injection."""
+    def run(hostname: str, port: int, application, **options) -> None:
+        run_simple(hostname, port, FaultInjection(application, schedule), **options)
+    return run
+
+
 if __name__ == "__main__":
+    try:
+        faults = Schedule.from_environment()
+    except ValueError as exc:
+        sys.exit(f"{FAULTS_ENV}: {exc}")
+    moto.server.run_simple = _serving_with_faults(faults)
     sys.exit(main())
