@@ -50,9 +50,14 @@ def faults(server):
 
 
 def _code(call) -> str:
+    return _refusal(call)[1]
+
+
+def _refusal(call) -> tuple[int, str]:
+    """(HTTP status, error code) of a call that must fail."""
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         call()
-    return excinfo.value.response["Error"]["Code"]
+    return excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"], excinfo.value.response["Error"]["Code"]
 
 
 def test_an_opt_in_region_starts_disabled_and_is_enabled_and_disabled_from_the_management_account(emulated):
@@ -90,6 +95,40 @@ def test_alternate_contacts_are_moto_s_own(emulated):
     assert (contact["Name"], contact["PhoneNumber"]) == ("Sec", "+1 206 555 0100")
     assert _code(lambda: account.get_alternate_contact(AccountId=member, AlternateContactType="BILLING")) == \
         "ResourceNotFoundException"
+
+
+def test_repeated_organizations_calls_are_refused_as_aws_refuses_them(emulated):
+    organizations = boto3.client("organizations")
+    root = organizations.list_roots()["Roots"][0]["Id"]
+    _, member = emulated
+    accounts = organizations.list_accounts()["Accounts"]
+
+    # CreateAccount with an email an account has: the request fails, no second account.
+    status = organizations.create_account(AccountName="again", Email="m@acme.example.com")["CreateAccountStatus"]
+    assert (status["State"], status["FailureReason"]) == ("FAILED", "EMAIL_ALREADY_EXISTS") and "AccountId" not in status
+    assert organizations.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"] == status
+    assert status in organizations.list_create_account_status(States=["FAILED"])["CreateAccountStatuses"]
+    assert status not in organizations.list_create_account_status(States=["SUCCEEDED"])["CreateAccountStatuses"]
+    assert organizations.list_accounts()["Accounts"] == accounts
+    # The management account's email, and a closed account's: AWS never gives a root email again.
+    management_email = organizations.describe_organization()["Organization"]["MasterAccountEmail"]
+    closed = organizations.create_account(AccountName="closed", Email="closed@acme.example.com")["CreateAccountStatus"]
+    organizations.close_account(AccountId=closed["AccountId"])
+    for email in (management_email, "closed@acme.example.com"):
+        again = organizations.create_account(AccountName="again", Email=email)["CreateAccountStatus"]
+        assert (again["State"], again["FailureReason"]) == ("FAILED", "EMAIL_ALREADY_EXISTS")
+
+    assert _refusal(lambda: organizations.move_account(AccountId=member, SourceParentId=root, DestinationParentId=root)) \
+        == (400, "DuplicateAccountException")
+    policy = organizations.create_policy(Name="twice", Description="attached twice", Type="SERVICE_CONTROL_POLICY",
+                                         Content='{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"ec2:*","Resource":"*"}]}')
+    policy_id = policy["Policy"]["PolicySummary"]["Id"]
+    organizations.attach_policy(PolicyId=policy_id, TargetId=member)
+    assert _refusal(lambda: organizations.attach_policy(PolicyId=policy_id, TargetId=member)) \
+        == (400, "DuplicatePolicyAttachmentException")
+    organizations.enable_policy_type(RootId=root, PolicyType="TAG_POLICY")
+    assert _refusal(lambda: organizations.enable_policy_type(RootId=root, PolicyType="TAG_POLICY")) \
+        == (400, "PolicyTypeAlreadyEnabledException")  # moto's own answer
 
 
 # One call of each protocol: its service (signing name), the rule's action for it, and the call.
