@@ -75,11 +75,15 @@ retry (after a lost response: the fault injection below) meets AWS's answer:
   ignored it.  EnablePolicyType of an enabled type is moto's own
   PolicyTypeAlreadyEnabledException, as on AWS.
 
-Fault injection (awsenvs/emulator_faults.py): moto's app is served behind a middleware that
-throttles, fails or loses the responses of chosen calls on a seeded schedule, set from
-AWSENVS_EMULATOR_FAULTS at start and through /_awsenvs/faults at run time.
+Fault injection (awsenvs/emulator_faults.py, which describes the rules): moto's app is
+served behind a middleware that throttles, fails or loses the responses of chosen calls on a
+seeded schedule, set from AWSENVS_EMULATOR_FAULTS at start and through /_awsenvs/faults at
+run time (from Python: awsenvs.sandbox.Emulator's inject, injected and clear_faults).
 
     python -m awsenvs.moto_server -H 127.0.0.1 -p PORT
+    AWSENVS_EMULATOR_FAULTS='[{"service": "sts", "fault": "throttle", "times": 1}]' python -m awsenvs.moto_server ...
+    curl -X POST http://127.0.0.1:PORT/_awsenvs/faults -d '[{"service": "iam", "action": "CreateUser", "fault": "lost"}]'
+    curl http://127.0.0.1:PORT/_awsenvs/faults      # what each rule did; -X DELETE clears them
 """
 
 from __future__ import annotations
