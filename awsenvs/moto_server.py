@@ -59,7 +59,31 @@ on.  moto answers a missing call with HTTP 500, and the provider then retries fo
   thread, one after the other; under the load of parallel applies, clients queue there.  The
   handshake is moved to each connection's own thread (`_accept_then_handshake`).
 
+Corrections where moto accepts a repeated Organizations call that AWS refuses, so that a
+retry (after a lost response: the fault injection below) meets AWS's answer:
+- CreateAccount with the root email of an account that exists, in any organization of the
+  emulator, closed (SUSPENDED) ones included: the request ends FAILED with FailureReason
+  EMAIL_ALREADY_EXISTS and no account is made (moto makes a second one).  AWS never gives a
+  closed account's email to another account
+  (https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-closing.html,
+  https://docs.aws.amazon.com/organizations/latest/APIReference/API_CreateAccountStatus.html).
+  The failed request is kept for DescribeCreateAccountStatus and ListCreateAccountStatus.
+- MoveAccount to the account's own parent: DuplicateAccountException
+  (https://docs.aws.amazon.com/organizations/latest/APIReference/API_MoveAccount.html).
+- AttachPolicy of a policy the target already has: DuplicatePolicyAttachmentException
+  (https://docs.aws.amazon.com/organizations/latest/APIReference/API_AttachPolicy.html); moto
+  ignored it.  EnablePolicyType of an enabled type is moto's own
+  PolicyTypeAlreadyEnabledException, as on AWS.
+
+Fault injection (awsenvs/emulator_faults.py, which describes the rules): moto's app is
+served behind a middleware that throttles, fails or loses the responses of chosen calls on a
+seeded schedule, set from AWSENVS_EMULATOR_FAULTS at start and through /_awsenvs/faults at
+run time (from Python: awsenvs.sandbox.Emulator's inject, injected and clear_faults).
+
     python -m awsenvs.moto_server -H 127.0.0.1 -p PORT
+    AWSENVS_EMULATOR_FAULTS='[{"service": "sts", "fault": "throttle", "times": 1}]' python -m awsenvs.moto_server ...
+    curl -X POST http://127.0.0.1:PORT/_awsenvs/faults -d '[{"service": "iam", "action": "CreateUser", "fault": "lost"}]'
+    curl http://127.0.0.1:PORT/_awsenvs/faults      # what each rule did; -X DELETE clears them
 """
 
 from __future__ import annotations
@@ -82,11 +106,17 @@ from moto.iam.exceptions import IAMException
 from moto.iam.models import AccountSummary
 from moto.iam.responses import IamResponse
 from moto.identitystore.responses import IdentityStoreResponse
-from moto.organizations.models import FakeServiceAccess, organizations_backends
+from moto.core.utils import unix_time
+from moto.organizations.exceptions import OrganizationsClientError
+from moto.organizations.models import FakeServiceAccess, OrganizationsBackend, organizations_backends
+from moto.organizations.utils import make_random_create_account_status_id
 from moto.s3.models import FakeBucket
+import moto.server
 from moto.server import main
-from werkzeug.serving import ThreadedWSGIServer
+from werkzeug.serving import ThreadedWSGIServer, run_simple
 from moto.ssoadmin.responses import SSOAdminResponse
+
+from awsenvs.emulator_faults import FAULTS_ENV, FaultInjection, Schedule
 
 
 def _accept_then_handshake(self: ThreadedWSGIServer):
@@ -335,6 +365,72 @@ def _summary_map(self: AccountSummary) -> dict:
     return {"AccountPasswordPresent": 0, **_moto_account_summary(self)}
 
 
+def _failed_creations(backend: OrganizationsBackend) -> list[dict]:
+    """The CreateAccountStatus of each request that failed (moto keeps only accounts)."""
+    if not hasattr(backend, "awsenvs_failed_creations"):
+        backend.awsenvs_failed_creations = []
+    return backend.awsenvs_failed_creations
+
+
+def _email_taken(email: str) -> bool:
+    """Whether an account of any organization in the emulator has this root email, closed
+    ones included (see the module doc)."""
+    return any(account.email == email for by_partition in organizations_backends.values()
+               for backend in by_partition.values() for account in backend.accounts)
+
+
+_moto_create_account = OrganizationsBackend.create_account
+
+
+def _create_account(self: OrganizationsBackend, **kwargs) -> dict:
+    if self.org is None or not _email_taken(kwargs["Email"]):
+        return _moto_create_account(self, **kwargs)
+    now = unix_time()
+    status = {"Id": make_random_create_account_status_id(), "AccountName": kwargs["AccountName"], "State": "FAILED",
+              "FailureReason": "EMAIL_ALREADY_EXISTS", "RequestedTimestamp": now, "CompletedTimestamp": now}
+    _failed_creations(self).append(status)
+    return {"CreateAccountStatus": status}
+
+
+_moto_describe_create_account_status = OrganizationsBackend.describe_create_account_status
+
+
+def _describe_create_account_status(self: OrganizationsBackend, **kwargs) -> dict:
+    failed = next((s for s in _failed_creations(self) if s["Id"] == kwargs["CreateAccountRequestId"]), None)
+    return {"CreateAccountStatus": failed} if failed else _moto_describe_create_account_status(self, **kwargs)
+
+
+_moto_list_create_account_status = OrganizationsBackend.list_create_account_status
+
+
+def _list_create_account_status(self: OrganizationsBackend, **kwargs) -> dict:
+    result = _moto_list_create_account_status(self, **kwargs)
+    if not result["NextToken"] and "FAILED" in (kwargs.get("States") or ["FAILED"]):  # after moto's last page
+        result["CreateAccountStatuses"] += _failed_creations(self)
+    return result
+
+
+_moto_move_account = OrganizationsBackend.move_account
+
+
+def _move_account(self: OrganizationsBackend, **kwargs) -> None:
+    if self.get_account_by_id(kwargs["AccountId"]).parent_id == kwargs["DestinationParentId"]:
+        raise OrganizationsClientError("DuplicateAccountException",
+                                       "That account is already present in the specified destination.")
+    _moto_move_account(self, **kwargs)
+
+
+_moto_attach_policy = OrganizationsBackend.attach_policy
+
+
+def _attach_policy(self: OrganizationsBackend, **kwargs) -> None:
+    target = next((t for t in (*self.ou, *self.accounts) if t.id == kwargs["TargetId"]), None)
+    if target is not None and any(p.id == kwargs["PolicyId"] for p in target.attached_policies):
+        raise OrganizationsClientError("DuplicatePolicyAttachmentException",
+                                       "The selected policy is already attached to the specified target.")
+    _moto_attach_policy(self, **kwargs)
+
+
 _SECURE_TRANSPORT = "aws:SecureTransport"
 
 
@@ -389,6 +485,12 @@ for cls, name, handler in (
     if not hasattr(cls, name):
         setattr(cls, name, handler)
 BudgetsResponse.create_budget = _create_budget  # keeps moto's, adds the tags it drops
+# moto's, with AWS's answers to repeated calls
+OrganizationsBackend.create_account = _create_account
+OrganizationsBackend.describe_create_account_status = _describe_create_account_status
+OrganizationsBackend.list_create_account_status = _list_create_account_status
+OrganizationsBackend.move_account = _move_account
+OrganizationsBackend.attach_policy = _attach_policy
 for action in ("putAccountName", "enableRegion", "disableRegion", "getRegionOptStatus", "listRegions"):
     account_urls.url_paths.setdefault(f"{{0}}/{action}$", AccountResponse.dispatch)
 if IAM_PRINCIPAL not in FakeServiceAccess.TRUSTED_SERVICES:
@@ -398,5 +500,18 @@ FakeBucket.get_permission = _bucket_permission
 ThreadedWSGIServer.get_request = _accept_then_handshake
 ThreadedWSGIServer.process_request_thread = _handshake_in_own_thread
 
+
+def _serving_with_faults(schedule: Schedule):
+    """moto.server.main's run_simple, with moto's app behind the fault injection."""
+    def run(hostname: str, port: int, application, **options) -> None:
+        run_simple(hostname, port, FaultInjection(application, schedule), **options)
+    return run
+
+
 if __name__ == "__main__":
+    try:
+        faults = Schedule.from_environment()
+    except ValueError as exc:
+        sys.exit(f"{FAULTS_ENV}: {exc}")
+    moto.server.run_simple = _serving_with_faults(faults)
     sys.exit(main())

@@ -9,6 +9,7 @@ directory whose HOME is a sandbox home: the real ~/.aws, state and cdktf.out sta
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from pathlib import Path
 import yaml
 
 from awsenvs.config import Org
+from awsenvs.emulator_faults import CONTROL_PATH
 from awsenvs.errors import AwsenvsError
 from awsenvs.terraform import MIRROR_ENV, find_provider_mirror
 
@@ -62,7 +65,10 @@ class Emulator:
 
     `tls=True` serves https with a certificate made for this run (its file is the
     environment's AWS_CA_BUNDLE, which boto3, the provider and the S3 backend all honour):
-    what a TLS-only bucket policy needs to let requests through, as on AWS."""
+    what a TLS-only bucket policy needs to let requests through, as on AWS.
+
+    `inject`, `injected` and `clear_faults` set and read the emulator's fault injection
+    (rules and schedule: awsenvs.emulator_faults)."""
 
     port: int = 0
     process: subprocess.Popen | None = None
@@ -85,17 +91,16 @@ class Emulator:
         env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true",
                    MOTO_RECORDER_FILEPATH=str(Path(self._scratch.name) / "recording.jsonl"))
         tls_args: list[str] = []
-        context = None
         if self.tls:
             key = Path(self._scratch.name) / "key.pem"
             _write_certificate(self.certificate, key)
             tls_args = ["-c", str(self.certificate), "-k", str(key)]
-            context = ssl.create_default_context(cafile=str(self.certificate))
         self.process = subprocess.Popen(
             [sys.executable, "-m", "awsenvs.moto_server", "-H", "127.0.0.1", "-p", str(self.port), *tls_args],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
             cwd=self._scratch.name,
         )
+        context = self._client_context()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -120,6 +125,32 @@ class Emulator:
         if self._scratch is not None:
             self._scratch.cleanup()
             self._scratch = None
+
+    def _client_context(self) -> ssl.SSLContext | None:
+        return ssl.create_default_context(cafile=str(self.certificate)) if self.tls else None
+
+    def inject(self, *rules: dict, seed: int = 0) -> None:
+        """Make the AWS calls these rules select fail (replacing any rules set before), e.g.
+        `inject({"service": "iam", "action": "CreateUser", "fault": "lost", "times": 1})`."""
+        self._faults("POST", {"seed": seed, "rules": list(rules)})
+
+    def injected(self) -> list[dict]:
+        """Each rule as set, with what it did: `matched` calls, `injected` faults and the
+        `actions` it faulted, in order."""
+        return self._faults("GET")["rules"]
+
+    def clear_faults(self) -> None:
+        self._faults("DELETE")
+
+    def _faults(self, method: str, document: dict | None = None) -> dict:
+        body = json.dumps(document).encode() if document is not None else None
+        request = urllib.request.Request(f"{self.endpoint}{CONTROL_PATH}", data=body, method=method,
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=10, context=self._client_context()) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as exc:
+            raise SandboxError(f"the emulator refused the fault rules: {json.load(exc)['message']}") from None
 
     def __enter__(self) -> "Emulator":
         return self.start()
