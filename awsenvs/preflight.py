@@ -75,6 +75,16 @@ class LiveChecks:
         check_organization(self.org, self.organization)
         check_adoptions(self.org, self.organization)
         check_adopted_roles(self.org, self.organization)
+        self._read_management_facts()
+
+    def reread(self) -> None:
+        """Read the organization again after this run changed it (an apply that failed half
+        way): the management stack's next look-ups then import what that apply made.  On
+        the calling thread, as check()."""
+        self.organization = read_organization()
+        self._read_management_facts()
+
+    def _read_management_facts(self) -> None:
         # Read here, on the calling thread (boto3's default session is not thread-safe; the
         # stacks' look-ups run in the runner's threads).
         self.guardrail_targets = read_guardrail_targets(self._guardrail_policy_ids())

@@ -72,6 +72,7 @@ class Live(Protocol):
 
     def check(self, on_wait: Callable[[str], None]) -> None: ...
     def check_created(self, managed_ids: dict[str, str]) -> None: ...
+    def reread(self) -> None: ...
     def retirements(self, managed_ids: dict[str, str]) -> list: ...
     def check_reachable(self, retirement, users: list[str]) -> None: ...
     def lifecycle(self, stack: str, account_id: str | None, retiring: list,
@@ -287,6 +288,11 @@ def apply(session: Session, yes: bool) -> tuple[list[StackResult], int]:
                 replanned_management = _replan_management(session, runner, prepared, saved[MANAGEMENT_STACK])
             results[MANAGEMENT_STACK] = replanned_management or _apply_one(session, runner, progress, prepared,
                                                                            MANAGEMENT_STACK)
+        elif MANAGEMENT_STACK in saved and not session.stopping.is_set():
+            results[MANAGEMENT_STACK] = StackResult(
+                MANAGEMENT_STACK, StackStatus.NOT_STARTED, prepared.caller,
+                notes=("not applied: it lets go of the retired accounts only once their retirement succeeded; the next "
+                       "apply finishes both",))
         # Accounts the management stack just created can be planned now; they were
         # confirmed above (see _confirm) as part of creating them, with the resources
         # their synthesized config holds.  Their real plan is shown before it is applied,
@@ -324,6 +330,8 @@ def _apply_one(session: Session, runner: Runner, progress: Progress, prepared: _
     existed = names_text(result.existed)
     progress.note(f"{stack}: {existed} existed already (a create whose answer was lost, or another run's): planning "
                   "it again with them imported")
+    if stack == MANAGEMENT_STACK:
+        session.live.reread()  # the organization's facts, as the failed apply left them
     ids = {**prepared.ids, **runner.account_ids()}
     [again] = runner.plan([stack], prepared.caller, ids, prepared.lifecycle_for(session.live), everything=True)
     if again.status not in (StackStatus.CHANGES, StackStatus.NO_CHANGES):

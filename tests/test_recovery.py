@@ -79,6 +79,11 @@ class World:
             return aws.assume_role_session(account_id, "OrganizationAccountAccessRole").client("iam")
 
 
+def _said(proc: subprocess.CompletedProcess) -> str:
+    """What the run printed, as one line of words (table borders and wrapping taken out)."""
+    return " ".join(proc.stderr.translate(str.maketrans("│┃", "  ")).split())
+
+
 def _errors(proc: subprocess.CompletedProcess) -> list[str]:
     return [line for line in proc.stderr.splitlines() if line.startswith("error:")]
 
@@ -189,4 +194,117 @@ def test_an_object_made_between_plan_and_apply_is_imported_in_the_same_run(world
     with world.boto():
         assert iam.get_user(UserName="tom")["User"]["UserId"] == made
         assert [g["GroupName"] for g in iam.list_groups_for_user(UserName="tom")["Groups"]] == ["developers"]
+    assert world.cli("plan", "--all").returncode == 0
+
+
+# --------------------------------------------------------------------------- a network that loses answers
+
+
+def _accounts_with(world, env: str) -> list[dict]:
+    with world.boto():
+        accounts = boto3.client("organizations").list_accounts()["Accounts"]
+    return [a for a in accounts if a["Email"] == f"cloud+shop-{env}@acme.example.com"]
+
+
+def test_a_lost_create_account_answer_creates_no_second_account(world):
+    """CreateAccount's answer lost: the provider's SDK sends it again, which AWS ends FAILED
+    with EMAIL_ALREADY_EXISTS; the management stack is planned again with the account the
+    first call made imported, in the same run, and the new account's stack is applied."""
+    world.write(world.document(policy_types=(SCP,), environments=("dev", "staging")) | {"products": {"shop": {
+        "users": {"maria": {"groups": ["developers"]}, "tom": {"groups": ["developers"]}},
+        "environments": {"dev": {"mfa": "optional"}, "staging": {"mfa": "optional"}}}}})
+    world.emulator.inject({"service": "organizations", "action": "CreateAccount", "fault": "lost", "times": 1})
+    try:
+        proc = world.cli("apply", "--yes")
+        [rule] = world.emulator.injected()
+    finally:
+        world.emulator.clear_faults()
+    assert rule["injected"] == 1
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert "management: aws_organizations_account.shop_staging existed already (a create whose answer was lost, or " \
+           "another run's): imported and applied again in this run" in " ".join(proc.stderr.split())
+    [staging] = _accounts_with(world, "staging")
+    assert "aws_iam_user.maria" in world.state("shop-staging")
+    assert world.cli("plan", "--all").returncode == 0
+
+
+def test_a_lost_move_account_answer_taints_the_account_and_the_next_apply_finishes_it(world):
+    """MoveAccount, the provider's follow-up of CreateAccount, answered DuplicateAccountException
+    on its retry: terraform taints the new account (prevent_destroy would then refuse every
+    plan); the next apply untaints it and finishes."""
+    doc = world.document(policy_types=(SCP,), environments=("dev", "staging", "test"))
+    doc["products"]["shop"]["users"]["tom"] = {"groups": ["developers"]}
+    world.write(doc)
+    world.emulator.inject({"service": "organizations", "action": "MoveAccount", "fault": "lost", "times": 1})
+    try:
+        failed = world.cli("apply", "--yes")
+        [rule] = world.emulator.injected()
+    finally:
+        world.emulator.clear_faults()
+    assert rule["injected"] == 1
+    assert failed.returncode == 1 and "DuplicateAccountException" in failed.stderr, failed.stderr[-4000:]
+    management = json.loads((world.workdir / "state" / "acme" / "management.tfstate").read_text())
+    [account] = [r for r in management["resources"] if r["name"] == "shop_test"]
+    assert account["instances"][0].get("status") == "tainted"
+
+    proc = world.cli("apply", "--yes")
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert "untainted aws_organizations_account.shop_test" in proc.stderr
+    [test] = _accounts_with(world, "test")
+    with world.boto():
+        org = boto3.client("organizations")
+        parent = org.list_parents(ChildId=test["Id"])["Parents"][0]["Id"]
+        assert org.describe_organizational_unit(OrganizationalUnitId=parent)["OrganizationalUnit"]["Name"] == "shop"
+    assert "aws_iam_user.maria" in world.state("shop-test")
+    assert world.cli("plan", "--all").returncode == 0
+
+
+def test_a_lost_create_user_answer_is_imported_in_the_same_run(world):
+    doc = world.document(policy_types=(SCP,), environments=("dev", "staging", "test"))
+    doc["products"]["shop"]["users"].update(tom={"groups": ["developers"]}, ana={"groups": ["developers"]})
+    world.write(doc)
+    world.emulator.inject({"service": "iam", "action": "CreateUser", "fault": "lost", "times": 1})
+    try:
+        proc = world.cli("apply", "--yes", "--workers", "1")
+        [rule] = world.emulator.injected()
+    finally:
+        world.emulator.clear_faults()
+    assert rule["injected"] == 1
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert "aws_iam_user.ana existed already (a create whose answer was lost, or another run's): imported and " \
+           "applied again in this run" in " ".join(proc.stderr.split())
+    for env in ("dev", "staging", "test"):
+        iam = world.member_iam(world.account(env)["Id"])
+        with world.boto():
+            assert [g["GroupName"] for g in iam.list_groups_for_user(UserName="ana")["Groups"]] == ["developers"]
+    assert world.cli("plan", "--all").returncode == 0
+
+
+def test_a_retirement_that_fails_half_way_is_finished_by_the_next_apply(world):
+    """IAM answers every DeleteLoginProfile with a 5xx: the account is parked, its users not
+    yet locked out; nothing leaves state and the management stack keeps the account.  The
+    next apply, with IAM answering again, finishes the retirement."""
+    test = world.account("test")
+    doc = world.document(policy_types=(SCP,), environments=("dev", "staging"))
+    doc["products"]["shop"]["users"].update(tom={"groups": ["developers"]}, ana={"groups": ["developers"]})
+    world.write(doc)
+    world.emulator.inject({"service": "iam", "action": "DeleteLoginProfile", "fault": "5xx"})
+    try:
+        failed = world.cli("apply", "--yes")
+    finally:
+        world.emulator.clear_faults()
+    assert failed.returncode == 1, failed.stderr[-4000:]
+    said = _said(failed)
+    assert "the next apply finishes this retirement" in said, failed.stderr[-3000:]
+    assert "management: not applied: it lets go of the retired accounts only once their retirement succeeded" in said
+    assert "aws_iam_user.maria" in world.state("shop-test")
+    assert "aws_organizations_account.shop_test" in world.state("management")
+
+    proc = world.cli("apply", "--yes")
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert world.state("shop-test") == []
+    assert "aws_organizations_account.shop_test" not in world.state("management")
+    iam = world.member_iam(test["Id"])
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_login_profile(UserName="maria")
     assert world.cli("plan", "--all").returncode == 0
