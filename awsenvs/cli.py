@@ -593,6 +593,10 @@ def audit(ctx: click.Context, as_json: bool, workers: int) -> None:
         API, so it is listed as a manual check with its console path.
     Locally: no [default] profile, and each managed profile with keys belongs to its
     account (STS).
+    Drift: every object awsenvs manages compared with org.yaml, one `drift` row per
+    difference.  A failed row says what restores it (JSON: "restore"): `make plan`, then
+    `make apply` for what terraform holds; the hand work for what it does not (an extra
+    user or SCP), or listing it under `unmanaged` in org.yaml.
     Exit code: 0 all pass (manual checks do not fail), 1 any check fails, 2 bad input.
     """
     import json
@@ -617,7 +621,8 @@ def audit(ctx: click.Context, as_json: bool, workers: int) -> None:
             table.add_column(column)
         for row in rows:
             style = {"pass": "green", "fail": "bold red"}.get(row.status, "dim")
-            table.add_row(escape(row.check), row.account, f"[{style}]{row.status}[/]", escape(row.finding))
+            restore = f"\n[dim]restore: {escape(row.restore)}[/]" if row.restore else ""
+            table.add_row(escape(row.check), row.account, f"[{style}]{row.status}[/]", escape(row.finding) + restore)
         out.print(table)
     ctx.exit(EXIT_FAILED if any(r.status == audit_.FAIL for r in rows) else EXIT_OK)
 
