@@ -1,33 +1,30 @@
 """Live checks per account, through the same role the stacks use, and of the local AWS config.
 
-Each check yields a row (check, account, status, finding); `audit` exits 1 if any failed.
+Each check yields a row (check, account, status, finding, restore); `audit` exits 1 if any
+failed.  A failed row about something awsenvs manages says what restores it: for what a
+stack's Terraform state holds, `make plan` (which plans the stacks where live objects
+differ, awsenvs.stack_drift) then `make apply`; for what no state holds, the hand work.
 """
 
 from __future__ import annotations
 
 import configparser
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Mapping
 
 from awsenvs import aws
 from awsenvs.config import DEFAULT_ROLE_NAME, Environment, Org
 from awsenvs import drift
+from awsenvs.drift import RESTORED_BY_APPLY
 from awsenvs.live.facts import LiveIam, LiveIdentityCenter, LiveOrganization
-from awsenvs.live.iam import DRIFT, Reads, read_account_iam, read_summary
+from awsenvs.live.iam import read_account_iam, read_summary
 from awsenvs.live.identity_center import read_identity_center
-from awsenvs.live.organization import (
-    account_client,
-    read_alternate_contacts,
-    read_guardrail_targets,
-    read_organization,
-    read_ou_contents,
-    read_parked_accounts,
-    read_policy_content,
-)
+from awsenvs.live.organization import account_client, read_alternate_contacts, read_organization, read_parked_accounts
 from awsenvs.private import readable_by_others, state_files
 from awsenvs.profiles import IDENTITY_CENTER_FIRST_SIGN_IN, profiles_for
+from awsenvs.stack_drift import organization_drift, read_account_stack
 
 PASS, FAIL, MANUAL = "pass", "fail", "manual"
 # The member checks wait on AWS, not the CPU: this many accounts are checked at once.
@@ -58,6 +55,7 @@ class Finding:
     account: str
     status: str
     finding: str
+    restore: str = ""  # a failed row of something awsenvs manages: what makes it as org.yaml says
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -140,24 +138,12 @@ def _organization(org: Org, account_ids: dict[str, str], rows: list[Finding]) ->
     """The management stack's drift rows (OUs, accounts' parents, trusted services, policy types,
     the SCPs and data perimeter RCPs on the product OUs); returns the organization, read once,
     for the parked accounts."""
-    from awsenvs.modules.guardrail_policies import data_perimeter_policies, guardrail_policies
-
     try:
         live = read_organization()
         if live is None:
             rows.append(Finding(drift.DRIFT, "management", FAIL, "organization: expected one; live none"))
             return None
-        contents = read_ou_contents([live.ous[p.ou_name] for p in org.products if p.ou_name in live.ous])
-        ours = [live.policies[p.guardrails_policy_name] for p in org.products
-                if p.guardrails is not None and p.guardrails_policy_name in live.policies]
-        texts = {policy_id: read_policy_content(policy_id) for policy_id in ours}
-        rows += _drift_rows("management", drift.management_differences(org, live, account_ids, contents,
-                                                                       guardrail_policies(org), texts))
-        perimeters = [live.policies[p.data_perimeter_policy_name] for p in org.products
-                      if p.data_perimeter is not None and p.data_perimeter_policy_name in live.policies]
-        texts = {policy_id: read_policy_content(policy_id) for policy_id in perimeters}
-        rows += _drift_rows("management", drift.data_perimeter_differences(
-            org, live, read_guardrail_targets(perimeters), data_perimeter_policies(org, live.id), texts))
+        rows += _drift_rows("management", organization_drift(org, live, account_ids))
         return live
     except aws.AwsError as exc:  # a read that failed is no drift: its own row says what went wrong
         rows.append(Finding("organization", "management", FAIL, str(exc)))
@@ -165,7 +151,7 @@ def _organization(org: Org, account_ids: dict[str, str], rows: list[Finding]) ->
 
 
 def _drift_rows(label: str, differences) -> list[Finding]:
-    return [Finding(drift.DRIFT, label, FAIL, d.finding) for d in differences]
+    return [Finding(drift.DRIFT, label, FAIL, d.finding, d.restore) for d in differences]
 
 
 def _parked(live: LiveOrganization | None, rows: list[Finding]) -> tuple:
@@ -195,20 +181,17 @@ def _parked_row(account, sts) -> Finding:
 def _assignments(org: Org, env: Environment, live: set[tuple[str, str]], label: str) -> Finding:
     """identity_center: the account's assignments are exactly the configured ones (a group's
     that org.yaml lists under the environment's `unmanaged.groups` left alone)."""
-    live = {(p, s) for p, s in live if p not in {f"group:{g}" for g in env.unmanaged.groups}}
-    wanted = {(a.user.name, a.group.permission_set_name) for a in org.assignments if a.environment.stack == env.stack}
-    extra, missing = sorted(live - wanted), sorted(wanted - live)
-    problems = [f"not configured: {', '.join(f'{p} as {s}' for p, s in extra)}"] if extra else []
-    problems += [f"missing: {', '.join(f'{p} as {s}' for p, s in missing)}"] if missing else []
-    return _row("access assignments", label, not problems, ", ".join(f"{p} as {s}" for p, s in sorted(wanted)) or "none",
-                "; ".join(problems))
+    differences = drift.assignment_differences(org, env, live)
+    return _row("access assignments", label, not differences,
+                drift.assignments_text(drift.configured_assignments(org, env)),
+                "; ".join(d.live for d in differences), "; ".join(d.restore for d in differences))
 
 
 def _contacts(env: Environment, live, label: str) -> Finding:
     """The account's alternate contacts are org.yaml's (the kinds it sets)."""
     differences = drift.contact_differences(env, live)
     return _row("contacts", label, not differences, ", ".join(f"{c.kind}: {c.email}" for c in env.contacts),
-                "; ".join(d.finding for d in differences) + ": run apply")
+                "; ".join(d.finding for d in differences), RESTORED_BY_APPLY)
 
 
 def management_root_mfa(summary: dict, label: str) -> Finding:
@@ -237,14 +220,8 @@ def member_root_credentials(summary: dict, label: str, centralized_root: bool) -
 
 def _account_checks(env: Environment, account_id: str, label: str, identity_center: bool,
                     centralized_root: bool, sts=None) -> list[Finding]:
-    session = aws.member_session(account_id, env.role_name, env.cli_profile, sts=sts)  # this thread's own
-    iam_users = not identity_center
-    roles = drift.mfa_role_names(env) if iam_users else ()
-    documents = (drift.mfa_policy_arn(account_id),) if iam_users and env.mfa_required else ()
-    # MFA devices matter for the console users of mfa: required accounts; with Identity Center
-    # only the users' console passwords (and the baseline) are compared.
-    reads = replace(DRIFT, mfa=env.mfa_required) if iam_users else Reads(keys=False, mfa=False, budgets=True)
-    live = read_account_iam(session, account_id, reads, roles=roles, documents=documents)
+    # MFA devices matter for the console users of mfa: required accounts.
+    live = read_account_stack(env, account_id, not identity_center, sts=sts, mfa=env.mfa_required)
     return account_rows(env, live, label, identity_center, centralized_root)
 
 
@@ -252,7 +229,8 @@ def account_rows(env: Environment, live: LiveIam, label: str, identity_center: b
     """One member account's rows, decided from its live IAM."""
     rows = [member_root_credentials(live.summary, label, centralized_root)]
     aliases = list(live.aliases)
-    rows.append(_row("alias", label, aliases == [env.alias], env.alias, f"expected {env.alias!r}, found {aliases}"))
+    rows.append(_row("alias", label, aliases == [env.alias], env.alias, f"expected {env.alias!r}, found {aliases}",
+                     RESTORED_BY_APPLY))
     rows.append(_password_policy(env, live.password_settings, label))
     differences = drift.account_differences(env, live, iam_users=not identity_center)
     if identity_center:
@@ -275,7 +253,7 @@ def account_rows(env: Environment, live: LiveIam, label: str, identity_center: b
 def _password_policy(env: Environment, live: Mapping | None, label: str) -> Finding:
     """At least as strict as org.yaml's (`live`: LiveIam.password_settings); drift names any difference."""
     if live is None:
-        return Finding("password policy", label, FAIL, "no password policy: run apply")
+        return Finding("password policy", label, FAIL, "no password policy", RESTORED_BY_APPLY)
     want = env.password_policy
     weaker = []
     if live["minimum_length"] < want.minimum_length:
@@ -286,7 +264,7 @@ def _password_policy(env: Environment, live: Mapping | None, label: str) -> Find
         weaker.append(f"reuse prevention {live['reuse_prevention']} < {want.reuse_prevention}")
     if want.max_age_days and not 0 < live["max_age_days"] <= want.max_age_days:
         weaker.append(f"max age {live['max_age_days'] or 'none'} > {want.max_age_days}")
-    return _row("password policy", label, not weaker, "at least the configured one", "; ".join(weaker))
+    return _row("password policy", label, not weaker, "at least the configured one", "; ".join(weaker), RESTORED_BY_APPLY)
 
 
 def _local_checks(org: Org, account_ids: dict[str, str], aws_config: Path, aws_credentials: Path) -> list[Finding]:
@@ -326,5 +304,6 @@ def _read_ini(path: Path) -> configparser.ConfigParser:
     return parser
 
 
-def _row(check: str, account: str, ok: bool, good: str, bad: str) -> Finding:
-    return Finding(check, account, PASS if ok else FAIL, good if ok else bad)
+def _row(check: str, account: str, ok: bool, good: str, bad: str, restore: str = "") -> Finding:
+    """A passed or failed row (`restore`: what restores the failed one)."""
+    return Finding(check, account, PASS if ok else FAIL, good if ok else bad, "" if ok else restore)

@@ -244,7 +244,8 @@ def _session(ctx: click.Context, stacks, products, envs, workers, everything: bo
         # The runs happen in Terraform Cloud with the workspaces' own credentials, and each
         # stack checks the account it runs in (awsenvs/stacks.py); nothing here can look.
         err.print("note: no local AWS credentials: the local account guard and the live look-ups (trusted services, "
-                  "adopted accounts, imports, retiring removed environments, waiting for new accounts) are skipped; "
+                  "adopted accounts, imports, retiring removed environments, waiting for new accounts, drift of "
+                  "unchanged stacks) are skipped; "
                   "each stack checks its account in its Terraform Cloud run", markup=False, highlight=False)
         guard, live = (lambda member_ids: org.management_account_id), None
     return Session(org, selected, err, _outdir(), guard, _ask(), workers, Terraform(), live, everything, detail,
@@ -254,16 +255,19 @@ def _session(ctx: click.Context, stacks, products, envs, workers, everything: bo
 @cli.command()
 @_selection
 @click.option("--all", "everything", is_flag=True,
-              help="Plan every selected stack, also those unchanged since their last clean plan: the drift check.")
+              help="Plan every selected stack with terraform, also those unchanged since their last clean plan "
+                   "and without drift: terraform's own check of everything it manages.")
 @click.pass_context
 def plan(ctx: click.Context, stacks, products, envs, workers, detail, everything) -> None:
     """Synthesize, guard the account, and plan the stacks that changed to saved plan files.
 
     A stack whose synthesized config, account id, state (serial and lineage), locked
     provider versions and terraform version are all as at its last clean plan (no
-    changes) or apply is reported as "unchanged since <time>" without running terraform;
-    changes made outside awsenvs in AWS itself (drift) are only found by `plan --all`,
-    which plans every stack.
+    changes) or apply is reported as "unchanged since <time>" without running terraform,
+    unless its live objects differ from org.yaml where apply restores them (drift: the
+    comparisons of `audit`, at API speed): then it is planned, with one note per
+    difference.  `plan --all` plans every stack with terraform, which also compares what
+    audit does not (account names and tags, opt-in regions, root access).
 
     Before planning, looks at the live organization: refuses (exit 1) a plan that would
     disable a trusted service or policy type org.yaml does not list, refuses (exit 2) an
@@ -593,6 +597,10 @@ def audit(ctx: click.Context, as_json: bool, workers: int) -> None:
         API, so it is listed as a manual check with its console path.
     Locally: no [default] profile, and each managed profile with keys belongs to its
     account (STS).
+    Drift: every object awsenvs manages compared with org.yaml, one `drift` row per
+    difference.  A failed row says what restores it (JSON: "restore"): `make plan`, then
+    `make apply` for what terraform holds; the hand work for what it does not (an extra
+    user or SCP), or listing it under `unmanaged` in org.yaml.
     Exit code: 0 all pass (manual checks do not fail), 1 any check fails, 2 bad input.
     """
     import json
@@ -617,7 +625,8 @@ def audit(ctx: click.Context, as_json: bool, workers: int) -> None:
             table.add_column(column)
         for row in rows:
             style = {"pass": "green", "fail": "bold red"}.get(row.status, "dim")
-            table.add_row(escape(row.check), row.account, f"[{style}]{row.status}[/]", escape(row.finding))
+            restore = f"\n[dim]restore: {escape(row.restore)}[/]" if row.restore else ""
+            table.add_row(escape(row.check), row.account, f"[{style}]{row.status}[/]", escape(row.finding) + restore)
         out.print(table)
     ctx.exit(EXIT_FAILED if any(r.status == audit_.FAIL for r in rows) else EXIT_OK)
 

@@ -6,8 +6,13 @@ just applied, has none.  What an account holds on purpose that awsenvs does not 
 named in org.yaml's `unmanaged` (per environment: users, groups, policies attached to a
 managed group; per product: service control policies attached to its OU) and not counted.
 
-`plan --all` stays the authoritative check of what `apply` would change; this one runs at
-API speed, without terraform, for a schedule (docs/profiles.md#drift).
+Each difference says what restores it.  What a stack's Terraform state holds (a detached
+policy of a managed group, a changed alias, a deleted user), `apply` restores, and a plain
+`plan` plans the stack for it (awsenvs.stack_drift, preflight.LiveChecks.drift).  What no
+state holds (a user, group, policy attachment or SCP added by hand) `apply` leaves: a
+person removes it or lists it under `unmanaged`.  `plan --all` stays the authoritative
+check of what `apply` would change; this one runs at API speed, without terraform, for a
+schedule and for `plan` (docs/profiles.md#drift).
 """
 
 from __future__ import annotations
@@ -21,6 +26,10 @@ from awsenvs.live.facts import LiveIam, LiveIdentityCenter, LiveOrganization
 
 DRIFT = "drift"
 FULL_AWS_ACCESS = "p-FullAWSAccess"  # the AWS managed SCP every target has unless detached
+# What restores an object a stack's state holds: the plain plan finds the drift and plans the
+# stack, the apply applies that plan.
+RESTORED_BY_APPLY = "make plan, then make apply"
+APPLY_LEAVES = "apply leaves what it did not make"
 
 
 @dataclass(frozen=True)
@@ -28,22 +37,41 @@ class Difference:
     object: str
     expected: str
     live: str
+    # Set when `apply` does not restore it (no Terraform state holds what is extra): what does.
+    remedy: str = ""
 
     @property
     def finding(self) -> str:
         return f"{self.object}: expected {self.expected}; live {self.live}"
+
+    @property
+    def restored_by_apply(self) -> bool:
+        return not self.remedy
+
+    @property
+    def restore(self) -> str:
+        """The command, or the hand work, that makes it as org.yaml says again."""
+        return self.remedy or RESTORED_BY_APPLY
 
 
 def _sorted(values) -> str:
     return ", ".join(sorted(values)) or "none"
 
 
-def _sets(object_: str, expected: set[str], live: set[str], ignored: set[str] = frozenset()) -> list[Difference]:
-    """One difference for what is missing and one for what is extra (`ignored` never counts as extra)."""
+def _sets(object_: str, expected: set[str], live: set[str], ignored: set[str] = frozenset(), *,
+          extra_remedy: str) -> list[Difference]:
+    """One difference for what is missing (terraform holds it: apply restores it) and one for
+    what is extra (in no state: `extra_remedy`); `ignored` never counts as extra."""
     missing, extra = expected - live, live - expected - set(ignored)
     found = [Difference(object_, _sorted(expected), f"{_sorted(live)} (missing {_sorted(missing)})")] if missing else []
-    found += [Difference(object_, _sorted(expected), f"{_sorted(live)} (not in org.yaml: {_sorted(extra)})")] if extra else []
+    found += [Difference(object_, _sorted(expected), f"{_sorted(live)} (not in org.yaml: {_sorted(extra)})",
+                         extra_remedy)] if extra else []
     return found
+
+
+def _unmanaged(env: Environment, kind: str) -> str:
+    """Where org.yaml names what an environment holds on purpose."""
+    return f"products.{env.product}.environments.{env.name}.unmanaged.{kind}"
 
 
 # --------------------------------------------------------------------------- account stacks
@@ -58,9 +86,20 @@ def mfa_policy_arn(account_id: str) -> str:
     return f"arn:aws:iam::{account_id}:policy/{MFA_POLICY_NAME}"
 
 
+def account_stack_differences(env: Environment, live: LiveIam, iam_users: bool) -> list[Difference]:
+    """Everything of an account stack that differs: account_differences, and its alias and a
+    missing password policy (audit shows those two as rows of their own): what `plan` checks."""
+    found = account_differences(env, live, iam_users)
+    if list(live.aliases) != [env.alias]:
+        found.append(Difference("account alias", env.alias, _sorted(live.aliases)))
+    if live.password_policy is None:
+        found.append(Difference("password policy", "exists", "missing"))
+    return found
+
+
 def account_differences(env: Environment, live: LiveIam, iam_users: bool) -> list[Difference]:
     """An account stack's objects: with IAM users its users, groups, memberships, console
-    passwords, MFA group, roles and policy; always its alias, password policy and budget."""
+    passwords, MFA group, roles and policy; always its password policy's settings and budget."""
     found = _baseline(env, live)
     if iam_users:
         found = _users_and_groups(env, live) + found
@@ -71,24 +110,30 @@ def _users_and_groups(env: Environment, live: LiveIam) -> list[Difference]:
     from awsenvs.modules.iam_policies import mfa_trust_policy, require_mfa_policy
 
     skip = env.unmanaged
-    found = _sets("IAM users", {u.name for u in env.users}, {u.name for u in live.users}, set(skip.users))
+    found = _sets("IAM users", {u.name for u in env.users}, {u.name for u in live.users}, set(skip.users),
+                  extra_remedy=f"{APPLY_LEAVES}: delete them, or list them under {_unmanaged(env, 'users')}")
     groups = {g.name: set(g.policies) for g in env.groups}
     if env.mfa_required:
         groups[MFA_GROUP_NAME] = {mfa_policy_arn(live.account_id)}
-    found += _sets("IAM groups", set(groups), {g.name for g in live.groups}, set(skip.groups))
+    found += _sets("IAM groups", set(groups), {g.name for g in live.groups}, set(skip.groups),
+                   extra_remedy=f"{APPLY_LEAVES}: delete them, or list them under {_unmanaged(env, 'groups')}")
     for name, policies in groups.items():
         group = live.group(name)
         if group is not None:
-            found += _sets(f"policies of group {name}", policies, set(group.managed), set(skip.policies))
+            found += _sets(f"policies of group {name}", policies, set(group.managed), set(skip.policies),
+                           extra_remedy=f"{APPLY_LEAVES}: detach them, or list them under {_unmanaged(env, 'policies')}")
     for user in env.users:
         found_user = live.user(user.name)
         if found_user is None:
             continue  # named above
         wanted = {*user.groups, *([MFA_GROUP_NAME] if env.mfa_required else [])}
-        found += _sets(f"groups of user {user.name}", wanted, set(found_user.groups), set(skip.groups))
+        found += _sets(f"groups of user {user.name}", wanted, set(found_user.groups), set(skip.groups),
+                       extra_remedy=f"{APPLY_LEAVES}: remove {user.name} from them")
         if user.console != found_user.console:
+            # A console password org.yaml does not give is in no state (console: false makes none).
             found.append(Difference(f"console password of {user.name}", "one" if user.console else "none",
-                                    "one" if found_user.console else "none"))
+                                    "one" if found_user.console else "none",
+                                    "" if user.console else f"{APPLY_LEAVES}: delete the console password"))
     if not env.mfa_required:
         return found
     for group in env.groups:
@@ -101,7 +146,8 @@ def _users_and_groups(env: Environment, live: LiveIam) -> list[Difference]:
         expected_trust = _principals(mfa_trust_policy(sorted(members)))
         if trusted != expected_trust:
             found.append(Difference(f"trust of role {group.admin_role_name}", _sorted(expected_trust), _sorted(trusted)))
-        found += _sets(f"policies of role {group.admin_role_name}", set(group.policies), set(role.managed))
+        found += _sets(f"policies of role {group.admin_role_name}", set(group.policies), set(role.managed),
+                       extra_remedy=f"{APPLY_LEAVES}: detach them")
     arn = mfa_policy_arn(live.account_id)
     expected = _unescaped(require_mfa_policy(live.account_id, [env.admin_role_arn(live.account_id, g) for g in env.groups]))
     document = live.documents.get(arn)
@@ -158,8 +204,10 @@ def management_differences(org: Org, live: LiveOrganization, account_ids: Mappin
     """OUs and each account's parent, trusted services and policy types, and the service control
     policies on the product OUs (`contents`: OU id -> its accounts and SCP ids, live.organization;
     `guardrail_texts`: product -> the SCP awsenvs writes; `policy_texts`: policy id -> live content)."""
-    found = _sets("trusted services", set(org.trusted_services), set(live.trusted_services))
-    found += _sets("policy types", set(org.policy_types), set(live.policy_types))
+    found = _owned("trusted services", "trusted_services", set(org.trusted_services), set(live.trusted_services),
+                   set(org.disable_trusted_services))
+    found += _owned("policy types", "policy_types", set(org.policy_types), set(live.policy_types),
+                    set(org.disable_policy_types))
     names = {policy_id: name for name, policy_id in live.policies.items()}
     for product in org.products:
         ou = live.ous.get(product.ou_name)
@@ -179,13 +227,27 @@ def management_differences(org: Org, live: LiveOrganization, account_ids: Mappin
         ignored = {FULL_AWS_ACCESS, *(live.policies.get(n, n) for n in product.unmanaged_policies)}
         attached = set(policies)
         found += [Difference(f"SCPs of OU {product.ou_name}", _sorted(names.get(p, p) for p in expected),
-                             f"also {names.get(p, p)} (not in org.yaml)") for p in sorted(attached - expected - ignored)]
+                             f"also {names.get(p, p)} (not in org.yaml)",
+                             f"{APPLY_LEAVES}: detach it, or list it under products.{product.name}.unmanaged.policies")
+                  for p in sorted(attached - expected - ignored)]
         for policy_id in sorted(expected - attached):
             found.append(Difference(f"SCP {names.get(policy_id, policy_id)}", f"attached to OU {product.ou_name}", "detached"))
         for policy_id in sorted(expected & attached):
             expected_text = guardrail_texts[product.name].replace("$${", "${")  # Terraform's escape (see _unescaped)
             if _canonical(json.loads(policy_texts.get(policy_id, "{}"))) != _canonical(json.loads(expected_text)):
                 found.append(Difference(f"SCP {names[policy_id]}", "the guardrails text awsenvs writes", "changed text"))
+    return found
+
+
+def _owned(object_: str, key: str, expected: set[str], live: set[str], disabled: set[str]) -> list[Difference]:
+    """Trusted services or policy types, which org.yaml owns explicitly: apply enables what is
+    missing and disables what org.yaml lists under `disable_<key>`; any other one it would
+    disable, so plan refuses (checks.check_organization) until org.yaml says which."""
+    found = _sets(object_, expected, live - disabled,
+                  extra_remedy=f"plan refuses to disable them: add them to organization.{key} to keep them, or to "
+                               f"organization.disable_{key} to disable them")
+    if live & disabled:
+        found.append(Difference(object_, _sorted(expected), f"{_sorted(live)} (disabled by org.yaml: {_sorted(live & disabled)})"))
     return found
 
 
@@ -231,17 +293,42 @@ def identity_center_differences(org: Org, live: LiveIdentityCenter) -> list[Diff
             found.append(Difference(f"Identity Center group {group.name}", "exists", "missing"))
         else:
             members = {by_id.get(user, user) for (gid, user) in live.memberships if gid == group_id}
-            found += _sets(f"members of {group.name}", {p.name for p in org.people if group.name in p.groups}, members)
+            found += _sets(f"members of {group.name}", {p.name for p in org.people if group.name in p.groups}, members,
+                           extra_remedy=f"{APPLY_LEAVES}: remove them from the group")
         arn = live.permission_sets.get(group.permission_set_name)
         if arn is None:
             found.append(Difference(f"permission set {group.permission_set_name}", "exists", "missing"))
             continue
         found += _sets(f"policies of permission set {group.permission_set_name}", set(group.policies),
-                       set(live.policies.get(arn, ())))
+                       set(live.policies.get(arn, ())), extra_remedy=f"{APPLY_LEAVES}: detach them")
         if live.sessions.get(arn) and live.sessions[arn] != group.session_duration:
             found.append(Difference(f"session of permission set {group.permission_set_name}", group.session_duration,
                                     live.sessions[arn]))
     return found
+
+
+def configured_assignments(org: Org, env: Environment) -> set[tuple[str, str]]:
+    """identity_center: the account's assignments org.yaml makes, (user, permission set name)."""
+    return {(a.user.name, a.group.permission_set_name) for a in org.assignments if a.environment.stack == env.stack}
+
+
+def assignment_differences(org: Org, env: Environment, live: set[tuple[str, str]]) -> list[Difference]:
+    """identity_center: the account's assignments, (principal, permission set name) as
+    LiveIdentityCenter.access gives them, are exactly the configured ones (those of a group
+    that org.yaml lists under the environment's `unmanaged.groups` left alone)."""
+    live = {(p, s) for p, s in live if p not in {f"group:{g}" for g in env.unmanaged.groups}}
+    wanted = configured_assignments(org, env)
+    extra, missing = live - wanted, wanted - live
+    expected = assignments_text(wanted)
+    found = [Difference("access assignments", expected, f"not configured: {assignments_text(extra)}",
+                        f"{APPLY_LEAVES}: remove them, or a group's: list the group under {_unmanaged(env, 'groups')}")
+             ] if extra else []
+    return found + ([Difference("access assignments", expected, f"missing: {assignments_text(missing)}")] if missing else [])
+
+
+def assignments_text(assignments) -> str:
+    """`maria as sysadmins, tom as developers`."""
+    return ", ".join(f"{p} as {s}" for p, s in sorted(assignments)) or "none"
 
 
 # --------------------------------------------------------------------------- documents

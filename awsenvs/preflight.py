@@ -2,15 +2,16 @@
 
 The facts come from `awsenvs.live` (the one reader of the live organization); the
 decisions are in `checks` (refusals), `reconcile` (import blocks), `waits` (account
-creations and new accounts' roles) and `retire` (parking an environment's account).
-Nothing here runs Terraform.
+creations and new accounts' roles), `retire` (parking an environment's account) and
+`stack_drift` (what a stack unchanged since its clean record holds that org.yaml does not
+say).  Nothing here runs Terraform.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 from awsenvs import aws
 from awsenvs.checks import (
@@ -45,6 +46,7 @@ from awsenvs.retire import (
     plan_closures,
     retirements,
 )
+from awsenvs.stack_drift import account_stack_drift, management_stack_drift
 from awsenvs.waits import wait_for_account_creation, wait_for_role
 
 __all__ = ["AdoptionError", "Import", "LiveChecks", "PreflightError", "Retirement"]
@@ -123,6 +125,20 @@ class LiveChecks:
         env = self.org.environment_by_stack(stack)
         probe = AccountProbe(account_id, lambda: aws.member_session(account_id, env.role_name, env.cli_profile, sts=self.sts))
         return account_stack_imports(env, probe, not self.org.identity_center, held=held), []
+
+    def drift(self, stack: str, account_id: str, account_ids: Mapping[str, str]) -> list[str]:
+        """What `apply` would restore in a stack whose clean record says unchanged: the
+        differences audit finds there (stack_drift) that a Terraform state holds, one finding
+        each.  What apply leaves (a user or an SCP added by hand) is audit's alone: planning
+        for it would change nothing.  Runs in the runner's threads: an account stack's reads
+        make a session of their own from the shared STS client; the management stack's
+        start from the organization check() read."""
+        if stack == MANAGEMENT_STACK:
+            found = management_stack_drift(self.org, self.organization, account_ids)
+        else:
+            found = account_stack_drift(self.org.environment_by_stack(stack), account_id, not self.org.identity_center,
+                                        sts=self.sts)
+        return [d.finding for d in found if d.restored_by_apply]
 
     def _existing_account_ids(self) -> dict[str, str]:
         """Stack -> id of every configured account that exists: adopted, or found by its root email."""

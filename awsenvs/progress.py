@@ -122,7 +122,7 @@ def quiet_counts_line(results: list[StackResult]) -> str | None:
         noun = "" if parts else f"{_stacks(unchanged)} "
         their = "its" if unchanged == 1 else "their"
         parts.append(f"{unchanged} {noun}unchanged since {their} last clean plan"
-                     " (not planned; `plan --all` checks them for drift)")
+                     " (not planned: no drift that apply restores; `plan --all` plans them too)")
     return ", ".join(parts) or None
 
 
@@ -131,7 +131,7 @@ def summary_table(results: list[StackResult], title: str) -> RenderableType:
     (no changes, unchanged). Up to `SUMMARY_LISTS_ALL_UP_TO` results every stack has its row;
     when every one is quiet: the title and that line only."""
     listed = results if len(results) <= SUMMARY_LISTS_ALL_UP_TO else [r for r in results if r.status not in QUIET]
-    # Skipped stacks are always counted: the line says how to check them for drift.
+    # Skipped stacks are always counted: the line says why, and how to plan them anyway.
     skipped = any(r.status is StackStatus.UNCHANGED for r in results)
     counted = quiet_counts_line(results) if len(listed) < len(results) or skipped else None
     if not listed and counted:

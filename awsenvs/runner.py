@@ -17,8 +17,13 @@ fingerprint, the hash of its synthesized config, its account id, its state's ser
 lineage (read from the state itself, no provider started), the provider versions locked
 at init (`.terraform.lock.hcl`) and the terraform version.  A later `plan` reports a stack
 whose record still matches all of these as unchanged without running terraform; any
-difference, or `plan --all` (the drift check), plans it.  Every other outcome deletes
-the record.
+difference, or `plan --all`, plans it.  Every other outcome deletes the record.
+
+What the record cannot see is AWS changed behind terraform's back.  So before a stack is
+reported unchanged, the caller's drift check (`drift_for`, at API speed: the comparisons
+of `audit`, awsenvs.stack_drift) is asked what of its live objects differs in a way
+`apply` restores; a stack with any difference is planned, its result noting each one
+(`drift: <finding>`), and a check that fails plans the stack too: never unchanged unseen.
 """
 
 from __future__ import annotations
@@ -88,6 +93,9 @@ class Lifecycle:
 
 # (stack, account id, addresses already in its state) -> lifecycle
 LifecycleFor = Callable[[str, "str | None", frozenset], Lifecycle]
+# (stack, account id) -> what of its live objects differs from org.yaml and `apply` restores,
+# one finding each (none: nothing to plan for); raises when it cannot tell
+DriftFor = Callable[[str, str], Sequence[str]]
 
 
 @dataclass(frozen=True)
@@ -239,9 +247,11 @@ class Runner:
     # -- plan -------------------------------------------------------------------------
 
     def plan(self, stacks: list[str], management_account: str | None, account_ids: dict[str, str],
-             lifecycle_for: LifecycleFor | None = None, everything: bool = False) -> list[StackResult]:
+             lifecycle_for: LifecycleFor | None = None, everything: bool = False,
+             drift_for: DriftFor | None = None) -> list[StackResult]:
         """Plan these stacks; those unchanged since their last clean plan or apply are only
-        reported as such, unless `everything` (plan --all: the drift check)."""
+        reported as such, unless `drift_for` finds live objects there that differ (see the
+        module doc) or `everything` (plan --all)."""
         # Planning management changes no account id, so every stack whose account exists
         # is planned at once with it; management goes first into the pool.
         ids = {**account_ids, MANAGEMENT_STACK: management_account}
@@ -255,8 +265,9 @@ class Runner:
             if self.stopping.is_set():
                 return self._not_started(stack, ids.get(stack))
             since = None if everything else self.unchanged_since(stack, ids.get(stack))
-            if since is None:
-                return self._plan_stack(stack, ids.get(stack), lifecycle_for, terraform_slots)
+            drift = self._drift(stack, ids[stack], drift_for) if since is not None and drift_for else ()
+            if since is None or drift:
+                return self._plan_stack(stack, ids.get(stack), lifecycle_for, terraform_slots, drift)
             self.secure(stack)
             self._forget_plan(stack)
             result = StackResult(stack, StackStatus.UNCHANGED, ids.get(stack), since=since)
@@ -266,6 +277,15 @@ class Runner:
 
         with ThreadPoolExecutor(2 * self.workers) as pool:
             return list(pool.map(plan_one, stacks))
+
+    def _drift(self, stack: str, account_id: str, drift_for: DriftFor) -> tuple[str, ...]:
+        """The notes of the differences `drift_for` finds in a stack unchanged since its clean
+        record; one saying the check failed when it does (the stack is then planned)."""
+        self.report.phase(stack, "checking drift", "")
+        try:
+            return tuple(f"drift: {finding}" for finding in drift_for(stack, account_id))
+        except Exception as exc:  # noqa: BLE001 - AWS or anything else: terraform looks instead
+            return (f"drift: not checked ({type(exc).__name__}: {exc}), so planned",)
 
     def _not_started(self, stack: str, account_id: str | None) -> StackResult:
         self.report.phase(stack, StackStatus.NOT_STARTED, "")
@@ -347,7 +367,9 @@ class Runner:
         (stack_dir(self.outdir, stack) / CLEAN_RECORD).unlink(missing_ok=True)
 
     def _plan_stack(self, stack: str, account_id: str | None, lifecycle_for: LifecycleFor,
-                    terraform_slots: threading.Semaphore | None = None) -> StackResult:
+                    terraform_slots: threading.Semaphore | None = None, drift: tuple[str, ...] = ()) -> StackResult:
+        """Plan one stack with terraform (`drift`: why a stack unchanged since its clean record
+        is planned, its result's first notes)."""
         directory = stack_dir(self.outdir, stack)
         self._forget_plan(stack)
         self._forget_clean(stack)
@@ -382,6 +404,7 @@ class Runner:
                 notes, risks = self._explain_imports(stack, planned.changes, lifecycle)
                 notes = untainted + notes
                 access, guardrails = self._environments_touched(stack, planned.changes)
+            notes = drift + notes
             notes += tuple(f"Identity Center access to {t} changes (account assignments)" for t in access)
             notes += tuple(f"the guardrails or account settings of {t} change (its OU's policies, its contacts or "
                            "its opt-in regions)" for t in guardrails)

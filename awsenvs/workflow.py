@@ -77,6 +77,7 @@ class Live(Protocol):
     def check_reachable(self, retirement, users: list[str]) -> None: ...
     def lifecycle(self, stack: str, account_id: str | None, retiring: list,
                   held: frozenset[str] = frozenset()) -> tuple[list, list[str]]: ...
+    def drift(self, stack: str, account_id: str, account_ids: dict[str, str]) -> list[str]: ...
     def wait_until_ready(self, stack: str, account_id: str, on_wait: Callable[[str], None]) -> None: ...
     def lock_out(self, retirement, users: list[str]) -> int: ...
     def park(self, retirement) -> str | None: ...
@@ -145,6 +146,12 @@ class _Prepared:
             return None
         return lambda stack, account_id, held: Lifecycle(*live.lifecycle(stack, account_id, self.retiring, held))
 
+    def drift_for(self, live: Live | None):
+        """The drift check of the stacks a plan would skip as unchanged (none without look-ups)."""
+        if live is None:
+            return None
+        return lambda stack, account_id: live.drift(stack, account_id, self.ids)
+
 
 def _waiting(session: Session, progress: Progress, stack: str) -> Callable[[str], None]:
     """The progress line of a wait (for an account to be created, or to accept its role),
@@ -200,7 +207,7 @@ def plan(session: Session, worker: Worker | None = None) -> tuple[list[StackResu
             runner = session.runner(progress, synthesis)
             prepared = _prepare(session, runner, progress)
             results = runner.plan(session.stacks, prepared.caller, prepared.ids, prepared.lifecycle_for(session.live),
-                                  everything=session.everything)
+                                  everything=session.everything, drift_for=prepared.drift_for(session.live))
             synthesis.wait()  # a retirement writes a stack folder of its own: after synth's clean-up
             if not session.stopping.is_set():
                 results += _plan_retirements(session, runner, prepared.retiring)
@@ -251,7 +258,8 @@ def apply(session: Session, yes: bool) -> tuple[list[StackResult], int]:
             names = names_text([*stale, *(r.stack for r in stale_retired)])
             console.print(f"No current plan for {names} (org.yaml or the code changed since, never planned, or "
                           "interrupted): planning now.", markup=False)
-            results = runner.plan(stale, prepared.caller, prepared.ids, prepared.lifecycle_for(session.live))
+            results = runner.plan(stale, prepared.caller, prepared.ids, prepared.lifecycle_for(session.live),
+                                  drift_for=prepared.drift_for(session.live))
             if not session.stopping.is_set():
                 results += _plan_retirements(session, runner, stale_retired)
             replanned = {r.stack: r for r in results}

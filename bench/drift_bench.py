@@ -21,7 +21,9 @@ import statistics
 import sys
 import tempfile
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -48,12 +50,11 @@ def calls_of_one_audit(path: Path, work: Path) -> tuple[Counter, Counter, int]:
     return member, management, len(org.environments)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
-    if args.rounds < 1:
-        parser.error("--rounds must be at least 1")
+@contextmanager
+def applied_org() -> Iterator[tuple[Path, dict[str, str], Path, list[str]]]:
+    """The 20-account org applied on an emulator and planned once with `--all` (every stack
+    initialized and clean), in a folder of its own: the folder, the environment, the org.yaml
+    and the command that runs awsenvs on it."""
     with tempfile.TemporaryDirectory() as work, Emulator() as emulator:
         work = Path(work)
         source = write_org(work / "small.yaml", generated_org(5, 5))
@@ -61,7 +62,17 @@ def main() -> None:
         awsenvs = [sys.executable, str(ROOT / "main.py"), "--config", str(path)]
         print("applying the 20-account org on the emulator…", file=sys.stderr)
         timed([*awsenvs, "apply", "--yes"], work, env)
-        timed([*awsenvs, "plan", "--all"], work, env)  # warm: every stack initialized
+        timed([*awsenvs, "plan", "--all"], work, env)
+        yield work, env, path, awsenvs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    with applied_org() as (work, env, path, awsenvs):
         plans, audits, threaded = [], [], []
         for _ in range(args.rounds):
             plans.append(timed([*awsenvs, "plan", "--all"], work, env))

@@ -133,9 +133,7 @@ def test_the_management_stack_and_identity_center(org):
     assert drift.management_differences(with_hand, live, ids, {"ou-shop": ((ACCOUNT,), ("p-guard", "p-hand"))},
                                         texts, {"p-guard": texts[product.name]}) == []
 
-    ic_org = parse(ORG.replace("region: eu-west-1}", "region: eu-west-1, access: identity_center}")
-                   .replace("maria: {groups: [developers]}", "maria: {groups: [developers], email: m@acme.example.com, name: Maria Lopez}")
-                   .replace("tom: {groups: [admins], console: false}", "tom: {groups: [admins], email: t@acme.example.com, name: Tom Berg}"))
+    ic_org = _identity_center_org()
     sets = {g.name: f"arn:ps/{g.name}" for g in ic_org.groups}
     people = {p.name: LivePerson(f"u-{p.name}", p.name, p.display_name, p.email, *p.given_and_family_name) for p in ic_org.people}
     ic = LiveIdentityCenter("arn:instance", "d-1", {n: p.id for n, p in people.items()}, {g.name: f"g-{g.name}" for g in ic_org.groups},
@@ -148,3 +146,73 @@ def test_the_management_stack_and_identity_center(org):
                     policies={**ic.policies, sets["admins"]: frozenset()})
     assert [d.object for d in drift.identity_center_differences(ic_org, moved)] == [
         "email of tom", "members of developers", "policies of permission set admins"]
+
+
+def _identity_center_org():
+    return parse(ORG.replace("region: eu-west-1}", "region: eu-west-1, access: identity_center}")
+                 .replace("maria: {groups: [developers]}", "maria: {groups: [developers], email: m@acme.example.com, name: Maria Lopez}")
+                 .replace("tom: {groups: [admins], console: false}", "tom: {groups: [admins], email: t@acme.example.com, name: Tom Berg}"))
+
+
+def test_each_difference_says_what_restores_it(org):
+    """What a stack's state holds, apply restores (the plain plan plans it); what none holds
+    (added by hand) apply leaves: the remedy names the hand work or the org.yaml key."""
+    env = org.environments[0]
+    live = _as_applied(env)
+    maria, tom = live.user("maria"), live.user("tom")
+    changed = replace(
+        live,
+        users=(replace(maria, groups=(MFA_GROUP_NAME,), console=False), replace(tom, console=True),
+               LiveIamUser("mallory", "AIDAm", "/", (), False, 0, 0)),
+        groups=(*(replace(g, managed=(*g.managed, ADMIN)) if g.name == "developers" else g for g in live.groups),
+                LiveIamGroup("by-hand", "/", (), ())),
+    )
+    restores = {d.finding.split(":")[0] + (" extra" if "not in org.yaml" in d.live else ""): d.restore
+                for d in drift.account_differences(env, changed, iam_users=True)}
+    leaves = "apply leaves what it did not make"
+    assert restores == {
+        "IAM users extra": f"{leaves}: delete them, or list them under products.shop.environments.prod.unmanaged.users",
+        "IAM groups extra": f"{leaves}: delete them, or list them under products.shop.environments.prod.unmanaged.groups",
+        "policies of group developers extra":
+            f"{leaves}: detach them, or list them under products.shop.environments.prod.unmanaged.policies",
+        "groups of user maria": drift.RESTORED_BY_APPLY,  # the membership is in state
+        "console password of maria": drift.RESTORED_BY_APPLY,  # so is her login profile
+        "console password of tom": f"{leaves}: delete the console password",  # console: false makes none
+    }
+
+
+def test_an_account_stack_also_differs_in_its_alias_and_a_missing_password_policy(org):
+    env = org.environments[0]
+    live = replace(_as_applied(env), aliases=("renamed-by-hand",), password_policy=None)
+    assert _findings(env, live) == []  # audit shows both as rows of their own
+    assert [(d.finding, d.restored_by_apply) for d in drift.account_stack_differences(env, live, iam_users=True)] == [
+        (f"account alias: expected {env.alias}; live renamed-by-hand", True),
+        ("password policy: expected exists; live missing", True)]
+    assert drift.account_stack_differences(env, _as_applied(env), iam_users=True) == []
+
+
+def test_trusted_services_apply_would_disable_are_refused_unless_org_yaml_disables_them(org):
+    live = LiveOrganization("o-abcdefghij", "r-root", frozenset({*org.trusted_services, "ram.amazonaws.com"}),
+                            frozenset(org.policy_types), (), {})
+    [extra] = _trusted_services(drift.management_differences(org, live, {}, {}, {}, {}))
+    assert "not in org.yaml: ram.amazonaws.com" in extra.live and not extra.restored_by_apply
+    assert extra.restore.startswith("plan refuses to disable them: add them to organization.trusted_services")
+    disabling = replace(org, disable_trusted_services=("ram.amazonaws.com",))
+    [listed] = _trusted_services(drift.management_differences(disabling, live, {}, {}, {}, {}))
+    assert "(disabled by org.yaml: ram.amazonaws.com)" in listed.live and listed.restored_by_apply
+
+
+def _trusted_services(differences):
+    return [d for d in differences if d.object == "trusted services"]
+
+
+def test_assignments_missing_are_restored_and_extra_ones_left(org):
+    ic_org = _identity_center_org()
+    env = ic_org.environments[0]
+    wanted = drift.configured_assignments(ic_org, env)
+    assert drift.assignment_differences(ic_org, env, set(wanted)) == []
+    [missing] = drift.assignment_differences(ic_org, env, wanted - {("maria", "developers")})
+    assert missing.live == "missing: maria as developers" and missing.restored_by_apply
+    [extra] = drift.assignment_differences(ic_org, env, {*wanted, ("group:auditors", "developers")})
+    assert extra.live == "not configured: group:auditors as developers" and not extra.restored_by_apply
+    assert "products.shop.environments.prod.unmanaged.groups" in extra.restore

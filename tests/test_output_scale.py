@@ -52,7 +52,7 @@ def test_a_big_org_lists_the_stacks_to_look_at_and_counts_the_quiet_ones():
     assert "failed: AccessDenied" in text
     # 197 quiet: s4..s200, the 99 even ones planned with no changes, the 98 odd ones unchanged
     line = ("99 stacks with no changes, 98 unchanged since their last clean plan"
-            " (not planned; `plan --all` checks them for drift)")
+            " (not planned: no drift that apply restores; `plan --all` plans them too)")
     assert line in text
     assert text.count("unchanged") == 1
 
@@ -62,7 +62,7 @@ def test_a_small_org_lists_every_stack():
     text = _render(summary_table(results, "Plan"))
     assert _rows(text) == [r.stack for r in results]
     assert "unchanged since 2025-01-02T03:04" in text
-    # Skipped stacks are counted even when listed: the line says how to check them for drift.
+    # Skipped stacks are counted even when listed: the line says why, and how to plan them anyway.
     assert "3 unchanged since their last clean plan" in text and "plan --all" in text
 
 
@@ -72,14 +72,14 @@ def test_every_stack_quiet_is_one_line():
     text = _render(summary_table(results, "Plan"))
     assert text.strip().splitlines() == [
         "Plan: 12 stacks with no changes, 150 unchanged since their last clean plan"
-        " (not planned; `plan --all` checks them for drift)"]
+        " (not planned: no drift that apply restores; `plan --all` plans them too)"]
 
 
 def test_the_quiet_counts_read_as_words():
     assert quiet_counts_line([StackResult("a", StackStatus.CHANGES)]) is None
     assert quiet_counts_line([StackResult("a", StackStatus.NO_CHANGES)]) == "1 stack with no changes"
     assert quiet_counts_line([StackResult("a", StackStatus.UNCHANGED)]) == (
-        "1 stack unchanged since its last clean plan (not planned; `plan --all` checks them for drift)")
+        "1 stack unchanged since its last clean plan (not planned: no drift that apply restores; `plan --all` plans them too)")
 
 
 def test_an_apply_summary_lists_applied_and_failed_and_counts_the_rest():
