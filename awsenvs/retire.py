@@ -292,7 +292,10 @@ _CLOSE_REFUSALS = {
     "ConflictException": ("the account's state does not allow it now (a closure or a move may be under way)",
                           "once `aws organizations describe-account` shows it ACTIVE"),
     "TooManyRequestsException": ("AWS throttled the request", "in a few minutes"),
+    "ThrottlingException": ("AWS throttled the request", "in a few minutes"),  # any service's, after the retries
     "ServiceException": ("AWS failed internally", "in a few minutes"),
+    "InternalFailure": ("AWS failed internally", "in a few minutes"),  # any service's HTTP 500, after the retries
+    "ServiceUnavailable": ("AWS failed internally", "in a few minutes"),  # and 503
     "AccessDeniedException": ("these credentials may not close accounts", "with credentials allowed "
                               "organizations:CloseAccount on it (the management account's)"),
 }

@@ -390,6 +390,7 @@ def test_apply_shows_terraform_s_progress_while_a_region_is_enabled():
     ("ConcurrentModificationException", None, "another request is changing the account", "in a few minutes"),
     ("ConflictException", None, "does not allow it now", "once `aws organizations describe-account` shows it ACTIVE"),
     ("TooManyRequestsException", None, "AWS throttled the request", "in a few minutes"),
+    ("InternalFailure", None, "AWS failed internally", "in a few minutes"),
     ("AccessDeniedException", None, "these credentials may not close accounts", "with credentials allowed"),
     ("ConstraintViolationException", "SOME_NEW_REASON", "AWS refused: ", "once its cause is fixed"),
 ])
