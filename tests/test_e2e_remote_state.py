@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import boto3
@@ -40,6 +41,7 @@ products:
       dev: {}
 """
 BUCKET = "tiny-tfstate"
+S3_STATE = {"backend": "s3", "s3": {"bucket": BUCKET, "region": "eu-west-1", "key_prefix": "awsenvs"}}
 
 
 def _rehearsal(emulator, provider_mirror, workdir: Path, org_text: str, state: dict) -> Rehearsal:
@@ -58,8 +60,7 @@ def _rehearsal(emulator, provider_mirror, workdir: Path, org_text: str, state: d
 @pytest.fixture(scope="module")
 def s3_rehearsal(provider_mirror, tmp_path_factory):
     with Emulator(tls=True) as emulator:
-        yield _rehearsal(emulator, provider_mirror, tmp_path_factory.mktemp("e2e-s3"), ORG,
-                         {"backend": "s3", "s3": {"bucket": BUCKET, "region": "eu-west-1", "key_prefix": "awsenvs"}})
+        yield _rehearsal(emulator, provider_mirror, tmp_path_factory.mktemp("e2e-s3"), ORG, S3_STATE)
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +110,26 @@ def test_the_tls_only_policy_denies_plain_http(bootstrapped):
         s3.put_bucket_policy(Bucket="probe", Policy=document.replace(BUCKET, "probe"))
         with pytest.raises(s3.exceptions.ClientError, match="403|Forbidden|AccessDenied"):
             s3.put_object(Bucket="probe", Key="after", Body=b"x")
+
+
+def test_s3_state_over_plain_http_is_refused_at_once(provider_mirror, tmp_path):
+    """The emulator started over http (docs/emulator.md's by-hand block without a
+    certificate): the state bucket's TLS-only policy would answer 403 Forbidden to every
+    request, after a minute of terraform's retries.  bootstrap and plan stop at once with
+    one line saying so and how to use https; nothing is created."""
+    with Emulator() as plain:
+        rehearsal = _rehearsal(plain, provider_mirror, tmp_path, ORG, S3_STATE)
+        for command in (("bootstrap", "--yes"), ("plan",)):
+            started = time.monotonic()
+            proc = rehearsal.cli(*command)
+            assert proc.returncode == 1, proc.stderr[-3000:]
+            [line] = proc.stderr.strip().splitlines()
+            assert line.startswith(f"error: the state bucket s3://{BUCKET} allows TLS only"), line
+            assert f"the S3 endpoint is {plain.endpoint} (AWS_ENDPOINT_URL): use https" in line, line
+            assert time.monotonic() - started < 20, command  # not terraform's minute of retries
+        with rehearsal.boto():
+            assert boto3.client("s3").list_buckets()["Buckets"] == []
+        assert not list((tmp_path / "cdktf.out").rglob("*.tfstate")) and not rehearsal.org.state.local_dir.exists()
 
 
 def test_a_second_bootstrap_changes_nothing(bootstrapped):
