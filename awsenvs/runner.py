@@ -43,6 +43,7 @@ from awsenvs.config import (
     Org,
 )
 from awsenvs.errors import shorten
+from awsenvs.folder_backend import initialized_elsewhere, recorded_backend, takes_local_backend
 from awsenvs.private import private_dir, state_files, tighten, write_private
 from awsenvs.results import StackResult, StackStatus, counts_text
 from awsenvs.synth import Synthesis, code_version, stack_dir, stack_fingerprints, write_retired_stack
@@ -144,17 +145,19 @@ class Runner:
             self.report.note(note)
 
     def init(self, stack: str) -> None:
-        """terraform init once per stack, again only when its terraform block changes."""
+        """terraform init once per stack, again only when its terraform block changes or its
+        folder was initialized on another backend since (bootstrap's move; see folder_backend)."""
         self._synthesized(stack)
         directory = stack_dir(self.outdir, stack)
         document = json.loads((directory / "cdk.tf.json").read_text())
         wanted = hashlib.sha256(json.dumps(document.get("terraform"), sort_keys=True).encode()).hexdigest()
         stamp = directory / INIT_STAMP
         self.secure(stack)
-        if stamp.exists() and stamp.read_text() == wanted:
+        if stamp.exists() and stamp.read_text() == wanted and not initialized_elsewhere(directory, document):
             return
         self.report.phase(stack, "init", "")
-        self.terraform.init(directory, reconfigure=self._left_an_empty_local_backend(directory))
+        reconfigure = self._left_an_empty_local_backend(directory) or takes_local_backend(stack, directory, document)
+        self.terraform.init(directory, reconfigure=reconfigure)
         stamp.write_text(wanted)
 
     def _left_an_empty_local_backend(self, directory: Path) -> bool:
@@ -165,10 +168,7 @@ class Runner:
         Read from terraform's own record of the folder's backend, .terraform/terraform.tfstate."""
         if self.org.state.backend == "local":
             return False
-        try:
-            recorded = json.loads((directory / ".terraform" / "terraform.tfstate").read_text()).get("backend") or {}
-        except (OSError, json.JSONDecodeError):
-            return False
+        recorded = recorded_backend(directory) or {}
         if recorded.get("type") != "local":
             return False
         state = directory / ((recorded.get("config") or {}).get("path") or "terraform.tfstate")

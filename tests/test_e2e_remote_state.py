@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -48,10 +49,16 @@ def _rehearsal(emulator, provider_mirror, workdir: Path, org_text: str, state: d
     source = workdir / "source.yaml"
     source.write_text(org_text)
     env, path = seed_rehearsal(emulator, provider_mirror, workdir, source)
-    data = yaml.safe_load(path.read_text())
+    rehearsal = Rehearsal(workdir, env, path)
+    _set_state(rehearsal, state)
+    return rehearsal
+
+
+def _set_state(rehearsal: Rehearsal, state: dict) -> None:
+    """org.yaml's `state:` block, as an operator edits it."""
+    data = yaml.safe_load(rehearsal.config_path.read_text())
     data["state"] = state
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return Rehearsal(workdir, env, path)
+    rehearsal.config_path.write_text(yaml.safe_dump(data, sort_keys=False))
 
 
 # --------------------------------------------------------------------------- s3
@@ -153,6 +160,72 @@ def test_the_stacks_keep_their_state_in_the_bucket(bootstrapped):
     assert [p.name for p in org.state.local_dir.glob("*.tfstate")] == ["bootstrap.tfstate"]  # the stacks' are not local
     proc = bootstrapped.cli("plan", "--all")
     assert proc.returncode == 0, proc.stderr[-3000:]  # read back from the bucket: no changes
+
+
+# --------------------------------------------------------------------------- a move that stops half way
+
+
+def _terraform_failing_push_in(folder: Path, stack: str) -> Path:
+    """terraform, but `state push` in `stack`'s folder fails: bootstrap's move stops there,
+    after the stacks before it were pushed."""
+    script = folder / "terraform-failing-push"
+    script.write_text(f"""#!/bin/sh
+if [ "$1 $2" = "state push" ] && [ "$(basename "$PWD")" = {stack} ]; then
+  echo "Error: the test stops the move here" >&2
+  exit 1
+fi
+exec {shutil.which("terraform")} "$@"
+""")
+    script.chmod(0o755)
+    return script
+
+
+def test_a_move_that_stops_half_way_is_never_a_dead_end(provider_mirror, tmp_path):
+    """bootstrap's move stops after management's state was pushed, before web-old's: every
+    local state file stays, so setting state.backend back to local plans at once (the folder
+    bootstrap initialized on s3 takes the local backend again), and going forward again
+    bootstrap resumes the move (management's state recognized, web-old's pushed)."""
+    with Emulator(tls=True) as emulator:
+        rehearsal = _rehearsal(emulator, provider_mirror, tmp_path, ORG.replace("      dev: {}\n", ""), {"backend": "local"})
+        applied = rehearsal.cli("apply", "--yes")
+        assert applied.returncode == 0, applied.stderr[-3000:]
+        org = rehearsal.org
+        local = {path.name: path.read_bytes() for path in org.state.local_dir.glob("*.tfstate")}
+        assert sorted(local) == ["management.tfstate", "web-old.tfstate"]
+
+        _set_state(rehearsal, S3_STATE)
+        failing = _terraform_failing_push_in(tmp_path, "web-old")
+        stopped = rehearsal.cli("bootstrap", "--yes", env={**rehearsal.env, "TERRAFORM_BIN": str(failing)})
+        assert stopped.returncode == 1, stopped.stderr[-3000:]
+        [line] = [line for line in stopped.stderr.splitlines() if line.startswith("error:")]
+        assert line.startswith("error: moving the state of web-old: the test stops the move here -- no local state "
+                               "file was moved (1 of 2 states are in the new backend"), line
+        assert "set state.backend back to local" in line
+        assert {path.name: path.read_bytes() for path in org.state.local_dir.glob("*.tfstate")} == {
+            **local, "bootstrap.tfstate": org.state.bootstrap_state.read_bytes()}
+        assert not list(org.state.local_dir.glob("moved-*"))
+        with rehearsal.boto():
+            s3 = boto3.client("s3", region_name="eu-west-1")
+            assert [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]] == ["awsenvs/management.tfstate"]
+
+        _set_state(rehearsal, {"backend": "local"})
+        back = rehearsal.cli("plan", "--all")
+        assert back.returncode == 0, back.stderr[-3000:]
+        assert back.stderr.count("no changes") >= 2 and "bootstrap" not in back.stderr
+
+        _set_state(rehearsal, S3_STATE)
+        resumed = rehearsal.cli("bootstrap", "--yes")
+        assert resumed.returncode == 0, resumed.stderr[-3000:]
+        assert "management: already in the new backend (an earlier move pushed it)" in resumed.stderr
+        assert "web-old: state pushed to the new backend" in resumed.stderr
+        assert [p.name for p in org.state.local_dir.glob("*.tfstate")] == ["bootstrap.tfstate"]
+        [backup] = org.state.local_dir.glob("moved-*")
+        assert {path.name: path.read_bytes() for path in backup.glob("*.tfstate")} == local
+        with rehearsal.boto():
+            keys = [o["Key"] for o in boto3.client("s3", region_name="eu-west-1").list_objects_v2(Bucket=BUCKET)["Contents"]]
+        assert sorted(keys) == ["awsenvs/management.tfstate", "awsenvs/web-old.tfstate"]
+        planned = rehearsal.cli("plan", "--all")
+        assert planned.returncode == 0, planned.stderr[-3000:]
 
 
 # --------------------------------------------------------------------------- cloud
