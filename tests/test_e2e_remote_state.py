@@ -49,16 +49,15 @@ def _rehearsal(emulator, provider_mirror, workdir: Path, org_text: str, state: d
     source = workdir / "source.yaml"
     source.write_text(org_text)
     env, path = seed_rehearsal(emulator, provider_mirror, workdir, source)
-    rehearsal = Rehearsal(workdir, env, path)
-    _set_state(rehearsal, state)
-    return rehearsal
+    _set_state(path, state)
+    return Rehearsal(workdir, env, path)
 
 
-def _set_state(rehearsal: Rehearsal, state: dict) -> None:
+def _set_state(path: Path, state: dict) -> None:
     """org.yaml's `state:` block, as an operator edits it."""
-    data = yaml.safe_load(rehearsal.config_path.read_text())
+    data = yaml.safe_load(path.read_text())
     data["state"] = state
-    rehearsal.config_path.write_text(yaml.safe_dump(data, sort_keys=False))
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
 
 
 # --------------------------------------------------------------------------- s3
@@ -193,7 +192,7 @@ def test_a_move_that_stops_half_way_is_never_a_dead_end(provider_mirror, tmp_pat
         local = {path.name: path.read_bytes() for path in org.state.local_dir.glob("*.tfstate")}
         assert sorted(local) == ["management.tfstate", "web-old.tfstate"]
 
-        _set_state(rehearsal, S3_STATE)
+        _set_state(rehearsal.config_path, S3_STATE)
         failing = _terraform_failing_push_in(tmp_path, "web-old")
         stopped = rehearsal.cli("bootstrap", "--yes", env={**rehearsal.env, "TERRAFORM_BIN": str(failing)})
         assert stopped.returncode == 1, stopped.stderr[-3000:]
@@ -208,12 +207,12 @@ def test_a_move_that_stops_half_way_is_never_a_dead_end(provider_mirror, tmp_pat
             s3 = boto3.client("s3", region_name="eu-west-1")
             assert [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]] == ["awsenvs/management.tfstate"]
 
-        _set_state(rehearsal, {"backend": "local"})
+        _set_state(rehearsal.config_path, {"backend": "local"})
         back = rehearsal.cli("plan", "--all")
         assert back.returncode == 0, back.stderr[-3000:]
         assert back.stderr.count("no changes") >= 2 and "bootstrap" not in back.stderr
 
-        _set_state(rehearsal, S3_STATE)
+        _set_state(rehearsal.config_path, S3_STATE)
         resumed = rehearsal.cli("bootstrap", "--yes")
         assert resumed.returncode == 0, resumed.stderr[-3000:]
         assert "management: already in the new backend (an earlier move pushed it)" in resumed.stderr
