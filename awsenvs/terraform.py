@@ -434,12 +434,39 @@ _NO_REGISTRY = re.compile(r"could not connect|no such host|dial tcp|connection r
                           re.IGNORECASE)
 
 
+# The "Lock Info" of terraform's refusal, as a diagnostic's detail flattened onto one line
+# (Terraform 1.11, S3's lock file): "ID: … Path: … Operation: OperationTypeApply Who: ann@ci-7
+# Version: 1.11.0 Created: 2025-12-05 02:58:11.123456 +0000 UTC Info: …" (Created is UTC).
+_LOCK_ID = re.compile(r"Lock Info:\s*ID:\s*(\S+)")
+_LOCK_OPERATION = re.compile(r"Operation:\s*OperationType(\w+)")
+_LOCK_WHO = re.compile(r"Who:\s*(\S+)")
+_LOCK_CREATED = re.compile(r"Created:\s*(\d{4}-\d\d-\d\d \d\d:\d\d)")
+
+
+def _locked(message: str, cwd: Path | None) -> str:
+    """Terraform's refusal to take a state's lock, named as a lock: another run holds it (on
+    another machine: awsenvs' own run lock keeps two runs on one machine apart), who and since
+    when from terraform's lock info, and the way out if that run is gone."""
+    found = {name: match.group(1) for name, pattern in (("id", _LOCK_ID), ("operation", _LOCK_OPERATION),
+                                                         ("who", _LOCK_WHO), ("created", _LOCK_CREATED))
+             if (match := pattern.search(message))}
+    operation = found.get("operation", "Invalid")  # Invalid: a command that names none (state push)
+    holder = " ".join(part for part in (
+        operation.lower() if operation != "Invalid" else "",
+        f"by {found['who']}" if "who" in found else "",
+        f"since {found['created']} UTC" if "created" in found else "",
+        f"(lock ID {found['id']})" if "id" in found else "") if part)
+    state = f"the state of {cwd.name}" if cwd else "the state"
+    return (f"{state} is locked by another run{f': {holder}' if holder else ''}: wait for it to finish, then run "
+            f"again; `terraform force-unlock {found.get('id', '<ID>')}`{f' in {cwd}' if cwd else ''} only if that "
+            "run is gone (it stopped without unlocking)")
+
+
 def _explain(message: str, cwd: Path | None, mirror: Path | None = None) -> str:
-    """Add what to do to the errors a crashed earlier run, a changed backend or a machine
+    """Add what to do to the errors another run's lock, a changed backend or a machine
     without a registry leave behind."""
     if "acquiring the state lock" in message:
-        return (f"{message} -- if no other awsenvs or terraform run is active, an interrupted run left this "
-                f"lock: remove it with `terraform force-unlock <ID>` in {cwd} (the ID is in the message above)")
+        return _locked(message, cwd)
     if "Backend configuration changed" in message or "Backend initialization required" in message:
         return ("the stack's state backend changed (state.backend in org.yaml): run `bootstrap`, which moves each "
                 f"stack's state into the new backend, then plan again ({cwd})")

@@ -161,6 +161,28 @@ def test_the_stacks_keep_their_state_in_the_bucket(bootstrapped):
     assert proc.returncode == 0, proc.stderr[-3000:]  # read back from the bucket: no changes
 
 
+def test_a_state_another_machine_holds_is_named_as_locked(bootstrapped):
+    """Another machine's run holds web-dev's state (its lock file in the bucket, as terraform
+    writes it with use_lockfile): the plan of web-dev fails, after terraform's lock timeout,
+    with one line naming the lock, who holds it since when, and force-unlock only if that run
+    is gone; terraform's own paragraph about locking is not repeated."""
+    lock = {"ID": "1b6f1c2e-aaaa-bbbb-cccc-123456789abc", "Operation": "OperationTypeApply", "Info": "",
+            "Who": "ann@ci-runner-7", "Version": "1.11.0", "Created": "2025-12-05T02:58:11.123456Z",
+            "Path": f"{BUCKET}/awsenvs/web-dev.tfstate"}
+    with bootstrapped.boto():
+        s3 = boto3.client("s3", region_name="eu-west-1")
+        s3.put_object(Bucket=BUCKET, Key="awsenvs/web-dev.tfstate.tflock", Body=json.dumps(lock).encode())
+        try:
+            proc = bootstrapped.cli("plan", "--all", "--stack", "web-dev")
+        finally:
+            s3.delete_object(Bucket=BUCKET, Key="awsenvs/web-dev.tfstate.tflock")
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    output = " ".join(proc.stderr.replace("│", " ").split())
+    assert ("the state of web-dev is locked by another run: apply by ann@ci-runner-7 since 2025-12-05 02:58 UTC (lock "
+            f"ID {lock['ID']}): wait for it to finish, then run again; `terraform force-unlock {lock['ID']}` in") in output
+    assert "Terraform acquires a state lock" not in output and "Traceback" not in output
+
+
 # --------------------------------------------------------------------------- a move that stops half way
 
 
