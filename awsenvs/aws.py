@@ -24,7 +24,7 @@ import botocore.loaders
 import botocore.session
 
 from awsenvs.config import Org
-from awsenvs.errors import AwsenvsError
+from awsenvs.errors import AwsenvsError, Unreachable, no_answer
 
 
 class AwsError(AwsenvsError):
@@ -44,7 +44,18 @@ def call(what: str, fn, *args, **kwargs):
         error = exc.response.get("Error", {})
         raise AwsError(f"{what}: {error.get('Code', 'error')}: {error.get('Message', exc)}") from None
     except botocore.exceptions.BotoCoreError as exc:
-        raise AwsError(f"{what}: {exc}") from None
+        raise failed(what, exc) from None
+
+
+def failed(what: str, exc: botocore.exceptions.BotoCoreError) -> AwsenvsError:
+    """A call that got no AWS answer at all, in one line: Unreachable when the endpoint did
+    not answer (after botocore's retries), else an AwsError naming `what`."""
+    if isinstance(exc, (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError)):
+        endpoint = urlsplit(exc.kwargs.get("endpoint_url", ""))
+        reason = "timed out" if isinstance(exc, botocore.exceptions.ConnectTimeoutError) else \
+            no_answer(str(exc.kwargs.get("error", ""))) or "no answer"
+        return Unreachable(f"{endpoint.scheme}://{endpoint.netloc}", f"{reason} ({what})")
+    return AwsError(f"{what}: {exc}")
 
 
 def maybe(what: str, fn, missing: tuple[str, ...]):
@@ -61,7 +72,7 @@ def maybe(what: str, fn, missing: tuple[str, ...]):
             return None
         raise
     except botocore.exceptions.BotoCoreError as exc:
-        raise AwsError(f"{what}: {exc}") from None
+        raise failed(what, exc) from None
 
 
 _REGION: list[str] = []  # the run's region, once connect() has chosen it
@@ -172,7 +183,7 @@ def management_account_of_organization() -> tuple[str, str] | None:
         raise AwsError(f"organizations describe-organization: {exc.response.get('Error', {}).get('Code')}: "
                        f"{exc.response.get('Error', {}).get('Message', exc)}") from None
     except botocore.exceptions.BotoCoreError as exc:
-        raise AwsError(f"organizations describe-organization: {exc}") from None
+        raise failed("organizations describe-organization", exc) from None
     return organization["Id"], organization["MasterAccountId"]
 
 

@@ -42,7 +42,7 @@ from awsenvs.config import (
     MANAGEMENT_STACK,
     Org,
 )
-from awsenvs.errors import shorten
+from awsenvs.errors import Unreachable, shorten
 from awsenvs.folder_backend import initialized_elsewhere, recorded_backend, takes_local_backend
 from awsenvs.private import private_dir, state_files, tighten, write_private
 from awsenvs.results import StackResult, StackStatus, counts_text
@@ -120,6 +120,9 @@ class Runner:
         self.org = org
         # Set by an interrupt (Ctrl-C): no stack starts after it (see workflow.interruptible).
         self.stopping = stopping or threading.Event()
+        # The first "AWS cannot be reached" of a stack: no stack starts after it either (each
+        # would fail the same way, after its provider's retries); the workflow says it once.
+        self.unreachable: Unreachable | None = None
         self.synthesis = synthesis  # a synth running beside this run (see _synthesized)
         self.terraform = terraform
         self.outdir = Path(outdir).resolve()
@@ -127,6 +130,11 @@ class Runner:
         self.workers = max(1, workers)
         self.state_dir = state_dir
         self.fingerprints = stack_fingerprints(org, self.outdir, state_dir)
+
+    @property
+    def halted(self) -> bool:
+        """No stack starts any more: interrupted, or AWS cannot be reached."""
+        return self.stopping.is_set() or self.unreachable is not None
 
     # -- preparation ------------------------------------------------------------------
 
@@ -251,7 +259,7 @@ class Runner:
         terraform_slots = threading.BoundedSemaphore(self.workers)
 
         def plan_one(stack: str) -> StackResult:
-            if self.stopping.is_set():
+            if self.halted:
                 return self._not_started(stack, ids.get(stack))
             since = None if everything else self.unchanged_since(stack, ids.get(stack))
             if since is None:
@@ -354,7 +362,7 @@ class Runner:
                 write_private(directory / ACCOUNT_TFVARS, json.dumps({ACCOUNT_ID_VARIABLE: account_id}) + "\n")
             write_lifecycle(directory, lifecycle)
             with terraform_slots or contextlib.nullcontext():
-                if self.stopping.is_set():  # interrupted while it waited for a slot: it never ran
+                if self.halted:  # interrupted (or AWS lost) while it waited for a slot: it never ran
                     return self._not_started(stack, account_id)
                 self.init(stack)
                 self.report.phase(stack, "planning", "")
@@ -372,7 +380,9 @@ class Runner:
             self.report.phase(stack, StackStatus.INTERRUPTED, "")
             return StackResult(stack, StackStatus.INTERRUPTED, account_id)
         except Exception as exc:  # noqa: BLE001 - terraform or a look-up: the stack fails, the others go on
-            message = str(exc) if isinstance(exc, TerraformError) else f"{type(exc).__name__}: {exc}"
+            if isinstance(exc, Unreachable):
+                self.unreachable = self.unreachable or exc
+            message = str(exc) if isinstance(exc, (TerraformError, Unreachable)) else f"{type(exc).__name__}: {exc}"
             self.report.phase(stack, StackStatus.FAILED, shorten(message, PROGRESS_DETAIL))
             return StackResult(stack, StackStatus.FAILED, account_id, error=message)
         status = StackStatus.CHANGES if summary.changes else StackStatus.NO_CHANGES
@@ -532,7 +542,7 @@ class Runner:
     def apply_saved(self, stack: str) -> StackResult:
         """Apply a stack's saved plan (if it has changes); the plan file is spent either way."""
         saved = self.saved_plan(stack)
-        if self.stopping.is_set():
+        if self.halted:
             return self._not_started(stack, saved.account_id if saved else None)
         if saved is None:
             return StackResult(stack, StackStatus.FAILED, error="no current plan (its planning failed)")
@@ -553,6 +563,8 @@ class Runner:
             self.report.phase(stack, StackStatus.INTERRUPTED, "terraform stopped gracefully")
             return StackResult(stack, StackStatus.INTERRUPTED, saved.account_id, saved.summary)
         except TerraformError as exc:
+            if isinstance(exc, Unreachable):
+                self.unreachable = self.unreachable or exc
             message = self._explained(stack, str(exc))
             self.report.phase(stack, StackStatus.FAILED, shorten(message, PROGRESS_DETAIL))
             return StackResult(stack, StackStatus.FAILED, saved.account_id, saved.summary, message)

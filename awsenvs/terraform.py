@@ -38,7 +38,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
-from awsenvs.errors import AwsenvsError, shorten
+from awsenvs.errors import AwsenvsError, Unreachable, no_answer, shorten
 
 MIRROR_ENV = "TF_PROVIDER_MIRROR"
 # Environment variables terraform (or its AWS provider and S3 backend) reads as file paths.
@@ -63,6 +63,10 @@ class TerraformError(AwsenvsError):
 
 class TerraformInterrupted(TerraformError):
     """The command was stopped by an interrupt (Ctrl-C), or not started after one."""
+
+
+class TerraformUnreachable(TerraformError, Unreachable):
+    """Terraform (its provider, or its state backend) got no answer from an endpoint."""
 
 
 @dataclass(frozen=True)
@@ -270,7 +274,7 @@ class Terraform:
     def _failure(self, message: str, cwd: Path | None) -> TerraformError:
         if self._interrupted:
             return TerraformInterrupted("interrupted (Ctrl-C): terraform stopped")
-        return TerraformError(_explain(message, cwd, self.mirror))
+        return _unanswered(message) or TerraformError(_explain(message, cwd, self.mirror))
 
     # -- plain commands -----------------------------------------------------------------
 
@@ -479,6 +483,26 @@ def _explain(message: str, cwd: Path | None, mirror: Path | None = None) -> str:
                 f"found; set {MIRROR_ENV} to a filesystem mirror (a folder holding registry.terraform.io/hashicorp/aws, "
                 "made with `terraform providers mirror DIR` on a connected machine)")
     return message
+
+
+# A request that got no answer, as Go's HTTP client words it inside terraform's diagnostics:
+# `Post "http://127.0.0.1:5000/": dial tcp 127.0.0.1:5000: connect: connection refused`.
+_NO_CONNECTION = re.compile(r'"(https?://[^/"]+)[^"]*":\s*dial tcp')
+
+
+def _unanswered(message: str) -> TerraformUnreachable | None:
+    """An endpoint that did not answer terraform, its provider or its state backend (not a
+    provider registry: that failure has its own explanation).  The AWS SDK's errors say
+    `operation error <service>`; any other host is the state backend's (Terraform Cloud).
+    The provider's own wording around it ("Cannot assume IAM Role … the most common
+    causes are …") is left out: none of its causes apply."""
+    found = _NO_CONNECTION.search(message)
+    reason = no_answer(message[found.end():]) if found else None
+    if reason is None or _NO_PROVIDER.search(message):
+        return None
+    endpoint = found.group(1)
+    aws = "operation error" in message or endpoint.removesuffix(".cn").endswith(".amazonaws.com")
+    return TerraformUnreachable(endpoint, reason, "AWS" if aws else None)
 
 
 def parse_event(line: str) -> Event | None:

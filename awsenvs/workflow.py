@@ -40,7 +40,7 @@ from rich.console import Console
 
 from awsenvs.config import ACCOUNT_IDS_OUTPUT, IDENTITY_CENTER_OUTPUT, IDENTITY_USER_RESOURCE, MANAGEMENT_STACK, Org
 from awsenvs.profiles import IDENTITY_CENTER_FIRST_SIGN_IN
-from awsenvs.errors import EXIT_INTERRUPTED, AwsenvsError, shorten
+from awsenvs.errors import EXIT_INTERRUPTED, AwsenvsError, Unreachable, shorten
 from awsenvs.progress import Progress, summary_table
 from awsenvs.results import (
     StackResult,
@@ -160,6 +160,8 @@ def _prepare(session: Session, runner: Runner, progress: Progress) -> _Prepared:
         return _prepared(session, runner, progress)
     except TerraformInterrupted:  # reading a remote state when Ctrl-C came
         raise Interrupted("interrupted (Ctrl-C) before any stack started: nothing was planned or applied") from None
+    except Unreachable as exc:  # the guard's call, a look-up or a remote state's read
+        raise exc.stopped("nothing was planned or applied") from None
 
 
 def _prepared(session: Session, runner: Runner, progress: Progress) -> _Prepared:
@@ -195,7 +197,7 @@ def plan(session: Session, worker: Worker | None = None) -> tuple[list[StackResu
             results = runner.plan(session.stacks, prepared.caller, prepared.ids, prepared.lifecycle_for(session.live),
                                   everything=session.everything)
             synthesis.wait()  # a retirement writes a stack folder of its own: after synth's clean-up
-            if not session.stopping.is_set():
+            if not runner.halted:
                 results += _plan_retirements(runner, prepared.retiring)
     finally:
         futures.wait([synthesis.future])  # never exit while a worker still writes (an error above is the one reported)
@@ -203,6 +205,8 @@ def plan(session: Session, worker: Worker | None = None) -> tuple[list[StackResu
     _print_summary(session.console, results, "Plan")
     if session.stopping.is_set():
         return results, _interrupted(session.console, results)
+    if runner.unreachable:
+        raise runner.unreachable.stopped("nothing was planned after it")
     return results, exit_code_for_plan(results)
 
 
@@ -245,12 +249,15 @@ def apply(session: Session, yes: bool) -> tuple[list[StackResult], int]:
             console.print(f"No current plan for {names} (org.yaml or the code changed since, never planned, or "
                           "interrupted): planning now.", markup=False)
             results = runner.plan(stale, prepared.caller, prepared.ids, prepared.lifecycle_for(session.live))
-            if not session.stopping.is_set():
+            if not runner.halted:
                 results += _plan_retirements(runner, stale_retired)
             replanned = {r.stack: r for r in results}
     if session.stopping.is_set():
         _print_summary(console, list(replanned.values()), "Plan (interrupted)")
         return list(replanned.values()), _interrupted(console, list(replanned.values()))
+    if runner.unreachable:
+        _print_summary(console, list(replanned.values()), "Plan")
+        raise runner.unreachable.stopped("nothing was planned or applied after it")
     saved = {s: runner.saved_plan(s) for s in stacks}
     pending = [saved[s] for s in stacks if saved[s] and saved[s].status.pending]
     if not pending:
@@ -297,6 +304,8 @@ def apply(session: Session, yes: bool) -> tuple[list[StackResult], int]:
         console.print(f"note: {IDENTITY_CENTER_FIRST_SIGN_IN}", markup=False, highlight=False)
     if session.stopping.is_set():
         return ordered, _interrupted(console, ordered)
+    if runner.unreachable:
+        raise runner.unreachable.stopped("nothing was applied after it")
     failed = any(r.failed or r.status is StackStatus.WAITING for r in ordered)
     return ordered, 1 if failed else 0
 
