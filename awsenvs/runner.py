@@ -136,6 +136,16 @@ class Runner:
         """No stack starts any more: interrupted, or AWS cannot be reached."""
         return self.stopping.is_set() or self.unreachable is not None
 
+    @contextlib.contextmanager
+    def _halting_when_unreachable(self):
+        """Note the first Unreachable raised inside at once: within a terraform slot, before
+        the slot goes to the next stack, which then sees it and does not start."""
+        try:
+            yield
+        except Unreachable as exc:
+            self.unreachable = self.unreachable or exc
+            raise
+
     # -- preparation ------------------------------------------------------------------
 
     def secure(self, stack: str) -> None:
@@ -361,7 +371,7 @@ class Runner:
             if stack != MANAGEMENT_STACK:
                 write_private(directory / ACCOUNT_TFVARS, json.dumps({ACCOUNT_ID_VARIABLE: account_id}) + "\n")
             write_lifecycle(directory, lifecycle)
-            with terraform_slots or contextlib.nullcontext():
+            with terraform_slots or contextlib.nullcontext(), self._halting_when_unreachable():
                 if self.halted:  # interrupted (or AWS lost) while it waited for a slot: it never ran
                     return self._not_started(stack, account_id)
                 self.init(stack)
@@ -380,7 +390,7 @@ class Runner:
             self.report.phase(stack, StackStatus.INTERRUPTED, "")
             return StackResult(stack, StackStatus.INTERRUPTED, account_id)
         except Exception as exc:  # noqa: BLE001 - terraform or a look-up: the stack fails, the others go on
-            if isinstance(exc, Unreachable):
+            if isinstance(exc, Unreachable):  # a look-up's (terraform's was noted within its slot)
                 self.unreachable = self.unreachable or exc
             message = str(exc) if isinstance(exc, (TerraformError, Unreachable)) else f"{type(exc).__name__}: {exc}"
             self.report.phase(stack, StackStatus.FAILED, shorten(message, PROGRESS_DETAIL))

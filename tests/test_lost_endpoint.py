@@ -16,23 +16,12 @@ import pytest
 
 from awsenvs.sandbox import Emulator, free_port
 from tests.conftest import Rehearsal, seed_rehearsal
+from tests.test_e2e_remote_state import ORG as TINY
 
 pytestmark = pytest.mark.e2e
 
-ORG = """
-organization:
-  name: tiny
-  email: ops@tiny.example.com
-  region: eu-west-1
-groups:
-  admins: {policies: [arn:aws:iam::aws:policy/AdministratorAccess]}
-guardrails: {deny_leave_organization: false, protect_baseline: false, deny_root_user: false}
-products:
-  web:
-    users: {ann: {groups: [admins]}}
-    environments:
-      old: {account_id: "210987654321"}
-"""
+# The S3 rehearsal's organization without the account it creates: management and one adopted account.
+ORG = TINY.replace("      dev: {}\n", "")
 
 
 @pytest.fixture(scope="module")
