@@ -13,9 +13,9 @@ are local anyway.  It is held with an OS lock (fcntl.flock) on the open file, wh
 releases when the holder exits, however it exits: a crashed run leaves nothing stuck, and
 the next run writes over its file.  The file only says who holds the lock (verb, pid, user,
 host, since), for the second run's line.  The verbs that only read states and AWS (tree,
-signin, profiles, audit, password) neither take it nor wait for it.  Runs on other machines share no file:
-there the state backend's own lock (S3's lock file, Terraform Cloud's runs) protects each
-state, and terraform's refusal is named as a lock (terraform._explain).
+signin, profiles, audit, password) neither take it nor wait for it.  Runs on other machines
+share no file: there the state backend's own lock (S3's lock file, Terraform Cloud's runs)
+protects each state, and terraform's refusal is named as a lock (terraform._explain).
 """
 
 from __future__ import annotations
@@ -73,6 +73,6 @@ def held_by(organization: str, content: bytes) -> str:
         when = since.strftime("%H:%M") if since.date() == datetime.now(since.tzinfo).date() else \
             since.strftime("%Y-%m-%d %H:%M")
         who = f"`{holder['verb']}` (pid {holder['pid']}, {holder['user']}@{holder['host']}, since {when})"
-    except (ValueError, KeyError, TypeError):  # written just now, not yet: the holder is still starting
+    except (ValueError, KeyError, TypeError):  # empty or half written: the holder took it a moment ago
         who = "a run that is starting"
     return f"another awsenvs run holds organization {organization}: {who}: wait for it to finish"
