@@ -51,8 +51,9 @@ def takes_local_backend(stack: str, directory: Path, document: dict) -> bool:
     """With the local backend configured, in a folder initialized on another one: True when
     the stack's local state file is there (a move given up before it finished, or never
     begun for this stack: that file is the stack's state), so the folder takes the local
-    backend as it is.  Without that file the state is elsewhere (bootstrap moved it):
-    refused, naming the way back.  False when there is nothing to switch."""
+    backend as it is.  Without that file the state, if any, is where the folder was (bootstrap
+    moved it): refused, naming the way back (that backend is not read here: it may be the
+    one that cannot be reached).  False when there is nothing to switch."""
     kind, config = configured_backend(document)
     if kind != "local" or not initialized_elsewhere(directory, document):
         return False
@@ -62,9 +63,9 @@ def takes_local_backend(stack: str, directory: Path, document: dict) -> bool:
     recorded = recorded_backend(directory) or {}
     raise TerraformError(
         f"state.backend is local, but {stack} has no state file {state_file}, and its folder was last initialized on "
-        f"{_described(directory, recorded)}, which holds its state (bootstrap moves states there): planning now would "
-        f"start from an empty state; set state back as it was in org.yaml, or bring the state over with `terraform "
-        f"init -migrate-state` in {directory}")
+        f"{_described(directory, recorded)}: its state is there, if it has one (bootstrap moves states there); "
+        f"planning now would start from an empty state: set state back as it was in org.yaml, or bring the state "
+        f"over with `terraform init -migrate-state` in {directory}")
 
 
 def _local_path(directory: Path, config: dict) -> Path:
