@@ -7,7 +7,8 @@ sandbox and the end-to-end tests reach the local emulator: no special code path 
 Every command that calls AWS starts with `connect(org)`: it checks that the profile the
 environment names exists and sets the region every session of the run uses (the default
 session and every session made here: `new_session`), so that no call stops at boto3's "You
-must specify a region" or a ProfileNotFound traceback.
+must specify a region" or a ProfileNotFound traceback; with S3 state, that the state bucket
+is reached over https (`check_state_transport`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import boto3
 import botocore.exceptions
@@ -22,7 +24,7 @@ import botocore.loaders
 import botocore.session
 
 from awsenvs.config import Org
-from awsenvs.errors import AwsenvsError
+from awsenvs.errors import AwsenvsError, Unreachable, no_answer
 
 
 class AwsError(AwsenvsError):
@@ -42,7 +44,18 @@ def call(what: str, fn, *args, **kwargs):
         error = exc.response.get("Error", {})
         raise AwsError(f"{what}: {error.get('Code', 'error')}: {error.get('Message', exc)}") from None
     except botocore.exceptions.BotoCoreError as exc:
-        raise AwsError(f"{what}: {exc}") from None
+        raise failed(what, exc) from None
+
+
+def failed(what: str, exc: botocore.exceptions.BotoCoreError) -> AwsenvsError:
+    """A call that got no AWS answer at all, in one line: Unreachable when the endpoint did
+    not answer (after botocore's retries), else an AwsError naming `what`."""
+    if isinstance(exc, (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError)):
+        endpoint = urlsplit(exc.kwargs.get("endpoint_url", ""))
+        reason = "timed out" if isinstance(exc, botocore.exceptions.ConnectTimeoutError) else \
+            no_answer(str(exc.kwargs.get("error", ""))) or "no answer"
+        return Unreachable(f"{endpoint.scheme}://{endpoint.netloc}", f"{reason} ({what})")
+    return AwsError(f"{what}: {exc}")
 
 
 def maybe(what: str, fn, missing: tuple[str, ...]):
@@ -59,7 +72,7 @@ def maybe(what: str, fn, missing: tuple[str, ...]):
             return None
         raise
     except botocore.exceptions.BotoCoreError as exc:
-        raise AwsError(f"{what}: {exc}") from None
+        raise failed(what, exc) from None
 
 
 _REGION: list[str] = []  # the run's region, once connect() has chosen it
@@ -101,7 +114,31 @@ def connect(org: Org | None, fallback_region: str = "us-east-1") -> str:
     _REGION[:] = [region]
     boto3.setup_default_session(region_name=region)
     _retries(boto3.DEFAULT_SESSION._session)
+    if org is not None:
+        check_state_transport(org)
     return region
+
+
+def check_state_transport(org: Org) -> None:
+    """With S3 state, the S3 endpoint must be https: the state bucket's policy (bootstrap's)
+    denies every request made without TLS, on AWS as on the emulator.  Over an http endpoint
+    (an emulator started without a certificate) every request to the bucket answers 403
+    Forbidden, which terraform's S3 backend retries for about a minute before it fails, and
+    bootstrap would have made the bucket before its first refusal: refuse at once, before
+    anything is created, moved or planned.  The endpoint is the one boto3 resolves
+    (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the config file's endpoint_url), as terraform's
+    S3 backend does."""
+    if org.state.backend != "s3":
+        return
+    endpoint = boto3.client("s3", region_name=org.state.s3.region).meta.endpoint_url
+    if urlsplit(endpoint).scheme != "http":
+        return
+    setting = next((name for name in ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL") if os.environ.get(name)),
+                   "endpoint_url in the AWS config file")
+    raise AwsError(f"the state bucket s3://{org.state.s3.bucket} allows TLS only (its policy denies plain http: every "
+                   f"request would get 403 Forbidden), and the S3 endpoint is {endpoint} ({setting}): use https: "
+                   "serve the endpoint with a certificate and set an https:// URL, with AWS_CA_BUNDLE naming the "
+                   "certificate (the emulator: `-c cert.pem -k key.pem`, see docs/emulator.md)")
 
 
 def missing_profile(variable: str, profile: str, core: botocore.session.Session) -> str:
@@ -146,7 +183,7 @@ def management_account_of_organization() -> tuple[str, str] | None:
         raise AwsError(f"organizations describe-organization: {exc.response.get('Error', {}).get('Code')}: "
                        f"{exc.response.get('Error', {}).get('Message', exc)}") from None
     except botocore.exceptions.BotoCoreError as exc:
-        raise AwsError(f"organizations describe-organization: {exc}") from None
+        raise failed("organizations describe-organization", exc) from None
     return organization["Id"], organization["MasterAccountId"]
 
 

@@ -18,9 +18,13 @@ Then it moves what earlier runs kept in local state into the new backend (switch
 --yes: each stack's folder is initialized on the new backend (`terraform init
 -reconfigure`), its local state file is pushed there (`terraform state push`) when the
 backend holds nothing yet (a state already there is never pushed over: the same one is
-left, another one stops the move), and read back; only a state that reads back holding the
-same resources and outputs leaves the state folder, into a private backup beside it
-(`<state folder>/moved-<time>/`).  Why push and not `terraform
+left, another one stops the move), and read back.  Only once every stack's state reads back
+holding the same resources and outputs do the local files leave the state folder, into a
+private backup beside it (`<state folder>/moved-<time>/`): a move that stops half way
+leaves every local state file in place, so each stack still plans from it once
+`state.backend` is set back to local (the folders bootstrap initialized on the new backend
+take the local one again: folder_backend), and the next bootstrap resumes the move (the
+states pushed already are recognized).  Why push and not `terraform
 init -migrate-state -force-copy`: Terraform refuses -migrate-state and -force-copy for HCP
 Terraform (internal/command/meta_backend.go: "not applicable when using HCP Terraform"),
 -force-copy answers yes to overwriting a state already in the new backend, and a
@@ -125,24 +129,35 @@ def move_local_state(b: Bootstrap, yes: bool) -> list[str]:
     where = f"s3://{org.state.s3.bucket}/{org.state.s3_key('<stack>')}" if org.state.backend == "s3" else \
         f"Terraform Cloud workspaces {org.state.workspace('<stack>')} ({org.state.cloud.organization})"
     console.print(f"Local state of {len(found)} stacks ({names_text(found)}) in {org.state.local_dir}: moving it to "
-                  f"{where} (the files then go to a private backup beside them).", markup=False, highlight=False)
+                  f"{where} (once every one reads back from there, the files go to a private backup beside them).",
+                  markup=False, highlight=False)
     _confirm(b.ask, yes, "Move these states?", "the state move above")
     with console.status("Synthesizing the stacks for the new backend…"):
         synthesize(org, b.outdir)
-    backup = org.state.moved_dir(datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ"))
-    moved = []
+    pushed: list[str] = []
     for stack, path in found.items():
         with console.status(f"Moving the state of {stack}…"):
-            _push(b.terraform, stack_dir(b.outdir, stack), stack, path)
-        private_dir(backup)
+            try:
+                there = _push(b.terraform, stack_dir(b.outdir, stack), path)
+            except TerraformError as exc:
+                raise TerraformError(
+                    f"moving the state of {stack}: {exc} -- no local state file was moved ({len(pushed)} of "
+                    f"{len(found)} states are in the new backend, which the next bootstrap recognizes): run bootstrap "
+                    "again once that is fixed, or set state.backend back to local, where every stack plans from its "
+                    "local state as before", exit_code=exc.exit_code) from None
+        pushed.append(stack)
+        done = "already in the new backend (an earlier move pushed it)" if there else "state pushed to the new backend"
+        console.print(f"{stack}: {done}", markup=False, highlight=False)
+    # Every state reads back from the new backend: only now do the local files leave.
+    backup = org.state.moved_dir(datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ"))
+    private_dir(backup)
+    for path in found.values():
         for file in (path, path.with_name(path.name + ".backup")):
             if file.exists():
                 os.replace(file, backup / file.name)
-        moved.append(stack)
-        console.print(f"{stack}: state moved to the new backend", markup=False, highlight=False)
-    console.print(f"Moved the state of {len(moved)} stacks; the local files are kept in {backup} (owner-only; delete "
+    console.print(f"Moved the state of {len(pushed)} stacks; the local files are kept in {backup} (owner-only; delete "
                   "them once `plan` finds no changes).", markup=False, highlight=False)
-    return moved
+    return pushed
 
 
 def _held(state: dict) -> tuple:
@@ -150,8 +165,9 @@ def _held(state: dict) -> tuple:
     return state.get("resources") or [], state.get("outputs") or {}
 
 
-def _push(terraform: Terraform, directory: Path, stack: str, path: Path) -> None:
-    """One stack's local state into its folder's (new) backend, verified by reading it back.
+def _push(terraform: Terraform, directory: Path, path: Path) -> bool:
+    """One stack's local state into its folder's (new) backend, verified by reading it back;
+    True when the backend held it already (an earlier move that stopped half way).
 
     Compared by what the state holds, not by lineage and serial: a state pushed (or
     migrated) into an empty S3 backend is written there with a new lineage and serial 1
@@ -162,13 +178,13 @@ def _push(terraform: Terraform, directory: Path, stack: str, path: Path) -> None
     remote = terraform.state_pull(directory)
     if remote.get("resources") or remote.get("outputs"):
         if _held(remote) == _held(local):
-            return  # already there: an earlier move stopped before its backup
-        raise TerraformError(f"{stack}: the new backend already holds a different state than {path}: nothing was "
-                             "moved; find out whose it is before running bootstrap again")
+            return True  # already there: pushed by a move that stopped half way
+        raise TerraformError(f"the new backend already holds a different state than {path}: find out whose it is "
+                             "first")
     terraform.state_push(directory, path)
     if _held(terraform.state_pull(directory)) != _held(local):
-        raise TerraformError(f"{stack}: the state read back from the new backend is not the one pushed: {path} "
-                             "stays in place")
+        raise TerraformError(f"the state read back from the new backend is not the one pushed from {path}")
+    return False
 
 
 def _show(console: Console, planned, imports: list) -> None:

@@ -290,8 +290,11 @@ def plan(ctx: click.Context, stacks, products, envs, workers, detail, everything
         # Started first: it loads the AWS bindings while org.yaml is read (stopped if nothing is stale).
         with Worker() as worker:
             from awsenvs import workflow
+            from awsenvs.runlock import run_lock
 
-            _, code = workflow.plan(_session(ctx, stacks, products, envs, workers, everything, detail), worker)
+            session = _session(ctx, stacks, products, envs, workers, everything, detail)
+            with run_lock(session.org, "plan"):
+                _, code = workflow.plan(session, worker)
     except AwsenvsError as exc:
         if exc.exit_code == EXIT_BAD_INPUT:  # plan's 2 means "changes": bad input is a failure here
             exc.exit_code = EXIT_FAILED
@@ -323,8 +326,11 @@ def apply(ctx: click.Context, stacks, products, envs, workers, detail, yes) -> N
     refused, 130 interrupted.
     """
     from awsenvs import workflow
+    from awsenvs.runlock import run_lock
 
-    _, code = workflow.apply(_session(ctx, stacks, products, envs, workers, detail=detail), yes)
+    session = _session(ctx, stacks, products, envs, workers, detail=detail)
+    with run_lock(session.org, "apply"):
+        _, code = workflow.apply(session, yes)
     ctx.exit(code)
 
 
@@ -358,12 +364,15 @@ def bootstrap(ctx: click.Context, yes: bool) -> None:
     from awsenvs import aws
     from awsenvs import bootstrap as bootstrap_
     from awsenvs.reconcile import bootstrap_imports
+    from awsenvs.runlock import run_lock
     from awsenvs.terraform import Terraform
 
     org = _org(ctx)
     aws.connect(org)
     b = bootstrap_.Bootstrap(org, _outdir(), err, Terraform(), _guard(org), _ask(), bootstrap_imports)
-    ctx.exit(bootstrap_.run(b, yes))
+    with run_lock(org, "bootstrap"):
+        code = bootstrap_.run(b, yes)
+    ctx.exit(code)
 
 
 @cli.command()

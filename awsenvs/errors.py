@@ -7,6 +7,8 @@ in one place (`awsenvs.cli.main`), like Sceptre's `catch_exceptions`.
 
 from __future__ import annotations
 
+import re
+
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
 
@@ -35,6 +37,35 @@ def shorten(text: str, width: int) -> str:
         return text
     cut = text[: width - 1].rsplit(" ", 1)[0] if " " in text[: width - 1] else text[: width - 1]
     return cut.rstrip(" ,;:") + "…"
+
+
+class Unreachable(AwsenvsError):
+    """AWS (or the state backend's host) does not answer: connection refused, no such host, a
+    timeout.  Every later call would fail the same way, after its own retries, so a run
+    starts nothing after the first one and says it once (`stopped`)."""
+
+    def __init__(self, endpoint: str, reason: str, service: str | None = "AWS") -> None:
+        super().__init__(f"{service} cannot be reached at {endpoint}: {reason}" if service else
+                         f"{endpoint} cannot be reached: {reason}")
+
+    def stopped(self, nothing: str) -> "Unreachable":
+        """The same error, saying what the run did not do after it (`nothing was planned after it`)."""
+        self.args = (f"{self}; {nothing}",)
+        return self
+
+
+# How a connection that never got an answer is worded by Python's sockets (through botocore)
+# and by Go's net package (terraform and its providers), as Unreachable's reason.
+_NO_ANSWER = ((re.compile(r"connection refused", re.IGNORECASE), "connection refused"),
+              (re.compile(r"no such host|name or service not known|nodename nor servname|temporary failure in name "
+                          r"resolution", re.IGNORECASE), "no such host"),
+              (re.compile(r"i/o timeout|timed out|connect timeout", re.IGNORECASE), "timed out"),
+              (re.compile(r"network is unreachable|no route to host", re.IGNORECASE), "network is unreachable"))
+
+
+def no_answer(text: str) -> str | None:
+    """Why a connection got no answer, from an error's text (None: it was answered)."""
+    return next((reason for pattern, reason in _NO_ANSWER if pattern.search(text)), None)
 
 
 class BadInput(AwsenvsError):

@@ -47,7 +47,8 @@ from awsenvs.config import (
     MANAGEMENT_STACK,
     Org,
 )
-from awsenvs.errors import AwsenvsError, shorten
+from awsenvs.errors import AwsenvsError, Unreachable, shorten
+from awsenvs.folder_backend import initialized_elsewhere, recorded_backend, takes_local_backend
 from awsenvs.private import private_dir, state_files, tighten, write_private
 from awsenvs.results import StackResult, StackStatus, counts_text
 from awsenvs.synth import Synthesis, code_version, stack_dir, stack_fingerprints, write_retired_stack
@@ -128,6 +129,9 @@ class Runner:
         self.org = org
         # Set by an interrupt (Ctrl-C): no stack starts after it (see workflow.interruptible).
         self.stopping = stopping or threading.Event()
+        # The first "AWS cannot be reached" of a stack: no stack starts after it either (each
+        # would fail the same way, after its provider's retries); the workflow says it once.
+        self.unreachable: Unreachable | None = None
         self.synthesis = synthesis  # a synth running beside this run (see _synthesized)
         self.terraform = terraform
         self.outdir = Path(outdir).resolve()
@@ -135,6 +139,21 @@ class Runner:
         self.workers = max(1, workers)
         self.state_dir = state_dir
         self.fingerprints = stack_fingerprints(org, self.outdir, state_dir)
+
+    @property
+    def halted(self) -> bool:
+        """No stack starts any more: interrupted, or AWS cannot be reached."""
+        return self.stopping.is_set() or self.unreachable is not None
+
+    @contextlib.contextmanager
+    def _halting_when_unreachable(self):
+        """Note the first Unreachable raised inside at once: within a terraform slot, before
+        the slot goes to the next stack, which then sees it and does not start."""
+        try:
+            yield
+        except Unreachable as exc:
+            self.unreachable = self.unreachable or exc
+            raise
 
     # -- preparation ------------------------------------------------------------------
 
@@ -153,17 +172,19 @@ class Runner:
             self.report.note(note)
 
     def init(self, stack: str) -> None:
-        """terraform init once per stack, again only when its terraform block changes."""
+        """terraform init once per stack, again only when its terraform block changes or its
+        folder was initialized on another backend since (bootstrap's move; see folder_backend)."""
         self._synthesized(stack)
         directory = stack_dir(self.outdir, stack)
         document = json.loads((directory / "cdk.tf.json").read_text())
         wanted = hashlib.sha256(json.dumps(document.get("terraform"), sort_keys=True).encode()).hexdigest()
         stamp = directory / INIT_STAMP
         self.secure(stack)
-        if stamp.exists() and stamp.read_text() == wanted:
+        if stamp.exists() and stamp.read_text() == wanted and not initialized_elsewhere(directory, document):
             return
         self.report.phase(stack, "init", "")
-        self.terraform.init(directory, reconfigure=self._left_an_empty_local_backend(directory))
+        reconfigure = self._left_an_empty_local_backend(directory) or takes_local_backend(stack, directory, document)
+        self.terraform.init(directory, reconfigure=reconfigure)
         stamp.write_text(wanted)
 
     def _left_an_empty_local_backend(self, directory: Path) -> bool:
@@ -174,10 +195,7 @@ class Runner:
         Read from terraform's own record of the folder's backend, .terraform/terraform.tfstate."""
         if self.org.state.backend == "local":
             return False
-        try:
-            recorded = json.loads((directory / ".terraform" / "terraform.tfstate").read_text()).get("backend") or {}
-        except (OSError, json.JSONDecodeError):
-            return False
+        recorded = recorded_backend(directory) or {}
         if recorded.get("type") != "local":
             return False
         state = directory / ((recorded.get("config") or {}).get("path") or "terraform.tfstate")
@@ -262,7 +280,7 @@ class Runner:
         terraform_slots = threading.BoundedSemaphore(self.workers)
 
         def plan_one(stack: str) -> StackResult:
-            if self.stopping.is_set():
+            if self.halted:
                 return self._not_started(stack, ids.get(stack))
             since = None if everything else self.unchanged_since(stack, ids.get(stack))
             drift = self._drift(stack, ids[stack], drift_for) if since is not None and drift_for else ()
@@ -392,8 +410,8 @@ class Runner:
             if stack != MANAGEMENT_STACK:
                 write_private(directory / ACCOUNT_TFVARS, json.dumps({ACCOUNT_ID_VARIABLE: account_id}) + "\n")
             write_lifecycle(directory, lifecycle)
-            with terraform_slots or contextlib.nullcontext():
-                if self.stopping.is_set():  # interrupted while it waited for a slot: it never ran
+            with terraform_slots or contextlib.nullcontext(), self._halting_when_unreachable():
+                if self.halted:  # interrupted (or AWS lost) while it waited for a slot: it never ran
                     return self._not_started(stack, account_id)
                 self.init(stack)
                 untainted = self.untaint_kept(stack, _tainted(state))
@@ -414,7 +432,9 @@ class Runner:
             self.report.phase(stack, StackStatus.INTERRUPTED, "")
             return StackResult(stack, StackStatus.INTERRUPTED, account_id)
         except Exception as exc:  # noqa: BLE001 - terraform or a look-up: the stack fails, the others go on
-            message = str(exc) if isinstance(exc, TerraformError) else f"{type(exc).__name__}: {exc}"
+            if isinstance(exc, Unreachable):  # a look-up's (terraform's was noted within its slot)
+                self.unreachable = self.unreachable or exc
+            message = str(exc) if isinstance(exc, (TerraformError, Unreachable)) else f"{type(exc).__name__}: {exc}"
             self.report.phase(stack, StackStatus.FAILED, shorten(message, PROGRESS_DETAIL))
             return StackResult(stack, StackStatus.FAILED, account_id, error=message)
         status = StackStatus.CHANGES if summary.changes else StackStatus.NO_CHANGES
@@ -581,7 +601,7 @@ class Runner:
     def apply_saved(self, stack: str) -> StackResult:
         """Apply a stack's saved plan (if it has changes); the plan file is spent either way."""
         saved = self.saved_plan(stack)
-        if self.stopping.is_set():
+        if self.halted:
             return self._not_started(stack, saved.account_id if saved else None)
         if saved is None:
             return StackResult(stack, StackStatus.FAILED, error="no current plan (its planning failed)")
@@ -602,6 +622,8 @@ class Runner:
             self.report.phase(stack, StackStatus.INTERRUPTED, "terraform stopped gracefully")
             return StackResult(stack, StackStatus.INTERRUPTED, saved.account_id, saved.summary)
         except TerraformError as exc:
+            if isinstance(exc, Unreachable):
+                self.unreachable = self.unreachable or exc
             message = self._explained(stack, str(exc))
             self.report.phase(stack, StackStatus.FAILED, shorten(message, PROGRESS_DETAIL))
             return StackResult(stack, StackStatus.FAILED, saved.account_id, saved.summary, message,

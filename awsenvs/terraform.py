@@ -38,7 +38,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
-from awsenvs.errors import AwsenvsError, shorten
+from awsenvs.errors import AwsenvsError, Unreachable, no_answer, shorten
 
 MIRROR_ENV = "TF_PROVIDER_MIRROR"
 # Environment variables terraform (or its AWS provider and S3 backend) reads as file paths.
@@ -68,6 +68,10 @@ class TerraformError(AwsenvsError):
 
 class TerraformInterrupted(TerraformError):
     """The command was stopped by an interrupt (Ctrl-C), or not started after one."""
+
+
+class TerraformUnreachable(TerraformError, Unreachable):
+    """Terraform (its provider, or its state backend) got no answer from an endpoint."""
 
 
 @dataclass(frozen=True)
@@ -276,7 +280,7 @@ class Terraform:
     def _failure(self, message: str, cwd: Path | None, diagnostics: tuple[Diagnostic, ...] = ()) -> TerraformError:
         if self._interrupted:
             return TerraformInterrupted("interrupted (Ctrl-C): terraform stopped")
-        return TerraformError(_explain(message, cwd, self.mirror), diagnostics=diagnostics)
+        return _unanswered(message) or TerraformError(_explain(message, cwd, self.mirror), diagnostics=diagnostics)
 
     # -- plain commands -----------------------------------------------------------------
 
@@ -444,12 +448,39 @@ _NO_REGISTRY = re.compile(r"could not connect|no such host|dial tcp|connection r
                           re.IGNORECASE)
 
 
+# The "Lock Info" of terraform's refusal, as a diagnostic's detail flattened onto one line
+# (Terraform 1.11, S3's lock file): "ID: … Path: … Operation: OperationTypeApply Who: ann@ci-7
+# Version: 1.11.0 Created: 2025-12-05 02:58:11.123456 +0000 UTC Info: …" (Created is UTC).
+_LOCK_ID = re.compile(r"Lock Info:\s*ID:\s*(\S+)")
+_LOCK_OPERATION = re.compile(r"Operation:\s*OperationType(\w+)")
+_LOCK_WHO = re.compile(r"Who:\s*(\S+)")
+_LOCK_CREATED = re.compile(r"Created:\s*(\d{4}-\d\d-\d\d \d\d:\d\d)")
+
+
+def _locked(message: str, cwd: Path | None) -> str:
+    """Terraform's refusal to take a state's lock, named as a lock: another run holds it (on
+    another machine: awsenvs' own run lock keeps two runs on one machine apart), who and since
+    when from terraform's lock info, and the way out if that run is gone."""
+    found = {name: match.group(1) for name, pattern in (("id", _LOCK_ID), ("operation", _LOCK_OPERATION),
+                                                         ("who", _LOCK_WHO), ("created", _LOCK_CREATED))
+             if (match := pattern.search(message))}
+    operation = found.get("operation", "Invalid")  # Invalid: a command that names none (state push)
+    holder = " ".join(part for part in (
+        operation.lower() if operation != "Invalid" else "",
+        f"by {found['who']}" if "who" in found else "",
+        f"since {found['created']} UTC" if "created" in found else "",
+        f"(lock ID {found['id']})" if "id" in found else "") if part)
+    state = f"the state of {cwd.name}" if cwd else "the state"
+    return (f"{state} is locked by another run{f': {holder}' if holder else ''}: wait for it to finish, then run "
+            f"again; `terraform force-unlock {found.get('id', '<ID>')}`{f' in {cwd}' if cwd else ''} only if that "
+            "run is gone (it stopped without unlocking)")
+
+
 def _explain(message: str, cwd: Path | None, mirror: Path | None = None) -> str:
-    """Add what to do to the errors a crashed earlier run, a changed backend or a machine
+    """Add what to do to the errors another run's lock, a changed backend or a machine
     without a registry leave behind."""
     if "acquiring the state lock" in message:
-        return (f"{message} -- if no other awsenvs or terraform run is active, an interrupted run left this "
-                f"lock: remove it with `terraform force-unlock <ID>` in {cwd} (the ID is in the message above)")
+        return _locked(message, cwd)
     if "Backend configuration changed" in message or "Backend initialization required" in message:
         return ("the stack's state backend changed (state.backend in org.yaml): run `bootstrap`, which moves each "
                 f"stack's state into the new backend, then plan again ({cwd})")
@@ -462,6 +493,26 @@ def _explain(message: str, cwd: Path | None, mirror: Path | None = None) -> str:
                 f"found; set {MIRROR_ENV} to a filesystem mirror (a folder holding registry.terraform.io/hashicorp/aws, "
                 "made with `terraform providers mirror DIR` on a connected machine)")
     return message
+
+
+# A request that got no answer, as Go's HTTP client words it inside terraform's diagnostics:
+# `Post "http://127.0.0.1:5000/": dial tcp 127.0.0.1:5000: connect: connection refused`.
+_NO_CONNECTION = re.compile(r'"(https?://[^/"]+)[^"]*":\s*dial tcp')
+
+
+def _unanswered(message: str) -> TerraformUnreachable | None:
+    """An endpoint that did not answer terraform, its provider or its state backend (not a
+    provider registry: that failure has its own explanation).  The AWS SDK's errors say
+    `operation error <service>`; any other host is the state backend's (Terraform Cloud).
+    The provider's own wording around it ("Cannot assume IAM Role … the most common
+    causes are …") is left out: none of its causes apply."""
+    found = _NO_CONNECTION.search(message)
+    reason = no_answer(message[found.end():]) if found else None
+    if reason is None or _NO_PROVIDER.search(message):
+        return None
+    endpoint = found.group(1)
+    aws = "operation error" in message or endpoint.removesuffix(".cn").endswith(".amazonaws.com")
+    return TerraformUnreachable(endpoint, reason, "AWS" if aws else None)
 
 
 def parse_event(line: str) -> Event | None:

@@ -40,7 +40,7 @@ from rich.console import Console
 
 from awsenvs.config import ACCOUNT_IDS_OUTPUT, IDENTITY_CENTER_OUTPUT, IDENTITY_USER_RESOURCE, MANAGEMENT_STACK, Org
 from awsenvs.profiles import IDENTITY_CENTER_FIRST_SIGN_IN
-from awsenvs.errors import EXIT_INTERRUPTED, AwsenvsError, shorten
+from awsenvs.errors import EXIT_INTERRUPTED, AwsenvsError, Unreachable, shorten
 from awsenvs.progress import Progress, summary_table
 from awsenvs.results import (
     StackResult,
@@ -170,6 +170,8 @@ def _prepare(session: Session, runner: Runner, progress: Progress) -> _Prepared:
         return _prepared(session, runner, progress)
     except TerraformInterrupted:  # reading a remote state when Ctrl-C came
         raise Interrupted("interrupted (Ctrl-C) before any stack started: nothing was planned or applied") from None
+    except Unreachable as exc:  # the guard's call, a look-up or a remote state's read
+        raise exc.stopped("nothing was planned or applied") from None
 
 
 def _prepared(session: Session, runner: Runner, progress: Progress) -> _Prepared:
@@ -209,7 +211,7 @@ def plan(session: Session, worker: Worker | None = None) -> tuple[list[StackResu
             results = runner.plan(session.stacks, prepared.caller, prepared.ids, prepared.lifecycle_for(session.live),
                                   everything=session.everything, drift_for=prepared.drift_for(session.live))
             synthesis.wait()  # a retirement writes a stack folder of its own: after synth's clean-up
-            if not session.stopping.is_set():
+            if not runner.halted:
                 results += _plan_retirements(session, runner, prepared.retiring)
     finally:
         futures.wait([synthesis.future])  # never exit while a worker still writes (an error above is the one reported)
@@ -217,6 +219,8 @@ def plan(session: Session, worker: Worker | None = None) -> tuple[list[StackResu
     _print_summary(session.console, results, "Plan")
     if session.stopping.is_set():
         return results, _interrupted(session.console, results)
+    if runner.unreachable:
+        raise runner.unreachable.stopped("nothing was planned after it")
     return results, exit_code_for_plan(results)
 
 
@@ -260,12 +264,15 @@ def apply(session: Session, yes: bool) -> tuple[list[StackResult], int]:
                           "interrupted): planning now.", markup=False)
             results = runner.plan(stale, prepared.caller, prepared.ids, prepared.lifecycle_for(session.live),
                                   drift_for=prepared.drift_for(session.live))
-            if not session.stopping.is_set():
+            if not runner.halted:
                 results += _plan_retirements(session, runner, stale_retired)
             replanned = {r.stack: r for r in results}
     if session.stopping.is_set():
         _print_summary(console, list(replanned.values()), "Plan (interrupted)")
         return list(replanned.values()), _interrupted(console, list(replanned.values()))
+    if runner.unreachable:
+        _print_summary(console, list(replanned.values()), "Plan")
+        raise runner.unreachable.stopped("nothing was planned or applied after it")
     saved = {s: runner.saved_plan(s) for s in stacks}
     pending = [saved[s] for s in stacks if saved[s] and saved[s].status.pending]
     if not pending:
@@ -321,6 +328,8 @@ def apply(session: Session, yes: bool) -> tuple[list[StackResult], int]:
         console.print(f"note: {IDENTITY_CENTER_FIRST_SIGN_IN}", markup=False, highlight=False)
     if session.stopping.is_set():
         return ordered, _interrupted(console, ordered)
+    if runner.unreachable:
+        raise runner.unreachable.stopped("nothing was applied after it")
     failed = any(r.failed or r.status is StackStatus.WAITING for r in ordered)
     return ordered, 1 if failed else 0
 
@@ -333,7 +342,7 @@ def _apply_one(session: Session, runner: Runner, progress: Progress, prepared: _
     nothing is created twice."""
     confirmed = runner.saved_plan(stack)
     result = runner.apply_saved(stack)
-    if not result.existed or confirmed is None or session.live is None or session.stopping.is_set():
+    if not result.existed or confirmed is None or session.live is None or runner.halted:
         return result
     existed = names_text(result.existed)
     progress.note(f"{stack}: {existed} existed already (a create whose answer was lost, or another run's): planning "

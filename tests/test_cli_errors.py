@@ -229,7 +229,9 @@ def test_member_credentials_are_refused_before_anything_reads_the_organization(t
                     "its management account 123456789012: awsenvs needs the management account's credentials "
                     '(AWS_PROFILE); set organization.management_account_id: "123456789012" in org.yaml so that the '
                     "guard checks it first")
-    assert "Traceback" not in proc.stderr and not (tmp_path / "state").exists()
+    assert "Traceback" not in proc.stderr
+    # Nothing written but the run lock, beside the state folder (taken before anything else).
+    assert [path.name for path in (tmp_path / "state").iterdir()] == ["winterwindsoftware.lock"]
 
 
 def test_the_jsii_kernel_exit_is_quiet_when_the_kernel_died_first(tmp_path):

@@ -12,6 +12,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import time
 from pathlib import Path
 
 import boto3
@@ -40,16 +42,22 @@ products:
       dev: {}
 """
 BUCKET = "tiny-tfstate"
+S3_STATE = {"backend": "s3", "s3": {"bucket": BUCKET, "region": "eu-west-1", "key_prefix": "awsenvs"}}
 
 
 def _rehearsal(emulator, provider_mirror, workdir: Path, org_text: str, state: dict) -> Rehearsal:
     source = workdir / "source.yaml"
     source.write_text(org_text)
     env, path = seed_rehearsal(emulator, provider_mirror, workdir, source)
+    _set_state(path, state)
+    return Rehearsal(workdir, env, path)
+
+
+def _set_state(path: Path, state: dict) -> None:
+    """org.yaml's `state:` block, as an operator edits it."""
     data = yaml.safe_load(path.read_text())
     data["state"] = state
     path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return Rehearsal(workdir, env, path)
 
 
 # --------------------------------------------------------------------------- s3
@@ -58,8 +66,7 @@ def _rehearsal(emulator, provider_mirror, workdir: Path, org_text: str, state: d
 @pytest.fixture(scope="module")
 def s3_rehearsal(provider_mirror, tmp_path_factory):
     with Emulator(tls=True) as emulator:
-        yield _rehearsal(emulator, provider_mirror, tmp_path_factory.mktemp("e2e-s3"), ORG,
-                         {"backend": "s3", "s3": {"bucket": BUCKET, "region": "eu-west-1", "key_prefix": "awsenvs"}})
+        yield _rehearsal(emulator, provider_mirror, tmp_path_factory.mktemp("e2e-s3"), ORG, S3_STATE)
 
 
 @pytest.fixture(scope="module")
@@ -111,6 +118,26 @@ def test_the_tls_only_policy_denies_plain_http(bootstrapped):
             s3.put_object(Bucket="probe", Key="after", Body=b"x")
 
 
+def test_s3_state_over_plain_http_is_refused_at_once(provider_mirror, tmp_path):
+    """The emulator started over http (docs/emulator.md's by-hand block without a
+    certificate): the state bucket's TLS-only policy would answer 403 Forbidden to every
+    request, after a minute of terraform's retries.  bootstrap and plan stop at once with
+    one line saying so and how to use https; nothing is created."""
+    with Emulator() as plain:
+        rehearsal = _rehearsal(plain, provider_mirror, tmp_path, ORG, S3_STATE)
+        for command in (("bootstrap", "--yes"), ("plan",)):
+            started = time.monotonic()
+            proc = rehearsal.cli(*command)
+            assert proc.returncode == 1, proc.stderr[-3000:]
+            [line] = proc.stderr.strip().splitlines()
+            assert line.startswith(f"error: the state bucket s3://{BUCKET} allows TLS only"), line
+            assert f"the S3 endpoint is {plain.endpoint} (AWS_ENDPOINT_URL): use https" in line, line
+            assert time.monotonic() - started < 20, command  # not terraform's minute of retries
+        with rehearsal.boto():
+            assert boto3.client("s3").list_buckets()["Buckets"] == []
+        assert not list((tmp_path / "cdktf.out").rglob("*.tfstate")) and not rehearsal.org.state.local_dir.exists()
+
+
 def test_a_second_bootstrap_changes_nothing(bootstrapped):
     proc = bootstrapped.cli("bootstrap")  # no --yes and no terminal: fine when there is nothing to apply
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -132,6 +159,94 @@ def test_the_stacks_keep_their_state_in_the_bucket(bootstrapped):
     assert [p.name for p in org.state.local_dir.glob("*.tfstate")] == ["bootstrap.tfstate"]  # the stacks' are not local
     proc = bootstrapped.cli("plan", "--all")
     assert proc.returncode == 0, proc.stderr[-3000:]  # read back from the bucket: no changes
+
+
+def test_a_state_another_machine_holds_is_named_as_locked(bootstrapped):
+    """Another machine's run holds web-dev's state (its lock file in the bucket, as terraform
+    writes it with use_lockfile): the plan of web-dev fails, after terraform's lock timeout,
+    with one line naming the lock, who holds it since when, and force-unlock only if that run
+    is gone; terraform's own paragraph about locking is not repeated."""
+    lock = {"ID": "1b6f1c2e-aaaa-bbbb-cccc-123456789abc", "Operation": "OperationTypeApply", "Info": "",
+            "Who": "ann@ci-runner-7", "Version": "1.11.0", "Created": "2025-12-05T02:58:11.123456Z",
+            "Path": f"{BUCKET}/awsenvs/web-dev.tfstate"}
+    with bootstrapped.boto():
+        s3 = boto3.client("s3", region_name="eu-west-1")
+        s3.put_object(Bucket=BUCKET, Key="awsenvs/web-dev.tfstate.tflock", Body=json.dumps(lock).encode())
+        try:
+            proc = bootstrapped.cli("plan", "--all", "--stack", "web-dev")
+        finally:
+            s3.delete_object(Bucket=BUCKET, Key="awsenvs/web-dev.tfstate.tflock")
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    output = " ".join(proc.stderr.replace("│", " ").split())
+    assert ("the state of web-dev is locked by another run: apply by ann@ci-runner-7 since 2025-12-05 02:58 UTC (lock "
+            f"ID {lock['ID']}): wait for it to finish, then run again; `terraform force-unlock {lock['ID']}` in") in output
+    assert "Terraform acquires a state lock" not in output and "Traceback" not in output
+
+
+# --------------------------------------------------------------------------- a move that stops half way
+
+
+def _terraform_failing_push_in(folder: Path, stack: str) -> Path:
+    """terraform, but `state push` in `stack`'s folder fails: bootstrap's move stops there,
+    after the stacks before it were pushed."""
+    script = folder / "terraform-failing-push"
+    script.write_text(f"""#!/bin/sh
+if [ "$1 $2" = "state push" ] && [ "$(basename "$PWD")" = {stack} ]; then
+  echo "Error: the test stops the move here" >&2
+  exit 1
+fi
+exec {shutil.which("terraform")} "$@"
+""")
+    script.chmod(0o755)
+    return script
+
+
+def test_a_move_that_stops_half_way_is_never_a_dead_end(provider_mirror, tmp_path):
+    """bootstrap's move stops after management's state was pushed, before web-old's: every
+    local state file stays, so setting state.backend back to local plans at once (the folder
+    bootstrap initialized on s3 takes the local backend again), and going forward again
+    bootstrap resumes the move (management's state recognized, web-old's pushed)."""
+    with Emulator(tls=True) as emulator:
+        rehearsal = _rehearsal(emulator, provider_mirror, tmp_path, ORG.replace("      dev: {}\n", ""), {"backend": "local"})
+        applied = rehearsal.cli("apply", "--yes")
+        assert applied.returncode == 0, applied.stderr[-3000:]
+        org = rehearsal.org
+        local = {path.name: path.read_bytes() for path in org.state.local_dir.glob("*.tfstate")}
+        assert sorted(local) == ["management.tfstate", "web-old.tfstate"]
+
+        _set_state(rehearsal.config_path, S3_STATE)
+        failing = _terraform_failing_push_in(tmp_path, "web-old")
+        stopped = rehearsal.cli("bootstrap", "--yes", env={**rehearsal.env, "TERRAFORM_BIN": str(failing)})
+        assert stopped.returncode == 1, stopped.stderr[-3000:]
+        [line] = [line for line in stopped.stderr.splitlines() if line.startswith("error:")]
+        assert line.startswith("error: moving the state of web-old: the test stops the move here -- no local state "
+                               "file was moved (1 of 2 states are in the new backend"), line
+        assert "set state.backend back to local" in line
+        assert {path.name: path.read_bytes() for path in org.state.local_dir.glob("*.tfstate")} == {
+            **local, "bootstrap.tfstate": org.state.bootstrap_state.read_bytes()}
+        assert not list(org.state.local_dir.glob("moved-*"))
+        with rehearsal.boto():
+            s3 = boto3.client("s3", region_name="eu-west-1")
+            assert [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]] == ["awsenvs/management.tfstate"]
+
+        _set_state(rehearsal.config_path, {"backend": "local"})
+        back = rehearsal.cli("plan", "--all")
+        assert back.returncode == 0, back.stderr[-3000:]
+        assert back.stderr.count("no changes") >= 2 and "bootstrap" not in back.stderr
+
+        _set_state(rehearsal.config_path, S3_STATE)
+        resumed = rehearsal.cli("bootstrap", "--yes")
+        assert resumed.returncode == 0, resumed.stderr[-3000:]
+        assert "management: already in the new backend (an earlier move pushed it)" in resumed.stderr
+        assert "web-old: state pushed to the new backend" in resumed.stderr
+        assert [p.name for p in org.state.local_dir.glob("*.tfstate")] == ["bootstrap.tfstate"]
+        [backup] = org.state.local_dir.glob("moved-*")
+        assert {path.name: path.read_bytes() for path in backup.glob("*.tfstate")} == local
+        with rehearsal.boto():
+            keys = [o["Key"] for o in boto3.client("s3", region_name="eu-west-1").list_objects_v2(Bucket=BUCKET)["Contents"]]
+        assert sorted(keys) == ["awsenvs/management.tfstate", "awsenvs/web-old.tfstate"]
+        planned = rehearsal.cli("plan", "--all")
+        assert planned.returncode == 0, planned.stderr[-3000:]
 
 
 # --------------------------------------------------------------------------- cloud

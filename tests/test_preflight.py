@@ -229,16 +229,6 @@ def test_a_pending_create_account_is_waited_for_not_repeated(org):
     assert seen == ["account shop_dev is still being created (an earlier run asked for it)"] * 2
 
 
-def test_a_stale_state_lock_is_explained():
-    from pathlib import Path
-
-    from awsenvs.terraform import _explain
-
-    message = _explain("Error acquiring the state lock: ConditionalCheckFailed", Path("cdktf.out/stacks/management"))
-    assert "terraform force-unlock <ID>` in cdktf.out/stacks/management" in message
-    assert _explain("Invalid provider configuration", Path(".")) == "Invalid provider configuration"
-
-
 def test_the_runner_hands_the_lookups_the_addresses_its_state_holds(synthesized, tmp_path):
     """The managed resources in a stack's state (read from the file: no terraform) are what
     its look-ups skip; data sources are not resources to import."""

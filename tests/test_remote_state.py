@@ -448,6 +448,35 @@ def test_a_folder_left_on_an_empty_local_backend_takes_the_remote_one(tmp_path, 
     assert runner._left_an_empty_local_backend(folder) is reconfigure
 
 
+def test_a_folder_bootstrap_initialized_on_s3_takes_the_local_backend_back_only_with_its_state_file(tmp_path):
+    """state.backend set back to local after bootstrap initialized a stack's folder on s3:
+    with the stack's local state file still there (the move stopped before it), the folder
+    takes the local backend as it is (`init -reconfigure`); without it the state is in the
+    bucket, and planning from an empty state is refused in one line naming the way back."""
+    from awsenvs.folder_backend import initialized_elsewhere, takes_local_backend
+    from awsenvs.terraform import TerraformError
+
+    folder = tmp_path / "cdktf.out" / "stacks" / "web-dev"
+    (folder / ".terraform").mkdir(parents=True)
+    document = {"terraform": {"backend": {"local": {"path": "../../../state/tiny/web-dev.tfstate"}}}}
+    assert not initialized_elsewhere(folder, document) and not takes_local_backend("web-dev", folder, document)
+    recorded = folder / ".terraform" / "terraform.tfstate"
+    recorded.write_text(json.dumps({"version": 3, "backend": {"type": "local", "config": {
+        "path": "../../../state/tiny/web-dev.tfstate", "workspace_dir": None}}}))
+    assert not initialized_elsewhere(folder, document)  # the same backend: nothing to switch
+    recorded.write_text(json.dumps({"version": 3, "backend": {"type": "s3", "config": {
+        "bucket": "acme-tfstate", "key": "awsenvs/web-dev.tfstate", "region": "eu-west-1"}}}))
+    assert initialized_elsewhere(folder, document)
+    with pytest.raises(TerraformError) as refused:
+        takes_local_backend("web-dev", folder, document)
+    message = str(refused.value)
+    assert "web-dev has no state file" in message and "s3://acme-tfstate/awsenvs/web-dev.tfstate" in message
+    assert f"`terraform init -migrate-state` in {folder}" in message and "\n" not in message
+    (tmp_path / "state" / "tiny").mkdir(parents=True)
+    (tmp_path / "state" / "tiny" / "web-dev.tfstate").write_text(json.dumps({"version": 4, "resources": []}))
+    assert takes_local_backend("web-dev", folder, document)
+
+
 def test_a_taken_alias_is_one_line_saying_how_to_choose_another(tmp_path):
     """Account aliases are unique across all of AWS: CreateAccountAlias answers
     EntityAlreadyExists when another account has it (the emulator cannot show it: its

@@ -397,6 +397,12 @@ class StateConfig:
         return self.local_dir / f"moved-{when}"
 
     @property
+    def run_lock(self) -> Path:
+        """awsenvs' own lock of the organization's runs (awsenvs.runlock), beside the state
+        folder whatever the backend: the stack folders and saved plans are local anyway."""
+        return self.local_dir.with_name(f"{self.local_dir.name}.lock")
+
+    @property
     def bootstrap_state(self) -> Path:
         """The bootstrap stack's state: always local (it creates what remote state needs)."""
         return self.local_file(BOOTSTRAP_STACK)

@@ -30,7 +30,7 @@ def read_state_bucket(bucket: str, s3) -> LiveStateBucket:
             return LiveStateBucket(exists=True, ours=False)
         raise aws.AwsError(f"s3 head-bucket {bucket}: {exc}") from None
     except botocore.exceptions.BotoCoreError as exc:
-        raise aws.AwsError(f"s3 head-bucket {bucket}: {exc}") from None
+        raise aws.failed(f"s3 head-bucket {bucket}", exc) from None
     return LiveStateBucket(
         exists=True,
         policy=exists(bucket, "s3 get-bucket-policy", s3.get_bucket_policy, missing="NoSuchBucketPolicy", Bucket=bucket),

@@ -227,7 +227,7 @@ def mfa_devices(session: boto3.Session, user: str) -> list[dict]:
             return []
         raise aws.AwsError(f"iam list-mfa-devices {user}: {exc}") from None
     except botocore.exceptions.BotoCoreError as exc:
-        raise aws.AwsError(f"iam list-mfa-devices {user}: {exc}") from None
+        raise aws.failed(f"iam list-mfa-devices {user}", exc) from None
 
 
 def totp_serial(devices: list[dict]) -> str | None:

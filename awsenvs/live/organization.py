@@ -103,7 +103,7 @@ def read_root_access_features(client=None) -> tuple[str, ...]:
             return ()
         raise aws.AwsError(f"iam list-organizations-features: {exc}") from None
     except botocore.exceptions.BotoCoreError as exc:
-        raise aws.AwsError(f"iam list-organizations-features: {exc}") from None
+        raise aws.failed("iam list-organizations-features", exc) from None
 
 
 def read_parked_accounts(live: LiveOrganization | None, client=None) -> tuple[LiveAccount, ...]:
