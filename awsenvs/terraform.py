@@ -61,8 +61,8 @@ class TerraformError(AwsenvsError):
     """A failed terraform command, worded from its diagnostics (never a traceback);
     `diagnostics`: its error diagnostics, when it streamed them (plan, apply)."""
 
-    def __init__(self, message: str, exit_code: int | None = None, diagnostics: tuple["Diagnostic", ...] = ()) -> None:
-        super().__init__(message, exit_code)
+    def __init__(self, *args, diagnostics: tuple["Diagnostic", ...] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)  # TerraformUnreachable's arguments are Unreachable's
         self.diagnostics = diagnostics
 
 
