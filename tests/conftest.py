@@ -45,6 +45,16 @@ def run_cli(*args: str, cwd: Path) -> "subprocess.CompletedProcess":
     return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], cwd=cwd, capture_output=True, text=True)
 
 
+def local_state_addresses(path: Path) -> list[str]:
+    """Addresses in a local state file (types.names of managed resources with instances); [] without one."""
+    import json
+
+    if not path.exists():
+        return []
+    resources = json.loads(path.read_text()).get("resources", [])
+    return [f"{r['type']}.{r['name']}" for r in resources if r.get("instances") and r["mode"] == "managed"]
+
+
 def in_process_moto_env(monkeypatch, tmp_path: Path, region: str) -> None:
     """Environment for real boto3 against moto's in-process mock (moto.mock_aws): dummy
     keys, no endpoint or profile of the session's, AWS config files of the test's own."""

@@ -22,7 +22,7 @@ import boto3
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import ROOT, local_state_addresses
 
 pytestmark = pytest.mark.e2e
 
@@ -88,12 +88,7 @@ class World:
         return environ(self.env)
 
     def state(self, stack: str) -> list[str]:
-        """Addresses in a stack's local state file (types.names of resources with instances)."""
-        path = self.workdir / "state" / "acme" / f"{stack}.tfstate"
-        if not path.exists():
-            return []
-        resources = json.loads(path.read_text()).get("resources", [])
-        return [f"{r['type']}.{r['name']}" for r in resources if r.get("instances") and r["mode"] == "managed"]
+        return local_state_addresses(self.workdir / "state" / "acme" / f"{stack}.tfstate")
 
     def accounts(self) -> dict[str, dict]:
         with self.boto():

@@ -19,7 +19,7 @@ import boto3
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import ROOT, local_state_addresses
 
 pytestmark = pytest.mark.e2e
 
@@ -35,7 +35,7 @@ class World:
         self.workdir, self.env, self.emulator = workdir, env, emulator
         self.config = workdir / "org.yaml"
 
-    def document(self, policy_types=(), environments=("dev", "qa")) -> dict:
+    def document(self, policy_types=(), environments=("dev", "qa"), users=("maria",)) -> dict:
         """What `import` writes for an organization made in the console that never enabled
         service control policies: `policy_types: []`, guardrails off."""
         return {
@@ -45,7 +45,7 @@ class World:
             "guardrails": {"deny_leave_organization": False, "protect_baseline": False, "deny_root_user": False},
             "groups": {"developers": {"policies": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]}},
             "products": {"shop": {
-                "users": {"maria": {"groups": ["developers"]}},
+                "users": {user: {"groups": ["developers"]} for user in users},
                 "environments": {env: {"mfa": "optional"} for env in environments},
             }},
         }
@@ -57,17 +57,23 @@ class World:
         return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], cwd=self.workdir, env=self.env,
                               capture_output=True, text=True, stdin=subprocess.DEVNULL)
 
+    def cli_with_fault(self, rule: dict, *args: str) -> tuple[subprocess.CompletedProcess, int]:
+        """The CLI run while the emulator applies one fault rule; how many faults it injected."""
+        self.emulator.inject(rule)
+        try:
+            proc = self.cli(*args)
+            [report] = self.emulator.injected()
+        finally:
+            self.emulator.clear_faults()
+        return proc, report["injected"]
+
     def boto(self):
         from awsenvs.sandbox import environ
 
         return environ(self.env)
 
     def state(self, stack: str) -> list[str]:
-        path = self.workdir / "state" / "acme" / f"{stack}.tfstate"
-        if not path.exists():
-            return []
-        resources = json.loads(path.read_text()).get("resources", [])
-        return [f"{r['type']}.{r['name']}" for r in resources if r.get("instances") and r["mode"] == "managed"]
+        return local_state_addresses(self.workdir / "state" / "acme" / f"{stack}.tfstate")
 
     def account(self, env: str) -> dict:
         with self.boto():
@@ -99,9 +105,9 @@ def world(provider_mirror, tmp_path_factory):
     with Emulator() as emulator:
         env = emulator.environment(workdir / "home")
         env.update(TF_PROVIDER_MIRROR=str(provider_mirror))
-        with World(workdir, env, emulator).boto():
-            boto3.client("organizations").create_organization(FeatureSet="ALL")  # no policy type enabled
         world = World(workdir, env, emulator)
+        with world.boto():
+            boto3.client("organizations").create_organization(FeatureSet="ALL")  # no policy type enabled
         world.write(world.document())
         yield world
 
@@ -180,9 +186,7 @@ def test_an_object_made_between_plan_and_apply_is_imported_in_the_same_run(world
     """A create that meets its object (here made by hand after the plan; a lost response
     retried by the SDK meets the same 409): the stack is planned again with it imported and
     applied, in the same run, and the user's id is the one that existed."""
-    doc = world.document(policy_types=(SCP,), environments=("dev",))
-    doc["products"]["shop"]["users"]["tom"] = {"groups": ["developers"]}
-    world.write(doc)
+    world.write(world.document(policy_types=(SCP,), environments=("dev",), users=("maria", "tom")))
     plan = world.cli("plan")
     assert plan.returncode == 2, plan.stderr[-4000:]
     iam = world.member_iam(world.account("dev")["Id"])
@@ -212,16 +216,11 @@ def test_a_lost_create_account_answer_creates_no_second_account(world):
     """CreateAccount's answer lost: the provider's SDK sends it again, which AWS ends FAILED
     with EMAIL_ALREADY_EXISTS; the management stack is planned again with the account the
     first call made imported, in the same run, and the new account's stack is applied."""
-    world.write(world.document(policy_types=(SCP,), environments=("dev", "staging")) | {"products": {"shop": {
-        "users": {"maria": {"groups": ["developers"]}, "tom": {"groups": ["developers"]}},
-        "environments": {"dev": {"mfa": "optional"}, "staging": {"mfa": "optional"}}}}})
-    world.emulator.inject({"service": "organizations", "action": "CreateAccount", "fault": "lost", "times": 1})
-    try:
-        proc = world.cli("apply", "--yes")
-        [rule] = world.emulator.injected()
-    finally:
-        world.emulator.clear_faults()
-    assert rule["injected"] == 1
+    world.write(world.document(policy_types=(SCP,), environments=("dev", "staging"), users=("maria", "tom")))
+    proc, injected = world.cli_with_fault(
+        {"service": "organizations", "action": "CreateAccount", "fault": "lost", "times": 1},
+        "apply", "--yes")
+    assert injected == 1
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert "management: aws_organizations_account.shop_staging existed already (a create whose answer was lost, or " \
            "another run's): imported and applied again in this run" in " ".join(proc.stderr.split())
@@ -234,16 +233,11 @@ def test_a_lost_move_account_answer_taints_the_account_and_the_next_apply_finish
     """MoveAccount, the provider's follow-up of CreateAccount, answered DuplicateAccountException
     on its retry: terraform taints the new account (prevent_destroy would then refuse every
     plan); the next apply untaints it and finishes."""
-    doc = world.document(policy_types=(SCP,), environments=("dev", "staging", "test"))
-    doc["products"]["shop"]["users"]["tom"] = {"groups": ["developers"]}
-    world.write(doc)
-    world.emulator.inject({"service": "organizations", "action": "MoveAccount", "fault": "lost", "times": 1})
-    try:
-        failed = world.cli("apply", "--yes")
-        [rule] = world.emulator.injected()
-    finally:
-        world.emulator.clear_faults()
-    assert rule["injected"] == 1
+    world.write(world.document(policy_types=(SCP,), environments=("dev", "staging", "test"), users=("maria", "tom")))
+    failed, injected = world.cli_with_fault(
+        {"service": "organizations", "action": "MoveAccount", "fault": "lost", "times": 1},
+        "apply", "--yes")
+    assert injected == 1
     assert failed.returncode == 1 and "DuplicateAccountException" in failed.stderr, failed.stderr[-4000:]
     management = json.loads((world.workdir / "state" / "acme" / "management.tfstate").read_text())
     [account] = [r for r in management["resources"] if r["name"] == "shop_test"]
@@ -262,16 +256,12 @@ def test_a_lost_move_account_answer_taints_the_account_and_the_next_apply_finish
 
 
 def test_a_lost_create_user_answer_is_imported_in_the_same_run(world):
-    doc = world.document(policy_types=(SCP,), environments=("dev", "staging", "test"))
-    doc["products"]["shop"]["users"].update(tom={"groups": ["developers"]}, ana={"groups": ["developers"]})
-    world.write(doc)
-    world.emulator.inject({"service": "iam", "action": "CreateUser", "fault": "lost", "times": 1})
-    try:
-        proc = world.cli("apply", "--yes", "--workers", "1")
-        [rule] = world.emulator.injected()
-    finally:
-        world.emulator.clear_faults()
-    assert rule["injected"] == 1
+    world.write(world.document(policy_types=(SCP,), environments=("dev", "staging", "test"),
+                               users=("maria", "tom", "ana")))
+    proc, injected = world.cli_with_fault(
+        {"service": "iam", "action": "CreateUser", "fault": "lost", "times": 1},
+        "apply", "--yes", "--workers", "1")
+    assert injected == 1
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert "aws_iam_user.ana existed already (a create whose answer was lost, or another run's): imported and " \
            "applied again in this run" in " ".join(proc.stderr.split())
@@ -287,14 +277,11 @@ def test_a_retirement_that_fails_half_way_is_finished_by_the_next_apply(world):
     yet locked out; nothing leaves state and the management stack keeps the account.  The
     next apply, with IAM answering again, finishes the retirement."""
     test = world.account("test")
-    doc = world.document(policy_types=(SCP,), environments=("dev", "staging"))
-    doc["products"]["shop"]["users"].update(tom={"groups": ["developers"]}, ana={"groups": ["developers"]})
-    world.write(doc)
-    world.emulator.inject({"service": "iam", "action": "DeleteLoginProfile", "fault": "5xx"})
-    try:
-        failed = world.cli("apply", "--yes")
-    finally:
-        world.emulator.clear_faults()
+    world.write(world.document(policy_types=(SCP,), environments=("dev", "staging"), users=("maria", "tom", "ana")))
+    failed, injected = world.cli_with_fault(
+        {"service": "iam", "action": "DeleteLoginProfile", "fault": "5xx"},
+        "apply", "--yes")
+    assert injected >= 1
     assert failed.returncode == 1, failed.stderr[-4000:]
     said = _said(failed)
     assert "the next apply finishes this retirement" in said, failed.stderr[-3000:]
@@ -317,17 +304,13 @@ def test_a_close_account_refused_leaves_the_account_parked_and_the_retirement_do
     the account stays parked, the retirement and the management stack are done, and the
     summary says when to close it, with the command."""
     staging = world.account("staging")
-    doc = world.document(policy_types=(SCP,), environments=("dev",))
+    doc = world.document(policy_types=(SCP,), environments=("dev",), users=("maria", "tom", "ana"))
     doc["organization"]["on_retire"] = "close"
-    doc["products"]["shop"]["users"].update(tom={"groups": ["developers"]}, ana={"groups": ["developers"]})
     world.write(doc)
-    world.emulator.inject({"service": "organizations", "action": "CloseAccount", "fault": "5xx"})
-    try:
-        proc = world.cli("apply", "--yes")
-        [rule] = world.emulator.injected()
-    finally:
-        world.emulator.clear_faults()
-    assert rule["injected"] >= 1
+    proc, injected = world.cli_with_fault(
+        {"service": "organizations", "action": "CloseAccount", "fault": "5xx"},
+        "apply", "--yes")
+    assert injected >= 1
     assert proc.returncode == 0, proc.stderr[-4000:]
     said = _said(proc)
     assert f"account {staging['Id']} stays parked in the Suspended OU, not closed: AWS failed internally " \
