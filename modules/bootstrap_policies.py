@@ -15,14 +15,14 @@
     removing an account, deleting or leaving the organization, nor assigning a permission
     set into the management account, and no IAM action on the roles Identity Center
     reserves (they would act in the management account only); closing an account never,
-    or with `on_retire: close` only an account tagged managed-by=awsenvs.
+    whatever `on_retire` says (retiring and closing run with the operator's credentials).
   - an account stack: assume its account's role, nothing else.  Its provider does the
     rest through that role, as it does in a local run.
 """
 
 from __future__ import annotations
 
-from awsenvs.config import MANAGED_BY, TFC_AUDIENCE, Org, RunRole
+from awsenvs.config import TFC_AUDIENCE, Org, RunRole
 
 VERSION = "2012-10-17"
 ORGANIZATIONS_PRINCIPAL = "organizations.amazonaws.com"
@@ -45,11 +45,14 @@ ROOT_ACCESS_ACTIONS = (
 MANAGEMENT_ACCOUNT_ASSIGNMENT_ACTIONS = ("sso:CreateAccountAssignment", "sso:DeleteAccountAssignment",
                                          "sso:ProvisionPermissionSet")
 # What a leaked workspace token must never do to the organization, whatever else is allowed:
-# nothing awsenvs runs calls these (accounts are never closed or removed: close_on_deletion is
-# off, prevent_destroy is on, and a retired account leaves state through a `removed` block).
-# With organization.on_retire: close, CloseAccount is allowed, on the accounts awsenvs tags as its
-# own only (CloseAccount's resource, an account, takes aws:ResourceTag conditions:
-# https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsorganizations.html).
+# no Terraform run calls these (accounts are never closed or removed by a stack: close_on_deletion
+# is off, prevent_destroy is on, and a retired account leaves state through a `removed` block).
+# Closing a retired account (organization.on_retire: close) is retire.close, run by `apply` with
+# the operator's credentials, never in a workspace run.  CloseAccount stays denied
+# unconditionally: a tag condition would not hold, since every awsenvs account (prod and
+# adopted ones too) carries managed-by=awsenvs, and `organizations:*` includes TagResource,
+# with which any other account could be tagged first
+# (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsorganizations.html).
 ORGANIZATION_ENDINGS = ("organizations:CloseAccount", "organizations:RemoveAccountFromOrganization",
                         "organizations:DeleteOrganization", "organizations:LeaveOrganization")
 # Member accounts' alternate contacts and opt-in regions (Account Management, on member
@@ -119,11 +122,8 @@ def management_run_policy(org: Org) -> dict:
             {"Sid": "NoAccessToTheManagementAccount", "Effect": "Deny", "Action": list(MANAGEMENT_ACCOUNT_ASSIGNMENT_ACTIONS),
              "Resource": f"arn:aws:sso:::account/{org.management_account_id}"},
         ]
-    endings = [a for a in ORGANIZATION_ENDINGS if org.on_retire != "close" or a != "organizations:CloseAccount"]
-    statements.append({"Sid": "NeverEndTheOrganization", "Effect": "Deny", "Action": endings, "Resource": "*"})
-    if org.on_retire == "close":
-        statements.append({"Sid": "CloseOnlyAwsenvsAccounts", "Effect": "Deny", "Action": "organizations:CloseAccount",
-                           "Resource": "*", "Condition": {"StringNotEquals": {"aws:ResourceTag/managed-by": MANAGED_BY}}})
+    statements.append({"Sid": "NeverEndTheOrganization", "Effect": "Deny", "Action": list(ORGANIZATION_ENDINGS),
+                       "Resource": "*"})
     return {"Version": VERSION, "Statement": statements}
 
 
