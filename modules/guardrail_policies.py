@@ -117,10 +117,15 @@ def suspended_policy(managing_roles: tuple[str, ...]) -> dict:
     """The Suspended OU's SCP: nothing may be done in a parked account but by the roles awsenvs
     manages accounts through (so a retired account's users, keys and roles, no longer managed
     or audited, cannot act), AWS's "deny all except a role" form
-    (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_examples_general.html)."""
+    (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_examples_general.html).
+    Root sessions the management account starts there (centralized root access, sts:AssumeRoot,
+    marked by `aws:AssumedRoot`) stay allowed, as in deny_root_user, so it can still delete a
+    parked account's root credentials or unlock a bucket policy that denies everyone; a root
+    user signing in with a password has no such key and stays denied."""
     return {"Version": "2012-10-17", "Statement": [{
         "Sid": "DenyAllButTheManagingRoles", "Effect": "Deny", "Action": "*", "Resource": "*",
-        "Condition": {"ArnNotLike": {"aws:PrincipalArn": [f"arn:aws:iam::*:role/{role}" for role in managing_roles]}},
+        "Condition": {"ArnNotLike": {"aws:PrincipalArn": [f"arn:aws:iam::*:role/{role}" for role in managing_roles]},
+                      "Null": {"aws:AssumedRoot": "true"}},
     }]}
 
 
