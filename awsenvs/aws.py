@@ -22,7 +22,7 @@ import botocore.loaders
 import botocore.session
 
 from awsenvs.config import Org
-from awsenvs.errors import AwsenvsError
+from awsenvs.errors import AwsenvsError, with_credentials_hint
 
 
 class AwsError(AwsenvsError):
@@ -40,9 +40,9 @@ def call(what: str, fn, *args, **kwargs):
         raise AwsError(f"{what}: no AWS credentials (set AWS_PROFILE to the management account's profile)") from None
     except botocore.exceptions.ClientError as exc:
         error = exc.response.get("Error", {})
-        raise AwsError(f"{what}: {error.get('Code', 'error')}: {error.get('Message', exc)}") from None
+        raise AwsError(with_credentials_hint(f"{what}: {error.get('Code', 'error')}: {error.get('Message', exc)}")) from None
     except botocore.exceptions.BotoCoreError as exc:
-        raise AwsError(f"{what}: {exc}") from None
+        raise AwsError(with_credentials_hint(f"{what}: {exc}", type(exc).__name__)) from None
 
 
 def maybe(what: str, fn, missing: tuple[str, ...]):
@@ -53,13 +53,13 @@ def maybe(what: str, fn, missing: tuple[str, ...]):
     except botocore.exceptions.ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in missing:
             return None
-        raise AwsError(f"{what}: {exc}") from None
+        raise AwsError(with_credentials_hint(f"{what}: {exc}")) from None
     except AwsError as exc:  # from `pages` (or `call`) inside fn, which report the code in their text
         if any(code in str(exc) for code in missing):
             return None
         raise
     except botocore.exceptions.BotoCoreError as exc:
-        raise AwsError(f"{what}: {exc}") from None
+        raise AwsError(with_credentials_hint(f"{what}: {exc}", type(exc).__name__)) from None
 
 
 _REGION: list[str] = []  # the run's region, once connect() has chosen it
@@ -143,10 +143,10 @@ def management_account_of_organization() -> tuple[str, str] | None:
     except botocore.exceptions.ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == "AWSOrganizationsNotInUseException":
             return None
-        raise AwsError(f"organizations describe-organization: {exc.response.get('Error', {}).get('Code')}: "
-                       f"{exc.response.get('Error', {}).get('Message', exc)}") from None
+        raise AwsError(with_credentials_hint(f"organizations describe-organization: {exc.response.get('Error', {}).get('Code')}: "
+                                             f"{exc.response.get('Error', {}).get('Message', exc)}")) from None
     except botocore.exceptions.BotoCoreError as exc:
-        raise AwsError(f"organizations describe-organization: {exc}") from None
+        raise AwsError(with_credentials_hint(f"organizations describe-organization: {exc}", type(exc).__name__)) from None
     return organization["Id"], organization["MasterAccountId"]
 
 

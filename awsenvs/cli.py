@@ -20,7 +20,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from awsenvs import usable_cores
-from awsenvs.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, AwsenvsError, BadInput, shorten
+from awsenvs.errors import (EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, AwsenvsError, BadInput, shorten,
+                            with_credentials_hint)
 
 # Each command imports what it uses (org.yaml's validation alone, pydantic, costs ~0.15 s):
 # `--help` answers at once, and `plan` starts its synth worker before anything else.
@@ -753,6 +754,6 @@ def unexpected(exc: BaseException) -> str:
     module = type(exc).__module__ or ""
     text = " ".join(str(exc).split()) or type(exc).__name__
     if module.startswith(("botocore", "boto3", "urllib3")):
-        return f"AWS: {type(exc).__name__}: {shorten(text, 400)}"
+        return with_credentials_hint(f"AWS: {type(exc).__name__}: {shorten(text, 400)}", type(exc).__name__)
     return (f"unexpected {type(exc).__name__}: {text} (a bug in awsenvs: please report it with the command you ran; "
             f"{DEBUG_ENV}=1 shows the traceback)")
