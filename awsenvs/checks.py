@@ -96,7 +96,7 @@ def check_adoptions(org: Org, live: LiveOrganization | None) -> None:
             continue
         if account.closed:  # the provider would find no account, and Terraform plan a new one
             problems.append(
-                f"{where}.account_id: {env.account_id} is closed ({account.status}): remove the environment, or "
+                f"{where}.account_id: {env.account_id} is closed ({account.lifecycle}): remove the environment, or "
                 "have AWS Support reopen the account first (within 90 days of closing it)")
             continue
         if account.email.lower() != env.email.lower():
@@ -132,7 +132,7 @@ def check_created_accounts(org: Org, live: LiveOrganization | None, managed_ids:
         where = f"products.{env.product}.environments.{env.name}"
         account = live.account_by_id(account_id)
         if account is None or account.closed:
-            status = f"status {account.status}" if account else "no longer in the organization"
+            status = f"status {account.lifecycle}" if account else "no longer in the organization"
             problems.append(f"{where}: its account {account_id} was closed or removed outside awsenvs ({status}), and "
                             "would be created again: remove the environment from org.yaml (awsenvs then retires it), "
                             "or reopen the account first (within 90 days of closing it: AWS Support)")

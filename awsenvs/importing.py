@@ -62,7 +62,7 @@ def read_snapshot(region: str, role_name: str, workers: int = WORKERS,
     def member(account: LiveAccount) -> LiveMember:
         path = path_of.get(account.id, ())
         if account.closed:
-            return LiveMember(account, path, None, f"closed ({account.status})")
+            return LiveMember(account, path, None, f"closed ({account.lifecycle})")
         try:
             session = aws.assume_role_session(account.id, role_name, "awsenvs-import", sts=sts)
             return LiveMember(account, path, read_account_iam(session, account.id, DETAIL))

@@ -70,6 +70,10 @@ retry (after a lost response: the fault injection below) meets AWS's answer:
   The failed request is kept for DescribeCreateAccountStatus and ListCreateAccountStatus.
 - MoveAccount to the account's own parent: DuplicateAccountException
   (https://docs.aws.amazon.com/organizations/latest/APIReference/API_MoveAccount.html).
+- CloseAccount: moto marks the account's State SUSPENDED, which AWS keeps for accounts it
+  suspended (unpaid bills); a closed account's State is PENDING_CLOSURE, then CLOSED (its
+  older Status SUSPENDED), so State is CLOSED here, at once
+  (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_accounts_account_state.html).
 - AttachPolicy of a policy the target already has: DuplicatePolicyAttachmentException
   (https://docs.aws.amazon.com/organizations/latest/APIReference/API_AttachPolicy.html); moto
   ignored it.  EnablePolicyType of an enabled type is moto's own
@@ -108,7 +112,7 @@ from moto.iam.responses import IamResponse
 from moto.identitystore.responses import IdentityStoreResponse
 from moto.core.utils import unix_time
 from moto.organizations.exceptions import OrganizationsClientError
-from moto.organizations.models import FakeServiceAccess, OrganizationsBackend, organizations_backends
+from moto.organizations.models import FakeAccount, FakeServiceAccess, OrganizationsBackend, organizations_backends
 from moto.organizations.utils import make_random_create_account_status_id
 from moto.s3.models import FakeBucket
 import moto.server
@@ -431,6 +435,14 @@ def _attach_policy(self: OrganizationsBackend, **kwargs) -> None:
     _moto_attach_policy(self, **kwargs)
 
 
+_moto_close_account = FakeAccount.close
+
+
+def _close_account(self: FakeAccount) -> None:
+    _moto_close_account(self)
+    self.state = "CLOSED"  # Status stays SUSPENDED, as AWS reports a closed account's (see the module doc)
+
+
 _SECURE_TRANSPORT = "aws:SecureTransport"
 
 
@@ -491,6 +503,7 @@ OrganizationsBackend.describe_create_account_status = _describe_create_account_s
 OrganizationsBackend.list_create_account_status = _list_create_account_status
 OrganizationsBackend.move_account = _move_account
 OrganizationsBackend.attach_policy = _attach_policy
+FakeAccount.close = _close_account
 for action in ("putAccountName", "enableRegion", "disableRegion", "getRegionOptStatus", "listRegions"):
     account_urls.url_paths.setdefault(f"{{0}}/{action}$", AccountResponse.dispatch)
 if IAM_PRINCIPAL not in FakeServiceAccess.TRUSTED_SERVICES:

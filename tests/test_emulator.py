@@ -97,6 +97,19 @@ def test_alternate_contacts_are_moto_s_own(emulated):
         "ResourceNotFoundException"
 
 
+def test_a_closed_account_s_state_is_closed_not_suspended(server):
+    """AWS keeps State SUSPENDED for accounts it suspends; one closed by its owner is
+    PENDING_CLOSURE, then CLOSED (its older Status: SUSPENDED)."""
+    from awsenvs.live.organization import read_organization
+
+    organizations = boto3.client("organizations")
+    closing = organizations.create_account(AccountName="c", Email="c@acme.example.com")["CreateAccountStatus"]["AccountId"]
+    organizations.close_account(AccountId=closing)
+    account = organizations.describe_account(AccountId=closing)["Account"]
+    assert (account["State"], account["Status"]) == ("CLOSED", "SUSPENDED")
+    assert read_organization().account_by_id(closing).closed
+
+
 def test_repeated_organizations_calls_are_refused_as_aws_refuses_them(emulated):
     organizations = boto3.client("organizations")
     root = organizations.list_roots()["Roots"][0]["Id"]

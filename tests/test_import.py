@@ -323,3 +323,29 @@ def test_a_second_ou_of_the_same_product_name_is_numbered(shop):
     again = replace(shop, structure=replace(shop.structure, ous=tuple(ous)))
     written = render(again, "a test")
     assert "OU shop team: no account awsenvs can adopt directly in it" in _said(written.text)
+
+
+@pytest.mark.parametrize("status, state, closed", [
+    ("SUSPENDED", "SUSPENDED", False),  # AWS suspended it (unpaid bills): not closed
+    ("SUSPENDED", "CLOSED", True),
+    ("PENDING_CLOSURE", "PENDING_CLOSURE", True),
+    ("SUSPENDED", "", True),  # an answer without State: the older Status decides
+    ("ACTIVE", "ACTIVE", False),
+])
+def test_an_account_is_closed_by_its_state_where_aws_gives_one(status, state, closed):
+    assert LiveAccount("100000000009", "x", "x@acme.example.com", status, state=state).closed is closed
+
+
+def test_an_account_aws_suspended_is_imported_not_left_out_as_closed(shop):
+    suspended = LiveAccount("100000000008", "Shop staging", "account-8@acme.example.com", "SUSPENDED", state="SUSPENDED")
+    members = [*shop.members, LiveMember(suspended, ("Shop Team",), None,
+                                         "assume role OrganizationAccountAccessRole in 100000000008: AccessDenied")]
+    ous = tuple(replace(ou, account_ids=(*ou.account_ids, suspended.id)) if ou.path == ("Shop Team",) else ou
+                for ou in shop.structure.ous)
+    written = render(replace(shop, members=tuple(members), structure=replace(shop.structure, ous=ous),
+                             organization=replace(shop.organization, accounts=(*shop.organization.accounts, suspended))),
+                     "test")
+    assert not any("(100000000008): closed (" in line for line in written.left_out), written.left_out
+    assert "suspended by AWS (State SUSPENDED, e.g. unpaid bills: not closed" in _said(written.text)
+    assert any("account Old (100000000007): closed (SUSPENDED)" in line for line in written.left_out)
+

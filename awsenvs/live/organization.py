@@ -28,7 +28,7 @@ def read_organization(client=None) -> LiveOrganization | None:
     policies = {p["Name"]: p["Id"] for p in aws.pages(client, "list_policies", "Policies", Filter=SERVICE_CONTROL_POLICY)}
     if RESOURCE_CONTROL_POLICY in types:  # the data perimeters (ListPolicies refuses a type that is off)
         policies |= {p["Name"]: p["Id"] for p in aws.pages(client, "list_policies", "Policies", Filter=RESOURCE_CONTROL_POLICY)}
-    everyone = [LiveAccount(a["Id"], a["Name"], a["Email"], a.get("Status", ""), a.get("JoinedMethod", ""))
+    everyone = [LiveAccount(a["Id"], a["Name"], a["Email"], a.get("Status", ""), a.get("JoinedMethod", ""), a.get("State", ""))
                 for a in aws.pages(client, "list_accounts", "Accounts")]
     management = organization.get("MasterAccountId")
     return LiveOrganization(

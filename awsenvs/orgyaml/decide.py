@@ -270,11 +270,13 @@ def _products(snapshot: LiveSnapshot, org_name: str, left_out: list[str]) -> lis
 def _place(product: _Product, member: LiveMember, org_name: str, left_out: list[str]) -> None:
     account = member.account
     if account.closed:
-        left_out.append(f"account {account.name} ({account.id}): closed ({account.status}), not an environment")
+        left_out.append(f"account {account.name} ({account.id}): closed ({account.lifecycle}), not an environment")
         return
     if member.iam is None:
-        product.commented.append(Commented(account, f"its IAM could not be read: {member.skipped}; fix that (or set "
-                                                    "role_name: / profile:), then uncomment it"))
+        suspended = ("suspended by AWS (State SUSPENDED, e.g. unpaid bills: not closed, and back once AWS reactivates "
+                     "it); " if account.suspended else "")
+        product.commented.append(Commented(account, f"{suspended}its IAM could not be read: {member.skipped}; fix that "
+                                                    "(or set role_name: / profile:), then uncomment it"))
         return
     taken = {e.name for e in product.environments}
     name = environment_name(account.name, product.name, *product.ou.split(), org_name)
