@@ -176,7 +176,7 @@ def management_differences(org: Org, live: LiveOrganization, account_ids: Mappin
             product.guardrails is not None and product.guardrails_policy_name in live.policies) else set()
         if product.guardrails is not None and not expected:
             found.append(Difference(f"SCP {product.guardrails_policy_name}", f"attached to OU {product.ou_name}", "missing"))
-        ignored = {FULL_AWS_ACCESS, *(live.policies.get(n, n) for n in product.unmanaged_policies)}
+        ignored = {FULL_AWS_ACCESS, *(i for n, i in live.policies.items() if product.leaves_policy(n))}
         attached = set(policies)
         found += [Difference(f"SCPs of OU {product.ou_name}", _sorted(names.get(p, p) for p in expected),
                              f"also {names.get(p, p)} (not in org.yaml)") for p in sorted(attached - expected - ignored)]

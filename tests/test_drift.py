@@ -133,6 +133,19 @@ def test_the_management_stack_and_identity_center(org):
     assert drift.management_differences(with_hand, live, ids, {"ou-shop": ((ACCOUNT,), ("p-guard", "p-hand"))},
                                         texts, {"p-guard": texts[product.name]}) == []
 
+    # Control Tower's own SCPs, left alone by prefix: the ones it makes anew when it updates too.
+    tower = replace(org, products=(replace(product, unmanaged_policies=("aws-guardrails-*",)),))
+    for name in ("aws-guardrails-AbCdEf", "aws-guardrails-XyZ123"):  # renamed by an update
+        renamed = replace(live, policies={product.guardrails_policy_name: "p-guard", name: "p-tower"})
+        assert drift.management_differences(tower, renamed, ids, {"ou-shop": ((ACCOUNT,), ("p-guard", "p-tower"))},
+                                            texts, {"p-guard": texts[product.name]}) == []
+    by_name = replace(org, products=(replace(product, unmanaged_policies=("aws-guardrails-AbCdEf",)),))
+    [extra] = drift.management_differences(by_name, replace(live, policies={product.guardrails_policy_name: "p-guard",
+                                                                             "aws-guardrails-XyZ123": "p-tower"}),
+                                           ids, {"ou-shop": ((ACCOUNT,), ("p-guard", "p-tower"))}, texts,
+                                           {"p-guard": texts[product.name]})
+    assert "also aws-guardrails-XyZ123 (not in org.yaml)" in extra.finding  # a name alone: each rename is drift
+
     ic_org = parse(ORG.replace("region: eu-west-1}", "region: eu-west-1, access: identity_center}")
                    .replace("maria: {groups: [developers]}", "maria: {groups: [developers], email: m@acme.example.com, name: Maria Lopez}")
                    .replace("tom: {groups: [admins], console: false}", "tom: {groups: [admins], email: t@acme.example.com, name: Tom Berg}"))

@@ -349,3 +349,15 @@ def test_an_account_aws_suspended_is_imported_not_left_out_as_closed(shop):
     assert "suspended by AWS (State SUSPENDED, e.g. unpaid bills: not closed" in _said(written.text)
     assert any("account Old (100000000007): closed (SUSPENDED)" in line for line in written.left_out)
 
+
+def test_control_tower_s_own_scps_are_left_alone_by_prefix(shop):
+    """Control Tower renames its aws-guardrails-* SCPs when it updates: by name, each update
+    would read as drift."""
+    tower = [LivePolicy(f"p-ct{i}", f"aws-guardrails-{suffix}", False, ("ou-shop",)) for i, suffix in enumerate(("AbCdEf", "GhIjKl"))]
+    written = render(replace(shop, structure=replace(shop.structure, policies=(*shop.structure.policies, *tower))), "test")
+    shop_product = _doc(written)["products"]["shop-team"]
+    assert shop_product["unmanaged"] == {"policies": ["deny-bucket-deletion", "aws-guardrails-*"]}
+    assert "aws-guardrails-*: AWS Control Tower's own, by prefix (it renames them when it updates)" in _said(written.text)
+    product = parse(written.text).products[0]
+    assert product.leaves_policy("aws-guardrails-ZzZzZz") and not product.leaves_policy("aws-guardrails")
+

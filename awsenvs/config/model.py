@@ -31,6 +31,7 @@ from awsenvs.config.names import (
     RUN_ROLE_PREFIX,
     RUN_ROLE_RESOURCE,
     TFC_DEFAULT_PROJECT,
+    policy_matches,
     tf_name,
 )
 from awsenvs.config.schema import CloudStateSpec, S3StateSpec
@@ -325,8 +326,12 @@ class Product:
     environments: tuple[Environment, ...]
     guardrails: Guardrails | None = None
     ou: str | None = None  # org.yaml's `ou`: an existing OU's own name
-    unmanaged_policies: tuple[str, ...] = ()  # SCPs on its OU that awsenvs leaves alone (by name)
+    unmanaged_policies: tuple[str, ...] = ()  # SCPs on its OU that awsenvs leaves alone (names, or prefixes ending in *)
     data_perimeter: DataPerimeter | None = None  # an RCP on its OU (guardrails.data_perimeter)
+
+    def leaves_policy(self, name: str) -> bool:
+        """Whether a policy of this name on its OU is one org.yaml's `unmanaged.policies` leaves alone."""
+        return any(policy_matches(name, pattern) for pattern in self.unmanaged_policies)
 
     @property
     def data_perimeter_policy_name(self) -> str:

@@ -74,6 +74,11 @@ ALIAS_ADDRESS = "aws_iam_account_alias.alias"
 PASSWORD_POLICY_ADDRESS = "aws_iam_account_password_policy.password_policy"
 BUDGET_ADDRESS = "aws_budgets_budget.budget"
 MFA_POLICY_ADDRESS = "aws_iam_policy.require_mfa"
+# Service control policies another service owns and renames as it pleases: `unmanaged.policies`
+# names them by prefix (`aws-guardrails-*`), and `import` writes them so.  AWS Control Tower
+# keeps its preventive controls in SCPs of its own named aws-guardrails-<random>, made anew
+# when it updates an OU's controls (https://docs.aws.amazon.com/controltower/latest/controlreference/controls.html).
+SERVICE_OWNED_POLICY_PREFIXES = {"aws-guardrails-": "AWS Control Tower"}
 GUARDRAIL_POLICY_RESOURCE = "aws_organizations_policy"  # one per product with guardrails
 GUARDRAIL_ATTACHMENT_RESOURCE = "aws_organizations_policy_attachment"  # its attachment to the product OU
 # Organizations' limit on an SCP's size
@@ -151,6 +156,11 @@ HOSTNAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[
 CONTACT_PHONE_RE = re.compile(r"^[\s0-9()+-]{1,25}$")
 ACCOUNT_EMAIL_MAX = 64  # Organizations CreateAccount limit
 ACCOUNT_NAME_MAX = 50
+
+
+def policy_matches(name: str, pattern: str) -> bool:
+    """Whether a policy's name is `pattern`: a whole name, or a prefix ending in `*`."""
+    return name.startswith(pattern[:-1]) if pattern.endswith("*") else name == pattern
 
 
 def tf_name(*parts: str) -> str:

@@ -193,10 +193,20 @@ class EnvironmentSpec(_Spec):
     disable_regions: list[str] | None = None
 
 
-class ProductUnmanagedSpec(_Spec):
-    """Service control policies attached to the product's OU that awsenvs does not manage (by name)."""
+def _policy_names(value: list[str]) -> list[str]:
+    for name in value:
+        if "*" in name[:-1] or name == "*":
+            raise ValueError(f"{name!r}: a policy's name, or a prefix ending in * (e.g. aws-guardrails-*); "
+                             "* only at the end, after at least one character")
+    return value
 
-    policies: list[str] = []
+
+class ProductUnmanagedSpec(_Spec):
+    """Service control policies attached to the product's OU that awsenvs does not manage: by
+    name, or by a prefix ending in `*` for those another service names as it pleases (AWS
+    Control Tower's aws-guardrails-*)."""
+
+    policies: Annotated[list[str], AfterValidator(_policy_names)] = []
 
 
 class ProductSpec(_Spec):

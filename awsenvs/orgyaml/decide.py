@@ -34,6 +34,7 @@ from awsenvs.config import (
     DEFAULT_SESSION_HOURS,
     MFA_GROUP_NAME,
     NAME_RE,
+    SERVICE_OWNED_POLICY_PREFIXES,
     SUSPENDED_OU,
     as_name,
     environment_name,
@@ -458,9 +459,13 @@ def _own_policies(snapshot: LiveSnapshot) -> tuple[DraftPolicy, ...]:
 
 
 def _ou_policies(snapshot: LiveSnapshot, ou_name: str) -> tuple[str, ...]:
-    """The service control policies attached to a top-level OU, but AWS's own (FullAWSAccess)."""
+    """The service control policies attached to a top-level OU, but AWS's own (FullAWSAccess):
+    by name, or by the prefix of the service that owns them and renames them as it pleases
+    (Control Tower's aws-guardrails-*), once."""
     ou = next((o for o in snapshot.structure.ous if o.path == (ou_name,)), None)
-    return tuple(p.name for p in snapshot.structure.policies if ou and ou.id in p.targets and not p.aws_managed)
+    names = [p.name for p in snapshot.structure.policies if ou and ou.id in p.targets and not p.aws_managed]
+    return tuple(dict.fromkeys(next((f"{prefix}*" for prefix in SERVICE_OWNED_POLICY_PREFIXES if name.startswith(prefix)),
+                                    name) for name in names))
 
 
 def _frozen(product: _Product, ou_policies: tuple[str, ...] = ()) -> DraftProduct:

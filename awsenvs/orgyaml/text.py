@@ -7,7 +7,16 @@ import json
 import re
 import textwrap
 
-from awsenvs.config import ALIAS_RE, DEFAULT_ROLE_NAME, IAM_PRINCIPAL, MANAGED_BY, as_name, default_alias, environment_name
+from awsenvs.config import (
+    ALIAS_RE,
+    DEFAULT_ROLE_NAME,
+    IAM_PRINCIPAL,
+    MANAGED_BY,
+    SERVICE_OWNED_POLICY_PREFIXES,
+    as_name,
+    default_alias,
+    environment_name,
+)
 from awsenvs.live.facts import LiveAccount
 from awsenvs.orgyaml.decide import IAM_USERS, Draft, DraftEnvironment, DraftProduct
 
@@ -101,8 +110,11 @@ def _product(out: _Lines, draft: Draft, product: DraftProduct) -> None:
     if renamed:
         out.line(4, "ou", product.ou, "the existing OU's name: adopted, not renamed")
     if product.unmanaged_policies:
+        owned = [f"{prefix}*: {owner}'s own, by prefix (it renames them when it updates)"
+                 for prefix, owner in SERVICE_OWNED_POLICY_PREFIXES.items() if f"{prefix}*" in product.unmanaged_policies]
         out.line(4, "unmanaged", {"policies": list(product.unmanaged_policies)},
-                 "SCPs on the OU that are not awsenvs': audit's drift check leaves them alone")
+                 "SCPs on the OU that are not awsenvs': audit's drift check leaves them alone"
+                 + (f" ({'; '.join(owned)})" if owned else ""))
     if product.users:
         out.line(4, "users")
         for name, spec in product.users.items():
