@@ -427,6 +427,9 @@ def profiles(ctx: click.Context, write: bool, path: str | None, dry_run: bool, u
             err.print(f"Wrote {len(found.profiles)} profiles to {target}{backup}", markup=False, highlight=False)
         else:
             err.print(f"{target}: already up to date", markup=False, highlight=False)
+        if result.replaced:
+            err.print(f"set back to {org.source.name}'s (keys awsenvs owns in its profiles): "
+                      f"{'; '.join(result.replaced)}", markup=False, highlight=False)
         if result.has_default:
             err.print("[yellow]warning:[/] " + escape(f"{target} has a [default] profile: commands without --profile may hit the wrong account"), highlight=False)
     if found.sso_session:
