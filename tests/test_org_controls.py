@@ -14,7 +14,7 @@ import pytest
 from botocore.stub import Stubber
 
 from awsenvs import drift
-from awsenvs.config import load, parse
+from awsenvs.config import OPT_IN_REGIONS, load, parse
 from awsenvs.live.facts import LiveAccount, LiveOrganization
 from awsenvs.retire import CloseQuota, Retirement, close, close_quota, plan_closures
 from awsenvs.sandbox import not_rehearsed
@@ -231,6 +231,57 @@ def test_contacts_and_regions_are_set_from_the_management_stack(controls):
     for stack in ("shop-dev", "shop-prod", "data-lake"):  # nothing of it in the account stacks
         assert not controls.resources(stack, "aws_account_alternate_contact")
         assert not controls.resources(stack, "aws_account_region")
+
+
+def test_the_management_stack_with_every_control_validates_on_the_pinned_provider(controls, terraform):
+    """Timeouts, chains, per-account attachments: arguments 5.100.0 (the pinned provider) knows."""
+    stack = controls.outdir / "stacks" / "management"
+    assert controls.stacks["management"]["terraform"]["required_providers"]["aws"]["version"] == "~> 5.100.0"
+    terraform.init(stack)
+    assert [d for d in terraform.validate(stack) if d.severity == "error"] == []
+
+
+def test_a_region_waits_for_aws_hours_not_the_provider_s_hour(controls):
+    """EnableRegion can take several hours; aws_account_region waits 60 minutes by default
+    (provider v5.100.0 internal/service/account/region.go), and a timed-out request leaves
+    nothing in state."""
+    for region in controls.resources("management", "aws_account_region").values():
+        assert region["timeouts"] == {"create": "12h", "update": "12h"}
+
+
+def _waves(resources: dict) -> list[list[str]]:
+    """The region requests as Terraform can run them, given unlimited parallelism and equal
+    durations: each wave starts when everything its members depend on is done."""
+    done: set[str] = set()
+    waves = []
+    while len(done) < len(resources):
+        ready = [name for name, r in resources.items() if name not in done
+                 and all(d.split(".")[1] in done for d in r["depends_on"] if d.startswith("aws_account_region."))]
+        waves.append(ready)
+        done.update(ready)
+    return waves
+
+
+def test_region_requests_keep_within_aws_s_concurrency_quotas(tmp_path):
+    """AWS Account Management: 6 concurrent region-opt requests per account, 50 per
+    organization (https://docs.aws.amazon.com/accounts/latest/reference/quotas.html), whatever
+    Terraform's -parallelism: the requests are chained."""
+    regions = sorted(OPT_IN_REGIONS)[:9]
+    envs = "".join(f"      e{i}: {{mfa: optional}}\n" for i in range(7))
+    text = _on(BASE, "regions: [af-south-1]", f"regions: [{', '.join(regions)}]")
+    text = _on(text, "    environments:\n      lake: {mfa: optional}\n", "    environments:\n" + envs)
+    text = _on(text, "    regions: []\n", "")
+    path = tmp_path / "org.yaml"
+    path.write_text(text)
+    org = load(path)
+    synthesize(org, tmp_path / "out", state_dir=tmp_path / "state")
+    resources = Synthesized(org, tmp_path / "out").resources("management", "aws_account_region")
+    assert len(resources) > 50  # 9 accounts, most with 9 regions
+    account_of = {name: r["account_id"] for name, r in resources.items()}
+    for wave in _waves(resources):
+        assert len(wave) <= 50
+        assert max(sum(account_of[n] == a for n in wave) for a in set(account_of.values())) <= 6
+    assert all("aws_organizations_organization.organization" in r["depends_on"] for r in resources.values())
 
 
 def test_a_changed_contact_or_region_is_a_change_to_the_environment_it_belongs_to(controls):

@@ -62,6 +62,15 @@ OPT_IN_REGIONS = frozenset({
     "ap-southeast-6", "ap-southeast-7", "ca-west-1", "eu-central-2", "eu-south-1", "eu-south-2", "il-central-1",
     "me-central-1", "me-south-1", "mx-central-1",
 })
+# Enabling (or disabling) a region "takes a few minutes for most accounts, but it can take
+# several hours" (EnableRegion's RegionName), and AWS Account Management allows 6 concurrent
+# region-opt requests per account and 50 per organization
+# (https://docs.aws.amazon.com/accounts/latest/reference/API_EnableRegion.html,
+# https://docs.aws.amazon.com/accounts/latest/reference/quotas.html).  aws_account_region waits
+# 60 minutes by default (provider v5.100.0 internal/service/account/region.go): it gets these
+# hours instead, and its requests are chained so that no more than the quotas run at once.
+REGION_OPT_TIMEOUT = "12h"
+REGION_REQUESTS_PER_ACCOUNT, REGION_REQUESTS_PER_ORGANIZATION = 6, 50
 ROOT_ACCESS_ADDRESS = "aws_iam_organizations_features.centralized_root"  # centralized root access (management)
 # An account stack's single objects: the modules take their logical ids from these, the look-ups their addresses.
 # The AWS access portal: https://<identity store id or custom subdomain>.awsapps.com/start
