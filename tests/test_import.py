@@ -361,3 +361,29 @@ def test_control_tower_s_own_scps_are_left_alone_by_prefix(shop):
     product = parse(written.text).products[0]
     assert product.leaves_policy("aws-guardrails-ZzZzZz") and not product.leaves_policy("aws-guardrails")
 
+
+
+def test_live_contacts_are_written_alike_ones_once_for_the_organization(shop):
+    """The first apply of an imported org.yaml changes no contact: each account's as live,
+    those alike everywhere once under organization.contacts; one org.yaml cannot hold is left."""
+    security = ("Sec Team", "Security", "sec@acme.example.com", "+1 206 555 0100")
+    contacts = {PROD.id: {"security": security, "billing": ("Fin", "Finance", "fin@acme.example.com", "(206) 555-0101"),
+                          "operations": None},
+                DEV.id: {"security": security, "billing": None, "operations": ("Ops", "On call", "ops@acme.example.com", "ext. 12")},
+                STAGE.id: {"security": security, "billing": None, "operations": None}}
+    members = tuple(replace(m, contacts=contacts[m.account.id]) if m.account.id in contacts else m for m in shop.members)
+    trusting = replace(shop.organization, trusted_services=shop.organization.trusted_services | {"account.amazonaws.com"})
+    written = render(replace(shop, members=members, organization=trusting), "test")
+    doc = _doc(written)
+    assert doc["organization"]["contacts"] == {"security": {"name": "Sec Team", "title": "Security",
+                                                            "email": "sec@acme.example.com", "phone": "+1 206 555 0100"}}
+    envs = doc["products"]["shop-team"]["environments"]
+    assert envs["production"]["contacts"] == {"billing": {"name": "Fin", "title": "Finance", "email": "fin@acme.example.com",
+                                                          "phone": "(206) 555-0101"}}
+    assert "contacts" not in envs["dev"]  # its operations contact's phone is no phone number PutAlternateContact takes
+    assert "its operations contact (Ops, On call, ops@acme.example.com, ext. 12) is not one org.yaml can hold" in _said(written.text)
+    org = parse(written.text)
+    assert {c.kind: c.phone for c in org.environment_by_stack("shop-team-production").contacts} == {
+        "security": "+1 206 555 0100", "billing": "(206) 555-0101"}
+    assert not any("alternate contacts: not read" in line for line in written.left_out)
+    assert any("alternate contacts: not read" in line for line in render(shop, "test").left_out)  # trusted access off

@@ -11,6 +11,7 @@ import textwrap
 
 import boto3
 import pytest
+import yaml
 from botocore.stub import Stubber
 
 from awsenvs import drift
@@ -335,6 +336,90 @@ def test_contacts_drift_names_each_kind_that_differs():
     changed = {**same, "billing": None, "operations": ("Someone", "x", "x@example.com", "1")}  # operations: not org.yaml's
     [difference] = drift.contact_differences(env, changed)
     assert difference.finding == "billing contact: expected Fin, Finance, fin@acme.example.com, (206) 555-0101; live none"
+
+
+# --------------------------------------------------------------------------- contacts and regions that exist
+
+
+def test_a_contact_set_before_awsenvs_is_imported_and_the_plan_says_what_replaces_it():
+    """The first apply on an adopted account would overwrite its contacts unseen (a plain
+    create, PutAlternateContact): imported instead, so the plan shows an update, and why."""
+    from awsenvs.reconcile import contact_imports
+
+    org = parse(BASE)
+    ids = {"shop-dev": "111111111111", "shop-prod": "222222222222"}  # data-lake: not created yet
+    live = {"111111111111": {"security": ("Old", "CISO", "old@acme.example.com", "1"), "operations": None, "billing": None},
+            "222222222222": {"security": ("Sec", "Security", "sec@acme.example.com", "+1 206 555 0100"),
+                             "billing": None, "operations": ("Ops", "x", "x@acme.example.com", "2")}}
+    read = []
+    imports = contact_imports(org, ids, frozenset({"aws_account_alternate_contact.shop_prod_billing"}),
+                              lambda account_id: read.append(account_id) or live[account_id])
+    assert [(i.address, i.id) for i in imports] == [
+        ("aws_account_alternate_contact.shop_dev_security", "111111111111/SECURITY"),
+        ("aws_account_alternate_contact.shop_prod_security", "222222222222/SECURITY")]  # operations: not org.yaml's there
+    assert imports[0].reason == ("existing security contact of shop-dev, set before awsenvs: Old, CISO, old@acme.example.com, "
+                                 "1; replaced by org.yaml's: Sec, Security, sec@acme.example.com, +1 206 555 0100")
+    assert imports[1].reason == "existing security contact of shop-prod (as org.yaml sets it)"
+    assert read == ["111111111111", "222222222222"]
+    everything = frozenset(org.environment_by_stack(s).contact_address(c) for s in ids for c in org.environment_by_stack(s).contacts)
+    assert contact_imports(org, ids, everything, lambda account_id: pytest.fail("nothing to read")) == []
+
+
+def test_a_contact_org_yaml_no_longer_sets_is_forgotten_never_deleted():
+    """`billing: null`, or `contacts` removed: the provider's delete would call
+    DeleteAlternateContact; a `removed` block lets go of it instead, and the plan says so."""
+    from awsenvs.plan_notes import management_notes
+    from awsenvs.reconcile import released_contacts
+    from awsenvs.terraform import ResourceChange
+
+    org = parse(BASE)  # shop-dev: billing null
+    held = frozenset({"aws_account_alternate_contact.shop_dev_billing", "aws_account_alternate_contact.shop_dev_security",
+                      "aws_account_alternate_contact.shop_old_billing"})  # shop-old: a retired stack's, left to retire
+    assert released_contacts(org, held) == ["aws_account_alternate_contact.shop_dev_billing"]
+    document = yaml.safe_load(BASE)  # `contacts` removed everywhere
+    del document["organization"]["contacts"]
+    del document["products"]["shop"]["environments"]["dev"]["contacts"]
+    none = parse(yaml.safe_dump(document))
+    assert all(not env.contacts for env in none.environments)
+    assert released_contacts(none, held) == ["aws_account_alternate_contact.shop_dev_billing",
+                                             "aws_account_alternate_contact.shop_dev_security"]
+    [note] = management_notes(org, "management", [
+        ResourceChange("aws_account_alternate_contact.shop_dev_billing", "aws_account_alternate_contact", ("forget",)),
+        ResourceChange("aws_account_alternate_contact.shop_dev_security", "aws_account_alternate_contact", ("update",))])
+    assert note.startswith("the billing contact of shop-dev is no longer org.yaml's: forgotten, it stays on AWS as it is")
+
+
+@pytest.mark.parametrize("status, imported", [
+    ("ENABLING", "is ENABLING since an earlier apply (interrupted, or past its wait): this apply waits for AWS to finish"),
+    ("ENABLED", "af-south-1 is already ENABLED in shop-dev"),
+    ("DISABLED", None), ("DISABLING", None),
+])
+def test_a_region_request_under_way_is_imported_not_made_again(status, imported):
+    """An apply killed or timed out while AWS enabled a region left nothing in state (the
+    provider saves it once done): the next plan imports it instead of a new EnableRegion."""
+    from awsenvs.reconcile import region_imports
+
+    org = parse(BASE)
+    imports = region_imports(org, {"shop-dev": "111111111111"}, frozenset(),
+                             lambda account_id, region: status if (account_id, region) == ("111111111111", "af-south-1")
+                             else pytest.fail(f"read {account_id} {region}"))
+    if imported is None:
+        assert imports == []
+    else:
+        [region] = imports
+        assert (region.address, region.id) == ("aws_account_region.shop_dev_af_south_1", "111111111111,af-south-1")
+        assert imported in region.reason
+    assert region_imports(org, {"shop-dev": "111111111111"}, frozenset({"aws_account_region.shop_dev_af_south_1"}),
+                          lambda *_: pytest.fail("held: nothing to read")) == []
+
+
+def test_a_region_to_disable_already_disabling_is_imported():
+    from awsenvs.reconcile import region_imports
+
+    org = parse(BASE)
+    statuses = {"eu-south-2": "DISABLED", "af-south-1": "DISABLING"}
+    [region] = region_imports(org, {"shop-prod": "222222222222"}, frozenset(), lambda _, region: statuses[region])
+    assert region.address == "aws_account_region.shop_prod_af_south_1" and "DISABLING" in region.reason
 
 
 # --------------------------------------------------------------------------- closing within the quota

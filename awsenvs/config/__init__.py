@@ -38,6 +38,7 @@ from awsenvs.config.model import (
     User,
     access_portal_url,
     account_settings_addresses,
+    contact_address,
 )
 from awsenvs.config.names import (
     as_name,
@@ -157,7 +158,7 @@ __all__ = [
     "PasswordPolicySpec", "ProductSpec", "S3StateSpec", "ServicePrincipal", "StateSpec", "UserSpec",
     # model
     "Assignment", "Budget", "Contact", "DataPerimeter", "Environment", "Group", "Guardrails", "Org", "PasswordPolicy", "Product", "RunRole", "StateConfig", "Unmanaged", "User",
-    "access_portal_url", "account_settings_addresses",
+    "access_portal_url", "account_settings_addresses", "contact_address",
     # loading
     "load", "parse",
 ]

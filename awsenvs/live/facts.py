@@ -218,6 +218,11 @@ class LiveIdentityCenter:
                 for account, arn, kind, principal in self.assignments if account == account_id}
 
 
+# An account's alternate contacts by kind (security, operations, billing): (name, title, email,
+# phone), or None when it has none of that kind.
+LiveContacts = Mapping[str, "tuple[str, str, str, str] | None"]
+
+
 @dataclass(frozen=True)
 class LiveMember:
     """A member account as `import` read it: its IAM through the role, or why it could not."""
@@ -226,6 +231,8 @@ class LiveMember:
     ou_path: tuple[str, ...]  # the OU names from the root down; () directly in the root
     iam: LiveIam | None
     skipped: str | None = None  # why its IAM could not be read (the role cannot be assumed, ...)
+    contacts: LiveContacts | None = None  # None: not read (Account Management's trusted access is off)
+    contacts_error: str | None = None  # why they could not be read
 
 
 @dataclass(frozen=True)

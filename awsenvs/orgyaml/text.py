@@ -63,6 +63,9 @@ def _organization(out: _Lines, draft: Draft) -> None:
                                                "management, so member accounts need no root credentials")
         if IAM_PRINCIPAL in draft.trusted_services:
             out.comment(2, f"{IAM_PRINCIPAL} is trusted but root credentials management is off")
+    if draft.contacts:
+        out.line(2, "contacts", {kind: dict(fields) for kind, fields in draft.contacts.items()},
+                 "every account's alternate contacts, as live (alike in all of them); a kind not listed is left as it is")
     out.blank()
 
 
@@ -155,6 +158,9 @@ def _environment(out: _Lines, draft: Draft, product: DraftProduct, env: DraftEnv
                 out.line(10, key(name), dict(spec))
     if env.unmanaged:
         out.line(8, "unmanaged", {kind: list(names) for kind, names in env.unmanaged.items()}, "here on purpose, not managed: audit's drift check leaves it alone")
+    if env.contacts:
+        out.line(8, "contacts", {kind: dict(fields) for kind, fields in env.contacts.items()},
+                 "this account's alternate contacts, as live")
     for budget in env.budgets:
         out.comment(8, f"budget {budget.name} ({budget.amount} {budget.unit}) exists: left as it is")
     for note in env.notes:
