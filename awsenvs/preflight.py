@@ -19,6 +19,7 @@ from awsenvs.checks import (
     check_adopted_roles,
     check_adoptions,
     check_created_accounts,
+    check_management_account_access,
     check_organization,
 )
 from awsenvs.config import DEFAULT_ROLE_NAME, MANAGEMENT_STACK, SUSPENDED_OU, Org, account_settings_addresses
@@ -129,7 +130,10 @@ class LiveChecks:
             imports += root_access_imports(self.org, self.organization, self.root_access_features)
             if self.org.identity_center:
                 ids = self._existing_account_ids()
-                live = read_identity_center(self.org.region, ids.values(), groups=[g.name for g in self.org.groups])
+                management = self.organization.management.id if self.organization and self.organization.management else None
+                live = read_identity_center(self.org.region, [*ids.values(), *filter(None, [management])],
+                                            groups=[g.name for g in self.org.groups])
+                check_management_account_access(self.org, live, management)
                 imports += identity_center_imports(self.org, live, ids)
             imports += self._account_settings_imports(held)
             settings = sorted(held & frozenset().union(*(account_settings_addresses(r.stack) for r in retiring)))

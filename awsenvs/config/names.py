@@ -12,6 +12,7 @@ from typing import Literal
 MANAGEMENT_STACK = "management"
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 MANAGED_BY = "awsenvs"
+MANAGED_BY_TAG = "managed-by"  # the tag key every awsenvs resource carries, MANAGED_BY its value
 MFA_POLICY_NAME = "awsenvs-require-mfa"
 # Every user of an `mfa: required` account is in this group, which carries the MFA policy
 # (policies attached to groups, not users: CIS / checkov CKV_AWS_40).
