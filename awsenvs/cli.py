@@ -136,6 +136,7 @@ def validate(ctx: click.Context) -> None:
     (known regions, policies within Organizations' size limit, nothing that locks the runner
     out), budgets, contacts (emails, phone numbers) and opt-in regions. Writes nothing."""
     from awsenvs.modules.guardrail_policies import data_perimeter_policies, guardrail_policies
+    from awsenvs.plan_notes import perimeter_warning
 
     org = _org(ctx)
     policies = guardrail_policies(org)  # refuses a service control policy over the size limit
@@ -148,6 +149,8 @@ def validate(ctx: click.Context) -> None:
         f"guardrails on {len(policies)} OU(s), {budgets} budget(s), stacks: {', '.join(org.stacks)}",
         highlight=False,
     )
+    for product, env in org.adopted_in_data_perimeter:
+        out.print(f"note: {perimeter_warning(product, env)}", markup=False, highlight=False)
 
 
 @cli.command("export-modules")

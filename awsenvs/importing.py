@@ -6,7 +6,8 @@ policies first, then each member account's IAM through `role_name` in `workers` 
 then IAM Identity Center in the run's region.  Calls per member account: 1 AssumeRole,
 then 7 + 6 per IAM user + 2 per IAM group (live.iam.read_account_iam, DETAIL), and 3 for its
 alternate contacts, from the management account, when Account Management's trusted access is
-on (live.organization.read_alternate_contacts); botocore retries
+on (live.organization.read_alternate_contacts), and 2 + 3 per S3 bucket for the buckets it
+serves to anyone (live.s3.read_public_buckets); botocore retries
 throttled calls in its adaptive mode (aws.connect), so big organizations slow down
 instead of failing (org-formation-cli#280 shows what happens without it).
 """
@@ -29,6 +30,7 @@ from awsenvs.live.facts import LiveAccount, LiveMember, LiveSnapshot
 from awsenvs.live.iam import DETAIL, read_account_iam
 from awsenvs.live.identity_center import read_identity_center
 from awsenvs.live.organization import account_client, read_alternate_contacts, read_organization, read_structure
+from awsenvs.live.s3 import read_public_buckets
 from awsenvs.orgyaml import ImportRefused, Written, render
 
 WORKERS = 16  # member accounts read at once: the reads wait on AWS, not the CPU
@@ -71,7 +73,7 @@ def read_snapshot(region: str, role_name: str, workers: int = WORKERS,
             return LiveMember(account, path, None, f"closed ({account.lifecycle})")
         try:
             session = aws.assume_role_session(account.id, role_name, "awsenvs-import", sts=sts)
-            read = LiveMember(account, path, read_account_iam(session, account.id, DETAIL))
+            read = _with_public_buckets(LiveMember(account, path, read_account_iam(session, account.id, DETAIL)), session)
         except aws.AwsError as exc:
             read = LiveMember(account, path, None, str(exc))
         except Exception as exc:  # noqa: BLE001 - e.g. a raw botocore error: this account is skipped, not the import
@@ -95,6 +97,14 @@ def read_snapshot(region: str, role_name: str, workers: int = WORKERS,
     except aws.AwsError as exc:
         raise exc.within(f"reading IAM Identity Center in {region}") from None
     return LiveSnapshot(organization, structure, ordered, identity_center, region, role_name)
+
+
+def _with_public_buckets(member: LiveMember, session) -> LiveMember:
+    """The member with the S3 buckets it serves to anyone (a data perimeter would deny them)."""
+    try:
+        return replace(member, public=read_public_buckets(session, member.account.id))
+    except aws.AwsError as exc:
+        return replace(member, public_error=str(exc))
 
 
 def _with_contacts(member: LiveMember, client) -> LiveMember:

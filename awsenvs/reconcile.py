@@ -200,8 +200,22 @@ def guardrail_imports(org: Org, live: LiveOrganization | None, targets: Mapping[
                 continue
             imports.append(Import(policy, policy_id, f"existing {what} {name} (set to the configured text)"))
             ou_id = live.ous.get(product.ou_name)
-            if ou_id is not None and ou_id in targets.get(policy_id, ()):
+            if what == "resource control policy" and product.data_perimeter_per_account:
+                imports += _perimeter_account_imports(product, live, policy_id, targets.get(policy_id, frozenset()))
+            elif ou_id is not None and ou_id in targets.get(policy_id, ()):
                 imports.append(Import(attachment, f"{ou_id}:{policy_id}", f"{name} already attached to OU {product.ou_name}"))
+    return imports
+
+
+def _perimeter_account_imports(product, live: LiveOrganization, policy_id: str, targets: frozenset[str]) -> list[Import]:
+    """A data perimeter attached to each covered account (some are out of it): the attachments
+    that exist already (import id `<account id>:<policy id>`)."""
+    imports = []
+    for env in product.perimeter_environments:
+        account = live.account_by_id(env.account_id) if env.adopted else live.account_by_email(env.email)
+        if account is not None and account.id in targets:
+            imports.append(Import(product.data_perimeter_account_address(env), f"{account.id}:{policy_id}",
+                                  f"{product.data_perimeter_policy_name} already attached to {env.stack}'s account"))
     return imports
 
 

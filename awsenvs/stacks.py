@@ -151,7 +151,8 @@ class ManagementStack(_Stack):
                         f"These credentials are not the management account's ({org.management_account_id}): set this "
                         f"workspace's {TFC_RUN_ROLE_VARIABLE} to its run role (see `awsenvs bootstrap`).")
         Guardrails(self, "guardrails", org, {name: ou.id for name, ou in self.organization.ous.items()},
-                   depends_on=[self.organization.organization], organization_id=self.organization.organization.id)
+                   depends_on=[self.organization.organization], organization_id=self.organization.organization.id,
+                   account_ids={stack: account.id for stack, account in self.organization.accounts.items()})
         if any(env.has_account_settings for env in org.environments):
             AccountSettings(self, "account-settings", org.environments,
                             {stack: account.id for stack, account in self.organization.accounts.items()},

@@ -387,3 +387,51 @@ def test_live_contacts_are_written_alike_ones_once_for_the_organization(shop):
         "security": "+1 206 555 0100", "billing": "(206) 555-0101"}
     assert not any("alternate contacts: not read" in line for line in written.left_out)
     assert any("alternate contacts: not read" in line for line in render(shop, "test").left_out)  # trusted access off
+
+
+def test_the_buckets_an_account_serves_to_anyone_are_read_by_policy_status_acl_and_public_access_block(monkeypatch, tmp_path):
+    """live.s3 on moto: public by its bucket policy, public by its ACL, one a public access
+    block restricts (not public), a private one; the account's own block covers them all."""
+    import json
+
+    import boto3
+    from moto import mock_aws
+
+    from awsenvs.live.s3 import read_public_buckets
+    from conftest import in_process_moto_env
+
+    in_process_moto_env(monkeypatch, tmp_path, "eu-west-1")
+    anyone = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                                                      "Resource": "arn:aws:s3:::{}/*"}]}
+    with mock_aws():
+        s3 = boto3.client("s3")
+        for name in ("website", "old-website", "blocked", "private"):
+            s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        for name in ("website", "blocked"):
+            s3.put_bucket_policy(Bucket=name, Policy=json.dumps(anyone).replace("{}", name))
+        s3.put_bucket_acl(Bucket="old-website", ACL="public-read")
+        s3.put_public_access_block(Bucket="blocked", PublicAccessBlockConfiguration={
+            "RestrictPublicBuckets": True, "IgnorePublicAcls": True, "BlockPublicAcls": True, "BlockPublicPolicy": True})
+        session = boto3.Session()
+        found = read_public_buckets(session, "123456789012")
+        assert sorted(found.buckets) == [("old-website", "its ACL"), ("website", "its bucket policy")]
+        boto3.client("s3control").put_public_access_block(AccountId="123456789012", PublicAccessBlockConfiguration={
+            "RestrictPublicBuckets": True, "IgnorePublicAcls": True, "BlockPublicAcls": True, "BlockPublicPolicy": True})
+        assert read_public_buckets(session, "123456789012").buckets == ()
+
+
+def test_an_account_serving_public_content_is_written_out_of_the_data_perimeter(shop):
+    from awsenvs.live.facts import LivePublicBuckets
+
+    members = tuple(replace(m, public=LivePublicBuckets((("www.acme.example.com", "its bucket policy"),)))
+                    if m.account.id == PROD.id else m for m in shop.members)
+    written = render(replace(shop, members=members), "test")
+    env = _doc(written)["products"]["shop-team"]["environments"]["production"]
+    assert env["data_perimeter"] is False
+    assert ("it serves S3 content to anyone: www.acme.example.com (by its bucket policy); a data perimeter "
+            "(guardrails.data_perimeter) would deny those anonymous readers, and CloudFront origin access identities, so "
+            "this account stays out of it") in _said(written.text)
+    assert any("1 accounts serve S3 content to anyone (production)" in line for line in written.found)
+    org = parse(written.text)
+    assert org.environment_by_stack("shop-team-production").outside_data_perimeter
+

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 import json
 import textwrap
+from dataclasses import replace
 
 import boto3
 import pytest
@@ -135,6 +136,14 @@ REJECTIONS = {
                                                     "guardrails.data_perimeter: 'strict': use true, false or {trusted_accounts:"),
     "on_retire misspelt": (_on(BASE, "region: eu-west-1\n", "region: eu-west-1\n  on_retire: delete\n"),
                            "organization.on_retire:"),
+    "an environment in a data perimeter its product does not have": (
+        _on(BASE, "      lake: {mfa: optional}", "      lake: {mfa: optional, data_perimeter: true}"),
+        "products.data.environments.lake.data_perimeter: true, but data has no data perimeter"),
+    "every environment out of its product's data perimeter": (
+        _on(_on(BASE, "        mfa: optional\n", "        mfa: optional\n        data_perimeter: false\n"),
+            "prod: {mfa: required,", "prod: {mfa: required, data_perimeter: false,"),
+        "products.shop.environments.prod.data_perimeter: false for every environment of shop: set "
+        "products.shop.guardrails.data_perimeter: false instead"),
 }
 
 
@@ -175,7 +184,8 @@ def test_tree_shows_the_data_perimeter_regions_contacts_and_closing(tmp_path):
 
 def test_the_sandbox_says_what_it_cannot_rehearse():
     said = " ".join(not_rehearsed(parse(_on(BASE, "region: eu-west-1\n", "region: eu-west-1\n  on_retire: close\n"))))
-    assert "data perimeter enforcement" in said and "no outside principal is denied" in said
+    assert "data perimeter enforcement" in said and "no outside principal, anonymous reader or CloudFront origin access identity is denied" in said
+    assert "20% of the member accounts (at least 250, at most 1000)" in said
     assert "opt-in regions" in said and "closing retired accounts" in said
 
 
@@ -212,6 +222,89 @@ def test_the_data_perimeter_is_an_rcp_on_its_product_ou_naming_the_organization(
     organization = controls.resources("management", "aws_organizations_organization")["organization"]
     assert "RESOURCE_CONTROL_POLICY" in organization["enabled_policy_types"]
     assert "account.amazonaws.com" in organization["aws_service_access_principals"]
+
+
+WEBSITE = _on(BASE, "        mfa: optional\n", "        mfa: optional\n        account_id: '210987654321'\n"
+                                                 "        data_perimeter: false\n")
+
+
+def test_an_environment_out_of_the_data_perimeter_moves_its_rcp_onto_the_other_accounts(tmp_path, terraform):
+    """An RCP on the OU reaches every account in it, and a dp:exclude:identity tag exempts no
+    S3 general purpose bucket unless S3 ABAC is on for it: the way out that works is to attach
+    the RCP to each covered account and not to the one out."""
+    path = tmp_path / "org.yaml"
+    path.write_text(WEBSITE)
+    org = load(path)
+    shop = org.products[0]
+    assert [e.stack for e in shop.perimeter_environments] == ["shop-prod"] and shop.data_perimeter_per_account
+    synthesize(org, tmp_path / "out", state_dir=tmp_path / "state")
+    attachments = Synthesized(org, tmp_path / "out").resources("management", "aws_organizations_policy_attachment")
+    assert "awsenvs_shop_data_perimeter" not in attachments  # not on the OU
+    prod = attachments["awsenvs_shop_data_perimeter_prod"]
+    assert (prod["policy_id"], prod["target_id"]) == ("${aws_organizations_policy.awsenvs_shop_data_perimeter.id}",
+                                                      "${aws_organizations_account.shop_prod.id}")
+    assert "awsenvs_shop_data_perimeter_dev" not in attachments
+    assert org.environments_guarded_by({"aws_organizations_policy_attachment.awsenvs_shop_data_perimeter_prod"})
+    terraform.init(tmp_path / "out" / "stacks" / "management")
+    assert [d for d in terraform.validate(tmp_path / "out" / "stacks" / "management") if d.severity == "error"] == []
+
+
+def test_the_data_perimeter_s_way_out_is_drift_when_the_rcp_reaches_it_and_imported_when_it_exists():
+    from awsenvs.reconcile import guardrail_imports
+
+    org = parse(WEBSITE)
+    shop = org.products[0]
+    prod = LiveAccount("222222222222", "shop_prod", org.environment_by_stack("shop-prod").email, "ACTIVE")
+    website = LiveAccount("210987654321", "shop_dev", org.environment_by_stack("shop-dev").email, "ACTIVE")
+    live = LiveOrganization("o-abcdefghij", "r-x", frozenset(), frozenset(), (prod, website), {"shop": "ou-shop"},
+                            {shop.data_perimeter_policy_name: "p-rcp"})
+    texts = {"p-rcp": __import__("awsenvs.modules.guardrail_policies", fromlist=["x"]).data_perimeter_policies(
+        org, live.id)["shop"]}
+    perimeter = __import__("awsenvs.modules.guardrail_policies", fromlist=["x"]).data_perimeter_policies(org, live.id)
+    assert drift.data_perimeter_differences(org, live, {"p-rcp": frozenset({prod.id})}, perimeter, texts) == []
+    findings = [d.finding for d in drift.data_perimeter_differences(
+        org, live, {"p-rcp": frozenset({"ou-shop", website.id})}, perimeter, texts)]
+    assert findings == [
+        "RCP awsenvs-shop-data-perimeter: expected attached to the accounts of shop it covers, not the OU; live attached "
+        "to OU shop, reaching the accounts out of it",
+        "RCP awsenvs-shop-data-perimeter: expected not attached to shop-dev (data_perimeter: false); live attached to "
+        "210987654321",
+        "RCP awsenvs-shop-data-perimeter: expected attached to shop-prod (222222222222); live detached"]
+    imports = guardrail_imports(org, live, {"p-rcp": frozenset({prod.id})})
+    assert [(i.address, i.id) for i in imports] == [
+        ("aws_organizations_policy.awsenvs_shop_data_perimeter", "p-rcp"),
+        ("aws_organizations_policy_attachment.awsenvs_shop_data_perimeter_prod", "222222222222:p-rcp")]
+
+
+def test_the_first_time_a_data_perimeter_reaches_an_adopted_account_the_plan_says_what_it_denies():
+    from awsenvs.plan_notes import management_notes
+    from awsenvs.terraform import ResourceChange
+
+    org = parse(_on(BASE, "        mfa: optional\n", "        mfa: optional\n        account_id: '210987654321'\n"))
+    ou_attachment = ResourceChange("aws_organizations_policy_attachment.awsenvs_shop_data_perimeter",
+                                   "aws_organizations_policy_attachment", ("create",))
+    [note] = management_notes(org, "management", [ou_attachment])
+    assert note.startswith("the data perimeter awsenvs-shop-data-perimeter reaches the adopted account shop-dev "
+                           "(210987654321): there anyone outside the organization is denied its S3 buckets")
+    assert "anonymous requests included (a public bucket, an S3 website endpoint)" in note
+    assert "CloudFront origin access identities (OAI" in note
+    assert "set data_perimeter: false under products.shop.environments.dev" in note
+    assert "exempts no S3 bucket unless S3 ABAC is on for it" in note
+    adopted_now = ResourceChange("aws_organizations_account.shop_dev", "aws_organizations_account", ("update",), importing=True)
+    assert management_notes(org, "management", [adopted_now]) == (note,)  # moved into an OU that has it
+    assert management_notes(org, "management", [replace(ou_attachment, actions=("update",))]) == ()  # not the first time
+    assert management_notes(parse(WEBSITE), "management", [ou_attachment]) == ()  # out of it
+
+
+def test_validate_says_which_adopted_accounts_a_data_perimeter_reaches(tmp_path):
+    (tmp_path / "org.yaml").write_text(_on(BASE, "        mfa: optional\n",
+                                           "        mfa: optional\n        account_id: '210987654321'\n"))
+    proc = run_cli("validate", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    [note] = [line for line in proc.stdout.splitlines() if line.startswith("note:")]
+    assert note.startswith("note: the data perimeter awsenvs-shop-data-perimeter reaches the adopted account shop-dev")
+    (tmp_path / "org.yaml").write_text(WEBSITE)
+    assert "note:" not in run_cli("validate", cwd=tmp_path).stdout
 
 
 def test_contacts_and_regions_are_set_from_the_management_stack(controls):

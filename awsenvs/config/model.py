@@ -206,6 +206,7 @@ class Environment:
     contacts: tuple[Contact, ...] = ()  # set from the management stack
     regions: tuple[str, ...] = ()  # opt-in regions enabled in the account (management stack)
     disable_regions: tuple[str, ...] = ()  # opt-in regions awsenvs disables there
+    outside_data_perimeter: bool = False  # `data_perimeter: false`: its product's RCP is not attached to it
 
     @property
     def has_account_settings(self) -> bool:
@@ -346,6 +347,31 @@ class Product:
     def data_perimeter_addresses(self) -> tuple[str, str]:
         """The management stack's addresses of its RCP and the RCP's attachment to its OU."""
         return _policy_addresses(self.data_perimeter_tf_name)
+
+    @property
+    def perimeter_environments(self) -> tuple[Environment, ...]:
+        """The environments its data perimeter covers: all but those with `data_perimeter: false`."""
+        return tuple(env for env in self.environments if not env.outside_data_perimeter) if self.data_perimeter else ()
+
+    @property
+    def data_perimeter_per_account(self) -> bool:
+        """Whether its RCP is attached to each covered account rather than to its OU: an RCP on
+        the OU reaches every account in it, and an S3 general purpose bucket evaluates no
+        resource tag in an RCP unless S3 ABAC is on for it (off by default:
+        https://docs.aws.amazon.com/AmazonS3/latest/userguide/buckets-tagging-enable-abac.html),
+        so leaving an account out is leaving it off the attachments."""
+        return self.data_perimeter is not None and any(env.outside_data_perimeter for env in self.environments)
+
+    def data_perimeter_account_address(self, env: Environment) -> str:
+        """The management stack's address of its RCP's attachment to one covered account."""
+        return f"{GUARDRAIL_ATTACHMENT_RESOURCE}.{tf_name(self.data_perimeter_policy_name, env.name)}"
+
+    @property
+    def data_perimeter_all_addresses(self) -> frozenset[str]:
+        """Every address its data perimeter may have in the management stack (its RCP, the RCP's
+        attachment to its OU or to each account)."""
+        return frozenset({*self.data_perimeter_addresses,
+                          *(self.data_perimeter_account_address(env) for env in self.environments)})
 
     @property
     def ou_name(self) -> str:
@@ -552,8 +578,14 @@ class Org:
                     *(env.region_address(r) for r in (*env.regions, *env.disable_regions))}
 
         return tuple(env for product in self.products for env in product.environments
-                     if {*product.guardrails_addresses, *product.data_perimeter_addresses} & addresses
+                     if {*product.guardrails_addresses, *product.data_perimeter_all_addresses} & addresses
                      or own(env) & addresses)
+
+    @property
+    def adopted_in_data_perimeter(self) -> tuple[tuple[Product, Environment], ...]:
+        """The adopted accounts a data perimeter covers: they had public content or CloudFront
+        origin access identities before awsenvs, which the perimeter then denies."""
+        return tuple((product, env) for product in self.products for env in product.perimeter_environments if env.adopted)
 
     def declared_imports(self, stack: str) -> dict[str, str]:
         """Address -> why, of the import blocks synthesized into a stack from org.yaml itself
@@ -590,8 +622,9 @@ class Org:
         tests/test_incremental_synth.py checks on real synths that a change of a stack's
         output always changes this text."""
         if stack != MANAGEMENT_STACK:
-            # Contacts and regions are set from the management stack.
-            env = replace(self.environment_by_stack(stack), contacts=(), regions=(), disable_regions=())
+            # Contacts, regions and the data perimeter's attachments are the management stack's.
+            env = replace(self.environment_by_stack(stack), contacts=(), regions=(), disable_regions=(),
+                          outside_data_perimeter=False)
             return repr((env, self.state, self.access))
         only_in_account_stacks = {"alias": "", "password_policy": None, "budget": None}
         if not self.identity_center:

@@ -191,6 +191,9 @@ class EnvironmentSpec(_Spec):
     # Opt-in regions enabled in the account; regions awsenvs disables (never any other).
     regions: list[str] | None = None
     disable_regions: list[str] | None = None
+    # false: the account stays out of its product's data perimeter (public websites, CloudFront
+    # origin access identities); the perimeter is then attached to the product's other accounts.
+    data_perimeter: bool | None = None
 
 
 def _policy_names(value: list[str]) -> list[str]:

@@ -218,6 +218,14 @@ class LiveIdentityCenter:
                 for account, arn, kind, principal in self.assignments if account == account_id}
 
 
+@dataclass(frozen=True)
+class LivePublicBuckets:
+    """An account's S3 buckets that anyone may read, each with why (its bucket policy, its ACL)."""
+
+    buckets: tuple[tuple[str, str], ...]
+    unread: str | None = None  # what could not be read (and was taken as not blocking)
+
+
 # An account's alternate contacts by kind (security, operations, billing): (name, title, email,
 # phone), or None when it has none of that kind.
 LiveContacts = Mapping[str, "tuple[str, str, str, str] | None"]
@@ -233,6 +241,8 @@ class LiveMember:
     skipped: str | None = None  # why its IAM could not be read (the role cannot be assumed, ...)
     contacts: LiveContacts | None = None  # None: not read (Account Management's trusted access is off)
     contacts_error: str | None = None  # why they could not be read
+    public: LivePublicBuckets | None = None  # None: not read (its role could not be assumed)
+    public_error: str | None = None  # why it could not be read
 
 
 @dataclass(frozen=True)

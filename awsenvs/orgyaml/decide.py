@@ -78,6 +78,7 @@ class DraftEnvironment:
     # what stays in the account unmanaged (org.yaml's `unmanaged`, which audit's drift check leaves alone)
     unmanaged: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     contacts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # kind -> org.yaml's fields, as live
+    public_buckets: tuple[tuple[str, str], ...] = ()  # (bucket, why) it serves to anyone: kept out of a data perimeter
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,10 @@ def decide(snapshot: LiveSnapshot) -> Draft:
              *(f"product {p.name} (OU {p.ou}): {', '.join(e.name for e in p.environments)}" for p in adoptable)]
     if policies:
         found.append(f"{len(policies)} service control policies of your own, left as they are")
+    public = [e.name for p in adoptable for e in p.environments if e.member.public and e.member.public.buckets]
+    if public:
+        found.append(f"{len(public)} accounts serve S3 content to anyone ({', '.join(public)}): written with "
+                     "data_perimeter: false, so that a data perimeter never denies their readers")
     return Draft(
         org_name=org_name,
         email=management.email if management else "",
@@ -484,6 +489,20 @@ def _contacts(products: list[_Product], left_out: list[str]) -> dict[str, dict[s
     return shared
 
 
+def _public_buckets(env: _Environment) -> tuple[tuple[str, str], ...]:
+    """The S3 buckets an account serves to anyone (a data perimeter would deny their readers),
+    and what could not be read, as notes."""
+    member = env.member
+    if member.public_error:
+        env.notes.append(f"whether it serves public S3 content could not be read ({member.public_error}): check before "
+                         "turning on guardrails.data_perimeter")
+    if member.public is None:
+        return ()
+    if member.public.unread and member.public.buckets:
+        env.notes.append(f"{member.public.unread}: its buckets were judged by their own settings")
+    return member.public.buckets
+
+
 def _root_accounts(snapshot: LiveSnapshot) -> list[LiveAccount]:
     management = snapshot.organization.management.id if snapshot.organization.management else None
     members = {m.account.id: m.account for m in snapshot.members}
@@ -520,7 +539,8 @@ def _frozen(product: _Product, ou_policies: tuple[str, ...] = ()) -> DraftProduc
         product.name, product.ou, everyone,
         tuple(DraftEnvironment(e.name, e.member.account, e.users, e.member.iam.aliases,
                                e.member.iam.password_settings, e.member.iam.budgets, tuple(e.notes),
-                               {kind: tuple(names) for kind, names in e.unmanaged.items() if names}, e.contacts)
+                               {kind: tuple(names) for kind, names in e.unmanaged.items() if names}, e.contacts,
+                               _public_buckets(e))
               for e in product.environments),
         tuple(product.commented),
         ou_policies,

@@ -161,6 +161,11 @@ def _environment(out: _Lines, draft: Draft, product: DraftProduct, env: DraftEnv
     if env.contacts:
         out.line(8, "contacts", {kind: dict(fields) for kind, fields in env.contacts.items()},
                  "this account's alternate contacts, as live")
+    if env.public_buckets:
+        served = ", ".join(f"{bucket} (by {why})" for bucket, why in env.public_buckets)
+        out.line(8, "data_perimeter", False,
+                 f"it serves S3 content to anyone: {served}; a data perimeter (guardrails.data_perimeter) would deny those "
+                 "anonymous readers, and CloudFront origin access identities, so this account stays out of it")
     for budget in env.budgets:
         out.comment(8, f"budget {budget.name} ({budget.amount} {budget.unit}) exists: left as it is")
     for note in env.notes:
