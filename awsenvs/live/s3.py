@@ -4,6 +4,7 @@ website), which a data perimeter would deny (`import` keeps such an account out 
 from __future__ import annotations
 
 import boto3
+from botocore.config import Config
 
 from awsenvs import aws
 from awsenvs.live.facts import LivePublicBuckets
@@ -22,9 +23,13 @@ def read_public_buckets(session: boto3.Session, account_id: str) -> LivePublicBu
     Calls: 2, then 3 per bucket unless the account's block covers both."""
     s3 = session.client("s3")
     unread = None
+    # S3 Control's host carries the account id ({AccountId}.s3-control...), which a local
+    # endpoint does not resolve: two attempts, then the block is noted as unread, not retried
+    # for a minute per account.
+    control = session.client("s3control", config=Config(retries={"mode": "standard", "total_max_attempts": 2}))
     try:
         account = _block(f"s3control get-public-access-block of {account_id}",
-                         lambda: session.client("s3control").get_public_access_block(AccountId=account_id))
+                         lambda: control.get_public_access_block(AccountId=account_id))
     except aws.AwsError as exc:  # read as no block: a bucket is then named as public where it is by itself
         account, unread = {}, f"the account's public access block could not be read ({exc})"
     if account.get("RestrictPublicBuckets") and account.get("IgnorePublicAcls"):
