@@ -389,9 +389,9 @@ def test_org_controls_data_perimeter_contacts_regions_and_closing_a_retired_acco
     said = " ".join(plan.stderr.split())
     assert plan.returncode == 2, plan.stderr[-4000:]
     assert "enabling af-south-1 in shop-legacy takes minutes to hours on AWS: apply waits for it" in said
-    assert "then closed (CloseAccount allows 10 closures per 30 days in this organization; awsenvs closed 0" in said
+    assert "then closed (CloseAccount allows 250 closures per 30 days in this organization; awsenvs closed 0" in said
     refused = world.cli("apply")  # closing is part of the retirement's typed confirmation
-    assert refused.returncode == 1 and "then closed (CloseAccount allows 10 closures" in " ".join(refused.stderr.split())
+    assert refused.returncode == 1 and "then closed (CloseAccount allows 250 closures" in " ".join(refused.stderr.split())
 
     proc = world.cli("apply", "--yes")
     assert proc.returncode == 0, proc.stderr[-4000:]
