@@ -23,7 +23,7 @@ import boto3
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import ROOT, accounts_in_new_ou
 
 pytestmark = pytest.mark.e2e
 
@@ -86,13 +86,8 @@ def _seed() -> dict[str, str]:
     org = boto3.client("organizations")
     org.create_organization(FeatureSet="ALL")
     org.enable_aws_service_access(ServicePrincipal="account.amazonaws.com")  # contacts are read and set from here
-    root = org.list_roots()["Roots"][0]["Id"]
-    ou = org.create_organizational_unit(ParentId=root, Name="blog")["OrganizationalUnit"]["Id"]
-    ids = {}
-    for key, name, email in (("legacy", "Blog legacy", "blog-legacy@acme.example.com"),
-                             ("dev", "Blog dev", "blog-dev@acme.example.com")):
-        ids[key] = org.create_account(AccountName=name, Email=email)["CreateAccountStatus"]["AccountId"]
-        org.move_account(AccountId=ids[key], SourceParentId=root, DestinationParentId=ou)
+    ids = accounts_in_new_ou(org, org.list_roots()["Roots"][0]["Id"], "blog", {
+        "legacy": ("Blog legacy", "blog-legacy@acme.example.com"), "dev": ("Blog dev", "blog-dev@acme.example.com")})
     s3 = aws.assume_role_session(ids["legacy"], "OrganizationAccountAccessRole").client("s3")
     s3.create_bucket(Bucket=WEBSITE, CreateBucketConfiguration={"LocationConstraint": REGION})
     s3.put_bucket_policy(Bucket=WEBSITE, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
