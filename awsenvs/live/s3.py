@@ -7,6 +7,7 @@ import boto3
 from botocore.config import Config
 
 from awsenvs import aws
+from awsenvs.errors import AwsenvsError
 from awsenvs.live.facts import LivePublicBuckets
 
 # The grantee of an ACL grant to everyone (https://docs.aws.amazon.com/AmazonS3/latest/userguide/acl-overview.html).
@@ -30,7 +31,7 @@ def read_public_buckets(session: boto3.Session, account_id: str) -> LivePublicBu
     try:
         account = _block(f"s3control get-public-access-block of {account_id}",
                          lambda: control.get_public_access_block(AccountId=account_id))
-    except aws.AwsError as exc:  # read as no block: a bucket is then named as public where it is by itself
+    except AwsenvsError as exc:  # any failure (no answer too): read as no block, each bucket judged by itself
         account, unread = {}, f"the account's public access block could not be read ({exc})"
     if account.get("RestrictPublicBuckets") and account.get("IgnorePublicAcls"):
         return LivePublicBuckets((), unread)
