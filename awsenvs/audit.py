@@ -18,6 +18,7 @@ from awsenvs import aws
 from awsenvs.config import DEFAULT_ROLE_NAME, Environment, Org
 from awsenvs import drift
 from awsenvs.drift import RESTORED_BY_APPLY
+from awsenvs.checks import management_account_access
 from awsenvs.live.facts import LiveIam, LiveIdentityCenter, LiveOrganization
 from awsenvs.live.iam import read_account_iam, read_summary
 from awsenvs.live.identity_center import read_identity_center
@@ -69,6 +70,7 @@ def audit(org: Org, account_ids: dict[str, str], aws_config: Path, aws_credentia
     if workers < 1:
         raise ValueError(f"workers must be at least 1, not {workers}")
     rows: list[Finding] = []
+    management = None
     try:  # the management account is the credentials' own (the member checks assume roles from it)
         management = aws.caller_account()
         if org.management_account_id and management != org.management_account_id:
@@ -85,12 +87,14 @@ def audit(org: Org, account_ids: dict[str, str], aws_config: Path, aws_credentia
         rows.append(Finding("Identity Center first sign-in", "management", MANUAL, IDENTITY_CENTER_FIRST_SIGN_IN))
         known = sorted({i for i in (env.account_id_from(account_ids) for env in org.environments) if i})
         try:
-            identity_center = read_identity_center(org.region, known, groups=[g.name for g in org.groups], detail=True)
+            identity_center = read_identity_center(org.region, [*known, *filter(None, [management])],
+                                                   groups=[g.name for g in org.groups], detail=True)
             if identity_center is None:
                 rows.append(Finding("Identity Center", "management", FAIL,
                                     f"IAM Identity Center is not enabled in {org.region} of the management account"))
             else:
                 rows += _drift_rows("management", drift.identity_center_differences(org, identity_center))
+                rows += [_management_account_access(org, identity_center, management)] if management else []
         except aws.AwsError as exc:
             rows.append(Finding("Identity Center", "management", FAIL, str(exc)))
     sts = aws.sts_client()  # made here and shared: threads must not make clients from the default session
@@ -148,6 +152,21 @@ def _organization(org: Org, account_ids: dict[str, str], rows: list[Finding]) ->
     except aws.AwsError as exc:  # a read that failed is no drift: its own row says what went wrong
         rows.append(Finding("organization", "management", FAIL, str(exc)))
         return None
+
+
+def _management_account_access(org: Org, live: LiveIdentityCenter, management_id: str) -> Finding:
+    """Identity Center's assignments in the management account (checks.management_account_access):
+    one of what awsenvs manages fails, anyone else's is named for a person to judge."""
+    ours, others = management_account_access(org, live, management_id)
+    if ours:
+        return Finding("management account access", "management", FAIL,
+                       f"awsenvs' {', '.join(ours)} assigned there: remove the assignment, or take them out of org.yaml")
+    if others:
+        return Finding("management account access", "management", MANUAL,
+                       f"assigned there by hand: {', '.join(others)}; a token of the Terraform Cloud run role could add a "
+                       "member to such a group or change such a user (IAM cannot scope Identity Store's actions): keep "
+                       "them few")
+    return Finding("management account access", "management", PASS, "no Identity Center assignment in the management account")
 
 
 def _drift_rows(label: str, differences) -> list[Finding]:

@@ -24,7 +24,7 @@ import botocore.loaders
 import botocore.session
 
 from awsenvs.config import Org
-from awsenvs.errors import AwsenvsError, Unreachable, no_answer
+from awsenvs.errors import AwsenvsError, Unreachable, no_answer, with_credentials_hint
 
 
 class AwsError(AwsenvsError):
@@ -42,7 +42,7 @@ def call(what: str, fn, *args, **kwargs):
         raise AwsError(f"{what}: no AWS credentials (set AWS_PROFILE to the management account's profile)") from None
     except botocore.exceptions.ClientError as exc:
         error = exc.response.get("Error", {})
-        raise AwsError(f"{what}: {error.get('Code', 'error')}: {error.get('Message', exc)}") from None
+        raise AwsError(with_credentials_hint(f"{what}: {error.get('Code', 'error')}: {error.get('Message', exc)}")) from None
     except botocore.exceptions.BotoCoreError as exc:
         raise failed(what, exc) from None
 
@@ -55,7 +55,7 @@ def failed(what: str, exc: botocore.exceptions.BotoCoreError) -> AwsenvsError:
         reason = "timed out" if isinstance(exc, botocore.exceptions.ConnectTimeoutError) else \
             no_answer(str(exc.kwargs.get("error", ""))) or "no answer"
         return Unreachable(f"{endpoint.scheme}://{endpoint.netloc}", f"{reason} ({what})")
-    return AwsError(f"{what}: {exc}")
+    return AwsError(with_credentials_hint(f"{what}: {exc}", type(exc).__name__))
 
 
 def maybe(what: str, fn, missing: tuple[str, ...]):
@@ -66,7 +66,7 @@ def maybe(what: str, fn, missing: tuple[str, ...]):
     except botocore.exceptions.ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in missing:
             return None
-        raise AwsError(f"{what}: {exc}") from None
+        raise AwsError(with_credentials_hint(f"{what}: {exc}")) from None
     except AwsError as exc:  # from `pages` (or `call`) inside fn, which report the code in their text
         if any(code in str(exc) for code in missing):
             return None
@@ -180,8 +180,8 @@ def management_account_of_organization() -> tuple[str, str] | None:
     except botocore.exceptions.ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == "AWSOrganizationsNotInUseException":
             return None
-        raise AwsError(f"organizations describe-organization: {exc.response.get('Error', {}).get('Code')}: "
-                       f"{exc.response.get('Error', {}).get('Message', exc)}") from None
+        raise AwsError(with_credentials_hint(f"organizations describe-organization: {exc.response.get('Error', {}).get('Code')}: "
+                                             f"{exc.response.get('Error', {}).get('Message', exc)}")) from None
     except botocore.exceptions.BotoCoreError as exc:
         raise failed("organizations describe-organization", exc) from None
     return organization["Id"], organization["MasterAccountId"]

@@ -30,7 +30,7 @@ from typing import Callable, Mapping
 from awsenvs import aws
 from awsenvs.config import Environment, Org
 from awsenvs.errors import EXIT_BAD_INPUT, AwsenvsError
-from awsenvs.live.facts import LiveOrganization
+from awsenvs.live.facts import LiveIdentityCenter, LiveOrganization
 
 
 class PreflightError(AwsenvsError):
@@ -96,7 +96,7 @@ def check_adoptions(org: Org, live: LiveOrganization | None) -> None:
             continue
         if account.closed:  # the provider would find no account, and Terraform plan a new one
             problems.append(
-                f"{where}.account_id: {env.account_id} is closed ({account.status}): remove the environment, or "
+                f"{where}.account_id: {env.account_id} is closed ({account.lifecycle}): remove the environment, or "
                 "have AWS Support reopen the account first (within 90 days of closing it)")
             continue
         if account.email.lower() != env.email.lower():
@@ -132,7 +132,7 @@ def check_created_accounts(org: Org, live: LiveOrganization | None, managed_ids:
         where = f"products.{env.product}.environments.{env.name}"
         account = live.account_by_id(account_id)
         if account is None or account.closed:
-            status = f"status {account.status}" if account else "no longer in the organization"
+            status = f"status {account.lifecycle}" if account else "no longer in the organization"
             problems.append(f"{where}: its account {account_id} was closed or removed outside awsenvs ({status}), and "
                             "would be created again: remove the environment from org.yaml (awsenvs then retires it), "
                             "or reopen the account first (within 90 days of closing it: AWS Support)")
@@ -170,3 +170,39 @@ def check_adopted_roles(org: Org, live: LiveOrganization | None,
                     f"{account_id} (AccessDenied): create it there before adopting the account, because once "
                     f"in OU {product.ou_name} the protect_baseline guardrail lets only that role create it"
                 ) from None
+
+
+def management_account_access(org: Org, live: LiveIdentityCenter, management_id: str) -> tuple[list[str], list[str]]:
+    """Identity Center's assignments in the management account, as `<principal> as <permission
+    set>`: (those of a user, group or permission set awsenvs manages; everyone else's).
+
+    The Terraform Cloud run role may change awsenvs' permission sets, and, since Identity
+    Store's actions name no account and IAM cannot scope them to groups or users it does not
+    know (service authorization reference, list_awsidentitystore.html), add members to any
+    group and change any user.  awsenvs itself never assigns anything there (the role is
+    denied it); an assignment made by hand there is a way from that token to the management
+    account: refused before planning when awsenvs manages one of its parts, and named by
+    audit in every case."""
+    users = {person.name for person in org.people}
+    groups = {f"group:{group.name}" for group in org.groups}
+    sets = {group.permission_set_name for group in org.groups}
+    ours, others = [], []
+    for principal, permission_set in sorted(live.access(management_id)):
+        (ours if principal in users | groups or permission_set in sets else others).append(f"{principal} as {permission_set}")
+    return ours, others
+
+
+def check_management_account_access(org: Org, live: LiveIdentityCenter | None, management_id: str | None) -> None:
+    """Refuse to plan while a user, group or permission set awsenvs manages is assigned in the
+    management account (see management_account_access)."""
+    if live is None or management_id is None:
+        return
+    ours, _ = management_account_access(org, live, management_id)
+    if ours:
+        raise PreflightError(
+            f"IAM Identity Center assigns what awsenvs manages in the management account {management_id}: "
+            f"{', '.join(ours)}; through it, a change of that group's members, that user or that permission set (an "
+            "org.yaml edit, or a token of the Terraform Cloud run role) would reach the management account: remove the "
+            "assignment (IAM Identity Center > AWS accounts > the management account), or take it out of org.yaml; "
+            "nothing was planned")
+

@@ -20,7 +20,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from awsenvs import usable_cores
-from awsenvs.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, AwsenvsError, BadInput, shorten
+from awsenvs.errors import (EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, AwsenvsError, BadInput, shorten,
+                            with_credentials_hint)
 
 # Each command imports what it uses (org.yaml's validation alone, pydantic, costs ~0.15 s):
 # `--help` answers at once, and `plan` starts its synth worker before anything else.
@@ -135,6 +136,7 @@ def validate(ctx: click.Context) -> None:
     (known regions, policies within Organizations' size limit, nothing that locks the runner
     out), budgets, contacts (emails, phone numbers) and opt-in regions. Writes nothing."""
     from awsenvs.modules.guardrail_policies import data_perimeter_policies, guardrail_policies
+    from awsenvs.plan_notes import perimeter_warning
 
     org = _org(ctx)
     policies = guardrail_policies(org)  # refuses a service control policy over the size limit
@@ -147,6 +149,8 @@ def validate(ctx: click.Context) -> None:
         f"guardrails on {len(policies)} OU(s), {budgets} budget(s), stacks: {', '.join(org.stacks)}",
         highlight=False,
     )
+    for product, env in org.adopted_in_data_perimeter:
+        out.print(f"note: {perimeter_warning(product, env)}", markup=False, highlight=False)
 
 
 @cli.command("export-modules")
@@ -439,6 +443,9 @@ def profiles(ctx: click.Context, write: bool, path: str | None, dry_run: bool, u
             err.print(f"Wrote {len(found.profiles)} profiles to {target}{backup}", markup=False, highlight=False)
         else:
             err.print(f"{target}: already up to date", markup=False, highlight=False)
+        if result.replaced:
+            err.print(f"set back to {org.source.name}'s (keys awsenvs owns in its profiles): "
+                      f"{'; '.join(result.replaced)}", markup=False, highlight=False)
         if result.has_default:
             err.print("[yellow]warning:[/] " + escape(f"{target} has a [default] profile: commands without --profile may hit the wrong account"), highlight=False)
     if found.sso_session:
@@ -771,6 +778,6 @@ def unexpected(exc: BaseException) -> str:
     module = type(exc).__module__ or ""
     text = " ".join(str(exc).split()) or type(exc).__name__
     if module.startswith(("botocore", "boto3", "urllib3")):
-        return f"AWS: {type(exc).__name__}: {shorten(text, 400)}"
+        return with_credentials_hint(f"AWS: {type(exc).__name__}: {shorten(text, 400)}", type(exc).__name__)
     return (f"unexpected {type(exc).__name__}: {text} (a bug in awsenvs: please report it with the command you ran; "
             f"{DEBUG_ENV}=1 shows the traceback)")

@@ -224,7 +224,7 @@ def management_differences(org: Org, live: LiveOrganization, account_ids: Mappin
             product.guardrails is not None and product.guardrails_policy_name in live.policies) else set()
         if product.guardrails is not None and not expected:
             found.append(Difference(f"SCP {product.guardrails_policy_name}", f"attached to OU {product.ou_name}", "missing"))
-        ignored = {FULL_AWS_ACCESS, *(live.policies.get(n, n) for n in product.unmanaged_policies)}
+        ignored = {FULL_AWS_ACCESS, *(i for n, i in live.policies.items() if product.leaves_policy(n))}
         attached = set(policies)
         found += [Difference(f"SCPs of OU {product.ou_name}", _sorted(names.get(p, p) for p in expected),
                              f"also {names.get(p, p)} (not in org.yaml)",
@@ -260,12 +260,36 @@ def data_perimeter_differences(org: Org, live: LiveOrganization, targets: Mappin
     for product in (p for p in org.products if p.data_perimeter is not None):
         name, ou = product.data_perimeter_policy_name, live.ous.get(product.ou_name)
         policy_id = live.policies.get(name)
-        if policy_id is None:
+        if policy_id is not None and product.data_perimeter_per_account:
+            found += _perimeter_account_differences(product, live, ou, targets.get(policy_id, frozenset()))
+            if _canonical(json.loads(policy_texts.get(policy_id, "{}"))) != _canonical(json.loads(perimeter_texts[product.name])):
+                found.append(Difference(f"RCP {name}", "the data perimeter text awsenvs writes", "changed text"))
+        elif policy_id is None:
             found.append(Difference(f"RCP {name}", f"attached to OU {product.ou_name}", "missing"))
         elif ou is not None and ou not in targets.get(policy_id, ()):
             found.append(Difference(f"RCP {name}", f"attached to OU {product.ou_name}", "detached"))
         elif _canonical(json.loads(policy_texts.get(policy_id, "{}"))) != _canonical(json.loads(perimeter_texts[product.name])):
             found.append(Difference(f"RCP {name}", "the data perimeter text awsenvs writes", "changed text"))
+    return found
+
+
+def _perimeter_account_differences(product, live: LiveOrganization, ou: str | None,
+                                   targets: frozenset[str]) -> list[Difference]:
+    """A data perimeter attached account by account (some of the product's are out of it):
+    on each covered account, on no account out of it, and not on the OU (which would reach them)."""
+    name, found = product.data_perimeter_policy_name, []
+    if ou is not None and ou in targets:
+        found.append(Difference(f"RCP {name}", f"attached to the accounts of {product.ou_name} it covers, not the OU",
+                                f"attached to OU {product.ou_name}, reaching the accounts out of it"))
+    for env in product.environments:
+        account = live.account_by_id(env.account_id) if env.adopted else live.account_by_email(env.email)
+        if account is None:
+            continue
+        if env.outside_data_perimeter and account.id in targets:
+            found.append(Difference(f"RCP {name}", f"not attached to {env.stack} (data_perimeter: false)",
+                                    f"attached to {account.id}"))
+        elif not env.outside_data_perimeter and account.id not in targets:
+            found.append(Difference(f"RCP {name}", f"attached to {env.stack} ({account.id})", "detached"))
     return found
 
 

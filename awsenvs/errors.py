@@ -68,6 +68,24 @@ def no_answer(text: str) -> str | None:
     return next((reason for pattern, reason in _NO_ANSWER if pattern.search(text)), None)
 
 
+# AWS's answers to credentials that no longer work: a session token that expired (ExpiredToken,
+# ExpiredTokenException), or keys or a token AWS does not know (InvalidClientTokenId, and
+# UnrecognizedClientException from the JSON services)
+# (https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html); and botocore's own
+# errors when an IAM Identity Center (SSO) profile's session has expired.
+STALE_CREDENTIALS = ("ExpiredToken", "InvalidClientTokenId", "UnrecognizedClientException", "TokenRetrievalError",
+                     "UnauthorizedSSOTokenError", "SSOTokenLoadError")
+STALE_CREDENTIALS_HINT = ("these credentials are expired or unknown to AWS: refresh the session (`aws sso login "
+                          "--profile <profile>` for an IAM Identity Center profile), or use new access keys")
+
+
+def with_credentials_hint(message: str, code: str = "") -> str:
+    """`message`, with what to do when AWS refused the credentials themselves (one line)."""
+    if any(stale in f"{code} {message}" for stale in STALE_CREDENTIALS):
+        return f"{message}; {STALE_CREDENTIALS_HINT}"
+    return message
+
+
 class BadInput(AwsenvsError):
     """An option or argument that cannot be used (the CLI's own checks)."""
 

@@ -4,7 +4,10 @@ Reading runs with the management account's credentials: the organization, its OU
 policies first, then each member account's IAM through `role_name` in `workers` threads
 (a member whose role cannot be assumed is skipped with its reason, the others go on),
 then IAM Identity Center in the run's region.  Calls per member account: 1 AssumeRole,
-then 7 + 6 per IAM user + 2 per IAM group (live.iam.read_account_iam, DETAIL); botocore retries
+then 7 + 6 per IAM user + 2 per IAM group (live.iam.read_account_iam, DETAIL), and 3 for its
+alternate contacts, from the management account, when Account Management's trusted access is
+on (live.organization.read_alternate_contacts), and 2 + 3 per S3 bucket for the buckets it
+serves to anyone (live.s3.read_public_buckets); botocore retries
 throttled calls in its adaptive mode (aws.connect), so big organizations slow down
 instead of failing (org-formation-cli#280 shows what happens without it).
 """
@@ -16,16 +19,18 @@ import shutil
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
 from awsenvs import aws
+from awsenvs.config import ACCOUNT_PRINCIPAL
 from awsenvs.errors import EXIT_BAD_INPUT, AwsenvsError
 from awsenvs.live.facts import LiveAccount, LiveMember, LiveSnapshot
 from awsenvs.live.iam import DETAIL, read_account_iam
 from awsenvs.live.identity_center import read_identity_center
-from awsenvs.live.organization import read_organization, read_structure
+from awsenvs.live.organization import account_client, read_alternate_contacts, read_organization, read_structure
+from awsenvs.live.s3 import read_public_buckets
 from awsenvs.orgyaml import ImportRefused, Written, render
 
 WORKERS = 16  # member accounts read at once: the reads wait on AWS, not the CPU
@@ -58,18 +63,22 @@ def read_snapshot(region: str, role_name: str, workers: int = WORKERS,
                             "management account's credentials (Organizations read access)") from None
     path_of = {account: ou.path for ou in structure.ous for account in ou.account_ids}
     sts = aws.sts_client()  # made here, shared by the threads (sessions are not thread safe)
+    # Members' alternate contacts are read from the management account, which needs Account
+    # Management's trusted access (https://docs.aws.amazon.com/accounts/latest/reference/using-orgs-trusted-access.html).
+    contacts_client = account_client() if ACCOUNT_PRINCIPAL in organization.trusted_services else None
 
     def member(account: LiveAccount) -> LiveMember:
         path = path_of.get(account.id, ())
         if account.closed:
-            return LiveMember(account, path, None, f"closed ({account.status})")
+            return LiveMember(account, path, None, f"closed ({account.lifecycle})")
         try:
             session = aws.assume_role_session(account.id, role_name, "awsenvs-import", sts=sts)
-            return LiveMember(account, path, read_account_iam(session, account.id, DETAIL))
+            read = _with_public_buckets(LiveMember(account, path, read_account_iam(session, account.id, DETAIL)), session)
         except aws.AwsError as exc:
-            return LiveMember(account, path, None, str(exc))
+            read = LiveMember(account, path, None, str(exc))
         except Exception as exc:  # noqa: BLE001 - e.g. a raw botocore error: this account is skipped, not the import
-            return LiveMember(account, path, None, f"{type(exc).__name__}: {' '.join(str(exc).split())}")
+            read = LiveMember(account, path, None, f"{type(exc).__name__}: {' '.join(str(exc).split())}")
+        return _with_contacts(read, contacts_client)
 
     on_accounts(len(organization.accounts))
     members: dict[str, LiveMember] = {}
@@ -88,6 +97,24 @@ def read_snapshot(region: str, role_name: str, workers: int = WORKERS,
     except aws.AwsError as exc:
         raise exc.within(f"reading IAM Identity Center in {region}") from None
     return LiveSnapshot(organization, structure, ordered, identity_center, region, role_name)
+
+
+def _with_public_buckets(member: LiveMember, session) -> LiveMember:
+    """The member with the S3 buckets it serves to anyone (a data perimeter would deny them)."""
+    try:
+        return replace(member, public=read_public_buckets(session, member.account.id))
+    except aws.AwsError as exc:
+        return replace(member, public_error=str(exc))
+
+
+def _with_contacts(member: LiveMember, client) -> LiveMember:
+    """The member with its alternate contacts (3 calls), when Account Management can be asked."""
+    if client is None or member.iam is None:
+        return member
+    try:
+        return replace(member, contacts=read_alternate_contacts(member.account.id, client))
+    except aws.AwsError as exc:
+        return replace(member, contacts_error=str(exc))
 
 
 @dataclass(frozen=True)

@@ -46,9 +46,14 @@ on.  moto answers a missing call with HTTP 500, and the provider then retries fo
   from the management account and waits for its status; moto lacks the calls.  Each account
   keeps its regions' status on moto's Account Management backend: the opt-in regions
   (awsenvs.config.OPT_IN_REGIONS) start DISABLED, the others are ENABLED_BY_DEFAULT and
-  cannot be changed (ValidationException, as on AWS); a change takes effect at once (AWS
-  passes through ENABLING or DISABLING for minutes to hours).  Another account's regions
-  are only the management account's to change, for a member of its organization
+  cannot be changed (ValidationException, as on AWS).  A change passes through ENABLING or
+  DISABLING for AWSENVS_EMULATOR_REGION_SECONDS (default 0: at once; AWS takes minutes to
+  hours).  As AWS answers: enabling a region that is ENABLED or ENABLING is refused with
+  ValidationException "Unable to switch region status because of its current opt-in status"
+  (hashicorp/terraform-provider-aws#41430), enabling one that is DISABLING and disabling one
+  that is ENABLING with ConflictException (EnableRegion's ConflictException; "you cannot
+  disable the Region until the enabling process is fully completed").  Another account's
+  regions are only the management account's to change, for a member of its organization
   (https://docs.aws.amazon.com/accounts/latest/reference/API_EnableRegion.html).
 - S3 bucket policies: moto enforces a bucket policy's `Principal: "*"` statements but
   ignores their conditions, so the state bucket's TLS-only statement (Deny s3:* when
@@ -70,6 +75,10 @@ retry (after a lost response: the fault injection below) meets AWS's answer:
   The failed request is kept for DescribeCreateAccountStatus and ListCreateAccountStatus.
 - MoveAccount to the account's own parent: DuplicateAccountException
   (https://docs.aws.amazon.com/organizations/latest/APIReference/API_MoveAccount.html).
+- CloseAccount: moto marks the account's State SUSPENDED, which AWS keeps for accounts it
+  suspended (unpaid bills); a closed account's State is PENDING_CLOSURE, then CLOSED (its
+  older Status SUSPENDED), so State is CLOSED here, at once
+  (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_accounts_account_state.html).
 - AttachPolicy of a policy the target already has: DuplicatePolicyAttachmentException
   (https://docs.aws.amazon.com/organizations/latest/APIReference/API_AttachPolicy.html); moto
   ignored it.  EnablePolicyType of an enabled type is moto's own
@@ -91,6 +100,7 @@ from __future__ import annotations
 import sys
 
 import json
+import os
 import socket
 import ssl
 import time
@@ -108,7 +118,7 @@ from moto.iam.responses import IamResponse
 from moto.identitystore.responses import IdentityStoreResponse
 from moto.core.utils import unix_time
 from moto.organizations.exceptions import OrganizationsClientError
-from moto.organizations.models import FakeServiceAccess, OrganizationsBackend, organizations_backends
+from moto.organizations.models import FakeAccount, FakeServiceAccess, OrganizationsBackend, organizations_backends
 from moto.organizations.utils import make_random_create_account_status_id
 from moto.s3.models import FakeBucket
 import moto.server
@@ -332,20 +342,46 @@ def _region_target(self: AccountResponse):
     return backend.region_opt_status, None
 
 
+REGION_SECONDS_ENV = "AWSENVS_EMULATOR_REGION_SECONDS"  # how long a region stays ENABLING or DISABLING
+_REGION_CHANGING = {"ENABLED": "ENABLING", "DISABLED": "DISABLING"}  # the status a change to each passes through
+_REGION_CONFLICTS = {"ENABLED": "DISABLING", "DISABLED": "ENABLING"}  # the change in progress each request refuses
+
+
+def _settle(regions: dict) -> None:
+    """Regions whose change is done by now take their new status (see _region_opt)."""
+    for name, status in list(regions.items()):
+        if isinstance(status, tuple) and time.monotonic() >= status[1]:
+            regions[name] = status[0]
+
+
+def _region_status(regions: dict, name: str) -> str:
+    status = regions[name]
+    return _REGION_CHANGING[status[0]] if isinstance(status, tuple) else status
+
+
 def _region_opt(self: AccountResponse, status: str | None):
-    """EnableRegion (status ENABLED), DisableRegion (DISABLED) or GetRegionOptStatus (None)."""
+    """EnableRegion (status ENABLED), DisableRegion (DISABLED) or GetRegionOptStatus (None);
+    a change in progress is kept as (the status it ends in, when)."""
     regions, error = _region_target(self)
     if error:
         return error
+    _settle(regions)
     name = self._get_param("RegionName")
     if name not in regions:
         return _error(400, "ValidationException", f"unknown region {name}", reason="fieldValidationFailed")
+    current = _region_status(regions, name)
     if status is None:
-        return 200, {}, json.dumps({"RegionName": name, "RegionOptStatus": regions[name]})
-    if regions[name] == "ENABLED_BY_DEFAULT":
+        return 200, {}, json.dumps({"RegionName": name, "RegionOptStatus": current})
+    if current == "ENABLED_BY_DEFAULT":
         return _error(400, "ValidationException", f"{name} is enabled by default and cannot be enabled or disabled",
                       reason="invalidRegionOptTarget")
-    regions[name] = status
+    if status == "ENABLED" and current in ("ENABLED", "ENABLING"):
+        return _error(400, "ValidationException", "Unable to switch region status because of its current opt-in status.",
+                      reason="invalidRegionOptTarget")
+    if current == _REGION_CONFLICTS[status]:
+        return _error(409, "ConflictException", f"{name} is {current}: wait until that is done")
+    seconds = float(os.environ.get(REGION_SECONDS_ENV) or 0)
+    regions[name] = (status, time.monotonic() + seconds) if seconds > 0 and current != status else status
     return 200, {}, ""
 
 
@@ -353,6 +389,8 @@ def _list_regions(self: AccountResponse):
     regions, error = _region_target(self)
     if error:
         return error
+    _settle(regions)
+    regions = {name: _region_status(regions, name) for name in regions}
     wanted = self._get_param("RegionOptStatusContains") or []
     return 200, {}, json.dumps({"Regions": [{"RegionName": r, "RegionOptStatus": status} for r, status in sorted(regions.items())
                                             if not wanted or status in wanted]})
@@ -431,6 +469,14 @@ def _attach_policy(self: OrganizationsBackend, **kwargs) -> None:
     _moto_attach_policy(self, **kwargs)
 
 
+_moto_close_account = FakeAccount.close
+
+
+def _close_account(self: FakeAccount) -> None:
+    _moto_close_account(self)
+    self.state = "CLOSED"  # Status stays SUSPENDED, as AWS reports a closed account's (see the module doc)
+
+
 _SECURE_TRANSPORT = "aws:SecureTransport"
 
 
@@ -491,6 +537,7 @@ OrganizationsBackend.describe_create_account_status = _describe_create_account_s
 OrganizationsBackend.list_create_account_status = _list_create_account_status
 OrganizationsBackend.move_account = _move_account
 OrganizationsBackend.attach_policy = _attach_policy
+FakeAccount.close = _close_account
 for action in ("putAccountName", "enableRegion", "disableRegion", "getRegionOptStatus", "listRegions"):
     account_urls.url_paths.setdefault(f"{{0}}/{action}$", AccountResponse.dispatch)
 if IAM_PRINCIPAL not in FakeServiceAccess.TRUSTED_SERVICES:

@@ -20,19 +20,30 @@ from awsenvs.checks import (
     check_adopted_roles,
     check_adoptions,
     check_created_accounts,
+    check_management_account_access,
     check_organization,
 )
 from awsenvs.config import DEFAULT_ROLE_NAME, MANAGEMENT_STACK, SUSPENDED_OU, Org, account_settings_addresses
 from awsenvs.live.facts import LiveOrganization
 from awsenvs.live.iam import AccountProbe
 from awsenvs.live.identity_center import read_identity_center
-from awsenvs.live.organization import read_guardrail_targets, read_organization, read_root_access_features
+from awsenvs.live.organization import (
+    account_client,
+    read_alternate_contacts,
+    read_guardrail_targets,
+    read_organization,
+    read_region_status,
+    read_root_access_features,
+)
 from awsenvs.reconcile import (
     Import,
     account_stack_imports,
+    contact_imports,
     guardrail_imports,
     identity_center_imports,
     management_imports,
+    region_imports,
+    released_contacts,
     root_access_imports,
 )
 from awsenvs.retire import (
@@ -66,11 +77,14 @@ class LiveChecks:
         self.root_access_features: tuple[str, ...] = ()
         self.close_quota: CloseQuota | None = None  # on_retire: close, shared by this run's retirements
         self.sts = None  # made in check(), on the calling thread; the stacks' look-ups share it
+        self.account = None  # Account Management, made in check() when org.yaml sets contacts or regions
 
     def check(self, on_wait: Callable[[str], None] = lambda _: None) -> None:
         """Before anything is planned: wait out pending account creations, then refuse
         what would disable live features or adopt a mismatching account."""
         self.sts = aws.sts_client()
+        # The management stack's look-ups of member accounts' contacts and regions share it.
+        self.account = account_client() if any(env.has_account_settings for env in self.org.environments) else None
         self.organization = read_organization()
         if self.organization is not None and wait_for_account_creation(self.org, on_wait=on_wait, sleep=self._sleep):
             self.organization = read_organization()
@@ -118,10 +132,14 @@ class LiveChecks:
             imports += root_access_imports(self.org, self.organization, self.root_access_features)
             if self.org.identity_center:
                 ids = self._existing_account_ids()
-                live = read_identity_center(self.org.region, ids.values(), groups=[g.name for g in self.org.groups])
+                management = self.organization.management.id if self.organization and self.organization.management else None
+                live = read_identity_center(self.org.region, [*ids.values(), *filter(None, [management])],
+                                            groups=[g.name for g in self.org.groups])
+                check_management_account_access(self.org, live, management)
                 imports += identity_center_imports(self.org, live, ids)
+            imports += self._account_settings_imports(held)
             settings = sorted(held & frozenset().union(*(account_settings_addresses(r.stack) for r in retiring)))
-            return imports, [*(r.address for r in retiring), *settings]
+            return imports, [*(r.address for r in retiring), *settings, *released_contacts(self.org, held)]
         env = self.org.environment_by_stack(stack)
         probe = AccountProbe(account_id, lambda: aws.member_session(account_id, env.role_name, env.cli_profile, sts=self.sts))
         return account_stack_imports(env, probe, not self.org.identity_center, held=held), []
@@ -139,6 +157,16 @@ class LiveChecks:
             found = account_stack_drift(self.org.environment_by_stack(stack), account_id, not self.org.identity_center,
                                         sts=self.sts)
         return [d.finding for d in found if d.restored_by_apply]
+
+    def _account_settings_imports(self, held: frozenset[str]) -> list[Import]:
+        """Contacts set before awsenvs, and region requests already under way, in the accounts
+        that exist (read only for what the management stack does not hold yet)."""
+        if self.account is None:
+            return []
+        ids = self._existing_account_ids()
+        return [*contact_imports(self.org, ids, held, lambda account_id: read_alternate_contacts(account_id, self.account)),
+                *region_imports(self.org, ids, held, lambda account_id, region: read_region_status(account_id, region,
+                                                                                                   self.account))]
 
     def _existing_account_ids(self) -> dict[str, str]:
         """Stack -> id of every configured account that exists: adopted, or found by its root email."""

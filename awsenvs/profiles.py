@@ -1,8 +1,11 @@
 """AWS CLI named profiles `<product>_<env>_<user>`, rendered with jinja2, merged into ~/.aws/config.
 
 The tool owns only the text between `# BEGIN awsenvs` and `# END awsenvs`; every other byte
-of the file stays as it was.  Writes are atomic (temp file + rename, mode 0600), the old file
-is backed up beside it, an unchanged block writes nothing, and a `[default]` profile is never
+of the file stays as it was.  Inside the block it owns only the keys it writes (OWNED_KEYS):
+a key a user added to one of its profiles (`aws configure set cli_pager "" --profile ...`)
+is kept there, and an owned key whose value it replaces is named.  Writes are atomic (temp
+file + rename, mode 0600), the old file is backed up beside it (and the backup removed again
+when the write fails), an unchanged block writes nothing, and a `[default]` profile is never
 written.  The one writer of config files in awsenvs.
 """
 
@@ -35,6 +38,13 @@ IDENTITY_CENTER_FIRST_SIGN_IN = (
 BEGIN = "# BEGIN awsenvs"
 END = "# END awsenvs"
 _SECTION = re.compile(r"^[ \t]*\[[ \t]*(?:profile[ \t]+)?([^\]]+?)[ \t]*\][ \t]*$", re.M)
+_SETTING = re.compile(r"^([A-Za-z0-9_.-]+)[ \t]*=[ \t]*(.*?)[ \t]*$")
+# Every key templates/aws_config.j2 can write, in a profile or the sso-session block: these
+# are awsenvs' (org.yaml decides them); any other key in its sections is the user's.
+OWNED_KEYS = frozenset({
+    "region", "output", "role_arn", "source_profile", "mfa_serial", "role_session_name", "duration_seconds",
+    "sso_session", "sso_account_id", "sso_role_name", "sso_start_url", "sso_region", "sso_registration_scopes",
+})
 
 
 def aws_config_path() -> Path:
@@ -227,6 +237,60 @@ def merge(existing: str, block: str) -> str:
     return before + ("\n" if before.strip() else "") + block
 
 
+def _sections(block: str) -> dict[str, list[list[str]]]:
+    """A managed block's sections (`x` of `[profile x]`, `sso-session y`) -> their entries: a
+    setting's line with the indented lines under it (a nested setting such as `s3 =`), or a
+    comment line.  The markers and the header comments before the first section are no entries."""
+    sections: dict[str, list[list[str]]] = {}
+    entries: list[list[str]] | None = None
+    for line in block.splitlines():
+        header = _SECTION.match(line)
+        if header:
+            entries = sections.setdefault(header.group(1), [])
+        elif entries is None or not line.strip() or line.startswith((BEGIN, END)):
+            continue
+        elif line[:1] in " \t" and entries and _SETTING.match(entries[-1][0]):
+            entries[-1].append(line)
+        else:
+            entries.append([line])
+    return sections
+
+
+def _setting(entry: list[str]) -> tuple[str | None, str]:
+    found = _SETTING.match(entry[0])
+    return (found.group(1), found.group(2)) if found else (None, "")
+
+
+def keep_their_keys(old_block: str, block: str) -> tuple[str, tuple[str, ...]]:
+    """The new block with the keys a user added to its profiles kept (at the end of each
+    section that is still there: a profile gone from org.yaml leaves with what it held), and
+    the owned keys whose values it replaces, one `<profile> <key> <old> -> <new>` each."""
+    old, new = _sections(old_block), _sections(block)
+    theirs: dict[str, list[str]] = {}
+    replaced = []
+    for name, entries in old.items():
+        if name not in new:
+            continue
+        ours = dict(_setting(entry) for entry in new[name])
+        for entry in entries:
+            key, value = _setting(entry)
+            if key not in OWNED_KEYS:
+                theirs.setdefault(name, []).extend(entry)
+            elif ours.get(key) != value:
+                replaced.append(f"{name} {key} {value} -> {ours.get(key, '(none)')}")
+    if not theirs:
+        return block, tuple(replaced)
+    lines, section = [], None
+    for line in block.splitlines():
+        header = _SECTION.match(line)
+        if (header or not line.strip() or line.startswith(END)) and section in theirs:
+            lines += theirs.pop(section)  # at the end of its section's settings
+        if header:
+            section = header.group(1)
+        lines.append(line)
+    return "\n".join(lines) + "\n", tuple(replaced)
+
+
 @dataclass(frozen=True)
 class WriteResult:
     path: Path
@@ -234,12 +298,14 @@ class WriteResult:
     diff: str
     backup: Path | None
     has_default: bool
+    replaced: tuple[str, ...] = ()  # owned keys whose values the write replaced (keep_their_keys)
 
 
 def write(path: Path, block: str, dry_run: bool = False) -> WriteResult:
     path = Path(path).expanduser()
     existing = path.read_text() if path.exists() else ""
-    before, _, after = split(existing)
+    before, old_block, after = split(existing)
+    block, replaced = keep_their_keys(old_block, block)
     ours = set(profile_names(block))
     theirs = profile_names(before + after)
     clash = sorted(ours.intersection(theirs))
@@ -254,15 +320,20 @@ def write(path: Path, block: str, dry_run: bool = False) -> WriteResult:
         existing.splitlines(keepends=True), updated.splitlines(keepends=True), str(path), f"{path} (awsenvs)"
     ))
     if updated == existing or dry_run:
-        return WriteResult(path, updated != existing, diff, None, has_default)
+        return WriteResult(path, updated != existing, diff, None, has_default, replaced)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     backup = None
-    if path.exists():
-        backup = path.with_name(f"{path.name}.{time.strftime('%Y%m%d-%H%M%S')}.bak")
-        shutil.copy2(path, backup)
-        os.chmod(backup, 0o600)
-    _atomic_write(path, updated)
-    return WriteResult(path, True, diff, backup, has_default)
+    try:
+        if path.exists():
+            backup = path.with_name(f"{path.name}.{time.strftime('%Y%m%d-%H%M%S')}.bak")
+            shutil.copy2(path, backup)
+            os.chmod(backup, 0o600)
+        _atomic_write(path, updated)
+    except BaseException:
+        if backup is not None:  # the file is as it was: a backup of it would only be left lying there
+            backup.unlink(missing_ok=True)
+        raise
+    return WriteResult(path, True, diff, backup, has_default, replaced)
 
 
 def write_page(path: Path, html: str) -> None:

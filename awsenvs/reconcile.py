@@ -14,7 +14,7 @@ in state is a no-op (https://developer.hashicorp.com/terraform/language/import).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import boto3
 
@@ -22,6 +22,7 @@ from awsenvs.checks import AdoptionError
 from awsenvs.config import (
     ALIAS_ADDRESS,
     BUDGET_ADDRESS,
+    CONTACT_KINDS,
     MFA_GROUP_NAME,
     MFA_POLICY_ADDRESS,
     MFA_POLICY_NAME,
@@ -36,6 +37,7 @@ from awsenvs.config import (
     Environment,
     Org,
     RunRole,
+    contact_address,
     tf_name,
 )
 from awsenvs.live.bootstrap import read_oidc_provider, read_role, read_state_bucket
@@ -198,11 +200,96 @@ def guardrail_imports(org: Org, live: LiveOrganization | None, targets: Mapping[
                 continue
             imports.append(Import(policy, policy_id, f"existing {what} {name} (set to the configured text)"))
             ou_id = live.ous.get(product.ou_name)
-            if ou_id is not None and ou_id in targets.get(policy_id, ()):
+            if what == "resource control policy" and product.data_perimeter_per_account:
+                imports += _perimeter_account_imports(product, live, policy_id, targets.get(policy_id, frozenset()))
+            elif ou_id is not None and ou_id in targets.get(policy_id, ()):
                 imports.append(Import(attachment, f"{ou_id}:{policy_id}", f"{name} already attached to OU {product.ou_name}"))
     return imports
 
 
+def _perimeter_account_imports(product, live: LiveOrganization, policy_id: str, targets: frozenset[str]) -> list[Import]:
+    """A data perimeter attached to each covered account (some are out of it): the attachments
+    that exist already (import id `<account id>:<policy id>`)."""
+    imports = []
+    for env in product.perimeter_environments:
+        account = live.account_by_id(env.account_id) if env.adopted else live.account_by_email(env.email)
+        if account is not None and account.id in targets:
+            imports.append(Import(product.data_perimeter_account_address(env), f"{account.id}:{policy_id}",
+                                  f"{product.data_perimeter_policy_name} already attached to {env.stack}'s account"))
+    return imports
+
+
+
+
+def contact_imports(org: Org, account_ids: Mapping[str, str], held: frozenset[str],
+                    read_contacts: Callable[[str], Mapping[str, tuple[str, str, str, str] | None]]) -> list[Import]:
+    """The alternate contacts an account already has, of the kinds org.yaml sets there, that the
+    management stack does not hold yet (an adopted account's, set before awsenvs): imported,
+    so that the plan shows the live contact it replaces as an update instead of a plain create
+    that overwrites it unseen (import id `<account id>/<TYPE>`: the provider's
+    internal/service/account/alternate_contact.go).  `read_contacts(account id)`: kind ->
+    (name, title, email, phone), or None (live.organization.read_alternate_contacts)."""
+    imports = []
+    for env in org.environments:
+        account_id = account_ids.get(env.stack)
+        wanted = [c for c in env.contacts if env.contact_address(c) not in held]
+        if account_id is None or not wanted:
+            continue
+        live = read_contacts(account_id)
+        for contact in wanted:
+            found = live.get(contact.kind)
+            if found is None:
+                continue
+            ours = (contact.name, contact.title, contact.email, contact.phone)
+            reason = (f"existing {contact.kind} contact of {env.stack}" + (" (as org.yaml sets it)" if found == ours else
+                      f", set before awsenvs: {', '.join(found)}; replaced by org.yaml's: {', '.join(ours)}"))
+            imports.append(Import(env.contact_address(contact), f"{account_id}/{contact.contact_type}", reason))
+    return imports
+
+
+def released_contacts(org: Org, held: frozenset[str]) -> list[str]:
+    """The management stack's contacts that org.yaml no longer sets (a kind set to null, or
+    `contacts` removed): they leave state through a `removed` block and stay on AWS as they
+    are.  Without it, the provider's delete would call DeleteAlternateContact
+    (internal/service/account/alternate_contact.go) and erase them."""
+    configured = {env.contact_address(c) for env in org.environments for c in env.contacts}
+    ours = {contact_address(env.stack, kind) for env in org.environments for kind in CONTACT_KINDS}
+    return sorted((held & ours) - configured)
+
+
+# An opt-in region's request that is under way or done: imported instead of made again.  The
+# provider (v5.100.0) reads the status before it calls EnableRegion and waits for an ENABLING
+# region instead (hashicorp/terraform-provider-aws#41678, after #41430: AWS refuses a second
+# EnableRegion with "Unable to switch region status because of its current opt-in status").
+_REGION_UNDER_WAY = {True: ("ENABLING", "ENABLED"), False: ("DISABLING", "DISABLED")}
+
+
+def region_imports(org: Org, account_ids: Mapping[str, str], held: frozenset[str],
+                   read_region: Callable[[str, str], str]) -> list[Import]:
+    """Opt-in regions listed in org.yaml that the management stack does not hold yet, whose
+    request already ran (an apply interrupted or timed out while AWS enabled the region: the
+    provider saves a region only once it is done): imported, so that the plan says the
+    request is under way and the apply waits for it (import id `<account id>,<region>`:
+    internal/service/account/region.go).  `read_region(account id, region)`: its status."""
+    imports = []
+    for env in org.environments:
+        account_id = account_ids.get(env.stack)
+        if account_id is None:
+            continue
+        for region, enabled in (*((r, True) for r in env.regions), *((r, False) for r in env.disable_regions)):
+            if env.region_address(region) in held:
+                continue
+            status = read_region(account_id, region)
+            changing, done = _REGION_UNDER_WAY[enabled]
+            if status == changing:
+                reason = (f"{region} in {env.stack} is {status} since an earlier apply (interrupted, or past its wait): "
+                          "this apply waits for AWS to finish, without asking again")
+            elif status == done:
+                reason = f"{region} is already {status} in {env.stack}"
+            else:
+                continue
+            imports.append(Import(env.region_address(region), f"{account_id},{region}", reason))
+    return imports
 
 
 def root_access_imports(org: Org, live: LiveOrganization | None, enabled: tuple[str, ...]) -> list[Import]:

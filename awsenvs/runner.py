@@ -49,6 +49,7 @@ from awsenvs.config import (
 )
 from awsenvs.errors import AwsenvsError, Unreachable, shorten
 from awsenvs.folder_backend import initialized_elsewhere, recorded_backend, takes_local_backend
+from awsenvs.plan_notes import management_notes
 from awsenvs.private import private_dir, state_files, tighten, write_private
 from awsenvs.results import StackResult, StackStatus, counts_text
 from awsenvs.synth import Synthesis, code_version, stack_dir, stack_fingerprints, write_retired_stack
@@ -427,6 +428,7 @@ class Runner:
             notes += tuple(f"the guardrails or account settings of {t} change (its OU's policies, its contacts or "
                            "its opt-in regions)" for t in guardrails)
             notes += self._region_notes(stack, planned.changes)
+            notes += management_notes(self.org, stack, planned.changes)
             touches = tuple(dict.fromkeys((*access, *guardrails)))
         except TerraformInterrupted:
             self.report.phase(stack, StackStatus.INTERRUPTED, "")

@@ -246,13 +246,14 @@ def not_rehearsed(org: Org) -> list[str]:
                      "assumed, so the check before planning always passes here")
     if any(p.data_perimeter for p in org.products):
         lines.append("data perimeter enforcement: the resource control policies are created and attached to the "
-                     "product OUs, but the emulator evaluates no policy, so no outside principal is denied")
+                     "product OUs (or their covered accounts), but the emulator evaluates no policy, so no outside "
+                     "principal, anonymous reader or CloudFront origin access identity is denied")
     if any(env.regions or env.disable_regions for env in org.environments):
         lines.append("opt-in regions: the emulator (awsenvs' fills) turns a region on or off at once; on AWS it takes "
                      "minutes to hours, and the apply waits for it")
     if org.on_retire == "close":
         lines.append("closing retired accounts: the emulator closes at once and keeps no quota; on AWS CloseAccount "
-                     "allows 10% of the member accounts (at least 10) per 30 days")
+                     "allows 20% of the member accounts (at least 250, at most 1000) per 30 days")
     if org.identity_center:
         lines.append("signing in to the access portal: the emulator has no portal; on AWS, users awsenvs creates "
                      "need a one-time password or the email OTP setting first (see `signin`)")

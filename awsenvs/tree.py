@@ -63,9 +63,11 @@ def _data_perimeter(product: Product) -> tuple:
     if product.data_perimeter is None:
         return ()
     trusted = product.data_perimeter.trusted_accounts
+    out = [env.name for env in product.environments if env.outside_data_perimeter]
     return (("\n  data perimeter: ", "dim"), ("RCP ", "dim"), (product.data_perimeter_policy_name, "yellow"),
             "  organization's principals and AWS services only"
-            + (f", and accounts {', '.join(trusted)}" if trusted else ""))
+            + (f", and accounts {', '.join(trusted)}" if trusted else "")
+            + (f"; on {', '.join(e.name for e in product.perimeter_environments)}, not {', '.join(out)}" if out else ""))
 
 
 def _settings(env: Environment) -> tuple:

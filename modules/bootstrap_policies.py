@@ -13,16 +13,18 @@
     centralized root access when it is on, Identity Center with identity_center access,
     member accounts' contacts and opt-in regions when org.yaml sets them; explicitly never
     removing an account, deleting or leaving the organization, nor assigning a permission
-    set into the management account, and no IAM action on the roles Identity Center
-    reserves (they would act in the management account only); closing an account never,
-    or with `on_retire: close` only an account tagged managed-by=awsenvs.
+    set into the management account, nor changing, provisioning or assigning a permission set
+    that is not awsenvs' (tagged managed-by=awsenvs), nor tagging one so; and no IAM action on
+    the roles Identity Center reserves (they would act in the management account only);
+    Identity Store's actions cannot be scoped (see docs/state.md); closing an account never,
+    whatever `on_retire` says (retiring and closing run with the operator's credentials).
   - an account stack: assume its account's role, nothing else.  Its provider does the
     rest through that role, as it does in a local run.
 """
 
 from __future__ import annotations
 
-from awsenvs.config import MANAGED_BY, TFC_AUDIENCE, Org, RunRole
+from awsenvs.config import MANAGED_BY, MANAGED_BY_TAG, TFC_AUDIENCE, Org, RunRole
 
 VERSION = "2012-10-17"
 ORGANIZATIONS_PRINCIPAL = "organizations.amazonaws.com"
@@ -44,12 +46,34 @@ ROOT_ACCESS_ACTIONS = (
 # none, and may not assign into the management account at all (below).
 MANAGEMENT_ACCOUNT_ASSIGNMENT_ACTIONS = ("sso:CreateAccountAssignment", "sso:DeleteAccountAssignment",
                                          "sso:ProvisionPermissionSet")
+# That deny names the account a request targets; ProvisionPermissionSet with TargetType
+# ALL_PROVISIONED_ACCOUNTS names none (no TargetId: https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_ProvisionPermissionSet.html),
+# and the provider provisions that way whenever a permission set or its policies change.  So
+# what is provisioned is kept to awsenvs' own permission sets, which are never assigned in the
+# management account (awsenvs refuses to plan while one is: checks.check_management_account_access):
+# the run role may change, provision or assign no permission set without managed-by=awsenvs
+# (every one the management stack makes carries it: the provider's default_tags), nor put that
+# tag on one, nor take it off.  The PermissionSet resource takes aws:ResourceTag conditions,
+# TagResource and UntagResource aws:TagKeys (service authorization reference,
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsiamidentitycentersuccessortoawssinglesign-on.html).
+PERMISSION_SET_CHANGES = (
+    "sso:AttachManagedPolicyToPermissionSet", "sso:DetachManagedPolicyFromPermissionSet",
+    "sso:AttachCustomerManagedPolicyReferenceToPermissionSet", "sso:DetachCustomerManagedPolicyReferenceFromPermissionSet",
+    "sso:PutInlinePolicyToPermissionSet", "sso:DeleteInlinePolicyFromPermissionSet",
+    "sso:PutPermissionsBoundaryToPermissionSet", "sso:DeletePermissionsBoundaryFromPermissionSet",
+    "sso:UpdatePermissionSet", "sso:DeletePermissionSet", "sso:ProvisionPermissionSet",
+    "sso:CreateAccountAssignment", "sso:DeleteAccountAssignment",
+)
+PERMISSION_SETS = "arn:aws:sso:::permissionSet/*"
 # What a leaked workspace token must never do to the organization, whatever else is allowed:
-# nothing awsenvs runs calls these (accounts are never closed or removed: close_on_deletion is
-# off, prevent_destroy is on, and a retired account leaves state through a `removed` block).
-# With organization.on_retire: close, CloseAccount is allowed, on the accounts awsenvs tags as its
-# own only (CloseAccount's resource, an account, takes aws:ResourceTag conditions:
-# https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsorganizations.html).
+# no Terraform run calls these (accounts are never closed or removed by a stack: close_on_deletion
+# is off, prevent_destroy is on, and a retired account leaves state through a `removed` block).
+# Closing a retired account (organization.on_retire: close) is retire.close, run by `apply` with
+# the operator's credentials, never in a workspace run.  CloseAccount stays denied
+# unconditionally: a tag condition would not hold, since every awsenvs account (prod and
+# adopted ones too) carries managed-by=awsenvs, and `organizations:*` includes TagResource,
+# with which any other account could be tagged first
+# (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsorganizations.html).
 ORGANIZATION_ENDINGS = ("organizations:CloseAccount", "organizations:RemoveAccountFromOrganization",
                         "organizations:DeleteOrganization", "organizations:LeaveOrganization")
 # Member accounts' alternate contacts and opt-in regions (Account Management, on member
@@ -118,12 +142,15 @@ def management_run_policy(org: Org) -> dict:
             # no permission set is ever assigned or provisioned into the management account.
             {"Sid": "NoAccessToTheManagementAccount", "Effect": "Deny", "Action": list(MANAGEMENT_ACCOUNT_ASSIGNMENT_ACTIONS),
              "Resource": f"arn:aws:sso:::account/{org.management_account_id}"},
+            {"Sid": "OnlyAwsenvsPermissionSets", "Effect": "Deny", "Action": list(PERMISSION_SET_CHANGES),
+             "Resource": PERMISSION_SETS, "Condition": {"StringNotEquals": {f"aws:ResourceTag/{MANAGED_BY_TAG}": MANAGED_BY}}},
+            {"Sid": "NoPermissionSetMadeAwsenvs", "Effect": "Deny", "Action": ["sso:TagResource", "sso:UntagResource"],
+             "Resource": PERMISSION_SETS,
+             "Condition": {"StringNotEquals": {f"aws:ResourceTag/{MANAGED_BY_TAG}": MANAGED_BY},
+                           "ForAnyValue:StringEquals": {"aws:TagKeys": [MANAGED_BY_TAG]}}},
         ]
-    endings = [a for a in ORGANIZATION_ENDINGS if org.on_retire != "close" or a != "organizations:CloseAccount"]
-    statements.append({"Sid": "NeverEndTheOrganization", "Effect": "Deny", "Action": endings, "Resource": "*"})
-    if org.on_retire == "close":
-        statements.append({"Sid": "CloseOnlyAwsenvsAccounts", "Effect": "Deny", "Action": "organizations:CloseAccount",
-                           "Resource": "*", "Condition": {"StringNotEquals": {"aws:ResourceTag/managed-by": MANAGED_BY}}})
+    statements.append({"Sid": "NeverEndTheOrganization", "Effect": "Deny", "Action": list(ORGANIZATION_ENDINGS),
+                       "Resource": "*"})
     return {"Version": VERSION, "Statement": statements}
 
 

@@ -117,10 +117,15 @@ def suspended_policy(managing_roles: tuple[str, ...]) -> dict:
     """The Suspended OU's SCP: nothing may be done in a parked account but by the roles awsenvs
     manages accounts through (so a retired account's users, keys and roles, no longer managed
     or audited, cannot act), AWS's "deny all except a role" form
-    (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_examples_general.html)."""
+    (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_examples_general.html).
+    Root sessions the management account starts there (centralized root access, sts:AssumeRoot,
+    marked by `aws:AssumedRoot`) stay allowed, as in deny_root_user, so it can still delete a
+    parked account's root credentials or unlock a bucket policy that denies everyone; a root
+    user signing in with a password has no such key and stays denied."""
     return {"Version": "2012-10-17", "Statement": [{
         "Sid": "DenyAllButTheManagingRoles", "Effect": "Deny", "Action": "*", "Resource": "*",
-        "Condition": {"ArnNotLike": {"aws:PrincipalArn": [f"arn:aws:iam::*:role/{role}" for role in managing_roles]}},
+        "Condition": {"ArnNotLike": {"aws:PrincipalArn": [f"arn:aws:iam::*:role/{role}" for role in managing_roles]},
+                      "Null": {"aws:AssumedRoot": "true"}},
     }]}
 
 
@@ -159,7 +164,12 @@ DATA_PERIMETER_ACTIONS = (
     "sts:GetServiceBearerToken", "sts:GetSessionToken", "sts:SetContext", "kms:*", "sqs:*", "secretsmanager:*",
     "cognito-identity:*", "cognito-idp:*", "logs:*", "dynamodb:*", "ecr:*", "aoss:*",
 )
-# The sample's way out for one resource on purpose (a public website bucket): this tag.
+# The sample's way out for one resource on purpose: this tag.  It holds only where the
+# resource's tags are evaluated in policies (a KMS key, an SQS queue, a secret), not on an S3
+# general purpose bucket unless S3 ABAC is on for it, off by default
+# (https://docs.aws.amazon.com/AmazonS3/latest/userguide/buckets-tagging-enable-abac.html): a
+# public website's account is kept out of the perimeter instead (`data_perimeter: false`,
+# modules/guardrails.py attaches the RCP to the other accounts).
 DATA_PERIMETER_EXCLUDE_TAG = "dp:exclude:identity"
 # The longest organization id (o- and 32 characters), what validate sizes an RCP with
 # before the organization exists.
@@ -167,8 +177,9 @@ LONGEST_ORGANIZATION_ID = "o-" + "x" * 32
 
 
 def data_perimeter_policy(organization_id: str, perimeter: DataPerimeter) -> dict:
-    """A product OU's RCP: its resources only for principals of the organization, of the
-    trusted outside accounts, or AWS services, except resources tagged dp:exclude:identity=true.
+    """A product's RCP: its resources only for principals of the organization, of the trusted
+    outside accounts, or AWS services, except resources tagged dp:exclude:identity=true (where
+    tags are evaluated: see DATA_PERIMETER_EXCLUDE_TAG).
     `...IfExists`: a call without the key (an AWS service's own) is judged by
     aws:PrincipalIsAWSService alone.  RCPs never restrict the management account, nor AWS
     managed KMS keys (the RCP page above)."""

@@ -13,7 +13,10 @@ from awsenvs.modules.guardrail_policies import data_perimeter_policies, guardrai
 
 
 class Guardrails(Construct):
-    """Each product with guardrails gets its SCP attached to its OU (`ou_ids`: product -> OU id).
+    """Each product with guardrails gets its SCP attached to its OU (`ou_ids`: product -> OU id),
+    and each with a data perimeter its RCP: on its OU, or, when some of its environments are
+    out of it (`data_perimeter: false`), on each of the others' accounts (`account_ids`: stack
+    -> account id), since an RCP on the OU reaches every account in it.
 
     `depends_on` is the organization: a policy can only be created once its policy type
     is enabled in the root, which the organization resource does.  `organization_id` is
@@ -21,7 +24,8 @@ class Guardrails(Construct):
     """
 
     def __init__(self, scope: Construct, id: str, org: Org, ou_ids: dict[str, str],
-                 depends_on: list[ITerraformDependable], organization_id: str) -> None:
+                 depends_on: list[ITerraformDependable], organization_id: str,
+                 account_ids: dict[str, str] | None = None) -> None:
         super().__init__(scope, id)
         self.policies: dict[str, OrganizationsPolicy] = {}
         policies = guardrail_policies(org)  # product name -> SCP text, for the products with guardrails
@@ -53,7 +57,14 @@ class Guardrails(Construct):
                 depends_on=depends_on,
             )
             policy.override_logical_id(product.data_perimeter_tf_name)
-            attachment = OrganizationsPolicyAttachment(
-                self, f"data-perimeter-attachment-{product.name}", policy_id=policy.id, target_id=ou_ids[product.name],
-            )
-            attachment.override_logical_id(product.data_perimeter_tf_name)
+            if not product.data_perimeter_per_account:
+                attachment = OrganizationsPolicyAttachment(
+                    self, f"data-perimeter-attachment-{product.name}", policy_id=policy.id, target_id=ou_ids[product.name],
+                )
+                attachment.override_logical_id(product.data_perimeter_tf_name)
+                continue
+            for env in product.perimeter_environments:
+                attachment = OrganizationsPolicyAttachment(
+                    self, f"data-perimeter-attachment-{env.stack}", policy_id=policy.id, target_id=(account_ids or {})[env.stack],
+                )
+                attachment.override_logical_id(product.data_perimeter_account_address(env).split(".", 1)[1])

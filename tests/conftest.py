@@ -239,3 +239,15 @@ def seed_rehearsal(emulator, provider_mirror: Path, workdir: Path, source: Path,
         if seed_more:
             seed_more()
     return env, rehearsal_config(org, organization_id, adopted, management, workdir / "org.yaml")
+
+
+def accounts_in_new_ou(organizations, root: str, ou_name: str, accounts: dict[str, tuple[str, str]]) -> dict[str, str]:
+    """Made by hand on the emulator: an OU under the root and accounts moved into it
+    (`accounts`: key -> (account name, root email)); returns key -> account id."""
+    ou = organizations.create_organizational_unit(ParentId=root, Name=ou_name)["OrganizationalUnit"]["Id"]
+    ids = {}
+    for key, (name, email) in accounts.items():
+        ids[key] = organizations.create_account(AccountName=name, Email=email)["CreateAccountStatus"]["AccountId"]
+        organizations.move_account(AccountId=ids[key], SourceParentId=root, DestinationParentId=ou)
+    return ids
+

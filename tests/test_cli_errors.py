@@ -298,3 +298,42 @@ def test_make_names_a_word_it_took_for_a_target(tmp_path):
                           capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60)
     assert proc.returncode == 2
     assert "'prod' is not a target" in proc.stderr and "needs quotes" in proc.stderr
+
+
+@pytest.mark.parametrize("code, message", [
+    ("ExpiredToken", "The security token included in the request is expired"),
+    ("InvalidClientTokenId", "The security token included in the request is invalid."),
+    ("UnrecognizedClientException", "The security token included in the request is invalid."),
+])
+def test_credentials_aws_refuses_get_a_one_line_hint_to_refresh_them(code, message):
+    """STS's and the JSON services' answers to expired or unknown credentials
+    (https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html)."""
+    import boto3
+    from botocore.stub import Stubber
+
+    from awsenvs import aws
+
+    sts = boto3.client("sts", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(sts) as stub, pytest.raises(aws.AwsError) as raised:
+        stub.add_client_error("get_caller_identity", code, message, 403)
+        aws.call("sts get-caller-identity", sts.get_caller_identity)
+    [line] = str(raised.value).splitlines()
+    assert line.startswith(f"sts get-caller-identity: {code}: {message}")
+    assert line.endswith("refresh the session (`aws sso login --profile <profile>` for an IAM Identity Center profile), "
+                         "or use new access keys")
+
+
+def test_an_expired_sso_session_gets_the_hint_and_other_errors_do_not():
+    import botocore.exceptions
+
+    from awsenvs import aws
+
+    def expired():
+        raise botocore.exceptions.TokenRetrievalError(provider="sso", error_msg="Token has expired and refresh failed")
+
+    with pytest.raises(aws.AwsError, match=r"Token has expired and refresh failed; these credentials are expired"):
+        aws.call("sts get-caller-identity", expired)
+    with pytest.raises(aws.AwsError) as raised:
+        aws.maybe("iam get-user", lambda: (_ for _ in ()).throw(botocore.exceptions.ClientError(
+            {"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetUser")), ("NoSuchEntity",))
+    assert "refresh the session" not in str(raised.value)

@@ -241,6 +241,12 @@ REJECTIONS = {
         "account_id: 123456789012 is the management account",
     ),
     "bad policy arn": (_edit("arn:aws:iam::aws:policy/AdministratorAccess", "AdministratorAccess"), "groups.sysadmins.policies: 'AdministratorAccess' is not an IAM policy ARN"),
+    "an unmanaged policy prefix that would leave every SCP alone": (
+        _edit("  autochart:\n", "  autochart:\n    unmanaged: {policies: ['*']}\n"),
+        "products.autochart.unmanaged.policies: '*': a policy's name, or a prefix ending in *"),
+    "a star inside an unmanaged policy name": (
+        _edit("  autochart:\n", "  autochart:\n    unmanaged: {policies: ['aws-*-guardrails']}\n"),
+        "products.autochart.unmanaged.policies: 'aws-*-guardrails': a policy's name, or a prefix ending in *"),
 }
 
 

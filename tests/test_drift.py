@@ -133,6 +133,19 @@ def test_the_management_stack_and_identity_center(org):
     assert drift.management_differences(with_hand, live, ids, {"ou-shop": ((ACCOUNT,), ("p-guard", "p-hand"))},
                                         texts, {"p-guard": texts[product.name]}) == []
 
+    # Control Tower's own SCPs, left alone by prefix: the ones it makes anew when it updates too.
+    tower = replace(org, products=(replace(product, unmanaged_policies=("aws-guardrails-*",)),))
+    for name in ("aws-guardrails-AbCdEf", "aws-guardrails-XyZ123"):  # renamed by an update
+        renamed = replace(live, policies={product.guardrails_policy_name: "p-guard", name: "p-tower"})
+        assert drift.management_differences(tower, renamed, ids, {"ou-shop": ((ACCOUNT,), ("p-guard", "p-tower"))},
+                                            texts, {"p-guard": texts[product.name]}) == []
+    by_name = replace(org, products=(replace(product, unmanaged_policies=("aws-guardrails-AbCdEf",)),))
+    [extra] = drift.management_differences(by_name, replace(live, policies={product.guardrails_policy_name: "p-guard",
+                                                                             "aws-guardrails-XyZ123": "p-tower"}),
+                                           ids, {"ou-shop": ((ACCOUNT,), ("p-guard", "p-tower"))}, texts,
+                                           {"p-guard": texts[product.name]})
+    assert "also aws-guardrails-XyZ123 (not in org.yaml)" in extra.finding  # a name alone: each rename is drift
+
     ic_org = _identity_center_org()
     sets = {g.name: f"arn:ps/{g.name}" for g in ic_org.groups}
     people = {p.name: LivePerson(f"u-{p.name}", p.name, p.display_name, p.email, *p.given_and_family_name) for p in ic_org.people}

@@ -82,6 +82,18 @@ def test_the_region_fills_refuse_as_aws_does(emulated):
     assert _code(lambda: account.enable_region(AccountId="999999999999", RegionName="af-south-1")) == "AccessDeniedException"
 
 
+def test_enabling_a_region_twice_is_refused_as_aws_refuses_it(emulated):
+    """AWS's answer to EnableRegion of an enabled (or enabling) region
+    (hashicorp/terraform-provider-aws#41430)."""
+    account, member = emulated
+    account.enable_region(AccountId=member, RegionName="me-south-1")
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        account.enable_region(AccountId=member, RegionName="me-south-1")
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert "Unable to switch region status because of its current opt-in status" in str(refused.value)
+    account.disable_region(AccountId=member, RegionName="me-south-1")
+
+
 def test_renaming_an_account_outside_the_organization_is_refused(emulated):
     account, _ = emulated
     assert _code(lambda: account.put_account_name(AccountId="999999999999", AccountName="x")) == "AccessDeniedException"
@@ -95,6 +107,19 @@ def test_alternate_contacts_are_moto_s_own(emulated):
     assert (contact["Name"], contact["PhoneNumber"]) == ("Sec", "+1 206 555 0100")
     assert _code(lambda: account.get_alternate_contact(AccountId=member, AlternateContactType="BILLING")) == \
         "ResourceNotFoundException"
+
+
+def test_a_closed_account_s_state_is_closed_not_suspended(server):
+    """AWS keeps State SUSPENDED for accounts it suspends; one closed by its owner is
+    PENDING_CLOSURE, then CLOSED (its older Status: SUSPENDED)."""
+    from awsenvs.live.organization import read_organization
+
+    organizations = boto3.client("organizations")
+    closing = organizations.create_account(AccountName="c", Email="c@acme.example.com")["CreateAccountStatus"]["AccountId"]
+    organizations.close_account(AccountId=closing)
+    account = organizations.describe_account(AccountId=closing)["Account"]
+    assert (account["State"], account["Status"]) == ("CLOSED", "SUSPENDED")
+    assert read_organization().account_by_id(closing).closed
 
 
 def test_repeated_organizations_calls_are_refused_as_aws_refuses_them(emulated):

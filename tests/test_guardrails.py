@@ -214,6 +214,33 @@ def test_policy_denies_leaving_and_root_except_centralized_root_sessions(synthes
     assert _statement(_policy(synthesized, "two", "billing"), "DenyRootUser") is None  # turned off for billing
 
 
+def _scp_denies(statement: dict, principal_arn: str, assumed_root: bool) -> bool:
+    """IAM's rule for one Deny statement's conditions (all must hold): ArnNotLike on
+    aws:PrincipalArn, and Null aws:AssumedRoot true (the key absent: no sts:AssumeRoot session)."""
+    import fnmatch
+
+    condition = statement["Condition"]
+    holds = not any(fnmatch.fnmatchcase(principal_arn, p) for p in condition["ArnNotLike"]["aws:PrincipalArn"])
+    if "Null" in condition:
+        holds = holds and (condition["Null"]["aws:AssumedRoot"] == "true") == (not assumed_root)
+    return holds
+
+
+def test_the_suspended_ou_denies_all_but_the_managing_roles_and_central_root_sessions():
+    """A parked account: its users and root user (password sign-in) can do nothing, while the
+    management account's root sessions (sts:AssumeRoot) can still delete its root credentials
+    or unlock a bucket policy, as deny_root_user allows them."""
+    from awsenvs.modules.guardrail_policies import suspended_policy
+
+    [statement] = suspended_policy(("OrganizationAccountAccessRole",))["Statement"]
+    assert (statement["Effect"], statement["Action"], statement["Resource"]) == ("Deny", "*", "*")
+    root = "arn:aws:iam::210987654321:root"
+    assert _scp_denies(statement, "arn:aws:iam::210987654321:user/maria", assumed_root=False)
+    assert _scp_denies(statement, root, assumed_root=False)  # its root user, signed in
+    assert not _scp_denies(statement, root, assumed_root=True)  # a root session from the management account
+    assert not _scp_denies(statement, "arn:aws:iam::210987654321:role/OrganizationAccountAccessRole", assumed_root=False)
+
+
 def test_protect_baseline_exempts_only_the_managing_role(synthesized):
     shop = _policy(synthesized, "two", "shop")
     iam = _statement(shop, "ProtectBaselineIam")

@@ -207,3 +207,49 @@ def test_audit_names_identity_center_changes_and_apply_restores_them(world):
     rows = json.loads(cli("audit", "--json").stdout)
     assert not [r for r in rows if r["check"] == "drift"]
     assert all(r["status"] == "pass" for r in rows if r["check"] == "access assignments")
+
+
+def test_what_awsenvs_manages_assigned_in_the_management_account_is_refused_and_audited(world):
+    """Identity Store's actions name no account, so IAM cannot keep the Terraform Cloud run
+    role from adding members to a group that someone assigned in the management account: a
+    user, group or permission set awsenvs manages assigned there stops the plan, and audit
+    names every assignment there (docs/state.md)."""
+    _, env, cli, environ, _ = world
+    with environ(env):
+        admin = boto3.client("sso-admin", region_name=REGION)
+        store = boto3.client("identitystore", region_name=REGION)
+        [instance] = admin.list_instances()["Instances"]
+        arn, store_id = instance["InstanceArn"], instance["IdentityStoreId"]
+        sets = {admin.describe_permission_set(InstanceArn=arn, PermissionSetArn=p)["PermissionSet"]["Name"]: p
+                for p in admin.list_permission_sets(InstanceArn=arn)["PermissionSets"]}
+        groups = {g["DisplayName"]: g["GroupId"] for g in store.list_groups(IdentityStoreId=store_id)["Groups"]}
+        management = aws.caller_account()
+        theirs = store.create_group(IdentityStoreId=store_id, DisplayName="break-glass")["GroupId"]
+        by_hand = admin.create_permission_set(InstanceArn=arn, Name="BreakGlass")["PermissionSet"]["PermissionSetArn"]
+
+        def assign(group: str, permission_set: str, delete: bool = False) -> None:
+            call = admin.delete_account_assignment if delete else admin.create_account_assignment
+            call(InstanceArn=arn, TargetId=management, TargetType="AWS_ACCOUNT", PermissionSetArn=permission_set,
+                 PrincipalType="GROUP", PrincipalId=group)
+
+        assign(groups["developers"], sets["sysadmins"])
+    refused = cli("plan", "--all")  # a plain plan skips the unchanged management stack, and applies nothing
+    assert refused.returncode == 1, refused.stderr[-3000:]
+    said = " ".join(refused.stderr.replace("│", " ").split())  # the summary table's cell, as one line
+    assert (f"IAM Identity Center assigns what awsenvs manages in the management account {management}: group:developers "
+            "as sysadmins;") in said and "nothing was planned" in said
+    rows = {r["check"]: r for r in json.loads(cli("audit", "--json").stdout)}
+    assert rows["management account access"]["status"] == "fail"
+    assert "awsenvs' group:developers as sysadmins assigned there" in rows["management account access"]["finding"]
+
+    with environ(env):
+        assign(groups["developers"], sets["sysadmins"], delete=True)
+        assign(theirs, by_hand)  # someone else's: named, for a person to judge
+    assert cli("plan", "--all").returncode == 0
+    rows = {r["check"]: r for r in json.loads(cli("audit", "--json").stdout)}
+    assert rows["management account access"]["status"] == "manual"
+    assert "assigned there by hand: group:break-glass as BreakGlass" in rows["management account access"]["finding"]
+    with environ(env):
+        assign(theirs, by_hand, delete=True)
+    rows = {r["check"]: r for r in json.loads(cli("audit", "--json").stdout)}
+    assert rows["management account access"]["status"] == "pass"

@@ -323,3 +323,115 @@ def test_a_second_ou_of_the_same_product_name_is_numbered(shop):
     again = replace(shop, structure=replace(shop.structure, ous=tuple(ous)))
     written = render(again, "a test")
     assert "OU shop team: no account awsenvs can adopt directly in it" in _said(written.text)
+
+
+@pytest.mark.parametrize("status, state, closed", [
+    ("SUSPENDED", "SUSPENDED", False),  # AWS suspended it (unpaid bills): not closed
+    ("SUSPENDED", "CLOSED", True),
+    ("PENDING_CLOSURE", "PENDING_CLOSURE", True),
+    ("SUSPENDED", "", True),  # an answer without State: the older Status decides
+    ("ACTIVE", "ACTIVE", False),
+])
+def test_an_account_is_closed_by_its_state_where_aws_gives_one(status, state, closed):
+    assert LiveAccount("100000000009", "x", "x@acme.example.com", status, state=state).closed is closed
+
+
+def test_an_account_aws_suspended_is_imported_not_left_out_as_closed(shop):
+    suspended = LiveAccount("100000000008", "Shop staging", "account-8@acme.example.com", "SUSPENDED", state="SUSPENDED")
+    members = [*shop.members, LiveMember(suspended, ("Shop Team",), None,
+                                         "assume role OrganizationAccountAccessRole in 100000000008: AccessDenied")]
+    ous = tuple(replace(ou, account_ids=(*ou.account_ids, suspended.id)) if ou.path == ("Shop Team",) else ou
+                for ou in shop.structure.ous)
+    written = render(replace(shop, members=tuple(members), structure=replace(shop.structure, ous=ous),
+                             organization=replace(shop.organization, accounts=(*shop.organization.accounts, suspended))),
+                     "test")
+    assert not any("(100000000008): closed (" in line for line in written.left_out), written.left_out
+    assert "suspended by AWS (State SUSPENDED, e.g. unpaid bills: not closed" in _said(written.text)
+    assert any("account Old (100000000007): closed (SUSPENDED)" in line for line in written.left_out)
+
+
+def test_control_tower_s_own_scps_are_left_alone_by_prefix(shop):
+    """Control Tower renames its aws-guardrails-* SCPs when it updates: by name, each update
+    would read as drift."""
+    tower = [LivePolicy(f"p-ct{i}", f"aws-guardrails-{suffix}", False, ("ou-shop",)) for i, suffix in enumerate(("AbCdEf", "GhIjKl"))]
+    written = render(replace(shop, structure=replace(shop.structure, policies=(*shop.structure.policies, *tower))), "test")
+    shop_product = _doc(written)["products"]["shop-team"]
+    assert shop_product["unmanaged"] == {"policies": ["deny-bucket-deletion", "aws-guardrails-*"]}
+    assert "aws-guardrails-*: AWS Control Tower's own, by prefix (it renames them when it updates)" in _said(written.text)
+    product = parse(written.text).products[0]
+    assert product.leaves_policy("aws-guardrails-ZzZzZz") and not product.leaves_policy("aws-guardrails")
+
+
+
+def test_live_contacts_are_written_alike_ones_once_for_the_organization(shop):
+    """The first apply of an imported org.yaml changes no contact: each account's as live,
+    those alike everywhere once under organization.contacts; one org.yaml cannot hold is left."""
+    security = ("Sec Team", "Security", "sec@acme.example.com", "+1 206 555 0100")
+    contacts = {PROD.id: {"security": security, "billing": ("Fin", "Finance", "fin@acme.example.com", "(206) 555-0101"),
+                          "operations": None},
+                DEV.id: {"security": security, "billing": None, "operations": ("Ops", "On call", "ops@acme.example.com", "ext. 12")},
+                STAGE.id: {"security": security, "billing": None, "operations": None}}
+    members = tuple(replace(m, contacts=contacts[m.account.id]) if m.account.id in contacts else m for m in shop.members)
+    trusting = replace(shop.organization, trusted_services=shop.organization.trusted_services | {"account.amazonaws.com"})
+    written = render(replace(shop, members=members, organization=trusting), "test")
+    doc = _doc(written)
+    assert doc["organization"]["contacts"] == {"security": {"name": "Sec Team", "title": "Security",
+                                                            "email": "sec@acme.example.com", "phone": "+1 206 555 0100"}}
+    envs = doc["products"]["shop-team"]["environments"]
+    assert envs["production"]["contacts"] == {"billing": {"name": "Fin", "title": "Finance", "email": "fin@acme.example.com",
+                                                          "phone": "(206) 555-0101"}}
+    assert "contacts" not in envs["dev"]  # its operations contact's phone is no phone number PutAlternateContact takes
+    assert "its operations contact (Ops, On call, ops@acme.example.com, ext. 12) is not one org.yaml can hold" in _said(written.text)
+    org = parse(written.text)
+    assert {c.kind: c.phone for c in org.environment_by_stack("shop-team-production").contacts} == {
+        "security": "+1 206 555 0100", "billing": "(206) 555-0101"}
+    assert not any("alternate contacts: not read" in line for line in written.left_out)
+    assert any("alternate contacts: not read" in line for line in render(shop, "test").left_out)  # trusted access off
+
+
+def test_the_buckets_an_account_serves_to_anyone_are_read_by_policy_status_acl_and_public_access_block(monkeypatch, tmp_path):
+    """live.s3 on moto: public by its bucket policy, public by its ACL, one a public access
+    block restricts (not public), a private one; the account's own block covers them all."""
+    import json
+
+    import boto3
+    from moto import mock_aws
+
+    from awsenvs.live.s3 import read_public_buckets
+    from conftest import in_process_moto_env
+
+    in_process_moto_env(monkeypatch, tmp_path, "eu-west-1")
+    anyone = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                                                      "Resource": "arn:aws:s3:::{}/*"}]}
+    with mock_aws():
+        s3 = boto3.client("s3")
+        for name in ("website", "old-website", "blocked", "private"):
+            s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        for name in ("website", "blocked"):
+            s3.put_bucket_policy(Bucket=name, Policy=json.dumps(anyone).replace("{}", name))
+        s3.put_bucket_acl(Bucket="old-website", ACL="public-read")
+        s3.put_public_access_block(Bucket="blocked", PublicAccessBlockConfiguration={
+            "RestrictPublicBuckets": True, "IgnorePublicAcls": True, "BlockPublicAcls": True, "BlockPublicPolicy": True})
+        session = boto3.Session()
+        found = read_public_buckets(session, "123456789012")
+        assert sorted(found.buckets) == [("old-website", "its ACL"), ("website", "its bucket policy")]
+        boto3.client("s3control").put_public_access_block(AccountId="123456789012", PublicAccessBlockConfiguration={
+            "RestrictPublicBuckets": True, "IgnorePublicAcls": True, "BlockPublicAcls": True, "BlockPublicPolicy": True})
+        assert read_public_buckets(session, "123456789012").buckets == ()
+
+
+def test_an_account_serving_public_content_is_written_out_of_the_data_perimeter(shop):
+    from awsenvs.live.facts import LivePublicBuckets
+
+    members = tuple(replace(m, public=LivePublicBuckets((("www.acme.example.com", "its bucket policy"),)))
+                    if m.account.id == PROD.id else m for m in shop.members)
+    written = render(replace(shop, members=members), "test")
+    env = _doc(written)["products"]["shop-team"]["environments"]["production"]
+    assert env["data_perimeter"] is False
+    assert ("it serves S3 content to anyone: www.acme.example.com (by its bucket policy); a data perimeter "
+            "(guardrails.data_perimeter) would deny those anonymous readers, and CloudFront origin access identities, so "
+            "this account stays out of it") in _said(written.text)
+    assert any("1 accounts serve S3 content to anyone (production)" in line for line in written.found)
+    org = parse(written.text)
+    assert org.environment_by_stack("shop-team-production").outside_data_perimeter
+

@@ -22,7 +22,7 @@ import boto3
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import ROOT, accounts_in_new_ou
 
 pytestmark = pytest.mark.e2e
 
@@ -295,12 +295,8 @@ def _seed_identity_center() -> dict:
     organization_id = org.create_organization(FeatureSet="ALL")["Organization"]["Id"]
     root = org.list_roots()["Roots"][0]["Id"]
     org.enable_aws_service_access(ServicePrincipal="sso.amazonaws.com")
-    web = org.create_organizational_unit(ParentId=root, Name="web")["OrganizationalUnit"]["Id"]
-    ids = {}
-    for key, name, email in (("prod", "web-prod", "web-prod@acme.example.com"),
-                             ("staging", "web staging", "web-staging@acme.example.com")):
-        ids[key] = org.create_account(AccountName=name, Email=email)["CreateAccountStatus"]["AccountId"]
-        org.move_account(AccountId=ids[key], SourceParentId=root, DestinationParentId=web)
+    ids = accounts_in_new_ou(org, root, "web", {"prod": ("web-prod", "web-prod@acme.example.com"),
+                                                "staging": ("web staging", "web-staging@acme.example.com")})
 
     admin, store = boto3.client("sso-admin"), boto3.client("identitystore")
     [instance] = admin.list_instances()["Instances"]

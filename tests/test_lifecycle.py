@@ -348,7 +348,8 @@ def test_retiring_an_environment_moves_its_account_aside_and_forgets_it(world):
         content = json.loads(org.describe_policy(PolicyId=guard["Id"])["Policy"]["Content"])
     [statement] = content["Statement"]
     assert (statement["Effect"], statement["Action"], statement["Resource"]) == ("Deny", "*", "*")
-    assert statement["Condition"] == {"ArnNotLike": {"aws:PrincipalArn": ["arn:aws:iam::*:role/OrganizationAccountAccessRole"]}}
+    assert statement["Condition"] == {"ArnNotLike": {"aws:PrincipalArn": ["arn:aws:iam::*:role/OrganizationAccountAccessRole"]},
+                                      "Null": {"aws:AssumedRoot": "true"}}  # central root sessions stay allowed
 
     # audit looks into parked accounts: nobody can sign in there, until someone gives a key back.
     rows = {(r["check"], r["account"]): r for r in json.loads(world.cli("audit", "--json").stdout)}

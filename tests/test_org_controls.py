@@ -8,13 +8,15 @@ from __future__ import annotations
 import datetime
 import json
 import textwrap
+from dataclasses import replace
 
 import boto3
 import pytest
+import yaml
 from botocore.stub import Stubber
 
 from awsenvs import drift
-from awsenvs.config import load, parse
+from awsenvs.config import OPT_IN_REGIONS, load, parse
 from awsenvs.live.facts import LiveAccount, LiveOrganization
 from awsenvs.retire import CloseQuota, Retirement, close, close_quota, plan_closures
 from awsenvs.sandbox import not_rehearsed
@@ -134,6 +136,14 @@ REJECTIONS = {
                                                     "guardrails.data_perimeter: 'strict': use true, false or {trusted_accounts:"),
     "on_retire misspelt": (_on(BASE, "region: eu-west-1\n", "region: eu-west-1\n  on_retire: delete\n"),
                            "organization.on_retire:"),
+    "an environment in a data perimeter its product does not have": (
+        _on(BASE, "      lake: {mfa: optional}", "      lake: {mfa: optional, data_perimeter: true}"),
+        "products.data.environments.lake.data_perimeter: true, but data has no data perimeter"),
+    "every environment out of its product's data perimeter": (
+        _on(_on(BASE, "        mfa: optional\n", "        mfa: optional\n        data_perimeter: false\n"),
+            "prod: {mfa: required,", "prod: {mfa: required, data_perimeter: false,"),
+        "products.shop.environments.prod.data_perimeter: false for every environment of shop: set "
+        "products.shop.guardrails.data_perimeter: false instead"),
 }
 
 
@@ -174,7 +184,8 @@ def test_tree_shows_the_data_perimeter_regions_contacts_and_closing(tmp_path):
 
 def test_the_sandbox_says_what_it_cannot_rehearse():
     said = " ".join(not_rehearsed(parse(_on(BASE, "region: eu-west-1\n", "region: eu-west-1\n  on_retire: close\n"))))
-    assert "data perimeter enforcement" in said and "no outside principal is denied" in said
+    assert "data perimeter enforcement" in said and "no outside principal, anonymous reader or CloudFront origin access identity is denied" in said
+    assert "20% of the member accounts (at least 250, at most 1000)" in said
     assert "opt-in regions" in said and "closing retired accounts" in said
 
 
@@ -213,6 +224,89 @@ def test_the_data_perimeter_is_an_rcp_on_its_product_ou_naming_the_organization(
     assert "account.amazonaws.com" in organization["aws_service_access_principals"]
 
 
+WEBSITE = _on(BASE, "        mfa: optional\n", "        mfa: optional\n        account_id: '210987654321'\n"
+                                                 "        data_perimeter: false\n")
+
+
+def test_an_environment_out_of_the_data_perimeter_moves_its_rcp_onto_the_other_accounts(tmp_path, terraform):
+    """An RCP on the OU reaches every account in it, and a dp:exclude:identity tag exempts no
+    S3 general purpose bucket unless S3 ABAC is on for it: the way out that works is to attach
+    the RCP to each covered account and not to the one out."""
+    path = tmp_path / "org.yaml"
+    path.write_text(WEBSITE)
+    org = load(path)
+    shop = org.products[0]
+    assert [e.stack for e in shop.perimeter_environments] == ["shop-prod"] and shop.data_perimeter_per_account
+    synthesize(org, tmp_path / "out", state_dir=tmp_path / "state")
+    attachments = Synthesized(org, tmp_path / "out").resources("management", "aws_organizations_policy_attachment")
+    assert "awsenvs_shop_data_perimeter" not in attachments  # not on the OU
+    prod = attachments["awsenvs_shop_data_perimeter_prod"]
+    assert (prod["policy_id"], prod["target_id"]) == ("${aws_organizations_policy.awsenvs_shop_data_perimeter.id}",
+                                                      "${aws_organizations_account.shop_prod.id}")
+    assert "awsenvs_shop_data_perimeter_dev" not in attachments
+    assert org.environments_guarded_by({"aws_organizations_policy_attachment.awsenvs_shop_data_perimeter_prod"})
+    terraform.init(tmp_path / "out" / "stacks" / "management")
+    assert [d for d in terraform.validate(tmp_path / "out" / "stacks" / "management") if d.severity == "error"] == []
+
+
+def test_the_data_perimeter_s_way_out_is_drift_when_the_rcp_reaches_it_and_imported_when_it_exists():
+    from awsenvs.reconcile import guardrail_imports
+
+    org = parse(WEBSITE)
+    shop = org.products[0]
+    prod = LiveAccount("222222222222", "shop_prod", org.environment_by_stack("shop-prod").email, "ACTIVE")
+    website = LiveAccount("210987654321", "shop_dev", org.environment_by_stack("shop-dev").email, "ACTIVE")
+    live = LiveOrganization("o-abcdefghij", "r-x", frozenset(), frozenset(), (prod, website), {"shop": "ou-shop"},
+                            {shop.data_perimeter_policy_name: "p-rcp"})
+    texts = {"p-rcp": __import__("awsenvs.modules.guardrail_policies", fromlist=["x"]).data_perimeter_policies(
+        org, live.id)["shop"]}
+    perimeter = __import__("awsenvs.modules.guardrail_policies", fromlist=["x"]).data_perimeter_policies(org, live.id)
+    assert drift.data_perimeter_differences(org, live, {"p-rcp": frozenset({prod.id})}, perimeter, texts) == []
+    findings = [d.finding for d in drift.data_perimeter_differences(
+        org, live, {"p-rcp": frozenset({"ou-shop", website.id})}, perimeter, texts)]
+    assert findings == [
+        "RCP awsenvs-shop-data-perimeter: expected attached to the accounts of shop it covers, not the OU; live attached "
+        "to OU shop, reaching the accounts out of it",
+        "RCP awsenvs-shop-data-perimeter: expected not attached to shop-dev (data_perimeter: false); live attached to "
+        "210987654321",
+        "RCP awsenvs-shop-data-perimeter: expected attached to shop-prod (222222222222); live detached"]
+    imports = guardrail_imports(org, live, {"p-rcp": frozenset({prod.id})})
+    assert [(i.address, i.id) for i in imports] == [
+        ("aws_organizations_policy.awsenvs_shop_data_perimeter", "p-rcp"),
+        ("aws_organizations_policy_attachment.awsenvs_shop_data_perimeter_prod", "222222222222:p-rcp")]
+
+
+def test_the_first_time_a_data_perimeter_reaches_an_adopted_account_the_plan_says_what_it_denies():
+    from awsenvs.plan_notes import management_notes
+    from awsenvs.terraform import ResourceChange
+
+    org = parse(_on(BASE, "        mfa: optional\n", "        mfa: optional\n        account_id: '210987654321'\n"))
+    ou_attachment = ResourceChange("aws_organizations_policy_attachment.awsenvs_shop_data_perimeter",
+                                   "aws_organizations_policy_attachment", ("create",))
+    [note] = management_notes(org, "management", [ou_attachment])
+    assert note.startswith("the data perimeter awsenvs-shop-data-perimeter reaches the adopted account shop-dev "
+                           "(210987654321): there anyone outside the organization is denied its S3 buckets")
+    assert "anonymous requests included (a public bucket, an S3 website endpoint)" in note
+    assert "CloudFront origin access identities (OAI" in note
+    assert "set data_perimeter: false under products.shop.environments.dev" in note
+    assert "exempts no S3 bucket unless S3 ABAC is on for it" in note
+    adopted_now = ResourceChange("aws_organizations_account.shop_dev", "aws_organizations_account", ("update",), importing=True)
+    assert management_notes(org, "management", [adopted_now]) == (note,)  # moved into an OU that has it
+    assert management_notes(org, "management", [replace(ou_attachment, actions=("update",))]) == ()  # not the first time
+    assert management_notes(parse(WEBSITE), "management", [ou_attachment]) == ()  # out of it
+
+
+def test_validate_says_which_adopted_accounts_a_data_perimeter_reaches(tmp_path):
+    (tmp_path / "org.yaml").write_text(_on(BASE, "        mfa: optional\n",
+                                           "        mfa: optional\n        account_id: '210987654321'\n"))
+    proc = run_cli("validate", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    [note] = [line for line in proc.stdout.splitlines() if line.startswith("note:")]
+    assert note.startswith("note: the data perimeter awsenvs-shop-data-perimeter reaches the adopted account shop-dev")
+    (tmp_path / "org.yaml").write_text(WEBSITE)
+    assert "note:" not in run_cli("validate", cwd=tmp_path).stdout
+
+
 def test_contacts_and_regions_are_set_from_the_management_stack(controls):
     contacts = controls.resources("management", "aws_account_alternate_contact")
     assert sorted(contacts) == ["data_lake_billing", "data_lake_security", "shop_dev_operations", "shop_dev_security",
@@ -233,6 +327,57 @@ def test_contacts_and_regions_are_set_from_the_management_stack(controls):
         assert not controls.resources(stack, "aws_account_region")
 
 
+def test_the_management_stack_with_every_control_validates_on_the_pinned_provider(controls, terraform):
+    """Timeouts, chains, per-account attachments: arguments 5.100.0 (the pinned provider) knows."""
+    stack = controls.outdir / "stacks" / "management"
+    assert controls.stacks["management"]["terraform"]["required_providers"]["aws"]["version"] == "~> 5.100.0"
+    terraform.init(stack)
+    assert [d for d in terraform.validate(stack) if d.severity == "error"] == []
+
+
+def test_a_region_waits_for_aws_hours_not_the_provider_s_hour(controls):
+    """EnableRegion can take several hours; aws_account_region waits 60 minutes by default
+    (provider v5.100.0 internal/service/account/region.go), and a timed-out request leaves
+    nothing in state."""
+    for region in controls.resources("management", "aws_account_region").values():
+        assert region["timeouts"] == {"create": "12h", "update": "12h"}
+
+
+def _waves(resources: dict) -> list[list[str]]:
+    """The region requests as Terraform can run them, given unlimited parallelism and equal
+    durations: each wave starts when everything its members depend on is done."""
+    done: set[str] = set()
+    waves = []
+    while len(done) < len(resources):
+        ready = [name for name, r in resources.items() if name not in done
+                 and all(d.split(".")[1] in done for d in r["depends_on"] if d.startswith("aws_account_region."))]
+        waves.append(ready)
+        done.update(ready)
+    return waves
+
+
+def test_region_requests_keep_within_aws_s_concurrency_quotas(tmp_path):
+    """AWS Account Management: 6 concurrent region-opt requests per account, 50 per
+    organization (https://docs.aws.amazon.com/accounts/latest/reference/quotas.html), whatever
+    Terraform's -parallelism: the requests are chained."""
+    regions = sorted(OPT_IN_REGIONS)[:9]
+    envs = "".join(f"      e{i}: {{mfa: optional}}\n" for i in range(7))
+    text = _on(BASE, "regions: [af-south-1]", f"regions: [{', '.join(regions)}]")
+    text = _on(text, "    environments:\n      lake: {mfa: optional}\n", "    environments:\n" + envs)
+    text = _on(text, "    regions: []\n", "")
+    path = tmp_path / "org.yaml"
+    path.write_text(text)
+    org = load(path)
+    synthesize(org, tmp_path / "out", state_dir=tmp_path / "state")
+    resources = Synthesized(org, tmp_path / "out").resources("management", "aws_account_region")
+    assert len(resources) > 50  # 9 accounts, most with 9 regions
+    account_of = {name: r["account_id"] for name, r in resources.items()}
+    for wave in _waves(resources):
+        assert len(wave) <= 50
+        assert max(sum(account_of[n] == a for n in wave) for a in set(account_of.values())) <= 6
+    assert all("aws_organizations_organization.organization" in r["depends_on"] for r in resources.values())
+
+
 def test_a_changed_contact_or_region_is_a_change_to_the_environment_it_belongs_to(controls):
     org = controls.org
     prod = org.environment_by_stack("shop-prod")
@@ -242,21 +387,35 @@ def test_a_changed_contact_or_region_is_a_change_to_the_environment_it_belongs_t
     assert shop == ["shop-dev", "shop-prod"]
 
 
-def test_the_terraform_cloud_role_may_close_only_awsenvs_accounts(controls):
+def _denied_unconditionally(policy: dict, action: str) -> bool:
+    """Whether a Deny without any condition covers `action` on every resource (IAM's
+    wildcards in Action; Resource "*"): nothing a caller can set or tag lifts it."""
+    import fnmatch
+
+    def actions(statement: dict) -> list[str]:
+        return statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+
+    return any(s["Effect"] == "Deny" and "Condition" not in s and s["Resource"] == "*"
+               and any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in actions(s))
+               for s in policy["Statement"])
+
+
+@pytest.mark.parametrize("on_retire", ["close", "park"])
+def test_the_terraform_cloud_role_may_never_close_an_account(controls, on_retire):
+    """CloseAccount runs from the operator's credentials (retire.close); a leaked workspace
+    token must not close prod: every awsenvs account carries managed-by=awsenvs, and
+    organizations:* would let it tag any other one first, so no tag condition holds."""
     from awsenvs.modules.bootstrap_policies import management_run_policy
 
-    org = controls.org
-    statements = {s["Sid"]: s for s in management_run_policy(org)["Statement"]}
-    never = statements["NeverEndTheOrganization"]
-    assert never["Effect"] == "Deny" and "organizations:CloseAccount" not in never["Action"]
-    assert {"organizations:RemoveAccountFromOrganization", "organizations:DeleteOrganization"} <= set(never["Action"])
-    close_rule = statements["CloseOnlyAwsenvsAccounts"]
-    assert (close_rule["Effect"], close_rule["Action"]) == ("Deny", "organizations:CloseAccount")
-    assert close_rule["Condition"] == {"StringNotEquals": {"aws:ResourceTag/managed-by": "awsenvs"}}
-    assert "account:EnableRegion" in statements["MemberAccountSettings"]["Action"]
-    parked = {s["Sid"]: s for s in management_run_policy(load(TWO_PRODUCTS))["Statement"]}
-    assert "organizations:CloseAccount" in parked["NeverEndTheOrganization"]["Action"]
-    assert "CloseOnlyAwsenvsAccounts" not in parked and "MemberAccountSettings" not in parked
+    org = controls.org if on_retire == "close" else load(TWO_PRODUCTS)
+    assert org.on_retire == on_retire
+    policy = management_run_policy(org)
+    for action in ("organizations:CloseAccount", "organizations:RemoveAccountFromOrganization",
+                   "organizations:DeleteOrganization", "organizations:LeaveOrganization"):
+        assert _denied_unconditionally(policy, action), action
+    assert not _denied_unconditionally(policy, "organizations:TagResource")  # what the stacks do stays allowed
+    statements = {s["Sid"]: s for s in policy["Statement"]}
+    assert ("MemberAccountSettings" in statements) == (on_retire == "close")  # controls sets contacts and regions
 
 
 # --------------------------------------------------------------------------- audit: contacts
@@ -270,6 +429,90 @@ def test_contacts_drift_names_each_kind_that_differs():
     changed = {**same, "billing": None, "operations": ("Someone", "x", "x@example.com", "1")}  # operations: not org.yaml's
     [difference] = drift.contact_differences(env, changed)
     assert difference.finding == "billing contact: expected Fin, Finance, fin@acme.example.com, (206) 555-0101; live none"
+
+
+# --------------------------------------------------------------------------- contacts and regions that exist
+
+
+def test_a_contact_set_before_awsenvs_is_imported_and_the_plan_says_what_replaces_it():
+    """The first apply on an adopted account would overwrite its contacts unseen (a plain
+    create, PutAlternateContact): imported instead, so the plan shows an update, and why."""
+    from awsenvs.reconcile import contact_imports
+
+    org = parse(BASE)
+    ids = {"shop-dev": "111111111111", "shop-prod": "222222222222"}  # data-lake: not created yet
+    live = {"111111111111": {"security": ("Old", "CISO", "old@acme.example.com", "1"), "operations": None, "billing": None},
+            "222222222222": {"security": ("Sec", "Security", "sec@acme.example.com", "+1 206 555 0100"),
+                             "billing": None, "operations": ("Ops", "x", "x@acme.example.com", "2")}}
+    read = []
+    imports = contact_imports(org, ids, frozenset({"aws_account_alternate_contact.shop_prod_billing"}),
+                              lambda account_id: read.append(account_id) or live[account_id])
+    assert [(i.address, i.id) for i in imports] == [
+        ("aws_account_alternate_contact.shop_dev_security", "111111111111/SECURITY"),
+        ("aws_account_alternate_contact.shop_prod_security", "222222222222/SECURITY")]  # operations: not org.yaml's there
+    assert imports[0].reason == ("existing security contact of shop-dev, set before awsenvs: Old, CISO, old@acme.example.com, "
+                                 "1; replaced by org.yaml's: Sec, Security, sec@acme.example.com, +1 206 555 0100")
+    assert imports[1].reason == "existing security contact of shop-prod (as org.yaml sets it)"
+    assert read == ["111111111111", "222222222222"]
+    everything = frozenset(org.environment_by_stack(s).contact_address(c) for s in ids for c in org.environment_by_stack(s).contacts)
+    assert contact_imports(org, ids, everything, lambda account_id: pytest.fail("nothing to read")) == []
+
+
+def test_a_contact_org_yaml_no_longer_sets_is_forgotten_never_deleted():
+    """`billing: null`, or `contacts` removed: the provider's delete would call
+    DeleteAlternateContact; a `removed` block lets go of it instead, and the plan says so."""
+    from awsenvs.plan_notes import management_notes
+    from awsenvs.reconcile import released_contacts
+    from awsenvs.terraform import ResourceChange
+
+    org = parse(BASE)  # shop-dev: billing null
+    held = frozenset({"aws_account_alternate_contact.shop_dev_billing", "aws_account_alternate_contact.shop_dev_security",
+                      "aws_account_alternate_contact.shop_old_billing"})  # shop-old: a retired stack's, left to retire
+    assert released_contacts(org, held) == ["aws_account_alternate_contact.shop_dev_billing"]
+    document = yaml.safe_load(BASE)  # `contacts` removed everywhere
+    del document["organization"]["contacts"]
+    del document["products"]["shop"]["environments"]["dev"]["contacts"]
+    none = parse(yaml.safe_dump(document))
+    assert all(not env.contacts for env in none.environments)
+    assert released_contacts(none, held) == ["aws_account_alternate_contact.shop_dev_billing",
+                                             "aws_account_alternate_contact.shop_dev_security"]
+    [note] = management_notes(org, "management", [
+        ResourceChange("aws_account_alternate_contact.shop_dev_billing", "aws_account_alternate_contact", ("forget",)),
+        ResourceChange("aws_account_alternate_contact.shop_dev_security", "aws_account_alternate_contact", ("update",))])
+    assert note.startswith("the billing contact of shop-dev is no longer org.yaml's: forgotten, it stays on AWS as it is")
+
+
+@pytest.mark.parametrize("status, imported", [
+    ("ENABLING", "is ENABLING since an earlier apply (interrupted, or past its wait): this apply waits for AWS to finish"),
+    ("ENABLED", "af-south-1 is already ENABLED in shop-dev"),
+    ("DISABLED", None), ("DISABLING", None),
+])
+def test_a_region_request_under_way_is_imported_not_made_again(status, imported):
+    """An apply killed or timed out while AWS enabled a region left nothing in state (the
+    provider saves it once done): the next plan imports it instead of a new EnableRegion."""
+    from awsenvs.reconcile import region_imports
+
+    org = parse(BASE)
+    imports = region_imports(org, {"shop-dev": "111111111111"}, frozenset(),
+                             lambda account_id, region: status if (account_id, region) == ("111111111111", "af-south-1")
+                             else pytest.fail(f"read {account_id} {region}"))
+    if imported is None:
+        assert imports == []
+    else:
+        [region] = imports
+        assert (region.address, region.id) == ("aws_account_region.shop_dev_af_south_1", "111111111111,af-south-1")
+        assert imported in region.reason
+    assert region_imports(org, {"shop-dev": "111111111111"}, frozenset({"aws_account_region.shop_dev_af_south_1"}),
+                          lambda *_: pytest.fail("held: nothing to read")) == []
+
+
+def test_a_region_to_disable_already_disabling_is_imported():
+    from awsenvs.reconcile import region_imports
+
+    org = parse(BASE)
+    statuses = {"eu-south-2": "DISABLED", "af-south-1": "DISABLING"}
+    [region] = region_imports(org, {"shop-prod": "222222222222"}, frozenset(), lambda _, region: statuses[region])
+    assert region.address == "aws_account_region.shop_prod_af_south_1" and "DISABLING" in region.reason
 
 
 # --------------------------------------------------------------------------- closing within the quota

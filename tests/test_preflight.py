@@ -90,6 +90,14 @@ def test_adopting_a_closed_account_is_refused_in_one_line(org):
            "environment, or have AWS Support reopen the account first" in line
 
 
+def test_an_account_aws_suspended_is_adopted_not_refused_as_closed(org):
+    suspended = LiveAccount(LEGACY.id, LEGACY.name, LEGACY.email, "SUSPENDED", state="SUSPENDED")
+    checks.check_adoptions(org, _live(accounts=[suspended]))  # State SUSPENDED: AWS's, e.g. unpaid bills
+    closed = LiveAccount(LEGACY.id, LEGACY.name, LEGACY.email, "SUSPENDED", state="CLOSED")
+    with pytest.raises(AdoptionError, match="is closed \\(CLOSED\\)"):
+        checks.check_adoptions(org, _live(accounts=[closed]))
+
+
 def test_existing_organization_ous_and_accounts_are_imported_not_created(org):
     dev = LiveAccount("111111111111", "shop_dev", "CLOUD+shop-dev@acme.example.com", "ACTIVE")  # case differs
     imports = reconcile.management_imports(org, _live(accounts=[LEGACY, dev], ous={"shop": "ou-shop", "other": "ou-x"}))

@@ -192,7 +192,42 @@ def test_crash_during_rename_leaves_the_original(tmp_path, block, monkeypatch):
     with pytest.raises(OSError, match="simulated"):
         profiles.write(path, block)
     assert path.read_text() == USER_BEFORE
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".config.")]  # no temp file left
+    assert list(tmp_path.iterdir()) == [path]  # no temp file left, and no backup of a file that did not change
+
+
+def _configure_set(text: str, profile: str, key: str, value: str) -> str:
+    """What `aws configure set <key> <value> --profile <profile>` does to the config file: the
+    key is set in the profile's section, where it is (inside the awsenvs block)."""
+    header = f"[profile {profile}]\n"
+    start = text.index(header) + len(header)
+    end = text.find("\n[", start)
+    body = text[start:] if end < 0 else text[start:end]
+    lines = [line for line in body.splitlines() if not line.startswith(f"{key} =")]
+    at = next((i for i, line in enumerate(lines) if not line.strip() or line.startswith("#")), len(lines))
+    lines.insert(at, f"{key} = {value}")
+    return text[:start] + "\n".join(lines) + ("\n" if end < 0 else "") + ("" if end < 0 else text[end:])
+
+
+def test_keys_a_user_set_in_awsenvs_profiles_are_kept_and_owned_ones_named(tmp_path, block):
+    """`aws configure set ... --profile <awsenvs profile>` writes into the block: a key awsenvs
+    does not write stays there, one it owns is set back and named."""
+    path = tmp_path / "config"
+    path.write_text(USER_BEFORE)
+    profiles.write(path, block)
+    edited = _configure_set(path.read_text(), "shop_dev_bob", "cli_pager", "")
+    edited = _configure_set(edited, "shop_dev_bob", "region", "us-east-1")
+    edited = _configure_set(edited, "shop_prod_bob", "s3", "\n  max_concurrent_requests = 20")
+    path.write_text(edited)
+
+    result = profiles.write(path, block)
+    assert result.replaced == ("shop_dev_bob region us-east-1 -> eu-central-1",)
+    parser = configparser.ConfigParser()
+    parser.read_string(profiles.split(path.read_text())[1])
+    assert dict(parser["profile shop_dev_bob"]) == {"region": "eu-central-1", "output": "json", "cli_pager": ""}
+    assert parser["profile shop_prod_bob"]["s3"].split() == ["max_concurrent_requests", "=", "20"]
+    assert path.read_text().startswith(USER_BEFORE)
+    again = profiles.write(path, block)  # the kept keys are no change
+    assert not again.changed and again.replaced == ()
 
 
 def test_new_file_gets_only_the_block(tmp_path, block):
@@ -213,6 +248,21 @@ def test_cli_collision_exits_2(tmp_path, terraform):
     assert proc.returncode == 2, proc.stderr
     assert "billing_legacy_carol" in proc.stderr and "Traceback" not in proc.stderr
     assert config.read_text() == "[profile billing_legacy_carol]\nregion = us-east-1\n"
+
+
+def test_cli_names_in_one_line_the_owned_keys_it_sets_back(tmp_path, terraform):
+    config = tmp_path / "config"
+    env = dict(terraform.env, CDKTF_OUTDIR=str(tmp_path / "out"))
+    command = [sys.executable, str(ROOT / "main.py"), "--config", str(TWO_PRODUCTS), "profiles", "--write", "--file", str(config)]
+    assert subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True).returncode == 0
+    config.write_text(_configure_set(_configure_set(config.read_text(), "billing_legacy_carol", "region", "us-east-1"),
+                                     "billing_legacy_carol", "cli_pager", ""))
+    proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    [line] = [line for line in proc.stderr.splitlines() if line.startswith("set back")]
+    assert line == "set back to two-products.yaml's (keys awsenvs owns in its profiles): billing_legacy_carol region " \
+                   "us-east-1 -> eu-central-1"
+    assert "cli_pager = \n" in config.read_text() and not list(tmp_path.glob("config.*.bak.*"))
 
 
 def test_the_header_names_the_file_the_profiles_come_from(tmp_path):

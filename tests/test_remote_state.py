@@ -240,6 +240,73 @@ def _allows(policy: dict, action: str, resource: str = "*") -> bool:
         not any(matches(s) for s in statements if s["Effect"] == "Deny")
 
 
+def _decision(policy: dict, action: str, resource: str, context: dict) -> bool:
+    """IAM's rule for one identity policy with conditions: allowed when an Allow matches and no
+    Deny does.  A statement matches when its Action and Resource match (* wildcards) and every
+    condition holds for `context` (key -> value, or list for multivalued keys such as
+    aws:TagKeys): StringEquals / StringNotEquals (a key absent from the request makes
+    StringNotEquals true, StringEquals false) and ForAnyValue:StringEquals (false when absent)
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html,
+    .../reference_policies_condition-single-vs-multi-valued-context-keys.html)."""
+    import fnmatch
+
+    def values(x):
+        return x if isinstance(x, list) else [x]
+
+    def holds(operator: str, conditions: dict) -> bool:
+        for key, wanted in conditions.items():
+            present = key in context
+            got = values(context.get(key, []))
+            if operator == "StringEquals" and not (present and any(g in values(wanted) for g in got)):
+                return False
+            if operator == "StringNotEquals" and present and any(g in values(wanted) for g in got):
+                return False
+            if operator == "ForAnyValue:StringEquals" and not any(g in values(wanted) for g in got):
+                return False
+            if operator not in ("StringEquals", "StringNotEquals", "ForAnyValue:StringEquals"):
+                raise AssertionError(f"{operator}: teach _decision this operator")
+        return True
+
+    def matches(statement: dict) -> bool:
+        return (any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in values(statement["Action"]))
+                and any(fnmatch.fnmatchcase(resource, r) for r in values(statement["Resource"]))
+                and all(holds(op, conditions) for op, conditions in statement.get("Condition", {}).items()))
+
+    statements = policy["Statement"]
+    return any(matches(s) for s in statements if s["Effect"] == "Allow") and \
+        not any(matches(s) for s in statements if s["Effect"] == "Deny")
+
+
+PERMISSION_SET = "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-2222222222222222"
+AWSENVS_TAGGED = {"aws:ResourceTag/managed-by": "awsenvs"}
+
+
+def test_the_management_run_role_changes_and_provisions_only_awsenvs_permission_sets(synthesized):
+    """ProvisionPermissionSet with TargetType ALL_PROVISIONED_ACCOUNTS names no account, so the
+    management-account deny cannot catch it: what can be changed, provisioned or assigned is
+    kept to awsenvs' permission sets (tagged managed-by=awsenvs, never assigned in the
+    management account), and no permission set can be given or robbed of that tag."""
+    from awsenvs.modules.bootstrap_policies import PERMISSION_SET_CHANGES, management_run_policy
+
+    policy = management_run_policy(_as_cloud(synthesized["identity_center"].org.source))
+    for action in PERMISSION_SET_CHANGES:
+        assert _decision(policy, action, PERMISSION_SET, AWSENVS_TAGGED), action
+        assert not _decision(policy, action, PERMISSION_SET, {}), action  # someone else's (no tag)
+        assert not _decision(policy, action, PERMISSION_SET, {"aws:ResourceTag/managed-by": "console"}), action
+    made_ours = {"aws:TagKeys": ["managed-by"], "aws:RequestTag/managed-by": "awsenvs"}
+    assert not _decision(policy, "sso:TagResource", PERMISSION_SET, made_ours)  # another's made awsenvs'
+    assert _decision(policy, "sso:TagResource", PERMISSION_SET, {**made_ours, **AWSENVS_TAGGED})  # the provider's own
+    assert _decision(policy, "sso:TagResource", PERMISSION_SET, {"aws:TagKeys": ["team"]})  # other tags: harmless
+    assert not _decision(policy, "sso:UntagResource", PERMISSION_SET, {"aws:TagKeys": ["managed-by"]})
+    assert _decision(policy, "sso:CreatePermissionSet", "arn:aws:sso:::instance/ssoins-1111111111111111", {})
+    # Still never into the management account, awsenvs' permission sets included.
+    assert not _decision(policy, "sso:CreateAccountAssignment", f"arn:aws:sso:::account/{MANAGEMENT}", AWSENVS_TAGGED)
+    # What IAM cannot express (docs/state.md): Identity Store's actions name a group or user by
+    # id, with no tag and no account, so the role may still add a member to any group.
+    for action in ("identitystore:CreateGroupMembership", "identitystore:UpdateUser"):
+        assert _decision(policy, action, "arn:aws:identitystore:::group/g-1", {})
+
+
 @pytest.mark.parametrize("name", ["example", "two", "identity_center"])
 def test_the_management_run_role_may_do_what_its_stack_does_by_action(synthesized, name):
     from awsenvs.modules.bootstrap_policies import management_run_policy

@@ -50,7 +50,7 @@ def test_management_stack(synthesized):
     outputs = mgmt["output"]["account_ids"]["value"]
     assert outputs["shop-prod"] == "${aws_organizations_account.shop_prod.id}"
     assert sorted(outputs) == sorted(s.org.stacks[1:])
-    assert mgmt["terraform"]["required_providers"]["aws"]["version"] == ">= 5.100, < 7.0"
+    assert mgmt["terraform"]["required_providers"]["aws"]["version"] == "~> 5.100.0"
     assert mgmt["terraform"]["required_version"] == ">= 1.7"  # import blocks, removed blocks
     assert "allowed_account_ids" not in mgmt["provider"]["aws"][0]  # no management_account_id set
 
@@ -75,7 +75,7 @@ def test_account_stack_provider_assumes_role_into_its_own_account(synthesized):
         assert provider["allowed_account_ids"] == ["${var.account_id}"]
         assert provider["assume_role"][0]["role_arn"] == "arn:aws:iam::${var.account_id}:role/OrganizationAccountAccessRole"
         assert provider["region"] == "eu-central-1"
-        assert stack["terraform"]["required_providers"]["aws"]["version"] == ">= 5.100, < 7.0"
+        assert stack["terraform"]["required_providers"]["aws"]["version"] == "~> 5.100.0"
         assert stack["terraform"]["required_version"] == ">= 1.5"  # import blocks (reconcile)
         variable = stack["variable"]["account_id"]
         # Only adopted accounts know it up front; the others default to "" and the first

@@ -313,6 +313,7 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
             fail(f"{ppath}.guardrails", "null: set the guardrails to turn off to false instead "
                                               "(e.g. {deny_root_user: false}); a product without the key inherits the top-level ones")
         guardrails, data_perimeter = _guardrails(fail, ppath, spec.guardrails, product_spec.guardrails, envs)
+        envs = _outside_data_perimeter(fail, ppath, product_name, data_perimeter, envs, env_specs)
         for i, env in enumerate(envs):  # opt-in regions: checked against the product's guardrails
             epath = f"{ppath}.environments.{env.name}"
             regions = {key: _regions(fail, epath, ppath, key, spec, product_spec, env_specs[env.name], guardrails, env.region)
@@ -472,6 +473,22 @@ def _guardrails(fail, ppath: str, organization_wide: GuardrailsSpec, product: Gu
                                           "outside accounts under trusted_accounts")
         data_perimeter = DataPerimeter(tuple(dict.fromkeys(trusted)))
     return (guardrails if guardrails.enabled else None), data_perimeter
+
+
+def _outside_data_perimeter(fail, ppath: str, product: str, perimeter: DataPerimeter | None, envs: list[Environment],
+                            env_specs: dict[str, EnvironmentSpec]) -> list[Environment]:
+    """An environment's `data_perimeter: false` keeps its account out of the product's data
+    perimeter; `true` only says it is in one, so the product must have it, and a product whose
+    every account is out has no perimeter to attach."""
+    for env in envs:
+        if env_specs[env.name].data_perimeter and perimeter is None:
+            fail(f"{ppath}.environments.{env.name}.data_perimeter", f"true, but {product} has no data perimeter: turn it "
+                 f"on under {ppath}.guardrails (or guardrails); an environment can only leave its product's")
+    out = [env.name for env in envs if env_specs[env.name].data_perimeter is False]
+    if perimeter is not None and envs and len(out) == len(envs):
+        fail(f"{ppath}.environments.{out[-1]}.data_perimeter",
+             f"false for every environment of {product}: set {ppath}.guardrails.data_perimeter: false instead")
+    return [replace(env, outside_data_perimeter=env.name in out) for env in envs]
 
 
 def _check_collisions(fail, envs: list[Environment], management_account_id: str | None) -> None:

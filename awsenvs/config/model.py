@@ -31,6 +31,7 @@ from awsenvs.config.names import (
     RUN_ROLE_PREFIX,
     RUN_ROLE_RESOURCE,
     TFC_DEFAULT_PROJECT,
+    policy_matches,
     tf_name,
 )
 from awsenvs.config.schema import CloudStateSpec, S3StateSpec
@@ -205,6 +206,7 @@ class Environment:
     contacts: tuple[Contact, ...] = ()  # set from the management stack
     regions: tuple[str, ...] = ()  # opt-in regions enabled in the account (management stack)
     disable_regions: tuple[str, ...] = ()  # opt-in regions awsenvs disables there
+    outside_data_perimeter: bool = False  # `data_perimeter: false`: its product's RCP is not attached to it
 
     @property
     def has_account_settings(self) -> bool:
@@ -325,8 +327,12 @@ class Product:
     environments: tuple[Environment, ...]
     guardrails: Guardrails | None = None
     ou: str | None = None  # org.yaml's `ou`: an existing OU's own name
-    unmanaged_policies: tuple[str, ...] = ()  # SCPs on its OU that awsenvs leaves alone (by name)
+    unmanaged_policies: tuple[str, ...] = ()  # SCPs on its OU that awsenvs leaves alone (names, or prefixes ending in *)
     data_perimeter: DataPerimeter | None = None  # an RCP on its OU (guardrails.data_perimeter)
+
+    def leaves_policy(self, name: str) -> bool:
+        """Whether a policy of this name on its OU is one org.yaml's `unmanaged.policies` leaves alone."""
+        return any(policy_matches(name, pattern) for pattern in self.unmanaged_policies)
 
     @property
     def data_perimeter_policy_name(self) -> str:
@@ -341,6 +347,31 @@ class Product:
     def data_perimeter_addresses(self) -> tuple[str, str]:
         """The management stack's addresses of its RCP and the RCP's attachment to its OU."""
         return _policy_addresses(self.data_perimeter_tf_name)
+
+    @property
+    def perimeter_environments(self) -> tuple[Environment, ...]:
+        """The environments its data perimeter covers: all but those with `data_perimeter: false`."""
+        return tuple(env for env in self.environments if not env.outside_data_perimeter) if self.data_perimeter else ()
+
+    @property
+    def data_perimeter_per_account(self) -> bool:
+        """Whether its RCP is attached to each covered account rather than to its OU: an RCP on
+        the OU reaches every account in it, and an S3 general purpose bucket evaluates no
+        resource tag in an RCP unless S3 ABAC is on for it (off by default:
+        https://docs.aws.amazon.com/AmazonS3/latest/userguide/buckets-tagging-enable-abac.html),
+        so leaving an account out is leaving it off the attachments."""
+        return self.data_perimeter is not None and any(env.outside_data_perimeter for env in self.environments)
+
+    def data_perimeter_account_address(self, env: Environment) -> str:
+        """The management stack's address of its RCP's attachment to one covered account."""
+        return f"{GUARDRAIL_ATTACHMENT_RESOURCE}.{tf_name(self.data_perimeter_policy_name, env.name)}"
+
+    @property
+    def data_perimeter_all_addresses(self) -> frozenset[str]:
+        """Every address its data perimeter may have in the management stack (its RCP, the RCP's
+        attachment to its OU or to each account)."""
+        return frozenset({*self.data_perimeter_addresses,
+                          *(self.data_perimeter_account_address(env) for env in self.environments)})
 
     @property
     def ou_name(self) -> str:
@@ -553,8 +584,14 @@ class Org:
                     *(env.region_address(r) for r in (*env.regions, *env.disable_regions))}
 
         return tuple(env for product in self.products for env in product.environments
-                     if {*product.guardrails_addresses, *product.data_perimeter_addresses} & addresses
+                     if {*product.guardrails_addresses, *product.data_perimeter_all_addresses} & addresses
                      or own(env) & addresses)
+
+    @property
+    def adopted_in_data_perimeter(self) -> tuple[tuple[Product, Environment], ...]:
+        """The adopted accounts a data perimeter covers: they had public content or CloudFront
+        origin access identities before awsenvs, which the perimeter then denies."""
+        return tuple((product, env) for product in self.products for env in product.perimeter_environments if env.adopted)
 
     def declared_imports(self, stack: str) -> dict[str, str]:
         """Address -> why, of the import blocks synthesized into a stack from org.yaml itself
@@ -591,8 +628,9 @@ class Org:
         tests/test_incremental_synth.py checks on real synths that a change of a stack's
         output always changes this text."""
         if stack != MANAGEMENT_STACK:
-            # Contacts and regions are set from the management stack.
-            env = replace(self.environment_by_stack(stack), contacts=(), regions=(), disable_regions=())
+            # Contacts, regions and the data perimeter's attachments are the management stack's.
+            env = replace(self.environment_by_stack(stack), contacts=(), regions=(), disable_regions=(),
+                          outside_data_perimeter=False)
             return repr((env, self.state, self.access))
         only_in_account_stacks = {"alias": "", "password_policy": None, "budget": None}
         if not self.identity_center:

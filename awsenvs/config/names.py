@@ -12,6 +12,7 @@ from typing import Literal
 MANAGEMENT_STACK = "management"
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 MANAGED_BY = "awsenvs"
+MANAGED_BY_TAG = "managed-by"  # the tag key every awsenvs resource carries, MANAGED_BY its value
 MFA_POLICY_NAME = "awsenvs-require-mfa"
 # Every user of an `mfa: required` account is in this group, which carries the MFA policy
 # (policies attached to groups, not users: CIS / checkov CKV_AWS_40).
@@ -62,6 +63,15 @@ OPT_IN_REGIONS = frozenset({
     "ap-southeast-6", "ap-southeast-7", "ca-west-1", "eu-central-2", "eu-south-1", "eu-south-2", "il-central-1",
     "me-central-1", "me-south-1", "mx-central-1",
 })
+# Enabling (or disabling) a region "takes a few minutes for most accounts, but it can take
+# several hours" (EnableRegion's RegionName), and AWS Account Management allows 6 concurrent
+# region-opt requests per account and 50 per organization
+# (https://docs.aws.amazon.com/accounts/latest/reference/API_EnableRegion.html,
+# https://docs.aws.amazon.com/accounts/latest/reference/quotas.html).  aws_account_region waits
+# 60 minutes by default (provider v5.100.0 internal/service/account/region.go): it gets these
+# hours instead, and its requests are chained so that no more than the quotas run at once.
+REGION_OPT_TIMEOUT = "12h"
+REGION_REQUESTS_PER_ACCOUNT, REGION_REQUESTS_PER_ORGANIZATION = 6, 50
 ROOT_ACCESS_ADDRESS = "aws_iam_organizations_features.centralized_root"  # centralized root access (management)
 # An account stack's single objects: the modules take their logical ids from these, the look-ups their addresses.
 # The AWS access portal: https://<identity store id or custom subdomain>.awsapps.com/start
@@ -74,6 +84,11 @@ ALIAS_ADDRESS = "aws_iam_account_alias.alias"
 PASSWORD_POLICY_ADDRESS = "aws_iam_account_password_policy.password_policy"
 BUDGET_ADDRESS = "aws_budgets_budget.budget"
 MFA_POLICY_ADDRESS = "aws_iam_policy.require_mfa"
+# Service control policies another service owns and renames as it pleases: `unmanaged.policies`
+# names them by prefix (`aws-guardrails-*`), and `import` writes them so.  AWS Control Tower
+# keeps its preventive controls in SCPs of its own named aws-guardrails-<random>, made anew
+# when it updates an OU's controls (https://docs.aws.amazon.com/controltower/latest/controlreference/controls.html).
+SERVICE_OWNED_POLICY_PREFIXES = {"aws-guardrails-": "AWS Control Tower"}
 GUARDRAIL_POLICY_RESOURCE = "aws_organizations_policy"  # one per product with guardrails
 GUARDRAIL_ATTACHMENT_RESOURCE = "aws_organizations_policy_attachment"  # its attachment to the product OU
 # Organizations' limit on an SCP's size
@@ -151,6 +166,11 @@ HOSTNAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[
 CONTACT_PHONE_RE = re.compile(r"^[\s0-9()+-]{1,25}$")
 ACCOUNT_EMAIL_MAX = 64  # Organizations CreateAccount limit
 ACCOUNT_NAME_MAX = 50
+
+
+def policy_matches(name: str, pattern: str) -> bool:
+    """Whether a policy's name is `pattern`: a whole name, or a prefix ending in `*`."""
+    return name.startswith(pattern[:-1]) if pattern.endswith("*") else name == pattern
 
 
 def tf_name(*parts: str) -> str:

@@ -191,12 +191,25 @@ class EnvironmentSpec(_Spec):
     # Opt-in regions enabled in the account; regions awsenvs disables (never any other).
     regions: list[str] | None = None
     disable_regions: list[str] | None = None
+    # false: the account stays out of its product's data perimeter (public websites, CloudFront
+    # origin access identities); the perimeter is then attached to the product's other accounts.
+    data_perimeter: bool | None = None
+
+
+def _policy_names(value: list[str]) -> list[str]:
+    for name in value:
+        if "*" in name[:-1] or name == "*":
+            raise ValueError(f"{name!r}: a policy's name, or a prefix ending in * (e.g. aws-guardrails-*); "
+                             "* only at the end, after at least one character")
+    return value
 
 
 class ProductUnmanagedSpec(_Spec):
-    """Service control policies attached to the product's OU that awsenvs does not manage (by name)."""
+    """Service control policies attached to the product's OU that awsenvs does not manage: by
+    name, or by a prefix ending in `*` for those another service names as it pleases (AWS
+    Control Tower's aws-guardrails-*)."""
 
-    policies: list[str] = []
+    policies: Annotated[list[str], AfterValidator(_policy_names)] = []
 
 
 class ProductSpec(_Spec):

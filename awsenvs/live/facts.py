@@ -9,7 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
-CLOSED = ("SUSPENDED", "PENDING_CLOSURE")  # an account's Status once it is closed (90 days to reopen it)
+# An account's lifecycle, as Organizations reports it (ListAccounts, DescribeAccount).  `State`
+# (PENDING_ACTIVATION, ACTIVE, SUSPENDED, PENDING_CLOSURE, CLOSED) tells a closed account
+# (PENDING_CLOSURE, then CLOSED for the 90 days it can be reopened) from one AWS suspended
+# (SUSPENDED: e.g. unpaid bills, not closed); the older `Status` (ACTIVE, SUSPENDED,
+# PENDING_CLOSURE) said SUSPENDED for both, and is retired on 2026-09-09 (botocore 1.44's
+# Account shape; https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_accounts_account_state.html).
+CLOSED_STATES = ("PENDING_CLOSURE", "CLOSED")
+CLOSED_STATUSES = ("SUSPENDED", "PENDING_CLOSURE")  # without a State: the older answers
 
 
 @dataclass(frozen=True)
@@ -17,12 +24,24 @@ class LiveAccount:
     id: str
     name: str
     email: str
-    status: str
+    status: str  # Status (retired by AWS on 2026-09-09; "" when not given)
     joined: str = ""  # JoinedMethod: CREATED (by Organizations, with its role) or INVITED
+    state: str = ""  # State, where AWS gives it (see CLOSED_STATES)
 
     @property
     def closed(self) -> bool:
-        return self.status in CLOSED
+        """Closed (or closing) by its owner: State where given, else the older Status."""
+        return self.state in CLOSED_STATES if self.state else self.status in CLOSED_STATUSES
+
+    @property
+    def suspended(self) -> bool:
+        """Suspended by AWS (State SUSPENDED: e.g. unpaid bills), which is not closed."""
+        return self.state == "SUSPENDED"
+
+    @property
+    def lifecycle(self) -> str:
+        """What AWS says of it, for messages: its State, else its Status."""
+        return self.state or self.status
 
 
 @dataclass(frozen=True)
@@ -200,6 +219,19 @@ class LiveIdentityCenter:
 
 
 @dataclass(frozen=True)
+class LivePublicBuckets:
+    """An account's S3 buckets that anyone may read, each with why (its bucket policy, its ACL)."""
+
+    buckets: tuple[tuple[str, str], ...]
+    unread: str | None = None  # what could not be read (and was taken as not blocking)
+
+
+# An account's alternate contacts by kind (security, operations, billing): (name, title, email,
+# phone), or None when it has none of that kind.
+LiveContacts = Mapping[str, "tuple[str, str, str, str] | None"]
+
+
+@dataclass(frozen=True)
 class LiveMember:
     """A member account as `import` read it: its IAM through the role, or why it could not."""
 
@@ -207,6 +239,10 @@ class LiveMember:
     ou_path: tuple[str, ...]  # the OU names from the root down; () directly in the root
     iam: LiveIam | None
     skipped: str | None = None  # why its IAM could not be read (the role cannot be assumed, ...)
+    contacts: LiveContacts | None = None  # None: not read (Account Management's trusted access is off)
+    contacts_error: str | None = None  # why they could not be read
+    public: LivePublicBuckets | None = None  # None: not read (its role could not be assumed)
+    public_error: str | None = None  # why it could not be read
 
 
 @dataclass(frozen=True)

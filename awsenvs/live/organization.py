@@ -28,7 +28,7 @@ def read_organization(client=None) -> LiveOrganization | None:
     policies = {p["Name"]: p["Id"] for p in aws.pages(client, "list_policies", "Policies", Filter=SERVICE_CONTROL_POLICY)}
     if RESOURCE_CONTROL_POLICY in types:  # the data perimeters (ListPolicies refuses a type that is off)
         policies |= {p["Name"]: p["Id"] for p in aws.pages(client, "list_policies", "Policies", Filter=RESOURCE_CONTROL_POLICY)}
-    everyone = [LiveAccount(a["Id"], a["Name"], a["Email"], a.get("Status", ""), a.get("JoinedMethod", ""))
+    everyone = [LiveAccount(a["Id"], a["Name"], a["Email"], a.get("Status", ""), a.get("JoinedMethod", ""), a.get("State", ""))
                 for a in aws.pages(client, "list_accounts", "Accounts")]
     management = organization.get("MasterAccountId")
     return LiveOrganization(
@@ -159,3 +159,11 @@ def read_alternate_contacts(account_id: str, client) -> dict[str, tuple[str, str
         contacts[kind] = (contact.get("Name", ""), contact.get("Title", ""), contact.get("EmailAddress", ""),
                           contact.get("PhoneNumber", "")) if contact else None
     return contacts
+
+
+def read_region_status(account_id: str, region: str, client) -> str:
+    """A member account's opt-in status of a region: ENABLED, ENABLING, DISABLING, DISABLED
+    or ENABLED_BY_DEFAULT (GetRegionOptStatus, from the management account)."""
+    return aws.call(f"account get-region-opt-status {region} of {account_id}", client.get_region_opt_status,
+                    AccountId=account_id, RegionName=region)["RegionOptStatus"]
+

@@ -30,14 +30,20 @@ import re
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from pydantic import ValidationError
+
 from awsenvs.config import (
+    ACCOUNT_PRINCIPAL,
+    CONTACT_KINDS,
     DEFAULT_SESSION_HOURS,
     MFA_GROUP_NAME,
     NAME_RE,
+    SERVICE_OWNED_POLICY_PREFIXES,
     SUSPENDED_OU,
     as_name,
     environment_name,
 )
+from awsenvs.config.schema import ContactSpec
 from awsenvs.errors import AwsenvsError
 from awsenvs.live.facts import LiveAccount, LiveBudget, LiveIdentityCenter, LiveMember, LiveSnapshot
 
@@ -71,6 +77,8 @@ class DraftEnvironment:
     notes: tuple[str, ...]
     # what stays in the account unmanaged (org.yaml's `unmanaged`, which audit's drift check leaves alone)
     unmanaged: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    contacts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # kind -> org.yaml's fields, as live
+    public_buckets: tuple[tuple[str, str], ...] = ()  # (bucket, why) it serves to anyone: kept out of a data perimeter
 
 
 @dataclass(frozen=True)
@@ -121,6 +129,7 @@ class Draft:
     found: tuple[str, ...]
     left_out: tuple[str, ...]
     counts: str  # what the file holds: `2 products, 3 environments, 2 groups`
+    contacts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # kinds alike in every environment
 
     @property
     def adoptable(self) -> tuple[DraftProduct, ...]:
@@ -137,6 +146,7 @@ class _Environment:  # an environment while it is decided
     users: dict[str, dict] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     unmanaged: dict[str, list[str]] = field(default_factory=lambda: {"users": [], "groups": [], "policies": []})
+    contacts: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def leave(self, kind: str, name: str) -> None:
         if name not in self.unmanaged[kind]:
@@ -183,11 +193,16 @@ def decide(snapshot: LiveSnapshot) -> Draft:
     left_out += [f"account {a.name} ({a.id}): in the root, commented out (adopting it would move it into an OU)"
                  for a in loose]
     policies = _own_policies(snapshot)
+    shared_contacts = _contacts(adoptable, left_out)
     environments = sum(len(p.environments) for p in adoptable)
     found = [f"organization {org.id}: {len(org.accounts)} member accounts, {len(snapshot.structure.ous)} OUs; access {access}",
              *(f"product {p.name} (OU {p.ou}): {', '.join(e.name for e in p.environments)}" for p in adoptable)]
     if policies:
         found.append(f"{len(policies)} service control policies of your own, left as they are")
+    public = [e.name for p in adoptable for e in p.environments if e.member.public and e.member.public.buckets]
+    if public:
+        found.append(f"{len(public)} accounts serve S3 content to anyone ({', '.join(public)}): written with "
+                     "data_perimeter: false, so that a data perimeter never denies their readers")
     return Draft(
         org_name=org_name,
         email=management.email if management else "",
@@ -210,6 +225,7 @@ def decide(snapshot: LiveSnapshot) -> Draft:
         left_out=tuple(left_out),
         counts=", ".join(f"{n} {what}{'' if n == 1 else 's'}" for n, what in (
             (len(adoptable), "product"), (environments, "environment"), (len(groups), "group"))),
+        contacts=shared_contacts,
     )
 
 
@@ -270,11 +286,13 @@ def _products(snapshot: LiveSnapshot, org_name: str, left_out: list[str]) -> lis
 def _place(product: _Product, member: LiveMember, org_name: str, left_out: list[str]) -> None:
     account = member.account
     if account.closed:
-        left_out.append(f"account {account.name} ({account.id}): closed ({account.status}), not an environment")
+        left_out.append(f"account {account.name} ({account.id}): closed ({account.lifecycle}), not an environment")
         return
     if member.iam is None:
-        product.commented.append(Commented(account, f"its IAM could not be read: {member.skipped}; fix that (or set "
-                                                    "role_name: / profile:), then uncomment it"))
+        suspended = ("suspended by AWS (State SUSPENDED, e.g. unpaid bills: not closed, and back once AWS reactivates "
+                     "it); " if account.suspended else "")
+        product.commented.append(Commented(account, f"{suspended}its IAM could not be read: {member.skipped}; fix that "
+                                                    "(or set role_name: / profile:), then uncomment it"))
         return
     taken = {e.name for e in product.environments}
     name = environment_name(account.name, product.name, *product.ou.split(), org_name)
@@ -438,6 +456,53 @@ def _identity_center_users(snapshot: LiveSnapshot, products: list[_Product], lef
                         "identity_center manages none, they stay as they are")
 
 
+def _contacts(products: list[_Product], left_out: list[str]) -> dict[str, dict[str, str]]:
+    """Each environment's alternate contacts as live (so the first apply changes none), the
+    kinds alike in every environment once under `organization.contacts`; a contact org.yaml
+    could not hold (PutAlternateContact's rules, checked as validate checks them) is left as
+    it is, with a note.  Returns the organization's."""
+    envs = [e for p in products for e in p.environments]
+    if envs and all(e.member.contacts is None and e.member.contacts_error is None for e in envs):
+        left_out.append(f"alternate contacts: not read (trusted access for AWS Account Management, {ACCOUNT_PRINCIPAL}, is "
+                        "off); with it on, import writes each account's contacts")
+        return {}
+    for env in envs:
+        if env.member.contacts_error:
+            env.notes.append(f"its alternate contacts could not be read ({env.member.contacts_error}): none written")
+        for kind, live in (env.member.contacts or {}).items():
+            if live is None:
+                continue
+            fields = dict(zip(("name", "title", "email", "phone"), live))
+            try:
+                ContactSpec(**fields)
+            except ValidationError as exc:
+                problem = exc.errors()[0]
+                env.notes.append(f"its {kind} contact ({', '.join(live)}) is not one org.yaml can hold "
+                                 f"({'.'.join(map(str, problem['loc']))}: {problem['msg']}): left as it is, not managed")
+                continue
+            env.contacts[kind] = fields
+    shared = {kind: envs[0].contacts[kind] for kind in CONTACT_KINDS
+              if envs and all(e.contacts.get(kind) == envs[0].contacts.get(kind) for e in envs) and kind in envs[0].contacts}
+    for env in envs:
+        for kind in shared:
+            env.contacts.pop(kind)
+    return shared
+
+
+def _public_buckets(env: _Environment) -> tuple[tuple[str, str], ...]:
+    """The S3 buckets an account serves to anyone (a data perimeter would deny their readers),
+    and what could not be read, as notes."""
+    member = env.member
+    if member.public_error:
+        env.notes.append(f"whether it serves public S3 content could not be read ({member.public_error}): check before "
+                         "turning on guardrails.data_perimeter")
+    if member.public is None:
+        return ()
+    if member.public.unread and member.public.buckets:
+        env.notes.append(f"{member.public.unread}: its buckets were judged by their own settings")
+    return member.public.buckets
+
+
 def _root_accounts(snapshot: LiveSnapshot) -> list[LiveAccount]:
     management = snapshot.organization.management.id if snapshot.organization.management else None
     members = {m.account.id: m.account for m in snapshot.members}
@@ -456,9 +521,13 @@ def _own_policies(snapshot: LiveSnapshot) -> tuple[DraftPolicy, ...]:
 
 
 def _ou_policies(snapshot: LiveSnapshot, ou_name: str) -> tuple[str, ...]:
-    """The service control policies attached to a top-level OU, but AWS's own (FullAWSAccess)."""
+    """The service control policies attached to a top-level OU, but AWS's own (FullAWSAccess):
+    by name, or by the prefix of the service that owns them and renames them as it pleases
+    (Control Tower's aws-guardrails-*), once."""
     ou = next((o for o in snapshot.structure.ous if o.path == (ou_name,)), None)
-    return tuple(p.name for p in snapshot.structure.policies if ou and ou.id in p.targets and not p.aws_managed)
+    names = [p.name for p in snapshot.structure.policies if ou and ou.id in p.targets and not p.aws_managed]
+    return tuple(dict.fromkeys(next((f"{prefix}*" for prefix in SERVICE_OWNED_POLICY_PREFIXES if name.startswith(prefix)),
+                                    name) for name in names))
 
 
 def _frozen(product: _Product, ou_policies: tuple[str, ...] = ()) -> DraftProduct:
@@ -470,7 +539,8 @@ def _frozen(product: _Product, ou_policies: tuple[str, ...] = ()) -> DraftProduc
         product.name, product.ou, everyone,
         tuple(DraftEnvironment(e.name, e.member.account, e.users, e.member.iam.aliases,
                                e.member.iam.password_settings, e.member.iam.budgets, tuple(e.notes),
-                               {kind: tuple(names) for kind, names in e.unmanaged.items() if names})
+                               {kind: tuple(names) for kind, names in e.unmanaged.items() if names}, e.contacts,
+                               _public_buckets(e))
               for e in product.environments),
         tuple(product.commented),
         ou_policies,

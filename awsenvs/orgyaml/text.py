@@ -7,7 +7,16 @@ import json
 import re
 import textwrap
 
-from awsenvs.config import ALIAS_RE, DEFAULT_ROLE_NAME, IAM_PRINCIPAL, MANAGED_BY, as_name, default_alias, environment_name
+from awsenvs.config import (
+    ALIAS_RE,
+    DEFAULT_ROLE_NAME,
+    IAM_PRINCIPAL,
+    MANAGED_BY,
+    SERVICE_OWNED_POLICY_PREFIXES,
+    as_name,
+    default_alias,
+    environment_name,
+)
 from awsenvs.live.facts import LiveAccount
 from awsenvs.orgyaml.decide import IAM_USERS, Draft, DraftEnvironment, DraftProduct
 
@@ -54,6 +63,9 @@ def _organization(out: _Lines, draft: Draft) -> None:
                                                "management, so member accounts need no root credentials")
         if IAM_PRINCIPAL in draft.trusted_services:
             out.comment(2, f"{IAM_PRINCIPAL} is trusted but root credentials management is off")
+    if draft.contacts:
+        out.line(2, "contacts", {kind: dict(fields) for kind, fields in draft.contacts.items()},
+                 "every account's alternate contacts, as live (alike in all of them); a kind not listed is left as it is")
     out.blank()
 
 
@@ -101,8 +113,11 @@ def _product(out: _Lines, draft: Draft, product: DraftProduct) -> None:
     if renamed:
         out.line(4, "ou", product.ou, "the existing OU's name: adopted, not renamed")
     if product.unmanaged_policies:
+        owned = [f"{prefix}*: {owner}'s own, by prefix (it renames them when it updates)"
+                 for prefix, owner in SERVICE_OWNED_POLICY_PREFIXES.items() if f"{prefix}*" in product.unmanaged_policies]
         out.line(4, "unmanaged", {"policies": list(product.unmanaged_policies)},
-                 "SCPs on the OU that are not awsenvs': audit's drift check leaves them alone")
+                 "SCPs on the OU that are not awsenvs': audit's drift check leaves them alone"
+                 + (f" ({'; '.join(owned)})" if owned else ""))
     if product.users:
         out.line(4, "users")
         for name, spec in product.users.items():
@@ -143,6 +158,14 @@ def _environment(out: _Lines, draft: Draft, product: DraftProduct, env: DraftEnv
                 out.line(10, key(name), dict(spec))
     if env.unmanaged:
         out.line(8, "unmanaged", {kind: list(names) for kind, names in env.unmanaged.items()}, "here on purpose, not managed: audit's drift check leaves it alone")
+    if env.contacts:
+        out.line(8, "contacts", {kind: dict(fields) for kind, fields in env.contacts.items()},
+                 "this account's alternate contacts, as live")
+    if env.public_buckets:
+        served = ", ".join(f"{bucket} (by {why})" for bucket, why in env.public_buckets)
+        out.line(8, "data_perimeter", False,
+                 f"it serves S3 content to anyone: {served}; a data perimeter (guardrails.data_perimeter) would deny those "
+                 "anonymous readers, and CloudFront origin access identities, so this account stays out of it")
     for budget in env.budgets:
         out.comment(8, f"budget {budget.name} ({budget.amount} {budget.unit}) exists: left as it is")
     for note in env.notes:

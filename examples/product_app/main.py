@@ -30,8 +30,8 @@ POWER_USER = "arn:aws:iam::aws:policy/PowerUserAccess"
 class AnalyticsSandbox(TerraformStack):
     def __init__(self, scope: Construct, name: str) -> None:
         super().__init__(scope, name)
-        # The bindings pin the 6.x provider they were generated from; the constructs use
-        # nothing 6.x-only, so accept 5.100 too, as the awsenvs stacks do.
+        # The provider the awsenvs stacks are tested with (the bindings are generated for 6.x;
+        # the constructs use nothing 6.x-only).
         self.add_override("terraform.required_providers.aws.version", PROVIDER_CONSTRAINT)
         account_id = TerraformVariable(self, "account_id", type="string", description="The sandbox account's id.")
         # Like the awsenvs stacks: Terraform refuses any other account, whatever the credentials.
