@@ -91,7 +91,19 @@ class LiveChecks:
         check_organization(self.org, self.organization)
         check_adoptions(self.org, self.organization)
         check_adopted_roles(self.org, self.organization)
+        self._check_management_account_access()
         self._read_management_facts()
+
+    def _check_management_account_access(self) -> None:
+        """With Identity Center: refuse every plan, whichever stacks it plans, while something
+        awsenvs manages is assigned in the management account (checks.management_account_access:
+        the way a Terraform Cloud token would reach it).  Reads that account's assignments only
+        (no memberships)."""
+        management = self.organization.management if self.organization is not None else None
+        if not self.org.identity_center or management is None:
+            return
+        live = read_identity_center(self.org.region, [management.id], groups=())
+        check_management_account_access(self.org, live, management.id)
 
     def reread(self) -> None:
         """Read the organization again after this run changed it (an apply that failed half
@@ -132,10 +144,7 @@ class LiveChecks:
             imports += root_access_imports(self.org, self.organization, self.root_access_features)
             if self.org.identity_center:
                 ids = self._existing_account_ids()
-                management = self.organization.management.id if self.organization and self.organization.management else None
-                live = read_identity_center(self.org.region, [*ids.values(), *filter(None, [management])],
-                                            groups=[g.name for g in self.org.groups])
-                check_management_account_access(self.org, live, management)
+                live = read_identity_center(self.org.region, ids.values(), groups=[g.name for g in self.org.groups])
                 imports += identity_center_imports(self.org, live, ids)
             imports += self._account_settings_imports(held)
             settings = sorted(held & frozenset().union(*(account_settings_addresses(r.stack) for r in retiring)))
