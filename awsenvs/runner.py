@@ -62,6 +62,8 @@ from awsenvs.terraform import (
     TerraformError,
     TerraformInterrupted,
     existing_objects,
+    state_addresses,
+    tainted_addresses,
 )
 
 PLAN_FILE = "awsenvs.tfplan"
@@ -326,10 +328,6 @@ class Runner:
                 f"{'has' if len(left) == 1 else 'have'} local state in {state_dir}: run `bootstrap`, which moves it "
                 "into the new backend (planning now would start from an empty state)")
 
-    def held_addresses(self, stack: str) -> frozenset[str]:
-        """The managed resources' addresses in a stack's state."""
-        return _addresses(self.state(stack) or {})
-
     def untaint_kept(self, stack: str, tainted: frozenset[str]) -> tuple[str, ...]:
         """Untaint the `prevent_destroy` objects among those terraform marked tainted; one
         note each.  Terraform taints an object whose create succeeded when a follow-up call
@@ -404,7 +402,7 @@ class Runner:
             # in state is a no-op): once converged, none at all.  The management stack's
             # say which of a retired account's settings leave state with it.
             state = self.state(stack) or {}
-            held = _addresses(state)
+            held = state_addresses(state)
             self.report.phase(stack, "looking up", "")
             lifecycle = lifecycle_for(stack, account_id, held)
             self._synthesized(stack, everything=True)
@@ -415,7 +413,7 @@ class Runner:
                 if self.halted:  # interrupted (or AWS lost) while it waited for a slot: it never ran
                     return self._not_started(stack, account_id)
                 self.init(stack)
-                untainted = self.untaint_kept(stack, _tainted(state))
+                untainted = self.untaint_kept(stack, tainted_addresses(state))
                 self.report.phase(stack, "planning", "")
                 counter = _Counter(self.report, stack, "planning", "planned_change")
                 planned = self.terraform.plan(directory, directory / PLAN_FILE, counter)
@@ -687,17 +685,6 @@ class _Counter:
         elif event.type == "apply_progress":  # every 10 s of a slow one: "<address>: Still creating... [1m0s elapsed]"
             done = f"{self.count}/{self.total}" if self.total else str(self.count)
             self.report.phase(self.stack, self.phase, f"{done} {event.message}")
-
-
-def _addresses(state: dict) -> frozenset[str]:
-    """The managed resources' addresses in raw state JSON."""
-    return frozenset(f"{r['type']}.{r['name']}" for r in state.get("resources", []) if r.get("mode") == "managed")
-
-
-def _tainted(state: dict) -> frozenset[str]:
-    """The managed resources of raw state JSON with an instance terraform marked tainted."""
-    return frozenset(f"{r['type']}.{r['name']}" for r in state.get("resources", []) if r.get("mode") == "managed"
-                     and any(i.get("status") == "tainted" for i in r.get("instances", [])))
 
 
 def _kept(directory: Path) -> frozenset[str]:

@@ -437,6 +437,17 @@ def resource_attributes(state: dict, address: str) -> dict | None:
     return None
 
 
+def state_addresses(state: dict) -> frozenset[str]:
+    """The managed resources' addresses (type.name) in raw state JSON."""
+    return frozenset(f"{r['type']}.{r['name']}" for r in state.get("resources", []) if r.get("mode") == "managed")
+
+
+def tainted_addresses(state: dict) -> frozenset[str]:
+    """The managed resources of raw state JSON with an instance terraform marked tainted."""
+    return frozenset(f"{r['type']}.{r['name']}" for r in state.get("resources", []) if r.get("mode") == "managed"
+                     and any(i.get("status") == "tainted" for i in r.get("instances", [])))
+
+
 STALE_PLAN = "Saved plan is stale"
 
 
