@@ -45,6 +45,9 @@ from awsenvs.config import (
 )
 from awsenvs.live.facts import LiveOrganization
 from awsenvs.live.organization import read_parent, read_policy_targets
+from awsenvs.waits import NotYet, retry
+
+ENABLE_POLICY_TYPE_TIMEOUT = 120  # seconds
 
 
 @dataclass(frozen=True)
@@ -151,22 +154,18 @@ def enable_policy_type(live: LiveOrganization, policy_type: str, client, sleep=t
     internal/service/organizations/organization.go, waitDefaultRootPolicyTypeEnabled).  An
     answer that it already is, as the retry of a call whose response was lost gets, is
     success."""
-    try:
-        client.enable_policy_type(RootId=live.root_id, PolicyType=policy_type)
-    except botocore.exceptions.ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "PolicyTypeAlreadyEnabledException":
-            raise aws.AwsError(f"organizations enable-policy-type {policy_type}: {exc}") from None
-    for _ in range(ENABLE_POLICY_TYPE_POLLS):
+    aws.maybe(f"organizations enable-policy-type {policy_type}",
+              lambda: client.enable_policy_type(RootId=live.root_id, PolicyType=policy_type),
+              ("PolicyTypeAlreadyEnabledException",))
+
+    def enabled() -> None:
         roots = aws.call("organizations list-roots", client.list_roots)["Roots"]
         status = {t["Type"]: t["Status"] for root in roots if root["Id"] == live.root_id for t in root.get("PolicyTypes", [])}
-        if status.get(policy_type) == "ENABLED":
-            return
-        sleep(2)
-    raise aws.AwsError(f"{policy_type} was still not enabled in the organization's root after "
-                       f"{2 * ENABLE_POLICY_TYPE_POLLS} s: apply again to finish the retirement")
+        if status.get(policy_type) != "ENABLED":
+            raise NotYet(f"{policy_type} is still being enabled in the organization's root; apply again to finish the "
+                         "retirement")
 
-
-ENABLE_POLICY_TYPE_POLLS = 60  # of 2 s each
+    retry(enabled, timeout=ENABLE_POLICY_TYPE_TIMEOUT, sleep=sleep)
 
 
 def _guard_suspended_ou(live: LiveOrganization, suspended: str, managing_roles: tuple[str, ...], client) -> None:
