@@ -34,7 +34,7 @@ import threading
 from concurrent import futures
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Callable, Protocol, Sequence
 
 from rich.console import Console
 
@@ -54,7 +54,7 @@ from awsenvs.results import (
 )
 from awsenvs.runner import PROGRESS_DETAIL, Lifecycle, Report, Runner
 from awsenvs.synth import Synthesis, Worker, synthesize, synthesize_beside
-from awsenvs.terraform import Terraform, TerraformInterrupted
+from awsenvs.terraform import ResourceChange, Terraform, TerraformInterrupted
 
 
 class Refused(AwsenvsError):
@@ -354,13 +354,10 @@ def _apply_one(session: Session, runner: Runner, progress: Progress, prepared: _
     if again.status not in (StackStatus.CHANGES, StackStatus.NO_CHANGES):
         return again
     imported = {c.address for c in again.changes if c.importing}
-    created = {c.address for c in confirmed.changes if c.action == "create"}
-    shown = {(c.address, c.action) for c in confirmed.changes}
-    beyond = [c for c in again.changes if (c.address, c.action) not in shown and not (c.importing and c.address in created)]
+    beyond = _beyond(confirmed.changes, again.changes, imports_of_creates=True)
     if not set(result.existed) <= imported or beyond:
         why = (f"awsenvs cannot import {names_text(sorted(set(result.existed) - imported))}" if not beyond else
-               "planned again, it does more than was confirmed (" + ", ".join(f"{c.action} {c.address}" for c in beyond[:5])
-               + ")")
+               f"planned again, it does more than was confirmed ({_listed(beyond)})")
         return replace(result, error=f"{result.error} ({why}: review it with `plan --stack {stack}`, then apply again)")
     applied = runner.apply_saved(stack)
     return replace(applied, notes=(f"{existed} existed already (a create whose answer was lost, or another run's): "
@@ -377,14 +374,27 @@ def _replan_management(session: Session, runner: Runner, prepared: _Prepared, co
                            everything=True)
     if result.status not in (StackStatus.CHANGES, StackStatus.NO_CHANGES):
         return result
-    shown = {(c.address, c.action) for c in confirmed.changes}
-    beyond = [c for c in result.changes if (c.address, c.action) not in shown]
+    beyond = _beyond(confirmed.changes, result.changes)
     if not beyond:
         return None
-    listed = ", ".join(f"{c.action} {c.address}" for c in beyond[:5])
     return StackResult(MANAGEMENT_STACK, StackStatus.FAILED, result.account_id, result.summary,
                        error=f"planned again after the retirements enabled a policy type, its plan does more than was "
-                             f"confirmed ({listed}): review it with `plan`, then apply again")
+                             f"confirmed ({_listed(beyond)}): review it with `plan`, then apply again")
+
+
+def _beyond(confirmed: Sequence[ResourceChange], planned: Sequence[ResourceChange],
+            imports_of_creates: bool = False) -> list[ResourceChange]:
+    """The changes of a new plan that the plan confirmed before did not show (the same address
+    and action); `imports_of_creates`: an import of what that plan was to create counts as
+    shown (the object its create met)."""
+    shown = {(c.address, c.action) for c in confirmed}
+    created = {c.address for c in confirmed if c.action == "create"} if imports_of_creates else set()
+    return [c for c in planned if (c.address, c.action) not in shown and not (c.importing and c.address in created)]
+
+
+def _listed(changes: Sequence[ResourceChange]) -> str:
+    """The first five of some changes on one line: `update aws_iam_role.x, import aws_iam_user.y`."""
+    return ", ".join(f"{c.action} {c.address}" for c in changes[:5])
 
 
 def _created_identity_center_users(saved, applied: StackResult | None) -> bool:
@@ -420,11 +430,10 @@ def _plan_new_accounts(session: Session, runner: Runner, progress: Progress, pre
         progress.note(f"{result.stack}: the new account's plan ({counts_text(result.summary)}):")
         for line in change_lines(result.changes, session.detail):
             progress.note(line)
-        announced = {c.address for c in saved[result.stack].changes}
-        unexpected = [c for c in result.changes if not (c.action == "create" and c.address in announced)]
+        unexpected = _beyond(saved[result.stack].changes, result.changes)  # it announced creates only
         if not unexpected or yes:
             continue
-        listed = ", ".join(f"{c.action} {c.address}" for c in unexpected[:5])
+        listed = _listed(unexpected)
         if session.ask is not None and session.ask(
                 f"{result.stack}: its plan does more than the creates shown before ({listed}). Apply it? Type yes"
         ).strip() == "yes":
