@@ -399,7 +399,8 @@ def profiles(ctx: click.Context, write: bool, path: str | None, dry_run: bool, u
     identity_center: one [sso-session <organization>] (the access portal) and a profile per
     account assignment (sso_account_id, sso_role_name = the permission set); a user's
     further groups in the same environment get <profile>_<group>. Sign in with
-    `aws sso login --sso-session <organization>`.
+    `aws sso login --sso-session <organization>` (AWS CLI version 2; version 1 has no
+    `aws sso login`).
 
     Never writes a [default] profile, never a secret; the old file is backed up beside it
     and the write is atomic (mode 0600).

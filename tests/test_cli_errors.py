@@ -368,3 +368,14 @@ def test_an_expired_sso_session_gets_the_hint_and_other_errors_do_not():
         aws.maybe("iam get-user", lambda: (_ for _ in ()).throw(botocore.exceptions.ClientError(
             {"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetUser")), ("NoSuchEntity",))
     assert "refresh the session" not in str(raised.value)
+
+
+def test_signin_user_names_a_user_of_org_yaml_and_excludes_html(tmp_path):
+    """`signin --user`: an unknown name is one line listing the users org.yaml knows; with
+    --html (everyone's page) it is refused too: both before any state or AWS is read."""
+    env = _env(tmp_path)
+    unknown = _cli(tmp_path, "signin", "--user", "nobody", env=env)
+    assert (unknown.returncode, unknown.stderr) == (2, "error: --user nobody: no such user in org.yaml (users: paul)\n")
+    both = _cli(tmp_path, "signin", "--user", "paul", "--html", str(tmp_path / "page.html"), env=env)
+    assert both.returncode == 2 and both.stderr.startswith("error: --user and --html: choose one"), both.stderr
+    assert not (tmp_path / "page.html").exists()
