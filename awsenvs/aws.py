@@ -204,10 +204,7 @@ def guard(org: Org, member_account_ids: dict[str, str], caller: str | None = Non
     actual = caller or caller_account()
     expected = org.management_account_id
     if expected and actual != expected:
-        raise GuardError(
-            f"these credentials are for account {actual}, but organization.management_account_id is {expected}: "
-            "switch to the management account's credentials (AWS_PROFILE)"
-        )
+        raise GuardError(_not_the_expected_account(org, actual, expected))
     set_it = ""
     if first and not expected:
         # Without management_account_id, the ids known so far may not name the account:
@@ -234,6 +231,24 @@ def guard(org: Org, member_account_ids: dict[str, str], caller: str | None = Non
             f"set management_account_id: \"{actual}\" in {org.source.name} if that is your management account"
         )
     return GuardResult(actual, warning)
+
+
+def _not_the_expected_account(org: Org, actual: str, expected: str) -> str:
+    """Why the credentials of `actual` are refused when org.yaml expects `expected`: when
+    `actual` manages its organization, org.yaml's id is the likelier mistake (a typo, an id
+    copied from another account), so the line says how to correct either."""
+    field = f"organization.management_account_id in {org.source.name}"
+    try:
+        organization = management_account_of_organization()
+    except AwsError:  # cannot tell: the plain refusal
+        organization = None
+    if organization is not None and organization[1] == actual:
+        return (f"these credentials are for account {actual}, the management account of organization "
+                f"{organization[0]}, but {field} is {expected}: if {actual} is your management account, that id is "
+                f'the wrong one: set management_account_id: "{actual}"; otherwise switch to the credentials of '
+                f"{expected} (AWS_PROFILE)")
+    return (f"these credentials are for account {actual}, but {field} is {expected}: switch to the management "
+            "account's credentials (AWS_PROFILE)")
 
 
 def sts_client():

@@ -399,7 +399,8 @@ def profiles(ctx: click.Context, write: bool, path: str | None, dry_run: bool, u
     identity_center: one [sso-session <organization>] (the access portal) and a profile per
     account assignment (sso_account_id, sso_role_name = the permission set); a user's
     further groups in the same environment get <profile>_<group>. Sign in with
-    `aws sso login --sso-session <organization>`.
+    `aws sso login --sso-session <organization>` (AWS CLI version 2; version 1 has no
+    `aws sso login`).
 
     Never writes a [default] profile, never a secret; the old file is backed up beside it
     and the write is atomic (mode 0600).
@@ -409,10 +410,8 @@ def profiles(ctx: click.Context, write: bool, path: str | None, dry_run: bool, u
     from awsenvs.live import iam as live_iam
 
     org = _org(ctx)
-    known = {u.name for u in org.people}
-    unknown = [u for u in users if u not in known]
-    if unknown:
-        raise BadInput(f"--user {unknown[0]}: no such user in {org.source.name} (users: {', '.join(sorted(known))})")
+    for user in users:
+        _person(org, user)
     managed = _managed(org)
     serials = {}
     looked_up = [env for env in org.environments if env.mfa_required and env.account_id_from(managed.account_ids)]
@@ -449,8 +448,8 @@ def profiles(ctx: click.Context, write: bool, path: str | None, dry_run: bool, u
         if result.has_default:
             err.print("[yellow]warning:[/] " + escape(f"{target} has a [default] profile: commands without --profile may hit the wrong account"), highlight=False)
     if found.sso_session:
-        err.print(f"Sign in with: aws sso login --sso-session {found.sso_session.name}  (portal {found.sso_session.start_url})",
-                  markup=False, highlight=False)
+        err.print(f"Sign in with: aws sso login --sso-session {found.sso_session.name}  (portal {found.sso_session.start_url}; "
+                  "needs AWS CLI version 2: version 1 has no `aws sso login`)", markup=False, highlight=False)
     if found.setups:
         err.print("After creating your access keys at first sign-in, run:")
         for setup in found.setups:
@@ -461,6 +460,15 @@ def profiles(ctx: click.Context, write: bool, path: str | None, dry_run: bool, u
         for setup in found.without_mfa:
             err.print(f"  {setup.user.name:<12} {setup.environment.profile_name(setup.user)}  "
                       f"(sign in at {setup.environment.signin_url})", markup=False, highlight=False)
+
+
+def _person(org: Org, name: str):
+    """The user `--user NAME` names (one of org.people), else bad input listing them."""
+    person = next((u for u in org.people if u.name == name), None)
+    if person is None:
+        known = ", ".join(sorted(u.name for u in org.people)) or "none"
+        raise BadInput(f"--user {name}: no such user in {org.source.name} (users: {known})")
+    return person
 
 
 def _state_access(org: Org) -> None:
@@ -489,22 +497,37 @@ def _account_ids(org: Org) -> dict[str, str]:
 
 @cli.command()
 @click.option("--html", "html_path", default=None, metavar="PATH", help="Also write a static HTML page of the links (a bookmark per account).")
+@click.option("--user", "user", default=None, metavar="NAME", help="Instead: the message to send this colleague (where and as whom they sign in, their first sign-in, their AWS CLI profiles).")
 @click.pass_context
-def signin(ctx: click.Context, html_path: str | None) -> None:
+def signin(ctx: click.Context, html_path: str | None, user: str | None) -> None:
     """Console sign-in links of every account.
 
     iam_users: https://<alias>.signin.aws.amazon.com/console per account. identity_center:
     the AWS access portal (organization.sso_start_url, else https://<identity store
     id>.awsapps.com/start) and, per account assignment, the portal's direct link into that
     account with that permission set.
+
+    --user NAME prints the message to send that colleague instead (no secret in it: an IAM
+    user's initial passwords are handed over apart, with `password`).
     """
     from rich.table import Table
 
     from awsenvs.profiles import IDENTITY_CENTER_FIRST_SIGN_IN, portal_url, render_signin_page, write_page
 
     org = _org(ctx)
+    if user is not None and html_path:
+        raise BadInput("--user and --html: choose one (the page is everyone's links, --user one colleague's message)")
+    person = _person(org, user) if user is not None else None
     managed = _managed(org)
     ids = managed.account_ids
+    if person is not None:
+        from awsenvs.welcome import welcome
+
+        message = welcome(org, ids, managed.identity_store_id, person)
+        click.echo(message.message, nl=False)
+        for note in message.notes:
+            err.print(f"note: {note}", markup=False, highlight=False)
+        return
     table = Table(title="Console sign-in", title_justify="left")
     if org.identity_center:
         portal = portal_url(org, managed.identity_store_id)

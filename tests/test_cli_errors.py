@@ -234,6 +234,37 @@ def test_member_credentials_are_refused_before_anything_reads_the_organization(t
     assert [path.name for path in (tmp_path / "state").iterdir()] == ["winterwindsoftware.lock"]
 
 
+def test_a_wrong_management_account_id_is_named_when_the_credentials_manage_the_organization(tmp_path):
+    """The credentials are the organization's management account, org.yaml's
+    management_account_id another id (a typo): the line says org.yaml's id may be the wrong
+    one, names both ids and what to set."""
+    import boto3
+
+    from awsenvs.sandbox import Emulator, environ
+
+    with Emulator() as emulator:
+        env = {**_env(tmp_path), **{k: v for k, v in emulator.environment(tmp_path / "home").items()
+                                    if k.startswith("AWS_") and k != "AWS_DEFAULT_REGION"}}
+        with environ({**env, "AWS_DEFAULT_REGION": "eu-west-1"}):
+            organization = boto3.client("organizations").create_organization(FeatureSet="ALL")["Organization"]
+            management = boto3.client("sts").get_caller_identity()["Account"]
+        wrong = "111122223333"
+        config = tmp_path / "org.yaml"
+        config.write_text(EXAMPLE.read_text().replace("organization:\n",
+                                                      f'organization:\n  management_account_id: "{wrong}"\n', 1))
+        plan = _cli(tmp_path, "plan", env=env, config=config)
+        audit = _cli(tmp_path, "audit", env=env, config=config)
+    assert organization["MasterAccountId"] == management != wrong
+    for proc in (plan, audit):
+        assert proc.returncode == 1, proc.stderr
+        assert [l for l in proc.stderr.splitlines() if l.startswith("error:")] == [
+            f"error: these credentials are for account {management}, the management account of organization "
+            f"{organization['Id']}, but organization.management_account_id in org.yaml is {wrong}: if {management} is "
+            f'your management account, that id is the wrong one: set management_account_id: "{management}"; '
+            f"otherwise switch to the credentials of {wrong} (AWS_PROFILE)"], proc.stderr
+        assert "Traceback" not in proc.stderr
+
+
 def test_the_jsii_kernel_exit_is_quiet_when_the_kernel_died_first(tmp_path):
     """awsenvs/kernel.py wraps jsii's kernel stop (a jsii upgrade that changes it fails here):
     a kernel already gone makes its goodbye write fail; the clean-up still runs, quietly."""
@@ -337,3 +368,14 @@ def test_an_expired_sso_session_gets_the_hint_and_other_errors_do_not():
         aws.maybe("iam get-user", lambda: (_ for _ in ()).throw(botocore.exceptions.ClientError(
             {"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetUser")), ("NoSuchEntity",))
     assert "refresh the session" not in str(raised.value)
+
+
+def test_signin_user_names_a_user_of_org_yaml_and_excludes_html(tmp_path):
+    """`signin --user`: an unknown name is one line listing the users org.yaml knows; with
+    --html (everyone's page) it is refused too: both before any state or AWS is read."""
+    env = _env(tmp_path)
+    unknown = _cli(tmp_path, "signin", "--user", "nobody", env=env)
+    assert (unknown.returncode, unknown.stderr) == (2, "error: --user nobody: no such user in org.yaml (users: paul)\n")
+    both = _cli(tmp_path, "signin", "--user", "paul", "--html", str(tmp_path / "page.html"), env=env)
+    assert both.returncode == 2 and both.stderr.startswith("error: --user and --html: choose one"), both.stderr
+    assert not (tmp_path / "page.html").exists()

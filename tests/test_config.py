@@ -136,7 +136,8 @@ REJECTIONS = {
     "one person, two emails": (
         IC.replace("      prod: {mfa: required}", "      prod:\n        mfa: required\n        users:\n"
                    "          paul: {groups: [sysadmins], email: paul@elsewhere.com, name: Paul Swail}"),
-        "products.autochart.environments.prod.users.paul: email or name differs from the same user in autochart-dev",
+        "products.autochart.environments.prod.users.paul.email: 'paul@elsewhere.com' differs from "
+        "products.autochart.users.paul.email ('paul@winterwindsoftware.com')",
     ),
     "identity center with a customer managed policy": (
         IC.replace("[arn:aws:iam::aws:policy/AdministratorAccess]", "[arn:aws:iam::123456789012:policy/Deploy]"),
@@ -297,6 +298,29 @@ def test_cli_validate_and_tree(tmp_path):
                  "winterwindsoftware-autochart-legacy", "adopted 210987654321", "MFA required", "group sysadmins", "user paul"):
         assert text in proc.stdout
     assert not (tmp_path / "cdktf.out").exists()
+
+
+def test_one_person_defined_two_ways_is_one_line_naming_the_field_and_both_values(tmp_path):
+    # ben is written twice, in two products of two environments each: one line, at the place
+    # the second definition is written (not once per environment it reaches).
+    ledger = ("  ledger:\n    users:\n      ben: {groups: [sysadmins], email: ben.okafor@winterwindsoftware.com, "
+              "name: NAME}\n    environments:\n      dev: {mfa: optional}\n      prod: {mfa: required}\n")
+    text = IC.replace("paul: {groups: [sysadmins], email: paul@winterwindsoftware.com, name: Paul Swail}",
+                      "ben: {groups: [sysadmins], email: ben@winterwindsoftware.com, name: Ben Okafor}") + ledger
+    (tmp_path / "org.yaml").write_text(text.replace("NAME", "Ben Okafor"))
+    proc = _cli("validate", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        "error: org.yaml: products.ledger.users.ben.email: 'ben.okafor@winterwindsoftware.com' differs from "
+        "products.autochart.users.ben.email ('ben@winterwindsoftware.com'): one person is one Identity Center user; "
+        "write the same in both places"], proc.stderr
+    # Both fields differ: one line naming both.
+    (tmp_path / "org.yaml").write_text(text.replace("NAME", "Ben O"))
+    proc = _cli("validate", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert ("products.ledger.users.ben: email 'ben.okafor@winterwindsoftware.com', name 'Ben O' differ from "
+            "products.autochart.users.ben (email 'ben@winterwindsoftware.com', name 'Ben Okafor')") in proc.stderr
 
 
 def test_identity_center_assigns_each_environments_users_their_groups_permission_sets():

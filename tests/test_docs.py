@@ -60,3 +60,46 @@ def test_the_anchor_rule_is_githubs():
     page = ROOT / "docs" / "guardrails.md"
     assert "centralized-root-access" in anchors(page)
     assert "moving-from-iam_users-to-identity_center" in anchors(ROOT / "docs" / "access.md")
+
+
+def _section(page: Path, heading: str) -> str:
+    """The text of a `## heading` section (up to the next `## `)."""
+    text = page.read_text()
+    start = text.index(f"\n## {heading}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start:end if end != -1 else None]
+
+
+def test_the_first_sign_in_section_is_in_step_with_the_cli_and_the_message():
+    """docs/access.md's colleague's first sign-in: each awsenvs command it shows is one the CLI
+    takes (its verb and options), and each command a colleague types is one the message of
+    `signin --user` gives them (for the example organizations, whose users the page names)."""
+    import shlex
+
+    from awsenvs.cli import cli
+    from awsenvs.config import load
+    from awsenvs.welcome import welcome
+    from conftest import IDENTITY_CENTER, TWO_PRODUCTS
+
+    section = _section(ROOT / "docs" / "access.md", "A colleague's first sign-in")
+    ours = re.findall(r"`((?:make \w+(?: ARGS=\"[^\"]*\")?)|(?:python main\.py [^`]+))`", section.replace("\n   ", " "))
+    assert len(ours) >= 5, ours
+    for command in ours:
+        words = shlex.split(command)
+        if words[0] == "make":  # make VERB ARGS="...": the Makefile passes ARGS to the verb
+            words = [words[1], *shlex.split(words[2].split("=", 1)[1] if len(words) > 2 else "")]
+        else:
+            words = words[2:]
+        verb, *args = words
+        assert verb in cli.commands, command
+        cli.commands[verb].make_context(verb, list(args))  # an unknown option or a missing argument raises
+
+    blocks = re.findall(r"^ *```sh\n(.*?)^ *```", section, flags=re.M | re.S)
+    assert len(blocks) == 2, blocks
+    for block, path, name in zip(blocks, (IDENTITY_CENTER, TWO_PRODUCTS), ("maria", "bob")):
+        org = load(path)
+        ids = {env.stack: f"{100000000000 + i}" for i, env in enumerate(org.environments)}
+        person = next(u for u in org.people if u.name == name)
+        message = welcome(org, ids, "d-1234567890", person).message
+        for line in filter(None, (line.strip() for line in block.splitlines())):
+            assert f"     {line}\n" in message, (line, message)

@@ -409,6 +409,26 @@ def test_signin_links_and_page(applied, tmp_path):
     assert "shop_staging_alice" in html
 
 
+def test_the_message_for_a_colleague_with_iam_users(applied, accounts):
+    """`signin --user bob`: bob's accounts with their sign-in links, where MFA is required, his
+    CLI setup (the key profiles `profiles --user bob` writes while he has no MFA device), and
+    never a password: the admin hands each over with `password`, as the notes say."""
+    proc = applied.cli("signin", "--user", "bob")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    text = proc.stdout
+    assert f"shop_dev ({accounts['shop_dev']['Id']}): https://acme-shop-dev.signin.aws.amazon.com/console\n" in text
+    assert (f"shop_prod ({accounts['shop_prod']['Id']}): https://acme-shop-production.signin.aws.amazon.com/console; "
+            "MFA required") in text
+    assert "shop_staging" not in text and "billing" not in text  # staging is alice's only; billing carol's
+    start, end = text.index("# BEGIN awsenvs"), text.index("# END awsenvs") + len("# END awsenvs")
+    block = "\n".join(line.strip() for line in text[start:end].splitlines()) + "\n"
+    assert block == applied.cli("profiles", "--user", "bob").stdout
+    assert "aws configure --profile shop_dev_bob\n" in text and "aws configure --profile shop_prod_bob_keys\n" in text
+    assert "once your MFA device is registered, I send you the profiles that use it (shop_prod_bob)" in text
+    assert "password bob --stack shop-dev" in proc.stderr and "password bob --stack shop-prod" in proc.stderr
+    assert "password bob" not in text and "sso" not in text
+
+
 def _audit(rehearsal) -> tuple[int, list[dict]]:
     proc = rehearsal.cli("audit", "--json")
     assert "Traceback" not in proc.stderr

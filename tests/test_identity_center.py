@@ -152,6 +152,38 @@ def test_one_persons_profiles_into_their_own_config(world):
     assert unknown.returncode == 2 and "--user nobody: no such user" in unknown.stderr
 
 
+def _config_block(message: str) -> str:
+    """The ~/.aws/config lines a welcome message carries (indented in it), as they are pasted."""
+    start, end = message.index("# BEGIN awsenvs"), message.index("# END awsenvs")
+    return "\n".join(line.strip() for line in message[start:end + len("# END awsenvs")].splitlines()) + "\n"
+
+
+def test_the_message_for_a_colleague_carries_portal_user_name_first_sign_in_and_profiles(world):
+    workdir, env, cli, environ, _ = world
+    message = cli("signin", "--user", "maria")
+    assert message.returncode == 0, message.stderr
+    with environ(env):
+        store_id = boto3.client("sso-admin", region_name=REGION).list_instances()["Instances"][0]["IdentityStoreId"]
+        accounts = {a["Name"]: a["Id"] for a in boto3.client("organizations").list_accounts()["Accounts"]}
+    text = message.stdout
+    assert f"Sign in at the AWS access portal: https://{store_id}.awsapps.com/start\n   user name: maria\n" in text
+    assert "one-time code emailed to maria@acme.example.com" in text
+    assert f"shop_prod as sysadmins: https://{store_id}.awsapps.com/start/#/console?account_id={accounts['shop_prod']}" \
+           "&role_name=sysadmins" in text
+    assert "billing_prod" not in text  # tom's, not maria's
+    assert "AWS CLI version 2" in text and "version 1 has no `aws sso login`" in text
+    assert "aws sso login --sso-session acme" in text and "aws sts get-caller-identity --profile shop_dev_maria" in text
+    # The config lines are exactly what `profiles --user maria` writes, and no secret.
+    assert _config_block(text) == cli("profiles", "--user", "maria").stdout
+    # The admin's own step, before anyone can sign in: on standard error, not in the message.
+    assert '"Send email OTP"' in message.stderr and "Send email OTP" not in text
+
+    unknown = cli("signin", "--user", "ben")
+    assert unknown.returncode == 2
+    assert unknown.stderr == "error: --user ben: no such user in org.yaml (users: maria, tom)\n"
+    assert cli("profiles").stderr.count("needs AWS CLI version 2: version 1 has no `aws sso login`") == 1
+
+
 def test_sign_in_page_and_audit(world):
     workdir, env, cli, environ, _ = world
     page = workdir / "signin.html"

@@ -230,6 +230,7 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
 
     local, domain = org.email.split("@", 1)
     products: list[Product] = []
+    user_definitions: dict[str, User] = {}  # field path where a user is written -> that user
     for product_name, product_spec in spec.products.items():
         ppath = f"products.{product_name}"
         if not NAME_RE.match(product_name):
@@ -258,6 +259,10 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
             else:
                 users = tuple(user(f"{epath}.users.{n}", n, s) for n, s in env_spec.users.items())
             _unique_tf_names(fail, f"{epath}.users", [u.name for u in users])
+            # Where each user in use is written: the product's users, or the environment's own.
+            users_path = f"{epath}.users" if isinstance(env_spec.users, dict) else f"{ppath}.users"
+            for u in users:
+                user_definitions.setdefault(f"{users_path}.{u.name}", u)
 
             email = env_spec.email or f"{local}{'-' if '+' in local else '+'}{dashed}@{domain}"
             if len(email) > ACCOUNT_EMAIL_MAX:
@@ -333,7 +338,7 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
     all_envs = [env for product in products for env in product.environments]
     _check_collisions(fail, all_envs, org.management_account_id)
     if identity_center:
-        _check_people(fail, all_envs)
+        _check_people(fail, user_definitions)
     _unique_tf_names(fail, "products", [p.name for p in products])
     ou_names = [p.ou_name for p in products]
     for twice in sorted({n for n in ou_names if ou_names.count(n) > 1}):
@@ -543,26 +548,36 @@ def _check_collisions(fail, envs: list[Environment], management_account_id: str 
         fail("products", f"no environment may derive the stack name {MANAGEMENT_STACK!r}")
 
 
-def _check_people(fail, envs: list[Environment]) -> None:
-    """identity_center: one identity per user name, so every definition of a user must agree
-    on email and display name, and two people cannot share an email."""
-    seen: dict[str, tuple[User, Environment]] = {}
+def _check_people(fail, definitions: dict[str, User]) -> None:
+    """identity_center: one identity per user name, so every definition of a user (keyed by
+    the field path where org.yaml writes it) must agree on email and display name, and two
+    people cannot share an email.  A definition used by several environments is checked
+    once, at the place the user wrote it."""
+    first: dict[str, tuple[str, User]] = {}
     emails: dict[str, str] = {}
-    for env in envs:
-        for user in env.users:
-            where = f"products.{env.product}.environments.{env.name}.users.{user.name}"
-            if user.name in seen:
-                first, other = seen[user.name]
-                if (first.email, first.display_name) != (user.email, user.display_name):
-                    fail(where, f"email or name differs from the same user in {other.stack}: "
-                                      "one person, one Identity Center user; make them equal")
-                continue
-            seen[user.name] = (user, env)
-            if user.email is None:  # reported as missing already
-                continue
-            owner = emails.setdefault(user.email.lower(), user.name)
-            if owner != user.name:
-                fail(f"{where}.email", f"{user.email!r} is already {owner!r}'s email; each person needs their own")
+    for where, user in definitions.items():
+        if user.name in first:
+            other_where, other = first[user.name]
+            differing = [(key, label) for key, label in (("email", "email"), ("display_name", "name"))
+                         if getattr(user, key) != getattr(other, key) and getattr(user, key) is not None
+                         and getattr(other, key) is not None]  # a missing one is reported already
+            if len(differing) == 1:
+                key, label = differing[0]
+                fail(f"{where}.{label}", f"{getattr(user, key)!r} differs from {other_where}.{label} "
+                                         f"({getattr(other, key)!r}): one person is one Identity Center user; "
+                                         "write the same in both places")
+            elif differing:
+                values = ", ".join(f"{label} {getattr(user, key)!r}" for key, label in differing)
+                others = ", ".join(f"{label} {getattr(other, key)!r}" for key, label in differing)
+                fail(where, f"{values} differ from {other_where} ({others}): one person is one Identity Center "
+                            "user; write the same in both places")
+            continue
+        first[user.name] = (where, user)
+        if user.email is None:  # reported as missing already
+            continue
+        owner = emails.setdefault(user.email.lower(), user.name)
+        if owner != user.name:
+            fail(f"{where}.email", f"{user.email!r} is already {owner!r}'s email; each person needs their own")
 
 
 def _unique_tf_names(fail, field_path: str, names: list[str]) -> bool:
