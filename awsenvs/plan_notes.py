@@ -79,9 +79,10 @@ def _policy_type_why(org: Org, policy_type: str, on: bool) -> str:
                                 "to the root, every OU and every account (it allows everything; the guardrails then "
                                 "deny)" if guarded else "organization.policy_types lists it; AWS attaches its "
                                 "FullAWSAccess SCP to the root, every OU and every account (it allows everything)",
-        RESOURCE_CONTROL_POLICY: f"the data perimeter of {names_text(perimeter)} is an RCP; AWS attaches its "
+        RESOURCE_CONTROL_POLICY: f"the data perimeter{'s' if len(perimeter) > 1 else ''} of {names_text(perimeter)} "
+                                 f"{'are RCPs' if len(perimeter) > 1 else 'is an RCP'}; AWS attaches its "
                                  "RCPFullAWSAccess RCP to the root, every OU and every account, for good (it cannot be "
-                                 "detached; it allows everything, the perimeter's RCP then denies)" if perimeter else
+                                 "detached; it allows everything, the perimeter then denies)" if perimeter else
                                  "organization.policy_types lists it; AWS attaches its RCPFullAWSAccess RCP to the "
                                  "root, every OU and every account, for good (it cannot be detached; it allows everything)",
     }
