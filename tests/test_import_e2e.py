@@ -380,6 +380,10 @@ def test_an_identity_center_organization_is_adopted_not_recreated(identity_cente
     assert "update (import)  aws_ssoadmin_permission_set.admins\n           tags: + managed-by=\"awsenvs\"" in output
     applied = org.cli("apply", "--yes")
     assert applied.returncode == 0, applied.stdout[-3000:] + applied.stderr[-3000:]
+    # The saved plans, applied as they are: their notes are said again before anything is applied.
+    shown = applied.stdout + applied.stderr
+    assert shown.index("management: import aws_ssoadmin_permission_set.admins: existing permission set admins") < \
+        shown.index("management: applying")
     with org.boto():
         store = boto3.client("identitystore")
         users = {u["UserName"]: u["UserId"] for u in store.list_users(IdentityStoreId=org.seeded["store"])["Users"]}
