@@ -84,6 +84,15 @@ retry (after a lost response: the fault injection below) meets AWS's answer:
   ignored it.  EnablePolicyType of an enabled type is moto's own
   PolicyTypeAlreadyEnabledException, as on AWS.
 
+A correction where moto answers another question than AWS:
+- SSO Admin ListAccountsForProvisionedPermissionSet: AWS lists the accounts a permission set
+  is provisioned to, which CreateAccountAssignment does in the assignment's account
+  (https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_CreateAccountAssignment.html);
+  moto answered the caller's account whenever the set had been provisioned anywhere, and
+  none otherwise.  Here: the accounts that hold an assignment of the set (an account whose
+  last assignment was deleted stays provisioned on AWS; listing it or not changes no answer
+  of ListAccountAssignments there).
+
 Fault injection (awsenvs/emulator_faults.py, which describes the rules): moto's app is
 served behind a middleware that throttles, fails or loses the responses of chosen calls on a
 seeded schedule, set from AWSENVS_EMULATOR_FAULTS at start and through /_awsenvs/faults at
@@ -124,6 +133,7 @@ from moto.s3.models import FakeBucket
 import moto.server
 from moto.server import main
 from werkzeug.serving import ThreadedWSGIServer, run_simple
+from moto.ssoadmin.models import SSOAdminBackend
 from moto.ssoadmin.responses import SSOAdminResponse
 
 from awsenvs.emulator_faults import FAULTS_ENV, FaultInjection, Schedule
@@ -175,6 +185,11 @@ def _untag_resource(self: SSOAdminResponse) -> str:
     keys = set(self._get_param("TagKeys") or [])
     permission_set.tags = [t for t in permission_set.tags or [] if t["Key"] not in keys]
     return "{}"
+
+
+def _accounts_for_provisioned_permission_set(self: SSOAdminBackend, instance_arn: str, permission_set_arn: str) -> list[str]:
+    return sorted({a.target_id for a in self.account_assignments
+                   if a.instance_arn == instance_arn and a.permission_set_arn == permission_set_arn})
 
 
 def _describe_permission_set_provisioning_status(self: SSOAdminResponse) -> str:
@@ -538,6 +553,7 @@ OrganizationsBackend.list_create_account_status = _list_create_account_status
 OrganizationsBackend.move_account = _move_account
 OrganizationsBackend.attach_policy = _attach_policy
 FakeAccount.close = _close_account
+SSOAdminBackend.list_accounts_for_provisioned_permission_set = _accounts_for_provisioned_permission_set
 for action in ("putAccountName", "enableRegion", "disableRegion", "getRegionOptStatus", "listRegions"):
     account_urls.url_paths.setdefault(f"{{0}}/{action}$", AccountResponse.dispatch)
 if IAM_PRINCIPAL not in FakeServiceAccess.TRUSTED_SERVICES:

@@ -6,14 +6,87 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from awsenvs.config import CONTACT_KINDS, MANAGEMENT_STACK, Environment, Org, Product, contact_address
+from awsenvs.config import (
+    ACCOUNT_PRINCIPAL,
+    CONTACT_KINDS,
+    IAM_PRINCIPAL,
+    IDENTITY_CENTER_PRINCIPAL,
+    MANAGEMENT_STACK,
+    ORGANIZATION_ADDRESS,
+    RESOURCE_CONTROL_POLICY,
+    SERVICE_CONTROL_POLICY,
+    Environment,
+    Org,
+    Product,
+    contact_address,
+)
+from awsenvs.results import names_text
 from awsenvs.terraform import ResourceChange
 
 
 def management_notes(org: Org, stack: str, changes: Sequence[ResourceChange]) -> tuple[str, ...]:
     if stack != MANAGEMENT_STACK:
         return ()
-    return (*perimeter_notes(org, changes), *released_contact_notes(org, changes))
+    return (*organization_notes(org, changes), *perimeter_notes(org, changes), *released_contact_notes(org, changes))
+
+
+def organization_notes(org: Org, changes: Sequence[ResourceChange]) -> tuple[str, ...]:
+    """Why the organization itself changes: each trusted service and policy type the plan turns
+    on or off, with the org.yaml setting that needs it and what it does across the organization
+    (from the attributes the plan changes: aws_service_access_principals, enabled_policy_types)."""
+    change = next((c for c in changes if c.address == ORGANIZATION_ADDRESS and c.attributes), None)
+    if change is None:
+        return ()
+    notes = []
+    for attribute in change.attributes:
+        why = {"aws_service_access_principals": _trusted_service_why, "enabled_policy_types": _policy_type_why}.get(
+            attribute.name)
+        if why is None or attribute.unknown or attribute.sensitive:
+            continue
+        before, after = set(attribute.before or ()), set(attribute.after or ())
+        notes += [f"the organization {why(org, value, True)}" for value in sorted(after - before)]
+        notes += [f"the organization {why(org, value, False)}" for value in sorted(before - after)]
+    return tuple(notes)
+
+
+def _trusted_service_why(org: Org, principal: str, on: bool) -> str:
+    if not on:
+        return (f"turns off trusted access for {principal} (organization.disable_trusted_services lists it): that "
+                "service can no longer act across the organization's accounts")
+    settings = [env.stack for env in org.environments if env.has_account_settings]
+    reasons = {
+        IDENTITY_CENTER_PRINCIPAL: "organization.access: identity_center needs it: IAM Identity Center can then assign "
+                                   "access to every account of the organization",
+        IAM_PRINCIPAL: "organization.centralized_root needs it: IAM then manages the member accounts' root credentials "
+                       "from the management account",
+        ACCOUNT_PRINCIPAL: f"the contacts or opt-in regions org.yaml sets ({names_text(settings)}) need it: AWS Account "
+                           "Management can then change every member account's alternate contacts and regions from the "
+                           "management account",
+    }
+    return f"turns on trusted access for {principal}: " + reasons.get(principal, "organization.trusted_services lists it")
+
+
+def _policy_type_why(org: Org, policy_type: str, on: bool) -> str:
+    if not on:
+        return (f"disables the policy type {policy_type} (organization.disable_policy_types lists it): AWS detaches "
+                "every policy of that type from the root, the OUs and the accounts")
+    guarded = [p.name for p in org.products if p.guardrails is not None]
+    perimeter = [p.name for p in org.products if p.data_perimeter is not None]
+    # https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_evaluation.html;
+    # FullAWSAccess: https://docs.aws.amazon.com/organizations/latest/APIReference/API_DetachPolicy.html
+    reasons = {
+        SERVICE_CONTROL_POLICY: f"the guardrails of {names_text(guarded)} are SCPs; AWS attaches its FullAWSAccess SCP "
+                                "to the root, every OU and every account (it allows everything; the guardrails then "
+                                "deny)" if guarded else "organization.policy_types lists it; AWS attaches its "
+                                "FullAWSAccess SCP to the root, every OU and every account (it allows everything)",
+        RESOURCE_CONTROL_POLICY: f"the data perimeter{'s' if len(perimeter) > 1 else ''} of {names_text(perimeter)} "
+                                 f"{'are RCPs' if len(perimeter) > 1 else 'is an RCP'}; AWS attaches its "
+                                 "RCPFullAWSAccess RCP to the root, every OU and every account, for good (it cannot be "
+                                 "detached; it allows everything, the perimeter then denies)" if perimeter else
+                                 "organization.policy_types lists it; AWS attaches its RCPFullAWSAccess RCP to the "
+                                 "root, every OU and every account, for good (it cannot be detached; it allows everything)",
+    }
+    return f"enables the policy type {policy_type}: " + reasons.get(policy_type, "organization.policy_types lists it")
 
 
 def perimeter_warning(product: Product, env: Environment) -> str:

@@ -144,8 +144,11 @@ class LiveChecks:
             imports += root_access_imports(self.org, self.organization, self.root_access_features)
             if self.org.identity_center:
                 ids = self._existing_account_ids()
-                live = read_identity_center(self.org.region, ids.values(), groups=[g.name for g in self.org.groups])
-                imports += identity_center_imports(self.org, live, ids)
+                # A permission set not yet in state may be adopted: its plan says what stays on it.
+                adopting = [g.permission_set_name for g in self.org.groups if g.permission_set_address not in held]
+                live = read_identity_center(self.org.region, ids.values(), groups=[g.name for g in self.org.groups],
+                                            reach=adopting)
+                imports += identity_center_imports(self.org, live, ids, self._account_labels())
             imports += self._account_settings_imports(held)
             settings = sorted(held & frozenset().union(*(account_settings_addresses(r.stack) for r in retiring)))
             return imports, [*(r.address for r in retiring), *settings, *released_contacts(self.org, held)]
@@ -176,6 +179,16 @@ class LiveChecks:
         return [*contact_imports(self.org, ids, held, lambda account_id: read_alternate_contacts(account_id, self.account)),
                 *region_imports(self.org, ids, held, lambda account_id, region: read_region_status(account_id, region,
                                                                                                    self.account))]
+
+    def _account_labels(self) -> dict[str, str]:
+        """Account id -> `name (id)`, the management account named as such."""
+        live = self.organization
+        if live is None:
+            return {}
+        labels = {a.id: f"{a.name} ({a.id})" for a in live.accounts}
+        if live.management is not None:
+            labels[live.management.id] = f"the management account ({live.management.id})"
+        return labels
 
     def _existing_account_ids(self) -> dict[str, str]:
         """Stack -> id of every configured account that exists: adopted, or found by its root email."""

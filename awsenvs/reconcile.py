@@ -35,6 +35,7 @@ from awsenvs.config import (
     STATE_BUCKET_POLICY_ADDRESS,
     STATE_BUCKET_PUBLIC_ACCESS_ADDRESS,
     Environment,
+    Group,
     Org,
     RunRole,
     contact_address,
@@ -303,8 +304,11 @@ def root_access_imports(org: Org, live: LiveOrganization | None, enabled: tuple[
 
 
 
-def identity_center_imports(org: Org, live: LiveIdentityCenter | None, account_ids: Mapping[str, str]) -> list[Import]:
+def identity_center_imports(org: Org, live: LiveIdentityCenter | None, account_ids: Mapping[str, str],
+                            account_labels: Mapping[str, str] | None = None) -> list[Import]:
     """Identity Center objects that exist under the names the management stack manages.
+    An adopted permission set's reason says what on it org.yaml does not name and the plan
+    leaves as it is (`account_labels`: account id -> how to name it).
 
     Import ids as the provider reads them back (its resources' ids): `<store>/<user id>`,
     `<store>/<group id>`, `<store>/<membership id>`, `<permission set>,<instance>`,
@@ -326,8 +330,11 @@ def identity_center_imports(org: Org, live: LiveIdentityCenter | None, account_i
         arn = live.permission_sets.get(group.permission_set_name)
         if arn is None:
             continue
-        imports.append(Import(f"aws_ssoadmin_permission_set.{group.tf_name}", f"{arn},{live.instance_arn}",
-                              f"existing permission set {group.permission_set_name}"))
+        kept = kept_on_permission_set(org, group, live, account_ids, account_labels or {})
+        imports.append(Import(group.permission_set_address, f"{arn},{live.instance_arn}",
+                              f"existing permission set {group.permission_set_name}" + (
+                                  f"; what org.yaml does not name stays on it as it is (apply leaves it): {'; '.join(kept)}"
+                                  if kept else "")))
         for policy in group.policies:
             if policy in live.policies.get(arn, ()):
                 imports.append(Import(f"aws_ssoadmin_managed_policy_attachment.{tf_name(group.name, policy.rsplit('/', 1)[-1])}",
@@ -345,6 +352,32 @@ def identity_center_imports(org: Org, live: LiveIdentityCenter | None, account_i
             imports.append(Import(a.address, f"{user_id},USER,{account_id},AWS_ACCOUNT,{arn},{live.instance_arn}",
                                   f"{a.user.name} already has {a.group.permission_set_name} in {a.environment.stack}"))
     return imports
+
+
+def kept_on_permission_set(org: Org, group: Group, live: LiveIdentityCenter, account_ids: Mapping[str, str],
+                           account_labels: Mapping[str, str]) -> list[str]:
+    """What a live permission set holds beyond org.yaml's group: other managed policies, an
+    inline policy or customer managed references, and assignments org.yaml does not make (in
+    the accounts its live facts read: every account it is provisioned to, when adopted)."""
+    arn = live.permission_sets[group.permission_set_name]
+    kept = []
+    extra = sorted(set(live.policies.get(arn, ())) - set(group.policies))
+    if extra:
+        kept.append(f"the polic{'y' if len(extra) == 1 else 'ies'} {', '.join(extra)} (audit reports "
+                    f"{'it' if len(extra) == 1 else 'them'}: detach, or add to groups.{group.name}.policies)")
+    kept += [f"{kind} (not managed)" for kind in live.unmanaged.get(arn, ())]
+    configured = {(account_ids.get(a.environment.stack), live.users.get(a.user.name))
+                  for a in org.assignments if a.group.name == group.name}
+    users = {user_id: name for name, user_id in live.users.items()}
+    groups = {group_id: f"group {name}" for name, group_id in live.groups.items()}
+    others = sorted(
+        (account_labels.get(account, account), (users if kind == "USER" else groups).get(principal, principal))
+        for account, assigned, kind, principal in live.assignments
+        if assigned == arn and not (kind == "USER" and (account, principal) in configured))
+    if others:
+        kept.append("its assignment" + ("s" if len(others) > 1 else "") + " of "
+                    + ", ".join(f"{principal} in {account}" for account, principal in others))
+    return kept
 
 
 # --------------------------------------------------------------------------- bootstrap

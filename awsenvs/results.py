@@ -6,10 +6,13 @@ them (like Sceptre's `StackStatus` next to its launch results).
 
 from __future__ import annotations
 
+import difflib
+import json
 from dataclasses import dataclass
 from enum import StrEnum
 
-from awsenvs.terraform import PlanSummary, ResourceChange
+from awsenvs.errors import shorten
+from awsenvs.terraform import AttributeChange, PlanSummary, ResourceChange
 
 
 class StackStatus(StrEnum):
@@ -92,9 +95,64 @@ def change_lines(changes: tuple[ResourceChange, ...], detail: bool = False) -> l
         word = _CHANGE_WORDS.get(action, action)
         verb = f"{word} (import)" if change.importing and action != "import" else word
         lines.append(f"  {CHANGE_SYMBOLS.get(action, '?'):>6} {verb:<16} {change.address}")
+        lines += [f"{ATTRIBUTE_INDENT}{line}" for attribute in change.attributes
+                  for line in attribute_lines(attribute, detail)]
     if len(changes) > len(shown):
         lines.append(f"  … and {len(changes) - len(shown)} more (--detail lists them)")
     return lines
+
+
+ATTRIBUTE_INDENT = " " * 11  # under the address of its change line
+VALUE_SHOWN = 80  # characters of a value on a change's attribute line, unless --detail
+
+
+def attribute_lines(attribute: AttributeChange, detail: bool = False) -> list[str]:
+    """What an update does to one attribute, old -> new: `session_duration: "PT8H" -> "PT4H"`;
+    a set or list of plain values and a map by what they gain and lose (`+ x, - y`); a JSON
+    document (a policy's text) as a diff of its lines with `detail`, else how many lines change."""
+    name, before, after = attribute.name, attribute.before, attribute.after
+    if attribute.sensitive:
+        return [f"{name}: (sensitive) changes"]
+    if attribute.unknown:
+        return [f"{name}: {_value(before, detail)} -> (known after apply)"]
+    documents = _document(before), _document(after)
+    if documents[0] is not None and documents[1] is not None:
+        diff = [line.rstrip() for line in difflib.unified_diff(documents[0], documents[1], lineterm="", n=2)][2:]
+        if detail:
+            return [f"{name}: the document changes:", *(f"  {line}" for line in diff)]
+        added = sum(line.startswith("+") for line in diff)
+        removed = sum(line.startswith("-") for line in diff)
+        return [f"{name}: the document changes (+{added} -{removed} lines; --detail shows the diff)"]
+    if isinstance(before, (list, type(None))) and isinstance(after, (list, type(None))) and \
+            all(not isinstance(v, (dict, list)) for v in (*(before or ()), *(after or ()))) and (before or after):
+        gained = [v for v in after or () if v not in (before or ())]
+        lost = [v for v in before or () if v not in (after or ())]
+        if gained or lost:
+            return [f"{name}: " + ", ".join([*(f"+ {_value(v, detail)}" for v in gained),
+                                             *(f"- {_value(v, detail)}" for v in lost)])]
+    if isinstance(before, (dict, type(None))) and isinstance(after, (dict, type(None))) and (before or after):
+        before, after = before or {}, after or {}
+        parts = [f"+ {k}={_value(after[k], detail)}" for k in after if k not in before]
+        parts += [f"- {k}={_value(before[k], detail)}" for k in before if k not in after]
+        parts += [f"~ {k}: {_value(before[k], detail)} -> {_value(after[k], detail)}"
+                  for k in before if k in after and before[k] != after[k]]
+        return [f"{name}: {', '.join(parts)}"]
+    return [f"{name}: {_value(before, detail)} -> {_value(after, detail)}"]
+
+
+def _value(value, detail: bool) -> str:
+    text = json.dumps(value) if value is not None else "(none)"
+    return text if detail else shorten(text, VALUE_SHOWN)
+
+
+def _document(value) -> list[str] | None:
+    """A JSON document held in a string attribute (a policy's content), as indented lines."""
+    if not isinstance(value, str) or not value.lstrip().startswith(("{", "[")):
+        return None
+    try:
+        return json.dumps(json.loads(value), indent=2, sort_keys=True).splitlines()
+    except json.JSONDecodeError:
+        return None
 
 
 def interruption_line(results: list[StackResult]) -> str:

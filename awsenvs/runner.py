@@ -33,7 +33,7 @@ import hashlib
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Protocol, Sequence
@@ -55,6 +55,7 @@ from awsenvs.results import StackResult, StackStatus, counts_text
 from awsenvs.synth import Synthesis, code_version, stack_dir, stack_fingerprints, write_retired_stack
 from awsenvs.terraform import (
     STALE_PLAN,
+    AttributeChange,
     Event,
     PlanSummary,
     ResourceChange,
@@ -555,7 +556,8 @@ class Runner:
             "summary": [s.add, s.change, s.destroy, s.imports, s.forget] if s else None,
             "notes": list(result.notes), "risks": list(result.risks), "touches": list(result.touches),
             "since": result.since,
-            "changes": [[c.address, c.type, list(c.actions), c.importing] for c in result.changes],
+            "changes": [[c.address, c.type, list(c.actions), c.importing, [asdict(a) for a in c.attributes]]
+                        for c in result.changes],
         }
         write_private(stack_dir(self.outdir, result.stack) / PLAN_RECORD, json.dumps(record) + "\n")
 
@@ -580,8 +582,9 @@ class Runner:
         if status is StackStatus.UNCHANGED and self.unchanged_since(stack, record.get("account_id")) is None:
             return None  # its state or providers changed since `plan` said so: planned anew
         summary = PlanSummary(*record["summary"]) if record.get("summary") else None
-        changes = tuple(ResourceChange(address, type_, tuple(actions), importing)
-                        for address, type_, actions, importing in record.get("changes", ()))
+        changes = tuple(ResourceChange(address, type_, tuple(actions), importing,
+                                       tuple(AttributeChange(**a) for a in (attributes[0] if attributes else ())))
+                        for address, type_, actions, importing, *attributes in record.get("changes", ()))
         return SavedPlan(stack, record.get("account_id"), status, summary,
                          tuple(record.get("notes", ())), tuple(record.get("risks", ())), tuple(record.get("touches", ())),
                          record.get("since"), changes)

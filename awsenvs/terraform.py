@@ -111,6 +111,58 @@ class PlanSummary:
 
 
 @dataclass(frozen=True)
+class AttributeChange:
+    """One top-level attribute an update or replacement changes: its value in state (for an
+    import, the object as it is) and the planned one."""
+
+    name: str
+    before: object
+    after: object
+    unknown: bool = False  # the planned value is known only after apply
+    sensitive: bool = False  # either value is sensitive: never shown
+
+
+# Attributes left out of a change's attributes: `id`; `tags_all` repeats `tags` (plus the
+# provider's default tags, which the stacks do not set).
+_UNSHOWN_ATTRIBUTES = frozenset({"id", "tags_all"})
+
+
+def attribute_changes(change: dict) -> tuple[AttributeChange, ...]:
+    """The top-level attributes whose value differs between a `resource_changes` entry's
+    `before` and `after` (`after_unknown`: computed at apply; `*_sensitive`: masked)."""
+    before, after = change.get("before") or {}, change.get("after") or {}
+    if not isinstance(before, dict) or not isinstance(after, dict) or not change.get("before"):
+        return ()
+    unknown = change.get("after_unknown") or {}
+    sensitive = {**_as_dict(change.get("before_sensitive")), **_as_dict(change.get("after_sensitive"))}
+    found = []
+    for name in sorted(set(before) | set(after) | set(unknown)):
+        if name in _UNSHOWN_ATTRIBUTES:
+            continue
+        is_unknown = unknown.get(name) is True
+        if not is_unknown and before.get(name) == after.get(name):
+            continue
+        if is_unknown and before.get(name) is None:
+            continue  # computed, never set: nothing a reviewer could compare
+        found.append(AttributeChange(name, before.get(name), None if is_unknown else after.get(name), is_unknown,
+                                     _marked(sensitive.get(name))))
+    return tuple(found)
+
+
+def _as_dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _marked(mark) -> bool:
+    """Whether a `*_sensitive` mark (true, or a structure of marks for a nested value) marks anything."""
+    if isinstance(mark, dict):
+        return any(_marked(m) for m in mark.values())
+    if isinstance(mark, list):
+        return any(_marked(m) for m in mark)
+    return mark is True
+
+
+@dataclass(frozen=True)
 class ResourceChange:
     """One entry of `resource_changes` in `terraform show -json` of a plan."""
 
@@ -118,6 +170,9 @@ class ResourceChange:
     type: str
     actions: tuple[str, ...]
     importing: bool = False
+    # Updates and replacements: the attributes they change (read from the saved plan; the
+    # plan's event stream does not carry them).
+    attributes: tuple[AttributeChange, ...] = field(default=(), compare=False)
 
     @property
     def action(self) -> str:
@@ -159,9 +214,17 @@ def resource_changes(plan_json: dict) -> list[ResourceChange]:
         ResourceChange(
             address=raw["address"], type=raw.get("type", ""),
             actions=tuple(raw["change"]["actions"]), importing="importing" in raw["change"],
+            attributes=attribute_changes(raw["change"]) if "update" in raw["change"]["actions"]
+            or len(raw["change"]["actions"]) == 2 else (),
         )
         for raw in plan_json.get("resource_changes", [])
     ]
+
+
+def with_attributes(changes: Iterable[ResourceChange], shown: Iterable[ResourceChange]) -> tuple[ResourceChange, ...]:
+    """`changes` with the attributes `shown` (the saved plan's view) gives the same addresses."""
+    by_address = {c.address: c.attributes for c in shown if c.attributes}
+    return tuple(replace(c, attributes=by_address.get(c.address, c.attributes)) for c in changes)
 
 
 @dataclass(frozen=True)
@@ -395,6 +458,10 @@ class Terraform:
         if not summary.changes and streamed:  # counted from the saved plan already otherwise
             changes = tuple(c for c in self.show_plan(directory, planfile) if c.changes)
             summary = PlanSummary.of(changes)
+        elif streamed and any(c.action in ("update", "replace") for c in changes):
+            # What an update changes, old -> new (an adopted object's import included), is in
+            # the saved plan only: read once, for plans that update or replace something.
+            changes = with_attributes(changes, self.show_plan(directory, planfile))
         if not summary.changes:  # changes only to outputs: still something to apply
             summary = PlanSummary(change=1)
         return Plan(summary, changes)

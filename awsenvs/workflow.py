@@ -284,6 +284,9 @@ def apply(session: Session, yes: bool) -> tuple[list[StackResult], int]:
     if replanned:
         shown = [replanned.get(s) or _as_result(saved[s]) for s in stacks if replanned.get(s) or saved[s]]
         _print_summary(console, shown, "Plan (new)")
+    else:  # what `plan` said of them (imports and what stays, touched environments), again before the confirmation
+        for line in notes_of([_as_result(p) for p in pending]):
+            console.print(f"  {line}", markup=False, highlight=False)
     _confirm(session, saved, replanned=bool(replanned), yes=yes, retiring=prepared.retiring)
 
     results: dict[str, StackResult] = {}

@@ -72,7 +72,7 @@ class IdentityCenter(Construct):
             identity_groups[group.name] = identity_group
             permission_set = SsoadminPermissionSet(
                 self, f"permission-set-{group.name}", instance_arn=instance_arn, name=group.permission_set_name,
-                description=f"{group.name} (managed by awsenvs)", session_duration=group.session_duration,
+                description=group.permission_set_description, session_duration=group.session_duration,
                 tags={"managed-by": MANAGED_BY},
             )
             permission_set.override_logical_id(group.tf_name)

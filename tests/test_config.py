@@ -133,6 +133,16 @@ REJECTIONS = {
                    "    policies: [arn:aws:iam::aws:policy/AdministratorAccess]\n    session_hours: 13"),
         "groups.sysadmins.session_hours: Input should be less than or equal to 12",
     ),
+    "description without identity center": (
+        _edit("    policies: [arn:aws:iam::aws:policy/AdministratorAccess]",
+              "    policies: [arn:aws:iam::aws:policy/AdministratorAccess]\n    description: ops"),
+        "groups.sysadmins.description: only for organization.access identity_center",
+    ),
+    "description AWS does not take": (
+        IC.replace("    policies: [arn:aws:iam::aws:policy/AdministratorAccess]",
+                   "    policies: [arn:aws:iam::aws:policy/AdministratorAccess]\n    description: \"ops \u2192 prod\""),
+        "groups.sysadmins.description: AWS takes only tabs, line breaks and printable Latin-1 characters in a permission set's description: '→' is not one",
+    ),
     "one person, two emails": (
         IC.replace("      prod: {mfa: required}", "      prod:\n        mfa: required\n        users:\n"
                    "          paul: {groups: [sysadmins], email: paul@elsewhere.com, name: Paul Swail}"),

@@ -176,13 +176,16 @@ def test_identity_center_becomes_users_and_permission_sets():
         frozenset({(prod.id, dev_set, "USER", "u-maria"), (prod.id, admin_set, "USER", "u-maria"),
                    (staging.id, dev_set, "USER", "u-maria"), (staging.id, dev_set, "GROUP", "g-dev"),
                    (staging.id, dev_set, "USER", "u-nomail")}),
-        people=people, sessions={dev_set: "PT8H", admin_set: "PT90M"}, unmanaged={admin_set: ("an inline policy",)})
+        people=people, sessions={dev_set: "PT8H", admin_set: "PT90M"}, unmanaged={admin_set: ("an inline policy",)},
+        descriptions={dev_set: "The web team's: made in the console", admin_set: "admins (managed by awsenvs)"})
     members = [LiveMember(prod, ("web",), _iam(prod, users=[_user("legacy-admin")])), LiveMember(staging, ("web",), _iam(staging))]
     written = render(snapshot(members, [LiveOu("ou-web", ("web",), (prod.id, staging.id))], identity_center=ic), "a test")
     org = parse(written.text)
     assert org.identity_center and written.access == "identity_center"
     assert {g.name: (g.policies, g.session_hours) for g in org.groups} == {"admins": ((ADMIN,), DEFAULT_SESSION_HOURS),
                                                                               "developers": ((READ_ONLY,), 8)}
+    # A description as live, so adopting the set changes none; awsenvs' own is left unsaid (the default).
+    assert {g.name: g.description for g in org.groups} == {"admins": None, "developers": "The web team's: made in the console"}
     assert "session PT90M is not whole hours" in _said(written.text) and "has an inline policy: stays" in _said(written.text)
     assert {(a.environment.name, a.user.name, a.group.name) for a in org.assignments} == {
         ("prod", "maria", "developers"), ("prod", "maria", "admins"), ("staging", "maria", "developers")}

@@ -30,6 +30,8 @@ REGION = "eu-central-1"
 READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 POWER = "arn:aws:iam::aws:policy/PowerUserAccess"
+SECURITY_AUDIT = "arn:aws:iam::aws:policy/SecurityAudit"
+ADMINS_DESCRIPTION = "On-call admins (made in the console)"
 
 
 class Org:
@@ -313,8 +315,9 @@ def _seed_identity_center() -> dict:
         store.create_group_membership(IdentityStoreId=store_id, GroupId=group, MemberId={"UserId": people[user]})
     sets = {}
     for name, policy, duration in (("developers", POWER, "PT4H"), ("admins", ADMIN, "PT2H")):
-        sets[name] = admin.create_permission_set(InstanceArn=instance_arn, Name=name,
-                                                 SessionDuration=duration)["PermissionSet"]["PermissionSetArn"]
+        described = {"Description": ADMINS_DESCRIPTION} if name == "admins" else {}
+        sets[name] = admin.create_permission_set(InstanceArn=instance_arn, Name=name, SessionDuration=duration,
+                                                 **described)["PermissionSet"]["PermissionSetArn"]
         admin.attach_managed_policy_to_permission_set(InstanceArn=instance_arn, PermissionSetArn=sets[name],
                                                       ManagedPolicyArn=policy)
 
@@ -347,7 +350,7 @@ def test_an_identity_center_organization_is_adopted_not_recreated(identity_cente
     def group(policy: str, hours: int) -> dict:  # the default session is left unsaid
         return {"policies": [policy], **({"session_hours": hours} if hours != DEFAULT_SESSION_HOURS else {})}
 
-    assert doc["groups"] == {"admins": group(ADMIN, 2), "developers": group(POWER, 4)}
+    assert doc["groups"] == {"admins": {**group(ADMIN, 2), "description": ADMINS_DESCRIPTION}, "developers": group(POWER, 4)}
     web = doc["products"]["web"]
     maria = web["users"]["maria"]
     assert (set(maria.pop("groups")), maria) == ({"developers", "admins"}, {"email": "maria@acme.example.com",
@@ -358,7 +361,7 @@ def test_an_identity_center_organization_is_adopted_not_recreated(identity_cente
     assert "group developers has developers here" in text
     assert org.cli("validate").returncode == 0
 
-    planned = org.cli("plan")
+    planned = org.cli("plan", "--detail")
     assert planned.returncode == 2, planned.stdout[-3000:] + planned.stderr[-3000:]
     adopted = ("aws_identitystore_user", "aws_ssoadmin_permission_set", "aws_ssoadmin_account_assignment",
                "aws_ssoadmin_managed_policy_attachment", "aws_organizations_account", "aws_organizations_organizational_unit")
@@ -367,8 +370,20 @@ def test_an_identity_center_organization_is_adopted_not_recreated(identity_cente
             assert change.action not in ("delete", "replace"), (stack, change)
             if change.type in adopted:
                 assert change.importing, (stack, change)
+            if change.type == "aws_ssoadmin_permission_set":  # written as they are: only awsenvs' marks come
+                marks = {"tags": ({}, {"managed-by": "awsenvs"})}
+                if change.address.endswith(".developers"):  # made without a description: awsenvs' own is added
+                    marks["description"] = (None, "developers (managed by awsenvs)")
+                assert {a.name: (a.before or ({} if a.name == "tags" else None), a.after)
+                        for a in change.attributes} == marks, change
+    output = planned.stdout + planned.stderr
+    assert "update (import)  aws_ssoadmin_permission_set.admins\n           tags: + managed-by=\"awsenvs\"" in output
     applied = org.cli("apply", "--yes")
     assert applied.returncode == 0, applied.stdout[-3000:] + applied.stderr[-3000:]
+    # The saved plans, applied as they are: their notes are said again before anything is applied.
+    shown = applied.stdout + applied.stderr
+    assert shown.index("management: import aws_ssoadmin_permission_set.admins: existing permission set admins") < \
+        shown.index("management: applying")
     with org.boto():
         store = boto3.client("identitystore")
         users = {u["UserName"]: u["UserId"] for u in store.list_users(IdentityStoreId=org.seeded["store"])["Users"]}
@@ -383,3 +398,38 @@ def test_an_identity_center_organization_is_adopted_not_recreated(identity_cente
     again = org.cli("plan")
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     _no_drift(org)
+
+
+def test_adopting_a_permission_set_made_by_hand_shows_what_changes_and_what_stays(identity_center):
+    """A group added to org.yaml whose permission set was made in the console (8 h sessions, a
+    description, ReadOnlyAccess, assigned to someone org.yaml does not name): the plan shows,
+    before anything is applied, each attribute the adoption changes, old -> new, and what stays
+    on the set as it is (the policy, the assignment), read live."""
+    org = identity_center
+    with org.boto():
+        admin, store = boto3.client("sso-admin"), boto3.client("identitystore")
+        instance = org.seeded["instance"]
+        auditors = admin.create_permission_set(InstanceArn=instance, Name="auditors", SessionDuration="PT8H",
+                                               Description="Auditors, made in the console")["PermissionSet"]["PermissionSetArn"]
+        admin.attach_managed_policy_to_permission_set(InstanceArn=instance, PermissionSetArn=auditors, ManagedPolicyArn=READ_ONLY)
+        admin.create_account_assignment(InstanceArn=instance, TargetId=org.seeded["ids"]["prod"], TargetType="AWS_ACCOUNT",
+                                        PermissionSetArn=auditors, PrincipalType="USER",
+                                        PrincipalId=org.seeded["people"]["carol"])
+    path = org.workdir / "org.yaml"
+    doc = yaml.safe_load(path.read_text())
+    doc["groups"]["auditors"] = {"policies": [SECURITY_AUDIT]}
+    doc["products"]["web"]["users"]["maria"]["groups"].append("auditors")
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+
+    planned = org.cli("plan", "--detail")
+    assert planned.returncode == 2, planned.stdout[-3000:] + planned.stderr[-3000:]
+    output = planned.stdout + planned.stderr
+    row = output[output.index("update (import)  aws_ssoadmin_permission_set.auditors"):]
+    shown = row.splitlines()[1:4]
+    assert shown == ['           description: "Auditors, made in the console" -> "auditors (managed by awsenvs)"',
+                     '           session_duration: "PT8H" -> "PT4H"',
+                     '           tags: + managed-by="awsenvs"'], row[:800]
+    prod = f"web-prod ({org.seeded['ids']['prod']})"
+    assert ("import aws_ssoadmin_permission_set.auditors: existing permission set auditors; what org.yaml does not name "
+            f"stays on it as it is (apply leaves it): the policy {READ_ONLY} (audit reports it: detach, or add to "
+            f"groups.auditors.policies); its assignment of carol in {prod}") in " ".join(output.split()), output[-3000:]

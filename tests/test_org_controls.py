@@ -667,3 +667,27 @@ def test_an_account_gone_since_it_was_parked_has_nothing_to_close():
         stub.add_client_error("close_account", "AccountNotFoundException", "gone", 400)
         note = close(retirement, CloseQuota(250, [], datetime.date(2026, 12, 1)), client)
     assert note == "account 300000000000 is no longer in the organization: nothing to close"
+
+
+def test_the_plan_says_why_the_organization_changes_when_contacts_and_a_perimeter_come():
+    """Contacts (and regions) need AWS Account Management's trusted access, a data perimeter the
+    RCP type, which makes AWS attach RCPFullAWSAccess everywhere: `~ update ...organization`
+    gets one line per service and type saying which org.yaml setting needs it and what follows
+    (the attributes as the AWS provider names them in the saved plan)."""
+    from awsenvs.plan_notes import management_notes
+    from awsenvs.terraform import AttributeChange, ResourceChange
+
+    org = parse(BASE)
+    organization = ResourceChange("aws_organizations_organization.organization", "aws_organizations_organization",
+                                  ("update",), attributes=(
+        AttributeChange("aws_service_access_principals", ["iam.amazonaws.com"],
+                        ["account.amazonaws.com", "iam.amazonaws.com"]),
+        AttributeChange("enabled_policy_types", ["SERVICE_CONTROL_POLICY"],
+                        ["RESOURCE_CONTROL_POLICY", "SERVICE_CONTROL_POLICY"])))
+    trusted, rcp = management_notes(org, "management", [organization])
+    assert trusted.startswith("the organization turns on trusted access for account.amazonaws.com: the contacts or "
+                              "opt-in regions org.yaml sets (shop-dev")
+    assert "can then change every member account's alternate contacts and regions" in trusted
+    assert rcp.startswith("the organization enables the policy type RESOURCE_CONTROL_POLICY: the data perimeter of shop "
+                          "is an RCP; AWS attaches its RCPFullAWSAccess RCP to the root, every OU and every account")
+    assert management_notes(org, "management", [replace(organization, attributes=())]) == ()  # nothing to say why of

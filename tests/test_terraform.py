@@ -190,3 +190,36 @@ def test_a_failure_of_creates_that_met_existing_objects_names_them():
     assert existing_objects([user, other]) == ()
     assert existing_objects([Diagnostic("error", "EntityAlreadyExists", "")]) == ()  # no resource named
     assert existing_objects([]) == ()
+
+
+def test_an_update_names_each_attribute_it_changes_old_and_new(tmp_path):
+    """The plan's event stream says only `update`; what it changes, old -> new, comes from the
+    saved plan (read only when something is updated or replaced) and reaches the change lines:
+    plain values, lists by what they gain and lose, a JSON document (a policy's text) as a diff
+    with --detail."""
+    from awsenvs.results import change_lines
+
+    terraform = Terraform()
+    old_policy = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "ec2:*", "Resource": "*"}]})
+    new_policy = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]})
+    _config(tmp_path, {"resource": {"terraform_data": {
+        "session": {"input": "PT8H"}, "types": {"input": ["SERVICE_CONTROL_POLICY"]}, "policy": {"input": old_policy}}}})
+    terraform.init(tmp_path)
+    plan = tmp_path / "p.tfplan"
+    created = terraform.plan(tmp_path, plan)
+    assert all(not c.attributes for c in created.changes)  # creates: nothing to compare
+    terraform.apply(tmp_path, plan)
+    _config(tmp_path, {"resource": {"terraform_data": {
+        "session": {"input": "PT4H"}, "types": {"input": ["SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"]},
+        "policy": {"input": new_policy}}}})
+    changes = {c.address: c for c in terraform.plan(tmp_path, plan).changes}
+    session = {a.name: a for a in changes["terraform_data.session"].attributes}
+    assert (session["input"].before, session["input"].after) == ("PT8H", "PT4H")
+    assert session["output"].unknown  # computed from input at apply
+
+    lines = change_lines(tuple(changes.values()))
+    assert '           input: "PT8H" -> "PT4H"' in lines
+    assert '           input: + "RESOURCE_CONTROL_POLICY"' in lines
+    assert "           input: the document changes (+1 -1 lines; --detail shows the diff)" in lines
+    detailed = change_lines(tuple(changes.values()), detail=True)
+    assert '             -      "Action": "ec2:*",' in detailed and '             +      "Action": "s3:*",' in detailed

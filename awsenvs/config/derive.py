@@ -41,6 +41,7 @@ from awsenvs.config.names import (
     MFA_GROUP_NAME,
     NAME_RE,
     OPT_IN_REGIONS,
+    PERMISSION_SET_DESCRIPTION_RE,
     PERMISSION_SET_RE,
     PROFILE_RE,
     REGION_RE,
@@ -210,8 +211,16 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
                                                       "(arn:aws:iam::aws:policy/...) can be attached to a permission set")
         if group_spec.session_hours is not None and not identity_center:
             fail(f"groups.{name}.session_hours", "only for organization.access identity_center (the permission set's session); remove it")
+        if group_spec.description is not None and not identity_center:
+            fail(f"groups.{name}.description", "only for organization.access identity_center (the permission set's "
+                                               "description); remove it")
+        elif group_spec.description is not None and not PERMISSION_SET_DESCRIPTION_RE.match(group_spec.description):
+            odd = next((c for c in group_spec.description if not PERMISSION_SET_DESCRIPTION_RE.match(c)), "")
+            fail(f"groups.{name}.description", f"AWS takes only tabs, line breaks and printable Latin-1 characters in a "
+                                               f"permission set's description: {odd!r} is not one; rewrite it")
         groups[name] = Group(name=name, policies=tuple(group_spec.policies),
-                             session_hours=group_spec.session_hours or DEFAULT_SESSION_HOURS)
+                             session_hours=group_spec.session_hours or DEFAULT_SESSION_HOURS,
+                             description=group_spec.description)
 
     def user(field_path: str, name: str, user_spec: UserSpec) -> User:
         if not IAM_USER_RE.match(name):

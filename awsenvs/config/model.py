@@ -114,11 +114,22 @@ class Group:
     name: str
     policies: tuple[str, ...]
     session_hours: int = DEFAULT_SESSION_HOURS  # identity_center: the permission set's session
+    description: str | None = None  # identity_center: the permission set's, when org.yaml sets one
 
     @property
     def permission_set_name(self) -> str:
         """identity_center: its permission set (validated to fit 32 characters), also the CLI's sso_role_name."""
         return self.name
+
+    @property
+    def permission_set_address(self) -> str:
+        """identity_center: its permission set in the management stack."""
+        return f"{PERMISSION_SET_RESOURCE}.{self.tf_name}"
+
+    @property
+    def permission_set_description(self) -> str:
+        """identity_center: org.yaml's description, else one saying awsenvs manages it."""
+        return self.description or f"{self.name} (managed by {MANAGED_BY})"
 
     @property
     def session_duration(self) -> str:

@@ -44,6 +44,9 @@ IDENTITY_CENTER_PRINCIPAL = "sso.amazonaws.com"
 # Centralized root access for member accounts needs IAM's trusted access
 # (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-enable-root-access.html).
 IAM_PRINCIPAL = "iam.amazonaws.com"
+# A permission set's description: 1-700 tabs, line breaks and printable Latin-1 characters
+# (https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_CreatePermissionSet.html).
+PERMISSION_SET_DESCRIPTION_RE = re.compile(r"^[\t\n\r\u0020-\u007E\u00A1-\u00FF]{1,700}$")
 # The guardrails are policies of this type, attached to the product OUs.
 SERVICE_CONTROL_POLICY = "SERVICE_CONTROL_POLICY"
 # The data perimeter (guardrails.data_perimeter) is one of this type per product OU.

@@ -94,6 +94,8 @@ class GroupSpec(_Spec):
     # identity_center access: the permission set's session length (IAM Identity Center
     # allows 1 to 12 hours: https://docs.aws.amazon.com/singlesignon/latest/userguide/howtosessionduration.html).
     session_hours: int | None = Field(None, ge=1, le=12)
+    # identity_center access: the permission set's description (its characters: derive.py).
+    description: str | None = Field(None, min_length=1, max_length=700)
 
 
 class UserSpec(_Spec):

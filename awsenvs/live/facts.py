@@ -204,6 +204,7 @@ class LiveIdentityCenter:
     assignments: frozenset[tuple[str, str, str, str]]  # (account id, permission set ARN, principal type, principal id)
     people: Mapping[str, LivePerson] = field(default_factory=dict)  # UserName -> the person (detail reads)
     sessions: Mapping[str, str] = field(default_factory=dict)  # permission set ARN -> SessionDuration (PT4H)
+    descriptions: Mapping[str, str] = field(default_factory=dict)  # permission set ARN -> Description (when it has one)
     # permission set ARN -> what awsenvs does not manage on it (inline policy, customer managed
     # policy references, permissions boundary), by kind
     unmanaged: Mapping[str, tuple[str, ...]] = field(default_factory=dict)

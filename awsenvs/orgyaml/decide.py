@@ -38,8 +38,10 @@ from awsenvs.config import (
     DEFAULT_SESSION_HOURS,
     MFA_GROUP_NAME,
     NAME_RE,
+    PERMISSION_SET_DESCRIPTION_RE,
     SERVICE_OWNED_POLICY_PREFIXES,
     SUSPENDED_OU,
+    Group,
     as_name,
     environment_name,
 )
@@ -64,6 +66,7 @@ class DraftGroup:
     policies: tuple[str, ...]
     session_hours: int | None = None  # identity_center, when not the default
     notes: tuple[str, ...] = ()
+    description: str | None = None  # identity_center: the permission set's, when not awsenvs' own
 
 
 @dataclass(frozen=True)
@@ -400,11 +403,24 @@ def _permission_sets(ic: LiveIdentityCenter, products: list[_Product], left_out:
                          "you set session_hours")
         if name not in ic.groups:
             notes.append(f"awsenvs adds an Identity Center group {name} for the users it assigns {name}")
-        groups.append(DraftGroup(name, tuple(p for p in policies if AWS_MANAGED in p), session_hours, tuple(notes)))
+        description = ic.descriptions.get(arn)
+        if description is not None and not _fits_description(description):
+            notes.append(f"its description is not one org.yaml can hold (1-700 printable characters): the plan replaces it "
+                         "unless you set one")
+            description = None
+        if description == Group(name, ()).permission_set_description:
+            description = None  # awsenvs' own: said by leaving it out
+        groups.append(DraftGroup(name, tuple(p for p in policies if AWS_MANAGED in p), session_hours, tuple(notes),
+                                 description))
     unused = sorted(set(ic.permission_sets) - {names[a] for a in used})
     if unused:
         left_out.append(f"permission sets assigned to no user in an environment ({', '.join(unused)}): left as they are")
     return groups
+
+
+def _fits_description(description: str) -> bool:
+    """Whether org.yaml's groups.<name>.description takes it."""
+    return bool(PERMISSION_SET_DESCRIPTION_RE.match(description))
 
 
 def _identity_center_users(snapshot: LiveSnapshot, products: list[_Product], left_out: list[str]) -> None:

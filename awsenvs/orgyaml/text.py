@@ -82,6 +82,8 @@ def _groups(out: _Lines, draft: Draft) -> None:
         out.line(4, "policies", list(group.policies))
         if group.session_hours is not None:
             out.line(4, "session_hours", group.session_hours, "the permission set's session, as live")
+        if group.description is not None:
+            out.line(4, "description", group.description, "the permission set's, as live")
     out.blank()
 
 
