@@ -593,7 +593,8 @@ class Org:
             return {stack for stack in stacks if stack in current} if stacks else None
 
         def assigned(groups: Sequence[Group]) -> set[str]:
-            return {a.environment.stack for a in assignments if a.group in groups}
+            names = {g.name for g in groups}
+            return {a.environment.stack for a in assignments if a.group.name in names}
 
         def gone_group_reach(names: Sequence[str]) -> set[str] | None:
             leaving = [a for a in changed_assignments if any(named_last(a, name) for name in names)]
