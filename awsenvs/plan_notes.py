@@ -4,7 +4,7 @@ model and the plan's changes in, lines out."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Iterable, Sequence
 
 from awsenvs.config import (
     ACCOUNT_PRINCIPAL,
@@ -87,6 +87,26 @@ def _policy_type_why(org: Org, policy_type: str, on: bool) -> str:
                                  "root, every OU and every account, for good (it cannot be detached; it allows everything)",
     }
     return f"enables the policy type {policy_type}: " + reasons.get(policy_type, "organization.policy_types lists it")
+
+
+def touched_environments(org: Org, changes: Sequence[ResourceChange],
+                         former_stacks: Iterable[str] = ()) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The environments a management plan's changes reach from outside their own stacks, as
+    stack names: (Identity Center access changed, guardrails or account settings changed).
+    Each change counts only for the accounts it reaches (Org.environments_changed_by,
+    Org.environments_guarded_by), so that a protected environment's name is asked for only
+    when its account really changes: an assignment for its own account, a permission set or
+    a group's policy where that group is assigned, an SCP or RCP for its product's
+    environments, contacts and opt-in regions for their own account; an import of what is
+    already as org.yaml sets it, and what leaves state (forget), for none.  `former_stacks`: the
+    environments the management stack holds that org.yaml no longer has (being retired): what
+    leaves with them reaches none of org.yaml's."""
+    if not changes:
+        return (), ()
+    # What enters state as it is (an import without a change) or leaves it (forget) changes no account.
+    changed = {c.address for c in changes if c.actions not in (("no-op",), ("forget",))}
+    access = org.environments_changed_by(changed, former_stacks) if org.identity_center else ()
+    return tuple(env.stack for env in access), tuple(env.stack for env in org.environments_guarded_by(changed))
 
 
 def perimeter_warning(product: Product, env: Environment) -> str:

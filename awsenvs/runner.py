@@ -49,7 +49,7 @@ from awsenvs.config import (
 )
 from awsenvs.errors import AwsenvsError, Unreachable, shorten
 from awsenvs.folder_backend import initialized_elsewhere, recorded_backend, takes_local_backend
-from awsenvs.plan_notes import management_notes
+from awsenvs.plan_notes import management_notes, touched_environments
 from awsenvs.private import private_dir, state_files, tighten, write_private
 from awsenvs.results import StackResult, StackStatus, counts_text
 from awsenvs.synth import Synthesis, code_version, stack_dir, stack_fingerprints, write_retired_stack
@@ -223,9 +223,10 @@ class Runner:
             self.report.phase(stack, "synthesizing" if stack in synthesis.changing else "waiting for synth", "")
         synthesis.wait()
 
-    def management_outputs(self) -> dict:
-        """The management stack's last outputs ({} before its first apply), from its state."""
-        outputs = (self.state(MANAGEMENT_STACK) or {}).get("outputs") or {}
+    def management_outputs(self, state: dict | None = None) -> dict:
+        """The management stack's last outputs ({} before its first apply), from its state
+        (`state`: as already read)."""
+        outputs = ((self.state(MANAGEMENT_STACK) if state is None else state) or {}).get("outputs") or {}
         return {name: item.get("value") for name, item in outputs.items()}
 
     def state(self, stack: str) -> dict | None:
@@ -421,7 +422,7 @@ class Runner:
                 summary = planned.summary
                 notes, risks = self._explain_imports(stack, planned.changes, lifecycle)
                 notes = untainted + notes
-                access, guardrails = self._environments_touched(stack, planned.changes)
+                access, guardrails = self._environments_touched(stack, planned.changes, state)
             notes = drift + notes
             notes += tuple(f"Identity Center access to {t} changes (account assignments)" for t in access)
             notes += tuple(f"the guardrails or account settings of {t} change (its OU's policies, its contacts or "
@@ -463,15 +464,14 @@ class Runner:
                 notes.append(f"import {address}: {declared.get(address, 'an import block of the synthesized stack')}")
         return tuple(notes), tuple(risks)
 
-    def _environments_touched(self, stack: str, changes: Sequence[ResourceChange]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    def _environments_touched(self, stack: str, changes: Sequence[ResourceChange],
+                              state: dict) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """The environments this management plan changes from outside their own stacks, so
-        that their protection (mfa: required) applies: (access changed: identity_center's
-        account assignments and permission sets; guardrails changed: their OU's SCP)."""
-        if stack != MANAGEMENT_STACK or not changes:
+        that their protection (mfa: required) applies (plan_notes.touched_environments).
+        `state`: the management stack's, whose accounts org.yaml no longer has are being retired."""
+        if stack != MANAGEMENT_STACK:
             return (), ()
-        changed = {c.address for c in changes if c.changes}
-        access = self.org.environments_changed_by(changed) if self.org.identity_center else ()
-        return tuple(env.stack for env in access), tuple(env.stack for env in self.org.environments_guarded_by(changed))
+        return touched_environments(self.org, changes, self.managed_account_ids(self.management_outputs(state)))
 
     def _region_notes(self, stack: str, changes: Sequence[ResourceChange]) -> tuple[str, ...]:
         """Opt-in regions this management plan turns on or off: AWS takes minutes to hours

@@ -352,6 +352,7 @@ def test_identity_center_assigns_each_environments_users_their_groups_permission
 
 
 def test_identity_center_changes_are_placed_in_the_environments_they_reach():
+    from awsenvs.config.names import named_first
     from conftest import IDENTITY_CENTER
 
     org = load(IDENTITY_CENTER)
@@ -364,8 +365,17 @@ def test_identity_center_changes_are_placed_in_the_environments_they_reach():
     assert reached("aws_ssoadmin_managed_policy_attachment.developers_PowerUserAccess") == ["shop-dev", "shop-prod", "billing-prod"]
     assert reached("aws_identitystore_user.tom") == ["shop-dev", "billing-prod"]
     assert reached("aws_identitystore_group.developers", "aws_identitystore_group_membership.developers_tom") == []
-    # Something org.yaml no longer names (a removed policy) cannot be placed: every environment.
-    assert reached("aws_ssoadmin_managed_policy_attachment.sysadmins_ReadOnlyAccess") == [e.stack for e in org.environments]
+    # A policy org.yaml no longer lists still names its group: where sysadmins is assigned.
+    assert reached("aws_ssoadmin_managed_policy_attachment.sysadmins_ReadOnlyAccess") == ["shop-dev", "shop-prod"]
+    # What names nothing org.yaml has, now or being retired, cannot be placed: every environment.
+    every = [e.stack for e in org.environments]
+    assert reached("aws_ssoadmin_account_assignment.legacy_ops_tom_developers") == every
+    assert reached("aws_ssoadmin_managed_policy_attachment.auditors_SecurityAudit") == every
+    assert [e.stack for e in org.environments_changed_by({"aws_ssoadmin_account_assignment.legacy_ops_tom_developers"},
+                                                         former_stacks=("legacy-ops",))] == []
+    # A stack whose Terraform name begins another's: the assignment counts for both.
+    assert named_first("aws_ssoadmin_account_assignment.shop_prod_eu_tom_developers",
+                       ["shop-dev", "shop-prod", "shop-prod-eu"]) == ("shop-prod", "shop-prod-eu")
 
 
 def test_portal_links_encode_the_permission_set_name():

@@ -15,6 +15,7 @@ import sys
 
 import boto3
 import pytest
+import yaml
 
 from awsenvs import aws
 from conftest import IDENTITY_CENTER, ROOT, seed_rehearsal
@@ -285,3 +286,42 @@ def test_what_awsenvs_manages_assigned_in_the_management_account_is_refused_and_
         assign(theirs, by_hand, delete=True)
     rows = {r["check"]: r for r in json.loads(cli("audit", "--json").stdout)}
     assert rows["management account access"]["status"] == "pass"
+
+
+def test_a_change_asks_only_for_the_protected_accounts_it_reaches(world):
+    """Issue 38: a person moved out of prod noted every account's Identity Center access, and a
+    retirement asked for every protected account's name.  Here prod's people change (maria out,
+    tom in): only shop-prod is noted and only its name would be asked (billing-prod's is not);
+    shop's dev retired: only its own retirement asks, no prod's name.  Without a terminal
+    `apply` refuses and lists exactly the accounts it would ask for.  (Last in this module: it
+    leaves org.yaml as it found it, nothing applied.)"""
+    workdir, _, cli, _, _ = world
+    path = workdir / "org.yaml"  # the rehearsal's copy of the example (written by yaml)
+    original = path.read_text()
+
+    def edited(change) -> str:
+        document = yaml.safe_load(original)
+        change(document["products"]["shop"]["environments"])
+        return yaml.safe_dump(document, sort_keys=False)
+
+    try:
+        path.write_text(edited(lambda shop: shop["prod"].update(users=["tom"])))
+        moved = cli("apply")
+        output = moved.stdout + moved.stderr
+        assert moved.returncode == 1, output[-3000:]
+        assert "Identity Center access to shop-prod changes" in output, output[-3000:]
+        for other in ("shop-dev", "billing-prod"):
+            assert f"Identity Center access to {other} changes" not in output, output[-3000:]
+        [refused] = [line for line in moved.stderr.splitlines() if line.startswith("error: refusing to apply")]
+        assert "of shop-prod, mfa: required" in refused and "billing-prod" not in refused, refused
+
+        path.write_text(edited(lambda shop: shop.pop("dev")))
+        retired = cli("apply")
+        output = retired.stdout + retired.stderr
+        assert retired.returncode == 1, output[-3000:]
+        assert "Identity Center access to" not in output, output[-3000:]
+        [refused] = [line for line in retired.stderr.splitlines() if line.startswith("error: refusing to apply")]
+        assert "shop-dev (retire: removed from org.yaml" in refused, refused
+        assert "shop-prod" not in refused and "billing-prod" not in refused, refused
+    finally:
+        path.write_text(original)

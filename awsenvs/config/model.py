@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Sequence
 from urllib.parse import urlencode
 
 from awsenvs.config.errors import ConfigError
@@ -31,6 +31,8 @@ from awsenvs.config.names import (
     RUN_ROLE_PREFIX,
     RUN_ROLE_RESOURCE,
     TFC_DEFAULT_PROJECT,
+    named_first,
+    named_last,
     policy_matches,
     tf_name,
 )
@@ -566,25 +568,70 @@ class Org:
             for i, group in enumerate(user.groups)
         )
 
-    def environments_changed_by(self, addresses: set[str]) -> tuple[Environment, ...]:
+    def environments_changed_by(self, addresses: set[str], former_stacks: Iterable[str] = ()) -> tuple[Environment, ...]:
         """identity_center: the environments where who may do what changes with these changed
-        management-stack addresses: their assignments, the permission sets (and policies) and
-        the users assigned there.  A changed assignment, permission set or attachment that
-        org.yaml no longer names cannot be placed, so it counts for every environment."""
+        management-stack addresses, each placed by its name (Assignment.tf_name and the
+        permission sets' and attachments' names, see names.named_first):
+
+        - an account assignment reaches the account it names, also one org.yaml no longer lists
+          (a person moved out of prod reaches prod alone); one of `former_stacks` (environments
+          the management stack still holds that org.yaml no longer has: being retired) reaches
+          no environment of org.yaml;
+        - a permission set, or a managed policy attachment of its group (one org.yaml no longer
+          lists too: it still names its group), reaches every environment where that group is
+          assigned; an identity-store user, every environment where the user is assigned;
+        - the permission set and attachments of a group org.yaml no longer has reach where this
+          plan's assignments of that group are (they leave with it: a set is in an account only
+          through them);
+        - what cannot be placed (an assignment naming no environment, known or former; a removed
+          group's set with no assignment of it in the plan; an attachment naming no group) counts
+          for every environment, so that no protected one goes unasked."""
+        environments = self.environments
+        current = {env.stack for env in environments}
+        former = [stack for stack in former_stacks if stack not in current]
         assignments = self.assignments
-        known = {a.address for a in assignments}
-        known |= {f"{PERMISSION_SET_RESOURCE}.{g.tf_name}" for g in self.groups}
-        known |= {f"{POLICY_ATTACHMENT_RESOURCE}.{tf_name(g.name, p.rsplit('/', 1)[-1])}" for g in self.groups for p in g.policies}
-        kinds = (ASSIGNMENT_RESOURCE, PERMISSION_SET_RESOURCE, POLICY_ATTACHMENT_RESOURCE)
-        if any(address.split(".")[0] in kinds and address not in known for address in addresses):
-            return self.environments
-        stacks = set()
-        for a in assignments:
-            related = {a.address, f"{PERMISSION_SET_RESOURCE}.{a.group.tf_name}", f"{IDENTITY_USER_RESOURCE}.{a.user.tf_name}"}
-            related |= {f"{POLICY_ATTACHMENT_RESOURCE}.{tf_name(a.group.name, p.rsplit('/', 1)[-1])}" for p in a.group.policies}
-            if related & addresses:
-                stacks.add(a.environment.stack)
-        return tuple(env for env in self.environments if env.stack in stacks)
+        by_address = {a.address: a for a in assignments}
+        changed_assignments = [a for a in addresses if a.split(".", 1)[0] == ASSIGNMENT_RESOURCE]
+        attachments = {f"{POLICY_ATTACHMENT_RESOURCE}.{tf_name(g.name, p.rsplit('/', 1)[-1])}": g
+                       for g in self.groups for p in g.policies}
+        sets = {f"{PERMISSION_SET_RESOURCE}.{g.tf_name}": g for g in self.groups}
+        gone_sets = [a.split(".", 1)[1] for a in addresses if a.split(".", 1)[0] == PERMISSION_SET_RESOURCE and a not in sets]
+
+        def assignment_reach(address: str) -> set[str] | None:
+            if address in by_address:
+                return {by_address[address].environment.stack}
+            stacks = named_first(address, [*current, *former])
+            return {stack for stack in stacks if stack in current} if stacks else None
+
+        def assigned(groups: Sequence[Group]) -> set[str]:
+            names = {g.name for g in groups}
+            return {a.environment.stack for a in assignments if a.group.name in names}
+
+        def gone_group_reach(names: Sequence[str]) -> set[str] | None:
+            leaving = [a for a in changed_assignments if any(named_last(a, name) for name in names)]
+            reach = [assignment_reach(a) for a in leaving]
+            return None if not reach or None in reach else set().union(*reach)
+
+        reached: set[str] = set()
+        for address in addresses:
+            kind, _, name = address.partition(".")
+            if kind == ASSIGNMENT_RESOURCE:
+                reach = assignment_reach(address)
+            elif kind == IDENTITY_USER_RESOURCE:
+                reach = {a.environment.stack for a in assignments if a.user.tf_name == name}
+            elif kind == PERMISSION_SET_RESOURCE:
+                reach = assigned([sets[address]]) if address in sets else gone_group_reach([name])
+            elif kind == POLICY_ATTACHMENT_RESOURCE:
+                groups = [attachments[address]] if address in attachments else [
+                    g for g in self.groups if named_first(address, [g.name])]
+                gone = named_first(address, gone_sets)
+                reach = assigned(groups) if groups else gone_group_reach(gone) if gone else None
+            else:
+                continue
+            if reach is None:
+                return environments
+            reached |= reach
+        return tuple(env for env in environments if env.stack in reached)
 
     def environments_guarded_by(self, addresses: set[str]) -> tuple[Environment, ...]:
         """The environments whose guardrails or account settings change with these changed

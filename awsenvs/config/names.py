@@ -7,7 +7,7 @@ loader and the rest of awsenvs can all import it.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Iterable, Literal
 
 MANAGEMENT_STACK = "management"
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
@@ -179,6 +179,24 @@ def policy_matches(name: str, pattern: str) -> bool:
 def tf_name(*parts: str) -> str:
     """A Terraform identifier for a resource of these names (stable: it keys the state)."""
     return re.sub(r"[^A-Za-z0-9_]", "_", "_".join(parts))
+
+
+def named_first(address: str, names: Iterable[str]) -> tuple[str, ...]:
+    """The reverse of tf_name(name, ...) for a resource named after several things: those of
+    `names` whose Terraform name begins the address's resource name, followed by `_` (an
+    account assignment, `tf_name(stack, user, group)`, begins with its stack's; a managed
+    policy attachment, `tf_name(group, policy)`, with its group's).  Several when one name's
+    Terraform name begins another's (stacks `shop-prod` and `shop-prod-eu`, whose users may
+    hold `_` too): the caller counts each."""
+    resource_name = address.split(".", 1)[-1]
+    return tuple(name for name in names if resource_name.startswith(f"{tf_name(name)}_"))
+
+
+def named_last(address: str, name: str) -> bool:
+    """Whether an address's resource name ends with `name`'s Terraform name after a `_` (an
+    account assignment, `tf_name(stack, user, group)`, with its group's); like named_first, a
+    longer name can end the same way, and counts too."""
+    return address.split(".", 1)[-1].endswith(f"_{tf_name(name)}")
 
 
 def default_alias(org_name: str, product: str, environment: str) -> str:
