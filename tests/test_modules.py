@@ -368,3 +368,56 @@ def test_the_example_applies_on_the_emulator_as_the_stacks_would(exported_module
                 assert contact["EmailAddress"] == "security@example.com", name
             status = account.get_region_opt_status(AccountId=accounts["shop-prod"], RegionName="eu-south-2")["RegionOptStatus"]
             assert status in ("ENABLED", "ENABLING")
+
+
+def test_the_guardrails_module_writes_the_stacks_policies_for_every_variant(exported_modules, terraform, tmp_path):
+    """Offline (a plan with placeholder credentials: the module reads nothing from AWS): each
+    SCP and RCP the module plans equals what guardrail_policies writes for the stacks, with and
+    without MFA roles, regions, the root user guardrail, centralized root access and trusted accounts."""
+    import dataclasses
+
+    from awsenvs.config import DataPerimeter, load
+    from awsenvs.modules.guardrail_policies import data_perimeter_policy, guardrails_policy
+    from conftest import TWO_PRODUCTS
+
+    org = load(TWO_PRODUCTS)
+    expected, calls, variants = {}, [], []
+    for centralized in (True, False):
+        # The second variant also as an Identity Center organization: protect_baseline without MFA roles.
+        variant = dataclasses.replace(org, centralized_root=centralized, access="iam_users" if centralized else "identity_center")
+        policies = {}
+        for product in variant.products:
+            name = f"{product.guardrails_policy_name}-{centralized}"
+            g = product.guardrails
+            mfa_roles = sorted({group.admin_role_name for env in product.environments if env.mfa_required
+                                for group in env.groups}) if not variant.identity_center else []
+            policies[name] = {"targets": {"ou": "ou-abcd-12345678"}, "deny_leave_organization": g.deny_leave_organization,
+                              "protect_baseline": g.protect_baseline, "deny_root_user": g.deny_root_user,
+                              "allowed_regions": list(g.allowed_regions), "managing_roles": list(product.managing_roles),
+                              "mfa_roles": mfa_roles}
+            expected[name] = guardrails_policy(variant, product)
+            variants.append(policies[name])
+        perimeters = {}
+        if centralized:
+            for trusted in ((), ("111122223333", "444455556666")):
+                perimeters[f"perimeter-{len(trusted)}"] = {"targets": {"ou": "ou-abcd-12345678"}, "trusted_accounts": list(trusted)}
+                expected[f"perimeter-{len(trusted)}"] = data_perimeter_policy("o-abcdef1234", DataPerimeter(trusted))
+        calls.append(f'module "guardrails_{str(centralized).lower()}" {{\n  source = "../modules/guardrails"\n'
+                     f'  organization_id = "o-abcdef1234"\n  centralized_root = {str(centralized).lower()}\n'
+                     f"  service_control_policies = jsondecode({json.dumps(json.dumps(policies))})\n"
+                     f"  data_perimeters = jsondecode({json.dumps(json.dumps(perimeters))})\n}}\n")
+    shutil.copytree(exported_modules, tmp_path / "modules")
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "main.tf").write_text(
+        'provider "aws" {\n  region = "us-east-1"\n  access_key = "placeholder"\n  secret_key = "placeholder"\n'
+        "  skip_credentials_validation = true\n  skip_requesting_account_id = true\n  skip_metadata_api_check = true\n}\n"
+        + "".join(calls))
+    terraform.init(root)
+    terraform.run(["plan", "-input=false", "-refresh=false", "-out=plan"], cwd=root)
+    plan = json.loads(terraform.run(["show", "-json", "plan"], cwd=root).stdout)
+    planned = {change["change"]["after"]["name"]: json.loads(change["change"]["after"]["content"])
+               for change in plan["resource_changes"] if change["type"] == "aws_organizations_policy"}
+    assert planned == expected
+    assert {bool(p["mfa_roles"]) for p in variants} == {True, False}  # both forms of protect_baseline were planned
+    assert {bool(p["allowed_regions"]) for p in variants} == {True, False} and {p["deny_root_user"] for p in variants} == {True, False}
