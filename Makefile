@@ -80,7 +80,7 @@ import: setup
 sandbox: setup
 	$(AWSENVS) sandbox $(ARGS)
 export-modules: setup
-	$(PY) main.py export-modules $(DIR)
+	$(PY) main.py export-modules $(ARGS) $(DIR)
 
 test: setup checkov-setup
 	$(PY) -m pytest -n 2 --dist loadfile --durations=20 $(ARGS)

@@ -92,16 +92,28 @@ def protect_baseline(product: Product, iam_users: bool) -> list[dict]:
     assumed-role session is its role's ARN
     (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn)."""
     managing = [f"arn:aws:iam::*:role/{role}" for role in product.managing_roles]
-    unless_managing = {"ArnNotLike": {"aws:PrincipalArn": managing}}
-    actions, resources = list(ROLE_CHANGES), list(managing)
     mfa_envs = [env for env in product.environments if env.mfa_required] if iam_users else []
-    if mfa_envs:
-        roles = sorted({group.admin_role_name for env in mfa_envs for group in env.groups})
-        resources += [f"arn:aws:iam::*:role/{role}" for role in roles]
-        resources += [f"arn:aws:iam::*:policy/{MFA_POLICY_NAME}", f"arn:aws:iam::*:group/{MFA_GROUP_NAME}"]
-        actions += [*POLICY_CHANGES, *GROUP_CHANGES]
+    if not mfa_envs:
+        return protect_baseline_statements(managing, managing, mfa=False)
+    roles = sorted({group.admin_role_name for env in mfa_envs for group in env.groups})
+    return protect_baseline_statements(managing, [*managing, *mfa_baseline_arns(roles)], mfa=True)
+
+
+def mfa_baseline_arns(mfa_roles) -> list[str]:
+    """The ARNs of the awsenvs MFA objects of `mfa: required` accounts: the `<group>-mfa` roles,
+    the require-MFA policy and the group carrying it."""
+    return [*(f"arn:aws:iam::*:role/{role}" for role in mfa_roles),
+            f"arn:aws:iam::*:policy/{MFA_POLICY_NAME}", f"arn:aws:iam::*:group/{MFA_GROUP_NAME}"]
+
+
+def protect_baseline_statements(managing_arns, protected_arns, mfa: bool) -> list[dict]:
+    """protect_baseline's statements: the roles `managing_arns` alone may change `protected_arns`
+    (and, with `mfa`, the MFA policy and group's policies and members) and the account settings.
+    The ARN lists may be Terraform expressions (the exported `guardrails` module)."""
+    actions = [*ROLE_CHANGES, *((*POLICY_CHANGES, *GROUP_CHANGES) if mfa else ())]
+    unless_managing = {"ArnNotLike": {"aws:PrincipalArn": managing_arns}}
     return [
-        {"Sid": "ProtectBaselineIam", "Effect": "Deny", "Action": actions, "Resource": resources,
+        {"Sid": "ProtectBaselineIam", "Effect": "Deny", "Action": actions, "Resource": protected_arns,
          "Condition": unless_managing},
         {"Sid": "ProtectAccountSettings", "Effect": "Deny", "Action": list(ACCOUNT_SETTING_CHANGES), "Resource": "*",
          "Condition": unless_managing},

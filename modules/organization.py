@@ -9,7 +9,7 @@ from cdktn_provider_aws.organizations_organization import OrganizationsOrganizat
 from cdktn_provider_aws.organizations_organizational_unit import OrganizationsOrganizationalUnit
 from constructs import Construct
 
-from awsenvs.config import ACCOUNT_IDS_OUTPUT, ROOT_ACCESS_ADDRESS, Org
+from awsenvs.config import ACCOUNT_IDS_OUTPUT, IAM_PRINCIPAL, ROOT_ACCESS_ADDRESS, Org
 
 # Centralized root access for member accounts: delete their root credentials and run
 # privileged root tasks from the management account, so member accounts need none
@@ -34,9 +34,7 @@ class Organization(Construct):
 
         if org.centralized_root:
             # Needs trusted access for iam.amazonaws.com, which config adds to the organization's list.
-            features = IamOrganizationsFeatures(self, "root-access", enabled_features=ROOT_ACCESS_FEATURES,
-                                                depends_on=[self.organization])
-            features.override_logical_id(ROOT_ACCESS_ADDRESS.split(".")[1])
+            _root_access(self, [self.organization])
 
         root_id = self.organization.roots.get(0).id
         self.accounts: dict[str, OrganizationsAccount] = {}
@@ -76,7 +74,12 @@ class OrganizationModule(Construct):
 
     def __init__(self, scope: Construct, id: str) -> None:
         super().__init__(scope, id)
-        organization = _organization(self, Token.as_list("${var.trusted_services}"), Token.as_list("${var.policy_types}"))
+        # Centralized root access needs trusted access for IAM, added as config adds it for org.yaml.
+        organization = _organization(
+            self, Token.as_list(f'${{sort(distinct(concat(var.trusted_services, var.centralized_root ? ["{IAM_PRINCIPAL}"] : [])))}}'),
+            Token.as_list("${var.policy_types}"))
+        features = _root_access(self, [organization])
+        features.add_override("count", "${var.centralized_root ? 1 : 0}")
         ou = OrganizationsOrganizationalUnit(self, "ou", name="${each.key}", parent_id=organization.roots.get(0).id)
         ou.override_logical_id("ou")
         ou.add_override("for_each", "${var.organizational_units}")
@@ -85,6 +88,12 @@ class OrganizationModule(Construct):
                            "${each.value.role_name}", Token.as_string_map("${each.value.tags}"))
         account.override_logical_id("account")
         account.add_override("for_each", "${var.accounts}")
+
+
+def _root_access(scope: Construct, depends_on: list) -> IamOrganizationsFeatures:
+    features = IamOrganizationsFeatures(scope, "root-access", enabled_features=ROOT_ACCESS_FEATURES, depends_on=depends_on)
+    features.override_logical_id(ROOT_ACCESS_ADDRESS.split(".")[1])
+    return features
 
 
 def _organization(scope: Construct, trusted_services: list[str], policy_types: list[str]) -> OrganizationsOrganization:

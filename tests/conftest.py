@@ -142,7 +142,7 @@ def bootstrap_stacks(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def exported_modules(tmp_path_factory, provider_mirror) -> Path:
-    """`export-modules DIR` run once through the CLI: DIR holds organization/, account/, iam/."""
+    """`export-modules DIR` run once through the CLI: DIR holds a folder per module, example/ and README.md."""
     import subprocess
     import sys
 

@@ -98,7 +98,10 @@ def test_the_installed_tool_exports_the_modules(installed):
     proc = subprocess.run([str(bin_dir / "awsenvs"), "export-modules", "modules"], cwd=outside,
                           env={**env, "TF_PROVIDER_MIRROR": mirror}, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert {p.name for p in (outside / "modules").iterdir()} == {"organization", "account", "iam"}
+    from awsenvs.export import MANIFEST, MODULES
+
+    assert {p.name for p in (outside / "modules").iterdir()} == {*MODULES, "example", "README.md", MANIFEST}
+    assert (outside / "modules" / "example" / "main.tf").is_file()  # the packaged template
 
 
 def test_every_subpackage_is_in_the_wheel():
