@@ -19,13 +19,19 @@ from awsenvs.config import DEFAULT_ROLE_NAME, Environment, Org
 from awsenvs import drift
 from awsenvs.drift import RESTORED_BY_APPLY
 from awsenvs.checks import management_account_access
-from awsenvs.live.facts import LiveIam, LiveIdentityCenter, LiveOrganization
+from awsenvs.live.facts import LiveAccount, LiveIam, LiveIdentityCenter, LiveOrganization
 from awsenvs.live.iam import read_account_iam, read_summary
 from awsenvs.live.identity_center import read_identity_center
-from awsenvs.live.organization import account_client, read_alternate_contacts, read_organization, read_parked_accounts
+from awsenvs.live.organization import (
+    account_client,
+    read_alternate_contacts,
+    read_organization,
+    read_parked_accounts,
+    read_region_statuses,
+)
 from awsenvs.private import readable_by_others, state_files
 from awsenvs.profiles import IDENTITY_CENTER_FIRST_SIGN_IN, profiles_for
-from awsenvs.stack_drift import organization_drift, read_account_stack
+from awsenvs.stack_drift import open_account_ids, organization_drift, read_account_stack
 
 PASS, FAIL, MANUAL = "pass", "fail", "manual"
 # The member checks wait on AWS, not the CPU: this many accounts are checked at once.
@@ -80,12 +86,15 @@ def audit(org: Org, account_ids: dict[str, str], aws_config: Path, aws_credentia
             rows.append(management_root_mfa(read_summary(), f"management ({management})"))
     except aws.AwsError as exc:
         rows.append(Finding("root MFA", "management", FAIL, str(exc)))
+    organization_rows: list[Finding] = []
+    live = _organization(org, account_ids, organization_rows)  # shown after Identity Center's rows
+    known_ids = open_account_ids(org, live, account_ids)  # a closed account is one row, nothing else read
     identity_center = None
     if org.identity_center:
         rows.append(Finding("Identity Center MFA", "management", MANUAL, IDENTITY_CENTER_MFA))
         # No read API says whether users can sign in either: a person checks the setting.
         rows.append(Finding("Identity Center first sign-in", "management", MANUAL, IDENTITY_CENTER_FIRST_SIGN_IN))
-        known = sorted({i for i in (env.account_id_from(account_ids) for env in org.environments) if i})
+        known = sorted({i for i in known_ids.values() if i})
         try:
             identity_center = read_identity_center(org.region, [*known, *filter(None, [management])],
                                                    groups=[g.name for g in org.groups], detail=True)
@@ -97,13 +106,17 @@ def audit(org: Org, account_ids: dict[str, str], aws_config: Path, aws_credentia
                 rows += [_management_account_access(org, identity_center, management)] if management else []
         except aws.AwsError as exc:
             rows.append(Finding("Identity Center", "management", FAIL, str(exc)))
+    rows += organization_rows
     sts = aws.sts_client()  # made here and shared: threads must not make clients from the default session
-    contacts = account_client() if any(env.contacts for env in org.environments) else None
+    # The management account's Account Management client, for the contacts and opt-in regions org.yaml sets.
+    account = account_client() if any(env.has_account_settings for env in org.environments) else None
 
     def member(env: Environment) -> list[Finding]:
-        return _member_rows(org, env, env.account_id_from(account_ids), identity_center, sts, contacts)
+        closed = drift.closed_account(env, live, account_ids)
+        if closed is not None:
+            return [_closed_row(env, closed, env.account_id_from(account_ids))]
+        return _member_rows(org, env, env.account_id_from(account_ids), identity_center, sts, account)
 
-    live = _organization(org, account_ids, rows)
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="audit")
     try:  # map() yields in org.environments order, whatever order the threads finish in
         for found in pool.map(member, org.environments):
@@ -118,9 +131,10 @@ def audit(org: Org, account_ids: dict[str, str], aws_config: Path, aws_credentia
 
 
 def _member_rows(org: Org, env: Environment, account_id: str | None,
-                 identity_center: LiveIdentityCenter | None, sts, contacts=None) -> list[Finding]:
+                 identity_center: LiveIdentityCenter | None, sts, account=None) -> list[Finding]:
     """One member account's rows, in a worker thread: any failure is this account's row
-    (`contacts`: the management account's Account Management client, when org.yaml sets any)."""
+    (`account`: the management account's Account Management client, when org.yaml sets
+    contacts or opt-in regions)."""
     label = f"{env.stack} ({account_id})" if account_id else env.stack
     if account_id is None:
         return [Finding("account exists", label, FAIL, "not created yet: run apply")]
@@ -128,14 +142,30 @@ def _member_rows(org: Org, env: Environment, account_id: str | None,
     try:
         if identity_center is not None:
             rows.append(_assignments(org, env, identity_center.access(account_id), label))
-        if env.contacts and contacts is not None:
-            rows.append(_contacts(env, read_alternate_contacts(account_id, contacts), label))
+        if env.contacts and account is not None:
+            rows.append(_contacts(env, read_alternate_contacts(account_id, account), label))
+        regions = (*env.regions, *env.disable_regions)
+        if regions and account is not None:
+            rows.append(_regions(env, read_region_statuses(account_id, regions, account), label))
         rows.extend(_account_checks(env, account_id, label, org.identity_center, org.centralized_root, sts=sts))
     except aws.AwsError as exc:
         rows.append(Finding("access", label, FAIL, str(exc)))
     except Exception as exc:  # e.g. a raw botocore error: it fails this account, not the whole audit
         rows.append(Finding("access", label, FAIL, f"{type(exc).__name__}: {exc}"))
     return rows
+
+
+def _closed_row(env: Environment, account: LiveAccount, account_id: str | None) -> Finding:
+    """An environment whose account is closed (drift.closed_account): nothing in it can be
+    checked or managed, so this is its one row."""
+    if account_id:
+        whose, other = f"account {account.id} ({account.name})", ""
+    else:  # no id known: put back in org.yaml after its retirement closed it
+        whose = f"its root email {env.email} belongs to account {account.id} ({account.name}), which"
+        other = ", give it another root email (email:) for a new account"
+    return Finding("account exists", f"{env.stack} ({account.id})", FAIL,
+                   f"{whose} is closed ({account.lifecycle}): awsenvs can neither manage nor check it; remove the "
+                   f"environment from org.yaml{other}, or have AWS Support reopen the account (within 90 days of closing it)")
 
 
 def _organization(org: Org, account_ids: dict[str, str], rows: list[Finding]) -> LiveOrganization | None:
@@ -160,7 +190,8 @@ def _management_account_access(org: Org, live: LiveIdentityCenter, management_id
     ours, others = management_account_access(org, live, management_id)
     if ours:
         return Finding("management account access", "management", FAIL,
-                       f"awsenvs' {', '.join(ours)} assigned there: remove the assignment, or take them out of org.yaml")
+                       f"assigned there, with a user, group or permission set awsenvs manages: {', '.join(ours)}",
+                       drift.MANAGEMENT_ACCESS_REMEDY)
     if others:
         return Finding("management account access", "management", MANUAL,
                        f"assigned there by hand: {', '.join(others)}; a token of the Terraform Cloud run role could add a "
@@ -211,6 +242,15 @@ def _contacts(env: Environment, live, label: str) -> Finding:
     differences = drift.contact_differences(env, live)
     return _row("contacts", label, not differences, ", ".join(f"{c.kind}: {c.email}" for c in env.contacts),
                 "; ".join(d.finding for d in differences), RESTORED_BY_APPLY)
+
+
+def _regions(env: Environment, live: Mapping[str, str], label: str) -> Finding:
+    """The opt-in regions org.yaml enables or disables in the account are so (drift.region_differences)."""
+    differences = drift.region_differences(env, live)
+    wanted = [f"{', '.join(env.regions)} enabled"] if env.regions else []
+    wanted += [f"{', '.join(env.disable_regions)} disabled"] if env.disable_regions else []
+    return _row("regions", label, not differences, "; ".join(wanted), "; ".join(d.finding for d in differences),
+                RESTORED_BY_APPLY)
 
 
 def management_root_mfa(summary: dict, label: str) -> Finding:

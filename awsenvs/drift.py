@@ -22,7 +22,8 @@ from dataclasses import asdict, dataclass
 from typing import Mapping
 
 from awsenvs.config import MFA_GROUP_NAME, MFA_POLICY_NAME, Environment, Org
-from awsenvs.live.facts import LiveIam, LiveIdentityCenter, LiveOrganization
+from awsenvs.checks import management_account_access
+from awsenvs.live.facts import LiveAccount, LiveIam, LiveIdentityCenter, LiveOrganization
 
 DRIFT = "drift"
 FULL_AWS_ACCESS = "p-FullAWSAccess"  # the AWS managed SCP every target has unless detached
@@ -185,6 +186,18 @@ def _baseline(env: Environment, live: LiveIam) -> list[Difference]:
 # --------------------------------------------------------------------------- the management stack
 
 
+def closed_account(env: Environment, live: LiveOrganization | None, account_ids: Mapping[str, str]) -> LiveAccount | None:
+    """The closed (or closing) account an environment names: its id (adopted, or from the
+    management stack's outputs), else, with no id known, the account with its root email (an
+    environment retired and closed, then put back in org.yaml).  Nothing in it can be
+    compared or managed: plan refuses it (checks.check_adoptions, check_created_accounts)."""
+    if live is None:
+        return None
+    account_id = env.account_id_from(dict(account_ids))
+    account = live.account_by_id(account_id) if account_id else live.account_by_email(env.email)
+    return account if account is not None and account.closed else None
+
+
 def contact_differences(env: Environment, live: Mapping[str, tuple[str, str, str, str] | None]) -> list[Difference]:
     """The account's alternate contacts of the kinds org.yaml sets (a kind it leaves out, or
     sets to null, is not awsenvs')."""
@@ -196,6 +209,24 @@ def contact_differences(env: Environment, live: Mapping[str, tuple[str, str, str
             found.append(Difference(f"{contact.kind} contact", ", ".join(expected),
                                     ", ".join(actual) if actual else "none"))
     return found
+
+
+# The opt-in statuses the provider reads as a region's `enabled = true` (aws_account_region's
+# read: ENABLED, ENABLING and ENABLED_BY_DEFAULT; DISABLED and DISABLING read as false,
+# internal/service/account/region.go, v5.100.0): what terraform would change, and so drift.
+REGION_ENABLED = ("ENABLED", "ENABLING", "ENABLED_BY_DEFAULT")
+REGION_DISABLED = ("DISABLED", "DISABLING")
+
+
+def region_differences(env: Environment, live: Mapping[str, str]) -> list[Difference]:
+    """The account's opt-in regions that org.yaml enables (`regions`) or disables
+    (`disable_regions`), as terraform reads them (`live`: region -> its opt-in status,
+    live.organization.read_region_statuses).  A region org.yaml names under neither is not
+    awsenvs'."""
+    found = [Difference(f"region {region}", "enabled", live.get(region, "unknown"))
+             for region in env.regions if live.get(region) not in REGION_ENABLED]
+    return found + [Difference(f"region {region}", "disabled", live.get(region, "unknown"))
+                    for region in env.disable_regions if live.get(region) not in REGION_DISABLED]
 
 
 def management_differences(org: Org, live: LiveOrganization, account_ids: Mapping[str, str],
@@ -217,7 +248,9 @@ def management_differences(org: Org, live: LiveOrganization, account_ids: Mappin
         accounts, policies = contents.get(ou, ((), ()))
         for env in product.environments:
             account_id = env.account_id_from(dict(account_ids))
-            if account_id and account_id not in accounts and live.account_by_id(account_id) is not None:
+            account = live.account_by_id(account_id) if account_id else None
+            # A closed account has no parent to restore: audit's "account exists" row says it is closed.
+            if account is not None and not account.closed and account_id not in accounts:
                 found.append(Difference(f"account {env.account_name} ({account_id})", f"in OU {product.ou_name}",
                                         "in another OU or the root"))
         expected = {live.policies[product.guardrails_policy_name]} if (
@@ -283,7 +316,7 @@ def _perimeter_account_differences(product, live: LiveOrganization, ou: str | No
                                 f"attached to OU {product.ou_name}, reaching the accounts out of it"))
     for env in product.environments:
         account = live.account_by_id(env.account_id) if env.adopted else live.account_by_email(env.email)
-        if account is None:
+        if account is None or account.closed:
             continue
         if env.outside_data_perimeter and account.id in targets:
             found.append(Difference(f"RCP {name}", f"not attached to {env.stack} (data_perimeter: false)",
@@ -329,6 +362,20 @@ def identity_center_differences(org: Org, live: LiveIdentityCenter) -> list[Diff
             found.append(Difference(f"session of permission set {group.permission_set_name}", group.session_duration,
                                     live.sessions[arn]))
     return found
+
+
+# What removes an assignment in the management account: no apply does (awsenvs assigns nothing there).
+MANAGEMENT_ACCESS_REMEDY = (f"{APPLY_LEAVES}: remove the assignment (IAM Identity Center > AWS accounts > the management "
+                            "account), or take what awsenvs manages of it out of org.yaml")
+
+
+def management_account_differences(org: Org, live: LiveIdentityCenter, management_id: str) -> list[Difference]:
+    """identity_center: the management account's assignments of a user, group or permission set
+    awsenvs manages (checks.management_account_access).  awsenvs assigns nothing there, so each
+    is extra, and plan refuses to run while one exists; everyone else's is audit's manual row."""
+    ours, _ = management_account_access(org, live, management_id)
+    return [Difference("access assignments of the management account", "none of awsenvs'", ", ".join(ours),
+                       MANAGEMENT_ACCESS_REMEDY)] if ours else []
 
 
 def configured_assignments(org: Org, env: Environment) -> set[tuple[str, str]]:

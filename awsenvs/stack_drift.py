@@ -11,10 +11,12 @@ Compared, as audit compares them:
   budget;
 - the management stack: the product OUs and each account's parent, the trusted services and
   policy types, the guardrail SCPs and data perimeter RCPs on the product OUs, the accounts'
-  alternate contacts, and with Identity Center its users, groups, members, permission sets
-  and account assignments.
-What else the stacks manage (account names and tags, opt-in regions, centralized root
-access, a role's session length) only terraform compares: `plan --all`.
+  alternate contacts and opt-in regions, and with Identity Center its users, groups,
+  members, permission sets and account assignments (the management account's included:
+  awsenvs assigns nothing there).
+A closed account is compared in nothing (audit's one row says it is closed; plan refuses it).
+What else the stacks manage (account names and tags, centralized root access, a role's
+session length) only terraform compares: `plan --all`.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from awsenvs.live.organization import (
     read_guardrail_targets,
     read_ou_contents,
     read_policy_content,
+    read_region_statuses,
 )
 
 
@@ -77,19 +80,35 @@ def management_stack_drift(org: Org, live: LiveOrganization | None, account_ids:
     if live is None:
         return []
     found = organization_drift(org, live, account_ids)
-    known = {env.stack: env.account_id_from(dict(account_ids)) for env in org.environments}
-    if any(env.contacts and known[env.stack] for env in org.environments):
+    known = open_account_ids(org, live, account_ids)
+    if any(env.has_account_settings and known[env.stack] for env in org.environments):
         client = account_client()
-        for env in (e for e in org.environments if e.contacts and known[e.stack]):
-            found += _of(env, drift.contact_differences(env, read_alternate_contacts(known[env.stack], client)))
+        for env in (e for e in org.environments if e.has_account_settings and known[e.stack]):
+            found += _of(env, account_settings_differences(env, known[env.stack], client))
     if org.identity_center:
-        center = read_identity_center(org.region, sorted({i for i in known.values() if i}),
+        management = live.management.id if live.management is not None else None
+        center = read_identity_center(org.region, sorted({i for i in (*known.values(), management) if i}),
                                       groups=[g.name for g in org.groups], detail=True)
         if center is not None:  # not enabled: audit's row; no apply enables it
             found += drift.identity_center_differences(org, center)
+            found += drift.management_account_differences(org, center, management) if management else []
             for env in (e for e in org.environments if known[e.stack]):
                 found += _of(env, drift.assignment_differences(org, env, center.access(known[env.stack])))
     return found
+
+
+def open_account_ids(org: Org, live: LiveOrganization | None, account_ids: Mapping[str, str]) -> dict[str, str | None]:
+    """Stack -> its account's id; None when not created yet or closed (drift.closed_account)."""
+    return {env.stack: None if drift.closed_account(env, live, account_ids) else env.account_id_from(dict(account_ids))
+            for env in org.environments}
+
+
+def account_settings_differences(env: Environment, account_id: str, client) -> list[Difference]:
+    """The management stack's settings in one member account: its alternate contacts and its
+    opt-in regions (`client`: the management account's Account Management client)."""
+    found = drift.contact_differences(env, read_alternate_contacts(account_id, client)) if env.contacts else []
+    regions = (*env.regions, *env.disable_regions)
+    return found + (drift.region_differences(env, read_region_statuses(account_id, regions, client)) if regions else [])
 
 
 def _of(env: Environment, differences: list[Difference]) -> list[Difference]:

@@ -229,3 +229,58 @@ def test_assignments_missing_are_restored_and_extra_ones_left(org):
     [extra] = drift.assignment_differences(ic_org, env, {*wanted, ("group:auditors", "developers")})
     assert extra.live == "not configured: group:auditors as developers" and not extra.restored_by_apply
     assert "products.shop.environments.prod.unmanaged.groups" in extra.restore
+
+
+def test_opt_in_regions_differ_as_terraform_reads_them():
+    """An opt-in region org.yaml enables differs when it reads as disabled to the provider
+    (DISABLED or DISABLING; ENABLING is an enable under way), and one it disables when it
+    reads as enabled: apply restores both."""
+    env = parse(ORG.replace("      prod:\n", "      prod:\n        regions: [af-south-1]\n"
+                                              "        disable_regions: [ap-east-1]\n")).environments[0]
+    for enabled in ("ENABLED", "ENABLING"):
+        for disabled in ("DISABLED", "DISABLING"):
+            assert drift.region_differences(env, {"af-south-1": enabled, "ap-east-1": disabled}) == []
+    [off] = drift.region_differences(env, {"af-south-1": "DISABLED", "ap-east-1": "DISABLED"})
+    assert off.finding == "region af-south-1: expected enabled; live DISABLED" and off.restored_by_apply
+    assert [d.finding for d in drift.region_differences(env, {"af-south-1": "DISABLING", "ap-east-1": "ENABLED"})] == [
+        "region af-south-1: expected enabled; live DISABLING", "region ap-east-1: expected disabled; live ENABLED"]
+    assert drift.region_differences(parse(ORG).environments[0], {}) == []  # none named: none of awsenvs'
+
+
+def test_a_closed_account_is_compared_in_nothing(org):
+    """An environment whose account is closed (found by its id, else by its root email) is
+    audit's one row: its parent outside the product OU is no difference; an account AWS
+    suspended (State SUSPENDED) is not closed."""
+    env = org.environments[0]
+    closed = LiveAccount(ACCOUNT, env.account_name, env.email, "SUSPENDED", "CREATED", "CLOSED")
+    live = LiveOrganization("o-abcdefghij", "r-root", frozenset(org.trusted_services), frozenset(org.policy_types),
+                            (closed,), {"shop": "ou-shop"})
+    ids = {env.stack: ACCOUNT}
+    assert drift.closed_account(env, live, ids) == closed
+    assert drift.closed_account(env, live, {}) == closed  # put back in org.yaml: found by its root email
+    parents = [d for d in drift.management_differences(org, live, ids, {"ou-shop": ((), ())}, {}, {})
+               if d.object.startswith("account ")]
+    assert parents == []
+    for account in (replace(closed, status="ACTIVE", state="ACTIVE"), replace(closed, state="SUSPENDED")):
+        moved = replace(live, accounts=(account,))
+        assert drift.closed_account(env, moved, ids) is None
+        [parent] = [d for d in drift.management_differences(org, moved, ids, {"ou-shop": ((), ())}, {}, {})
+                    if d.object.startswith("account ")]
+        assert parent.live == "in another OU or the root"
+
+
+def test_what_awsenvs_manages_assigned_in_the_management_account_is_a_difference_apply_leaves():
+    """awsenvs assigns nothing in the management account: an assignment there of a permission
+    set it manages (to anyone, here a person made by hand) is one difference, which no apply
+    removes; someone else's permission set for someone else is none (audit's manual row)."""
+    ic_org = _identity_center_org()
+    management = "123456789012"
+    sets = {"admins": "arn:ps/admins", "BreakGlass": "arn:ps/break-glass"}
+    live = LiveIdentityCenter("arn:instance", "d-1", {"anna": "u-anna"}, {"break-glass": "g-bg"}, {}, sets, {},
+                              frozenset({(management, sets["BreakGlass"], "GROUP", "g-bg")}))
+    assert drift.management_account_differences(ic_org, live, management) == []
+    by_hand = replace(live, assignments=live.assignments | {(management, sets["admins"], "USER", "u-anna")})
+    [difference] = drift.management_account_differences(ic_org, by_hand, management)
+    assert difference.finding == ("access assignments of the management account: expected none of awsenvs'; "
+                                  "live anna as admins")
+    assert not difference.restored_by_apply and "remove the assignment" in difference.restore

@@ -246,8 +246,8 @@ def test_what_awsenvs_manages_assigned_in_the_management_account_is_refused_and_
     """Identity Store's actions name no account, so IAM cannot keep the Terraform Cloud run
     role from adding members to a group that someone assigned in the management account: a
     user, group or permission set awsenvs manages assigned there stops the plan, and audit
-    names every assignment there (docs/state.md)."""
-    _, env, cli, environ, _ = world
+    names every assignment there (docs/state.md), as does the management stack's drift."""
+    workdir, env, cli, environ, _ = world
     with environ(env):
         admin = boto3.client("sso-admin", region_name=REGION)
         store = boto3.client("identitystore", region_name=REGION)
@@ -260,23 +260,43 @@ def test_what_awsenvs_manages_assigned_in_the_management_account_is_refused_and_
         theirs = store.create_group(IdentityStoreId=store_id, DisplayName="break-glass")["GroupId"]
         by_hand = admin.create_permission_set(InstanceArn=arn, Name="BreakGlass")["PermissionSet"]["PermissionSetArn"]
 
-        def assign(group: str, permission_set: str, delete: bool = False) -> None:
+        # A person made by hand, not in org.yaml, given awsenvs' sysadmins (AdministratorAccess) there.
+        anna = store.create_user(IdentityStoreId=store_id, UserName="anna", DisplayName="Anna Berg",
+                                 Name={"GivenName": "Anna", "FamilyName": "Berg"})["UserId"]
+
+        def assign(principal: str, permission_set: str, delete: bool = False, kind: str = "GROUP") -> None:
             call = admin.delete_account_assignment if delete else admin.create_account_assignment
             call(InstanceArn=arn, TargetId=management, TargetType="AWS_ACCOUNT", PermissionSetArn=permission_set,
-                 PrincipalType="GROUP", PrincipalId=group)
+                 PrincipalType=kind, PrincipalId=principal)
 
         assign(groups["developers"], sets["sysadmins"])
+        assign(anna, sets["sysadmins"], kind="USER")
     refused = cli("plan")  # a plain plan too, which would find every stack unchanged
     assert refused.returncode == 1, refused.stderr[-3000:]
     [error] = [line for line in refused.stderr.splitlines() if line.startswith("error:")]
-    assert (f"IAM Identity Center assigns what awsenvs manages in the management account {management}: group:developers "
-            "as sysadmins;") in error and error.endswith("nothing was planned")
-    rows = {r["check"]: r for r in json.loads(cli("audit", "--json").stdout)}
+    assert (f"IAM Identity Center assigns what awsenvs manages in the management account {management}: anna as "
+            "sysadmins, group:developers as sysadmins;") in error and error.endswith("nothing was planned")
+    audit = cli("audit", "--json")
+    assert audit.returncode == 1
+    rows = {r["check"]: r for r in json.loads(audit.stdout)}
     assert rows["management account access"]["status"] == "fail"
-    assert "awsenvs' group:developers as sysadmins assigned there" in rows["management account access"]["finding"]
+    assert rows["management account access"]["finding"] == ("assigned there, with a user, group or permission set "
+                                                            "awsenvs manages: anna as sysadmins, group:developers as sysadmins")
+    assert rows["management account access"]["restore"].startswith("apply leaves what it did not make: remove the assignment")
+    # The management stack's drift comparison (plan's and audit's reads) covers that account too.
+    from awsenvs.config import load
+    from awsenvs.live.organization import read_organization
+    from awsenvs.stack_drift import management_stack_drift
+
+    with environ(env):
+        found = management_stack_drift(load(workdir / "org.yaml"), read_organization(), {})
+    assert [d.finding for d in found if "management account" in d.object] == [
+        "access assignments of the management account: expected none of awsenvs'; live anna as sysadmins, "
+        "group:developers as sysadmins"]
 
     with environ(env):
         assign(groups["developers"], sets["sysadmins"], delete=True)
+        assign(anna, sets["sysadmins"], delete=True, kind="USER")
         assign(theirs, by_hand)  # someone else's: named, for a person to judge
     assert cli("plan", "--all").returncode == 0
     rows = {r["check"]: r for r in json.loads(cli("audit", "--json").stdout)}

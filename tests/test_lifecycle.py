@@ -434,17 +434,45 @@ def test_org_controls_data_perimeter_contacts_regions_and_closing_a_retired_acco
     with world.boto():  # changed behind awsenvs' back: audit names it
         account.put_alternate_contact(AccountId=world.legacy_id, AlternateContactType="BILLING", Name="Someone",
                                       Title="x", EmailAddress="someone@example.com", PhoneNumber="1")
+        # `aws account disable-region` on a region org.yaml enables: audit names it too
+        account.disable_region(AccountId=world.legacy_id, RegionName="af-south-1")
     audited = json.loads(world.cli("audit", "--json").stdout)
     rows = [r for r in audited if r["check"] == "contacts"]
     assert rows[0]["status"] == "fail" and "billing contact: expected Acme Finance" in rows[0]["finding"], rows
     assert "RCP awsenvs-shop-data-perimeter: expected attached to OU shop; live detached" in \
         [r["finding"] for r in audited if r["check"] == "drift"]
-    replan = world.cli("plan", "--all")  # plan --all sees both, and apply puts them back
+    [regions] = [r for r in audited if r["check"] == "regions"]
+    assert (regions["account"], regions["status"], regions["finding"], regions["restore"]) == (
+        f"shop-legacy ({world.legacy_id})", "fail", "region af-south-1: expected enabled; live DISABLED",
+        "make plan, then make apply")
+    replan = world.cli("plan")  # a plain plan finds all three (the management stack's drift), apply puts them back
     assert replan.returncode == 2, replan.stderr[-4000:]
+    said = " ".join(replan.stderr.split())
+    for finding in ("region af-south-1 of shop-legacy: expected enabled; live DISABLED",
+                    "billing contact of shop-legacy: expected Acme Finance",
+                    "RCP awsenvs-shop-data-perimeter: expected attached to OU shop; live detached"):
+        assert f"management: drift: {finding}" in said, finding
     restored = world.cli("apply", "--yes")
     assert restored.returncode == 0, restored.stderr[-4000:]
     assert not [r for r in json.loads(world.cli("audit", "--json").stdout)
-                if r["check"] == "contacts" and r["status"] != "pass" or "RCP" in r["finding"]]
+                if r["check"] in ("contacts", "regions") and r["status"] != "pass" or "RCP" in r["finding"]]
+
+
+def test_a_closed_account_put_back_in_org_yaml_is_one_audit_row(world):
+    """The account closed above, put back in org.yaml (by its id, or as the environment it was):
+    audit says in one row that it is closed and what to do, and checks nothing else of it."""
+    dev = world.accounts()["cloud+shop-dev@acme.example.com"]
+    doc = yaml.safe_load(world.config.read_text())
+    for back in ({"account_id": dev["Id"], "email": dev["Email"], "account_name": dev["Name"], "mfa": "optional"},
+                 {"mfa": "optional"}):
+        doc["products"]["shop"]["environments"]["dev"] = back
+        audited = json.loads(world.cli("audit", "--json", doc=doc).stdout)
+        [row] = [r for r in audited if dev["Id"] in r["account"] + r["finding"] or r["account"].startswith("shop-dev")]
+        assert (row["check"], row["account"], row["status"]) == ("account exists", f"shop-dev ({dev['Id']})", "fail")
+        assert f"is closed ({dev.get('State') or dev['Status']}): awsenvs can neither manage nor check it; remove the " \
+            "environment from org.yaml" in row["finding"], row
+        assert row["finding"].startswith(f"account {dev['Id']} " if "account_id" in back else
+                                         f"its root email {dev['Email']} belongs to account {dev['Id']} "), row
 
 
 def test_state_and_its_backups_are_owner_only_after_many_applies(world):

@@ -167,3 +167,8 @@ def read_region_status(account_id: str, region: str, client) -> str:
     return aws.call(f"account get-region-opt-status {region} of {account_id}", client.get_region_opt_status,
                     AccountId=account_id, RegionName=region)["RegionOptStatus"]
 
+
+def read_region_statuses(account_id: str, regions, client) -> dict[str, str]:
+    """A member account's opt-in status of each of `regions` (read_region_status), by region."""
+    return {region: read_region_status(account_id, region, client) for region in regions}
+
