@@ -16,7 +16,9 @@ with nothing changed plans no changes and applies nothing.
 Then it moves what earlier runs kept in local state into the new backend (switching
 `state.backend` from local to s3 or cloud after a first apply), confirming first unless
 --yes: each stack's folder is initialized on the new backend (`terraform init
--reconfigure`), its local state file is pushed there (`terraform state push`) when the
+-reconfigure`; with a `cloud` block, which Terraform refuses it for, a plain init with the
+folder's record of its last backend set aside: Terraform.init), its local state file is
+pushed there (`terraform state push`) when the
 backend holds nothing yet (a state already there is never pushed over: the same one is
 left, another one stops the move), and read back.  Only once every stack's state reads back
 holding the same resources and outputs do the local files leave the state folder, into a
