@@ -73,8 +73,9 @@ def local_state_elsewhere(folders: Iterable[tuple[Path, Path]]) -> Path | None:
     """Of (stack folder, the state file org.yaml names for it) pairs, with the local backend:
     when not one of those state files exists, but a folder was last initialized on the
     local backend at another state file that does, that file's folder.  Those runs kept
-    their state elsewhere (another org.yaml's `state.path`: a copy of org.yaml in another
-    folder, or state.path changed since), so a plan from here would start from nothing."""
+    their state elsewhere (another org.yaml's: a copy of org.yaml in another folder, or
+    state.path or organization.name changed since), so a plan from here would start from
+    nothing."""
     folders = list(folders)
     if any(state_file.is_file() for _, state_file in folders):
         return None

@@ -350,16 +350,17 @@ class Runner:
         if self.org.state.backend != "local":
             return
         stacks = [stack for stack in stacks if stack != BOOTSTRAP_STACK]
-        elsewhere = local_state_elsewhere((stack_dir(self.outdir, stack), self._local_state_file(stack)) for stack in stacks)
+        elsewhere = local_state_elsewhere((stack_dir(self.outdir, stack), self._local_state_file(stack))
+                                          for stack in stacks)
         if elsewhere is None:
             return
         here = self.state_dir or self.org.state.local_dir
         raise StateNotFound(
             f"no state was found beside {self.org.source} (its state.path puts the stacks' state files in {here}), but "
             f"the stacks in {self.outdir} were last run with their state in {elsewhere}, another org.yaml's (a copy in "
-            "another folder, or state.path changed): planning from here would start from an empty state and create "
-            "everything again; nothing was planned: pass --config (ORG= with make) the org.yaml those runs used, or "
-            f"move that state folder to {here}")
+            "another folder, or state.path or organization.name changed): planning from here would start from an "
+            "empty state and create everything again; nothing was planned: pass --config (ORG= with make) the "
+            f"org.yaml those runs used, or move that state folder to {here}")
 
     def untaint_kept(self, stack: str, tainted: frozenset[str]) -> tuple[str, ...]:
         """Untaint the `prevent_destroy` objects among those terraform marked tainted; one
