@@ -16,7 +16,9 @@ with nothing changed plans no changes and applies nothing.
 Then it moves what earlier runs kept in local state into the new backend (switching
 `state.backend` from local to s3 or cloud after a first apply), confirming first unless
 --yes: each stack's folder is initialized on the new backend (`terraform init
--reconfigure`), its local state file is pushed there (`terraform state push`) when the
+-reconfigure`; with a `cloud` block, which Terraform refuses it for, a plain init with the
+folder's record of its last backend set aside: Terraform.init), its local state file is
+pushed there (`terraform state push`) when the
 backend holds nothing yet (a state already there is never pushed over: the same one is
 left, another one stops the move), and read back.  Only once every stack's state reads back
 holding the same resources and outputs do the local files leave the state folder, into a
@@ -45,11 +47,12 @@ from rich.console import Console
 from rich.table import Table
 
 from awsenvs.config import BOOTSTRAP_STACK, TFC_PROVIDER_AUTH_VARIABLE, TFC_RUN_ROLE_VARIABLE, Org, RunRole
+from awsenvs.errors import Unreachable
 from awsenvs.private import private_dir
 from awsenvs.results import change_lines, counts_text, names_text
 from awsenvs.runner import PLAN_FILE, Lifecycle, write_lifecycle
 from awsenvs.synth import stack_dir, synthesize, write_bootstrap_stack
-from awsenvs.terraform import Terraform, TerraformError
+from awsenvs.terraform import Terraform, TerraformError, state_addresses
 from awsenvs.workflow import Refused, known_account_ids
 
 
@@ -61,7 +64,9 @@ class Bootstrap:
     terraform: Terraform
     guard: Callable[[dict[str, str]], str]  # known member ids -> the caller's account id, or raises
     ask: Callable[[str], str] | None  # None: no terminal to ask on
-    imports: Callable[[Org, tuple[RunRole, ...]], list]  # the look-ups (reconcile.bootstrap_imports)
+    # The look-ups of what exists but is not in the bootstrap state yet (the addresses it
+    # holds: reconcile.bootstrap_imports).
+    imports: Callable[[Org, tuple[RunRole, ...], frozenset[str]], list]
 
 
 def run(b: Bootstrap, yes: bool) -> int:
@@ -81,7 +86,7 @@ def run(b: Bootstrap, yes: bool) -> int:
         b.guard(ids)  # the created accounts are members too: never their credentials
         roles = org.run_roles(ids)
     with console.status("Looking up what already exists…"):
-        imports = b.imports(org, roles)
+        imports = b.imports(org, roles, _held_addresses(org))
     with console.status("Synthesizing the bootstrap stack (loading the AWS bindings takes a few seconds)…"):
         directory = write_bootstrap_stack(org, b.outdir, roles)
     write_lifecycle(directory, Lifecycle(imports=imports))
@@ -113,6 +118,15 @@ def run(b: Bootstrap, yes: bool) -> int:
     return 0
 
 
+def _held_addresses(org: Org) -> frozenset[str]:
+    """What the bootstrap stack's (local) state holds already: only the rest is looked up,
+    so a re-run neither imports nor warns about what it made itself."""
+    try:
+        return state_addresses(json.loads(org.state.bootstrap_state.read_text() or "{}"))
+    except (OSError, json.JSONDecodeError):
+        return frozenset()  # none yet (or unreadable: terraform says so when it plans)
+
+
 def local_states(org: Org) -> dict[str, Path]:
     """Stack -> its local state file, of the stacks of org.yaml that have one (what earlier
     runs with `state.backend: local` wrote; the bootstrap stack's own is always local)."""
@@ -126,8 +140,10 @@ def move_local_state(b: Bootstrap, yes: bool) -> list[str]:
     found = local_states(org)
     if not found:
         return []
-    where = f"s3://{org.state.s3.bucket}/{org.state.s3_key('<stack>')}" if org.state.backend == "s3" else \
-        f"Terraform Cloud workspaces {org.state.workspace('<stack>')} ({org.state.cloud.organization})"
+    cloud = org.state.backend == "cloud"
+    where = f"s3://{org.state.s3.bucket}/{org.state.s3_key('<stack>')}" if not cloud else \
+        (f"Terraform Cloud workspaces {org.state.workspace('<stack>')} (organization {org.state.cloud.organization}, "
+         f"project {org.state.cloud_project}, on {org.state.cloud.hostname})")
     console.print(f"Local state of {len(found)} stacks ({names_text(found)}) in {org.state.local_dir}: moving it to "
                   f"{where} (once every one reads back from there, the files go to a private backup beside them).",
                   markup=False, highlight=False)
@@ -138,13 +154,18 @@ def move_local_state(b: Bootstrap, yes: bool) -> list[str]:
     for stack, path in found.items():
         with console.status(f"Moving the state of {stack}…"):
             try:
-                there = _push(b.terraform, stack_dir(b.outdir, stack), path)
+                there = _push(b.terraform, stack_dir(b.outdir, stack), path, cloud)
             except TerraformError as exc:
+                cause = f"moving the state of {stack}: {exc}"
+                if cloud and isinstance(exc, Unreachable):
+                    host = org.state.cloud.hostname
+                    cause = (f"cannot reach {host} for stack {stack}: check the network (and state.cloud.hostname), "
+                             f"and run `terraform login {host}` if this machine has no token for it yet ({exc})")
                 raise TerraformError(
-                    f"moving the state of {stack}: {exc} -- no local state file was moved ({len(pushed)} of "
-                    f"{len(found)} states are in the new backend, which the next bootstrap recognizes): run bootstrap "
-                    "again once that is fixed, or set state.backend back to local, where every stack plans from its "
-                    "local state as before", exit_code=exc.exit_code) from None
+                    f"{cause} -- no local state file was moved ({len(pushed)} of {len(found)} states are in the new "
+                    "backend, which the next bootstrap recognizes): run bootstrap again once that is fixed, and it "
+                    "continues the move, or set state.backend back to local, where every stack plans from its local "
+                    "state as before", exit_code=exc.exit_code) from None
         pushed.append(stack)
         done = "already in the new backend (an earlier move pushed it)" if there else "state pushed to the new backend"
         console.print(f"{stack}: {done}", markup=False, highlight=False)
@@ -165,16 +186,20 @@ def _held(state: dict) -> tuple:
     return state.get("resources") or [], state.get("outputs") or {}
 
 
-def _push(terraform: Terraform, directory: Path, path: Path) -> bool:
+def _push(terraform: Terraform, directory: Path, path: Path, cloud: bool = False) -> bool:
     """One stack's local state into its folder's (new) backend, verified by reading it back;
     True when the backend held it already (an earlier move that stopped half way).
 
     Compared by what the state holds, not by lineage and serial: a state pushed (or
     migrated) into an empty S3 backend is written there with a new lineage and serial 1
     (measured with Terraform 1.11: the backend's state manager takes the resources, not the
-    file's lineage), which is also why a state already there is never pushed over."""
+    file's lineage), which is also why a state already there is never pushed over.
+
+    `cloud`: the folder has a `cloud` block: a plain init there (Terraform refuses
+    -reconfigure with it: Terraform.init), which creates the workspace when it does not
+    exist yet; Terraform's own migration into Terraform Cloud is interactive only."""
     local = json.loads(path.read_text() or "{}")
-    terraform.init(directory, reconfigure=True)
+    terraform.init(directory, reconfigure=True, cloud=cloud)
     remote = terraform.state_pull(directory)
     if remote.get("resources") or remote.get("outputs"):
         if _held(remote) == _held(local):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Callable, Iterable
 
 from awsenvs.terraform import TerraformError
 
@@ -66,6 +67,26 @@ def takes_local_backend(stack: str, directory: Path, document: dict) -> bool:
         f"{_described(directory, recorded)}: its state is there, if it has one (bootstrap moves states there); "
         f"planning now would start from an empty state: set state back as it was in org.yaml, or bring the state "
         f"over with `terraform init -migrate-state` in {directory}")
+
+
+def local_state_elsewhere(folders: Iterable[tuple[Path, Path]]) -> Path | None:
+    """Of (stack folder, the state file org.yaml names for it) pairs, with the local backend:
+    when not one of those state files exists, but a folder was last initialized on the
+    local backend at another state file that does, that file's folder.  Those runs kept
+    their state elsewhere (another org.yaml's: a copy of org.yaml in another folder, or
+    state.path or organization.name changed since), so a plan from here would start from
+    nothing."""
+    folders = list(folders)
+    if any(state_file.is_file() for _, state_file in folders):
+        return None
+    for directory, state_file in folders:
+        recorded = recorded_backend(directory) or {}
+        if recorded.get("type") != "local":
+            continue
+        used = _local_path(directory, recorded.get("config") or {})
+        if used != state_file.resolve() and used.is_file():
+            return used.parent
+    return None
 
 
 def _local_path(directory: Path, config: dict) -> Path:

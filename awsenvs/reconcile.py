@@ -383,20 +383,25 @@ def kept_on_permission_set(org: Org, group: Group, live: LiveIdentityCenter, acc
 # --------------------------------------------------------------------------- bootstrap
 
 
-def bootstrap_imports(org: Org, roles: Sequence[RunRole], session: boto3.Session | None = None) -> list[Import]:
+def bootstrap_imports(org: Org, roles: Sequence[RunRole], held: frozenset[str] = frozenset(),
+                      session: boto3.Session | None = None) -> list[Import]:
     """What of the bootstrap stack already exists in the management account (made by hand,
     or by a bootstrap whose local state was lost): imported rather than created twice,
-    which AWS refuses (BucketAlreadyOwnedByYou, EntityAlreadyExists).  An import of an
-    object already in the bootstrap state is a no-op, so this is safe on every run."""
+    which AWS refuses (BucketAlreadyOwnedByYou, EntityAlreadyExists).  `held`: addresses
+    already in the bootstrap state, not looked up (importing one would be a no-op, and its
+    warning that the object's settings are replaced would be false: they are its own)."""
     session = session or boto3._get_default_session()  # the run's (aws.connect): its region
     if org.state.backend == "s3":
-        return _state_bucket_imports(org.state.s3.bucket, session.client("s3", region_name=org.state.s3.region))
+        return _state_bucket_imports(org.state.s3.bucket, session.client("s3", region_name=org.state.s3.region), held)
     if org.state.backend == "cloud":
-        return _run_role_imports(org, roles, session.client("iam"))
+        return _run_role_imports(org, roles, session.client("iam"), held)
     return []
 
 
-def _state_bucket_imports(bucket: str, s3) -> list[Import]:
+def _state_bucket_imports(bucket: str, s3, held: frozenset[str]) -> list[Import]:
+    wanted = {STATE_BUCKET_ADDRESS, STATE_BUCKET_POLICY_ADDRESS, STATE_BUCKET_PUBLIC_ACCESS_ADDRESS} - held
+    if not wanted:
+        return []
     live = read_state_bucket(bucket, s3)
     if not live.exists:
         return []
@@ -411,23 +416,26 @@ def _state_bucket_imports(bucket: str, s3) -> list[Import]:
                               f"existing policy of {bucket}: replaced by the TLS-only one (any other statement goes)", risky=True))
     if live.public_access_block:
         imports.append(Import(STATE_BUCKET_PUBLIC_ACCESS_ADDRESS, bucket, f"existing public access block of {bucket}"))
-    return imports
+    return [item for item in imports if item.address in wanted]
 
 
-def _run_role_imports(org: Org, roles: Sequence[RunRole], iam) -> list[Import]:
+def _run_role_imports(org: Org, roles: Sequence[RunRole], iam, held: frozenset[str]) -> list[Import]:
     imports = []
-    existing = read_oidc_provider(org.state.oidc_provider_arn_suffix, iam)
+    existing = read_oidc_provider(org.state.oidc_provider_arn_suffix, iam) if OIDC_PROVIDER_ADDRESS not in held else None
     if existing:
         # Others may use the same provider (one per URL in an account): its audiences become ours.
         imports.append(Import(OIDC_PROVIDER_ADDRESS, existing, f"existing OIDC provider of {org.state.cloud.hostname}: "
                                                                "its audiences (client ids) are set to the configured one only",
                               risky=True))
     for role in roles:
-        found, has_policy = read_role(role.name, iam, None if role.waiting else RUN_ROLE_POLICY_NAME)
-        if found:
+        policy_wanted = not role.waiting and role.policy_address not in held
+        if role.address in held and not policy_wanted:
+            continue
+        found, has_policy = read_role(role.name, iam, RUN_ROLE_POLICY_NAME if policy_wanted else None)
+        if found and role.address not in held:
             imports.append(Import(role.address, role.name,
                                   f"existing role {role.name}: its trust policy is set to this workspace's", risky=True))
-            if has_policy:
+        if found and has_policy:
                 imports.append(Import(role.policy_address, f"{role.name}:{RUN_ROLE_POLICY_NAME}",
                                       f"existing policy {RUN_ROLE_POLICY_NAME} of {role.name}"))
     return imports

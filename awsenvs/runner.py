@@ -48,7 +48,14 @@ from awsenvs.config import (
     Org,
 )
 from awsenvs.errors import AwsenvsError, Unreachable, shorten
-from awsenvs.folder_backend import initialized_elsewhere, recorded_backend, takes_local_backend
+from awsenvs.errors import EXIT_BAD_INPUT
+from awsenvs.folder_backend import (
+    configured_backend,
+    initialized_elsewhere,
+    local_state_elsewhere,
+    recorded_backend,
+    takes_local_backend,
+)
 from awsenvs.plan_notes import management_notes, touched_environments
 from awsenvs.private import private_dir, state_files, tighten, write_private
 from awsenvs.results import StackResult, StackStatus, counts_text
@@ -79,6 +86,13 @@ PROGRESS_DETAIL = 100  # characters of an error shown on a live progress line (t
 
 class LocalStateLeft(TerraformError):
     """state.backend is remote, but stacks still have local state files: moving them is bootstrap's."""
+
+
+class StateNotFound(TerraformError):
+    """No state beside org.yaml, while the stack folders were run with a state elsewhere:
+    --config names another org.yaml than those runs used (bad input)."""
+
+    exit_code = EXIT_BAD_INPUT
 
 
 class ImportBlock(Protocol):
@@ -188,7 +202,7 @@ class Runner:
             return
         self.report.phase(stack, "init", "")
         reconfigure = self._left_an_empty_local_backend(directory) or takes_local_backend(stack, directory, document)
-        self.terraform.init(directory, reconfigure=reconfigure)
+        self.terraform.init(directory, reconfigure=reconfigure, cloud=configured_backend(document)[0] == "cloud")
         stamp.write_text(wanted)
 
     def _left_an_empty_local_backend(self, directory: Path) -> bool:
@@ -328,7 +342,27 @@ class Runner:
             raise LocalStateLeft(
                 f"state.backend is {self.org.state.backend}, but {names_text(left)} still "
                 f"{'has' if len(left) == 1 else 'have'} local state in {state_dir}: run `bootstrap`, which moves it "
-                "into the new backend (planning now would start from an empty state)")
+                "into the new backend (planning now would start from an empty state), or set state.backend back to "
+                "local to plan from it as before")
+
+    def check_state_found(self, stacks: Sequence[str]) -> None:
+        """With the local backend, refuse (exit 2) when no stack has a state file where
+        org.yaml says while the stack folders were run with state files elsewhere (see
+        folder_backend.local_state_elsewhere): one line, before any stack is planned."""
+        if self.org.state.backend != "local":
+            return
+        stacks = [stack for stack in stacks if stack != BOOTSTRAP_STACK]
+        elsewhere = local_state_elsewhere((stack_dir(self.outdir, stack), self._local_state_file(stack))
+                                          for stack in stacks)
+        if elsewhere is None:
+            return
+        here = self.state_dir or self.org.state.local_dir
+        raise StateNotFound(
+            f"no state was found beside {self.org.source} (its state.path puts the stacks' state files in {here}), but "
+            f"the stacks in {self.outdir} were last run with their state in {elsewhere}, another org.yaml's (a copy in "
+            "another folder, or state.path or organization.name changed): planning from here would start from an "
+            "empty state and create everything again; nothing was planned: pass --config (ORG= with make) the "
+            f"org.yaml those runs used, or move that state folder to {here}")
 
     def untaint_kept(self, stack: str, tainted: frozenset[str]) -> tuple[str, ...]:
         """Untaint the `prevent_destroy` objects among those terraform marked tainted; one

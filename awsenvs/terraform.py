@@ -364,15 +364,41 @@ class Terraform:
         for directory in directories:
             self.run(["fmt", "-no-color", "-list=false", "."], cwd=directory)
 
-    def init(self, directory: Path, backend: bool = True, reconfigure: bool = False) -> None:
+    def init(self, directory: Path, backend: bool = True, reconfigure: bool = False, cloud: bool = False) -> None:
         """`reconfigure`: take the backend as configured now, not the one the folder was
-        initialized with (no migration: bootstrap pushes the state itself)."""
+        initialized with (no migration: bootstrap pushes the state itself).
+
+        `cloud`: the folder's configuration has a `cloud` block, for which Terraform refuses
+        -reconfigure ("The -reconfigure option is for in-place reconfiguration of state
+        backends only", internal/command/meta_backend.go, assertSupportedCloudInitOptions)
+        and -migrate-state, and would otherwise want to migrate the last backend's state
+        interactively (impossible with -input=false).  What -reconfigure does is ignore the
+        folder's record of its last backend (`<data dir>/terraform.tfstate`), so that record
+        is set aside and a plain init runs, which with no local state beside the config
+        (the stacks' local state lives in the state folder, not there) migrates nothing;
+        when that init fails (Terraform Cloud out of reach), the record is put back: the
+        folder is left as it was."""
         args = ["init", "-no-color", "-input=false"]
         if not backend:
             args.append("-backend=false")
-        if reconfigure:
+        if reconfigure and not cloud:
             args.append("-reconfigure")
-        self.run(args, cwd=directory)
+        record = self._backend_record(directory)
+        aside = record.with_name(record.name + ".awsenvs-aside")
+        if reconfigure and cloud and record.is_file():
+            os.replace(record, aside)
+        try:
+            self.run(args, cwd=directory)
+        except BaseException:
+            if aside.is_file() and not record.exists():
+                os.replace(aside, record)
+            raise
+        aside.unlink(missing_ok=True)
+
+    def _backend_record(self, directory: Path) -> Path:
+        """Where terraform records the backend it last initialized `directory` on."""
+        data_dir = Path(self.env.get("TF_DATA_DIR") or ".terraform")
+        return (data_dir if data_dir.is_absolute() else Path(directory) / data_dir) / "terraform.tfstate"
 
     def providers_schema(self, directory: Path) -> dict:
         return json.loads(self.run(["providers", "schema", "-json"], cwd=directory).stdout)
@@ -636,17 +662,31 @@ def existing_objects(diagnostics: Iterable[Diagnostic]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(d.address for d in diagnostics))
 
 
+# Where a diagnostic is (`on main.tf line 3, in terraform:`) and the source lines it quotes
+# (`  3:   cloud {`, and the rule under an expression's values): left out of the one-line error.
+_DIAGNOSTIC_SOURCE = re.compile(r"^on \S+ line \d+|^\d+:|^├─")
+
+
 def _error_text(output: str, fallback: str) -> str:
-    """The first 'Error: ...' of terraform's human output, on one line."""
+    """The first 'Error: ...' of terraform's human output, whole (its summary and every
+    sentence of its detail, which terraform wraps at 80 columns), on one line."""
     output = re.sub(r"\x1b\[[0-9;]*m", "", output)
-    lines = [line.strip(" │╷╵\t") for line in output.splitlines()]
-    for index, line in enumerate(lines):
-        if line.startswith("Error:"):
-            # Leave out where (`on main.tf line 3`) and the quoted source lines (`23:   },`).
-            detail = " ".join(l for l in lines[index + 1 : index + 6]
-                              if l and not l.startswith(("on ", "Error:")) and not re.match(r"^\d+:", l))
-            return f"{line[len('Error:'):].strip()}: {detail}".rstrip(": ")
-    text = " ".join(l for l in lines if l)
+    raw = output.splitlines()
+    for index, line in enumerate(raw):
+        line = line.strip(" │╷╵\t")
+        if not line.startswith("Error:"):
+            continue
+        detail = []
+        for following in raw[index + 1:]:
+            if following.strip().startswith("╵"):  # the end of a boxed diagnostic
+                break
+            text = following.strip(" │╷╵\t")
+            if text.startswith(("Error:", "Warning:")):  # the next diagnostic
+                break
+            if text and not _DIAGNOSTIC_SOURCE.match(text):
+                detail.append(text)
+        return f"{line[len('Error:'):].strip()}: {' '.join(detail)}".rstrip(": ")
+    text = " ".join(line.strip(" │╷╵\t") for line in raw if line.strip(" │╷╵\t"))
     return shorten(text, 500) or fallback
 
 

@@ -177,6 +177,7 @@ def _prepare(session: Session, runner: Runner, progress: Progress) -> _Prepared:
 def _prepared(session: Session, runner: Runner, progress: Progress) -> _Prepared:
     caller = session.guard(runner.account_ids_at_hand())
     runner.check_no_local_state_left([*session.stacks])
+    runner.check_state_found([*session.stacks])
     if session.live is not None:
         session.live.check(_waiting(session, progress, MANAGEMENT_STACK))
     managed = runner.managed_account_ids()

@@ -324,6 +324,107 @@ def test_cloud_bootstrap_stops_when_the_created_accounts_are_unknown(cloud_rehea
         assert iam.get_role_policy(RoleName="awsenvs-run-tiny-web-dev", PolicyName="awsenvs-run")
 
 
+def test_a_rerun_with_changes_warns_only_about_what_its_state_lacks(cloud_rehearsal):
+    """A second bootstrap that changes the roles (another project: every trust policy
+    changes) shows no import of the roles and the OIDC provider it made itself, and no
+    warning that their trust "is set to this workspace's": they are in its state."""
+    original = cloud_rehearsal.config_path.read_text()
+    data = yaml.safe_load(original)
+    data["state"]["cloud"]["project"] = "accounts-2"
+    cloud_rehearsal.config_path.write_text(yaml.safe_dump(data, sort_keys=False))
+    try:
+        proc = cloud_rehearsal.cli("bootstrap", "--yes")
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert "update" in proc.stderr and "aws_iam_role.web_dev" in proc.stderr, proc.stderr
+        assert "import" not in proc.stderr and "warning" not in proc.stderr, proc.stderr
+        with cloud_rehearsal.boto():
+            trust = boto3.client("iam").get_role(RoleName="awsenvs-run-tiny-web-dev")["Role"]["AssumeRolePolicyDocument"]
+        assert ":project:accounts-2:" in trust["Statement"][0]["Condition"]["StringLike"]["app.terraform.io:sub"]
+    finally:
+        cloud_rehearsal.config_path.write_text(original)
+        cloud_rehearsal.cli("bootstrap", "--yes")
+
+
+# --------------------------------------------------------------------------- from local state into Terraform Cloud
+
+
+TFC_UNREACHABLE = {"backend": "cloud", "cloud": {"organization": "quokka", "project": "tally",
+                                                  "hostname": "tfe.invalid"}}  # RFC 2606: never resolves
+
+
+@pytest.fixture(scope="module")
+def applied_locally(provider_mirror, tmp_path_factory):
+    """The tiny organization applied with local state (an adopted and a created account)."""
+    with Emulator() as emulator:
+        rehearsal = _rehearsal(emulator, provider_mirror, tmp_path_factory.mktemp("e2e-local-first"), ORG,
+                               {"backend": "local"})
+        applied = rehearsal.cli("apply", "--yes")
+        assert applied.returncode == 0, applied.stderr[-3000:]
+        yield rehearsal
+
+
+def test_the_move_into_terraform_cloud_goes_as_far_as_the_host_and_says_the_way_on(applied_locally):
+    """After a local apply, state.backend cloud and bootstrap: the run roles are made, then
+    each stack's folder takes the cloud block with a plain `terraform init` (Terraform
+    refuses -reconfigure there).  The host never answers: one line naming it and the stack,
+    saying what was left as it was and that bootstrap continues; `plan` names bootstrap or
+    going back; bootstrap again says the same (no other error); back to local, every stack
+    plans no changes from its untouched local state."""
+    rehearsal = applied_locally
+    org = rehearsal.org
+    local = {path.name: path.read_bytes() for path in org.state.local_dir.glob("*.tfstate")}
+    assert sorted(local) == ["management.tfstate", "web-dev.tfstate", "web-old.tfstate"]
+    _set_state(rehearsal.config_path, TFC_UNREACHABLE)
+    try:
+        for attempt in range(2):
+            proc = rehearsal.cli("bootstrap", "--yes")
+            assert proc.returncode == 1, proc.stderr[-3000:]
+            [line] = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+            assert line.startswith("error: cannot reach tfe.invalid for stack management: check the network"), line
+            assert "`terraform login tfe.invalid`" in line and "Invalid command-line option" not in line, line
+            assert "no local state file was moved (0 of 3 states are in the new backend" in line, line
+            assert "run bootstrap again once that is fixed, and it continues the move" in line, line
+            assert line.endswith("where every stack plans from its local state as before"), line
+            assert "Traceback" not in proc.stderr
+            assert {path.name: path.read_bytes() for path in org.state.local_dir.glob("*.tfstate")} == {
+                **local, "bootstrap.tfstate": org.state.bootstrap_state.read_bytes()}
+            assert not list(org.state.local_dir.glob("moved-*"))
+            if attempt == 0:
+                with rehearsal.boto():
+                    roles = {r["RoleName"] for r in boto3.client("iam").list_roles()["Roles"]}
+                assert {f"awsenvs-run-{stack}" for stack in org.stacks} <= roles  # made before the move
+                planned = rehearsal.cli("plan")
+                assert planned.returncode == 1, planned.stderr[-3000:]
+                [line] = planned.stderr.strip().splitlines()
+                assert "still have local state" in line and "run `bootstrap`" in line, line
+                assert "or set state.backend back to local" in line, line
+    finally:
+        _set_state(rehearsal.config_path, {"backend": "local"})
+    back = rehearsal.cli("plan", "--all")
+    assert back.returncode == 0, back.stderr[-3000:]
+    assert back.stderr.count("no changes") >= 3, back.stderr[-3000:]
+
+
+def test_a_copy_of_org_yaml_in_another_folder_finds_no_state_beside_it(applied_locally, tmp_path):
+    """`--config` naming a copy of org.yaml in another folder, run where the stacks were run
+    with the original: the state is looked for beside the copy, where there is none.  One
+    line saying so (where it looked, where the runs kept it, what to do), nothing planned:
+    not a plan that would create everything again, nor "run bootstrap"."""
+    rehearsal = applied_locally
+    copy = tmp_path / "elsewhere" / "org.yaml"
+    copy.parent.mkdir()
+    copy.write_text(rehearsal.config_path.read_text())
+    for command, code in ((("plan",), 1), (("apply", "--yes"), 2)):  # plan's 2 means "changes"
+        proc = rehearsal.cli("--config", str(copy), *command)
+        assert proc.returncode == code, proc.stderr[-3000:]
+        [line] = proc.stderr.strip().splitlines()
+        assert line.startswith(f"error: no state was found beside {copy} (its state.path puts the stacks' state files "
+                               f"in {copy.parent / 'state' / 'tiny'})"), line
+        assert f"last run with their state in {rehearsal.org.state.local_dir}" in line, line
+        assert "pass --config (ORG= with make) the org.yaml those runs used" in line and "bootstrap" not in line, line
+    assert not list((copy.parent / "state").rglob("*.tfstate"))  # only the run lock beside it
+
+
 def test_synth_hcl_reads_the_created_accounts_from_the_bucket(bootstrapped, tmp_path):
     """With remote state, `synth --hcl` reads the management stack's outputs from its state
     in the bucket (through a folder holding only its backend) and writes the created

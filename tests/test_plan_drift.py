@@ -36,7 +36,7 @@ class StandInTerraform:
         self.changing = changing
         self.planned: list[str] = []
 
-    def init(self, directory, reconfigure=False) -> None:
+    def init(self, directory, reconfigure=False, cloud=False) -> None:
         (directory / ".terraform").mkdir(exist_ok=True)
 
     def plan(self, directory, planfile, on_event=None) -> Plan:

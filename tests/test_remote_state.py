@@ -573,3 +573,82 @@ def test_a_taken_alias_is_one_line_saying_how_to_choose_another(tmp_path):
     assert result.error == (f"the account alias {env.alias!r} belongs to another AWS account (aliases are unique across "
                             "all of AWS): choose another with alias: under products.shop.environments.dev in "
                             "two-products.yaml, then plan and apply again")
+
+
+# --------------------------------------------------------------------------- a folder moving into Terraform Cloud
+
+
+def _cloud_folder(tmp_path: Path, hostname: str = "tfe.invalid") -> Path:
+    """A stack folder as bootstrap leaves it before its move: initialized on the local
+    backend (its state file in the state folder), its config now naming a cloud block."""
+    folder = tmp_path / "cdktf.out" / "stacks" / "management"
+    (folder / ".terraform").mkdir(parents=True)
+    (folder / ".terraform" / "terraform.tfstate").write_text(json.dumps({"version": 3, "backend": {
+        "type": "local", "config": {"path": "../../../state/tiny/management.tfstate", "workspace_dir": None}, "hash": 1}}))
+    (folder / "cdk.tf.json").write_text(json.dumps({"terraform": {"cloud": {
+        "organization": "quokka", "hostname": hostname, "workspaces": {"name": "management", "project": "tally"}}}}))
+    return folder
+
+
+def test_terraform_errors_keep_every_sentence(terraform, tmp_path):
+    """Terraform wraps a diagnostic's detail at 80 columns over several paragraphs; the one
+    line made of it keeps them all (`-reconfigure` with a cloud block: refused before any
+    network access, so real terraform shows it here), never cut mid-sentence."""
+    from awsenvs.terraform import TerraformError
+
+    folder = _cloud_folder(tmp_path)
+    with pytest.raises(TerraformError) as refused:
+        terraform.run(["init", "-no-color", "-input=false", "-reconfigure"], cwd=folder)
+    message = str(refused.value)
+    assert message.startswith("Invalid command-line option: The -reconfigure option is"), message
+    assert message.endswith("initialization automatically activates any new Cloud configuration settings."), message
+    assert "\n" not in message
+
+
+def test_a_folder_takes_the_cloud_block_without_reconfigure_and_is_left_as_it_was_when_the_host_is_out_of_reach(
+        terraform, tmp_path):
+    """Terraform refuses `init -reconfigure` with a cloud block: taking the configured
+    backend there is a plain init with the folder's record of its last backend set aside.
+    The host never answers (tfe.invalid, RFC 2606): one 'cannot be reached' naming it, and
+    the record is put back as it was, so nothing about the folder changed."""
+    from awsenvs.terraform import TerraformUnreachable
+
+    folder = _cloud_folder(tmp_path)
+    record = folder / ".terraform" / "terraform.tfstate"
+    before = record.read_bytes()
+    with pytest.raises(TerraformUnreachable) as unreachable:
+        terraform.init(folder, reconfigure=True, cloud=True)
+    assert str(unreachable.value) == "https://tfe.invalid cannot be reached: no such host"
+    assert record.read_bytes() == before and sorted(p.name for p in record.parent.iterdir()) == ["terraform.tfstate"]
+
+
+def test_a_rerun_of_bootstrap_looks_up_only_what_its_state_lacks(monkeypatch, tmp_path):
+    """Roles and the OIDC provider already in the bootstrap state are not looked up again:
+    no import of them, and no warning that their trust 'is set to this workspace's' (it is
+    their own).  What the state lacks is still found and imported."""
+    import boto3
+    from moto import mock_aws
+
+    from awsenvs.reconcile import bootstrap_imports
+    from tests.conftest import in_process_moto_env
+
+    in_process_moto_env(monkeypatch, tmp_path, "eu-west-1")
+    path = tmp_path / "org.yaml"
+    path.write_text(cloud_org_text())
+    org = config.load(path)
+    ids = {env.stack: "3333333333" + str(i).zfill(2) for i, env in enumerate(org.environments)}
+    roles = org.run_roles(ids)
+    with mock_aws():
+        iam = boto3.client("iam")
+        iam.create_open_id_connect_provider(Url=org.state.oidc_url, ClientIDList=["aws.workload.identity"])
+        for role in roles:
+            iam.create_role(RoleName=role.name, AssumeRolePolicyDocument="{}")
+            iam.put_role_policy(RoleName=role.name, PolicyName="awsenvs-run", PolicyDocument=json.dumps(
+                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:GetCallerIdentity", "Resource": "*"}]}))
+        session = boto3.Session()
+        everything = bootstrap_imports(org, roles, session=session)
+        assert len([i for i in everything if i.risky]) == len(roles) + 1  # lost state: all imported, with warnings
+        [new, *kept] = roles
+        held = frozenset({config.OIDC_PROVIDER_ADDRESS, *(a for r in kept for a in (r.address, r.policy_address))})
+        imports = bootstrap_imports(org, roles, held, session=session)
+    assert {i.address for i in imports} == {new.address, new.policy_address}
