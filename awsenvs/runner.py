@@ -47,8 +47,7 @@ from awsenvs.config import (
     MANAGEMENT_STACK,
     Org,
 )
-from awsenvs.errors import AwsenvsError, Unreachable, shorten
-from awsenvs.errors import EXIT_BAD_INPUT
+from awsenvs.errors import EXIT_BAD_INPUT, AwsenvsError, Unreachable, shorten
 from awsenvs.folder_backend import (
     configured_backend,
     initialized_elsewhere,
