@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import boto3
 import pytest
@@ -228,12 +229,7 @@ def test_the_modules_apply_on_the_emulator_like_the_stacks(root_module, provider
         env = emulator.environment(home)
         env.update(TF_PROVIDER_MIRROR=str(provider_mirror))
         terraform = Terraform(env=env)
-        terraform.init(root_module)
-        # Member accounts' providers need their ids: the organization goes first, as with the stacks.
-        terraform.run(["apply", "-auto-approve", "-input=false", "-target=module.organization"], cwd=root_module)
-        terraform.run(["apply", "-auto-approve", "-input=false"], cwd=root_module)
-        again = terraform.run(["plan", "-detailed-exitcode", "-input=false", "-no-color"], cwd=root_module, check=False)
-        assert again.returncode == 0, again.stdout + again.stderr
+        _apply_and_plan_again(terraform, root_module)
 
         with environ(env):
             organizations = boto3.client("organizations")
@@ -317,11 +313,7 @@ def test_the_example_applies_on_the_emulator_as_the_stacks_would(exported_module
         env = emulator.environment(home)
         env.update(TF_PROVIDER_MIRROR=str(provider_mirror))
         terraform = Terraform(env=env)
-        terraform.init(example)
-        terraform.run(["apply", "-auto-approve", "-input=false", "-target=module.organization"], cwd=example)
-        terraform.run(["apply", "-auto-approve", "-input=false"], cwd=example)
-        again = terraform.run(["plan", "-detailed-exitcode", "-input=false", "-no-color"], cwd=example, check=False)
-        assert again.returncode == 0, again.stdout + again.stderr
+        _apply_and_plan_again(terraform, example)
 
         with environ(env):
             organizations = boto3.client("organizations")
@@ -421,3 +413,13 @@ def test_the_guardrails_module_writes_the_stacks_policies_for_every_variant(expo
     assert planned == expected
     assert {bool(p["mfa_roles"]) for p in variants} == {True, False}  # both forms of protect_baseline were planned
     assert {bool(p["allowed_regions"]) for p in variants} == {True, False} and {p["deny_root_user"] for p in variants} == {True, False}
+
+
+def _apply_and_plan_again(terraform, folder: Path) -> None:
+    """Apply a root module on the emulator, then its second plan finds nothing to do.  Member
+    accounts' providers need their ids: the organization goes first, as with the stacks."""
+    terraform.init(folder)
+    terraform.run(["apply", "-auto-approve", "-input=false", "-target=module.organization"], cwd=folder)
+    terraform.run(["apply", "-auto-approve", "-input=false"], cwd=folder)
+    again = terraform.run(["plan", "-detailed-exitcode", "-input=false", "-no-color"], cwd=folder, check=False)
+    assert again.returncode == 0, again.stdout + again.stderr
