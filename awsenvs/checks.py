@@ -121,15 +121,26 @@ def check_created_accounts(org: Org, live: LiveOrganization | None, managed_ids:
     prevent_destroy turns into Terraform's error for the whole management plan; a closed
     account reads as gone and is planned anew: internal/service/organizations/account.go).
     Each is refused in one line saying what to do; a changed name is renamed in place
-    (account:PutAccountName) and needs nothing here."""
+    (account:PutAccountName) and needs nothing here.  An environment with no account yet whose
+    root email is a closed account's (one retired with `on_retire: close`, then put back) is
+    refused too: AWS keeps a closed account's email, so creating it would fail at apply."""
     if live is None:
         return
     problems = []
     for env in org.environments:
         account_id = managed_ids.get(env.stack)
-        if env.adopted or account_id is None:
-            continue
         where = f"products.{env.product}.environments.{env.name}"
+        if not env.adopted and account_id is None:
+            closed = live.account_by_email(env.email)
+            if closed is not None and closed.closed:
+                problems.append(f"{where}: its root email {env.email} is that of account {closed.id} ({closed.name}), "
+                                f"which is closed ({closed.lifecycle}), and AWS does not give a closed account's email "
+                                "to a new one: remove the environment again, or have AWS Support reopen that account "
+                                f"(within 90 days of closing it) and set account_id: \"{closed.id}\", or give the "
+                                "environment another email")
+            continue
+        if env.adopted:
+            continue
         account = live.account_by_id(account_id)
         if account is None or account.closed:
             status = f"status {account.lifecycle}" if account else "no longer in the organization"

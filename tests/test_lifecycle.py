@@ -460,7 +460,9 @@ def test_org_controls_data_perimeter_contacts_regions_and_closing_a_retired_acco
 
 def test_a_closed_account_put_back_in_org_yaml_is_one_audit_row(world):
     """The account closed above, put back in org.yaml (by its id, or as the environment it was):
-    audit says in one row that it is closed and what to do, and checks nothing else of it."""
+    audit says in one row that it is closed and what to do, and checks nothing else of it; plan
+    refuses both in one line before planning (put back as it was, it would create an account
+    with the closed one's root email, which AWS refuses at apply)."""
     dev = world.accounts()["cloud+shop-dev@acme.example.com"]
     doc = yaml.safe_load(world.config.read_text())
     for back in ({"account_id": dev["Id"], "email": dev["Email"], "account_name": dev["Name"], "mfa": "optional"},
@@ -473,6 +475,11 @@ def test_a_closed_account_put_back_in_org_yaml_is_one_audit_row(world):
             "environment from org.yaml" in row["finding"], row
         assert row["finding"].startswith(f"account {dev['Id']} " if "account_id" in back else
                                          f"its root email {dev['Email']} belongs to account {dev['Id']} "), row
+        planned = world.cli("plan", doc=doc)
+        assert planned.returncode == 1, planned.stdout[-2000:] + planned.stderr[-2000:]
+        [error] = [line for line in planned.stderr.splitlines() if line.startswith("error:")]
+        assert (f"{dev['Id']} is closed" if "account_id" in back else
+                f"its root email {dev['Email']} is that of account {dev['Id']}") in error, error
 
 
 def test_state_and_its_backups_are_owner_only_after_many_applies(world):

@@ -322,3 +322,10 @@ def test_created_accounts_are_compared_with_the_live_ones_by_id(org):
                              "removed outside awsenvs (status SUSPENDED)")
     with pytest.raises(AdoptionError, match="no longer in the organization"):
         checks.check_created_accounts(org, _live(accounts=[renamed, LEGACY]), managed)
+    # Retired and closed, then put back in org.yaml: no account yet, and its email is the closed one's.
+    with pytest.raises(AdoptionError) as excinfo:
+        checks.check_created_accounts(org, _live(accounts=[renamed, closed, LEGACY]), {"shop-dev": "111111111111"})
+    [line] = str(excinfo.value).splitlines()
+    assert line.startswith(f"two-products.yaml: products.shop.environments.prod: its root email {prod.email} is that of "
+                           "account 222222222222")
+    assert 'set account_id: "222222222222"' in line and "another email" in line
