@@ -94,8 +94,16 @@ def _iam_users(org: Org, account_ids: dict[str, str], user: User) -> Welcome:
         mfa = "; MFA required: register an authenticator app (Security credentials > Assign MFA device)" \
             if env.mfa_required else ""
         lines.append(f"   {env.account_name} ({account_id or '-'}): {where}{extra}{mfa}")
-    lines += ["", "2. In each account, create your access keys (Security credentials > Access keys > Create access key).",
-              "", f"3. The command line: the AWS CLI (version 1 or 2): {CLI_INSTALL}"]
+    # A user with `console: false` cannot sign in to create their own keys: the admin does.
+    no_console = [env for env, env_user in envs if not env_user.console]
+    step2 = "2. In each account, create your access keys (Security credentials > Access keys > Create access key)."
+    if no_console:
+        named = ", ".join(env.account_name for env in no_console)
+        step2 = (f"2. In each account you sign in to, create your access keys (Security credentials > Access keys > "
+                 f"Create access key); those of {named}, where you have no console sign-in, I send you separately.")
+        if len(no_console) == len(envs):
+            step2 = "2. Your access keys (you have no console sign-in): I send them to you separately, one per account."
+    lines += ["", step2, "", f"3. The command line: the AWS CLI (version 1 or 2): {CLI_INSTALL}"]
     if found.profiles:
         lines += [
             "   Add these lines to ~/.aws/config:",
@@ -116,6 +124,9 @@ def _iam_users(org: Org, account_ids: dict[str, str], user: User) -> Welcome:
     notes = tuple(f"hand over {user.name}'s initial password of {env.stack} on a terminal: "
                   f"password {user.name} --stack {env.stack}"
                   for env, env_user in envs if env_user.console and env.account_id_from(account_ids))
+    notes += tuple(f"{user.name} has no console sign-in in {env.stack} (console: false): create the access key there "
+                   f"(IAM > Users > {user.name} > Security credentials > Create access key) and hand it over apart"
+                   for env in no_console if env.account_id_from(account_ids))
     if found.without_mfa:
         notes += (f"once {user.name} has registered the MFA devices: profiles --user {user.name}, and send the "
                   "profiles it prints",)

@@ -274,3 +274,23 @@ def test_the_header_names_the_file_the_profiles_come_from(tmp_path):
     org = load(mine)
     header = profiles.render(org, profiles.profiles_for(org, {}).profiles).splitlines()[1]
     assert header == "# Managed by awsenvs from my-org.yaml: edit my-org.yaml and run `profiles --write`, not this block."
+
+
+def test_a_colleague_without_console_sign_in_is_not_told_to_create_keys_there():
+    """`signin --user`'s message for a user with `console: false`: they cannot sign in to create
+    their own access keys, so the message says they come apart and the admin's notes say to
+    create them (no initial password to hand over)."""
+    from awsenvs.config import parse
+    from awsenvs.welcome import welcome
+
+    text = TWO_PRODUCTS.read_text().replace("bob: {groups: [developers]}", "bob: {groups: [developers], console: false}")
+    assert "console: false" in text
+    org = parse(text, TWO_PRODUCTS)
+    [bob] = [u for u in org.people if u.name == "bob"]
+    found = welcome(org, IDS, None, bob)
+    assert "create your access keys" not in found.message
+    assert "Your access keys (you have no console sign-in): I send them to you separately" in found.message
+    assert not any(note.startswith("hand over bob's initial password") for note in found.notes)
+    assert [n for n in found.notes if "console: false" in n] == [
+        f"bob has no console sign-in in {stack} (console: false): create the access key there (IAM > Users > bob > "
+        "Security credentials > Create access key) and hand it over apart" for stack in ("shop-dev", "shop-prod")]
