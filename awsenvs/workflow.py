@@ -517,10 +517,12 @@ def _confirm(session: Session, saved: dict, replanned: bool, yes: bool, retiring
         if env.mfa_required and stack not in {p[0] for p in protected}:
             protected.append((MANAGEMENT_STACK, env.account_name,
                               f"it changes the access, guardrails or account settings of {env.stack}, mfa: required"))
+    # With Identity Center the account stacks hold no IAM users: nobody to lock out.
+    locked = "" if session.org.identity_center else ", its IAM users lose their console passwords and access keys"
     protected += [(r.stack, r.account_name, "retire: removed from org.yaml; "
                    + (f"{' and '.join(r.enabling)} is enabled in the organization first, " if r.enabling else "")
-                   + "the account moves to the Suspended OU, where only the managing roles can act, its IAM users lose "
-                   "their console passwords and access keys" + (f", {r.closing}" if r.closing else ""))
+                   + "the account moves to the Suspended OU, where only the managing roles can act"
+                   + locked + (f", {r.closing}" if r.closing else ""))
                   for r in retiring]
     for stack, plan_ in saved.items():
         if plan_ is None or plan_.status is StackStatus.RETIRE:

@@ -343,5 +343,6 @@ def test_a_change_asks_only_for_the_protected_accounts_it_reaches(world):
         [refused] = [line for line in retired.stderr.splitlines() if line.startswith("error: refusing to apply")]
         assert "shop-dev (retire: removed from org.yaml" in refused, refused
         assert "shop-prod" not in refused and "billing-prod" not in refused, refused
+        assert "IAM users" not in refused, refused  # Identity Center: the account holds none to lock out
     finally:
         path.write_text(original)
