@@ -131,8 +131,8 @@ def check_created_accounts(org: Org, live: LiveOrganization | None, managed_ids:
         account_id = managed_ids.get(env.stack)
         where = f"products.{env.product}.environments.{env.name}"
         if not env.adopted and account_id is None:
-            closed = live.account_by_email(env.email)
-            if closed is not None and closed.closed:
+            closed = live.closed_account(account_id, env.email)  # by its email: no id yet
+            if closed is not None:
                 problems.append(f"{where}: its root email {env.email} is that of account {closed.id} ({closed.name}), "
                                 f"which is closed ({closed.lifecycle}), and AWS does not give a closed account's email "
                                 "to a new one: remove the environment again, or have AWS Support reopen that account "

@@ -191,11 +191,7 @@ def closed_account(env: Environment, live: LiveOrganization | None, account_ids:
     management stack's outputs), else, with no id known, the account with its root email (an
     environment retired and closed, then put back in org.yaml).  Nothing in it can be
     compared or managed: plan refuses it (checks.check_adoptions, check_created_accounts)."""
-    if live is None:
-        return None
-    account_id = env.account_id_from(dict(account_ids))
-    account = live.account_by_id(account_id) if account_id else live.account_by_email(env.email)
-    return account if account is not None and account.closed else None
+    return live.closed_account(env.account_id_from(dict(account_ids)), env.email) if live is not None else None
 
 
 def contact_differences(env: Environment, live: Mapping[str, tuple[str, str, str, str] | None]) -> list[Difference]:

@@ -62,6 +62,12 @@ class LiveOrganization:
     def account_by_id(self, account_id: str) -> LiveAccount | None:
         return next((a for a in self.accounts if a.id == account_id), None)
 
+    def closed_account(self, account_id: str | None, email: str) -> LiveAccount | None:
+        """The closed (or closing) account with this id, else, with no id known, the one with
+        this root email (AWS keeps a closed account's email from new accounts)."""
+        account = self.account_by_id(account_id) if account_id else self.account_by_email(email)
+        return account if account is not None and account.closed else None
+
 
 @dataclass(frozen=True)
 class LiveOu:
