@@ -123,7 +123,9 @@ def check_created_accounts(org: Org, live: LiveOrganization | None, managed_ids:
     Each is refused in one line saying what to do; a changed name is renamed in place
     (account:PutAccountName) and needs nothing here.  An environment with no account yet whose
     root email is a closed account's (one retired with `on_retire: close`, then put back) is
-    refused too: AWS keeps a closed account's email, so creating it would fail at apply."""
+    refused too: AWS never gives a closed account's email to another account
+    (https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-closing.html;
+    CreateAccountStatus EMAIL_ALREADY_EXISTS), so creating it would fail at apply."""
     if live is None:
         return
     problems = []
