@@ -109,7 +109,7 @@ def synth(ctx: click.Context, hcl: bool = False, force: bool = False) -> None:
     outdir = _outdir()
     account_ids = {}
     if hcl:  # the committed files run without awsenvs: the ids it knows become the defaults
-        from awsenvs.workflow import known_account_ids
+        from awsenvs.run.workflow import known_account_ids
 
         _state_access(org)
         with err.status("Reading the ids of created accounts (the management stack's state)…"):
@@ -136,7 +136,7 @@ def validate(ctx: click.Context) -> None:
     (known regions, policies within Organizations' size limit, nothing that locks the runner
     out), budgets, contacts (emails, phone numbers) and opt-in regions. Writes nothing."""
     from awsenvs.modules.guardrail_policies import data_perimeter_policies, guardrail_policies
-    from awsenvs.plan_notes import perimeter_warning
+    from awsenvs.run.explain import perimeter_warning
 
     org = _org(ctx)
     policies = guardrail_policies(org)  # refuses a service control policy over the size limit
@@ -187,7 +187,7 @@ def tree(ctx: click.Context) -> None:
     (a local state file is read directly; s3 or cloud state through terraform)."""
     from awsenvs.terraform import TerraformError
     from awsenvs.tree import org_tree
-    from awsenvs.workflow import known_account_ids
+    from awsenvs.run.workflow import known_account_ids
 
     org = _org(ctx)
     _state_access(org)
@@ -242,7 +242,7 @@ def _session(ctx: click.Context, stacks, products, envs, workers, everything: bo
     from awsenvs import aws
     from awsenvs.preflight import LiveChecks
     from awsenvs.terraform import Terraform
-    from awsenvs.workflow import Session
+    from awsenvs.run.workflow import Session
 
     org = _org(ctx)
     selected = list(org.select(tuple(stacks), tuple(products), tuple(envs)))
@@ -298,7 +298,7 @@ def plan(ctx: click.Context, stacks, products, envs, workers, detail, everything
     try:
         # Started first: it loads the AWS bindings while org.yaml is read (stopped if nothing is stale).
         with Worker() as worker:
-            from awsenvs import workflow
+            from awsenvs.run import workflow
             from awsenvs.runlock import run_lock
 
             session = _session(ctx, stacks, products, envs, workers, everything, detail)
@@ -334,7 +334,7 @@ def apply(ctx: click.Context, stacks, products, envs, workers, detail, yes) -> N
     Exit code: 0 all applied (or nothing to apply), 1 a stack failed or the apply was
     refused, 130 interrupted.
     """
-    from awsenvs import workflow
+    from awsenvs.run import workflow
     from awsenvs.runlock import run_lock
 
     session = _session(ctx, stacks, products, envs, workers, detail=detail)
@@ -371,7 +371,7 @@ def bootstrap(ctx: click.Context, yes: bool) -> None:
     Exit code: 0 done (or nothing to do), 1 a failure or refused, 2 bad input.
     """
     from awsenvs import aws
-    from awsenvs import bootstrap as bootstrap_
+    from awsenvs.run import bootstrap as bootstrap_
     from awsenvs.reconcile import bootstrap_imports
     from awsenvs.runlock import run_lock
     from awsenvs.terraform import Terraform
@@ -487,7 +487,7 @@ def _state_access(org: Org) -> None:
 
 def _managed(org: Org):
     from awsenvs.terraform import TerraformError
-    from awsenvs.workflow import managed
+    from awsenvs.run.workflow import managed
 
     _state_access(org)
     try:
@@ -580,7 +580,7 @@ def password(ctx: click.Context, user: str, stack: str, force: bool) -> None:
     from awsenvs import password as password_
     from awsenvs.live import iam as live_iam
     from awsenvs.terraform import TerraformError
-    from awsenvs.workflow import login_profile
+    from awsenvs.run.workflow import login_profile
 
     org = _org(ctx)
     if org.identity_center:

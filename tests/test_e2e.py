@@ -278,7 +278,7 @@ def test_a_changed_user_plans_only_its_stacks(applied):
 
 
 def _runner(applied):
-    from awsenvs.runner import Runner
+    from awsenvs.run.runner import Runner
     from awsenvs.terraform import Terraform
 
     return Runner(applied.org, Terraform(env=dict(applied.env)), applied.workdir / "cdktf.out")

@@ -228,7 +228,7 @@ def test_plan_runs_no_terraform_when_the_synth_beside_it_fails(tmp_path, monkeyp
     terraform, so a synth that fails plans nothing and is the run's one error line."""
     from rich.console import Console
 
-    from awsenvs import workflow
+    from awsenvs.run import workflow
     from awsenvs.terraform import Terraform
 
     source = tmp_path / "org.yaml"

@@ -277,7 +277,7 @@ def test_the_data_perimeter_s_way_out_is_drift_when_the_rcp_reaches_it_and_impor
 
 
 def test_the_first_time_a_data_perimeter_reaches_an_adopted_account_the_plan_says_what_it_denies():
-    from awsenvs.plan_notes import management_notes
+    from awsenvs.run.explain import management_notes
     from awsenvs.terraform import ResourceChange
 
     org = parse(_on(BASE, "        mfa: optional\n", "        mfa: optional\n        account_id: '210987654321'\n"))
@@ -461,7 +461,7 @@ def test_a_contact_set_before_awsenvs_is_imported_and_the_plan_says_what_replace
 def test_a_contact_org_yaml_no_longer_sets_is_forgotten_never_deleted():
     """`billing: null`, or `contacts` removed: the provider's delete would call
     DeleteAlternateContact; a `removed` block lets go of it instead, and the plan says so."""
-    from awsenvs.plan_notes import management_notes
+    from awsenvs.run.explain import management_notes
     from awsenvs.reconcile import released_contacts
     from awsenvs.terraform import ResourceChange
 
@@ -610,7 +610,7 @@ def test_a_retired_accounts_contacts_and_regions_leave_state_and_are_never_destr
 
 def test_apply_shows_terraform_s_progress_while_a_region_is_enabled():
     """Terraform says every 10 s that a slow resource is still being made (apply_progress)."""
-    from awsenvs.runner import Report, _Counter
+    from awsenvs.run.runner import Report, _Counter
     from awsenvs.terraform import parse_event
 
     shown = []
@@ -674,7 +674,7 @@ def test_the_plan_says_why_the_organization_changes_when_contacts_and_a_perimete
     RCP type, which makes AWS attach RCPFullAWSAccess everywhere: `~ update ...organization`
     gets one line per service and type saying which org.yaml setting needs it and what follows
     (the attributes as the AWS provider names them in the saved plan)."""
-    from awsenvs.plan_notes import management_notes
+    from awsenvs.run.explain import management_notes
     from awsenvs.terraform import AttributeChange, ResourceChange
 
     org = parse(BASE)

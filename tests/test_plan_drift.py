@@ -16,7 +16,7 @@ from awsenvs import aws
 from awsenvs.config import load
 from awsenvs.drift import RESTORED_BY_APPLY
 from awsenvs.results import StackStatus
-from awsenvs.runner import Runner
+from awsenvs.run.runner import Runner
 from awsenvs.terraform import Plan, PlanSummary
 from conftest import ROOT, TWO_PRODUCTS, seed_rehearsal
 

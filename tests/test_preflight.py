@@ -242,7 +242,7 @@ def test_the_runner_hands_the_lookups_the_addresses_its_state_holds(synthesized,
     its look-ups skip; data sources are not resources to import."""
     import json
 
-    from awsenvs.runner import Runner
+    from awsenvs.run.runner import Runner
     from awsenvs.terraform import Terraform, state_addresses
 
     s = synthesized["two"]

@@ -499,7 +499,7 @@ def test_a_folder_left_on_an_empty_local_backend_takes_the_remote_one(tmp_path, 
     """Switched to s3: a stack folder terraform initialized on the local backend, whose state
     file there holds nothing, is initialized on s3 as it is (`init -reconfigure`); anything
     else is never reconfigured away (Terraform's "Backend configuration changed" explains it)."""
-    from awsenvs.runner import Runner
+    from awsenvs.run.runner import Runner
     from awsenvs.terraform import Terraform
 
     path = tmp_path / "org.yaml"
@@ -520,7 +520,7 @@ def test_a_folder_bootstrap_initialized_on_s3_takes_the_local_backend_back_only_
     with the stack's local state file still there (the move stopped before it), the folder
     takes the local backend as it is (`init -reconfigure`); without it the state is in the
     bucket, and planning from an empty state is refused in one line naming the way back."""
-    from awsenvs.folder_backend import initialized_elsewhere, takes_local_backend
+    from awsenvs.run.folder_backend import initialized_elsewhere, takes_local_backend
     from awsenvs.terraform import TerraformError
 
     folder = tmp_path / "cdktf.out" / "stacks" / "web-dev"
@@ -550,7 +550,7 @@ def test_a_taken_alias_is_one_line_saying_how_to_choose_another(tmp_path):
     aliases are per account).  The provider's diagnostic, as terraform streams it, becomes
     one line naming the alias and where to set another."""
     from awsenvs.results import StackResult, StackStatus
-    from awsenvs.runner import PLAN_FILE, Runner
+    from awsenvs.run.runner import PLAN_FILE, Runner
     from awsenvs.synth import stack_dir
     from awsenvs.terraform import PlanSummary, Terraform
 

@@ -7,9 +7,9 @@ from rich.console import Console
 
 from awsenvs.config import load
 from awsenvs.results import StackStatus
-from awsenvs.runner import SavedPlan
+from awsenvs.run.runner import SavedPlan
 from awsenvs.terraform import PlanSummary
-from awsenvs.workflow import Refused, Session, _confirm
+from awsenvs.run.workflow import Refused, Session, _confirm
 from conftest import EXAMPLE, IDENTITY_CENTER, TWO_PRODUCTS
 
 
@@ -217,7 +217,7 @@ def test_each_kind_of_management_change_touches_only_the_environments_it_reaches
     their account names (issue 38: moving ben out of prod noted tally-dev's and
     tally-staging's access, retiring staging asked for tally_prod and ledger_prod)."""
     from awsenvs.config import parse
-    from awsenvs.plan_notes import touched_environments
+    from awsenvs.run.explain import touched_environments
     from awsenvs.terraform import ResourceChange
 
     text, planned, former, access, guardrails = TOUCHES[kind]

@@ -50,10 +50,10 @@ from awsenvs.config import BOOTSTRAP_STACK, TFC_PROVIDER_AUTH_VARIABLE, TFC_RUN_
 from awsenvs.errors import Unreachable
 from awsenvs.private import private_dir
 from awsenvs.results import change_lines, counts_text, names_text
-from awsenvs.runner import PLAN_FILE, Lifecycle, write_lifecycle
+from awsenvs.run.runner import PLAN_FILE, Lifecycle, write_lifecycle
 from awsenvs.synth import stack_dir, synthesize, write_bootstrap_stack
 from awsenvs.terraform import Terraform, TerraformError, state_addresses
-from awsenvs.workflow import Refused, known_account_ids
+from awsenvs.run.workflow import Refused, known_account_ids
 
 
 @dataclass

@@ -48,14 +48,14 @@ from awsenvs.config import (
     Org,
 )
 from awsenvs.errors import EXIT_BAD_INPUT, AwsenvsError, Unreachable, shorten
-from awsenvs.folder_backend import (
+from awsenvs.run.folder_backend import (
     configured_backend,
     initialized_elsewhere,
     local_state_elsewhere,
     recorded_backend,
     takes_local_backend,
 )
-from awsenvs.plan_notes import management_notes, touched_environments
+from awsenvs.run.explain import management_notes, touched_environments
 from awsenvs.private import private_dir, state_files, tighten, write_private
 from awsenvs.results import StackResult, StackStatus, counts_text
 from awsenvs.synth import Synthesis, code_version, stack_dir, stack_fingerprints, write_retired_stack

@@ -52,7 +52,7 @@ from awsenvs.results import (
     names_text,
     notes_of,
 )
-from awsenvs.runner import PROGRESS_DETAIL, Lifecycle, Report, Runner
+from awsenvs.run.runner import PROGRESS_DETAIL, Lifecycle, Report, Runner
 from awsenvs.synth import Synthesis, Worker, synthesize, synthesize_beside
 from awsenvs.terraform import ResourceChange, Terraform, TerraformInterrupted
 
