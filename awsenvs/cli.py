@@ -242,7 +242,7 @@ def _session(ctx: click.Context, stacks, products, envs, workers, everything: bo
     from awsenvs import aws
     from awsenvs.preflight import LiveChecks
     from awsenvs.terraform import Terraform
-    from awsenvs.run.workflow import Session
+    from awsenvs.run.workflow import Run
 
     org = _org(ctx)
     selected = list(org.select(tuple(stacks), tuple(products), tuple(envs)))
@@ -257,8 +257,8 @@ def _session(ctx: click.Context, stacks, products, envs, workers, everything: bo
                   "unchanged stacks) are skipped; "
                   "each stack checks its account in its Terraform Cloud run", markup=False, highlight=False)
         guard, live = (lambda member_ids: org.management_account_id), None
-    return Session(org, selected, err, _outdir(), guard, _ask(), workers, Terraform(), live, everything, detail,
-                   stopping=stopping)
+    return Run(org, selected, err, _outdir(), guard, _ask(), workers, Terraform(), live, everything, detail,
+               stopping=stopping)
 
 
 @cli.command()

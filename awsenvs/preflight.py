@@ -64,7 +64,7 @@ __all__ = ["AdoptionError", "Import", "LiveChecks", "PreflightError", "Retiremen
 
 
 class LiveChecks:
-    """The live look-ups of one plan or apply, as the workflow uses them (workflow.Live).
+    """The live look-ups of one plan or apply, as the workflow uses them (workflow.Lookups).
 
     `stopping`: the run's interrupt; set, it cuts a wait's sleep short (the wait's
     callback then ends it, see workflow._waiting)."""

@@ -245,7 +245,7 @@ def test_plan_runs_no_terraform_when_the_synth_beside_it_fails(tmp_path, monkeyp
     monkeypatch.setattr(Terraform, "run", terraform_ran)
     monkeypatch.setattr(Terraform, "_stream", terraform_ran)
     outdir = tmp_path / "cdktf.out"
-    session = workflow.Session(org, list(org.stacks), Console(quiet=True), outdir, guard=lambda ids: "123456789012",
+    session = workflow.Run(org, list(org.stacks), Console(quiet=True), outdir, guard=lambda ids: "123456789012",
                                ask=None, terraform=Terraform())
     with pytest.raises(synth.SynthError, match="failed in a worker process: the bindings are broken"):
         workflow.plan(session, synth.Worker())

@@ -9,13 +9,13 @@ from awsenvs.config import load
 from awsenvs.results import StackStatus
 from awsenvs.run.runner import SavedPlan
 from awsenvs.terraform import PlanSummary
-from awsenvs.run.workflow import Refused, Session, _confirm
+from awsenvs.run.workflow import Refused, Run, _confirm
 from conftest import EXAMPLE, IDENTITY_CENTER, TWO_PRODUCTS
 
 
 def _session(ask):
     org = load(EXAMPLE)
-    return Session(org, list(org.stacks), Console(quiet=True), EXAMPLE.parent, guard=lambda ids: "123456789012",
+    return Run(org, list(org.stacks), Console(quiet=True), EXAMPLE.parent, guard=lambda ids: "123456789012",
                    ask=ask, terraform=None)
 
 
@@ -81,7 +81,7 @@ def test_the_prompt_restates_what_is_about_to_change():
 
 def test_identity_center_access_changes_of_a_protected_environment_need_its_account_name():
     org = load(IDENTITY_CENTER)
-    session = Session(org, list(org.stacks), Console(quiet=True), IDENTITY_CENTER.parent,
+    session = Run(org, list(org.stacks), Console(quiet=True), IDENTITY_CENTER.parent,
                       guard=lambda ids: "123456789012", ask=None, terraform=None)
     saved = {"management": SavedPlan("management", None, StackStatus.CHANGES, PlanSummary(1), touches=("shop-prod", "shop-dev"))}
     with pytest.raises(Refused, match="shop-prod, mfa: required"):
@@ -94,7 +94,7 @@ def test_identity_center_access_changes_of_a_protected_environment_need_its_acco
 
 def test_guardrail_changes_of_a_protected_environment_need_its_account_name():
     org = load(TWO_PRODUCTS)
-    session = Session(org, list(org.stacks), Console(quiet=True), TWO_PRODUCTS.parent,
+    session = Run(org, list(org.stacks), Console(quiet=True), TWO_PRODUCTS.parent,
                       guard=lambda ids: "123456789012", ask=None, terraform=None)
     changed = {"aws_organizations_policy.awsenvs_billing_guardrails"}
     touches = tuple(env.stack for env in org.environments_guarded_by(changed))
@@ -227,7 +227,7 @@ def test_each_kind_of_management_change_touches_only_the_environments_it_reaches
     assert touched_environments(org, changes, former) == (access, guardrails)
 
     touches = tuple(dict.fromkeys((*access, *guardrails)))
-    session = Session(org, list(org.stacks), Console(quiet=True), IDENTITY_CENTER.parent,
+    session = Run(org, list(org.stacks), Console(quiet=True), IDENTITY_CENTER.parent,
                       guard=lambda ids: "123456789012", ask=None, terraform=None)
     saved = {"management": SavedPlan("management", None, StackStatus.CHANGES, PlanSummary(1), touches=touches)}
     asked = ["tally_prod"] if "tally-prod" in touches else []  # ledger-prod is never reached

@@ -1,7 +1,7 @@
 """plan -> show -> confirm unless --yes -> execute -> exit code, over all selected stacks.
 
 Guard first: before any stack is planned or applied, the caller's `guard(known ids)` must
-pass (it raises on the wrong account).  Then the live look-ups (`Session.live`, see
+pass (it raises on the wrong account).  Then the live look-ups (`Run.lookups`, see
 awsenvs.preflight and awsenvs.live): the organization must not lose a trusted service or policy type
 org.yaml does not name, adopted accounts must match org.yaml, and whatever already exists
 is imported rather than created twice.  Confirmation is asked before anything is
@@ -67,7 +67,7 @@ class Interrupted(AwsenvsError):
     exit_code = EXIT_INTERRUPTED
 
 
-class Live(Protocol):
+class Lookups(Protocol):
     """The live look-ups of a run (awsenvs.preflight.LiveChecks)."""
 
     def check(self, on_wait: Callable[[str], None]) -> None: ...
@@ -85,7 +85,7 @@ class Live(Protocol):
 
 
 @dataclass
-class Session:
+class Run:
     org: Org
     stacks: list[str]
     console: Console
@@ -94,7 +94,7 @@ class Session:
     ask: Callable[[str], str] | None  # None: no terminal to ask on
     workers: int = 4
     terraform: Terraform = field(default_factory=Terraform)
-    live: Live | None = None  # None: no live look-ups (tests of the confirmation rules)
+    lookups: Lookups | None = None  # None: no live look-ups (tests of the confirmation rules)
     everything: bool = False  # plan --all: also the stacks unchanged since their last clean plan
     detail: bool = False  # list every resource change, not the first few per stack
     stopping: threading.Event = field(default_factory=threading.Event)  # set by an interrupt
@@ -115,14 +115,14 @@ class Session:
 
 
 @contextlib.contextmanager
-def interruptible(session: Session):
+def interruptible(run: Run):
     """While stacks run: Ctrl-C (SIGINT) and SIGTERM stop the run gracefully (see the module
     doc) instead of raising in the middle of it.  Prompts and synth keep Python's own
     Ctrl-C.  Signal handlers live on the main thread only; elsewhere this does nothing."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    handler = lambda signum, frame: session.interrupt()  # noqa: E731
+    handler = lambda signum, frame: run.interrupt()  # noqa: E731
     # A SIGINT ignored from the start (a shell's background job) stays ignored, as Python's own.
     handled = [sig for sig in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(sig) is not signal.SIG_IGN]
     previous = {sig: signal.signal(sig, handler) for sig in handled}
@@ -141,85 +141,85 @@ class _Prepared:
     ids: dict[str, str]
     retiring: list
 
-    def lifecycle_for(self, live: Live | None):
-        if live is None:
+    def lifecycle_for(self, lookups: Lookups | None):
+        if lookups is None:
             return None
-        return lambda stack, account_id, held: Lifecycle(*live.lifecycle(stack, account_id, self.retiring, held))
+        return lambda stack, account_id, held: Lifecycle(*lookups.lifecycle(stack, account_id, self.retiring, held))
 
-    def drift_for(self, live: Live | None):
+    def drift_for(self, lookups: Lookups | None):
         """The drift check of the stacks a plan would skip as unchanged (none without look-ups)."""
-        if live is None:
+        if lookups is None:
             return None
-        return lambda stack, account_id: live.drift(stack, account_id, self.ids)
+        return lambda stack, account_id: lookups.drift(stack, account_id, self.ids)
 
 
-def _waiting(session: Session, progress: Progress, stack: str) -> Callable[[str], None]:
+def _waiting(run: Run, progress: Progress, stack: str) -> Callable[[str], None]:
     """The progress line of a wait (for an account to be created, or to accept its role),
     which ends the wait when the run is interrupted."""
     def on_wait(message: str) -> None:
-        if session.stopping.is_set():
+        if run.stopping.is_set():
             raise Interrupted(f"interrupted (Ctrl-C) while {message}: nothing more was started")
         progress.update(stack, "waiting", message)
     return on_wait
 
 
-def _prepare(session: Session, runner: Runner, progress: Progress) -> _Prepared:
+def _prepare(run: Run, runner: Runner, progress: Progress) -> _Prepared:
     """Guard before any terraform runs, look at the live organization, then guard again
     with the ids the management stack's outputs add."""
     try:
-        return _prepared(session, runner, progress)
+        return _prepared(run, runner, progress)
     except TerraformInterrupted:  # reading a remote state when Ctrl-C came
         raise Interrupted("interrupted (Ctrl-C) before any stack started: nothing was planned or applied") from None
     except Unreachable as exc:  # the guard's call, a look-up or a remote state's read
         raise exc.stopped("nothing was planned or applied") from None
 
 
-def _prepared(session: Session, runner: Runner, progress: Progress) -> _Prepared:
-    caller = session.guard(runner.account_ids_at_hand())
-    runner.check_no_local_state_left([*session.stacks])
-    runner.check_state_found([*session.stacks])
-    if session.live is not None:
-        session.live.check(_waiting(session, progress, MANAGEMENT_STACK))
+def _prepared(run: Run, runner: Runner, progress: Progress) -> _Prepared:
+    caller = run.guard(runner.account_ids_at_hand())
+    runner.check_no_local_state_left([*run.stacks])
+    runner.check_state_found([*run.stacks])
+    if run.lookups is not None:
+        run.lookups.check(_waiting(run, progress, MANAGEMENT_STACK))
     managed = runner.managed_account_ids()
     ids = runner.account_ids(managed)
-    session.guard({**managed, **ids})
-    if session.live is not None:
-        session.live.check_created(managed)
+    run.guard({**managed, **ids})
+    if run.lookups is not None:
+        run.lookups.check_created(managed)
     retiring = []
-    if session.live is not None and MANAGEMENT_STACK in session.stacks:
-        retiring = session.live.retirements(managed)
+    if run.lookups is not None and MANAGEMENT_STACK in run.stacks:
+        retiring = run.lookups.retirements(managed)
     return _Prepared(caller, ids, retiring)
 
 
-def _plan_retirements(session: Session, runner: Runner, retiring: list) -> list[StackResult]:
+def _plan_retirements(run: Run, runner: Runner, retiring: list) -> list[StackResult]:
     def check(retirement):
-        return (lambda users: session.live.check_reachable(retirement, users)) if session.live is not None else None
+        return (lambda users: run.lookups.check_reachable(retirement, users)) if run.lookups is not None else None
 
     return [runner.plan_retirement(r.stack, r.account_id, r.account_name, r.closing, r.enabling, check(r))
             for r in retiring]
 
 
-def plan(session: Session, worker: Worker | None = None) -> tuple[list[StackResult], int]:
+def plan(run: Run, worker: Worker | None = None) -> tuple[list[StackResult], int]:
     """`worker`: a synth worker started ahead (see synth.Worker); closed here."""
     # Synth runs beside the guard and the look-ups, which need only org.yaml and the
     # states (about a second each when one product changed); the runner waits for it
     # before any terraform runs, and a failed synth fails the run before anything is planned.
-    synthesis = synthesize_beside(session.org, session.outdir, worker or Worker())
+    synthesis = synthesize_beside(run.org, run.outdir, worker or Worker())
     try:
-        with Progress(session.console, session.stacks) as progress, interruptible(session):
-            runner = session.runner(progress, synthesis)
-            prepared = _prepare(session, runner, progress)
-            results = runner.plan(session.stacks, prepared.caller, prepared.ids, prepared.lifecycle_for(session.live),
-                                  everything=session.everything, drift_for=prepared.drift_for(session.live))
+        with Progress(run.console, run.stacks) as progress, interruptible(run):
+            runner = run.runner(progress, synthesis)
+            prepared = _prepare(run, runner, progress)
+            results = runner.plan(run.stacks, prepared.caller, prepared.ids, prepared.lifecycle_for(run.lookups),
+                                  everything=run.everything, drift_for=prepared.drift_for(run.lookups))
             synthesis.wait()  # a retirement writes a stack folder of its own: after synth's clean-up
             if not runner.halted:
-                results += _plan_retirements(session, runner, prepared.retiring)
+                results += _plan_retirements(run, runner, prepared.retiring)
     finally:
         futures.wait([synthesis.future])  # never exit while a worker still writes (an error above is the one reported)
-    show_changes(session.console, results, session.detail)
-    _print_summary(session.console, results, "Plan")
-    if session.stopping.is_set():
-        return results, _interrupted(session.console, results)
+    show_changes(run.console, results, run.detail)
+    _print_summary(run.console, results, "Plan")
+    if run.stopping.is_set():
+        return results, _interrupted(run.console, results)
     if runner.unreachable:
         raise runner.unreachable.stopped("nothing was planned after it")
     return results, exit_code_for_plan(results)
@@ -243,32 +243,32 @@ def _interrupted(console: Console, results: list[StackResult]) -> int:
     return EXIT_INTERRUPTED
 
 
-def apply(session: Session, yes: bool) -> tuple[list[StackResult], int]:
-    org, console = session.org, session.console
+def apply(run: Run, yes: bool) -> tuple[list[StackResult], int]:
+    org, console = run.org, run.console
     with console.status("Synthesizing…"):
-        synthesize(org, session.outdir)
-    with Progress(console, session.stacks) as progress, interruptible(session):
-        runner = session.runner(progress)
-        prepared = _prepare(session, runner, progress)
+        synthesize(org, run.outdir)
+    with Progress(console, run.stacks) as progress, interruptible(run):
+        runner = run.runner(progress)
+        prepared = _prepare(run, runner, progress)
         retired = [r.stack for r in prepared.retiring]
-        stacks = [*session.stacks, *retired]
+        stacks = [*run.stacks, *retired]
         for stack in stacks:
             if runner.interrupted(stack):
                 console.print(f"{stack}: the last apply was interrupted; its saved plan is stale and is discarded.",
                               markup=False, highlight=False)
-        stale = [s for s in session.stacks if runner.saved_plan(s) is None]
+        stale = [s for s in run.stacks if runner.saved_plan(s) is None]
         stale_retired = [r for r in prepared.retiring if runner.saved_plan(r.stack) is None]
         replanned: dict[str, StackResult] = {}
         if stale or stale_retired:
             names = names_text([*stale, *(r.stack for r in stale_retired)])
             console.print(f"No current plan for {names} (org.yaml or the code changed since, never planned, or "
                           "interrupted): planning now.", markup=False)
-            results = runner.plan(stale, prepared.caller, prepared.ids, prepared.lifecycle_for(session.live),
-                                  drift_for=prepared.drift_for(session.live))
+            results = runner.plan(stale, prepared.caller, prepared.ids, prepared.lifecycle_for(run.lookups),
+                                  drift_for=prepared.drift_for(run.lookups))
             if not runner.halted:
-                results += _plan_retirements(session, runner, stale_retired)
+                results += _plan_retirements(run, runner, stale_retired)
             replanned = {r.stack: r for r in results}
-    if session.stopping.is_set():
+    if run.stopping.is_set():
         _print_summary(console, list(replanned.values()), "Plan (interrupted)")
         return list(replanned.values()), _interrupted(console, list(replanned.values()))
     if runner.unreachable:
@@ -281,33 +281,33 @@ def apply(session: Session, yes: bool) -> tuple[list[StackResult], int]:
         _print_summary(console, shown, "Apply: nothing to apply")
         failed = [r for r in shown if r.failed]
         return shown, 1 if failed else 0
-    show_changes(console, pending, session.detail, "About to apply:")
+    show_changes(console, pending, run.detail, "About to apply:")
     if replanned:
         shown = [replanned.get(s) or _as_result(saved[s]) for s in stacks if replanned.get(s) or saved[s]]
         _print_summary(console, shown, "Plan (new)")
     else:  # what `plan` said of them (imports and what stays, touched environments), again before the confirmation
         for line in notes_of([_as_result(p) for p in pending]):
             console.print(f"  {line}", markup=False, highlight=False)
-    _confirm(session, saved, replanned=bool(replanned), yes=yes, retiring=prepared.retiring)
+    _confirm(run, saved, replanned=bool(replanned), yes=yes, retiring=prepared.retiring)
 
     results: dict[str, StackResult] = {}
-    with Progress(console, stacks) as progress, interruptible(session):
-        runner = session.runner(progress)
+    with Progress(console, stacks) as progress, interruptible(run):
+        runner = run.runner(progress)
         # Retire first: its account stack's state is emptied and the account moved before
         # the management stack lets go of it, so an interruption anywhere is repeated
         # safely by the next run (both steps are idempotent).
         for retirement in prepared.retiring:
-            if session.stopping.is_set():
+            if run.stopping.is_set():
                 results[retirement.stack] = StackResult(retirement.stack, StackStatus.NOT_STARTED, retirement.account_id)
                 continue
-            results[retirement.stack] = _retire(session, runner, progress, retirement, saved.get(retirement.stack))
+            results[retirement.stack] = _retire(run, runner, progress, retirement, saved.get(retirement.stack))
         if MANAGEMENT_STACK in saved and not any(r.failed for r in results.values()):
             replanned_management = None
             if any(r.enabling for r in prepared.retiring) and saved[MANAGEMENT_STACK] is not None:
-                replanned_management = _replan_management(session, runner, prepared, saved[MANAGEMENT_STACK])
-            results[MANAGEMENT_STACK] = replanned_management or _apply_one(session, runner, progress, prepared,
+                replanned_management = _replan_management(run, runner, prepared, saved[MANAGEMENT_STACK])
+            results[MANAGEMENT_STACK] = replanned_management or _apply_one(run, runner, progress, prepared,
                                                                            MANAGEMENT_STACK)
-        elif MANAGEMENT_STACK in saved and not session.stopping.is_set():
+        elif MANAGEMENT_STACK in saved and not run.stopping.is_set():
             results[MANAGEMENT_STACK] = StackResult(
                 MANAGEMENT_STACK, StackStatus.NOT_STARTED, prepared.caller,
                 notes=("not applied: it lets go of the retired accounts only once their retirement succeeded; the next "
@@ -319,18 +319,18 @@ def apply(session: Session, yes: bool) -> tuple[list[StackResult], int]:
         waiting = [s for s, p in saved.items() if p and p.status is StackStatus.WAITING]
         management_failed = results.get(MANAGEMENT_STACK, StackResult("", StackStatus.NO_CHANGES)).status in (
             StackStatus.FAILED, StackStatus.INTERRUPTED, StackStatus.NOT_STARTED)
-        if waiting and not management_failed and not session.stopping.is_set():
-            _plan_new_accounts(session, runner, progress, prepared, saved, waiting, results, yes)
-        todo = [s for s in session.stacks if s != MANAGEMENT_STACK and s not in results]
+        if waiting and not management_failed and not run.stopping.is_set():
+            _plan_new_accounts(run, runner, progress, prepared, saved, waiting, results, yes)
+        todo = [s for s in run.stacks if s != MANAGEMENT_STACK and s not in results]
         if management_failed:
             todo = [s for s in todo if saved.get(s) and saved[s].status is not StackStatus.WAITING]
-        for result in runner.apply_many(todo, lambda stack: _apply_one(session, runner, progress, prepared, stack)):
+        for result in runner.apply_many(todo, lambda stack: _apply_one(run, runner, progress, prepared, stack)):
             results[result.stack] = result
     ordered = [results[s] for s in stacks if s in results]
     _print_summary(console, ordered, "Apply")
     if _created_identity_center_users(saved.get(MANAGEMENT_STACK), results.get(MANAGEMENT_STACK)):
         console.print(f"note: {IDENTITY_CENTER_FIRST_SIGN_IN}", markup=False, highlight=False)
-    if session.stopping.is_set():
+    if run.stopping.is_set():
         return ordered, _interrupted(console, ordered)
     if runner.unreachable:
         raise runner.unreachable.stopped("nothing was applied after it")
@@ -338,7 +338,7 @@ def apply(session: Session, yes: bool) -> tuple[list[StackResult], int]:
     return ordered, 1 if failed else 0
 
 
-def _apply_one(session: Session, runner: Runner, progress: Progress, prepared: _Prepared, stack: str) -> StackResult:
+def _apply_one(run: Run, runner: Runner, progress: Progress, prepared: _Prepared, stack: str) -> StackResult:
     """Apply a stack's saved plan.  When it fails only because creates met objects that
     exist (the SDK retried a create whose response was lost, and the retry found what the
     first attempt made; or another run made them), the stack is planned again at once with
@@ -346,15 +346,15 @@ def _apply_one(session: Session, runner: Runner, progress: Progress, prepared: _
     nothing is created twice."""
     confirmed = runner.saved_plan(stack)
     result = runner.apply_saved(stack)
-    if not result.existed or confirmed is None or session.live is None or runner.halted:
+    if not result.existed or confirmed is None or run.lookups is None or runner.halted:
         return result
     existed = names_text(result.existed)
     progress.note(f"{stack}: {existed} existed already (a create whose answer was lost, or another run's): planning "
                   "it again with them imported")
     if stack == MANAGEMENT_STACK:
-        session.live.reread()  # the organization's facts, as the failed apply left them
+        run.lookups.reread()  # the organization's facts, as the failed apply left them
     ids = {**prepared.ids, **runner.account_ids()}
-    [again] = runner.plan([stack], prepared.caller, ids, prepared.lifecycle_for(session.live), everything=True)
+    [again] = runner.plan([stack], prepared.caller, ids, prepared.lifecycle_for(run.lookups), everything=True)
     if again.status not in (StackStatus.CHANGES, StackStatus.NO_CHANGES):
         return again
     imported = {c.address for c in again.changes if c.importing}
@@ -368,13 +368,13 @@ def _apply_one(session: Session, runner: Runner, progress: Progress, prepared: _
                                    "imported and applied again in this run",) + applied.notes)
 
 
-def _replan_management(session: Session, runner: Runner, prepared: _Prepared, confirmed) -> StackResult | None:
+def _replan_management(run: Run, runner: Runner, prepared: _Prepared, confirmed) -> StackResult | None:
     """The retirements enabled a policy type outside Terraform, which the management
     stack's saved plan enables as well: applied as it is, the provider would call
     EnablePolicyType again and fail (PolicyTypeAlreadyEnabledException).  So it is planned
     again, and applied only if it does nothing beyond what was confirmed; None: go ahead
     with the new saved plan, else the stack's failed result."""
-    [result] = runner.plan([MANAGEMENT_STACK], prepared.caller, prepared.ids, prepared.lifecycle_for(session.live),
+    [result] = runner.plan([MANAGEMENT_STACK], prepared.caller, prepared.ids, prepared.lifecycle_for(run.lookups),
                            everything=True)
     if result.status not in (StackStatus.CHANGES, StackStatus.NO_CHANGES):
         return result
@@ -407,38 +407,38 @@ def _created_identity_center_users(saved, applied: StackResult | None) -> bool:
             and any(c.type == IDENTITY_USER_RESOURCE and c.action == "create" for c in saved.changes))
 
 
-def _plan_new_accounts(session: Session, runner: Runner, progress: Progress, prepared: _Prepared, saved: dict,
+def _plan_new_accounts(run: Run, runner: Runner, progress: Progress, prepared: _Prepared, saved: dict,
                        waiting: list[str], results: dict[str, StackResult], yes: bool) -> None:
     """Plan the stacks of the accounts the management stack just created, show their plans,
     and leave in `results` those that must not be applied (failed, refused)."""
     ids = runner.account_ids()
-    session.guard(ids)  # the accounts just created are members too
+    run.guard(ids)  # the accounts just created are members too
     ready = []
     for stack in waiting:
         if stack not in ids:
             continue
         try:
-            if session.live is not None:
-                session.live.wait_until_ready(stack, ids[stack], _waiting(session, progress, stack))
+            if run.lookups is not None:
+                run.lookups.wait_until_ready(stack, ids[stack], _waiting(run, progress, stack))
             ready.append(stack)
         except Interrupted:
             results[stack] = StackResult(stack, StackStatus.NOT_STARTED, ids[stack])
         except Exception as exc:  # noqa: BLE001 - reported as this stack's failure
             results[stack] = StackResult(stack, StackStatus.FAILED, ids[stack], error=str(exc))
-    planned = runner.plan(ready, prepared.caller, ids, prepared.lifecycle_for(session.live))
+    planned = runner.plan(ready, prepared.caller, ids, prepared.lifecycle_for(run.lookups))
     for result in planned:
         if result.status is not StackStatus.CHANGES:
             if result.status is not StackStatus.NO_CHANGES:
                 results[result.stack] = result
             continue
         progress.note(f"{result.stack}: the new account's plan ({counts_text(result.summary)}):")
-        for line in change_lines(result.changes, session.detail):
+        for line in change_lines(result.changes, run.detail):
             progress.note(line)
         unexpected = _beyond(saved[result.stack].changes, result.changes)  # it announced creates only
         if not unexpected or yes:
             continue
         listed = _listed(unexpected)
-        if session.ask is not None and session.ask(
+        if run.ask is not None and run.ask(
                 f"{result.stack}: its plan does more than the creates shown before ({listed}). Apply it? Type yes"
         ).strip() == "yes":
             continue
@@ -448,31 +448,31 @@ def _plan_new_accounts(session: Session, runner: Runner, progress: Progress, pre
                   f"with `plan --stack {result.stack}`, then apply again")
 
 
-def _retire(session: Session, runner: Runner, progress: Progress, retirement, saved) -> StackResult:
+def _retire(run: Run, runner: Runner, progress: Progress, retirement, saved) -> StackResult:
     """Park the account (enabling the policy types it needs first), lock its IAM users out,
     let its objects leave state, then close it (on_retire: close).  Every step is idempotent,
     so a retirement that failed or was interrupted half-way is finished by the next apply:
     the management stack, which lets go of the account, waits until it succeeded."""
     if saved is None or saved.status is not StackStatus.RETIRE:
         return StackResult(retirement.stack, StackStatus.FAILED, retirement.account_id, error="no current retirement plan")
-    live = session.live
+    lookups = run.lookups
     try:
         became = None
         users = runner.state_users(retirement.stack)
-        if live is not None:
-            live.check_reachable(retirement, users)  # before the first write
+        if lookups is not None:
+            lookups.check_reachable(retirement, users)  # before the first write
             progress.update(retirement.stack, "retiring", "moving the account to the Suspended OU")
-            became = live.park(retirement)
+            became = lookups.park(retirement)
         if users and became is not None:
             # Unmanaged once they leave state: first no console password and no active key.
             # (An account closed or gone has nobody left to sign in.)
             progress.update(retirement.stack, "retiring", f"locking out {len(users)} IAM users")
-            live.lock_out(retirement, users)
+            lookups.lock_out(retirement, users)
         progress.update(retirement.stack, "retiring", "objects leave state")
         forgotten = runner.forget_stack(retirement.stack)
         if became is not None:
             progress.update(retirement.stack, "retiring", "closing the account" if retirement.closes else "parked")
-            closed = live.close(retirement)
+            closed = lookups.close(retirement)
             became += f"; {closed}" if closed else ""
     except TerraformInterrupted:  # half done: the next apply repeats every step
         progress.update(retirement.stack, StackStatus.INTERRUPTED)
@@ -483,7 +483,7 @@ def _retire(session: Session, runner: Runner, progress: Progress, retirement, sa
                            error=f"{exc} (the next apply finishes this retirement)")
     progress.update(retirement.stack, StackStatus.RETIRED)
     locked = f"; {len(users)} IAM users without console password or active access key" if users and became else ""
-    if became is None and live is not None:
+    if became is None and lookups is not None:
         became = f"account {retirement.account_id} had already left the organization or was closed"
     return StackResult(retirement.stack, StackStatus.RETIRED, retirement.account_id, saved.summary,
                        notes=(f"{forgotten} objects left state{locked}" + (f"; {became}" if became else ""),))
@@ -500,25 +500,25 @@ def _as_result(saved) -> StackResult:
                        touches=saved.touches, since=saved.since, changes=saved.changes)
 
 
-def _confirm(session: Session, saved: dict, replanned: bool, yes: bool, retiring: list = ()) -> None:
+def _confirm(run: Run, saved: dict, replanned: bool, yes: bool, retiring: list = ()) -> None:
     if yes:
         return
     # (stack, account name to type, why it is protected)
     protected = [
         (env.stack, env.account_name, "mfa: required")
-        for env in session.org.environments
+        for env in run.org.environments
         if env.mfa_required and env.stack in saved and saved[env.stack]
         and saved[env.stack].status in (StackStatus.CHANGES, StackStatus.WAITING)
     ]
     # A protected environment's access (identity_center) or guardrails change in the management stack.
     management = saved.get(MANAGEMENT_STACK)
     for stack in management.touches if management else ():
-        env = session.org.environment_by_stack(stack)
+        env = run.org.environment_by_stack(stack)
         if env.mfa_required and stack not in {p[0] for p in protected}:
             protected.append((MANAGEMENT_STACK, env.account_name,
                               f"it changes the access, guardrails or account settings of {env.stack}, mfa: required"))
     # With Identity Center the account stacks hold no IAM users: nobody to lock out.
-    locked = "" if session.org.identity_center else ", its IAM users lose their console passwords and access keys"
+    locked = "" if run.org.identity_center else ", its IAM users lose their console passwords and access keys"
     protected += [(r.stack, r.account_name, "retire: removed from org.yaml; "
                    + (f"{' and '.join(r.enabling)} is enabled in the organization first, " if r.enabling else "")
                    + "the account moves to the Suspended OU, where only the managing roles can act"
@@ -528,9 +528,9 @@ def _confirm(session: Session, saved: dict, replanned: bool, yes: bool, retiring
         if plan_ is None or plan_.status is StackStatus.RETIRE:
             continue
         if plan_.risks and stack not in {p[0] for p in protected}:
-            env = session.org.environment_by_stack(stack)
+            env = run.org.environment_by_stack(stack)
             protected.append((stack, env.account_name, "; ".join(plan_.risks)))
-    if session.ask is None:
+    if run.ask is None:
         if protected:
             names = ", ".join(f"{stack} ({why})" for stack, _, why in protected)
             raise Refused(f"refusing to apply {names} without a terminal to confirm on: run it interactively, or pass --yes")
@@ -538,10 +538,10 @@ def _confirm(session: Session, saved: dict, replanned: bool, yes: bool, retiring
             raise Refused("the plans above were made just now and nobody confirmed them: run it interactively, run "
                           "`plan` first (then `apply` applies exactly those plans), or pass --yes")
         return
-    if replanned and session.ask("Apply the plans above? Type yes").strip() != "yes":
+    if replanned and run.ask("Apply the plans above? Type yes").strip() != "yes":
         raise Refused("not confirmed; nothing applied")
     for stack, name, why in protected:
-        typed = session.ask(f"{stack} is protected ({why}); about to apply {_what(saved.get(stack))}. "
+        typed = run.ask(f"{stack} is protected ({why}); about to apply {_what(saved.get(stack))}. "
                             f"Type its account name ({name}) to apply")
         if typed.strip() != name:
             raise Refused(f"{stack}: account name not confirmed; nothing applied")
