@@ -199,7 +199,7 @@ def test_an_import_that_would_not_validate_writes_nothing(shop, tmp_path, monkey
     """The writer's output is validated before it is written: a broken one is a bug, said in one line."""
     from awsenvs.errors import AwsenvsError
     from awsenvs.orgyaml import Written
-    from awsenvs.orgyaml.snapshot import _check_valid
+    from awsenvs.orgyaml.output import _check_valid
 
     broken = Written("organization: {name: acme}\n", "iam_users", (), (), "")
     with pytest.raises(AwsenvsError) as failed:
@@ -211,7 +211,7 @@ def test_an_import_that_would_not_validate_writes_nothing(shop, tmp_path, monkey
 
 
 def test_an_existing_output_is_refused_before_anything_is_read(tmp_path):
-    from awsenvs.orgyaml.snapshot import OutputExists, check_output
+    from awsenvs.orgyaml.output import OutputExists, check_output
 
     path = tmp_path / "org.yaml"
     path.write_text("mine\n")

@@ -1,6 +1,6 @@
 """`import`'s writer of org.yaml: live facts -> a draft (`decide`, every decision with its
 reason) -> YAML text (`text`, each reason a comment beside what it decided).  Pure: no
-AWS here; awsenvs.orgyaml.snapshot reads the facts."""
+AWS here; snapshot.py reads the facts, output.py writes the file."""
 
 from __future__ import annotations
 
