@@ -25,7 +25,7 @@ from awsenvs.live.facts import (
     LiveSnapshot,
     LiveStructure,
 )
-from awsenvs.orgyaml import ImportRefused, render
+from awsenvs.orgyaml import DraftRefused, render
 
 READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -159,7 +159,7 @@ def test_users_without_mfa_are_named_beside_the_mfa_default(shop):
 
 def test_an_organization_without_an_ou_to_adopt_is_refused_in_one_line():
     members = [LiveMember(LEGACY, (), _iam(LEGACY))]
-    with pytest.raises(ImportRefused) as refused:
+    with pytest.raises(DraftRefused) as refused:
         render(snapshot(members, [], root=(LEGACY.id,)), "a test")
     assert "\n" not in str(refused.value) and "create one OU per product" in str(refused.value)
 
@@ -310,7 +310,7 @@ def test_credentials_that_cannot_read_the_organization_are_one_line(monkeypatch)
     monkeypatch.setattr(aws, "management_account_of_organization", lambda: ("o-abcdefghij", "999999999999"))
     monkeypatch.setattr(aws, "caller_account", lambda session=None: "999999999999")
     monkeypatch.setattr("awsenvs.orgyaml.snapshot.read_organization", denied)
-    with pytest.raises(ImportRefused) as refused:
+    with pytest.raises(DraftRefused) as refused:
         read_snapshot("eu-west-1", "OrganizationAccountAccessRole")
     message = str(refused.value)
     assert "\n" not in message and "AccessDeniedException" in message and "management account's credentials" in message

@@ -22,7 +22,8 @@ class OutputExists(AwsenvsError):
 
 
 @dataclass(frozen=True)
-class Imported:
+class WrittenFile:
+    """What `import` wrote: the text and its summary, and where it went."""
     written: Written
     path: Path | None  # None: printed (--output -)
     backup: Path | None
@@ -59,7 +60,7 @@ def write_output(written: Written, output: str) -> tuple[Path | None, Path | Non
 
 
 def _check_valid(written: Written, output: str) -> None:
-    """What import writes must pass validate; if it does not, that is import's bug, and
+    """What `import` writes must pass validate; if it does not, the draft has a bug, and
     nothing is written."""
     from awsenvs.config import ConfigError, parse
 
@@ -78,9 +79,10 @@ def source_of(snapshot: LiveSnapshot) -> str:
             f"{time.strftime('%Y-%m-%d')}")
 
 
-def import_organization(region: str, role_name: str, output: str, workers: int = WORKERS, **progress) -> Imported:
+def write_org_yaml(region: str, role_name: str, output: str, workers: int = WORKERS, **progress) -> WrittenFile:
+    """The live organization read, drafted as org.yaml, validated and written to `output` (- prints it)."""
     snapshot = read_snapshot(region, role_name, workers, **progress)
     written = render(snapshot, source_of(snapshot))
     _check_valid(written, output)
     path, backup = write_output(written, output)
-    return Imported(written, path, backup)
+    return WrittenFile(written, path, backup)

@@ -27,7 +27,7 @@ from awsenvs.live.iam import DETAIL, read_account_iam
 from awsenvs.live.identity_center import read_identity_center
 from awsenvs.live.organization import account_client, read_alternate_contacts, read_organization, read_structure
 from awsenvs.live.s3 import read_public_buckets
-from awsenvs.orgyaml import ImportRefused
+from awsenvs.orgyaml import DraftRefused
 
 WORKERS = 16  # member accounts read at once: the reads wait on AWS, not the CPU
 
@@ -41,8 +41,8 @@ def read_snapshot(region: str, role_name: str, workers: int = WORKERS,
         # Any account of an organization may describe it: say which account should run import first.
         found = aws.management_account_of_organization()
         if found is None:
-            raise ImportRefused("these credentials' account belongs to no organization: run import with the "
-                                "management account's credentials (AWS_PROFILE)")
+            raise DraftRefused("these credentials' account belongs to no organization: run import with the "
+                               "management account's credentials (AWS_PROFILE)")
         caller = aws.caller_account()
         if caller != found[1]:
             raise aws.GuardError(f"these credentials are for account {caller}, not the management account {found[1]} "
@@ -51,8 +51,8 @@ def read_snapshot(region: str, role_name: str, workers: int = WORKERS,
         organization = read_organization()
         structure = read_structure(organization)
     except aws.AwsError as exc:
-        raise ImportRefused(f"cannot read the organization with these credentials: {exc}; run import with the "
-                            "management account's credentials (Organizations read access)") from None
+        raise DraftRefused(f"cannot read the organization with these credentials: {exc}; run import with the "
+                           "management account's credentials (Organizations read access)") from None
     path_of = {account: ou.path for ou in structure.ous for account in ou.account_ids}
     sts = aws.sts_client()  # made here, shared by the threads (sessions are not thread safe)
     # Members' alternate contacts are read from the management account, which needs Account
@@ -64,17 +64,18 @@ def read_snapshot(region: str, role_name: str, workers: int = WORKERS,
         if account.closed:
             return LiveMember(account, path, None, f"closed ({account.lifecycle})")
         try:
+            # The session name is what CloudTrail shows of these reads: the verb's, as users know it.
             session = aws.assume_role_session(account.id, role_name, "awsenvs-import", sts=sts)
             read = _with_public_buckets(LiveMember(account, path, read_account_iam(session, account.id, DETAIL)), session)
         except aws.AwsError as exc:
             read = LiveMember(account, path, None, str(exc))
-        except Exception as exc:  # noqa: BLE001 - e.g. a raw botocore error: this account is skipped, not the import
+        except Exception as exc:  # noqa: BLE001 - e.g. a raw botocore error: this account is skipped, the others still read
             read = LiveMember(account, path, None, f"{type(exc).__name__}: {' '.join(str(exc).split())}")
         return _with_contacts(read, contacts_client)
 
     on_accounts(len(organization.accounts))
     members: dict[str, LiveMember] = {}
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="import")
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="snapshot")
     try:
         for future in as_completed([pool.submit(member, a) for a in organization.accounts]):
             read = future.result()
