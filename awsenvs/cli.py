@@ -702,16 +702,16 @@ def import_(ctx: click.Context, output: str | None, role_name: str, force: bool,
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from awsenvs import aws
-    from awsenvs import importing
+    from awsenvs.orgyaml.output import check_output, write_org_yaml
 
     output = output or ctx.obj["config"]
-    importing.check_output(output, force)
+    check_output(output, force)
     region = aws.connect(None)
     columns = (TextColumn("reading accounts"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TextColumn("{task.description}"))
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task("", total=None)
-        result = importing.import_organization(
+        result = write_org_yaml(
             region, role_name, output, workers,
             on_accounts=lambda n: bar.update(task, total=n),
             on_account=lambda m: bar.update(task, advance=1, description=m.account.name))

@@ -71,10 +71,10 @@ def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
 
 def calls_of_one_read(region: str) -> tuple[Counter, Counter]:
     """(calls in member accounts, calls in the management account) of one in-process read."""
-    from awsenvs import importing
+    from awsenvs.orgyaml import snapshot
 
     with counted_calls() as (member, management):
-        importing.read_snapshot(region, "OrganizationAccountAccessRole")
+        snapshot.read_snapshot(region, "OrganizationAccountAccessRole")
     return member, management
 
 

@@ -25,7 +25,7 @@ from awsenvs.live.facts import (
     LiveSnapshot,
     LiveStructure,
 )
-from awsenvs.orgyaml import ImportRefused, render
+from awsenvs.orgyaml import DraftRefused, render
 
 READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -159,7 +159,7 @@ def test_users_without_mfa_are_named_beside_the_mfa_default(shop):
 
 def test_an_organization_without_an_ou_to_adopt_is_refused_in_one_line():
     members = [LiveMember(LEGACY, (), _iam(LEGACY))]
-    with pytest.raises(ImportRefused) as refused:
+    with pytest.raises(DraftRefused) as refused:
         render(snapshot(members, [], root=(LEGACY.id,)), "a test")
     assert "\n" not in str(refused.value) and "create one OU per product" in str(refused.value)
 
@@ -197,13 +197,13 @@ def test_identity_center_becomes_users_and_permission_sets():
 
 def test_an_import_that_would_not_validate_writes_nothing(shop, tmp_path, monkeypatch):
     """The writer's output is validated before it is written: a broken one is a bug, said in one line."""
-    from awsenvs import importing
     from awsenvs.errors import AwsenvsError
     from awsenvs.orgyaml import Written
+    from awsenvs.orgyaml.output import _check_valid
 
     broken = Written("organization: {name: acme}\n", "iam_users", (), (), "")
     with pytest.raises(AwsenvsError) as failed:
-        importing._check_valid(broken, str(tmp_path / "org.yaml"))
+        _check_valid(broken, str(tmp_path / "org.yaml"))
     assert "does not validate" in str(failed.value) and "\n" not in str(failed.value)
     assert not (tmp_path / "org.yaml").exists()
     with pytest.raises(ConfigError):
@@ -211,22 +211,23 @@ def test_an_import_that_would_not_validate_writes_nothing(shop, tmp_path, monkey
 
 
 def test_an_existing_output_is_refused_before_anything_is_read(tmp_path):
-    from awsenvs import importing
+    from awsenvs.orgyaml.output import OutputExists, check_output
 
     path = tmp_path / "org.yaml"
     path.write_text("mine\n")
-    with pytest.raises(importing.OutputExists) as refused:
-        importing.check_output(str(path), force=False)
+    with pytest.raises(OutputExists) as refused:
+        check_output(str(path), force=False)
     assert refused.value.exit_code == 2 and "--force" in str(refused.value)
-    importing.check_output(str(path), force=True)
-    importing.check_output("-", force=False)
+    check_output(str(path), force=True)
+    check_output("-", force=False)
 
 
 def test_a_member_whose_role_cannot_be_assumed_is_skipped_and_the_others_read(tmp_path, monkeypatch):
     """Real boto3 against moto's in-process mock; the one account's AssumeRole answers
     AccessDenied as AWS does for a missing role (moto assumes any role)."""
     moto = pytest.importorskip("moto")
-    from awsenvs import aws, importing
+    from awsenvs import aws
+    from awsenvs.orgyaml.snapshot import read_snapshot
     from conftest import in_process_moto_env
 
     in_process_moto_env(monkeypatch, tmp_path, "eu-west-1")
@@ -253,7 +254,7 @@ def test_a_member_whose_role_cannot_be_assumed_is_skipped_and_the_others_read(tm
         monkeypatch.setattr("awsenvs.live.organization.read_root_access_features", lambda client=None: ())
         aws.connect(None)
         seen = []
-        found = importing.read_snapshot("eu-west-1", "OrganizationAccountAccessRole", workers=2, on_account=seen.append)
+        found = read_snapshot("eu-west-1", "OrganizationAccountAccessRole", workers=2, on_account=seen.append)
         members = {m.account.name: m for m in found.members}
         assert members["shop-prod"].iam is not None and members["shop-dev"].iam is None
         assert "AccessDenied" in members["shop-dev"].skipped and len(seen) == 2
@@ -269,7 +270,8 @@ def test_reads_are_bounded_by_workers_and_retried_adaptively(tmp_path, monkeypat
     import time
 
     moto = pytest.importorskip("moto")
-    from awsenvs import aws, importing
+    from awsenvs import aws
+    from awsenvs.orgyaml.snapshot import read_snapshot
     from conftest import in_process_moto_env
 
     in_process_moto_env(monkeypatch, tmp_path, "eu-west-1")
@@ -286,29 +288,30 @@ def test_reads_are_bounded_by_workers_and_retried_adaptively(tmp_path, monkeypat
             running[0] -= 1
         return LiveIam(account_id, {}, (), None, ())
 
-    monkeypatch.setattr(importing, "read_account_iam", slow_read)
+    monkeypatch.setattr("awsenvs.orgyaml.snapshot.read_account_iam", slow_read)
     with moto.mock_aws():
         aws.connect(None)
         client = aws.new_session().client("organizations")
         client.create_organization(FeatureSet="ALL")
         for n in range(12):
             client.create_account(AccountName=f"a{n}", Email=f"a{n}@acme.example.com")
-        importing.read_snapshot("eu-west-1", "OrganizationAccountAccessRole", workers=3)
+        read_snapshot("eu-west-1", "OrganizationAccountAccessRole", workers=3)
     assert 1 < most[0] <= 3
     assert modes == {"adaptive"} and client.meta.config.retries["mode"] == "adaptive"
 
 
 def test_credentials_that_cannot_read_the_organization_are_one_line(monkeypatch):
-    from awsenvs import aws, importing
+    from awsenvs import aws
+    from awsenvs.orgyaml.snapshot import read_snapshot
 
     def denied(client=None):
         raise aws.AwsError("organizations describe-organization: AccessDeniedException: not allowed")
 
     monkeypatch.setattr(aws, "management_account_of_organization", lambda: ("o-abcdefghij", "999999999999"))
     monkeypatch.setattr(aws, "caller_account", lambda session=None: "999999999999")
-    monkeypatch.setattr(importing, "read_organization", denied)
-    with pytest.raises(ImportRefused) as refused:
-        importing.read_snapshot("eu-west-1", "OrganizationAccountAccessRole")
+    monkeypatch.setattr("awsenvs.orgyaml.snapshot.read_organization", denied)
+    with pytest.raises(DraftRefused) as refused:
+        read_snapshot("eu-west-1", "OrganizationAccountAccessRole")
     message = str(refused.value)
     assert "\n" not in message and "AccessDeniedException" in message and "management account's credentials" in message
 

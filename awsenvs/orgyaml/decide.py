@@ -8,7 +8,7 @@ first apply of the file creates, moves and replaces nothing:
   name when the product's must differ).  awsenvs keeps a product's accounts directly in
   its OU, so accounts in deeper OUs are written commented out under the product of their
   top-level OU, like accounts directly in the root: moving an account is the user's
-  decision, never the import's.  The Suspended OU holds parked accounts: not a product.
+  decision, never the draft's.  The Suspended OU holds parked accounts: not a product.
 - An environment per active account, named from the account's name without the product's
   and the organization's names; `account_id`, `email` and `account_name` as live, so the
   account is adopted as it is, and its alias and password policy as live.
@@ -53,8 +53,9 @@ AWS_MANAGED = ":iam::aws:policy/"
 IAM_USERS, IDENTITY_CENTER = "iam_users", "identity_center"
 
 
-class ImportRefused(AwsenvsError):
-    """The live organization cannot be written as an org.yaml awsenvs can apply."""
+class DraftRefused(AwsenvsError):
+    """No org.yaml can be drafted: the organization cannot be read with these credentials, or
+    cannot be written as an org.yaml awsenvs can apply."""
 
 
 # --------------------------------------------------------------------------- the draft
@@ -174,7 +175,7 @@ def decide(snapshot: LiveSnapshot) -> Draft:
     products = _products(snapshot, org_name, left_out)
     adoptable = [p for p in products if p.environments]
     if not adoptable:
-        raise ImportRefused(
+        raise DraftRefused(
             "the organization has no OU with an account awsenvs can adopt: awsenvs keeps each product's accounts "
             "in an OU of its own directly under the root; create one OU per product, move the accounts into it, "
             "and run import again")

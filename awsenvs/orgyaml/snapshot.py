@@ -1,4 +1,5 @@
-"""`import`: read the live organization (awsenvs.live) and write it as org.yaml (awsenvs.orgyaml).
+"""`import`'s reads: the live organization (awsenvs.live) as one snapshot, which orgyaml
+renders and output.py writes.
 
 Reading runs with the management account's credentials: the organization, its OUs and
 policies first, then each member account's IAM through `role_name` in `workers` threads
@@ -12,32 +13,23 @@ throttled calls in its adaptive mode (aws.connect), so big organizations slow do
 instead of failing (org-formation-cli#280 shows what happens without it).
 """
 
+
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
 from typing import Callable
 
 from awsenvs import aws
 from awsenvs.config import ACCOUNT_PRINCIPAL
-from awsenvs.errors import EXIT_BAD_INPUT, AwsenvsError
 from awsenvs.live.facts import LiveAccount, LiveMember, LiveSnapshot
 from awsenvs.live.iam import DETAIL, read_account_iam
 from awsenvs.live.identity_center import read_identity_center
 from awsenvs.live.organization import account_client, read_alternate_contacts, read_organization, read_structure
 from awsenvs.live.s3 import read_public_buckets
-from awsenvs.orgyaml import ImportRefused, Written, render
+from awsenvs.orgyaml import DraftRefused
 
 WORKERS = 16  # member accounts read at once: the reads wait on AWS, not the CPU
-
-
-class OutputExists(AwsenvsError):
-    exit_code = EXIT_BAD_INPUT
 
 
 def read_snapshot(region: str, role_name: str, workers: int = WORKERS,
@@ -49,8 +41,8 @@ def read_snapshot(region: str, role_name: str, workers: int = WORKERS,
         # Any account of an organization may describe it: say which account should run import first.
         found = aws.management_account_of_organization()
         if found is None:
-            raise ImportRefused("these credentials' account belongs to no organization: run import with the "
-                                "management account's credentials (AWS_PROFILE)")
+            raise DraftRefused("these credentials' account belongs to no organization: run import with the "
+                               "management account's credentials (AWS_PROFILE)")
         caller = aws.caller_account()
         if caller != found[1]:
             raise aws.GuardError(f"these credentials are for account {caller}, not the management account {found[1]} "
@@ -59,8 +51,8 @@ def read_snapshot(region: str, role_name: str, workers: int = WORKERS,
         organization = read_organization()
         structure = read_structure(organization)
     except aws.AwsError as exc:
-        raise ImportRefused(f"cannot read the organization with these credentials: {exc}; run import with the "
-                            "management account's credentials (Organizations read access)") from None
+        raise DraftRefused(f"cannot read the organization with these credentials: {exc}; run import with the "
+                           "management account's credentials (Organizations read access)") from None
     path_of = {account: ou.path for ou in structure.ous for account in ou.account_ids}
     sts = aws.sts_client()  # made here, shared by the threads (sessions are not thread safe)
     # Members' alternate contacts are read from the management account, which needs Account
@@ -72,17 +64,18 @@ def read_snapshot(region: str, role_name: str, workers: int = WORKERS,
         if account.closed:
             return LiveMember(account, path, None, f"closed ({account.lifecycle})")
         try:
+            # The session name is what CloudTrail shows of these reads: the verb's, as users know it.
             session = aws.assume_role_session(account.id, role_name, "awsenvs-import", sts=sts)
             read = _with_public_buckets(LiveMember(account, path, read_account_iam(session, account.id, DETAIL)), session)
         except aws.AwsError as exc:
             read = LiveMember(account, path, None, str(exc))
-        except Exception as exc:  # noqa: BLE001 - e.g. a raw botocore error: this account is skipped, not the import
+        except Exception as exc:  # noqa: BLE001 - e.g. a raw botocore error: this account is skipped, the others still read
             read = LiveMember(account, path, None, f"{type(exc).__name__}: {' '.join(str(exc).split())}")
         return _with_contacts(read, contacts_client)
 
     on_accounts(len(organization.accounts))
     members: dict[str, LiveMember] = {}
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="import")
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="snapshot")
     try:
         for future in as_completed([pool.submit(member, a) for a in organization.accounts]):
             read = future.result()
@@ -115,68 +108,3 @@ def _with_contacts(member: LiveMember, client) -> LiveMember:
         return replace(member, contacts=read_alternate_contacts(member.account.id, client))
     except aws.AwsError as exc:
         return replace(member, contacts_error=str(exc))
-
-
-@dataclass(frozen=True)
-class Imported:
-    written: Written
-    path: Path | None  # None: printed (--output -)
-    backup: Path | None
-
-
-def check_output(output: str, force: bool) -> None:
-    """Before anything is read: an existing file is never overwritten without --force."""
-    if output != "-" and Path(output).exists() and not force:
-        raise OutputExists(f"{output}: already exists; import writes a new org.yaml: choose another --output, "
-                           "or pass --force to replace it (a backup is kept beside it)")
-
-
-def write_output(written: Written, output: str) -> tuple[Path | None, Path | None]:
-    """Write the file atomically (a complete file or none); an existing one is backed up first."""
-    if output == "-":
-        return None, None
-    path = Path(output)
-    backup = None
-    if path.exists():
-        backup = path.with_name(f"{path.name}.{time.strftime('%Y%m%d-%H%M%S')}.bak")
-        shutil.copy2(path, backup)
-    fd, temp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(written.text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return path, backup
-
-
-def _check_valid(written: Written, output: str) -> None:
-    """What import writes must pass validate; if it does not, that is import's bug, and
-    nothing is written."""
-    from awsenvs.config import ConfigError, parse
-
-    try:
-        parse(written.text, Path("org.yaml" if output == "-" else output))
-    except ConfigError as exc:
-        problems = str(exc).splitlines()
-        more = f" (and {len(problems) - 2} more)" if len(problems) > 2 else ""
-        raise AwsenvsError(f"import wrote an org.yaml that does not validate (a bug in awsenvs import, nothing was "
-                           f"written; please report it with this line): {problems[0]}{more}") from None
-
-
-def source_of(snapshot: LiveSnapshot) -> str:
-    management = snapshot.organization.management
-    return (f"organization {snapshot.organization.id} (management account {management.id if management else '?'}), "
-            f"{time.strftime('%Y-%m-%d')}")
-
-
-def import_organization(region: str, role_name: str, output: str, workers: int = WORKERS, **progress) -> Imported:
-    snapshot = read_snapshot(region, role_name, workers, **progress)
-    written = render(snapshot, source_of(snapshot))
-    _check_valid(written, output)
-    path, backup = write_output(written, output)
-    return Imported(written, path, backup)
