@@ -109,7 +109,7 @@ def synth(ctx: click.Context, hcl: bool = False, force: bool = False) -> None:
     outdir = _outdir()
     account_ids = {}
     if hcl:  # the committed files run without awsenvs: the ids it knows become the defaults
-        from awsenvs.run.workflow import known_account_ids
+        from awsenvs.run.outputs import known_account_ids
 
         _state_access(org)
         with err.status("Reading the ids of created accounts (the management stack's state)…"):
@@ -187,7 +187,7 @@ def tree(ctx: click.Context) -> None:
     (a local state file is read directly; s3 or cloud state through terraform)."""
     from awsenvs.terraform import TerraformError
     from awsenvs.tree import org_tree
-    from awsenvs.run.workflow import known_account_ids
+    from awsenvs.run.outputs import known_account_ids
 
     org = _org(ctx)
     _state_access(org)
@@ -487,7 +487,7 @@ def _state_access(org: Org) -> None:
 
 def _managed(org: Org):
     from awsenvs.terraform import TerraformError
-    from awsenvs.run.workflow import managed
+    from awsenvs.run.outputs import managed
 
     _state_access(org)
     try:
@@ -580,7 +580,7 @@ def password(ctx: click.Context, user: str, stack: str, force: bool) -> None:
     from awsenvs import password as password_
     from awsenvs.live import iam as live_iam
     from awsenvs.terraform import TerraformError
-    from awsenvs.run.workflow import login_profile
+    from awsenvs.run.outputs import login_profile
 
     org = _org(ctx)
     if org.identity_center:

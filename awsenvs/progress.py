@@ -12,7 +12,8 @@ something to do or that failed, with one line counting the quiet ones.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
@@ -21,8 +22,9 @@ from rich.table import Table
 from rich.text import Text
 
 from awsenvs.results import StackResult, StackStatus, counts_text
-from awsenvs.terraform import PlanSummary
+from awsenvs.terraform import Event, PlanSummary
 
+PROGRESS_DETAIL = 100  # characters of an error shown on a live progress line (the summary shows it all)
 PROGRESS_LISTS_ALL_UP_TO = 12  # more stacks: the live table shows the running ones and counts the rest
 SUMMARY_LISTS_ALL_UP_TO = 10  # more results: the summary table lists only those a person must look at
 RECENT_FAILURES_SHOWN = 3  # failed stacks kept in the live table (the latest), beside the running ones
@@ -37,6 +39,35 @@ _GREEN = ("planned", StackStatus.NO_CHANGES, StackStatus.UNCHANGED, StackStatus.
 _STYLE = {StackStatus.FAILED: "bold red", StackStatus.APPLIED: "green", StackStatus.NO_CHANGES: "green",
           StackStatus.UNCHANGED: "green", StackStatus.RETIRED: "green", StackStatus.CHANGES: "yellow",
           StackStatus.RETIRE: "bold yellow", StackStatus.INTERRUPTED: "bold red", StackStatus.NOT_STARTED: "dim"}
+
+
+@dataclass(frozen=True)
+class Report:
+    """How the runner says what it is doing: callbacks (the CLI wires a live Progress to them)."""
+
+    phase: Callable[[str, str, str], None] = lambda stack, phase, detail: None  # "planning", "3/12 aws_iam_user.alice"
+    note: Callable[[str], None] = lambda text: None  # a one-line remark (a file mode tightened)
+
+
+class EventCounter:
+    """Turns terraform events into 'planning 3' / 'applying 4/12' progress."""
+
+    def __init__(self, report: Report, stack: str, phase: str, counted: str, total: int = 0) -> None:
+        self.report, self.stack, self.phase, self.counted, self.total = report, stack, phase, counted, total
+        self.count = 0
+
+    def __call__(self, event: Event) -> None:
+        if event.type == self.counted:
+            self.count += 1
+            done = f"{self.count}/{self.total}" if self.total else str(self.count)
+            self.report.phase(self.stack, self.phase, f"{done} {event.resource}")
+        elif event.type == "apply_progress":  # every 10 s of a slow one: "<address>: Still creating... [1m0s elapsed]"
+            done = f"{self.count}/{self.total}" if self.total else str(self.count)
+            self.report.phase(self.stack, self.phase, f"{done} {event.message}")
+
+
+def planned_total(summary: PlanSummary | None) -> int:
+    return (summary.add + summary.change + summary.destroy + summary.imports + summary.forget) if summary else 0
 
 
 class Progress:

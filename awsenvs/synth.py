@@ -1,6 +1,6 @@
 """Incremental synthesis: each stack is rebuilt only when what it is built from changed.
 
-A stack's fingerprint covers its part of the model (`Org.stack_inputs`: an account stack
+A stack's fingerprint covers its part of the model (`stack_inputs`: an account stack
 is built from its environment alone), the synth options, this package's and the
 constructs' source, and the binding versions.  `synthesize` rebuilds and rewrites only the
 stacks whose fingerprint changed (or whose file is missing), leaves the others' files as
@@ -35,10 +35,10 @@ import sys
 import tempfile
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 from awsenvs import MODULES, usable_cores
 from awsenvs.errors import AwsenvsError
@@ -90,13 +90,40 @@ def code_version() -> str:
     return digest.hexdigest()
 
 
+def stack_inputs(org: Org, stack: str) -> str:
+    """The part of the model (org.yaml) one stack is synthesized from, as canonical text (the
+    frozen dataclasses' repr): what its synth fingerprint covers besides the code.
+
+    An account stack is built from its environment, the state settings and the access
+    mode alone.  The management stack is built from everything except what only the
+    account stacks hold: each account's alias, password policy and budget, and with
+    IAM users its users (their groups stay: the guardrails name each group's MFA role).
+    tests/test_incremental_synth.py checks on real synths that a change of a stack's
+    output always changes this text."""
+    from awsenvs.config import MANAGEMENT_STACK
+
+    if stack != MANAGEMENT_STACK:
+        # Contacts, regions and the data perimeter's attachments are the management stack's.
+        env = replace(org.environment_by_stack(stack), contacts=(), regions=(), disable_regions=(),
+                      outside_data_perimeter=False)
+        return repr((env, org.state, org.access))
+    only_in_account_stacks = {"alias": "", "password_policy": None, "budget": None}
+    if not org.identity_center:
+        only_in_account_stacks["users"] = ()
+    products = tuple(
+        replace(p, environments=tuple(replace(env, **only_in_account_stacks) for env in p.environments))
+        for p in org.products
+    )
+    return repr(replace(org, products=products, source=Path()))
+
+
 def stack_fingerprints(org: Org, outdir: Path, state_dir: Path | None = None, hcl: bool = False,
                        account_ids: Mapping[str, str] | None = None) -> dict[str, str]:
     """Stack -> the fingerprint of everything its synthesized files depend on
     (`account_ids`: the defaults written beyond org.yaml's, see SynthOptions)."""
     account_ids = account_ids or {}
     common = json.dumps([code_version(), str(Path(outdir).resolve()), str(state_dir), hcl])
-    return {stack: hashlib.sha256((common + org.stack_inputs(stack) + repr(account_ids.get(stack))).encode()).hexdigest()
+    return {stack: hashlib.sha256((common + stack_inputs(org, stack) + repr(account_ids.get(stack))).encode()).hexdigest()
             for stack in org.stacks}
 
 
@@ -167,6 +194,17 @@ class Synthesis:
     def wait(self) -> Synthesized:
         """Its result, once done; raises what it raised (SynthError)."""
         return self.future.result()
+
+    def wait_for(self, stack: str, on_wait: Callable[[str], None], everything: bool = False) -> None:
+        """Wait until it is done with `stack`'s folder when it rebuilds or removes that stack,
+        or (`everything`: before terraform runs) until it is all done, so that a failed synth
+        plans nothing; `on_wait`: told what is waited for, when it is still running.  Raises
+        what it raised."""
+        if not (everything or stack in self.changing):
+            return
+        if self.running:
+            on_wait("synthesizing" if stack in self.changing else "waiting for synth")
+        self.wait()
 
 
 def synthesize_beside(org: Org, outdir: Path, worker: Worker, state_dir: Path | None = None) -> Synthesis:

@@ -414,10 +414,10 @@ class Terraform:
     def show_plan(self, directory: Path, planfile: Path) -> list[ResourceChange]:
         return resource_changes(json.loads(self.run(["show", "-json", "-no-color", str(_absolute(planfile))], cwd=directory).stdout))
 
-    def state_pull(self, directory: Path) -> dict:
-        """The stack's raw state (any backend), as JSON; empty when there is none."""
-        text = self.run(["state", "pull"], cwd=directory).stdout
-        return json.loads(text) if text.strip() else {}
+    def state_pull(self, directory: Path) -> str:
+        """The stack's state (any backend), as Terraform's JSON text (run.state decodes it);
+        empty when there is none."""
+        return self.run(["state", "pull"], cwd=directory).stdout
 
     def state_push(self, directory: Path, path: Path) -> None:
         """A state file into the stack's backend (never -force)."""
@@ -440,13 +440,6 @@ class Terraform:
     def untaint(self, directory: Path, address: str) -> None:
         """Take terraform's tainted mark off an object (the next plan updates it in place)."""
         self.run(["untaint", "-no-color", "-lock-timeout=60s", address], cwd=directory)
-
-    def outputs(self, directory: Path) -> dict:
-        """`terraform output -json` as {name: value}; empty when there is no state yet."""
-        proc = self.run(["output", "-json", "-no-color"], cwd=directory, check=False)
-        if proc.returncode != 0:
-            return {}
-        return {name: item.get("value") for name, item in json.loads(proc.stdout or "{}").items()}
 
     # -- streamed commands ---------------------------------------------------------------
 
@@ -518,27 +511,6 @@ class Terraform:
                 raise self._failure("; ".join(str(e) for e in errors), cwd, tuple(errors))
             raise self._failure(_error_text("".join(other_lines), f"terraform {args[0]} failed (exit {returncode})"), cwd)
         return summary, returncode
-
-
-def resource_attributes(state: dict, address: str) -> dict | None:
-    """The attributes of a managed resource (type.name, single instance) in raw state JSON."""
-    type_, _, name = address.partition(".")
-    for resource in state.get("resources", []):
-        if resource.get("mode") == "managed" and resource.get("type") == type_ and resource.get("name") == name:
-            instances = resource.get("instances") or []
-            return instances[0].get("attributes", {}) if instances else None
-    return None
-
-
-def state_addresses(state: dict) -> frozenset[str]:
-    """The managed resources' addresses (type.name) in raw state JSON."""
-    return frozenset(f"{r['type']}.{r['name']}" for r in state.get("resources", []) if r.get("mode") == "managed")
-
-
-def tainted_addresses(state: dict) -> frozenset[str]:
-    """The managed resources of raw state JSON with an instance terraform marked tainted."""
-    return frozenset(f"{r['type']}.{r['name']}" for r in state.get("resources", []) if r.get("mode") == "managed"
-                     and any(i.get("status") == "tainted" for i in r.get("instances", [])))
 
 
 STALE_PLAN = "Saved plan is stale"

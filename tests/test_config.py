@@ -7,6 +7,7 @@ import textwrap
 import pytest
 
 from awsenvs.config import ConfigError, load, parse
+from awsenvs.run.explain import environments_changed_by
 from conftest import EXAMPLE, TWO_PRODUCTS, assert_rejected, run_cli
 
 BASE = """\
@@ -358,7 +359,7 @@ def test_identity_center_changes_are_placed_in_the_environments_they_reach():
     org = load(IDENTITY_CENTER)
 
     def reached(*addresses: str) -> list[str]:
-        return [env.stack for env in org.environments_changed_by(set(addresses))]
+        return [env.stack for env in environments_changed_by(org, set(addresses))]
 
     assert reached("aws_ssoadmin_account_assignment.shop_prod_maria_sysadmins") == ["shop-prod"]
     assert reached("aws_ssoadmin_permission_set.sysadmins") == ["shop-dev", "shop-prod"]  # sysadmins is assigned there
@@ -371,7 +372,7 @@ def test_identity_center_changes_are_placed_in_the_environments_they_reach():
     every = [e.stack for e in org.environments]
     assert reached("aws_ssoadmin_account_assignment.legacy_ops_tom_developers") == every
     assert reached("aws_ssoadmin_managed_policy_attachment.auditors_SecurityAudit") == every
-    assert [e.stack for e in org.environments_changed_by({"aws_ssoadmin_account_assignment.legacy_ops_tom_developers"},
+    assert [e.stack for e in environments_changed_by(org, {"aws_ssoadmin_account_assignment.legacy_ops_tom_developers"},
                                                          former_stacks=("legacy-ops",))] == []
     # A stack whose Terraform name begins another's: the assignment counts for both.
     assert named_first("aws_ssoadmin_account_assignment.shop_prod_eu_tom_developers",

@@ -309,7 +309,7 @@ def test_state_changed_outside_awsenvs_plans_again(applied, accounts):
     assert applied.cli("plan").returncode == 0  # every stack saved as unchanged
     terraform = Terraform(env=dict(applied.env))
     directory = applied.workdir / "cdktf.out" / "stacks" / "shop-prod"
-    state = terraform.state_pull(directory)
+    state = json.loads(terraform.state_pull(directory))  # the raw state, pushed back as another tool would
     state["serial"] += 1
     pushed = directory / "pushed.tfstate"
     pushed.write_text(json.dumps(state))

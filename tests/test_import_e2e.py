@@ -51,7 +51,7 @@ class Org:
 
     def plan_changes(self) -> dict[str, list]:
         """Stack -> the resource changes of its saved plan (terraform show -json)."""
-        from awsenvs.run.runner import PLAN_FILE
+        from awsenvs.run.stackdir import PLAN_FILE
         from awsenvs.terraform import Terraform
 
         terraform, found = Terraform(env=self.env), {}

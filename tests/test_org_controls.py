@@ -21,6 +21,7 @@ from awsenvs.live.facts import LiveAccount, LiveOrganization
 from awsenvs.retire import CloseQuota, Retirement, close, close_quota, plan_closures
 from awsenvs.sandbox import not_rehearsed
 from awsenvs.synth import synthesize
+from awsenvs.run.explain import environments_guarded_by
 from conftest import EXAMPLE, TWO_PRODUCTS, Synthesized, assert_rejected, in_process_moto_env, run_cli
 
 CONTACT = "{name: Sec, title: Security, email: sec@acme.example.com, phone: '+1 206 555 0100'}"
@@ -244,7 +245,7 @@ def test_an_environment_out_of_the_data_perimeter_moves_its_rcp_onto_the_other_a
     assert (prod["policy_id"], prod["target_id"]) == ("${aws_organizations_policy.awsenvs_shop_data_perimeter.id}",
                                                       "${aws_organizations_account.shop_prod.id}")
     assert "awsenvs_shop_data_perimeter_dev" not in attachments
-    assert org.environments_guarded_by({"aws_organizations_policy_attachment.awsenvs_shop_data_perimeter_prod"})
+    assert environments_guarded_by(org, {"aws_organizations_policy_attachment.awsenvs_shop_data_perimeter_prod"})
     terraform.init(tmp_path / "out" / "stacks" / "management")
     assert [d for d in terraform.validate(tmp_path / "out" / "stacks" / "management") if d.severity == "error"] == []
 
@@ -381,9 +382,9 @@ def test_region_requests_keep_within_aws_s_concurrency_quotas(tmp_path):
 def test_a_changed_contact_or_region_is_a_change_to_the_environment_it_belongs_to(controls):
     org = controls.org
     prod = org.environment_by_stack("shop-prod")
-    assert org.environments_guarded_by({prod.region_address("af-south-1")}) == (prod,)
-    assert org.environments_guarded_by({prod.contact_address(prod.contacts[0])}) == (prod,)
-    shop = [e.stack for e in org.environments_guarded_by({org.products[0].data_perimeter_addresses[0]})]
+    assert environments_guarded_by(org, {prod.region_address("af-south-1")}) == (prod,)
+    assert environments_guarded_by(org, {prod.contact_address(prod.contacts[0])}) == (prod,)
+    shop = [e.stack for e in environments_guarded_by(org, {org.products[0].data_perimeter_addresses[0]})]
     assert shop == ["shop-dev", "shop-prod"]
 
 
@@ -610,11 +611,11 @@ def test_a_retired_accounts_contacts_and_regions_leave_state_and_are_never_destr
 
 def test_apply_shows_terraform_s_progress_while_a_region_is_enabled():
     """Terraform says every 10 s that a slow resource is still being made (apply_progress)."""
-    from awsenvs.run.runner import Report, _Counter
+    from awsenvs.progress import EventCounter, Report
     from awsenvs.terraform import parse_event
 
     shown = []
-    counter = _Counter(Report(phase=lambda stack, phase, detail: shown.append((stack, phase, detail))),
+    counter = EventCounter(Report(phase=lambda stack, phase, detail: shown.append((stack, phase, detail))),
                        "management", "applying", "apply_complete", total=3)
     for line in (
         {"type": "apply_complete", "@message": "aws_organizations_policy.p: Creation complete",

@@ -243,15 +243,15 @@ def test_the_runner_hands_the_lookups_the_addresses_its_state_holds(synthesized,
     import json
 
     from awsenvs.run.runner import Runner
-    from awsenvs.terraform import Terraform, state_addresses
+    from awsenvs.terraform import Terraform
 
     s = synthesized["two"]
     runner = Runner(s.org, Terraform(), s.outdir, state_dir=tmp_path)
-    assert state_addresses(runner.state("shop-dev") or {}) == frozenset()  # no state yet
+    assert runner.states.read("shop-dev").addresses == frozenset()  # no state yet
     resources = [{"mode": "managed", "type": "aws_iam_user", "name": "alice", "instances": []},
                  {"mode": "data", "type": "aws_caller_identity", "name": "current", "instances": []}]
     (tmp_path / "shop-dev.tfstate").write_text(json.dumps({"version": 4, "serial": 3, "lineage": "l", "resources": resources}))
-    assert state_addresses(runner.state("shop-dev") or {}) == {"aws_iam_user.alice"}
+    assert runner.states.read("shop-dev").addresses == {"aws_iam_user.alice"}
 
 
 def _probe(env, account_id):

@@ -453,7 +453,7 @@ def test_without_local_credentials_only_a_cloud_run_skips_the_local_guard(tmp_pa
     with click.Context(cli.cli, obj={"config": str(path)}) as ctx:
         session = cli._session(ctx, (), (), (), 2)
     note = "the local account guard and the live look-ups" in capsys.readouterr().err
-    assert note is skipped and (session.live is None) is skipped
+    assert note is skipped and (session.lookups is None) is skipped
     if skipped:
         assert session.guard({"shop-dev": "222222222222"}) == "111111111111"  # no STS call
 
@@ -499,8 +499,7 @@ def test_a_folder_left_on_an_empty_local_backend_takes_the_remote_one(tmp_path, 
     """Switched to s3: a stack folder terraform initialized on the local backend, whose state
     file there holds nothing, is initialized on s3 as it is (`init -reconfigure`); anything
     else is never reconfigured away (Terraform's "Backend configuration changed" explains it)."""
-    from awsenvs.run.runner import Runner
-    from awsenvs.terraform import Terraform
+    from awsenvs.run.stackdir import StackFolder
 
     path = tmp_path / "org.yaml"
     path.write_text(TWO_PRODUCTS.read_text() + "state:\n  backend: s3\n  s3: {bucket: acme-tfstate, region: eu-west-1}\n")
@@ -511,8 +510,8 @@ def test_a_folder_left_on_an_empty_local_backend_takes_the_remote_one(tmp_path, 
     if state is not None:
         (tmp_path / "state" / "tiny").mkdir(parents=True)
         (tmp_path / "state" / "tiny" / "web-dev.tfstate").write_text(json.dumps(state))
-    runner = Runner(org, Terraform(), tmp_path / "cdktf.out")
-    assert runner._left_an_empty_local_backend(folder) is reconfigure
+    assert org.state.backend == "s3"  # StackFolder.init asks only then
+    assert StackFolder("web-dev", folder).left_an_empty_local_backend() is reconfigure
 
 
 def test_a_folder_bootstrap_initialized_on_s3_takes_the_local_backend_back_only_with_its_state_file(tmp_path):
@@ -550,7 +549,8 @@ def test_a_taken_alias_is_one_line_saying_how_to_choose_another(tmp_path):
     aliases are per account).  The provider's diagnostic, as terraform streams it, becomes
     one line naming the alias and where to set another."""
     from awsenvs.results import StackResult, StackStatus
-    from awsenvs.run.runner import PLAN_FILE, Runner
+    from awsenvs.run.runner import Runner
+    from awsenvs.run.stackdir import PLAN_FILE
     from awsenvs.synth import stack_dir
     from awsenvs.terraform import PlanSummary, Terraform
 
@@ -565,7 +565,7 @@ def test_a_taken_alias_is_one_line_saying_how_to_choose_another(tmp_path):
     runner = Runner(org, Terraform(binary=str(fake), env={"PATH": os.environ["PATH"]}), tmp_path / "out",
                     state_dir=tmp_path / "state")
     stack_dir(runner.outdir, "shop-dev").mkdir(parents=True)
-    runner._record(StackResult("shop-dev", StackStatus.CHANGES, "222222222222", PlanSummary(add=1)))
+    runner.record(StackResult("shop-dev", StackStatus.CHANGES, "222222222222", PlanSummary(add=1)))
     (stack_dir(runner.outdir, "shop-dev") / PLAN_FILE).write_text("plan")
     result = runner.apply_saved("shop-dev")
     assert result.status is StackStatus.FAILED

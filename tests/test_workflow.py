@@ -7,9 +7,10 @@ from rich.console import Console
 
 from awsenvs.config import load
 from awsenvs.results import StackStatus
-from awsenvs.run.runner import SavedPlan
+from awsenvs.run.stackdir import SavedPlan
 from awsenvs.terraform import PlanSummary
 from awsenvs.run.workflow import Refused, Run, _confirm
+from awsenvs.run.explain import environments_guarded_by
 from conftest import EXAMPLE, IDENTITY_CENTER, TWO_PRODUCTS
 
 
@@ -97,7 +98,7 @@ def test_guardrail_changes_of_a_protected_environment_need_its_account_name():
     session = Run(org, list(org.stacks), Console(quiet=True), TWO_PRODUCTS.parent,
                       guard=lambda ids: "123456789012", ask=None, terraform=None)
     changed = {"aws_organizations_policy.awsenvs_billing_guardrails"}
-    touches = tuple(env.stack for env in org.environments_guarded_by(changed))
+    touches = tuple(env.stack for env in environments_guarded_by(org, changed))
     assert touches == ("billing-prod", "billing-legacy")
     saved = {"management": SavedPlan("management", None, StackStatus.CHANGES, PlanSummary(0, 1), touches=touches)}
     with pytest.raises(Refused, match="access, guardrails or account settings of billing-prod, mfa: required"):
@@ -107,9 +108,9 @@ def test_guardrail_changes_of_a_protected_environment_need_its_account_name():
     _confirm(session, saved, replanned=False, yes=False)
     assert len(answers.prompts) == 1 and "(billing_prod)" in answers.prompts[0]  # billing-legacy is mfa: optional
     # The attachment counts too; another product's policy does not.
-    assert [e.stack for e in org.environments_guarded_by({"aws_organizations_policy_attachment.awsenvs_shop_guardrails"})] == [
+    assert [e.stack for e in environments_guarded_by(org, {"aws_organizations_policy_attachment.awsenvs_shop_guardrails"})] == [
         "shop-dev", "shop-staging", "shop-prod"]
-    assert org.environments_guarded_by({"aws_organizations_organizational_unit.shop"}) == ()
+    assert environments_guarded_by(org, {"aws_organizations_organizational_unit.shop"}) == ()
 
 
 # A team's organization (issue 38): tally's accounts have a security contact and an opt-in

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 from urllib.parse import urlencode
 
 from awsenvs.config.errors import ConfigError
@@ -20,19 +20,15 @@ from awsenvs.config.names import (
     DEFAULT_SESSION_HOURS,
     GUARDRAIL_ATTACHMENT_RESOURCE,
     GUARDRAIL_POLICY_RESOURCE,
-    IDENTITY_USER_RESOURCE,
     MANAGED_BY,
     MANAGEMENT_STACK,
     OPT_IN_REGIONS,
-    ORGANIZATION_ADDRESS,
     PERMISSION_SET_RESOURCE,
     POLICY_ATTACHMENT_RESOURCE,
     RUN_ROLE_POLICY_RESOURCE,
     RUN_ROLE_PREFIX,
     RUN_ROLE_RESOURCE,
     TFC_DEFAULT_PROJECT,
-    named_first,
-    named_last,
     policy_matches,
     tf_name,
 )
@@ -127,6 +123,11 @@ class Group:
     def permission_set_address(self) -> str:
         """identity_center: its permission set in the management stack."""
         return f"{PERMISSION_SET_RESOURCE}.{self.tf_name}"
+
+    @property
+    def policy_attachment_addresses(self) -> tuple[str, ...]:
+        """identity_center: the addresses of its permission set's managed policy attachments."""
+        return tuple(f"{POLICY_ATTACHMENT_RESOURCE}.{tf_name(self.name, p.rsplit('/', 1)[-1])}" for p in self.policies)
 
     @property
     def permission_set_description(self) -> str:
@@ -568,103 +569,11 @@ class Org:
             for i, group in enumerate(user.groups)
         )
 
-    def environments_changed_by(self, addresses: set[str], former_stacks: Iterable[str] = ()) -> tuple[Environment, ...]:
-        """identity_center: the environments where who may do what changes with these changed
-        management-stack addresses, each placed by its name (Assignment.tf_name and the
-        permission sets' and attachments' names, see names.named_first):
-
-        - an account assignment reaches the account it names, also one org.yaml no longer lists
-          (a person moved out of prod reaches prod alone); one of `former_stacks` (environments
-          the management stack still holds that org.yaml no longer has: being retired) reaches
-          no environment of org.yaml;
-        - a permission set, or a managed policy attachment of its group (one org.yaml no longer
-          lists too: it still names its group), reaches every environment where that group is
-          assigned; an identity-store user, every environment where the user is assigned;
-        - the permission set and attachments of a group org.yaml no longer has reach where this
-          plan's assignments of that group are (they leave with it: a set is in an account only
-          through them);
-        - what cannot be placed (an assignment naming no environment, known or former; a removed
-          group's set with no assignment of it in the plan; an attachment naming no group) counts
-          for every environment, so that no protected one goes unasked."""
-        environments = self.environments
-        current = {env.stack for env in environments}
-        former = [stack for stack in former_stacks if stack not in current]
-        assignments = self.assignments
-        by_address = {a.address: a for a in assignments}
-        changed_assignments = [a for a in addresses if a.split(".", 1)[0] == ASSIGNMENT_RESOURCE]
-        attachments = {f"{POLICY_ATTACHMENT_RESOURCE}.{tf_name(g.name, p.rsplit('/', 1)[-1])}": g
-                       for g in self.groups for p in g.policies}
-        sets = {f"{PERMISSION_SET_RESOURCE}.{g.tf_name}": g for g in self.groups}
-        gone_sets = [a.split(".", 1)[1] for a in addresses if a.split(".", 1)[0] == PERMISSION_SET_RESOURCE and a not in sets]
-
-        def assignment_reach(address: str) -> set[str] | None:
-            if address in by_address:
-                return {by_address[address].environment.stack}
-            stacks = named_first(address, [*current, *former])
-            return {stack for stack in stacks if stack in current} if stacks else None
-
-        def assigned(groups: Sequence[Group]) -> set[str]:
-            names = {g.name for g in groups}
-            return {a.environment.stack for a in assignments if a.group.name in names}
-
-        def gone_group_reach(names: Sequence[str]) -> set[str] | None:
-            leaving = [a for a in changed_assignments if any(named_last(a, name) for name in names)]
-            reach = [assignment_reach(a) for a in leaving]
-            return None if not reach or None in reach else set().union(*reach)
-
-        reached: set[str] = set()
-        for address in addresses:
-            kind, _, name = address.partition(".")
-            if kind == ASSIGNMENT_RESOURCE:
-                reach = assignment_reach(address)
-            elif kind == IDENTITY_USER_RESOURCE:
-                reach = {a.environment.stack for a in assignments if a.user.tf_name == name}
-            elif kind == PERMISSION_SET_RESOURCE:
-                reach = assigned([sets[address]]) if address in sets else gone_group_reach([name])
-            elif kind == POLICY_ATTACHMENT_RESOURCE:
-                groups = [attachments[address]] if address in attachments else [
-                    g for g in self.groups if named_first(address, [g.name])]
-                gone = named_first(address, gone_sets)
-                reach = assigned(groups) if groups else gone_group_reach(gone) if gone else None
-            else:
-                continue
-            if reach is None:
-                return environments
-            reached |= reach
-        return tuple(env for env in environments if env.stack in reached)
-
-    def environments_guarded_by(self, addresses: set[str]) -> tuple[Environment, ...]:
-        """The environments whose guardrails or account settings change with these changed
-        management-stack addresses: every environment of a product whose SCP or RCP (or its
-        attachment) changes, and each environment whose contacts or opt-in regions change."""
-        def own(env: Environment) -> set[str]:
-            return {*(env.contact_address(c) for c in env.contacts),
-                    *(env.region_address(r) for r in (*env.regions, *env.disable_regions))}
-
-        return tuple(env for product in self.products for env in product.environments
-                     if {*product.guardrails_addresses, *product.data_perimeter_all_addresses} & addresses
-                     or own(env) & addresses)
-
     @property
     def adopted_in_data_perimeter(self) -> tuple[tuple[Product, Environment], ...]:
         """The adopted accounts a data perimeter covers: they had public content or CloudFront
         origin access identities before awsenvs, which the perimeter then denies."""
         return tuple((product, env) for product in self.products for env in product.perimeter_environments if env.adopted)
-
-    def declared_imports(self, stack: str) -> dict[str, str]:
-        """Address -> why, of the import blocks synthesized into a stack from org.yaml itself
-        (the management stack's adopted accounts and adopted organization), for the plan's
-        one line per import."""
-        if stack != MANAGEMENT_STACK:
-            return {}
-        reasons = {env.account_address:
-                   f"adopted account {env.account_id} ({env.account_name}: "
-                   f"products.{env.product}.environments.{env.name}.account_id)"
-                   for env in self.environments if env.adopted}
-        if self.organization_id:
-            reasons[ORGANIZATION_ADDRESS] = (
-                f"the existing organization {self.organization_id} (organization.organization_id)")
-        return reasons
 
     @property
     def adopted_account_ids(self) -> dict[str, str]:
@@ -674,30 +583,6 @@ class Org:
     @property
     def stacks(self) -> tuple[str, ...]:
         return (MANAGEMENT_STACK, *(env.stack for env in self.environments))
-
-    def stack_inputs(self, stack: str) -> str:
-        """The part of this model one stack is synthesized from, as canonical text (the
-        frozen dataclasses' repr): what its synth fingerprint covers besides the code.
-
-        An account stack is built from its environment, the state settings and the access
-        mode alone.  The management stack is built from everything except what only the
-        account stacks hold: each account's alias, password policy and budget, and with
-        IAM users its users (their groups stay: the guardrails name each group's MFA role).
-        tests/test_incremental_synth.py checks on real synths that a change of a stack's
-        output always changes this text."""
-        if stack != MANAGEMENT_STACK:
-            # Contacts, regions and the data perimeter's attachments are the management stack's.
-            env = replace(self.environment_by_stack(stack), contacts=(), regions=(), disable_regions=(),
-                          outside_data_perimeter=False)
-            return repr((env, self.state, self.access))
-        only_in_account_stacks = {"alias": "", "password_policy": None, "budget": None}
-        if not self.identity_center:
-            only_in_account_stacks["users"] = ()
-        products = tuple(
-            replace(p, environments=tuple(replace(env, **only_in_account_stacks) for env in p.environments))
-            for p in self.products
-        )
-        return repr(replace(self, products=products, source=Path()))
 
     @property
     def managing_roles(self) -> tuple[str, ...]:

@@ -36,7 +36,6 @@ state folder copied over has none).  The next `plan` then finds no changes.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -50,10 +49,12 @@ from awsenvs.config import BOOTSTRAP_STACK, TFC_PROVIDER_AUTH_VARIABLE, TFC_RUN_
 from awsenvs.errors import Unreachable
 from awsenvs.private import private_dir
 from awsenvs.results import change_lines, counts_text, names_text
-from awsenvs.run.runner import PLAN_FILE, Lifecycle, write_lifecycle
+from awsenvs.run.confirm import Confirmation, Refused, confirm
+from awsenvs.run.outputs import known_account_ids
+from awsenvs.run.stackdir import Lifecycle, StackFolder
+from awsenvs.run.state import StackState
 from awsenvs.synth import stack_dir, synthesize, write_bootstrap_stack
-from awsenvs.terraform import Terraform, TerraformError, state_addresses
-from awsenvs.run.workflow import Refused, known_account_ids
+from awsenvs.terraform import Terraform, TerraformError
 
 
 @dataclass
@@ -89,8 +90,9 @@ def run(b: Bootstrap, yes: bool) -> int:
         imports = b.imports(org, roles, _held_addresses(org))
     with console.status("Synthesizing the bootstrap stack (loading the AWS bindings takes a few seconds)…"):
         directory = write_bootstrap_stack(org, b.outdir, roles)
-    write_lifecycle(directory, Lifecycle(imports=imports))
-    planfile = directory / PLAN_FILE
+    folder = StackFolder(BOOTSTRAP_STACK, directory)
+    folder.write_lifecycle(Lifecycle(imports=imports))
+    planfile = folder.plan_file
     with console.status("Planning the bootstrap stack…"):
         b.terraform.init(directory)
         planned = b.terraform.plan(directory, planfile)
@@ -102,7 +104,7 @@ def run(b: Bootstrap, yes: bool) -> int:
     else:
         _show(console, planned, imports)
         try:
-            _confirm(b.ask, yes, "Apply the bootstrap plan above?", "the bootstrap plan above")
+            confirm(_confirmation("Apply the bootstrap plan above?", "the bootstrap plan above"), b.ask, yes)
         except Refused:
             planfile.unlink(missing_ok=True)  # never applied later: every run plans anew
             raise
@@ -122,8 +124,8 @@ def _held_addresses(org: Org) -> frozenset[str]:
     """What the bootstrap stack's (local) state holds already: only the rest is looked up,
     so a re-run neither imports nor warns about what it made itself."""
     try:
-        return state_addresses(json.loads(org.state.bootstrap_state.read_text() or "{}"))
-    except (OSError, json.JSONDecodeError):
+        return StackState.read_file(org.state.bootstrap_state).addresses
+    except (OSError, TerraformError):
         return frozenset()  # none yet (or unreadable: terraform says so when it plans)
 
 
@@ -147,7 +149,7 @@ def move_local_state(b: Bootstrap, yes: bool) -> list[str]:
     console.print(f"Local state of {len(found)} stacks ({names_text(found)}) in {org.state.local_dir}: moving it to "
                   f"{where} (once every one reads back from there, the files go to a private backup beside them).",
                   markup=False, highlight=False)
-    _confirm(b.ask, yes, "Move these states?", "the state move above")
+    confirm(_confirmation("Move these states?", "the state move above"), b.ask, yes)
     with console.status("Synthesizing the stacks for the new backend…"):
         synthesize(org, b.outdir)
     pushed: list[str] = []
@@ -181,11 +183,6 @@ def move_local_state(b: Bootstrap, yes: bool) -> list[str]:
     return pushed
 
 
-def _held(state: dict) -> tuple:
-    """What a state holds (its resources and outputs), whatever its lineage and serial."""
-    return state.get("resources") or [], state.get("outputs") or {}
-
-
 def _push(terraform: Terraform, directory: Path, path: Path, cloud: bool = False) -> bool:
     """One stack's local state into its folder's (new) backend, verified by reading it back;
     True when the backend held it already (an earlier move that stopped half way).
@@ -198,16 +195,16 @@ def _push(terraform: Terraform, directory: Path, path: Path, cloud: bool = False
     `cloud`: the folder has a `cloud` block: a plain init there (Terraform refuses
     -reconfigure with it: Terraform.init), which creates the workspace when it does not
     exist yet; Terraform's own migration into Terraform Cloud is interactive only."""
-    local = json.loads(path.read_text() or "{}")
+    local = StackState.read_file(path)
     terraform.init(directory, reconfigure=True, cloud=cloud)
-    remote = terraform.state_pull(directory)
-    if remote.get("resources") or remote.get("outputs"):
-        if _held(remote) == _held(local):
+    remote = StackState.pull(terraform, directory)
+    if remote.holds_anything:
+        if remote.held == local.held:
             return True  # already there: pushed by a move that stopped half way
         raise TerraformError(f"the new backend already holds a different state than {path}: find out whose it is "
                              "first")
     terraform.state_push(directory, path)
-    if _held(terraform.state_pull(directory)) != _held(local):
+    if StackState.pull(terraform, directory).held != local.held:
         raise TerraformError(f"the state read back from the new backend is not the one pushed from {path}")
     return False
 
@@ -220,13 +217,9 @@ def _show(console: Console, planned, imports: list) -> None:
         console.print(f"  {'warning: ' if item.risky else ''}import {item.address}: {item.reason}", markup=False, highlight=False)
 
 
-def _confirm(ask: Callable[[str], str] | None, yes: bool, question: str, what: str) -> None:
-    if yes:
-        return
-    if ask is None:
-        raise Refused(f"refusing to apply {what} without a terminal to confirm on: run it interactively, or pass --yes")
-    if ask(f"{question} Type yes").strip() != "yes":
-        raise Refused("not confirmed; nothing applied")
+def _confirmation(question: str, what: str) -> Confirmation:
+    return Confirmation(question, f"refusing to apply {what} without a terminal to confirm on: run it interactively, "
+                                  "or pass --yes")
 
 
 def _print_result(console: Console, org: Org, roles: tuple[RunRole, ...], management_account: str) -> None:

@@ -5,10 +5,12 @@ pass (it raises on the wrong account).  Then the live look-ups (`Run.lookups`, s
 awsenvs.preflight and awsenvs.live): the organization must not lose a trusted service or policy type
 org.yaml does not name, adopted accounts must match org.yaml, and whatever already exists
 is imported rather than created twice.  Confirmation is asked before anything is
-applied, never half way: an operator types the account name of every `mfa: required`
-environment about to change, of every environment being retired, and of every stack
-whose plan changes something people rely on (an adopted account's alias); without a
-terminal that needs `--yes`.
+applied, never half way (confirm.py): an operator types the account name of every
+`mfa: required` environment about to change, of every environment being retired, and of
+every stack whose plan changes something people rely on (an adopted account's alias;
+explain.protected_stacks); without a terminal that needs `--yes`.  Then `apply` launches
+the stacks in the launch order (order.py: retirements, management, the accounts it
+creates, the rest in parallel), one batch after the other.
 
 What is applied is shown first: `plan` lists each stack's resource changes (the first few
 per stack and a count; `--detail` all), and `apply` lists what it is about to apply before
@@ -27,21 +29,19 @@ started (exit 130).  A second one makes terraform stop at once.
 from __future__ import annotations
 
 import contextlib
-import json
 import signal
-import tempfile
 import threading
 from concurrent import futures
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Protocol, Sequence
+from typing import Callable, Mapping, Protocol, Sequence
 
 from rich.console import Console
 
-from awsenvs.config import ACCOUNT_IDS_OUTPUT, IDENTITY_CENTER_OUTPUT, IDENTITY_USER_RESOURCE, MANAGEMENT_STACK, Org
+from awsenvs.config import IDENTITY_USER_RESOURCE, MANAGEMENT_STACK, Org
+from awsenvs.errors import EXIT_INTERRUPTED, AwsenvsError, Unreachable
 from awsenvs.profiles import IDENTITY_CENTER_FIRST_SIGN_IN
-from awsenvs.errors import EXIT_INTERRUPTED, AwsenvsError, Unreachable, shorten
-from awsenvs.progress import Progress, summary_table
+from awsenvs.progress import Progress, Report, summary_table
 from awsenvs.results import (
     StackResult,
     StackStatus,
@@ -52,13 +52,16 @@ from awsenvs.results import (
     names_text,
     notes_of,
 )
-from awsenvs.run.runner import PROGRESS_DETAIL, Lifecycle, Report, Runner
+from awsenvs.run.confirm import Confirmation, Refused, confirm
+from awsenvs.run.explain import protected_stacks
+from awsenvs.run.order import Batch, Step, launch_order
+from awsenvs.run.retirement import plan_retirements, retire
+from awsenvs.run.runner import Runner
+from awsenvs.run.stackdir import Lifecycle, SavedPlan
 from awsenvs.synth import Synthesis, Worker, synthesize, synthesize_beside
 from awsenvs.terraform import ResourceChange, Terraform, TerraformInterrupted
 
-
-class Refused(AwsenvsError):
-    """The operator (or the lack of one) did not confirm; nothing was applied."""
+__all__ = ["Interrupted", "Lookups", "Refused", "Run", "apply", "plan", "show_changes"]
 
 
 class Interrupted(AwsenvsError):
@@ -175,28 +178,20 @@ def _prepare(run: Run, runner: Runner, progress: Progress) -> _Prepared:
 
 
 def _prepared(run: Run, runner: Runner, progress: Progress) -> _Prepared:
-    caller = run.guard(runner.account_ids_at_hand())
-    runner.check_no_local_state_left([*run.stacks])
-    runner.check_state_found([*run.stacks])
+    caller = run.guard(runner.states.account_ids_at_hand())
+    runner.states.check_no_local_state_left([*run.stacks])
+    runner.states.check_found([*run.stacks])
     if run.lookups is not None:
         run.lookups.check(_waiting(run, progress, MANAGEMENT_STACK))
-    managed = runner.managed_account_ids()
-    ids = runner.account_ids(managed)
-    run.guard({**managed, **ids})
+    created = runner.states.created_account_ids()
+    ids = runner.states.account_ids(created)
+    run.guard({**created, **ids})
     if run.lookups is not None:
-        run.lookups.check_created(managed)
+        run.lookups.check_created(created)
     retiring = []
     if run.lookups is not None and MANAGEMENT_STACK in run.stacks:
-        retiring = run.lookups.retirements(managed)
+        retiring = run.lookups.retirements(created)
     return _Prepared(caller, ids, retiring)
-
-
-def _plan_retirements(run: Run, runner: Runner, retiring: list) -> list[StackResult]:
-    def check(retirement):
-        return (lambda users: run.lookups.check_reachable(retirement, users)) if run.lookups is not None else None
-
-    return [runner.plan_retirement(r.stack, r.account_id, r.account_name, r.closing, r.enabling, check(r))
-            for r in retiring]
 
 
 def plan(run: Run, worker: Worker | None = None) -> tuple[list[StackResult], int]:
@@ -213,7 +208,7 @@ def plan(run: Run, worker: Worker | None = None) -> tuple[list[StackResult], int
                                   everything=run.everything, drift_for=prepared.drift_for(run.lookups))
             synthesis.wait()  # a retirement writes a stack folder of its own: after synth's clean-up
             if not runner.halted:
-                results += _plan_retirements(run, runner, prepared.retiring)
+                results += plan_retirements(runner, prepared.retiring, run.lookups)
     finally:
         futures.wait([synthesis.future])  # never exit while a worker still writes (an error above is the one reported)
     show_changes(run.console, results, run.detail)
@@ -253,7 +248,7 @@ def apply(run: Run, yes: bool) -> tuple[list[StackResult], int]:
         retired = [r.stack for r in prepared.retiring]
         stacks = [*run.stacks, *retired]
         for stack in stacks:
-            if runner.interrupted(stack):
+            if runner.folder(stack).interrupted():
                 console.print(f"{stack}: the last apply was interrupted; its saved plan is stale and is discarded.",
                               markup=False, highlight=False)
         stale = [s for s in run.stacks if runner.saved_plan(s) is None]
@@ -266,7 +261,7 @@ def apply(run: Run, yes: bool) -> tuple[list[StackResult], int]:
             results = runner.plan(stale, prepared.caller, prepared.ids, prepared.lifecycle_for(run.lookups),
                                   drift_for=prepared.drift_for(run.lookups))
             if not runner.halted:
-                results += _plan_retirements(run, runner, stale_retired)
+                results += plan_retirements(runner, stale_retired, run.lookups)
             replanned = {r.stack: r for r in results}
     if run.stopping.is_set():
         _print_summary(console, list(replanned.values()), "Plan (interrupted)")
@@ -277,55 +272,26 @@ def apply(run: Run, yes: bool) -> tuple[list[StackResult], int]:
     saved = {s: runner.saved_plan(s) for s in stacks}
     pending = [saved[s] for s in stacks if saved[s] and saved[s].status.pending]
     if not pending:
-        shown = [replanned.get(s) or _as_result(saved[s]) for s in stacks if replanned.get(s) or saved[s]]
+        shown = [replanned.get(s) or saved[s].as_result() for s in stacks if replanned.get(s) or saved[s]]
         _print_summary(console, shown, "Apply: nothing to apply")
         failed = [r for r in shown if r.failed]
         return shown, 1 if failed else 0
     show_changes(console, pending, run.detail, "About to apply:")
     if replanned:
-        shown = [replanned.get(s) or _as_result(saved[s]) for s in stacks if replanned.get(s) or saved[s]]
+        shown = [replanned.get(s) or saved[s].as_result() for s in stacks if replanned.get(s) or saved[s]]
         _print_summary(console, shown, "Plan (new)")
     else:  # what `plan` said of them (imports and what stays, touched environments), again before the confirmation
-        for line in notes_of([_as_result(p) for p in pending]):
+        for line in notes_of([p.as_result() for p in pending]):
             console.print(f"  {line}", markup=False, highlight=False)
     _confirm(run, saved, replanned=bool(replanned), yes=yes, retiring=prepared.retiring)
 
+    order = launch_order(run.stacks, saved, retired)
     results: dict[str, StackResult] = {}
     with Progress(console, stacks) as progress, interruptible(run):
         runner = run.runner(progress)
-        # Retire first: its account stack's state is emptied and the account moved before
-        # the management stack lets go of it, so an interruption anywhere is repeated
-        # safely by the next run (both steps are idempotent).
-        for retirement in prepared.retiring:
-            if run.stopping.is_set():
-                results[retirement.stack] = StackResult(retirement.stack, StackStatus.NOT_STARTED, retirement.account_id)
-                continue
-            results[retirement.stack] = _retire(run, runner, progress, retirement, saved.get(retirement.stack))
-        if MANAGEMENT_STACK in saved and not any(r.failed for r in results.values()):
-            replanned_management = None
-            if any(r.enabling for r in prepared.retiring) and saved[MANAGEMENT_STACK] is not None:
-                replanned_management = _replan_management(run, runner, prepared, saved[MANAGEMENT_STACK])
-            results[MANAGEMENT_STACK] = replanned_management or _apply_one(run, runner, progress, prepared,
-                                                                           MANAGEMENT_STACK)
-        elif MANAGEMENT_STACK in saved and not run.stopping.is_set():
-            results[MANAGEMENT_STACK] = StackResult(
-                MANAGEMENT_STACK, StackStatus.NOT_STARTED, prepared.caller,
-                notes=("not applied: it lets go of the retired accounts only once their retirement succeeded; the next "
-                       "apply finishes both",))
-        # Accounts the management stack just created can be planned now; they were
-        # confirmed above (see _confirm) as part of creating them, with the resources
-        # their synthesized config holds.  Their real plan is shown before it is applied,
-        # and anything in it beyond those creates needs its own confirmation.
-        waiting = [s for s, p in saved.items() if p and p.status is StackStatus.WAITING]
-        management_failed = results.get(MANAGEMENT_STACK, StackResult("", StackStatus.NO_CHANGES)).status in (
-            StackStatus.FAILED, StackStatus.INTERRUPTED, StackStatus.NOT_STARTED)
-        if waiting and not management_failed and not run.stopping.is_set():
-            _plan_new_accounts(run, runner, progress, prepared, saved, waiting, results, yes)
-        todo = [s for s in run.stacks if s != MANAGEMENT_STACK and s not in results]
-        if management_failed:
-            todo = [s for s in todo if saved.get(s) and saved[s].status is not StackStatus.WAITING]
-        for result in runner.apply_many(todo, lambda stack: _apply_one(run, runner, progress, prepared, stack)):
-            results[result.stack] = result
+        launch = _Launch(run, runner, progress, prepared, saved, yes, results)
+        for batch in order:
+            launch.batch(batch)
     ordered = [results[s] for s in stacks if s in results]
     _print_summary(console, ordered, "Apply")
     if _created_identity_center_users(saved.get(MANAGEMENT_STACK), results.get(MANAGEMENT_STACK)):
@@ -336,6 +302,75 @@ def apply(run: Run, yes: bool) -> tuple[list[StackResult], int]:
         raise runner.unreachable.stopped("nothing was applied after it")
     failed = any(r.failed or r.status is StackStatus.WAITING for r in ordered)
     return ordered, 1 if failed else 0
+
+
+@dataclass
+class _Launch:
+    """The one loop over the launch order (order.py): each batch's step, once the batches it
+    needs succeeded; the results gathered by stack."""
+
+    run: Run
+    runner: Runner
+    progress: Progress
+    prepared: _Prepared
+    saved: Mapping[str, SavedPlan | None]
+    yes: bool
+    results: dict[str, StackResult]
+
+    def batch(self, batch: Batch) -> None:
+        {Step.RETIRE: self._retire, Step.MANAGEMENT: self._management, Step.CREATED: self._created,
+         Step.REST: self._rest}[batch.step](batch)
+
+    def _succeeded(self, step: Step) -> bool:
+        """Retirements: none failed (one interrupted stops the run anyway).  The management
+        stack: applied or nothing to apply (or not in this run)."""
+        if step is Step.RETIRE:
+            return not any(r.failed for r in self.results.values())
+        management = self.results.get(MANAGEMENT_STACK)
+        return management is None or management.status not in (
+            StackStatus.FAILED, StackStatus.INTERRUPTED, StackStatus.NOT_STARTED)
+
+    def _retire(self, batch: Batch) -> None:
+        for retirement in self.prepared.retiring:
+            if self.run.stopping.is_set():
+                self.results[retirement.stack] = StackResult(retirement.stack, StackStatus.NOT_STARTED,
+                                                             retirement.account_id)
+                continue
+            self.results[retirement.stack] = retire(self.runner, self.run.lookups, self.progress.update, retirement,
+                                                    self.saved.get(retirement.stack))
+
+    def _management(self, batch: Batch) -> None:
+        run, runner, prepared = self.run, self.runner, self.prepared
+        if self._succeeded(batch.needs):
+            replanned = None
+            if any(r.enabling for r in prepared.retiring) and self.saved[MANAGEMENT_STACK] is not None:
+                replanned = _replan_management(run, runner, prepared, self.saved[MANAGEMENT_STACK])
+            self.results[MANAGEMENT_STACK] = replanned or _apply_one(run, runner, self.progress, prepared,
+                                                                     MANAGEMENT_STACK)
+        elif not run.stopping.is_set():
+            self.results[MANAGEMENT_STACK] = StackResult(
+                MANAGEMENT_STACK, StackStatus.NOT_STARTED, prepared.caller,
+                notes=("not applied: it lets go of the retired accounts only once their retirement succeeded; the next "
+                       "apply finishes both",))
+
+    def _created(self, batch: Batch) -> None:
+        """Accounts the management stack just created can be planned now; they were confirmed
+        (see _confirm) as part of creating them, with the resources their synthesized config
+        holds.  Their real plan is shown before the next batch applies it, and anything in it
+        beyond those creates needs its own confirmation."""
+        if self._succeeded(batch.needs) and not self.run.stopping.is_set():
+            _plan_new_accounts(self.run, self.runner, self.progress, self.prepared, self.saved, list(batch.stacks),
+                               self.results, self.yes)
+
+    def _rest(self, batch: Batch) -> None:
+        """Every other account stack, with the created ones just planned, in parallel; without
+        the management stack, only those with a plan of their own account."""
+        todo = [s for s in batch.stacks if s not in self.results]
+        if not self._succeeded(Step.MANAGEMENT):
+            todo = [s for s in todo if self.saved.get(s) and self.saved[s].status is not StackStatus.WAITING]
+        for result in self.runner.apply_many(
+                todo, lambda stack: _apply_one(self.run, self.runner, self.progress, self.prepared, stack)):
+            self.results[result.stack] = result
 
 
 def _apply_one(run: Run, runner: Runner, progress: Progress, prepared: _Prepared, stack: str) -> StackResult:
@@ -353,7 +388,7 @@ def _apply_one(run: Run, runner: Runner, progress: Progress, prepared: _Prepared
                   "it again with them imported")
     if stack == MANAGEMENT_STACK:
         run.lookups.reread()  # the organization's facts, as the failed apply left them
-    ids = {**prepared.ids, **runner.account_ids()}
+    ids = {**prepared.ids, **runner.states.account_ids()}
     [again] = runner.plan([stack], prepared.caller, ids, prepared.lifecycle_for(run.lookups), everything=True)
     if again.status not in (StackStatus.CHANGES, StackStatus.NO_CHANGES):
         return again
@@ -411,7 +446,7 @@ def _plan_new_accounts(run: Run, runner: Runner, progress: Progress, prepared: _
                        waiting: list[str], results: dict[str, StackResult], yes: bool) -> None:
     """Plan the stacks of the accounts the management stack just created, show their plans,
     and leave in `results` those that must not be applied (failed, refused)."""
-    ids = runner.account_ids()
+    ids = runner.states.account_ids()
     run.guard(ids)  # the accounts just created are members too
     ready = []
     for stack in waiting:
@@ -435,58 +470,19 @@ def _plan_new_accounts(run: Run, runner: Runner, progress: Progress, prepared: _
         for line in change_lines(result.changes, run.detail):
             progress.note(line)
         unexpected = _beyond(saved[result.stack].changes, result.changes)  # it announced creates only
-        if not unexpected or yes:
+        if not unexpected:
             continue
         listed = _listed(unexpected)
-        if run.ask is not None and run.ask(
-                f"{result.stack}: its plan does more than the creates shown before ({listed}). Apply it? Type yes"
-        ).strip() == "yes":
+        try:
+            confirm(Confirmation(f"{result.stack}: its plan does more than the creates shown before ({listed}). Apply "
+                                 "it?"), run.ask, yes)
             continue
+        except Refused:
+            pass
         results[result.stack] = StackResult(
             result.stack, StackStatus.FAILED, result.account_id, result.summary,
             error=f"its plan does more than the creates shown before ({listed}) and was not confirmed: review it "
                   f"with `plan --stack {result.stack}`, then apply again")
-
-
-def _retire(run: Run, runner: Runner, progress: Progress, retirement, saved) -> StackResult:
-    """Park the account (enabling the policy types it needs first), lock its IAM users out,
-    let its objects leave state, then close it (on_retire: close).  Every step is idempotent,
-    so a retirement that failed or was interrupted half-way is finished by the next apply:
-    the management stack, which lets go of the account, waits until it succeeded."""
-    if saved is None or saved.status is not StackStatus.RETIRE:
-        return StackResult(retirement.stack, StackStatus.FAILED, retirement.account_id, error="no current retirement plan")
-    lookups = run.lookups
-    try:
-        became = None
-        users = runner.state_users(retirement.stack)
-        if lookups is not None:
-            lookups.check_reachable(retirement, users)  # before the first write
-            progress.update(retirement.stack, "retiring", "moving the account to the Suspended OU")
-            became = lookups.park(retirement)
-        if users and became is not None:
-            # Unmanaged once they leave state: first no console password and no active key.
-            # (An account closed or gone has nobody left to sign in.)
-            progress.update(retirement.stack, "retiring", f"locking out {len(users)} IAM users")
-            lookups.lock_out(retirement, users)
-        progress.update(retirement.stack, "retiring", "objects leave state")
-        forgotten = runner.forget_stack(retirement.stack)
-        if became is not None:
-            progress.update(retirement.stack, "retiring", "closing the account" if retirement.closes else "parked")
-            closed = lookups.close(retirement)
-            became += f"; {closed}" if closed else ""
-    except TerraformInterrupted:  # half done: the next apply repeats every step
-        progress.update(retirement.stack, StackStatus.INTERRUPTED)
-        return StackResult(retirement.stack, StackStatus.INTERRUPTED, retirement.account_id)
-    except Exception as exc:  # noqa: BLE001 - terraform or AWS: this stack fails, reported in the table
-        progress.update(retirement.stack, StackStatus.FAILED, shorten(str(exc), PROGRESS_DETAIL))
-        return StackResult(retirement.stack, StackStatus.FAILED, retirement.account_id,
-                           error=f"{exc} (the next apply finishes this retirement)")
-    progress.update(retirement.stack, StackStatus.RETIRED)
-    locked = f"; {len(users)} IAM users without console password or active access key" if users and became else ""
-    if became is None and lookups is not None:
-        became = f"account {retirement.account_id} had already left the organization or was closed"
-    return StackResult(retirement.stack, StackStatus.RETIRED, retirement.account_id, saved.summary,
-                       notes=(f"{forgotten} objects left state{locked}" + (f"; {became}" if became else ""),))
 
 
 def _print_summary(console: Console, results: list[StackResult], title: str) -> None:
@@ -495,133 +491,11 @@ def _print_summary(console: Console, results: list[StackResult], title: str) -> 
         console.print(f"  {line}", markup=False, highlight=False)
 
 
-def _as_result(saved) -> StackResult:
-    return StackResult(saved.stack, saved.status, saved.account_id, saved.summary, notes=saved.notes, risks=saved.risks,
-                       touches=saved.touches, since=saved.since, changes=saved.changes)
-
-
-def _confirm(run: Run, saved: dict, replanned: bool, yes: bool, retiring: list = ()) -> None:
-    if yes:
-        return
-    # (stack, account name to type, why it is protected)
-    protected = [
-        (env.stack, env.account_name, "mfa: required")
-        for env in run.org.environments
-        if env.mfa_required and env.stack in saved and saved[env.stack]
-        and saved[env.stack].status in (StackStatus.CHANGES, StackStatus.WAITING)
-    ]
-    # A protected environment's access (identity_center) or guardrails change in the management stack.
-    management = saved.get(MANAGEMENT_STACK)
-    for stack in management.touches if management else ():
-        env = run.org.environment_by_stack(stack)
-        if env.mfa_required and stack not in {p[0] for p in protected}:
-            protected.append((MANAGEMENT_STACK, env.account_name,
-                              f"it changes the access, guardrails or account settings of {env.stack}, mfa: required"))
-    # With Identity Center the account stacks hold no IAM users: nobody to lock out.
-    locked = "" if run.org.identity_center else ", its IAM users lose their console passwords and access keys"
-    protected += [(r.stack, r.account_name, "retire: removed from org.yaml; "
-                   + (f"{' and '.join(r.enabling)} is enabled in the organization first, " if r.enabling else "")
-                   + "the account moves to the Suspended OU, where only the managing roles can act"
-                   + locked + (f", {r.closing}" if r.closing else ""))
-                  for r in retiring]
-    for stack, plan_ in saved.items():
-        if plan_ is None or plan_.status is StackStatus.RETIRE:
-            continue
-        if plan_.risks and stack not in {p[0] for p in protected}:
-            env = run.org.environment_by_stack(stack)
-            protected.append((stack, env.account_name, "; ".join(plan_.risks)))
-    if run.ask is None:
-        if protected:
-            names = ", ".join(f"{stack} ({why})" for stack, _, why in protected)
-            raise Refused(f"refusing to apply {names} without a terminal to confirm on: run it interactively, or pass --yes")
-        if replanned:
-            raise Refused("the plans above were made just now and nobody confirmed them: run it interactively, run "
-                          "`plan` first (then `apply` applies exactly those plans), or pass --yes")
-        return
-    if replanned and run.ask("Apply the plans above? Type yes").strip() != "yes":
-        raise Refused("not confirmed; nothing applied")
-    for stack, name, why in protected:
-        typed = run.ask(f"{stack} is protected ({why}); about to apply {_what(saved.get(stack))}. "
-                            f"Type its account name ({name}) to apply")
-        if typed.strip() != name:
-            raise Refused(f"{stack}: account name not confirmed; nothing applied")
-
-
-def login_profile(org: Org, outdir: Path, stack: str, address: str, terraform: Terraform | None = None) -> dict | None:
-    """The attributes of a login profile in a stack's state (any backend), or None."""
-    from awsenvs.synth import stack_dir
-    from awsenvs.terraform import resource_attributes
-
-    runner = _lookup_runner(org, outdir, terraform)
-    runner.init(stack)
-    return resource_attributes(runner.terraform.state_pull(stack_dir(outdir, stack)), address)
-
-
-def _what(saved) -> str:
-    """What a protected stack's plan does, named right in its confirmation prompt."""
-    if saved is None:
-        return "its plan"
-    if saved.status is StackStatus.WAITING:
-        created = f", {saved.summary.add} resources" if saved.summary else ""
-        return f"its whole baseline (a new account, created by the management stack{created})"
-    s = saved.summary
-    counts = f"{s.add} to add, {s.change} to change, {s.destroy} to destroy, {s.imports} to import" if s else "changes"
-    if s and s.forget:
-        counts += f", {s.forget} to leave state"
-    return counts + (f" ({'; '.join(saved.risks)})" if saved.risks else "")
-
-
-@dataclass(frozen=True)
-class Managed:
-    """What the management stack's outputs tell the other commands."""
-
-    account_ids: dict[str, str]  # by stack: adopted ones (org.yaml) and created ones
-    identity_store_id: str | None  # identity_center, once applied
-
-
-def managed(org: Org, outdir: Path, terraform: Terraform | None = None) -> Managed:
-    runner = _lookup_runner(org, outdir, terraform)
-    outputs = runner.management_outputs()
-    identity_center = outputs.get(IDENTITY_CENTER_OUTPUT) or {}
-    return Managed(runner.account_ids(runner.managed_account_ids(outputs)), identity_center.get("identity_store_id"))
-
-
-def known_account_ids(org: Org, outdir: Path, terraform: Terraform | None = None) -> dict[str, str]:
-    """The ids of the accounts that exist, by stack (`synth --hcl` and `bootstrap` write them
-    into what runs without awsenvs).
-
-    Adopted ones come from org.yaml; when org.yaml does not name them all, the created ones
-    come from the management stack's outputs: its local state file, or with a remote
-    backend its state, read through a folder holding only its backend (so the stacks in
-    outdir, JSON or HCL, are not touched; with `cloud`, `terraform init` there creates the
-    management workspace when it does not exist yet).  A state that cannot be read is an
-    error, never "no accounts": what is written from these ids would lose the others."""
-    from awsenvs.synth import write_retired_stack
-    from awsenvs.terraform import TerraformError
-
-    ids = dict(org.adopted_account_ids)
-    if all(env.stack in ids for env in org.environments):
-        return ids
-    left = org.state.local_file(MANAGEMENT_STACK)
-    if org.state.backend != "local" and left.is_file():
-        # Not moved into the remote backend yet (bootstrap moves it, after reading these):
-        # the local file is the management stack's state.
-        outputs = (json.loads(left.read_text() or "{}").get("outputs") or {})
-        created = (outputs.get(ACCOUNT_IDS_OUTPUT) or {}).get("value") or {}
-        return {**ids, **{stack: i for stack, i in created.items() if stack in org.stacks}}
-    try:
-        if org.state.backend == "local":
-            return Runner(org, terraform or Terraform(), outdir).account_ids()
-        with tempfile.TemporaryDirectory(prefix="awsenvs-management-state-") as scratch:
-            write_retired_stack(org, Path(scratch), MANAGEMENT_STACK)  # its backend alone
-            return Runner(org, terraform or Terraform(), Path(scratch)).account_ids()
-    except TerraformError as exc:
-        login = " (Terraform Cloud: `terraform login` first)" if org.state.backend == "cloud" else ""
-        raise TerraformError(f"cannot read the management stack's state{login}, which holds the ids of the accounts it "
-                             f"created: {exc}") from None
-
-
-def _lookup_runner(org: Org, outdir: Path, terraform: Terraform | None) -> Runner:
-    """A runner over the synthesized stacks for reading state and outputs (reports nothing)."""
-    synthesize(org, outdir)
-    return Runner(org, terraform or Terraform(), outdir)
+def _confirm(run: Run, saved: Mapping[str, SavedPlan | None], replanned: bool, yes: bool, retiring: list = ()) -> None:
+    """apply's confirmation: the plans made just now answered `yes` first, then the account
+    name of every protected stack (explain.protected_stacks)."""
+    confirm(Confirmation(
+        question="Apply the plans above?" if replanned else None,
+        unasked="the plans above were made just now and nobody confirmed them: run it interactively, run `plan` first "
+                "(then `apply` applies exactly those plans), or pass --yes",
+        protected=protected_stacks(run.org, saved, retiring)), run.ask, yes)

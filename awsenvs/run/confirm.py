@@ -1,0 +1,54 @@
+"""The one confirmation before anything is applied (Sceptre's Launcher: show, then confirm
+unless --yes, then execute), shared by `apply` and `bootstrap`: a question answered with
+`yes`, then for each protected stack its account name typed.  Without a terminal to ask
+on, a confirmation that would ask refuses, naming what it would have asked about and the
+`--yes` that skips it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from awsenvs.errors import AwsenvsError
+
+Ask = Callable[[str], str]  # a prompt -> what the operator typed
+
+
+class Refused(AwsenvsError):
+    """The operator (or the lack of one) did not confirm; nothing was applied."""
+
+
+@dataclass(frozen=True)
+class Protected:
+    """A stack whose account name is typed before it is applied."""
+
+    stack: str
+    name: str  # the account name to type
+    why: str  # why it is protected
+    what: str  # what is about to be applied there
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    question: str | None = None  # asked first, answered `yes`; None: not asked
+    unasked: str = ""  # the refusal when `question` cannot be asked (no terminal)
+    protected: tuple[Protected, ...] = ()
+
+
+def confirm(confirmation: Confirmation, ask: Ask | None, yes: bool) -> None:
+    """Raises Refused unless confirmed (`yes`: confirmed already, --yes)."""
+    if yes:
+        return
+    if ask is None:
+        if confirmation.protected:
+            names = ", ".join(f"{p.stack} ({p.why})" for p in confirmation.protected)
+            raise Refused(f"refusing to apply {names} without a terminal to confirm on: run it interactively, or pass --yes")
+        if confirmation.question is not None:
+            raise Refused(confirmation.unasked)
+        return
+    if confirmation.question is not None and ask(f"{confirmation.question} Type yes").strip() != "yes":
+        raise Refused("not confirmed; nothing applied")
+    for p in confirmation.protected:
+        typed = ask(f"{p.stack} is protected ({p.why}); about to apply {p.what}. Type its account name ({p.name}) to apply")
+        if typed.strip() != p.name:
+            raise Refused(f"{p.stack}: account name not confirmed; nothing applied")
