@@ -40,7 +40,7 @@ from awsenvs.sandbox import Emulator, environ  # noqa: E402
 def calls_of_one_audit(path: Path, work: Path) -> tuple[Counter, Counter, int]:
     """(calls in member accounts, calls in the management account, accounts) of one in-process audit."""
     from awsenvs import audit
-    from awsenvs.run.workflow import managed
+    from awsenvs.run.outputs import managed
 
     org = config.load(path)
     aws.connect(org)
