@@ -1,32 +1,18 @@
 """awsenvs: AWS accounts for a product's environments, as code.
 
-The repository keeps the layout DESIGN.md shows (`modules/` and `templates/` at the top,
-beside `main.py`), and a wheel installs them inside this package (setuptools
-`package-dir`), so that nothing generic like `modules` lands in site-packages.  Either way
-they are `awsenvs.modules` (the CDK constructs) and `awsenvs.TEMPLATES` (the jinja2
-templates): in a checkout or an editable install this file maps the top-level folders in.
+The CDK constructs are the subpackage `awsenvs.modules`, the jinja2 templates the folder
+`awsenvs/templates` (TEMPLATES): in a checkout, an editable install and a wheel alike.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import sys
 from pathlib import Path
 
 _HERE = Path(__file__).resolve().parent
-_CHECKOUT = _HERE.parent
 
-
-def _top_level(name: str) -> Path:
-    """Where a folder of the repository's top level is: inside the package (a wheel) or beside it."""
-    inside = _HERE / name
-    return inside if inside.is_dir() else _CHECKOUT / name
-
-
-MODULES = _top_level("modules")
-TEMPLATES = _top_level("templates")
+TEMPLATES = _HERE / "templates"
 LAZY_BINDINGS = _HERE / "lazy_bindings.js"
 KERNEL_SIGNALS = _HERE / "kernel_signals.js"
 EAGER_BINDINGS_ENV = "AWSENVS_EAGER_BINDINGS"  # non-empty: load every AWS binding, as plain jsii does
@@ -60,14 +46,6 @@ def keep_kernel_through_ctrl_c(environ=os.environ) -> None:
 
 load_bindings_lazily()
 keep_kernel_through_ctrl_c()
-
-if MODULES.parent == _CHECKOUT and f"{__name__}.modules" not in sys.modules:
-    _spec = importlib.util.spec_from_file_location(
-        f"{__name__}.modules", MODULES / "__init__.py", submodule_search_locations=[str(MODULES)]
-    )
-    _modules = importlib.util.module_from_spec(_spec)
-    sys.modules[_spec.name] = _modules
-    _spec.loader.exec_module(_modules)
 
 
 def usable_cores() -> int:

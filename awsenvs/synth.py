@@ -40,7 +40,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
-from awsenvs import MODULES, usable_cores
+from awsenvs import usable_cores
 from awsenvs.errors import AwsenvsError
 from awsenvs.private import DIR_MODE
 from awsenvs.terraform import TerraformError
@@ -54,7 +54,7 @@ _STAGING = ".awsenvs-staging-"
 _BUILT = b"awsenvs-synth: built"  # a Worker's last line on stdout
 # Below this many stacks per process a worker process is not worth its bindings' load.
 STACKS_PER_PROCESS = 30
-_CODE_DIRS = (Path(__file__).parent, MODULES)
+_CODE_DIR = Path(__file__).parent  # this package, the constructs (awsenvs/modules/) with it
 _PACKAGES = ("cdktn", "cdktn-provider-aws", "constructs")
 
 
@@ -80,11 +80,11 @@ def code_version() -> str:
     """The source of this package and the constructs, and the binding versions (read once
     per process: the code does not change under a running command)."""
     digest = hashlib.sha256()
-    for directory in _CODE_DIRS:
-        # rglob: subpackages (awsenvs/config/) shape the output too; the relative path
-        # tells their files from top-level ones of the same name (config/errors.py, errors.py).
-        for source in sorted(directory.rglob("*.py")):
-            digest.update(source.relative_to(directory).as_posix().encode() + source.read_bytes())
+    # rglob: subpackages (awsenvs/config/, the constructs in awsenvs/modules/) shape the output
+    # too; the relative path tells their files from top-level ones of the same name
+    # (config/errors.py, errors.py).
+    for source in sorted(_CODE_DIR.rglob("*.py")):
+        digest.update(source.relative_to(_CODE_DIR).as_posix().encode() + source.read_bytes())
     for package in _PACKAGES:
         digest.update(f"{package}=={metadata.version(package)}".encode())
     return digest.hexdigest()

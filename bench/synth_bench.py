@@ -26,7 +26,7 @@ ENV = dict(os.environ, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20")
 
 def used_submodules() -> list[str]:
     found = set()
-    for source in [*ROOT.glob("modules/*.py"), *ROOT.glob("awsenvs/*.py")]:
+    for source in [*ROOT.glob("awsenvs/modules/*.py"), *ROOT.glob("awsenvs/*.py")]:
         found.update(re.findall(r"^from (cdktn_provider_aws\.\w+) import", source.read_text(), re.M))
     return sorted(found)
 

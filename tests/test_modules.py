@@ -126,7 +126,7 @@ def test_every_construct_the_stacks_build_is_exported_or_said_left_out(exported_
     from conftest import ROOT
 
     constructs = set()
-    for path in (ROOT / "modules").glob("*.py"):
+    for path in (ROOT / "awsenvs" / "modules").glob("*.py"):
         module = importlib.import_module(f"awsenvs.modules.{path.stem}")
         constructs |= {f"{path.stem}.{name}" for name, cls in inspect.getmembers(module, inspect.isclass)
                        if issubclass(cls, Construct) and cls.__module__ == module.__name__
