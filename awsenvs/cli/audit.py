@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-from rich.markup import escape
 
 from awsenvs.cli.common import account_guard, account_ids, err, load_org, out
 from awsenvs.errors import EXIT_FAILED, EXIT_OK
@@ -37,8 +36,6 @@ def audit(ctx: click.Context, as_json: bool, workers: int) -> None:
     """
     import json
 
-    from rich.table import Table
-
     from awsenvs import audit as audit_
     from awsenvs import aws
     from awsenvs.profiles import aws_config_path, aws_credentials_path
@@ -52,12 +49,5 @@ def audit(ctx: click.Context, as_json: bool, workers: int) -> None:
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in rows], indent=2))
     else:
-        table = Table(title="Audit", title_justify="left")
-        for column in ("check", "account", "status", "finding"):
-            table.add_column(column)
-        for row in rows:
-            style = {"pass": "green", "fail": "bold red"}.get(row.status, "dim")
-            restore = f"\n[dim]restore: {escape(row.restore)}[/]" if row.restore else ""
-            table.add_row(escape(row.check), row.account, f"[{style}]{row.status}[/]", escape(row.finding) + restore)
-        out.print(table)
+        out.print(audit_.table(rows))
     ctx.exit(EXIT_FAILED if any(r.status == audit_.FAIL for r in rows) else EXIT_OK)
