@@ -25,9 +25,8 @@ def signin(ctx: click.Context, html_path: str | None, user: str | None) -> None:
     --user NAME prints the message to send that colleague instead (no secret in it: an IAM
     user's initial passwords are handed over apart, with `password`).
     """
-    from rich.table import Table
-
     from awsenvs.profiles import IDENTITY_CENTER_FIRST_SIGN_IN, portal_url, render_signin_page, write_page
+    from awsenvs.welcome import signin_table, welcome
 
     org = load_org(ctx)
     if user is not None and html_path:
@@ -36,32 +35,15 @@ def signin(ctx: click.Context, html_path: str | None, user: str | None) -> None:
     managed = managed_outputs(org)
     ids = managed.account_ids
     if person is not None:
-        from awsenvs.welcome import welcome
-
         message = welcome(org, ids, managed.identity_store_id, person)
         click.echo(message.message, nl=False)
         for note in message.notes:
             err.print(f"note: {note}", markup=False, highlight=False)
         return
-    table = Table(title="Console sign-in", title_justify="left")
-    if org.identity_center:
-        portal = portal_url(org, managed.identity_store_id)
+    portal = portal_url(org, managed.identity_store_id) if org.identity_center else None
+    if portal is not None:
         out.print(f"Access portal: {portal}", highlight=False)
-        for column in ("product", "environment", "account", "MFA", "user", "permission set", "direct link"):
-            table.add_column(column)
-        for a in org.assignments:
-            env, account_id = a.environment, a.environment.account_id_from(ids)
-            table.add_row(env.product, env.name, account_id or "not created yet", "required" if env.mfa_required else "optional",
-                          a.user.name, a.group.permission_set_name,
-                          a.console_url(portal, account_id) if account_id else "-")
-    else:
-        for column in ("product", "environment", "account", "MFA", "sign-in URL", "profiles"):
-            table.add_column(column)
-        for env in org.environments:
-            table.add_row(env.product, env.name, env.account_id_from(ids) or "not created yet",
-                          "required" if env.mfa_required else "optional", env.signin_url,
-                          " ".join(env.profile_name(u) for u in env.users))
-    out.print(table)
+    out.print(signin_table(org, ids, portal))
     if org.identity_center:
         err.print(f"note: {IDENTITY_CENTER_FIRST_SIGN_IN}", markup=False, highlight=False)
     if html_path:
