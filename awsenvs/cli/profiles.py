@@ -37,24 +37,13 @@ def profiles(ctx: click.Context, write: bool, path: str | None, dry_run: bool, u
     Never writes a [default] profile, never a secret; the old file is backed up beside it
     and the write is atomic (mode 0600).
     """
-    from awsenvs import aws
     from awsenvs import profiles as profiles_
-    from awsenvs.live import iam as live_iam
 
     org = load_org(ctx)
     for user in users:
         named_user(org, user)
     managed = managed_outputs(org)
-    serials = {}
-    looked_up = [env for env in org.environments if env.mfa_required and env.account_id_from(managed.account_ids)]
-    if not org.identity_center and looked_up:
-        aws.connect(org)
-        account_guard(org)(managed.account_ids)  # the users' MFA devices are read through the management account
-        try:
-            with err.status("Looking up the users' MFA devices…"):
-                serials = live_iam.mfa_serials(org, managed.account_ids)
-        except aws.AwsError as exc:
-            raise exc.within("looking up MFA devices (needs the management account's credentials)") from None
+    serials = profiles_.mfa_serials_of(org, managed.account_ids, account_guard(org), err)
     found = profiles_.profiles_for(org, managed.account_ids, serials, managed.identity_store_id, users)
     for env in found.waiting:
         err.print(f"[yellow]skipped[/] {env.stack}: its account does not exist yet (run apply)", highlight=False)
@@ -79,16 +68,4 @@ def profiles(ctx: click.Context, write: bool, path: str | None, dry_run: bool, u
                       f"{'; '.join(result.replaced)}", markup=False, highlight=False)
         if result.has_default:
             err.print("[yellow]warning:[/] " + escape(f"{target} has a [default] profile: commands without --profile may hit the wrong account"), highlight=False)
-    if found.sso_session:
-        err.print(f"Sign in with: aws sso login --sso-session {found.sso_session.name}  (portal {found.sso_session.start_url}; "
-                  "needs AWS CLI version 2: version 1 has no `aws sso login`)", markup=False, highlight=False)
-    if found.setups:
-        err.print("After creating your access keys at first sign-in, run:")
-        for setup in found.setups:
-            err.print(f"  {setup.user.name:<12} {setup.command}", markup=False, highlight=False)
-    if found.without_mfa:
-        err.print("No MFA device yet, so no role profile (mfa: required): register an authenticator app "
-                  "(console: Security credentials > Assign MFA device), then run `profiles --write` again:")
-        for setup in found.without_mfa:
-            err.print(f"  {setup.user.name:<12} {setup.environment.profile_name(setup.user)}  "
-                      f"(sign in at {setup.environment.signin_url})", markup=False, highlight=False)
+    profiles_.tell_next_steps(found, err)
