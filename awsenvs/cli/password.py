@@ -7,7 +7,7 @@ import sys
 import click
 
 from awsenvs.cli.common import account_guard, account_ids, cdktf_outdir, err, load_org
-from awsenvs.errors import AwsenvsError, BadInput
+from awsenvs.errors import AwsenvsError
 
 
 @click.command()
@@ -34,19 +34,7 @@ def password(ctx: click.Context, user: str, stack: str, force: bool) -> None:
     from awsenvs.run.workflow import login_profile
 
     org = load_org(ctx)
-    if org.identity_center:
-        raise BadInput("organization.access is identity_center: there are no IAM console passwords to hand over; "
-                       "people sign in at the access portal (see `signin`)")
-    try:
-        env = org.environment_by_stack(stack)
-    except StopIteration:
-        raise BadInput(f"--stack {stack}: no such environment (stacks: {', '.join(org.stacks[1:])})") from None
-    person = next((u for u in env.users if u.name == user), None)
-    if person is None:
-        known = ", ".join(u.name for u in env.users) or "none"
-        raise BadInput(f"{user}: not a user of {stack} (users: {known})")
-    if not person.console:
-        raise BadInput(f"{user}: has no console login in {stack} (console: false)")
+    env, person = password_.console_user(org, stack, user)
     if not sys.stdout.isatty() and not force:
         raise AwsenvsError("refusing to write a password to a pipe or a file (standard output is not a terminal): "
                    "run it in a terminal, or pass --force")
@@ -64,9 +52,6 @@ def password(ctx: click.Context, user: str, stack: str, force: bool) -> None:
         attributes = login_profile(org, cdktf_outdir(), stack, f"aws_iam_user_login_profile.{person.tf_name}")
     except TerraformError as exc:
         raise exc.within(f"reading the state of {stack}") from None
-    handoff = password_.handoff(env, person, account_id, attributes or {})
-    if not (handoff.password or handoff.encrypted_password):
-        raise AwsenvsError(f"{user}: no initial password in the state of {stack} (not applied yet, or a login that "
-                   "existed before awsenvs adopted it): nothing to hand over")
+    handoff = password_.require_password(password_.handoff(env, person, account_id, attributes or {}))
     for line in password_.lines(handoff):
         click.echo(line)
