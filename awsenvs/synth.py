@@ -74,6 +74,15 @@ class Synthesized:
     def kept(self) -> int:
         return len(self.stacks) - len(self.rebuilt)
 
+    def summary(self, outdir: Path) -> str:
+        """One line: how many stacks were rebuilt, kept and removed, naming the first few."""
+        from awsenvs.results import names_text
+
+        line = f"{len(self.stacks)} stacks in {outdir}/stacks: {len(self.rebuilt)} rebuilt, {self.kept} unchanged"
+        if self.removed:
+            line += f", {len(self.removed)} removed ({names_text(self.removed)})"
+        return line + (f"; rebuilt: {names_text(self.rebuilt)}" if self.rebuilt else "")
+
 
 @functools.cache
 def code_version() -> str:

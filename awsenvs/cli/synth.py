@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from awsenvs.cli.common import cdktf_outdir, check_state_access, err, load_org
@@ -34,14 +32,5 @@ def synth(ctx: click.Context, hcl: bool = False, force: bool = False) -> None:
             account_ids = known_account_ids(org, outdir)
     with err.status("Synthesizing (loading the AWS bindings takes a few seconds)…"):
         done = synthesize(org, outdir, hcl=hcl, force=force, account_ids=account_ids)
-    err.print(synth_summary(done, outdir), markup=False, highlight=False)
+    err.print(done.summary(outdir), markup=False, highlight=False)
 
-
-def synth_summary(done, outdir: Path) -> str:
-    """One line: how many stacks were rebuilt, kept and removed, naming the first few."""
-    from awsenvs.results import names_text
-
-    line = f"{len(done.stacks)} stacks in {outdir}/stacks: {len(done.rebuilt)} rebuilt, {done.kept} unchanged"
-    if done.removed:
-        line += f", {len(done.removed)} removed ({names_text(done.removed)})"
-    return line + (f"; rebuilt: {names_text(done.rebuilt)}" if done.rebuilt else "")
