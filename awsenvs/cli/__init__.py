@@ -61,6 +61,7 @@ def cli(ctx: click.Context, config: str) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["config"] = config
+    ctx.obj["verb"] = ctx.invoked_subcommand  # for main(): plan's exit codes differ
     if ctx.invoked_subcommand is None:
         ctx.invoke(synth.synth)
 
@@ -80,11 +81,12 @@ DEBUG_ENV = "AWSENVS_DEBUG"  # non-empty: an unexpected error shows its tracebac
 
 def main(argv: list[str] | None = None) -> int:
     """The one place where failures become a printed line and an exit code."""
+    ran: dict = {}  # the group's ctx.obj: the config path and the verb it runs
     try:
-        code = cli.main(args=argv, prog_name=prog_name(), standalone_mode=False)
+        code = cli.main(args=argv, prog_name=prog_name(), standalone_mode=False, obj=ran)
     except AwsenvsError as exc:
         _error(str(exc))
-        return exc.exit_code
+        return bad_input_exit_code(ran.get("verb") == "plan") if exc.exit_code == EXIT_BAD_INPUT else exc.exit_code
     except click.UsageError as exc:
         exc.show()
         return usage_exit_code(exc, sys.argv[1:] if argv is None else argv)
@@ -119,7 +121,14 @@ def usage_exit_code(exc: click.UsageError, argv: list[str]) -> int:
     verb), so a command line holding the word `plan` anywhere counts as plan's: a script
     reading 2 as "changes planned" is never told so by a typo."""
     verb = exc.ctx.command.name if exc.ctx is not None else None
-    return EXIT_FAILED if verb == "plan" or "plan" in argv else EXIT_BAD_INPUT
+    return bad_input_exit_code(verb == "plan" or "plan" in argv)
+
+
+def bad_input_exit_code(plans: bool) -> int:
+    """Bad input exits 2, except on `plan`'s command line (`plans`), whose 2 means "changes"
+    (terraform -detailed-exitcode): there it is a failure, 1.  The one place this is decided,
+    for a usage error and for an AwsenvsError alike."""
+    return EXIT_FAILED if plans else EXIT_BAD_INPUT
 
 
 def unexpected(exc: BaseException) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from awsenvs.cli.common import run_for, stack_selection
-from awsenvs.errors import EXIT_BAD_INPUT, EXIT_FAILED, AwsenvsError
 
 
 @click.command()
@@ -42,17 +41,13 @@ def plan(ctx: click.Context, stacks, products, envs, workers, detail, everything
     """
     from awsenvs.synth import Worker
 
-    try:
-        # Started first: it loads the AWS bindings while org.yaml is read (stopped if nothing is stale).
-        with Worker() as worker:
-            from awsenvs.run import workflow
-            from awsenvs.runlock import run_lock
+    # Started first: it loads the AWS bindings while org.yaml is read (stopped if nothing is stale).
+    # Bad input exits 1, not 2 ("changes"): main() maps it (bad_input_exit_code).
+    with Worker() as worker:
+        from awsenvs.run import workflow
+        from awsenvs.runlock import run_lock
 
-            run = run_for(ctx, stacks, products, envs, workers, everything, detail)
-            with run_lock(run.org, "plan"):
-                _, code = workflow.plan(run, worker)
-    except AwsenvsError as exc:
-        if exc.exit_code == EXIT_BAD_INPUT:  # plan's 2 means "changes": bad input is a failure here
-            exc.exit_code = EXIT_FAILED
-        raise
+        run = run_for(ctx, stacks, products, envs, workers, everything, detail)
+        with run_lock(run.org, "plan"):
+            _, code = workflow.plan(run, worker)
     ctx.exit(code)
