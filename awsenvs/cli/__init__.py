@@ -9,10 +9,13 @@ never a traceback: an unexpected one names itself as a bug (AWSENVS_DEBUG=1 show
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
+from gettext import gettext as _
 
 import click
+from click.exceptions import NoSuchCommand
 from rich.markup import escape
 
 from awsenvs.errors import (EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, AwsenvsError, shorten,
@@ -23,13 +26,70 @@ from awsenvs.cli.common import err, prog_name
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 
+# Every verb: where its click command lives, and the first sentence of its help (what
+# `--help` lists, shortened as click shortens it).  `--help` answers from this table alone;
+# a verb's module is imported when the verb runs or shows its own help (as pip's
+# commands/__init__.py does), and each imports what it uses only when it runs.
+VERBS: dict[str, tuple[str, str]] = {
+    "synth": ("awsenvs.cli.synth:synth", "Write the Terraform of every stack into cdktf.out/stacks/<stack>/."),
+    "validate": ("awsenvs.cli.validate:validate",
+                 "Check org.yaml: schema, AWS naming rules, collisions of derived names, guardrails (known regions, "
+                 "policies within Organizations' size limit, nothing that locks the runner out), budgets, contacts "
+                 "(emails, phone numbers) and opt-in regions."),
+    "export-modules": ("awsenvs.cli.export_modules:export_modules",
+                       "Write reusable Terraform modules into DIRECTORY: organization, guardrails, account_settings, "
+                       "identity_center, account and iam, with example/main.tf wiring them."),
+    "tree": ("awsenvs.cli.tree:tree", "Show the organization as a tree: management, OUs, accounts (with the ids state "
+             "knows), groups, users, MFA, guardrails and budgets."),
+    "plan": ("awsenvs.cli.plan:plan", "Synthesize, guard the account, and plan the stacks that changed to saved plan files."),
+    "apply": ("awsenvs.cli.apply:apply",
+              "Apply exactly the saved plans that `plan` showed: management first, then accounts in parallel."),
+    "bootstrap": ("awsenvs.cli.bootstrap:bootstrap",
+                  "Create what state.backend needs before the first plan, in the management account."),
+    "profiles": ("awsenvs.cli.profiles:profiles",
+                 "AWS CLI profiles <product>_<env>_<user> for every user of every environment."),
+    "signin": ("awsenvs.cli.signin:signin", "Console sign-in links of every account."),
+    "password": ("awsenvs.cli.password:password", "Show USER's initial console password in STACK once, to hand it over."),
+    "audit": ("awsenvs.cli.audit:audit",
+              "Check the live accounts (boto3, through the role the stacks use) and your local AWS config."),
+    "import": ("awsenvs.cli.import_org:import_", "Write an org.yaml that describes the live organization as it is."),
+    "sandbox": ("awsenvs.cli.sandbox:sandbox", "Rehearse everything offline against a local AWS emulator (moto)."),
+}
+
+
+class LazyGroup(click.Group):
+    """The verbs of VERBS, each imported when it is asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(VERBS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in VERBS:
+            return None
+        module, name = VERBS[cmd_name][0].split(":")
+        return getattr(importlib.import_module(module), name)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        try:
+            return super().resolve_command(ctx, args)
+        except NoSuchCommand as exc:  # click suggests from self.commands, empty here: suggest a verb
+            raise NoSuchCommand(exc.command_name, possibilities=list(VERBS), ctx=ctx) from None
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """As click lists commands, from VERBS' summaries: no verb module is imported."""
+        limit = formatter.width - 6 - max(len(name) for name in VERBS)
+        rows = [(name, click.Command(name, help=VERBS[name][1]).get_short_help_str(limit)) for name in self.list_commands(ctx)]
+        with formatter.section(_("Commands")):
+            formatter.write_dl(rows)
+
+
 def _error(message: str) -> None:
     """One `error:` line per line of the message (org.yaml's problems come several at once)."""
     for line in message.splitlines() or [""]:
         err.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config", "-c", default="org.yaml", show_default=True, metavar="PATH", envvar="AWSENVS_CONFIG",
     help="The organization file (make: ORG=PATH).",
@@ -63,17 +123,7 @@ def cli(ctx: click.Context, config: str) -> None:
     ctx.obj["config"] = config
     ctx.obj["verb"] = ctx.invoked_subcommand  # for main(): plan's exit codes differ
     if ctx.invoked_subcommand is None:
-        ctx.invoke(synth.synth)
-
-
-from awsenvs.cli import (apply, audit, bootstrap, export_modules, import_org, password, plan, profiles,  # noqa: E402
-                         sandbox, signin, synth, tree, validate)
-
-for _module, _command in ((synth, "synth"), (validate, "validate"), (export_modules, "export_modules"), (tree, "tree"),
-                          (plan, "plan"), (apply, "apply"), (bootstrap, "bootstrap"), (profiles, "profiles"),
-                          (signin, "signin"), (password, "password"), (audit, "audit"), (import_org, "import_"),
-                          (sandbox, "sandbox")):
-    cli.add_command(getattr(_module, _command))
+        ctx.invoke(ctx.command.get_command(ctx, "synth"))
 
 
 DEBUG_ENV = "AWSENVS_DEBUG"  # non-empty: an unexpected error shows its traceback
