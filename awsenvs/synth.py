@@ -45,7 +45,7 @@ from awsenvs.errors import AwsenvsError
 from awsenvs.private import DIR_MODE
 from awsenvs.terraform import TerraformError
 
-if TYPE_CHECKING:  # imported where used: `plan` starts a Worker before it validates org.yaml (cli.py)
+if TYPE_CHECKING:  # imported where used: `plan` starts a Worker before it validates org.yaml (cli/plan.py)
     from awsenvs.config import Org
 
 FINGERPRINT_FILE = ".awsenvs-fingerprint"  # JSON: stack -> fingerprint of its synthesized files
