@@ -1,4 +1,6 @@
-"""The CLI: one thin command per verb, wiring options to small helpers.
+"""The CLI: the group, the registry of its verbs (one module per verb, awsenvs/cli/<verb>.py,
+wiring options to small helpers; imported when the verb runs) and main(), the one place
+where failures become an exit code.
 
 Exit codes scripts can rely on: 0 ok (for `plan`: no changes), 1 a failure (terraform,
 AWS, a refused confirmation or a failed audit check), 2 bad input (org.yaml, options),
@@ -18,9 +20,9 @@ import click
 from click.exceptions import NoSuchCommand
 from rich.markup import escape
 
+from awsenvs.cli.common import err, prog_name
 from awsenvs.errors import (EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, AwsenvsError, shorten,
                             with_credentials_hint)
-from awsenvs.cli.common import err, prog_name
 
 # Ours, and of no interest to an operator (jsii warns about Node 20's end of life).
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")

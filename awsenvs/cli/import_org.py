@@ -1,4 +1,4 @@
-"""`import`: write org.yaml from an organization made by hand (import.py would shadow the keyword)."""
+"""`import`: write org.yaml from an organization made by hand (import_org.py: `import` is a keyword)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from awsenvs.cli.common import err, load_org, out
+from awsenvs.cli.common import err, load_org
 from awsenvs.errors import AwsenvsError
 
 
