@@ -14,6 +14,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Mapping
 
+from rich.markup import escape
+from rich.table import Table
+
 from awsenvs import aws
 from awsenvs.config import DEFAULT_ROLE_NAME, Environment, Org
 from awsenvs import drift
@@ -128,6 +131,18 @@ def audit(org: Org, account_ids: dict[str, str], aws_config: Path, aws_credentia
         pool.shutdown(cancel_futures=True)  # on Ctrl-C, start no more accounts
     rows.extend(_local_checks(org, account_ids, aws_config, aws_credentials))
     return rows
+
+
+def table(rows: list[Finding]) -> Table:
+    """The rows as `audit` shows them: the status coloured, a failed row's restore under its finding."""
+    shown = Table(title="Audit", title_justify="left")
+    for column in ("check", "account", "status", "finding"):
+        shown.add_column(column)
+    for row in rows:
+        style = {"pass": "green", "fail": "bold red"}.get(row.status, "dim")
+        restore = f"\n[dim]restore: {escape(row.restore)}[/]" if row.restore else ""
+        shown.add_row(escape(row.check), row.account, f"[{style}]{row.status}[/]", escape(row.finding) + restore)
+    return shown
 
 
 def _member_rows(org: Org, env: Environment, account_id: str | None,

@@ -1,7 +1,7 @@
 """The initial-password handoff: what an admin tells a new colleague, once, on a terminal.
 
-Pure: the live answer (has the user signed in yet?) and the login profile's attributes in
-state come in, the lines to show go out.  The CLI verb `password` prints them only to a
+Pure: org.yaml's model names the user, the live answer (has the user signed in yet?) and
+the login profile's attributes in state come in, the lines to show go out.  The CLI verb `password` prints them only to a
 terminal (unless --force) and nowhere else: no log, no file.
 """
 
@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from awsenvs.config import Environment, User
+from awsenvs.config import Environment, Org, User
+from awsenvs.errors import AwsenvsError, BadInput
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,25 @@ class Handoff:
     password: str | None  # no pgp_key: the initial password, as Terraform set it
     encrypted_password: str | None  # with a pgp_key: base64 ciphertext only the user can decrypt
     key_fingerprint: str | None = None
+
+
+def console_user(org: Org, stack: str, user: str) -> tuple[Environment, User]:
+    """The environment of `stack` and its user `user` with a console login, else bad input
+    saying which of them is wrong (identity_center has no IAM console passwords at all)."""
+    if org.identity_center:
+        raise BadInput("organization.access is identity_center: there are no IAM console passwords to hand over; "
+                       "people sign in at the access portal (see `signin`)")
+    try:
+        env = org.environment_by_stack(stack)
+    except StopIteration:
+        raise BadInput(f"--stack {stack}: no such environment (stacks: {', '.join(org.stacks[1:])})") from None
+    person = next((u for u in env.users if u.name == user), None)
+    if person is None:
+        known = ", ".join(u.name for u in env.users) or "none"
+        raise BadInput(f"{user}: not a user of {stack} (users: {known})")
+    if not person.console:
+        raise BadInput(f"{user}: has no console login in {stack} (console: false)")
+    return env, person
 
 
 def last_used(get_user_response: dict) -> datetime | None:
@@ -36,6 +56,14 @@ def already_signed_in(user: User, when: datetime) -> str:
 def handoff(environment: Environment, user: User, account_id: str, login_profile: dict) -> Handoff:
     return Handoff(environment, user, account_id, login_profile.get("password") or None,
                    login_profile.get("encrypted_password") or None, login_profile.get("key_fingerprint") or None)
+
+
+def require_password(h: Handoff) -> Handoff:
+    """The handoff, if state holds a password (or its ciphertext) to hand over."""
+    if not (h.password or h.encrypted_password):
+        raise AwsenvsError(f"{h.user.name}: no initial password in the state of {h.environment.stack} (not applied yet, "
+                           "or a login that existed before awsenvs adopted it): nothing to hand over")
+    return h
 
 
 def lines(h: Handoff) -> list[str]:

@@ -19,12 +19,16 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 import jinja2
 
 from awsenvs import TEMPLATES
 from awsenvs.config import MFA_ROLE_MAX_SESSION_SECONDS, Environment, Org, User
 from awsenvs.errors import EXIT_BAD_INPUT, AwsenvsError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 # Users made through the Identity Store API (as the management stack makes them) have no
 # password and get no email: an administrator generates a one-time password for each, or
@@ -155,6 +159,44 @@ def profiles_for(org: Org, account_ids: dict[str, str],
             result.profiles.append(Profile(keys, env.region))
             result.setups.append(UserSetup(env, user, keys))
     return result
+
+
+def mfa_serials_of(org: Org, account_ids: dict[str, str], guard: Callable[[dict[str, str]], str],
+                   console: Console) -> dict[tuple[str, str], str | None]:
+    """iam_users: the serials of the users' TOTP devices in the created `mfa: required`
+    accounts (live.iam.mfa_serials), read through the management account once `guard` has
+    checked it; none to read (identity_center, or no such account yet): empty, AWS not asked."""
+    looked_up = [env for env in org.environments if env.mfa_required and env.account_id_from(account_ids)]
+    if org.identity_center or not looked_up:
+        return {}
+    from awsenvs import aws
+    from awsenvs.live import iam as live_iam
+
+    aws.connect(org)
+    guard(account_ids)  # the users' MFA devices are read through the management account
+    try:
+        with console.status("Looking up the users' MFA devices…"):
+            return live_iam.mfa_serials(org, account_ids)
+    except aws.AwsError as exc:
+        raise exc.within("looking up MFA devices (needs the management account's credentials)") from None
+
+
+def tell_next_steps(found: ProfileSet, console: Console) -> None:
+    """What the people do next: sign in through the sso-session, `aws configure` their keys,
+    register the MFA device a role profile waits for."""
+    if found.sso_session:
+        console.print(f"Sign in with: aws sso login --sso-session {found.sso_session.name}  (portal {found.sso_session.start_url}; "
+                      "needs AWS CLI version 2: version 1 has no `aws sso login`)", markup=False, highlight=False)
+    if found.setups:
+        console.print("After creating your access keys at first sign-in, run:")
+        for setup in found.setups:
+            console.print(f"  {setup.user.name:<12} {setup.command}", markup=False, highlight=False)
+    if found.without_mfa:
+        console.print("No MFA device yet, so no role profile (mfa: required): register an authenticator app "
+                      "(console: Security credentials > Assign MFA device), then run `profiles --write` again:")
+        for setup in found.without_mfa:
+            console.print(f"  {setup.user.name:<12} {setup.environment.profile_name(setup.user)}  "
+                          f"(sign in at {setup.environment.signin_url})", markup=False, highlight=False)
 
 
 def portal_url(org: Org, identity_store_id: str | None) -> str:

@@ -45,7 +45,7 @@ from awsenvs.errors import AwsenvsError
 from awsenvs.private import DIR_MODE
 from awsenvs.terraform import TerraformError
 
-if TYPE_CHECKING:  # imported where used: `plan` starts a Worker before it validates org.yaml (cli.py)
+if TYPE_CHECKING:  # imported where used: `plan` starts a Worker before it validates org.yaml (cli/plan.py)
     from awsenvs.config import Org
 
 FINGERPRINT_FILE = ".awsenvs-fingerprint"  # JSON: stack -> fingerprint of its synthesized files
@@ -73,6 +73,15 @@ class Synthesized:
     @property
     def kept(self) -> int:
         return len(self.stacks) - len(self.rebuilt)
+
+    def summary(self, outdir: Path) -> str:
+        """One line: how many stacks were rebuilt, kept and removed, naming the first few."""
+        from awsenvs.results import names_text
+
+        line = f"{len(self.stacks)} stacks in {outdir}/stacks: {len(self.rebuilt)} rebuilt, {self.kept} unchanged"
+        if self.removed:
+            line += f", {len(self.removed)} removed ({names_text(self.removed)})"
+        return line + (f"; rebuilt: {names_text(self.rebuilt)}" if self.rebuilt else "")
 
 
 @functools.cache

@@ -1,5 +1,6 @@
-"""The message an administrator sends a new colleague (`signin --user NAME`): where and as
-whom they sign in, their first sign-in, their accounts, and their AWS CLI setup.
+"""`signin`'s table of everyone's console sign-in links, and the message an administrator
+sends a new colleague (`signin --user NAME`): where and as whom they sign in, their first
+sign-in, their accounts, and their AWS CLI setup.
 
 Pure: org.yaml's model, the account ids and the identity store id (both from the management
 stack's outputs) come in, the text goes out.  Nothing secret is in it: an IAM user's initial
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.table import Table
+
 from awsenvs.config import Org, User
 from awsenvs.profiles import IDENTITY_CENTER_FIRST_SIGN_IN, portal_url, profiles_for, render
 
@@ -17,6 +20,29 @@ CLI_INSTALL = "https://docs.aws.amazon.com/cli/latest/userguide/getting-started-
 # `aws sso login` and sso-session profiles exist only in AWS CLI version 2
 # (https://docs.aws.amazon.com/cli/latest/userguide/sso-configure-profile-token.html).
 CLI_V2 = (f"the AWS CLI version 2 (`aws --version` shows aws-cli/2...; version 1 has no `aws sso login`): {CLI_INSTALL}")
+
+
+def signin_table(org: Org, account_ids: dict[str, str], portal: str | None) -> Table:
+    """Every account's console sign-in: identity_center, per account assignment the access
+    portal's direct link (`portal`, the access portal's URL); iam_users, per environment its
+    sign-in URL and the users' profiles."""
+    table = Table(title="Console sign-in", title_justify="left")
+    if org.identity_center:
+        for column in ("product", "environment", "account", "MFA", "user", "permission set", "direct link"):
+            table.add_column(column)
+        for a in org.assignments:
+            env, account_id = a.environment, a.environment.account_id_from(account_ids)
+            table.add_row(env.product, env.name, account_id or "not created yet", "required" if env.mfa_required else "optional",
+                          a.user.name, a.group.permission_set_name,
+                          a.console_url(portal, account_id) if account_id else "-")
+    else:
+        for column in ("product", "environment", "account", "MFA", "sign-in URL", "profiles"):
+            table.add_column(column)
+        for env in org.environments:
+            table.add_row(env.product, env.name, env.account_id_from(account_ids) or "not created yet",
+                          "required" if env.mfa_required else "optional", env.signin_url,
+                          " ".join(env.profile_name(u) for u in env.users))
+    return table
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,44 @@ def test_an_unexpected_error_names_itself_as_a_bug():
                                         "you ran; AWSENVS_DEBUG=1 shows the traceback)")
 
 
+def test_help_lists_the_verbs_without_importing_one(tmp_path):
+    """`--help` answers from the registry (awsenvs.cli.VERBS) alone: no verb's module is
+    imported; each verb's module is imported when it is asked for."""
+    probe = ("import sys; from awsenvs.cli import main; code = main(['--help']); "
+             "verbs = sorted(m for m in sys.modules if m.startswith('awsenvs.cli.') and m != 'awsenvs.cli.common'); "
+             "main(['plan', '--help']); "
+             "print(code, verbs, sorted(m for m in sys.modules if m.startswith('awsenvs.cli.')))")
+    proc = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=_env(tmp_path), capture_output=True,
+                          text=True, check=True)
+    assert "Commands:" in proc.stdout
+    assert proc.stdout.splitlines()[-1] == "0 [] ['awsenvs.cli.common', 'awsenvs.cli.plan']"
+
+
+def test_the_registry_names_every_verb_module_with_its_own_summary():
+    """Each verb of VERBS is the command of its module, listed with the summary click derives
+    from that command's own help (at any terminal width); every verb module is registered."""
+    import click
+
+    from awsenvs.cli import VERBS, cli
+
+    ctx = cli.make_context("awsenvs", [])
+    for verb, (_, summary) in VERBS.items():
+        command = cli.get_command(ctx, verb)
+        assert command is not None and command.name == verb
+        for limit in (20, 45, 60, 10_000):
+            assert click.Command(verb, help=summary).get_short_help_str(limit) == command.get_short_help_str(limit), verb
+    modules = {where.split(":")[0] for where, _ in VERBS.values()}
+    assert modules == {f"awsenvs.cli.{path.stem}" for path in (ROOT / "awsenvs" / "cli").glob("*.py")
+                       if path.stem not in ("__init__", "common")}
+
+
+def test_an_unknown_verb_is_bad_input_with_a_suggestion(capsys):
+    from awsenvs.cli import main
+
+    assert main(["--config", str(EXAMPLE), "plna"]) == 2
+    assert "Error: No such command 'plna'. Did you mean 'plan'?" in capsys.readouterr().err
+
+
 def test_every_org_yaml_problem_is_its_own_error_line(tmp_path):
     config = tmp_path / "org.yaml"
     config.write_text(EXAMPLE.read_text().replace("mfa: optional", "mfa: sometimes")

@@ -91,8 +91,9 @@ def test_the_first_sign_in_section_is_in_step_with_the_cli_and_the_message():
         else:
             words = words[2:]
         verb, *args = words
-        assert verb in cli.commands, command
-        cli.commands[verb].make_context(verb, list(args))  # an unknown option or a missing argument raises
+        found = cli.get_command(cli.make_context("awsenvs", []), verb)
+        assert found is not None, command
+        found.make_context(verb, list(args))  # an unknown option or a missing argument raises
 
     blocks = re.findall(r"^ *```sh\n(.*?)^ *```", section, flags=re.M | re.S)
     assert len(blocks) == 2, blocks

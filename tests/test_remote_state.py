@@ -437,7 +437,8 @@ def test_without_local_credentials_only_a_cloud_run_skips_the_local_guard(tmp_pa
     import boto3
     import click
 
-    from awsenvs import cli
+    from awsenvs.cli import cli
+    from awsenvs.cli.common import run_for
 
     path = tmp_path / "org.yaml"
     path.write_text(cloud_org_text() if backend == "cloud" else TWO_PRODUCTS.read_text())
@@ -450,12 +451,12 @@ def test_without_local_credentials_only_a_cloud_run_skips_the_local_guard(tmp_pa
         monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
-    with click.Context(cli.cli, obj={"config": str(path)}) as ctx:
-        session = cli._session(ctx, (), (), (), 2)
+    with click.Context(cli, obj={"config": str(path)}) as ctx:
+        run = run_for(ctx, (), (), (), 2)
     note = "the local account guard and the live look-ups" in capsys.readouterr().err
-    assert note is skipped and (session.lookups is None) is skipped
+    assert note is skipped and (run.lookups is None) is skipped
     if skipped:
-        assert session.guard({"shop-dev": "222222222222"}) == "111111111111"  # no STS call
+        assert run.guard({"shop-dev": "222222222222"}) == "111111111111"  # no STS call
 
 
 def test_a_run_before_the_account_exists_says_so(synthesized, terraform, tmp_path):

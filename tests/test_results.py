@@ -39,6 +39,7 @@ def test_errors_become_one_line_and_their_exit_code(tmp_path, capsys):
     assert main(["--config", str(EXAMPLE), "password", "alice", "--stack", "nowhere-dev"]) == 2
     assert "--stack nowhere-dev: no such environment" in capsys.readouterr().err
     assert main(["--config", str(tmp_path / "missing.yaml"), "validate"]) == 2
+    assert main(["--config", str(tmp_path / "missing.yaml"), "plan"]) == 1  # plan's 2 means "changes"
 
 
 def test_a_failing_paginated_aws_call_is_one_line_not_a_traceback():

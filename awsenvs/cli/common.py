@@ -1,0 +1,141 @@
+"""What the verbs share: the consoles, org.yaml and the output folder, the stack selection
+options, the account guard, the operator's prompt, the run of `plan` and `apply`, and the
+management stack's outputs."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+from awsenvs import usable_cores
+from awsenvs.errors import BadInput
+
+# Each command imports what it uses (org.yaml's validation alone, pydantic, costs ~0.15 s):
+# `--help` answers at once, and `plan` starts its synth worker before anything else.
+if TYPE_CHECKING:
+    from awsenvs.config import Org
+
+# Off a terminal (a pipe, CI logs) rich would wrap and crop at 80 columns: print wide.
+_WIDTH = None if sys.stdout.isatty() else 200
+out = Console(soft_wrap=True, width=_WIDTH)
+err = Console(stderr=True, soft_wrap=True, width=_WIDTH)
+
+
+def load_org(ctx: click.Context) -> Org:
+    from awsenvs.config import load
+
+    return load(ctx.obj["config"])
+
+
+def cdktf_outdir() -> Path:
+    # The CDK CLI passes its output folder in CDKTF_OUTDIR.  It may be relative, as typed
+    # (and shown): the terraform adapter makes every path it hands terraform absolute.
+    return Path(os.environ.get("CDKTF_OUTDIR", "cdktf.out"))
+
+
+def prog_name() -> str:
+    """`main.py` when run as the repository's entry point, else the console script's name."""
+    return "main.py" if Path(sys.argv[0]).name == "main.py" else "awsenvs"
+
+
+MAX_WORKERS = 32
+DEFAULT_WORKERS = min(usable_cores(), MAX_WORKERS)
+
+
+def stack_selection(f):
+    for decorator in reversed([
+        click.option("--stack", "stacks", multiple=True, metavar="STACK", help="Only this stack (repeatable): management, <product>-<env>."),
+        click.option("--product", "products", multiple=True, metavar="P", help="Only this product's stacks (repeatable); management comes along."),
+        click.option("--env", "envs", multiple=True, metavar="E", help="Only this environment in every product (repeatable)."),
+        click.option("--workers", default=DEFAULT_WORKERS, show_default=True, type=click.IntRange(1, MAX_WORKERS),
+                     help="Stacks planned or applied at once (default: this machine's cores; terraform's provider start-up is CPU-bound)."),
+        click.option("--detail", is_flag=True, help="List every resource change of each stack (default: the first few and a count)."),
+    ]):
+        f = decorator(f)
+    return f
+
+
+def account_guard(org: Org):
+    """The account guard of a run: STS asked once, later calls check more member ids against it."""
+    from awsenvs import aws
+
+    caller: list[str] = []
+
+    def guard(member_ids: dict[str, str]) -> str:
+        result = aws.guard(org, member_ids, caller[0] if caller else None)
+        if result.warning and not caller:
+            err.print(f"[yellow]warning:[/] {escape(result.warning)}", highlight=False)
+        caller[:] = [result.account_id]
+        return result.account_id
+
+    return guard
+
+
+def operator_prompt():
+    """How to ask the operator, or None without a terminal."""
+    return (lambda prompt: click.prompt(prompt, default="", show_default=False, err=True)) if sys.stdin.isatty() else None
+
+
+def run_for(ctx: click.Context, stacks, products, envs, workers, everything: bool = False, detail: bool = False):
+    """The Run of `plan` or `apply`: the selected stacks, the account guard and the live look-ups."""
+    from awsenvs import aws
+    from awsenvs.preflight import LiveChecks
+    from awsenvs.terraform import Terraform
+    from awsenvs.run.workflow import Run
+
+    org = load_org(ctx)
+    selected = list(org.select(tuple(stacks), tuple(products), tuple(envs)))
+    aws.connect(org)
+    stopping = threading.Event()  # the run's interrupt: the runner, the waits and the look-ups see it
+    guard, live = account_guard(org), LiveChecks(org, stopping)
+    if org.state.backend == "cloud" and not aws.has_credentials():
+        # The runs happen in Terraform Cloud with the workspaces' own credentials, and each
+        # stack checks the account it runs in (awsenvs/stacks.py); nothing here can look.
+        err.print("note: no local AWS credentials: the local account guard and the live look-ups (trusted services, "
+                  "adopted accounts, imports, retiring removed environments, waiting for new accounts, drift of "
+                  "unchanged stacks) are skipped; "
+                  "each stack checks its account in its Terraform Cloud run", markup=False, highlight=False)
+        guard, live = (lambda member_ids: org.management_account_id), None
+    return Run(org, selected, err, cdktf_outdir(), guard, operator_prompt(), workers, Terraform(), live, everything, detail,
+               stopping=stopping)
+
+
+def named_user(org: Org, name: str):
+    """The user `--user NAME` names (one of org.people), else bad input listing them."""
+    person = next((u for u in org.people if u.name == name), None)
+    if person is None:
+        known = ", ".join(sorted(u.name for u in org.people)) or "none"
+        raise BadInput(f"--user {name}: no such user in {org.source.name} (users: {known})")
+    return person
+
+
+def check_state_access(org: Org) -> None:
+    """With state in S3, terraform reads it with the environment's AWS profile: check that
+    profile first (one line naming it), as every verb that calls AWS does (aws.connect)."""
+    if org.state.backend == "s3":
+        from awsenvs import aws
+
+        aws.connect(org)
+
+
+def managed_outputs(org: Org):
+    """The management stack's outputs (account ids, identity store id)."""
+    from awsenvs.terraform import TerraformError
+    from awsenvs.run.outputs import managed
+
+    check_state_access(org)
+    try:
+        return managed(org, cdktf_outdir())
+    except TerraformError as exc:
+        raise exc.within("reading the management stack's outputs") from None
+
+
+def account_ids(org: Org) -> dict[str, str]:
+    return managed_outputs(org).account_ids
