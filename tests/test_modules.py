@@ -11,6 +11,7 @@ constructs.  Exporting again keeps a user's edits unless --force.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from pathlib import Path
@@ -220,17 +221,9 @@ def test_a_bad_alias_is_refused_by_the_modules_own_validation(root_module, terra
 def test_the_modules_apply_on_the_emulator_like_the_stacks(root_module, provider_mirror, tmp_path_factory):
     from awsenvs import aws
     from awsenvs.modules.iam import require_mfa_policy
-    from awsenvs.sandbox import Emulator, environ
-    from awsenvs.terraform import Terraform
+    from awsenvs.sandbox import environ
 
-    home = tmp_path_factory.mktemp("modules-home")
-    (home / ".aws").mkdir()
-    with Emulator() as emulator:
-        env = emulator.environment(home)
-        env.update(TF_PROVIDER_MIRROR=str(provider_mirror))
-        terraform = Terraform(env=env)
-        _apply_and_plan_again(terraform, root_module)
-
+    with _applied_on_emulator(root_module, provider_mirror, tmp_path_factory.mktemp("modules-home")) as env:
         with environ(env):
             organizations = boto3.client("organizations")
             root = organizations.list_roots()["Roots"][0]["Id"]
@@ -299,22 +292,14 @@ products:
 def test_the_example_applies_on_the_emulator_as_the_stacks_would(exported_modules, provider_mirror, tmp_path_factory):
     from awsenvs.config import parse
     from awsenvs.modules.guardrail_policies import data_perimeter_policy, guardrails_policy
-    from awsenvs.sandbox import Emulator, environ
-    from awsenvs.terraform import Terraform
+    from awsenvs.sandbox import environ
 
     workdir = tmp_path_factory.mktemp("example")
     shutil.copytree(exported_modules, workdir / "exported")
     example = workdir / "exported" / "example"
-    home = tmp_path_factory.mktemp("example-home")
-    (home / ".aws").mkdir()
     org = parse(EXAMPLE_AS_ORG_YAML)
     [shop] = org.products
-    with Emulator() as emulator:
-        env = emulator.environment(home)
-        env.update(TF_PROVIDER_MIRROR=str(provider_mirror))
-        terraform = Terraform(env=env)
-        _apply_and_plan_again(terraform, example)
-
+    with _applied_on_emulator(example, provider_mirror, tmp_path_factory.mktemp("example-home")) as env:
         with environ(env):
             organizations = boto3.client("organizations")
             organization_id = organizations.describe_organization()["Organization"]["Id"]
@@ -415,11 +400,22 @@ def test_the_guardrails_module_writes_the_stacks_policies_for_every_variant(expo
     assert {bool(p["allowed_regions"]) for p in variants} == {True, False} and {p["deny_root_user"] for p in variants} == {True, False}
 
 
-def _apply_and_plan_again(terraform, folder: Path) -> None:
-    """Apply a root module on the emulator, then its second plan finds nothing to do.  Member
-    accounts' providers need their ids: the organization goes first, as with the stacks."""
-    terraform.init(folder)
-    terraform.run(["apply", "-auto-approve", "-input=false", "-target=module.organization"], cwd=folder)
-    terraform.run(["apply", "-auto-approve", "-input=false"], cwd=folder)
-    again = terraform.run(["plan", "-detailed-exitcode", "-input=false", "-no-color"], cwd=folder, check=False)
-    assert again.returncode == 0, again.stdout + again.stderr
+@contextlib.contextmanager
+def _applied_on_emulator(folder: Path, provider_mirror: Path, home: Path):
+    """A root module applied on an emulator of its own (a fake HOME), its second plan finding
+    nothing to do; yields the environment that reaches that emulator.  Member accounts'
+    providers need their ids: the organization goes first, as with the stacks."""
+    from awsenvs.sandbox import Emulator
+    from awsenvs.terraform import Terraform
+
+    (home / ".aws").mkdir()
+    with Emulator() as emulator:
+        env = emulator.environment(home)
+        env.update(TF_PROVIDER_MIRROR=str(provider_mirror))
+        terraform = Terraform(env=env)
+        terraform.init(folder)
+        terraform.run(["apply", "-auto-approve", "-input=false", "-target=module.organization"], cwd=folder)
+        terraform.run(["apply", "-auto-approve", "-input=false"], cwd=folder)
+        again = terraform.run(["plan", "-detailed-exitcode", "-input=false", "-no-color"], cwd=folder, check=False)
+        assert again.returncode == 0, again.stdout + again.stderr
+        yield env
