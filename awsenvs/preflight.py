@@ -153,7 +153,7 @@ class LiveChecks:
             settings = sorted(held & frozenset().union(*(account_settings_addresses(r.stack) for r in retiring)))
             return imports, [*(r.address for r in retiring), *settings, *released_contacts(self.org, held)]
         env = self.org.environment_by_stack(stack)
-        probe = AccountProbe(account_id, lambda: aws.member_session(account_id, env.role_name, env.cli_profile, sts=self.sts))
+        probe = AccountProbe(account_id, lambda: aws.member_session(account_id, env.acting_role_name, env.cli_profile, sts=self.sts))
         return account_stack_imports(env, probe, not self.org.identity_center, held=held), []
 
     def drift(self, stack: str, account_id: str, account_ids: Mapping[str, str]) -> list[str]:

@@ -44,7 +44,7 @@ def read_account_stack(env: Environment, account_id: str, iam_users: bool, sts=N
     """The account's objects as drift compares them, read through the role its stack uses
     (`sts`: a client made on the calling thread, shared; `mfa`: also each user's MFA devices,
     for audit's check)."""
-    session = aws.member_session(account_id, env.role_name, env.cli_profile, sts=sts)  # this thread's own
+    session = aws.member_session(account_id, env.acting_role_name, env.cli_profile, sts=sts)  # this thread's own
     roles = drift.mfa_role_names(env) if iam_users else ()
     documents = (drift.mfa_policy_arn(account_id),) if iam_users and env.mfa_required else ()
     # With Identity Center only the users' console passwords (and the baseline) are compared.

@@ -47,7 +47,7 @@ def wait_for_role(env: Environment, account_id: str, on_wait: Callable[[str], No
 
     def assume() -> None:
         try:
-            aws.assume_role_session(account_id, env.role_name, "awsenvs-readiness")
+            aws.assume_role_session(account_id, env.acting_role_name, "awsenvs-readiness")
         except aws.AwsError as exc:
             if "AccessDenied" in str(exc) or "InvalidClientTokenId" in str(exc):
                 raise NotYet(f"waiting for {env.account_name} ({account_id}) to accept the role {env.role_name}") from None

@@ -56,6 +56,8 @@ VERBS: dict[str, tuple[str, str]] = {
               "Check the live accounts (boto3, through the role the stacks use) and your local AWS config."),
     "import": ("awsenvs.cli.import_org:import_", "Write an org.yaml that describes the live organization as it is."),
     "sandbox": ("awsenvs.cli.sandbox:sandbox", "Rehearse everything offline against a local AWS emulator (moto)."),
+    "ci": ("awsenvs.cli.ci:ci",
+           "Plan on every pull request, apply on merge behind an approval, drift on a schedule (GitHub Actions)."),
 }
 
 
@@ -117,6 +119,7 @@ def cli(ctx: click.Context, config: str) -> None:
       python main.py audit         check the live accounts
       python main.py import        write org.yaml from an organization made by hand
       python main.py export-modules DIR   Terraform modules for plain-Terraform teams
+      python main.py ci github     GitHub Actions: plan on pull requests, apply on merge
     Without a command, synthesizes (so cdktf.json's app works with the CDK CLI).
     Exit codes: 0 ok, 1 failure, 2 bad input, 130 interrupted; plan: 0 no changes,
     2 changes, 1 any failure.

@@ -13,6 +13,7 @@ from awsenvs.config.model import (
     Contact,
     DataPerimeter,
     Environment,
+    GitHubCi,
     Group,
     Guardrails,
     Org,
@@ -29,6 +30,10 @@ from awsenvs.config.names import (
     CONTACT_KINDS,
     ALIAS_RE,
     BUCKET_RE,
+    CRON_RE,
+    GITHUB_BRANCH_RE,
+    GITHUB_ENVIRONMENT_RE,
+    GITHUB_REPOSITORY_RE,
     HOSTNAME_RE,
     DEFAULT_ROLE_NAME,
     DEFAULT_SESSION_HOURS,
@@ -153,6 +158,32 @@ def _check_cloud(fail, state: StateConfig, management_account_id: str | None, en
         fail("state.cloud.organization", f"{state.cloud.organization!r}: letters, digits, '-' and '_' only (max 40)")
     if state.cloud.project is not None and not TFC_PROJECT_RE.match(state.cloud.project):
         fail("state.cloud.project", f"{state.cloud.project!r}: letters, digits, spaces, '-' and '_' only (max 40)")
+
+
+def _github(fail, spec: OrgSpec, backend: str) -> GitHubCi | None:
+    """ci.github, checked: its names become the roles' trust subjects (StringEquals)."""
+    github = spec.ci.github if spec.ci is not None else None
+    if github is None:
+        return None
+    if backend == "local":
+        fail("ci.github", "needs state.backend s3 or cloud: CI runners keep no files between runs, so a local state "
+                          "would be lost with the runner; set state.backend (then run bootstrap)")
+    if not GITHUB_REPOSITORY_RE.match(github.repository):
+        fail("ci.github.repository", f"{github.repository!r} is not OWNER/NAME of a GitHub repository (e.g. acme/infra)")
+    if not GITHUB_BRANCH_RE.match(github.default_branch):
+        fail("ci.github.default_branch", f"{github.default_branch!r} is not a branch name (letters, digits, '.', '_', "
+                                         "'-', '/')")
+    for key in ("environment", "protected_environment"):
+        if not GITHUB_ENVIRONMENT_RE.match(getattr(github, key)):
+            fail(f"ci.github.{key}", f"{getattr(github, key)!r}: letters, digits, '.', '_' and '-' only")
+    if github.environment == github.protected_environment:
+        fail("ci.github.protected_environment", f"must differ from ci.github.environment ({github.environment!r}): "
+                                                "only it requires a reviewer")
+    if not CRON_RE.match(github.drift.schedule):
+        fail("ci.github.drift.schedule", f"{github.drift.schedule!r} is not a cron expression (five fields, e.g. "
+                                         "'23 4 * * *', in UTC)")
+    return GitHubCi(github.repository, github.default_branch, github.environment, github.protected_environment,
+                    github.drift.schedule, github.drift.plan_all)
 
 
 def _derive(spec: OrgSpec, path: Path) -> Org:
@@ -387,6 +418,7 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
     )
     if state.backend == "cloud" and state.cloud is not None:
         _check_cloud(fail, state_config, org.management_account_id, all_envs)
+    github = _github(fail, spec, state.backend)
     if problems:  # the model's own derivations below assume a valid org.yaml
         raise ConfigError.of(problems)
     model = Org(
@@ -412,6 +444,7 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
         centralized_root=org.centralized_root,
         sso_start_url=org.sso_start_url.rstrip("/") if org.sso_start_url else None,
         on_retire=org.on_retire,
+        github=github,
     )
     if identity_center:
         # One namespace for the whole organization in the management stack: Terraform names

@@ -15,9 +15,14 @@ from awsenvs.config.names import (
     ALTERNATE_CONTACT_RESOURCE,
     ASSIGNMENT_RESOURCE,
     BOOTSTRAP_STACK,
+    CI_APPLY_ROLE_NAME,
+    CI_PLAN_ROLE_NAME,
+    CI_READ_ROLE_NAME,
     CONTACT_KINDS,
     DEFAULT_ROLE_NAME,
     DEFAULT_SESSION_HOURS,
+    GITHUB_AUDIENCE,
+    GITHUB_OIDC_HOST,
     GUARDRAIL_ATTACHMENT_RESOURCE,
     GUARDRAIL_POLICY_RESOURCE,
     MANAGED_BY,
@@ -221,6 +226,9 @@ class Environment:
     regions: tuple[str, ...] = ()  # opt-in regions enabled in the account (management stack)
     disable_regions: tuple[str, ...] = ()  # opt-in regions awsenvs disables there
     outside_data_perimeter: bool = False  # `data_perimeter: false`: its product's RCP is not attached to it
+    # Set only for a pull request's plan in CI (Org.reading_through): the read-only role the
+    # account stack's provider and the look-ups go through instead of role_name.
+    reading_role: str | None = None
 
     @property
     def has_account_settings(self) -> bool:
@@ -286,9 +294,14 @@ class Environment:
         """Where the user's own access keys go (`aws configure --profile ...`)."""
         return self.key_profile_name(user) if self.has_role_profile(user) else self.profile_name(user)
 
+    @property
+    def acting_role_name(self) -> str:
+        """The role the account stack's provider and the look-ups assume in the account."""
+        return self.reading_role or self.role_name
+
     def role_arn(self, account_id: str) -> str:
         """The role the account stack's provider assumes."""
-        return f"arn:aws:iam::{account_id}:role/{self.role_name}"
+        return f"arn:aws:iam::{account_id}:role/{self.acting_role_name}"
 
     def admin_role_arn(self, account_id: str, group: Group) -> str:
         return f"arn:aws:iam::{account_id}:role/{group.admin_role_name}"
@@ -513,6 +526,56 @@ class RunRole:
 
 
 @dataclass(frozen=True)
+class GitHubCi:
+    """ci.github: the repository whose GitHub Actions plan, apply and check drift, and the
+    OIDC trust of its roles (bootstrap makes them; awsenvs.ci writes the workflows)."""
+
+    repository: str  # OWNER/NAME
+    default_branch: str = "main"
+    environment: str = "awsenvs"  # where every apply job runs
+    protected_environment: str = "awsenvs-production"  # where protected stacks are applied (required reviewers)
+    drift_schedule: str = "23 4 * * *"
+    drift_plan_all: bool = False
+
+    oidc_host = GITHUB_OIDC_HOST
+    audience = GITHUB_AUDIENCE
+    plan_role_name = CI_PLAN_ROLE_NAME
+    apply_role_name = CI_APPLY_ROLE_NAME
+    read_role_name = CI_READ_ROLE_NAME
+
+    @property
+    def oidc_url(self) -> str:
+        return f"https://{GITHUB_OIDC_HOST}"
+
+    @property
+    def pull_request_subject(self) -> str:
+        """The `sub` of every job of a pull_request event in the repository."""
+        return f"repo:{self.repository}:pull_request"
+
+    @property
+    def default_branch_subject(self) -> str:
+        """The `sub` of a job on the default branch outside any environment (the scheduled drift check)."""
+        return f"repo:{self.repository}:ref:refs/heads/{self.default_branch}"
+
+    def environment_subject(self, environment: str) -> str:
+        """The `sub` of a job that runs in a GitHub environment (whatever its event)."""
+        return f"repo:{self.repository}:environment:{environment}"
+
+    @property
+    def plan_subjects(self) -> tuple[str, ...]:
+        """Whom the plan role trusts: pull requests, and the default branch's drift check."""
+        return (self.pull_request_subject, self.default_branch_subject)
+
+    @property
+    def apply_subjects(self) -> tuple[str, ...]:
+        """Whom the apply role trusts: jobs in the two apply environments only."""
+        return (self.environment_subject(self.environment), self.environment_subject(self.protected_environment))
+
+    def role_arn(self, management_account_id: str, role_name: str) -> str:
+        return f"arn:aws:iam::{management_account_id}:role/{role_name}"
+
+
+@dataclass(frozen=True)
 class Org:
     name: str
     email: str
@@ -531,6 +594,7 @@ class Org:
     centralized_root: bool = False  # trusted iam.amazonaws.com + root credentials management, root sessions
     sso_start_url: str | None = None  # identity_center: the access portal, when customized
     on_retire: str = "park"  # or "close": a retired environment's account is parked, then closed
+    github: GitHubCi | None = None  # ci.github: GitHub Actions plan, apply and drift (awsenvs.ci)
 
     def access_portal(self, identity_store_id: str | None) -> str | None:
         """identity_center: the AWS access portal (the CLI's sso_start_url): organization.sso_start_url
@@ -602,6 +666,15 @@ class Org:
         return (role(MANAGEMENT_STACK),
                 *(role(env.stack, target_role=env.role_name, account_id=env.account_id_from(account_ids))
                   for env in self.environments))
+
+    def reading_through(self, role_name: str) -> Org:
+        """This organization as a read-only plan sees it: every account reached through
+        `role_name` (a pull request's plan role may assume only that role).  Everything
+        else, the managing roles the guardrails name too, stays as org.yaml says."""
+        return replace(self, products=tuple(
+            replace(p, environments=tuple(replace(env, reading_role=role_name) if env.cli_profile is None else env
+                                          for env in p.environments))
+            for p in self.products))
 
     def environment_by_stack(self, stack: str) -> Environment:
         return next(env for env in self.environments if env.stack == stack)

@@ -142,6 +142,24 @@ CALLER_CHECK_ADDRESS = "data.aws_caller_identity.run"
 TFC_PROVIDER_AUTH_VARIABLE = "TFC_AWS_PROVIDER_AUTH"
 TFC_RUN_ROLE_VARIABLE = "TFC_AWS_RUN_ROLE_ARN"
 
+# GitHub Actions' OIDC tokens for AWS (ci.github): the issuer, the audience that
+# aws-actions/configure-aws-credentials asks for, and the token subjects a role trusts
+# (https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/about-security-hardening-with-openid-connect#example-subject-claims,
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-idp_oidc.html#idp_oidc_Create_GitHub).
+GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+GITHUB_AUDIENCE = "sts.amazonaws.com"
+# The roles bootstrap makes for CI in the management account, and the read-only role each
+# account stack makes for the plan role (the plan role may assume nothing else).
+CI_PLAN_ROLE_NAME = "awsenvs-github-plan"
+CI_APPLY_ROLE_NAME = "awsenvs-github-apply"
+CI_READ_ROLE_NAME = "awsenvs-github-read"
+GITHUB_REPOSITORY_RE = re.compile(r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$")
+# GitHub environment and branch names become part of a role's trust subject (StringEquals):
+# no wildcard characters, nothing GitHub would not accept.
+GITHUB_ENVIRONMENT_RE = re.compile(r"^[A-Za-z0-9._-]{1,255}$")
+GITHUB_BRANCH_RE = re.compile(r"^(?!/)(?!.*//)(?!.*\.\.)[A-Za-z0-9._/-]{1,255}(?<!/)$")
+CRON_RE = re.compile(r"^\S+( \S+){4}$")
+
 # AWS rules, quoted from the IAM / Organizations API references.
 ALIAS_RE = re.compile(r"^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$")
 IAM_USER_RE = re.compile(r"^[\w+=,.@-]{1,64}$")

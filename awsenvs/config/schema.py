@@ -283,6 +283,23 @@ class StateSpec(_Spec):
     cloud: CloudStateSpec | None = None
 
 
+class GitHubDriftSpec(_Spec):
+    schedule: str = "23 4 * * *"  # cron, UTC: nightly
+    plan_all: bool = False  # also `plan --all` (terraform's own check of everything)
+
+
+class GitHubCiSpec(_Spec):
+    repository: str  # OWNER/NAME
+    default_branch: str = "main"
+    environment: str = "awsenvs"  # the GitHub environment applies run in
+    protected_environment: str = "awsenvs-production"  # ... and the protected stacks' (required reviewers)
+    drift: GitHubDriftSpec = GitHubDriftSpec()
+
+
+class CiSpec(_Spec):
+    github: GitHubCiSpec | None = None
+
+
 class OrgSpec(_Spec):
     organization: OrganizationSpec
     state: StateSpec = StateSpec()
@@ -293,3 +310,4 @@ class OrgSpec(_Spec):
     regions: list[str] | None = None  # opt-in regions for every account (products, environments override)
     disable_regions: list[str] | None = None
     products: dict[str, ProductSpec]
+    ci: CiSpec | None = None

@@ -251,7 +251,7 @@ def mfa_serials(org, account_ids: dict[str, str]) -> dict[tuple[str, str], str |
         account_id = env.account_id_from(account_ids)
         if not env.mfa_required or account_id is None:
             continue
-        session = aws.member_session(account_id, env.role_name, env.cli_profile)
+        session = aws.member_session(account_id, env.acting_role_name, env.cli_profile)
         for user in env.users:
             serials[(env.stack, user.name)] = totp_serial(mfa_devices(session, user.name))
     return serials
