@@ -34,11 +34,13 @@ _NO_CHANGE_COUNTS = counts_text(PlanSummary())  # the detail of a "planned" phas
 # A stack in one of these phases has finished (failed is counted apart); "waiting" (for an account to
 # be ready) and "retiring" are still running, "waiting for account" is a plan's outcome.
 _DONE = ("planned", StackStatus.NO_CHANGES, StackStatus.UNCHANGED, StackStatus.CHANGES, StackStatus.APPLIED,
-         StackStatus.WAITING, StackStatus.RETIRE, StackStatus.RETIRED, StackStatus.INTERRUPTED, StackStatus.NOT_STARTED)
+         StackStatus.WAITING, StackStatus.RETIRE, StackStatus.RETIRED, StackStatus.INTERRUPTED, StackStatus.NOT_STARTED,
+         StackStatus.HELD)
 _GREEN = ("planned", StackStatus.NO_CHANGES, StackStatus.UNCHANGED, StackStatus.APPLIED, StackStatus.RETIRED)
 _STYLE = {StackStatus.FAILED: "bold red", StackStatus.APPLIED: "green", StackStatus.NO_CHANGES: "green",
           StackStatus.UNCHANGED: "green", StackStatus.RETIRED: "green", StackStatus.CHANGES: "yellow",
-          StackStatus.RETIRE: "bold yellow", StackStatus.INTERRUPTED: "bold red", StackStatus.NOT_STARTED: "dim"}
+          StackStatus.RETIRE: "bold yellow", StackStatus.INTERRUPTED: "bold red", StackStatus.NOT_STARTED: "dim",
+          StackStatus.HELD: "bold yellow"}
 
 
 @dataclass(frozen=True)

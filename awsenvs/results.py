@@ -28,6 +28,7 @@ class StackStatus(StrEnum):
     FAILED = "failed"
     INTERRUPTED = "interrupted"  # in flight at Ctrl-C: terraform stopped gracefully
     NOT_STARTED = "not started"  # still queued at Ctrl-C: nothing ran
+    HELD = "held for review"  # CI: protected, left to the job in the reviewed GitHub environment
 
     @property
     def pending(self) -> bool:

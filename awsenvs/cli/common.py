@@ -85,13 +85,18 @@ def operator_prompt():
 
 def run_for(ctx: click.Context, stacks, products, envs, workers, everything: bool = False, detail: bool = False):
     """The Run of `plan` or `apply`: the selected stacks, the account guard and the live look-ups."""
+    org = load_org(ctx)
+    return run_of(org, list(org.select(tuple(stacks), tuple(products), tuple(envs))), workers, everything, detail)
+
+
+def run_of(org: Org, selected: list[str], workers: int, everything: bool = False, detail: bool = False,
+           approval=None, ask=operator_prompt):
+    """The Run of these stacks of `org` (`approval`: a CI job's, see run/confirm.py)."""
     from awsenvs import aws
     from awsenvs.preflight import LiveChecks
     from awsenvs.terraform import Terraform
     from awsenvs.run.workflow import Run
 
-    org = load_org(ctx)
-    selected = list(org.select(tuple(stacks), tuple(products), tuple(envs)))
     aws.connect(org)
     stopping = threading.Event()  # the run's interrupt: the runner, the waits and the look-ups see it
     guard, live = account_guard(org), LiveChecks(org, stopping)
@@ -103,8 +108,8 @@ def run_for(ctx: click.Context, stacks, products, envs, workers, everything: boo
                   "unchanged stacks) are skipped; "
                   "each stack checks its account in its Terraform Cloud run", markup=False, highlight=False)
         guard, live = (lambda member_ids: org.management_account_id), None
-    return Run(org, selected, err, cdktf_outdir(), guard, operator_prompt(), workers, Terraform(), live, everything, detail,
-               stopping=stopping)
+    return Run(org, selected, err, cdktf_outdir(), guard, ask(), workers, Terraform(), live, everything, detail,
+               stopping=stopping, approval=approval)
 
 
 def named_user(org: Org, name: str):

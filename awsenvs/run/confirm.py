@@ -35,6 +35,22 @@ class Confirmation:
     protected: tuple[Protected, ...] = ()
 
 
+@dataclass(frozen=True)
+class Approval:
+    """CI's counterpart of the confirmation (a job has nobody to type): the merge was the
+    review of the plans, and a protected stack is applied only in a job that runs in a
+    GitHub environment whose protection rules require a reviewer (`reviewed`, checked by
+    awsenvs.ci.approval); elsewhere the protected stacks are held back for that job."""
+
+    reviewed: bool
+    environment: str  # the GitHub environment the job runs in ("" outside one)
+
+
+def held_back(approval: Approval, protected: tuple[Protected, ...]) -> tuple[Protected, ...]:
+    """The protected stacks a job must leave to the reviewed one: all of them, unless reviewed."""
+    return () if approval.reviewed else protected
+
+
 def confirm(confirmation: Confirmation, ask: Ask | None, yes: bool) -> None:
     """Raises Refused unless confirmed (`yes`: confirmed already, --yes)."""
     if yes:

@@ -52,7 +52,7 @@ from awsenvs.results import (
     names_text,
     notes_of,
 )
-from awsenvs.run.confirm import Confirmation, Refused, confirm
+from awsenvs.run.confirm import Approval, Confirmation, Protected, Refused, confirm, held_back
 from awsenvs.run.explain import protected_stacks
 from awsenvs.run.order import Batch, Step, launch_order
 from awsenvs.run.retirement import plan_retirements, retire
@@ -101,6 +101,7 @@ class Run:
     everything: bool = False  # plan --all: also the stacks unchanged since their last clean plan
     detail: bool = False  # list every resource change, not the first few per stack
     stopping: threading.Event = field(default_factory=threading.Event)  # set by an interrupt
+    approval: Approval | None = None  # CI: the job's approval instead of an operator's confirmation
 
     def runner(self, progress: Progress, synthesis: Synthesis | None = None) -> Runner:
         return Runner(self.org, self.terraform, self.outdir, Report(progress.update, progress.note),
@@ -283,11 +284,15 @@ def apply(run: Run, yes: bool) -> tuple[list[StackResult], int]:
     else:  # what `plan` said of them (imports and what stays, touched environments), again before the confirmation
         for line in notes_of([p.as_result() for p in pending]):
             console.print(f"  {line}", markup=False, highlight=False)
-    _confirm(run, saved, replanned=bool(replanned), yes=yes, retiring=prepared.retiring)
+    held = _confirm(run, saved, replanned=bool(replanned), yes=yes, retiring=prepared.retiring)
+    results: dict[str, StackResult] = {s: _held_result(s, held[s], saved.get(s)) for s in held}
+    launching = [s for s in run.stacks if s not in held]
+    if held:
+        prepared = replace(prepared, retiring=[r for r in prepared.retiring if r.stack not in held])
+        retired = [r.stack for r in prepared.retiring]
 
-    order = launch_order(run.stacks, saved, retired)
-    results: dict[str, StackResult] = {}
-    with Progress(console, stacks) as progress, interruptible(run):
+    order = launch_order(launching, saved, retired)
+    with Progress(console, [s for s in stacks if s not in held]) as progress, interruptible(run):
         runner = run.runner(progress)
         launch = _Launch(run, runner, progress, prepared, saved, yes, results)
         for batch in order:
@@ -328,7 +333,7 @@ class _Launch:
             return not any(r.failed for r in self.results.values())
         management = self.results.get(MANAGEMENT_STACK)
         return management is None or management.status not in (
-            StackStatus.FAILED, StackStatus.INTERRUPTED, StackStatus.NOT_STARTED)
+            StackStatus.FAILED, StackStatus.INTERRUPTED, StackStatus.NOT_STARTED, StackStatus.HELD)
 
     def _retire(self, batch: Batch) -> None:
         for retirement in self.prepared.retiring:
@@ -491,11 +496,37 @@ def _print_summary(console: Console, results: list[StackResult], title: str) -> 
         console.print(f"  {line}", markup=False, highlight=False)
 
 
-def _confirm(run: Run, saved: Mapping[str, SavedPlan | None], replanned: bool, yes: bool, retiring: list = ()) -> None:
+def _confirm(run: Run, saved: Mapping[str, SavedPlan | None], replanned: bool, yes: bool,
+             retiring: list = ()) -> dict[str, str]:
     """apply's confirmation: the plans made just now answered `yes` first, then the account
-    name of every protected stack (explain.protected_stacks)."""
+    name of every protected stack (explain.protected_stacks).  In CI (`run.approval`) the
+    merge was the review: the protected stacks are applied only by the job in the reviewed
+    environment, and held back elsewhere; the stacks held back, with why."""
+    protected = protected_stacks(run.org, saved, retiring)
+    if run.approval is not None:
+        return _holding(held_back(run.approval, protected), retiring, saved)
     confirm(Confirmation(
         question="Apply the plans above?" if replanned else None,
         unasked="the plans above were made just now and nobody confirmed them: run it interactively, run `plan` first "
                 "(then `apply` applies exactly those plans), or pass --yes",
-        protected=protected_stacks(run.org, saved, retiring)), run.ask, yes)
+        protected=protected), run.ask, yes)
+    return {}
+
+
+def _holding(protected: tuple[Protected, ...], retiring: list, saved: Mapping[str, SavedPlan | None]) -> dict[str, str]:
+    """Stack -> why it is held back.  Held retirements hold the management stack back too (it
+    lets go of a retired account only once its retirement ran), and a held management stack
+    the stacks of the accounts it is to create."""
+    held = {p.stack: p.why for p in protected}
+    if any(r.stack in held for r in retiring):
+        held.setdefault(MANAGEMENT_STACK, "it lets go of the retired accounts, which wait for review")
+    if MANAGEMENT_STACK in held:
+        for stack, plan_ in saved.items():
+            if plan_ is not None and plan_.status is StackStatus.WAITING:
+                held.setdefault(stack, "its account is created by the management stack, which waits for review")
+    return held
+
+
+def _held_result(stack: str, why: str, saved: SavedPlan | None) -> StackResult:
+    return StackResult(stack, StackStatus.HELD, saved.account_id if saved else None, saved.summary if saved else None,
+                       notes=(f"held for review ({why}): applied by the job in the reviewed GitHub environment",))
