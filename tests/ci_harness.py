@@ -464,10 +464,11 @@ def environ_for_jobs(emulator_env: dict[str, str], home: Path) -> dict[str, str]
     credential step adds them)."""
     venv_bin = str(Path(os.sys.executable).parent)
     keep = ("TF_PROVIDER_MIRROR", "TF_CLI_CONFIG_FILE", "AWS_ENDPOINT_URL", "AWS_CA_BUNDLE",
-            "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "PYTHONPATH", "AWS_CONFIG_FILE",
-            "AWS_SHARED_CREDENTIALS_FILE")
+            "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "JSII_RUNTIME_PACKAGE_CACHE_ROOT", "PYTHONPATH")
     env = {k: v for k, v in emulator_env.items() if k in keep}
+    (home / ".aws").mkdir(parents=True, exist_ok=True)
     env.update(PATH=f"{venv_bin}:{os.environ.get('PATH', '/usr/bin:/bin')}", HOME=str(home), PIP_NO_INDEX="1",
+               AWS_CONFIG_FILE=str(home / ".aws" / "config"), AWS_SHARED_CREDENTIALS_FILE=str(home / ".aws" / "credentials"),
                PIP_DISABLE_PIP_VERSION_CHECK="1", LANG="C.UTF-8")
     if "PYTHONPATH" in os.environ:
         env["PYTHONPATH"] = os.environ["PYTHONPATH"]
