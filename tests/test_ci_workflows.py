@@ -83,6 +83,7 @@ def test_every_workflow_validates_against_githubs_schema(tmp_path, capsys, kind)
     code, _, err = ci_github(capsys, config)
     assert code == 0, err
     assert sorted(texts(root)) == sorted(WORKFLOWS)
+    assert {(root / ".github" / "workflows" / name).stat().st_mode & 0o777 for name in WORKFLOWS} == {0o644}
     proc = check_jsonschema(*(root / ".github" / "workflows" / name for name in WORKFLOWS))
     assert proc.returncode == 0, proc.stdout + proc.stderr
 

@@ -24,9 +24,7 @@ import difflib
 import hashlib
 import importlib.metadata
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -315,18 +313,9 @@ def next_steps(org: Org) -> str:
 
 def write(changes: list[Change]) -> None:
     """Each changed file written whole: to a temp file beside it, then renamed over it."""
+    from awsenvs.profiles import atomic_write
+
     for change in changes:
-        if not change.changed:
-            continue
-        change.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=f".{change.path.name}.", dir=change.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(change.merged.text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(temp, 0o644)  # a file of the repository, read by everyone who clones it
-            os.replace(temp, change.path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        if change.changed:
+            change.path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(change.path, change.merged.text, mode=0o644)  # the repository's: read by all who clone it
