@@ -14,10 +14,10 @@ AWSENVS := $(PY) main.py --config "$(ORG)"
 CHECKOV_VENV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
 
-.PHONY: help setup optimized-bytecode checkov-setup synth validate tree bootstrap plan apply profiles signin audit import sandbox export-modules test bench clean
+.PHONY: help setup optimized-bytecode checkov-setup synth validate tree bootstrap plan apply profiles signin audit import sandbox export-modules ci test bench clean
 
 help:
-	@echo "make setup | validate | tree | synth | bootstrap | plan | apply | profiles | signin | audit | import | sandbox | export-modules | test | bench | checkov-setup   (ORG=path/to/org.yaml, ARGS='...', DIR=modules folder)"
+	@echo "make setup | validate | tree | synth | bootstrap | plan | apply | profiles | signin | audit | import | sandbox | export-modules | ci | test | bench | checkov-setup   (ORG=path/to/org.yaml, ARGS='...', DIR=modules folder)"
 
 # pip compiles bytecode at install time (needed: PYTHONDONTWRITEBYTECODE=1 would otherwise
 # make the AWS bindings recompile on every import).
@@ -81,6 +81,10 @@ sandbox: setup
 	$(AWSENVS) sandbox $(ARGS)
 export-modules: setup
 	$(PY) main.py export-modules $(ARGS) $(DIR)
+# The GitHub Actions workflows into the git repository holding ORG (ARGS='--dry-run', '--force',
+# '--dir DIR').
+ci: setup
+	$(AWSENVS) ci github $(ARGS)
 
 test: setup checkov-setup
 	$(PY) -m pytest -n 2 --dist loadfile --durations=20 $(ARGS)

@@ -370,7 +370,7 @@ def write(path: Path, block: str, dry_run: bool = False) -> WriteResult:
             backup = path.with_name(f"{path.name}.{time.strftime('%Y%m%d-%H%M%S')}.bak")
             shutil.copy2(path, backup)
             os.chmod(backup, 0o600)
-        _atomic_write(path, updated)
+        atomic_write(path, updated)
     except BaseException:
         if backup is not None:  # the file is as it was: a backup of it would only be left lying there
             backup.unlink(missing_ok=True)
@@ -380,10 +380,11 @@ def write(path: Path, block: str, dry_run: bool = False) -> WriteResult:
 
 def write_page(path: Path, html: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(path, html, mode=0o644)
+    atomic_write(path, html, mode=0o644)
 
 
-def _atomic_write(path: Path, text: str, mode: int = 0o600) -> None:
+def atomic_write(path: Path, text: str, mode: int = 0o600) -> None:
+    """`text` into `path` whole or not at all: a temp file beside it, synced, renamed over it."""
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w") as handle:
