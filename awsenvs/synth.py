@@ -157,12 +157,12 @@ class _Todo:
 
 
 def _todo(org: Org, outdir: Path, state_dir: Path | None, hcl: bool, force: bool,
-          account_ids: dict[str, str]) -> _Todo:
+          account_ids: dict[str, str], only: Sequence[str] | None = None) -> _Todo:
     wanted = stack_fingerprints(org, outdir, state_dir, hcl, account_ids)
     previous = _read_fingerprints(outdir)
     name = "cdk.tf" if hcl else "cdk.tf.json"
-    stale = tuple(s for s in org.stacks
-                  if force or previous.get(s) != wanted[s] or not (stack_dir(outdir, s) / name).exists())
+    stale = tuple(s for s in org.stacks if (only is None or s in only)
+                  and (force or previous.get(s) != wanted[s] or not (stack_dir(outdir, s) / name).exists()))
     return _Todo(wanted, previous, stale, tuple(s for s in previous if s not in wanted))
 
 
@@ -185,7 +185,8 @@ def _bring_up_to_date(org: Org, outdir: Path, todo: _Todo, state_dir: Path | Non
             except TerraformError as exc:
                 raise exc.within("writing HCL") from None
     _update_manifest(outdir, org.stacks)
-    _write_fingerprints(outdir, wanted)
+    # Only what is built (or was up to date) is recorded: stacks left out (`only`) stay stale.
+    _write_fingerprints(outdir, {s: f for s, f in wanted.items() if s in stale or previous.get(s) == f})
     return Synthesized(org.stacks, stale, removed)
 
 
@@ -216,16 +217,18 @@ class Synthesis:
         self.wait()
 
 
-def synthesize_beside(org: Org, outdir: Path, worker: Worker, state_dir: Path | None = None) -> Synthesis:
+def synthesize_beside(org: Org, outdir: Path, worker: Worker, state_dir: Path | None = None,
+                      only: Sequence[str] | None = None) -> Synthesis:
     """synthesize() on a thread of its own while the caller goes on (plan: the guard and
     the live look-ups), its jsii work in `worker` (started ahead: see Worker), which shares
     no GIL with the caller's threads; the worker is closed as soon as synth is done (at
     once when nothing is stale).  What is stale is decided here, before it starts: the
     caller leaves those stacks' folders alone, and waits for the rest before it runs
-    terraform, and before it exits."""
+    terraform, and before it exits.  `only`: build no other stacks (a pull request's plan
+    in CI, which plans only these, in a checkout where nothing was synthesized before)."""
     outdir = Path(outdir)
     try:
-        todo = _todo(org, outdir, state_dir, False, False, {})
+        todo = _todo(org, outdir, state_dir, False, False, {}, only)
     except BaseException:
         worker.close()
         raise

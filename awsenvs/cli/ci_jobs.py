@@ -66,6 +66,7 @@ def plan(ctx: click.Context, workers: int, detail: bool) -> None:
         if changed.stacks:
             with Worker() as worker:
                 run = run_of(planning, list(changed.stacks), workers, everything=True, detail=detail, ask=_no_terminal)
+                run.synth_selected = True  # the other stacks are neither synthesized nor planned
                 results, code = workflow.plan(run, worker)
     except AwsenvsError as exc:
         failure = exc

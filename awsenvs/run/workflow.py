@@ -102,6 +102,7 @@ class Run:
     detail: bool = False  # list every resource change, not the first few per stack
     stopping: threading.Event = field(default_factory=threading.Event)  # set by an interrupt
     approval: Approval | None = None  # CI: the job's approval instead of an operator's confirmation
+    synth_selected: bool = False  # synthesize only the selected stacks (a pull request's plan)
 
     def runner(self, progress: Progress, synthesis: Synthesis | None = None) -> Runner:
         return Runner(self.org, self.terraform, self.outdir, Report(progress.update, progress.note),
@@ -200,7 +201,7 @@ def plan(run: Run, worker: Worker | None = None) -> tuple[list[StackResult], int
     # Synth runs beside the guard and the look-ups, which need only org.yaml and the
     # states (about a second each when one product changed); the runner waits for it
     # before any terraform runs, and a failed synth fails the run before anything is planned.
-    synthesis = synthesize_beside(run.org, run.outdir, worker or Worker())
+    synthesis = synthesize_beside(run.org, run.outdir, worker or Worker(), only=run.stacks if run.synth_selected else None)
     try:
         with Progress(run.console, run.stacks) as progress, interruptible(run):
             runner = run.runner(progress, synthesis)
