@@ -278,3 +278,87 @@ def test_the_drift_issue_lists_failed_rows_and_the_stacks_plan_all_would_change(
 
     title, body = report.drift_issue([rows[0], rows[4]], [plan[1]])
     assert title == "awsenvs: no drift" and "Terraform finds nothing to change" in body
+
+
+# --------------------------------------------------------------------------- `ci drift` end to end
+
+DRIFT_ORG = """\
+organization: {name: drifty, email: cloud@drifty.example.com, region: eu-west-1}
+groups:
+  developers: {policies: [arn:aws:iam::aws:policy/ReadOnlyAccess]}
+guardrails: {deny_leave_organization: false, protect_baseline: false, deny_root_user: false}
+products:
+  shop:
+    users:
+      bob: {groups: [developers]}
+    environments:
+      dev: {mfa: optional}
+"""
+READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+
+
+@pytest.fixture(scope="module")
+def ci_world(provider_mirror, tmp_path_factory):
+    """A small organization with ci.github and its state in S3 (bootstrapped, applied) on an
+    emulator of this module's own (https: the state bucket allows TLS only)."""
+    import yaml
+
+    from awsenvs.sandbox import Emulator
+    from conftest import Rehearsal, seed_rehearsal
+
+    workdir = tmp_path_factory.mktemp("ci-drift")
+    source = workdir / "source.yaml"
+    source.write_text(DRIFT_ORG)
+    with Emulator(tls=True) as emulator:
+        env, path = seed_rehearsal(emulator, provider_mirror, workdir, source)
+        data = yaml.safe_load(path.read_text())
+        data["state"] = {"backend": "s3", "s3": {"bucket": "drifty-tfstate", "region": "eu-west-1"}}
+        data["ci"] = {"github": {"repository": "acme/infra"}}
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+        rehearsal = Rehearsal(workdir, env, path)
+        for step in (("bootstrap", "--yes"), ("apply", "--yes")):
+            proc = rehearsal.cli(*step)
+            assert proc.returncode == 0, proc.stderr[-3000:]
+        yield rehearsal
+
+
+@pytest.mark.e2e
+def test_ci_drift_opens_the_issue_naming_a_change_made_by_hand_and_updates_it(ci_world, tmp_path):
+    import boto3
+
+    from awsenvs import aws
+
+    with ci_world.boto():
+        dev = next(a["Id"] for a in boto3.client("organizations").list_accounts()["Accounts"] if a["Name"] == "shop_dev")
+        iam = aws.assume_role_session(dev, "OrganizationAccountAccessRole").client("iam")
+        iam.detach_group_policy(GroupName="developers", PolicyArn=READ_ONLY)
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"schedule": "23 4 * * *"}))  # a scheduled run's payload
+    summary = tmp_path / "summary.md"
+    with FakeGitHub("acme/infra") as github:
+        environ = {**ci_world.env, **github.environ("schedule", str(event), GITHUB_STEP_SUMMARY=str(summary))}
+        proc = ci_world.cli("ci", "drift", "--plan-all", env=environ)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        [issue] = github.issues.values()
+        assert issue["labels"] == [{"name": report.DRIFT_LABEL}] and issue["state"] == "open"
+        body = issue["body"]
+        assert summary.read_text() == body  # the job summary holds the same
+        rows = {row[1].split(" ")[0]: row for row in _table_rows(body.split("#### `plan --all`")[0])}
+        assert rows["shop-dev"][0] == "drift" and f"policies of group developers: expected {READ_ONLY}" in \
+            rows["shop-dev"][2].replace("\\_", "_")
+        # plan --all, reading through the CI read role: terraform would attach it again
+        planned = body.split("#### `plan --all`")[1]
+        assert "shop-dev" in planned and "aws_iam_group_policy_attachment" in planned.replace("\\_", "_")
+        assert "parked accounts" in body and "`awsenvs-github-read`" in body  # left out, and why
+        assert f"issue #{issue['number']} created" in proc.stderr
+
+        with ci_world.boto():  # put back by hand: the next run updates the one issue, no longer naming it
+            iam.attach_group_policy(GroupName="developers", PolicyArn=READ_ONLY)
+        proc = ci_world.cli("ci", "drift", env=environ)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert list(github.issues) == [issue["number"]]
+        body = github.issues[issue["number"]]["body"]
+        assert "policies of group developers" not in body and f"issue #{issue['number']} updated" in proc.stderr
+        # still open: one check fails on the emulator, whose management root user has no MFA device
+        assert github.issues[issue["number"]]["state"] == "open"
+        assert [row[:2] for row in _table_rows(body)] == [["root MFA", "management (123456789012)"]]

@@ -299,16 +299,16 @@ def fit_body(body: str, run_url: str | None, limit: int = BODY_LIMIT) -> str:
     where = f"the job summary of [this run]({run_url})" if run_url else "the job summary of this run"
     note = (f"\n\n**Cut here:** the full text is longer than GitHub's limit of {limit} characters for a comment or "
             f"an issue; it is in {where}.\n")
-    room = limit - len(note) - 64  # what closing an open code block and <details> may add
-    kept = body[:room]
-    kept = kept[: kept.rfind("\n")] if "\n" in kept else kept
-    closing = ""
-    fence = _open_fence(kept)
-    if fence:
-        closing += f"\n{fence}"
-    opened = kept.count("<details>") - kept.count("</details>")
-    closing += "\n\n</details>" * max(0, min(opened, 4))
-    return kept + closing + note
+    room = limit - len(note)
+    while True:
+        kept = body[:room]
+        kept = kept[: kept.rfind("\n")] if "\n" in kept else kept
+        fence = _open_fence(kept)
+        closing = f"\n{fence}" if fence else ""
+        closing += "\n\n</details>" * max(0, kept.count("<details>") - kept.count("</details>"))
+        if len(kept) + len(closing) + len(note) <= limit:
+            return kept + closing + note
+        room -= len(closing)  # room for what closes it
 
 
 def _open_fence(text: str) -> str | None:

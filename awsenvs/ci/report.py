@@ -92,14 +92,16 @@ def failure(result: StackResult) -> str:
     return f"**{text(result.stack)}** ({text(result.status)}):\n\n{code_block(why.splitlines() or [why])}"
 
 
-def bullets(lines: Iterable[str]) -> str:
-    return "\n".join(f"- {text(line)}" for line in lines)
+def bullets(lines: Iterable[str], markdown: Iterable[str] = ()) -> str:
+    """A list: `lines` as text, then `markdown` as it is (awsenvs' own notes, with code spans)."""
+    return "\n".join([*(f"- {text(line)}" for line in lines), *(f"- {line}" for line in markdown)])
 
 
 def plan_comment(results: Sequence[StackResult], *, heading: str, notes: Sequence[str] = (),
                  run_url: str | None = None) -> str:
     """The pull request's comment (and the job summary): the marker, the heading, the
-    summary table, the failed stacks and why, each stack's changes, then the notes."""
+    summary table, the failed stacks and why, each stack's changes, then the notes
+    (`notes`: Markdown, any name in them escaped with `text`; the results' own are escaped here)."""
     parts = [PLAN_MARKER, f"### {text(heading)}", summary(results)]
     failed = [r for r in results if r.status in FAILED_STATUSES]
     if failed:
@@ -107,16 +109,11 @@ def plan_comment(results: Sequence[StackResult], *, heading: str, notes: Sequenc
     changed = [r for r in results if r.changes]
     if changed:
         parts += ["#### Changes", *(stack_changes(r) for r in changed)]
-    remarks = [*notes, *notes_of(list(results))]
-    if remarks:
-        parts += ["#### Notes", bullets(remarks)]
+    if notes or notes_of(list(results)):
+        parts += ["#### Notes", bullets(notes_of(list(results)), notes)]
     if run_url:
         parts.append(f"<sub>[The run]({run_url}) · `awsenvs ci plan`</sub>")
     return "\n\n".join(parts) + "\n"
-
-
-def _where(row: Finding) -> str:
-    return row.account
 
 
 def drift_rows(rows: Sequence[Finding]) -> list[Finding]:
@@ -129,7 +126,7 @@ def drift_rows(rows: Sequence[Finding]) -> list[Finding]:
 def drift_issue(rows: Sequence[Finding], plan_results: Sequence[StackResult] | None = None,
                 run_url: str | None = None, notes: Sequence[str] = ()) -> tuple[str, str]:
     """(title, body) of the drift issue: audit's failed rows as a table, what restores each,
-    and with `plan --all`'s results the stacks terraform would change."""
+    and with `plan --all`'s results the stacks terraform would change (`notes`: Markdown)."""
     failed = drift_rows(rows)
     planned = [r for r in plan_results or () if r.status.pending or r.status in FAILED_STATUSES]
     differing = sum(r.check == "drift" for r in failed)
@@ -145,9 +142,9 @@ def drift_issue(rows: Sequence[Finding], plan_results: Sequence[StackResult] | N
         title = "awsenvs: no drift"
     parts = [DRIFT_MARKER, f"### {text(title)}"]
     if failed:
-        parts.append("The live accounts differ from org.yaml where `awsenvs audit` fails these checks:")
+        parts.append("`awsenvs audit` fails these checks (`drift`: where the live accounts differ from org.yaml):")
         parts.append(table(("check", "where", "finding", "restore"),
-                           ([text(r.check), text(_where(r)), text(r.finding), text(r.restore or "-")] for r in failed)))
+                           ([text(r.check), text(r.account), text(r.finding), text(r.restore) or "—"] for r in failed)))
     elif not planned:
         parts.append("Every check of `awsenvs audit` passes: the live accounts are as org.yaml says.")
     if plan_results is not None:
@@ -160,7 +157,7 @@ def drift_issue(rows: Sequence[Finding], plan_results: Sequence[StackResult] | N
         else:
             parts.append("Terraform finds nothing to change in any stack.")
     if notes:
-        parts += ["#### Notes", bullets(notes)]
+        parts += ["#### Notes", bullets((), notes)]
     parts.append("What restores a row: `make plan`, then `make apply` for what terraform holds; the hand work it names "
                  "for what it does not (or list the object under `unmanaged` in org.yaml). This issue is updated by "
                  "each scheduled check and closed when it finds none.")

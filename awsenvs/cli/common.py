@@ -83,14 +83,16 @@ def operator_prompt():
     return (lambda prompt: click.prompt(prompt, default="", show_default=False, err=True)) if sys.stdin.isatty() else None
 
 
-def run_for(ctx: click.Context, stacks, products, envs, workers, everything: bool = False, detail: bool = False):
-    """The Run of `plan` or `apply`: the selected stacks, the account guard and the live look-ups."""
+def run_for(ctx: click.Context, stacks, products, envs, workers, everything: bool = False, detail: bool = False,
+            org: Org | None = None):
+    """The Run of `plan` or `apply`: the selected stacks, the account guard and the live look-ups
+    (`org`: as loaded already, e.g. reading through CI's read-only role; default org.yaml's)."""
     from awsenvs import aws
     from awsenvs.preflight import LiveChecks
     from awsenvs.terraform import Terraform
     from awsenvs.run.workflow import Run
 
-    org = load_org(ctx)
+    org = org or load_org(ctx)
     selected = list(org.select(tuple(stacks), tuple(products), tuple(envs)))
     aws.connect(org)
     stopping = threading.Event()  # the run's interrupt: the runner, the waits and the look-ups see it
