@@ -52,6 +52,16 @@ def test_outside_a_github_job_is_one_line_of_bad_input():
     assert excinfo.value.exit_code == 2
 
 
+def test_ci_drift_on_a_laptop_stops_before_reading_anything(monkeypatch, capsys, tmp_path):
+    from awsenvs.cli import main
+
+    for name in ("GITHUB_ACTIONS", "GITHUB_REPOSITORY"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["--config", str(tmp_path / "missing.yaml"), "ci", "drift"]) == 2  # org.yaml not even read
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("error: not in a GitHub Actions job") and "`awsenvs ci drift`" in line
+
+
 def test_a_bad_event_file_is_named(tmp_path):
     broken = tmp_path / "event.json"
     broken.write_text("{not json")
