@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from awsenvs.audit import FAIL, Finding
+from awsenvs.drift import DRIFT
 from awsenvs.progress import QUIET, SUMMARY_LISTS_ALL_UP_TO, quiet_counts_line
 from awsenvs.results import StackResult, StackStatus, change_lines, counts_text, notes_of
 
@@ -129,8 +130,7 @@ def drift_issue(rows: Sequence[Finding], plan_results: Sequence[StackResult] | N
     and with `plan --all`'s results the stacks terraform would change (`notes`: Markdown)."""
     failed = drift_rows(rows)
     planned = [r for r in plan_results or () if r.status.pending or r.status in FAILED_STATUSES]
-    differing = sum(r.check == "drift" for r in failed)
-    parts = []
+    differing = sum(r.check == DRIFT for r in failed)
     if failed:
         what = [f"{differing} {'difference' if differing == 1 else 'differences'} from org.yaml"] if differing else []
         others = len(failed) - differing
@@ -150,7 +150,7 @@ def drift_issue(rows: Sequence[Finding], plan_results: Sequence[StackResult] | N
     if plan_results is not None:
         parts.append("#### `plan --all`")
         if planned:
-            parts.append("Terraform would change these stacks (what apply restores):")
+            parts.append("Terraform would change these stacks (what apply restores), or could not plan them:")
             parts.append(summary(planned))
             parts += [failure(r) for r in planned if r.status in FAILED_STATUSES]
             parts += [stack_changes(r) for r in planned if r.changes]
