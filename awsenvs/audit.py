@@ -72,10 +72,11 @@ class Finding:
 
 
 def audit(org: Org, account_ids: dict[str, str], aws_config: Path, aws_credentials: Path, *,
-          workers: int = WORKERS) -> list[Finding]:
+          workers: int = WORKERS, parked: bool = True) -> list[Finding]:
     """Every check's row: the management account's, then each member account's in org.yaml order
     (checked `workers` accounts at a time in threads; 1 checks one account after the other), then
-    the local ones. A member account whose checks raise gets a failed row, the others go on."""
+    the parked accounts' (unless not `parked`: they are read through OrganizationAccountAccessRole),
+    then the local ones. A member account whose checks raise gets a failed row, the others go on."""
     if workers < 1:
         raise ValueError(f"workers must be at least 1, not {workers}")
     rows: list[Finding] = []
@@ -124,9 +125,10 @@ def audit(org: Org, account_ids: dict[str, str], aws_config: Path, aws_credentia
     try:  # map() yields in org.environments order, whatever order the threads finish in
         for found in pool.map(member, org.environments):
             rows.extend(found)
-        configured = {env.account_id_from(account_ids) for env in org.environments}
-        parked = [a for a in _parked(live, rows) if a.id not in configured]
-        rows.extend(pool.map(lambda account: _parked_row(account, sts), parked))
+        if parked:
+            configured = {env.account_id_from(account_ids) for env in org.environments}
+            retired = [a for a in _parked(live, rows) if a.id not in configured]
+            rows.extend(pool.map(lambda account: _parked_row(account, sts), retired))
     finally:
         pool.shutdown(cancel_futures=True)  # on Ctrl-C, start no more accounts
     rows.extend(_local_checks(org, account_ids, aws_config, aws_credentials))

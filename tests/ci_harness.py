@@ -284,7 +284,7 @@ class Harness:
 
     def _github_context(self, event_name: str, payload: dict, sha: str, ref: str) -> dict:
         return {"event_name": event_name, "event": payload, "sha": sha, "ref": ref, "repository": self.repo_name,
-                "repository_owner": self.repo_name.split("/")[0], "token": "ghs_harness_token", "run_id": "4242",
+                "repository_owner": self.repo_name.split("/")[0], "token": self.github.token, "run_id": "4242",
                 "server_url": "https://github.com", "api_url": self.github.url,
                 "ref_name": ref.removeprefix("refs/heads/")}
 

@@ -29,7 +29,7 @@ import yaml
 from awsenvs.sandbox import Emulator
 from tests.ci_harness import Harness, environ_for_jobs
 from tests.conftest import Rehearsal, seed_rehearsal
-from tests.github_fake import GitHubFake
+from tests.github_fake import FakeGitHub
 
 pytestmark = pytest.mark.e2e
 
@@ -69,7 +69,7 @@ def _edit(path: Path, edit) -> None:
 
 
 class Door:
-    def __init__(self, rehearsal: Rehearsal, harness: Harness, github: GitHubFake) -> None:
+    def __init__(self, rehearsal: Rehearsal, harness: Harness, github: FakeGitHub) -> None:
         self.rehearsal, self.harness, self.github = rehearsal, harness, github
         self.repo = rehearsal.workdir
 
@@ -97,7 +97,7 @@ class Door:
 @pytest.fixture(scope="module")
 def door(provider_mirror, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("door")
-    with Emulator(tls=True) as emulator, GitHubFake(REPOSITORY) as github:
+    with Emulator(tls=True) as emulator, FakeGitHub(repository=REPOSITORY) as github:
         source = workdir / "source.yaml"
         source.write_text(ORG)
         env, path = seed_rehearsal(emulator, provider_mirror, workdir, source)
@@ -141,7 +141,7 @@ def _failed_step(job) -> str:
 
 
 def test_a_push_applies_and_holds_the_protected_stack_for_a_reviewed_environment(door, main_commit):
-    door.github.set_environment("awsenvs-production", reviewers=0)  # made on the fly by a first run: no rule
+    door.github.environment("awsenvs-production", reviewers=0)  # made on the fly by a first run: no rule
     first = door.push(main_commit)
     apply_job, protected_job = first.jobs["apply"], first.jobs["apply-protected"]
     assert apply_job.conclusion == "success", apply_job.log[-4000:]
@@ -154,7 +154,7 @@ def test_a_push_applies_and_holds_the_protected_stack_for_a_reviewed_environment
         names = [a["Name"] for a in boto3.client("organizations").list_accounts()["Accounts"]]
     assert "door_shop_dev" in names or "shop_dev" in " ".join(names)
 
-    door.github.set_environment("awsenvs-production", reviewers=1)
+    door.github.environment("awsenvs-production", reviewers=1)
     again = door.push(main_commit)
     assert again.jobs["apply-protected"].conclusion == "success", again.jobs["apply-protected"].log[-4000:]
     prod_iam = door.iam_in(next(n for n in _account_names(door) if n.endswith("shop_prod")))
@@ -171,6 +171,7 @@ def _account_names(door) -> list[str]:
 
 
 def test_a_pull_request_plans_only_its_product_in_one_comment(door, main_commit):
+    door.github.pull_request(7)
     _git(door.repo, "checkout", "-q", "-b", "blog-users")
     _edit(door.rehearsal.config_path, lambda d: d["products"]["blog"]["users"].update(dee={"groups": ["admins"]}))
     head = door.commit("blog: dee joins")
@@ -179,7 +180,7 @@ def test_a_pull_request_plans_only_its_product_in_one_comment(door, main_commit)
     run = door.harness.run("awsenvs-plan.yml", "pull_request", payload, head, "refs/pull/7/merge")
     job = run.jobs["plan"]
     assert job.conclusion == "success", job.log[-4000:]
-    [comment] = door.github.comments(7)
+    [comment] = [c["body"] for c in door.github.comments_on(7)]
     assert "blog-dev" in comment and "dee" in comment
     assert "shop-dev" not in comment and "shop-prod" not in comment
     assert comment.strip() in job.summary
@@ -188,8 +189,8 @@ def test_a_pull_request_plans_only_its_product_in_one_comment(door, main_commit)
     second = door.commit("blog: eve joins too")
     payload["pull_request"]["head"]["sha"] = second
     door.harness.run("awsenvs-plan.yml", "pull_request", payload, second, "refs/pull/7/merge")
-    [updated] = door.github.comments(7)  # the same comment, edited: never one per push
-    assert "eve" in updated and door.github.comment_edits(7) >= 1
+    [updated] = [c["body"] for c in door.github.comments_on(7)]  # the same comment, edited: never one per push
+    assert "eve" in updated and len(door.github.calls("PATCH", f"/repos/{REPOSITORY}/issues/comments/")) == 1
     _git(door.repo, "checkout", "-q", "main")
     _git(door.repo, "merge", "-q", "--no-ff", "blog-users", "-m", "Merge pull request #7")
 
@@ -224,4 +225,7 @@ def test_a_scheduled_run_opens_then_closes_the_drift_issue(door):
     iam.delete_user(UserName="mallory")
     run = door.harness.run("awsenvs-drift.yml", "schedule", payload, sha, "refs/heads/main")
     assert run.jobs["drift"].conclusion == "success", run.jobs["drift"].log[-4000:]
-    assert door.github.open_issues("awsenvs-drift") == []
+    # The same issue, updated.  (It stays open here: the emulator's management root user has
+    # no MFA, a failed check the issue lists too; closing a clean one: tests/test_ci_github.py.)
+    [again] = door.github.open_issues("awsenvs-drift")
+    assert again["number"] == issue["number"] and "mallory" not in again["body"]

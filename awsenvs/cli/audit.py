@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from awsenvs.cli.common import account_guard, account_ids, err, load_org, out
 from awsenvs.errors import EXIT_FAILED, EXIT_OK
+
+if TYPE_CHECKING:
+    from awsenvs.audit import Finding
+    from awsenvs.config import Org
 
 
 @click.command()
@@ -37,17 +43,24 @@ def audit(ctx: click.Context, as_json: bool, workers: int) -> None:
     import json
 
     from awsenvs import audit as audit_
-    from awsenvs import aws
-    from awsenvs.profiles import aws_config_path, aws_credentials_path
 
-    org = load_org(ctx)
-    aws.connect(org)
-    ids = account_ids(org)
-    account_guard(org)(ids)  # the member accounts are read through the management account's role into them
-    with err.status("Auditing the accounts…"):
-        rows = audit_.audit(org, ids, aws_config_path(), aws_credentials_path(), workers=workers)
+    rows = audit_rows(load_org(ctx), workers)
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in rows], indent=2))
     else:
         out.print(audit_.table(rows))
     ctx.exit(EXIT_FAILED if any(r.status == audit_.FAIL for r in rows) else EXIT_OK)
+
+
+def audit_rows(org: Org, workers: int, *, parked: bool = True) -> list[Finding]:
+    """The audit's rows (`awsenvs audit`, and `ci drift` in the scheduled job): the account
+    guard first, then every check (`parked`: also the parked accounts')."""
+    from awsenvs import audit as audit_
+    from awsenvs import aws
+    from awsenvs.profiles import aws_config_path, aws_credentials_path
+
+    aws.connect(org)
+    ids = account_ids(org)
+    account_guard(org)(ids)  # the member accounts are read through the management account's role into them
+    with err.status("Auditing the accounts…"):
+        return audit_.audit(org, ids, aws_config_path(), aws_credentials_path(), workers=workers, parked=parked)
