@@ -99,11 +99,16 @@ def bullets(lines: Iterable[str], markdown: Iterable[str] = ()) -> str:
 
 
 def plan_comment(results: Sequence[StackResult], *, heading: str, notes: Sequence[str] = (),
-                 run_url: str | None = None) -> str:
+                 run_url: str | None = None, error: str | None = None, command: str = "awsenvs ci plan") -> str:
     """The pull request's comment (and the job summary): the marker, the heading, the
     summary table, the failed stacks and why, each stack's changes, then the notes
-    (`notes`: Markdown, any name in them escaped with `text`; the results' own are escaped here)."""
-    parts = [PLAN_MARKER, f"### {text(heading)}", summary(results)]
+    (`notes`: Markdown, any name in them escaped with `text`; the results' own are escaped here).
+    `error`: what stopped the run as a whole (the guard, AWS, org.yaml), shown first."""
+    parts = [PLAN_MARKER, f"### {text(heading)}"]
+    if error:
+        parts += ["#### Failed", code_block(error)]
+    if results:
+        parts.append(summary(results))
     failed = [r for r in results if r.status in FAILED_STATUSES]
     if failed:
         parts += ["#### Not planned", *(failure(r) for r in failed)]
@@ -113,7 +118,7 @@ def plan_comment(results: Sequence[StackResult], *, heading: str, notes: Sequenc
     if notes or notes_of(list(results)):
         parts += ["#### Notes", bullets(notes_of(list(results)), notes)]
     if run_url:
-        parts.append(f"<sub>[The run]({run_url}) · `awsenvs ci plan`</sub>")
+        parts.append(f"<sub>[The run]({run_url}) · `{command}`</sub>")
     return "\n\n".join(parts) + "\n"
 
 

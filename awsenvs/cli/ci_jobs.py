@@ -50,7 +50,7 @@ def plan(ctx: click.Context, workers: int, detail: bool) -> None:
     from awsenvs.run import workflow
     from awsenvs.synth import Worker
 
-    job = Job.from_environ(os.environ)
+    job = Job.from_environ(os.environ, "awsenvs ci plan")
     org = _ci_org(ctx)
     number = job.pull_request_number
     base = ((job.event.get("pull_request") or {}).get("base") or {}).get("sha")
@@ -70,7 +70,7 @@ def plan(ctx: click.Context, workers: int, detail: bool) -> None:
                 results, code = workflow.plan(run, worker)
     except AwsenvsError as exc:
         failure = exc
-    body = report.plan_comment(results, heading=f"awsenvs plan: {org.name}", notes=(changed.why,),
+    body = report.plan_comment(results, heading=f"awsenvs plan: {org.name}", notes=(report.text(changed.why),),
                                error=str(failure) if failure else None, run_url=job.run_url)
     job.write_summary(body)
     job.upsert_comment(number, report.PLAN_MARKER, body)
@@ -105,7 +105,7 @@ def apply(ctx: click.Context, protected: bool, workers: int, detail: bool) -> No
     from awsenvs.results import StackStatus
     from awsenvs.run import workflow
 
-    job = Job.from_environ(os.environ)
+    job = Job.from_environ(os.environ, "awsenvs ci apply")
     org = _ci_org(ctx)
     branch = f"refs/heads/{org.github.default_branch}"
     if job.ref != branch:
@@ -115,6 +115,7 @@ def apply(ctx: click.Context, protected: bool, workers: int, detail: bool) -> No
     results, code = workflow.apply(run, yes=False)
     held = [r.stack for r in results if r.status is StackStatus.HELD]
     job.set_output("protected", "true" if held else "false")
-    notes = (f"held for review in {org.github.protected_environment}: {', '.join(held)}",) if held else ()
-    job.write_summary(report.plan_comment(results, heading=f"awsenvs apply: {org.name}", notes=notes, run_url=job.run_url))
+    notes = (report.text(f"held for review in {org.github.protected_environment}: {', '.join(held)}"),) if held else ()
+    job.write_summary(report.plan_comment(results, heading=f"awsenvs apply: {org.name}", notes=notes, run_url=job.run_url,
+                                          command="awsenvs ci apply --protected" if protected else "awsenvs ci apply"))
     ctx.exit(code)
