@@ -154,7 +154,8 @@ class LiveChecks:
             return imports, [*(r.address for r in retiring), *settings, *released_contacts(self.org, held)]
         env = self.org.environment_by_stack(stack)
         probe = AccountProbe(account_id, lambda: aws.member_session(account_id, env.acting_role_name, env.cli_profile, sts=self.sts))
-        return account_stack_imports(env, probe, not self.org.identity_center, held=held), []
+        return account_stack_imports(env, probe, not self.org.identity_center, held=held,
+                                     read_role=self.org.ci_read_role(env)), []
 
     def drift(self, stack: str, account_id: str, account_ids: Mapping[str, str]) -> list[str]:
         """What `apply` would restore in a stack whose clean record says unchanged: the
