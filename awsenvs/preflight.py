@@ -19,11 +19,13 @@ from awsenvs.checks import (
     PreflightError,
     check_adopted_roles,
     check_adoptions,
+    check_ci_plan_role,
     check_created_accounts,
     check_management_account_access,
     check_organization,
 )
 from awsenvs.config import DEFAULT_ROLE_NAME, MANAGEMENT_STACK, SUSPENDED_OU, Org, account_settings_addresses
+from awsenvs.live.bootstrap import management_role_exists
 from awsenvs.live.facts import LiveOrganization
 from awsenvs.live.iam import AccountProbe
 from awsenvs.live.identity_center import read_identity_center
@@ -91,6 +93,8 @@ class LiveChecks:
         check_organization(self.org, self.organization)
         check_adoptions(self.org, self.organization)
         check_adopted_roles(self.org, self.organization)
+        if self.org.github is not None:
+            check_ci_plan_role(self.org, management_role_exists(self.org.github.plan_role_name))
         self._check_management_account_access()
         self._read_management_facts()
 

@@ -55,10 +55,13 @@ management account, and each account stack a read-only role in its account.
   policy passed).  A pull request's code runs with the plan role's credentials, so it could
   assume the member role without the session policy and have AdministratorAccess in every
   account.  The read role has nothing but reads to give, whoever assumes it and however.
-  Its trust names the plan role by `aws:PrincipalArn` (ArnEquals) with the management
-  account as principal, rather than the role as principal: IAM refuses a trust policy whose
-  principal role does not exist yet (an account stack applied before bootstrap), and a role
-  principal stops matching once the role is made again (it is stored as the role's unique id).
+  Its trust names the plan role itself as principal, not the management account with an
+  `aws:PrincipalArn` condition (equivalent, but checkov's CKV_AWS_61 refuses any account
+  principal, conditions or not).  So the plan role must exist before an account stack makes
+  the read role: IAM refuses a trust policy whose principal role does not exist (Invalid
+  principal), and `apply` checks first that bootstrap made it (preflight).  A role principal
+  is stored as the role's unique id: a plan role deleted and made again by hand is no longer
+  trusted until the account stacks are applied again (their plans show the trust to restore).
 - The apply role (github_apply_policy) may do what the management stack's run role may
   (management_run_policy: the same statements, the same explicit denies: never closing or
   removing an account, nor ending the organization, ...), read and write the state (and the
@@ -297,16 +300,15 @@ def github_apply_policy(org: Org) -> dict:
 
 
 def github_read_trust_policy(management_account_id: str, github: GitHubCi) -> dict:
-    """The member read role trusts the management account's plan role, and nothing else (see
-    the module doc for why by aws:PrincipalArn)."""
+    """The member read role trusts the management account's plan role, and nothing else (the
+    role itself as principal: see the module doc)."""
     return {
         "Version": VERSION,
         "Statement": [{
             "Sid": "TheGitHubPlanRole",
             "Effect": "Allow",
-            "Principal": {"AWS": f"arn:aws:iam::{management_account_id}:root"},
+            "Principal": {"AWS": github.role_arn(management_account_id, github.plan_role_name)},
             "Action": "sts:AssumeRole",
-            "Condition": {"ArnEquals": {"aws:PrincipalArn": github.role_arn(management_account_id, github.plan_role_name)}},
         }],
     }
 
