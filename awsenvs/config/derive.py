@@ -170,8 +170,9 @@ def _github(fail, spec: OrgSpec, backend: str, management_account_id: str | None
                           "would be lost with the runner; set state.backend (then run bootstrap)")
     elif management_account_id is None and backend != "cloud":  # cloud's own rule says it already
         fail("organization.management_account_id", "required with ci.github: each account's read-only role for "
-                                                   "pull requests trusts the GitHub plan role of that account, and the "
-                                                   "roles' policies name it; set it to your management account's id")
+                                                   "pull requests trusts the GitHub plan role in the management account "
+                                                   "by its ARN, and the roles' policies name it; set it to your "
+                                                   "management account's id")
     if not GITHUB_REPOSITORY_RE.match(github.repository):
         fail("ci.github.repository", f"{github.repository!r} is not OWNER/NAME of a GitHub repository (e.g. acme/infra)")
     if not GITHUB_BRANCH_RE.match(github.default_branch):
