@@ -59,7 +59,7 @@ management account, and each account stack a read-only role in its account.
   `aws:PrincipalArn` condition (equivalent, but checkov's CKV_AWS_61 refuses any account
   principal, conditions or not).  So the plan role must exist before an account stack makes
   the read role: IAM refuses a trust policy whose principal role does not exist (Invalid
-  principal), and `apply` checks first that bootstrap made it (preflight).  A role principal
+  principal), and `plan` and `apply` check first that bootstrap made it (preflight).  A role principal
   is stored as the role's unique id: a plan role deleted and made again by hand is no longer
   trusted until the account stacks are applied again (their plans show the trust to restore).
 - The apply role (github_apply_policy) may do what the management stack's run role may
