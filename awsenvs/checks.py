@@ -219,3 +219,16 @@ def check_management_account_access(org: Org, live: LiveIdentityCenter | None, m
             "assignment (IAM Identity Center > AWS accounts > the management account), or take it out of org.yaml; "
             "nothing was planned")
 
+
+
+def check_ci_plan_role(org: Org, plan_role_exists: bool | None) -> None:
+    """ci.github: each account stack's read role trusts the GitHub plan role by its ARN, and
+    IAM refuses a trust policy naming a role that does not exist (Invalid principal): refuse
+    before planning until bootstrap has made it.  None (unreadable: a CI job's own role,
+    which bootstrap made beside it) passes."""
+    github = org.github
+    if github is None or plan_role_exists is not False:
+        return
+    raise PreflightError(f"ci.github: the role {github.plan_role_name} is not in the management account yet, and each "
+                         f"account stack's {github.read_role_name} role trusts it (IAM refuses to trust a role that does "
+                         "not exist): run `make bootstrap` first, which makes it")

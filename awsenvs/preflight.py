@@ -19,11 +19,13 @@ from awsenvs.checks import (
     PreflightError,
     check_adopted_roles,
     check_adoptions,
+    check_ci_plan_role,
     check_created_accounts,
     check_management_account_access,
     check_organization,
 )
 from awsenvs.config import DEFAULT_ROLE_NAME, MANAGEMENT_STACK, SUSPENDED_OU, Org, account_settings_addresses
+from awsenvs.live.bootstrap import management_role_exists
 from awsenvs.live.facts import LiveOrganization
 from awsenvs.live.iam import AccountProbe
 from awsenvs.live.identity_center import read_identity_center
@@ -91,6 +93,8 @@ class LiveChecks:
         check_organization(self.org, self.organization)
         check_adoptions(self.org, self.organization)
         check_adopted_roles(self.org, self.organization)
+        if self.org.github is not None:
+            check_ci_plan_role(self.org, management_role_exists(self.org.github.plan_role_name))
         self._check_management_account_access()
         self._read_management_facts()
 
@@ -154,7 +158,8 @@ class LiveChecks:
             return imports, [*(r.address for r in retiring), *settings, *released_contacts(self.org, held)]
         env = self.org.environment_by_stack(stack)
         probe = AccountProbe(account_id, lambda: aws.member_session(account_id, env.acting_role_name, env.cli_profile, sts=self.sts))
-        return account_stack_imports(env, probe, not self.org.identity_center, held=held), []
+        return account_stack_imports(env, probe, not self.org.identity_center, held=held,
+                                     read_role=self.org.ci_read_role(env)), []
 
     def drift(self, stack: str, account_id: str, account_ids: Mapping[str, str]) -> list[str]:
         """What `apply` would restore in a stack whose clean record says unchanged: the

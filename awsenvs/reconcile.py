@@ -22,7 +22,14 @@ from awsenvs.checks import AdoptionError
 from awsenvs.config import (
     ALIAS_ADDRESS,
     BUDGET_ADDRESS,
+    CI_APPLY_POLICY_ADDRESS,
+    CI_APPLY_ROLE_ADDRESS,
+    CI_PLAN_POLICY_ADDRESS,
+    CI_PLAN_ROLE_ADDRESS,
+    CI_POLICY_NAME,
+    CI_READ_ROLE_ADDRESS,
     CONTACT_KINDS,
+    GITHUB_OIDC_PROVIDER_ADDRESS,
     MFA_GROUP_NAME,
     MFA_POLICY_ADDRESS,
     MFA_POLICY_NAME,
@@ -35,6 +42,7 @@ from awsenvs.config import (
     STATE_BUCKET_POLICY_ADDRESS,
     STATE_BUCKET_PUBLIC_ACCESS_ADDRESS,
     Environment,
+    GitHubCi,
     Group,
     Org,
     RunRole,
@@ -60,16 +68,20 @@ class Import:
 
 
 def account_stack_imports(env: Environment, probe: AccountProbe, iam_users: bool = True,
-                          held: frozenset[str] = frozenset()) -> list[Import]:
+                          held: frozenset[str] = frozenset(), read_role: str | None = None) -> list[Import]:
     """IAM objects that already exist in the account under the names the stack manages
     (with Identity Center access only the alias and password policy: the stack has no
     IAM users, and an import block for an address it lacks is an error).
     `held`: addresses already in the stack's state, not looked up (importing one is a
     no-op): a user added to a product costs its own few calls, not the whole account's,
-    and a stack whose state holds every one of them makes none, not even the session."""
+    and a stack whose state holds every one of them makes none, not even the session.
+    `read_role`: the CI read role's name, when the stack makes one (ci.github)."""
     imports: list[Import] = []
     if iam_users:
         imports += _iam_user_imports(env, probe, held)
+    if read_role is not None and CI_READ_ROLE_ADDRESS not in held and probe.role(read_role):
+        imports.append(Import(CI_READ_ROLE_ADDRESS, read_role, f"existing IAM role {read_role}: its trust and "
+                                                               "permissions are set to the configured ones", risky=True))
     if ALIAS_ADDRESS not in held:
         aliases = probe.aliases()
         if aliases:
@@ -391,11 +403,14 @@ def bootstrap_imports(org: Org, roles: Sequence[RunRole], held: frozenset[str] =
     already in the bootstrap state, not looked up (importing one would be a no-op, and its
     warning that the object's settings are replaced would be false: they are its own)."""
     session = session or boto3._get_default_session()  # the run's (aws.connect): its region
+    imports: list[Import] = []
     if org.state.backend == "s3":
-        return _state_bucket_imports(org.state.s3.bucket, session.client("s3", region_name=org.state.s3.region), held)
+        imports += _state_bucket_imports(org.state.s3.bucket, session.client("s3", region_name=org.state.s3.region), held)
     if org.state.backend == "cloud":
-        return _run_role_imports(org, roles, session.client("iam"), held)
-    return []
+        imports += _run_role_imports(org, roles, session.client("iam"), held)
+    if org.github is not None:
+        imports += _github_imports(org.github, session.client("iam"), held)
+    return imports
 
 
 def _state_bucket_imports(bucket: str, s3, held: frozenset[str]) -> list[Import]:
@@ -438,4 +453,27 @@ def _run_role_imports(org: Org, roles: Sequence[RunRole], iam, held: frozenset[s
         if found and has_policy:
                 imports.append(Import(role.policy_address, f"{role.name}:{RUN_ROLE_POLICY_NAME}",
                                       f"existing policy {RUN_ROLE_POLICY_NAME} of {role.name}"))
+    return imports
+
+
+def _github_imports(github: GitHubCi, iam, held: frozenset[str]) -> list[Import]:
+    """GitHub's OIDC provider (one per URL in an account: another tool's may be there) and the
+    two CI roles with their policies, when they exist already."""
+    imports = []
+    existing = read_oidc_provider(github.oidc_provider_arn_suffix, iam) if GITHUB_OIDC_PROVIDER_ADDRESS not in held else None
+    if existing:
+        imports.append(Import(GITHUB_OIDC_PROVIDER_ADDRESS, existing,
+                              f"existing OIDC provider of {github.oidc_host}: its audiences (client ids) are set to "
+                              f"{github.audience} only (other roles trusting it with another audience stop working)",
+                              risky=True))
+    for name, address, policy_address in ((github.plan_role_name, CI_PLAN_ROLE_ADDRESS, CI_PLAN_POLICY_ADDRESS),
+                                          (github.apply_role_name, CI_APPLY_ROLE_ADDRESS, CI_APPLY_POLICY_ADDRESS)):
+        if address in held and policy_address in held:
+            continue
+        found, has_policy = read_role(name, iam, CI_POLICY_NAME if policy_address not in held else None)
+        if found and address not in held:
+            imports.append(Import(address, name, f"existing role {name}: its trust policy is set to {github.repository}'s "
+                                                 "jobs", risky=True))
+        if found and has_policy:
+            imports.append(Import(policy_address, f"{name}:{CI_POLICY_NAME}", f"existing policy {CI_POLICY_NAME} of {name}"))
     return imports

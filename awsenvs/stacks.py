@@ -55,9 +55,10 @@ from awsenvs.config import (
 )
 from awsenvs.modules.account import AccountBaseline
 from awsenvs.modules.account_settings import AccountSettings
-from awsenvs.modules.bootstrap import RunRoles, StateBucket
+from awsenvs.modules.bootstrap import GitHubRoles, RunRoles, StateBucket
 from awsenvs.modules.budget import MonthlyBudget
 from awsenvs.modules.caller_check import CallerCheck
+from awsenvs.modules.ci_access import CiReadRole
 from awsenvs.modules.guardrails import Guardrails
 from awsenvs.modules.iam import Iam
 from awsenvs.modules.identity_center import IdentityCenter
@@ -213,6 +214,8 @@ class AccountStack(_Stack):
             MonthlyBudget(self, "budget", env.budget_name, env.budget)
         if not org.identity_center:  # Identity Center access lives in the management stack
             Iam(self, "iam", env.groups, env.users, env.mfa_required, account_id_ref)
+        if org.ci_read_role(env) is not None:  # management_account_id is then known (config)
+            CiReadRole(self, "ci-read", org.github, org.management_account_id)
 
 
 class RetiredStack(_Stack):
@@ -226,7 +229,7 @@ class RetiredStack(_Stack):
 class BootstrapStack(TerraformStack):
     """What the state backend needs before the other stacks can `init`, in the management
     account, with local state (org.state.bootstrap_state): the S3 state bucket, or the
-    Terraform Cloud run credentials (`roles`)."""
+    Terraform Cloud run credentials (`roles`); and GitHub Actions' roles with ci.github."""
 
     def __init__(self, scope: Construct, org: Org, options: SynthOptions, roles: Sequence[RunRole]) -> None:
         super().__init__(scope, BOOTSTRAP_STACK)
@@ -241,6 +244,8 @@ class BootstrapStack(TerraformStack):
             StateBucket(self, "state", org.state.s3.bucket)
         elif org.state.backend == "cloud":
             RunRoles(self, "run-roles", org, roles)
+        if org.github is not None:  # never with local state (config)
+            GitHubRoles(self, "github", org)
 
 
 def build_app(org: Org, options: SynthOptions, stacks: Sequence[str] | None = None, outdir: Path | None = None) -> App:

@@ -104,7 +104,7 @@ def stack_inputs(org: Org, stack: str) -> str:
     frozen dataclasses' repr): what its synth fingerprint covers besides the code.
 
     An account stack is built from its environment, the state settings and the access
-    mode alone.  The management stack is built from everything except what only the
+    mode alone (and, with ci.github, the management account's id: its read role's trust).  The management stack is built from everything except what only the
     account stacks hold: each account's alias, password policy and budget, and with
     IAM users its users (their groups stay: the guardrails name each group's MFA role).
     tests/test_incremental_synth.py checks on real synths that a change of a stack's
@@ -115,7 +115,9 @@ def stack_inputs(org: Org, stack: str) -> str:
         # Contacts, regions and the data perimeter's attachments are the management stack's.
         env = replace(org.environment_by_stack(stack), contacts=(), regions=(), disable_regions=(),
                       outside_data_perimeter=False)
-        return repr((env, org.state, org.access))
+        # ci.github: the read role, whose trust names the management account.
+        ci = org.management_account_id if org.github is not None else None
+        return repr((env, org.state, org.access, ci))
     only_in_account_stacks = {"alias": "", "password_policy": None, "budget": None}
     if not org.identity_center:
         only_in_account_stacks["users"] = ()

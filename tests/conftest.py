@@ -137,7 +137,21 @@ def bootstrap_stacks(tmp_path_factory):
     ids = {env.stack: "3333333333" + str(i).zfill(2) for i, env in enumerate(cloud_org.environments) if env.stack != "shop-dev"}
     roles = cloud_org.run_roles(ids)
     out["cloud"] = (cloud_org, json.loads((write_bootstrap_stack(cloud_org, cloud_path.parent / "cdktf.out", roles) / "cdk.tf.json").read_text()), roles)
+    # The same with GitHub Actions (ci.github): its roles beside the run roles, and an account
+    # stack's read role (shop-prod: mfa required, so its own MFA roles are there too).
+    github_path = tmp_path_factory.mktemp("bootstrap-github") / "org.yaml"
+    github_path.write_text(cloud_org_text() + GITHUB_CI)
+    github_org = config.load(github_path)
+    github_roles = github_org.run_roles(ids)
+    outdir = github_path.parent / "cdktf.out"
+    document = json.loads((write_bootstrap_stack(github_org, outdir, github_roles) / "cdk.tf.json").read_text())
+    synthesize(github_org, outdir)
+    account = json.loads((outdir / "stacks" / "shop-prod" / "cdk.tf.json").read_text())
+    out["github"] = (github_org, document, github_roles, account)
     return out
+
+
+GITHUB_CI = "ci:\n  github: {repository: acme/infra}\n"
 
 
 @pytest.fixture(scope="session")

@@ -168,8 +168,11 @@ def test_checkov_finds_nothing_in_the_bootstrap_stacks(bootstrap_stacks, tmp_pat
     for kind, (_, document, *_) in bootstrap_stacks.items():
         (root / kind).mkdir(parents=True)
         (root / kind / "cdk.tf.json").write_text(json.dumps(_readable(document), indent=2) + "\n")
+    # ci.github: an account stack with its read role for pull requests' plans.
+    (root / "github-account").mkdir()
+    (root / "github-account" / "cdk.tf.json").write_text(json.dumps(_readable(bootstrap_stacks["github"][3]), indent=2) + "\n")
     results = _checkov(root, tmp_path, with_skips)
-    assert _scanned(results) >= {"/s3/cdk.tf.json", "/cloud/cdk.tf.json"}
+    assert _scanned(results) >= {"/s3/cdk.tf.json", "/cloud/cdk.tf.json", "/github/cdk.tf.json", "/github-account/cdk.tf.json"}
     assert {r["check_id"] for r in results["skipped_checks"]} <= set(BOOTSTRAP_SKIPS) | set(yaml.safe_load(CONFIG.read_text())["skip-check"])
     _fail_on(results["failed_checks"], root, "the bootstrap stack")
 

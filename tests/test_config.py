@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -262,9 +263,37 @@ REJECTIONS = {
 }
 
 
+# ci.github: its names become exact trust subjects, and CI needs remote state and the management account's id.
+WITH_ID = _edit("region: eu-west-1", "region: eu-west-1\n  management_account_id: '111111111111'")
+S3 = "state:\n  backend: s3\n  s3: {bucket: acme-tfstate, region: eu-west-1}\n"
+CI = "ci:\n  github: {repository: acme/infra}\n"
+REJECTIONS.update({
+    "ci with local state": (WITH_ID + CI, "ci.github: needs state.backend s3 or cloud"),
+    "ci without the management account id": (
+        BASE + S3 + CI, "organization.management_account_id: required with ci.github: each account's read-only role"),
+    "ci repository not owner/name": (WITH_ID + S3 + CI.replace("acme/infra", "acme"),
+                                     "ci.github.repository: 'acme' is not OWNER/NAME"),
+    "ci repository with a wildcard": (WITH_ID + S3 + CI.replace("acme/infra", "'acme/*'"),
+                                      "ci.github.repository: 'acme/*' is not OWNER/NAME"),
+    "ci environments equal": (
+        WITH_ID + S3 + CI.replace("}", ", environment: deploy, protected_environment: deploy}"),
+        "ci.github.protected_environment: must differ from ci.github.environment ('deploy')"),
+})
+
+
 @pytest.mark.parametrize("text, message", REJECTIONS.values(), ids=REJECTIONS.keys())
 def test_rejections_name_the_field(text, message):
     assert_rejected(text, message)
+
+
+def test_ci_with_cloud_state_names_the_missing_management_account_id_once():
+    cloud = "state:\n  backend: cloud\n  cloud: {organization: acme-tfc}\n"
+    with pytest.raises(ConfigError) as excinfo:
+        parse(BASE + cloud + CI, Path("org.yaml"))
+    named = [p for p in excinfo.value.problems if "organization.management_account_id" in p]
+    assert len(named) == 1, excinfo.value.problems
+    github = parse(WITH_ID + cloud + CI, Path("org.yaml")).github
+    assert github.plan_subjects == ("repo:acme/infra:pull_request", "repo:acme/infra:ref:refs/heads/main")
 
 
 def test_yaml_error_reports_the_line():

@@ -3,7 +3,8 @@
 - s3: the emulator serves https (Emulator(tls=True)): the bucket's TLS-only policy denies
   plain http, as on AWS (awsenvs/moto_server.py decides the condition by the request's
   scheme).  Bootstrap creates the bucket, a second run changes nothing, then the stacks
-  keep their state in it through `plan` and `apply`.
+  keep their state in it through `plan` and `apply`.  Its org.yaml has ci.github: bootstrap
+  also makes GitHub Actions' OIDC provider and roles, read back condition by condition.
 - cloud: bootstrap creates the OIDC provider and a role per workspace; their trust
   policies and permissions are read back with boto3.  (Terraform Cloud itself is not
   here: the stacks' cloud block is checked by `terraform validate` in test_remote_state.py.)
@@ -63,10 +64,19 @@ def _set_state(path: Path, state: dict) -> None:
 # --------------------------------------------------------------------------- s3
 
 
+# GitHub Actions' roles come along with the s3 rehearsal (bootstrap makes them beside the bucket).
+REPOSITORY = "tiny-co/accounts"
+CI = {"github": {"repository": REPOSITORY, "environment": "deploy", "protected_environment": "deploy-prod"}}
+
+
 @pytest.fixture(scope="module")
 def s3_rehearsal(provider_mirror, tmp_path_factory):
     with Emulator(tls=True) as emulator:
-        yield _rehearsal(emulator, provider_mirror, tmp_path_factory.mktemp("e2e-s3"), ORG, S3_STATE)
+        rehearsal = _rehearsal(emulator, provider_mirror, tmp_path_factory.mktemp("e2e-s3"), ORG, S3_STATE)
+        data = yaml.safe_load(rehearsal.config_path.read_text())
+        rehearsal.config_path.write_text(yaml.safe_dump({**data, "ci": CI}, sort_keys=False))
+        rehearsal.org = config.load(rehearsal.config_path)
+        yield rehearsal
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +92,7 @@ def bootstrapped(s3_rehearsal):
     proc = s3_rehearsal.cli("bootstrap", "--yes")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "aws_s3_bucket.state" in proc.stderr and "applied" in proc.stderr
+    s3_rehearsal.bootstrap_output = proc.stderr
     return s3_rehearsal
 
 
@@ -102,6 +113,118 @@ def test_bootstrap_makes_a_private_versioned_encrypted_tls_only_bucket(bootstrap
     assert sorted(statement["Resource"]) == [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"]
     state = bootstrapped.org.state.bootstrap_state
     assert state.exists() and state.stat().st_mode & 0o077 == 0  # local, owner-only
+
+
+GITHUB = "token.actions.githubusercontent.com"
+
+
+def _github_roles(rehearsal) -> tuple[dict, dict, dict]:
+    """Read back from the emulator: GitHub's OIDC provider, and role name -> (role, its inline policy)."""
+    with rehearsal.boto():
+        iam = boto3.client("iam")
+        [provider] = [p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]
+                      if p["Arn"].endswith(f":oidc-provider/{GITHUB}")]
+        described = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=provider)
+        roles = {name: (iam.get_role(RoleName=name)["Role"], iam.get_role_policy(RoleName=name, PolicyName="awsenvs-ci")["PolicyDocument"])
+                 for name in ("awsenvs-github-plan", "awsenvs-github-apply")}
+    return {"Arn": provider, **described}, roles["awsenvs-github-plan"], roles["awsenvs-github-apply"]
+
+
+def _only_statement_of(trust: dict) -> dict:
+    [statement] = trust["Statement"]
+    return statement
+
+
+def test_bootstrap_makes_the_github_roles_trusting_only_the_configured_jobs(bootstrapped):
+    """ci.github with s3 state: bootstrap (the CLI) makes GitHub's OIDC provider and the plan and
+    apply roles; read back, each trust condition holds exactly the configured values
+    (StringEquals, never StringLike), the plan role writes nothing but the state's lock files
+    and may assume only the read roles, and the apply role keeps the explicit denies."""
+    from tests.test_remote_state import _allows
+
+    provider, (plan, plan_policy), (apply, apply_policy) = _github_roles(bootstrapped)
+    assert provider["Url"].removeprefix("https://") == GITHUB
+    assert provider["ClientIDList"] == ["sts.amazonaws.com"]
+
+    subjects = {
+        "plan": [f"repo:{REPOSITORY}:pull_request", f"repo:{REPOSITORY}:ref:refs/heads/main"],
+        "apply": [f"repo:{REPOSITORY}:environment:deploy", f"repo:{REPOSITORY}:environment:deploy-prod"],
+    }
+    for kind, role in (("plan", plan), ("apply", apply)):
+        statement = _only_statement_of(role["AssumeRolePolicyDocument"])
+        assert statement["Effect"] == "Allow" and statement["Principal"] == {"Federated": provider["Arn"]}
+        assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+        assert list(statement["Condition"]) == ["StringEquals"], statement["Condition"]  # no StringLike: no wildcard
+        equals = statement["Condition"]["StringEquals"]
+        assert sorted(equals) == [f"{GITHUB}:aud", f"{GITHUB}:sub"]
+        assert equals[f"{GITHUB}:aud"] == "sts.amazonaws.com"
+        assert sorted(equals[f"{GITHUB}:sub"]) == sorted(subjects[kind]), kind
+    assert apply["MaxSessionDuration"] == 7200  # a long apply outlasts configure-aws-credentials' default hour
+    assert plan["MaxSessionDuration"] == 3600
+
+    # The plan role: every action it is allowed either reads, or is one of three writes.
+    state, lock = "arn:aws:s3:::tiny-tfstate/awsenvs/web-dev.tfstate", "arn:aws:s3:::tiny-tfstate/awsenvs/web-dev.tfstate.tflock"
+    reads = ("Get", "List", "Describe", "View")
+    writes = set()
+    for statement in plan_policy["Statement"]:
+        assert statement["Effect"] == "Allow", statement
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        writes |= {(action, resource) for action in actions if not action.split(":")[1].startswith(reads)
+                   for resource in resources}
+    assert writes == {("s3:PutObject", "arn:aws:s3:::tiny-tfstate/awsenvs/*.tflock"),
+                      ("s3:DeleteObject", "arn:aws:s3:::tiny-tfstate/awsenvs/*.tflock"),
+                      ("sts:AssumeRole", "arn:aws:iam::*:role/awsenvs-github-read")}, writes
+    assert _allows(plan_policy, "s3:GetObject", state) and _allows(plan_policy, "s3:PutObject", lock)
+    assert not _allows(plan_policy, "s3:PutObject", state) and not _allows(plan_policy, "s3:DeleteObject", state)
+    old = bootstrapped.org.environment_by_stack("web-old").account_id
+    assert _allows(plan_policy, "sts:AssumeRole", f"arn:aws:iam::{old}:role/awsenvs-github-read")
+    assert not _allows(plan_policy, "sts:AssumeRole", f"arn:aws:iam::{old}:role/OrganizationAccountAccessRole")
+    assert not _allows(plan_policy, "organizations:CreateAccount") and not _allows(plan_policy, "iam:CreateRole")
+
+    # The apply role: apply's rights, the account stacks' role, and never the organization's end.
+    assert _allows(apply_policy, "organizations:CreateAccount") and _allows(apply_policy, "s3:PutObject", state)
+    assert _allows(apply_policy, "sts:AssumeRole", f"arn:aws:iam::{old}:role/OrganizationAccountAccessRole")
+    assert not _allows(apply_policy, "sts:AssumeRole", f"arn:aws:iam::{old}:role/somebody-else")
+    assert not _allows(apply_policy, "s3:DeleteObject", state)
+    [deny] = [s for s in apply_policy["Statement"] if s["Effect"] == "Deny"]
+    assert sorted(deny["Action"]) == ["organizations:CloseAccount", "organizations:DeleteOrganization",
+                                      "organizations:LeaveOrganization", "organizations:RemoveAccountFromOrganization"]
+    assert deny["Resource"] == "*" and "Condition" not in deny
+    for action in deny["Action"]:
+        assert not _allows(apply_policy, action)
+
+    # What bootstrap printed: both roles and the next steps.
+    management = bootstrapped.org.management_account_id
+    output = " ".join(bootstrapped.bootstrap_output.split())
+    assert f"plan role arn:aws:iam::{management}:role/awsenvs-github-plan" in output
+    assert f"apply role arn:aws:iam::{management}:role/awsenvs-github-apply" in output
+    assert "`make ci`" in output and "Required reviewers" in output and "deploy-prod" in output
+
+
+def test_bootstrap_adopts_github_roles_that_exist_already(bootstrapped, tmp_path):
+    """The bootstrap state is lost (another machine, a deleted folder): the next bootstrap
+    imports the OIDC provider and both roles with their policies, instead of failing on
+    EntityAlreadyExists, and says so; their documents are as before."""
+    before = _github_roles(bootstrapped)
+    state = bootstrapped.org.state.bootstrap_state
+    shutil.move(state, tmp_path / "lost.tfstate")
+    proc = bootstrapped.cli("bootstrap", "--yes")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    output = " ".join(proc.stderr.split())
+    for address in ("aws_iam_openid_connect_provider.github", "aws_iam_role.githubplan", "aws_iam_role.githubapply",
+                    "aws_iam_role_policy.githubplan", "aws_iam_role_policy.githubapply"):
+        assert f"import {address}:" in output, address
+    assert "EntityAlreadyExists" not in output
+
+    def documents(found):
+        provider, *roles = found
+        return (provider["Arn"], provider["ClientIDList"],
+                [(role["Arn"], role["AssumeRolePolicyDocument"], role["MaxSessionDuration"], policy) for role, policy in roles])
+
+    assert documents(_github_roles(bootstrapped)) == documents(before)
+    again = bootstrapped.cli("bootstrap")
+    assert again.returncode == 0 and "no changes" in again.stderr, again.stderr[-3000:]
 
 
 def test_the_tls_only_policy_denies_plain_http(bootstrapped):

@@ -46,6 +46,12 @@ CHANGES = [
      {"shop-dev", "shop-staging", "billing-prod", "billing-legacy"}),  # shop-prod sets its own length
     ("a budget", lambda d: d["budget"].update({"monthly_usd": 150}),
      {"shop-dev"}),  # staging has none, shop-prod and billing their own
+    ("s3 state", lambda d: d.update({"state": {"backend": "s3", "s3": {"bucket": "acme-tfstate", "region": "eu-west-1"}}})
+     or d["organization"].update({"management_account_id": "111111111111"}),
+     {"management", "shop-dev", "shop-staging", "shop-prod", "billing-prod", "billing-legacy"}),
+    # Every account stack makes the read role of pull requests' plans.
+    ("ci.github", lambda d: d.update({"ci": {"github": {"repository": "acme/infra"}}}),
+     {"management", "shop-dev", "shop-staging", "shop-prod", "billing-prod", "billing-legacy"}),
     ("an environment removed", lambda d: _shop(d)["environments"].pop("staging"), {"management"}),
 ]
 

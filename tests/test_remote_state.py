@@ -653,3 +653,127 @@ def test_a_rerun_of_bootstrap_looks_up_only_what_its_state_lacks(monkeypatch, tm
         held = frozenset({config.OIDC_PROVIDER_ADDRESS, *(a for r in kept for a in (r.address, r.policy_address))})
         imports = bootstrap_imports(org, roles, held, session=session)
     assert {i.address for i in imports} == {new.address, new.policy_address}
+
+
+# --------------------------------------------------------------------------- GitHub Actions' roles
+
+
+def _with_github(path: Path):
+    """The organization of `path` with S3 state and ci.github."""
+    import yaml
+
+    data = yaml.safe_load(path.read_text())
+    data["organization"]["management_account_id"] = MANAGEMENT
+    data["state"] = {"backend": "s3", "s3": {"bucket": "acme-tfstate", "region": "eu-west-1"}}
+    data["ci"] = {"github": {"repository": "acme/infra"}}
+    return config.parse(yaml.safe_dump(data, sort_keys=False), path)
+
+
+# What the provider reads of each resource type of an account stack when it refreshes it
+# (terraform-provider-aws' internal/service/iam and budgets, the resources' Read functions).
+READS_OF = {
+    "aws_iam_account_alias": ["iam:ListAccountAliases"],
+    "aws_iam_account_password_policy": ["iam:GetAccountPasswordPolicy"],
+    "aws_iam_group": ["iam:GetGroup"],
+    "aws_iam_group_policy": ["iam:GetGroupPolicy"],
+    "aws_iam_group_policy_attachment": ["iam:ListAttachedGroupPolicies"],
+    "aws_iam_policy": ["iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions", "iam:ListPolicyTags"],
+    "aws_iam_role": ["iam:GetRole", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:ListRoleTags"],
+    "aws_iam_role_policy": ["iam:GetRolePolicy"],
+    "aws_iam_role_policy_attachment": ["iam:ListAttachedRolePolicies"],
+    "aws_iam_user": ["iam:GetUser", "iam:ListUserTags"],
+    "aws_iam_user_group_membership": ["iam:ListGroupsForUser"],
+    "aws_iam_user_login_profile": ["iam:GetLoginProfile"],
+    "aws_budgets_budget": ["budgets:ViewBudget", "budgets:ListTagsForResource"],
+}
+# ... and what the look-ups and audit read there (awsenvs/live/iam.py).
+AUDIT_READS = ["iam:GetAccountSummary", "iam:ListUsers", "iam:ListGroups", "iam:ListMFADevices", "iam:ListAccessKeys",
+               "iam:GetGroup", "iam:ListAttachedGroupPolicies", "iam:GetRole", "iam:GetPolicy", "iam:GetPolicyVersion",
+               "budgets:ViewBudget"]
+
+
+@pytest.mark.parametrize("name", ["example", "two", "identity_center"])
+def test_the_github_plan_role_reads_what_the_management_stack_reads_and_writes_nothing(synthesized, name):
+    from awsenvs.modules.bootstrap_policies import github_plan_policy
+
+    s = synthesized[name]
+    policy = github_plan_policy(_with_github(s.org.source))
+    document = s.stacks["management"]
+    for type_ in [*document.get("resource", {}), *document.get("data", {})]:
+        if type_ == "aws_caller_identity":
+            continue
+        for action in ACTIONS_OF[type_]:
+            reads = action.split(":")[1].startswith(("Describe", "List", "Get"))
+            assert _allows(policy, action) == reads, f"{type_}: {action} {'not readable' if reads else 'writable'}"
+    assert _allows(policy, "iam:GetAccountSummary")  # audit's root MFA check
+    assert not _allows(policy, "sts:AssumeRole", f"arn:aws:iam::{MEMBER}:role/OrganizationAccountAccessRole")
+
+
+def test_github_roles_beside_the_terraform_cloud_roles_and_the_read_role_of_an_account(bootstrap_stacks):
+    """ci.github with cloud state: GitHub's provider and roles sit beside Terraform Cloud's
+    (other addresses); the plan role has no S3 statement (the state is in Terraform Cloud);
+    an account stack makes awsenvs-github-read, trusted by the plan role alone, reading only
+    what the stack's plan refreshes and the look-ups read."""
+    org, document, roles, account = bootstrap_stacks["github"]
+    resources = document["resource"]
+    providers = resources["aws_iam_openid_connect_provider"]
+    assert providers["terraform_cloud"]["url"] == "https://app.terraform.io"
+    assert providers["github"] == {**providers["github"], "url": "https://token.actions.githubusercontent.com",
+                                   "client_id_list": ["sts.amazonaws.com"]}
+    assert "thumbprint_list" not in providers["github"]
+    assert {r["name"] for r in resources["aws_iam_role"].values()} == {
+        *(f"awsenvs-run-acme-{s}" for s in org.stacks), "awsenvs-github-plan", "awsenvs-github-apply"}
+    by_name = {r["name"]: r for r in resources["aws_iam_role"].values()}
+    for name in ("awsenvs-github-plan", "awsenvs-github-apply"):
+        [statement] = json.loads(by_name[name]["assume_role_policy"])["Statement"]
+        assert statement["Principal"] == {"Federated": "${aws_iam_openid_connect_provider.github.arn}"}
+    assert by_name["awsenvs-github-apply"]["max_session_duration"] == 7200
+    plan_policy = json.loads(resources["aws_iam_role_policy"]["githubplan"]["policy"])
+    assert not [s for s in plan_policy["Statement"] if "s3" in json.dumps(s["Action"])]
+
+    role = account["resource"]["aws_iam_role"]["github_read"]
+    assert role["name"] == "awsenvs-github-read"
+    [statement] = json.loads(role["assume_role_policy"])["Statement"]
+    assert statement == {"Sid": "TheGitHubPlanRole", "Effect": "Allow", "Action": "sts:AssumeRole",
+                         "Principal": {"AWS": "arn:aws:iam::111111111111:role/awsenvs-github-plan"}}
+    policy = json.loads(account["resource"]["aws_iam_role_policy"]["github_read"]["policy"])
+    assert policy["Statement"] and all(s["Effect"] == "Allow" for s in policy["Statement"])
+    for s in policy["Statement"]:
+        for action in s["Action"] if isinstance(s["Action"], list) else [s["Action"]]:
+            assert action.split(":")[1].startswith(("Get", "List", "View")), action
+    for type_ in [*account["resource"], *account.get("data", {})]:
+        if type_ == "aws_caller_identity":
+            continue
+        assert type_ in READS_OF, f"{type_}: which actions does its refresh call? (add them to READS_OF)"
+        for action in READS_OF[type_]:
+            assert _allows(policy, action, f"arn:aws:iam::{MEMBER}:role/x"), f"{type_} needs {action}"
+    for action in AUDIT_READS:
+        assert _allows(policy, action)
+    for action in ("iam:CreateRole", "iam:PutRolePolicy", "iam:CreateAccessKey", "iam:UpdateAssumeRolePolicy",
+                   "budgets:ModifyBudget", "sts:AssumeRole"):
+        assert not _allows(policy, action), action
+    # The stack itself still acts through its managing role: only a pull request's plan reads through this one.
+    [provider] = account["provider"]["aws"]
+    assert provider["assume_role"][0]["role_arn"].endswith(":role/OrganizationAccountAccessRole")
+
+
+def test_planning_waits_for_bootstrap_to_make_the_github_plan_role(monkeypatch, tmp_path):
+    """The read roles trust the plan role by its ARN, which IAM refuses while that role does not
+    exist: until bootstrap has made it, the run's look-ups stop with one line saying so."""
+    import boto3
+    from moto import mock_aws
+
+    from awsenvs.checks import PreflightError, check_ci_plan_role
+    from awsenvs.live.bootstrap import management_role_exists
+    from tests.conftest import in_process_moto_env
+
+    in_process_moto_env(monkeypatch, tmp_path, "eu-west-1")
+    org = _with_github(TWO_PRODUCTS)
+    with mock_aws():
+        with pytest.raises(PreflightError) as refused:
+            check_ci_plan_role(org, management_role_exists("awsenvs-github-plan"))
+        assert "\n" not in str(refused.value)
+        assert str(refused.value).startswith("ci.github: the role awsenvs-github-plan is not in the management account yet")
+        assert str(refused.value).endswith("run `make bootstrap` first, which makes it")
+        boto3.client("iam").create_role(RoleName="awsenvs-github-plan", AssumeRolePolicyDocument="{}")
+        check_ci_plan_role(org, management_role_exists("awsenvs-github-plan"))

@@ -160,7 +160,7 @@ def _check_cloud(fail, state: StateConfig, management_account_id: str | None, en
         fail("state.cloud.project", f"{state.cloud.project!r}: letters, digits, spaces, '-' and '_' only (max 40)")
 
 
-def _github(fail, spec: OrgSpec, backend: str) -> GitHubCi | None:
+def _github(fail, spec: OrgSpec, backend: str, management_account_id: str | None) -> GitHubCi | None:
     """ci.github, checked: its names become the roles' trust subjects (StringEquals)."""
     github = spec.ci.github if spec.ci is not None else None
     if github is None:
@@ -168,6 +168,11 @@ def _github(fail, spec: OrgSpec, backend: str) -> GitHubCi | None:
     if backend == "local":
         fail("ci.github", "needs state.backend s3 or cloud: CI runners keep no files between runs, so a local state "
                           "would be lost with the runner; set state.backend (then run bootstrap)")
+    elif management_account_id is None and backend != "cloud":  # cloud's own rule says it already
+        fail("organization.management_account_id", "required with ci.github: each account's read-only role for "
+                                                   "pull requests trusts the GitHub plan role in the management account "
+                                                   "by its ARN, and the roles' policies name it; set it to your "
+                                                   "management account's id")
     if not GITHUB_REPOSITORY_RE.match(github.repository):
         fail("ci.github.repository", f"{github.repository!r} is not OWNER/NAME of a GitHub repository (e.g. acme/infra)")
     if not GITHUB_BRANCH_RE.match(github.default_branch):
@@ -418,7 +423,7 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
     )
     if state.backend == "cloud" and state.cloud is not None:
         _check_cloud(fail, state_config, org.management_account_id, all_envs)
-    github = _github(fail, spec, state.backend)
+    github = _github(fail, spec, state.backend, org.management_account_id)
     if problems:  # the model's own derivations below assume a valid org.yaml
         raise ConfigError.of(problems)
     model = Org(

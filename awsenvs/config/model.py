@@ -548,6 +548,11 @@ class GitHubCi:
         return f"https://{GITHUB_OIDC_HOST}"
 
     @property
+    def oidc_provider_arn_suffix(self) -> str:
+        """How its IAM OIDC provider's ARN ends (arn:aws:iam::<account>:oidc-provider/<host>)."""
+        return f":oidc-provider/{GITHUB_OIDC_HOST}"
+
+    @property
     def pull_request_subject(self) -> str:
         """The `sub` of every job of a pull_request event in the repository."""
         return f"repo:{self.repository}:pull_request"
@@ -675,6 +680,12 @@ class Org:
             replace(p, environments=tuple(replace(env, reading_role=role_name) if env.cli_profile is None else env
                                           for env in p.environments))
             for p in self.products))
+
+    def ci_read_role(self, env: Environment) -> str | None:
+        """The read-only role env's account stack makes for CI's plans (ci.github), or None:
+        without ci.github, and for an account reached through a CLI profile, which no CI
+        runner has (reading_through leaves it as it is)."""
+        return self.github.read_role_name if self.github is not None and env.cli_profile is None else None
 
     def environment_by_stack(self, stack: str) -> Environment:
         return next(env for env in self.environments if env.stack == stack)

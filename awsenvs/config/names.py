@@ -153,6 +153,22 @@ GITHUB_AUDIENCE = "sts.amazonaws.com"
 CI_PLAN_ROLE_NAME = "awsenvs-github-plan"
 CI_APPLY_ROLE_NAME = "awsenvs-github-apply"
 CI_READ_ROLE_NAME = "awsenvs-github-read"
+# Their Terraform addresses.  In the bootstrap stack they sit beside the Terraform Cloud run
+# roles (named tf_name(stack): always with an underscore, stack names holding a hyphen), so
+# theirs have none and can never clash; the read role is an account stack's (modules/ci_access.py).
+GITHUB_OIDC_PROVIDER_ADDRESS = "aws_iam_openid_connect_provider.github"
+CI_PLAN_ROLE_ADDRESS = "aws_iam_role.githubplan"
+CI_PLAN_POLICY_ADDRESS = "aws_iam_role_policy.githubplan"
+CI_APPLY_ROLE_ADDRESS = "aws_iam_role.githubapply"
+CI_APPLY_POLICY_ADDRESS = "aws_iam_role_policy.githubapply"
+CI_READ_ROLE_ADDRESS = "aws_iam_role.github_read"
+CI_READ_POLICY_ADDRESS = "aws_iam_role_policy.github_read"
+CI_POLICY_NAME = "awsenvs-ci"  # each CI role's inline policy
+# An apply job's session: aws-actions/configure-aws-credentials asks for 1 hour unless the
+# workflow sets role-duration-seconds, and a role allows no longer than its
+# MaxSessionDuration (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_update-role-settings.html#id_roles_update-session-duration):
+# 2 hours leaves room for a large organization's apply.  Plans are short: the default hour.
+CI_APPLY_SESSION_SECONDS = 2 * 3600
 GITHUB_REPOSITORY_RE = re.compile(r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$")
 # GitHub environment and branch names become part of a role's trust subject (StringEquals):
 # no wildcard characters, nothing GitHub would not accept.

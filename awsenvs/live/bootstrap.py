@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import boto3
 import botocore.exceptions
 
 from awsenvs import aws
@@ -52,3 +53,15 @@ def read_role(name: str, iam, policy_name: str | None = None) -> tuple[bool, boo
     has_policy = policy_name is not None and exists("the management account", f"iam get-role-policy {name}",
                                                     iam.get_role_policy, RoleName=name, PolicyName=policy_name)
     return True, has_policy
+
+
+def management_role_exists(name: str, iam=None) -> bool | None:
+    """Whether the credentials' account (the management account) has the role `name`; None
+    when these credentials may not read it (a CI job's role reads no IAM role)."""
+    iam = iam or boto3.client("iam")
+    try:
+        return aws.maybe(f"iam get-role {name}", lambda: iam.get_role(RoleName=name), ("NoSuchEntity",)) is not None
+    except aws.AwsError as exc:
+        if "AccessDenied" in str(exc):
+            return None
+        raise

@@ -1,5 +1,6 @@
 """What remote state needs before any stack can `init`: the S3 state bucket, or the
-Terraform Cloud run credentials (OIDC provider and a role per workspace).
+Terraform Cloud run credentials (OIDC provider and a role per workspace); and, with
+`ci.github`, GitHub Actions' OIDC provider and the plan and apply roles of its jobs.
 
 Both live in the management account, in the small `bootstrap` stack (local state) that
 `awsenvs bootstrap` plans and applies.  The policy documents are in bootstrap_policies.py.
@@ -33,6 +34,13 @@ from cdktn_provider_aws.s3_bucket_versioning import S3BucketVersioningA, S3Bucke
 from constructs import Construct
 
 from awsenvs.config import (
+    CI_APPLY_POLICY_ADDRESS,
+    CI_APPLY_ROLE_ADDRESS,
+    CI_APPLY_SESSION_SECONDS,
+    CI_PLAN_POLICY_ADDRESS,
+    CI_PLAN_ROLE_ADDRESS,
+    CI_POLICY_NAME,
+    GITHUB_OIDC_PROVIDER_ADDRESS,
     OIDC_PROVIDER_ADDRESS,
     RUN_ROLE_POLICY_NAME,
     STATE_BUCKET_ADDRESS,
@@ -45,6 +53,9 @@ from awsenvs.config import (
 )
 from awsenvs.modules.bootstrap_policies import (
     account_run_policy,
+    github_apply_policy,
+    github_plan_policy,
+    github_trust_policy,
     management_run_policy,
     run_trust_policy,
     tls_only_bucket_policy,
@@ -130,3 +141,34 @@ class RunRoles(Construct):
             policy = IamRolePolicy(self, f"policy-{run_role.stack}", role=role.name, name=RUN_ROLE_POLICY_NAME,
                                    policy=json.dumps(document))
             policy.override_logical_id(run_role.tf_name)
+
+
+class GitHubRoles(Construct):
+    """GitHub Actions' OIDC provider and the two roles of the CI jobs (ci.github), beside
+    whatever else the bootstrap stack holds (names apart from the Terraform Cloud ones).
+
+    The plan role (pull requests, the scheduled drift check) may only read, and assume the
+    read-only role of each account; the apply role (jobs in the two GitHub environments) may
+    do what `apply` does.  Trust and permissions: bootstrap_policies.py.  No thumbprint, as for
+    Terraform Cloud: IAM trusts GitHub's certificate through its root CAs.  The apply role's
+    session may last CI_APPLY_SESSION_SECONDS (2 hours): the workflow asks that much
+    (role-duration-seconds), configure-aws-credentials' default being 1 hour."""
+
+    def __init__(self, scope: Construct, id: str, org: Org) -> None:
+        super().__init__(scope, id)
+        github = org.github
+        provider = IamOpenidConnectProvider(self, "provider", url=github.oidc_url, client_id_list=[github.audience])
+        provider.override_logical_id(_name(GITHUB_OIDC_PROVIDER_ADDRESS))
+        provider_arn = provider.arn
+        for kind, name, subjects, document, session, role_address, policy_address in (
+            ("plan", github.plan_role_name, github.plan_subjects, github_plan_policy(org), None,
+             CI_PLAN_ROLE_ADDRESS, CI_PLAN_POLICY_ADDRESS),
+            ("apply", github.apply_role_name, github.apply_subjects, github_apply_policy(org), CI_APPLY_SESSION_SECONDS,
+             CI_APPLY_ROLE_ADDRESS, CI_APPLY_POLICY_ADDRESS),
+        ):
+            role = IamRole(self, f"{kind}-role", name=name, max_session_duration=session,
+                           description=f"GitHub Actions {kind} jobs of {github.repository} (awsenvs)",
+                           assume_role_policy=json.dumps(github_trust_policy(provider_arn, github, subjects)))
+            role.override_logical_id(_name(role_address))
+            policy = IamRolePolicy(self, f"{kind}-policy", role=role.name, name=CI_POLICY_NAME, policy=json.dumps(document))
+            policy.override_logical_id(_name(policy_address))

@@ -6,6 +6,9 @@
   in the management account, each trusted by its own workspace's runs only, and a table of
   the workspace variables that make the runs use them (dynamic provider credentials).
 - `local`: nothing to do.
+- with `ci.github` (s3 or cloud): GitHub Actions' OIDC provider and the plan and apply
+  roles of the repository's jobs (modules/bootstrap.py); the result names them and the
+  next steps (`make ci`, the two GitHub environments).
 
 The resources are one small stack, `bootstrap`, with local state
 (`<state.path>/<organization>/bootstrap.tfstate`), so it is re-run and reviewed like the
@@ -228,7 +231,31 @@ def _print_result(console: Console, org: Org, roles: tuple[RunRole, ...], manage
         console.print(f"State bucket s3://{state.s3.bucket} ({state.s3.region}): versioned, encrypted by default (KMS), no "
                       f"public access, TLS only. Each stack keeps its state at s3://{state.s3.bucket}/{state.s3_key('<stack>')}.",
                       markup=False, highlight=False)
-        return
+    else:
+        _print_workspaces(console, org, roles, management_account)
+    if org.github is not None:
+        _print_github(console, org, management_account)
+
+
+def _print_github(console: Console, org: Org, management_account: str) -> None:
+    """The two CI roles, and what makes the repository use them."""
+    github = org.github
+    for line in (
+        f"GitHub Actions of {github.repository}: plan role {github.role_arn(management_account, github.plan_role_name)} "
+        "(pull requests and the scheduled drift check: read-only, through the role awsenvs-github-read each account "
+        "stack makes: apply them for it to exist)",
+        f"apply role {github.role_arn(management_account, github.apply_role_name)} (jobs in the GitHub environments "
+        f"{github.environment} and {github.protected_environment} only)",
+        "Next: `make ci` writes the workflows into .github/workflows/ (commit them); then, in the repository's Settings > "
+        f"Environments, create {github.environment} and {github.protected_environment}, each with Deployment branches "
+        f"= Selected branches: {github.default_branch}, and give {github.protected_environment} Required reviewers "
+        "(who approves production's changes)",
+    ):
+        console.print(line, markup=False, highlight=False)
+
+
+def _print_workspaces(console: Console, org: Org, roles: tuple[RunRole, ...], management_account: str) -> None:
+    state = org.state
     table = Table(title=f"Terraform Cloud workspaces ({state.cloud.organization}, project {state.cloud_project}): "
                         "set these environment variables on each", title_justify="left")
     for column in ("workspace", "working directory (VCS)", TFC_PROVIDER_AUTH_VARIABLE, TFC_RUN_ROLE_VARIABLE, "note"):
