@@ -171,7 +171,9 @@ def check_adopted_roles(org: Org, live: LiveOrganization | None,
         for env in product.environments:
             found = live.account_by_email(env.email) if live and not env.adopted else None
             account_id = env.account_id or (found.id if found and found.joined == "INVITED" else None)
-            if account_id is None or env.cli_profile:
+            # A pull request's read-only plan may not assume the managing role: the apply
+            # on merge, which does, checks it before anything moves.
+            if account_id is None or env.cli_profile or env.reading_role:
                 continue
             try:
                 assume(account_id, env.role_name)

@@ -31,7 +31,7 @@ from pathlib import Path, PurePosixPath
 import jinja2
 
 from awsenvs import TEMPLATES
-from awsenvs.config import Org
+from awsenvs.config import CI_APPLY_SESSION_SECONDS, Org
 
 WORKFLOWS_DIR = PurePosixPath(".github/workflows")
 # Each file and its template (templates/github/).
@@ -170,6 +170,7 @@ def render(org: Org, config: PurePosixPath, version: str | None = None) -> dict[
         "python_version": PYTHON_VERSION,
         "plan_role": github.role_arn(org.management_account_id, github.plan_role_name),
         "apply_role": github.role_arn(org.management_account_id, github.apply_role_name),
+        "apply_session_seconds": CI_APPLY_SESSION_SECONDS,
         "tf_token": (tf_token_variable(cloud.hostname), TF_API_TOKEN_SECRET, cloud.hostname) if cloud else None,
         "workflows_glob": str(WORKFLOWS_DIR / "awsenvs-*.yml"),
     }

@@ -687,6 +687,11 @@ class Org:
         runner has (reading_through leaves it as it is)."""
         return self.github.read_role_name if self.github is not None and env.cli_profile is None else None
 
+    @property
+    def reads_only(self) -> bool:
+        """Whether this is the read-only view of a pull request's plan (reading_through)."""
+        return any(env.reading_role for env in self.environments)
+
     def environment_by_stack(self, stack: str) -> Environment:
         return next(env for env in self.environments if env.stack == stack)
 
