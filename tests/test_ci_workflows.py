@@ -304,7 +304,7 @@ def test_without_the_management_account_id_it_names_the_field(tmp_path, capsys):
     root, config = repository(tmp_path, TWO_PRODUCTS.read_text() + S3_STATE + CI)
     code, _, err = ci_github(capsys, config)
     assert code == 2
-    assert len(err.splitlines()) == 1 and "organization.management_account_id: needed with ci.github" in err
+    assert len(err.splitlines()) == 1 and "organization.management_account_id: required with ci.github" in err
     assert not (root / ".github").exists()
 
 

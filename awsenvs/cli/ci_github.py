@@ -39,9 +39,6 @@ def github(ctx: click.Context, directory: Path | None, dry_run: bool, force: boo
     if org.github is None:
         raise ConfigError(f"{source}: ci.github: not set: add `ci: {{github: {{repository: OWNER/NAME}}}}` (the "
                           "repository whose workflows plan and apply; docs/ci.md), run bootstrap, then ci github again")
-    if org.management_account_id is None:
-        raise ConfigError(f"{source}: organization.management_account_id: needed with ci.github: the workflows assume "
-                          "the roles bootstrap made in the management account, by ARN; set it (12 digits, quoted)")
     if directory is None:
         directory = workflows.repository_root(source)
         if directory is None:
