@@ -253,7 +253,9 @@ class Harness:
         triggers = document.get("on", document.get(True))
         if not self._triggered(triggers, event_name, payload, ref):
             raise AssertionError(f"{workflow} does not run on {event_name} ({ref})")
-        base = {"github": self._github_context(event_name, payload, sha, ref), "secrets": self.secrets, "vars": self.vars,
+        # GitHub gives every run the secret GITHUB_TOKEN (the job's token).
+        secrets = {"GITHUB_TOKEN": self.github.token, **self.secrets}
+        base = {"github": self._github_context(event_name, payload, sha, ref), "secrets": secrets, "vars": self.vars,
                 "env": {}, "functions": {}}
         concurrency = document.get("concurrency")
         group = None

@@ -102,7 +102,7 @@ class Run:
     detail: bool = False  # list every resource change, not the first few per stack
     stopping: threading.Event = field(default_factory=threading.Event)  # set by an interrupt
     approval: Approval | None = None  # CI: the job's approval instead of an operator's confirmation
-    synth_selected: bool = False  # synthesize only the selected stacks (a pull request's plan)
+    synth_selected: bool = False  # synthesize only the selected stacks and management (a pull request's plan)
 
     def runner(self, progress: Progress, synthesis: Synthesis | None = None) -> Runner:
         return Runner(self.org, self.terraform, self.outdir, Report(progress.update, progress.note),
@@ -201,7 +201,9 @@ def plan(run: Run, worker: Worker | None = None) -> tuple[list[StackResult], int
     # Synth runs beside the guard and the look-ups, which need only org.yaml and the
     # states (about a second each when one product changed); the runner waits for it
     # before any terraform runs, and a failed synth fails the run before anything is planned.
-    synthesis = synthesize_beside(run.org, run.outdir, worker or Worker(), only=run.stacks if run.synth_selected else None)
+    # The management stack's folder is always there: the account ids are read from its state.
+    only = [MANAGEMENT_STACK, *run.stacks] if run.synth_selected else None
+    synthesis = synthesize_beside(run.org, run.outdir, worker or Worker(), only=only)
     try:
         with Progress(run.console, run.stacks) as progress, interruptible(run):
             runner = run.runner(progress, synthesis)
