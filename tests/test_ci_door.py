@@ -18,6 +18,7 @@ provider, the plan and apply roles) and `ci github`, commits, and from then on:
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import threading
 from pathlib import Path
@@ -136,6 +137,14 @@ def main_commit(door):
     return door.commit("awsenvs: org.yaml and the workflows")
 
 
+def _keep(name: str, text: str) -> None:
+    """With AWSENVS_DOOR_ARTIFACTS=DIR, what GitHub would show is kept there to read."""
+    folder = os.environ.get("AWSENVS_DOOR_ARTIFACTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        (Path(folder) / name).write_text(text)
+
+
 def _failed_step(job) -> str:
     return next((s.output for s in job.steps if s.outcome == "failure"), "")
 
@@ -149,6 +158,8 @@ def test_a_push_applies_and_holds_the_protected_stack_for_a_reviewed_environment
     assert "held for review" in apply_job.summary and "shop-prod" in apply_job.summary
     assert protected_job.conclusion == "failure" and protected_job.environment == "awsenvs-production"
     refusal = _failed_step(protected_job)
+    _keep("push-apply-summary.md", apply_job.summary)
+    _keep("push-apply-protected-refused.log", refusal)
     assert "requires no reviewer" in refusal and "Required reviewers" in refusal, refusal[-2000:]
     with door.rehearsal.boto():
         names = [a["Name"] for a in boto3.client("organizations").list_accounts()["Accounts"]]
@@ -157,6 +168,7 @@ def test_a_push_applies_and_holds_the_protected_stack_for_a_reviewed_environment
     door.github.environment("awsenvs-production", reviewers=1)
     again = door.push(main_commit)
     assert again.jobs["apply-protected"].conclusion == "success", again.jobs["apply-protected"].log[-4000:]
+    _keep("push-again-apply-protected-summary.md", again.jobs["apply-protected"].summary)
     prod_iam = door.iam_in(next(n for n in _account_names(door) if n.endswith("shop_prod")))
     assert "ann" in [u["UserName"] for u in prod_iam.list_users()["Users"]]
     for name in _account_names(door):
@@ -184,6 +196,8 @@ def test_a_pull_request_plans_only_its_product_in_one_comment(door, main_commit)
     assert "blog-dev" in comment and "dee" in comment
     assert "shop-dev" not in comment and "shop-prod" not in comment
     assert comment.strip() in job.summary
+    _keep("pull-request-comment.md", comment)
+    _keep("pull-request-summary.md", job.summary)
 
     _edit(door.rehearsal.config_path, lambda d: d["products"]["blog"]["users"].update(eve={"groups": ["admins"]}))
     second = door.commit("blog: eve joins too")
@@ -221,6 +235,7 @@ def test_a_scheduled_run_opens_then_closes_the_drift_issue(door):
     assert run.jobs["drift"].conclusion == "success", run.jobs["drift"].log[-4000:]
     [issue] = door.github.open_issues("awsenvs-drift")
     assert "mallory" in issue["body"]
+    _keep("drift-issue.md", f"# {issue['title']}\n\n{issue['body']}")
 
     iam.delete_user(UserName="mallory")
     run = door.harness.run("awsenvs-drift.yml", "schedule", payload, sha, "refs/heads/main")
