@@ -359,6 +359,7 @@ def test_the_jsii_kernel_exit_is_quiet_when_the_kernel_died_first(tmp_path):
     (("plan", "--nope"), 1),
     (("validat",), 2),  # every other verb's usage errors are bad input
     (("validate", "--nope"), 2),
+    (("ci", "plan", "--nope"), 2),  # `ci plan` is another command: its 2 is bad input, as everywhere else
 ])
 def test_a_usage_error_never_has_plans_changes_code(tmp_path, args, code):
     proc = subprocess.run([sys.executable, str(ROOT / "main.py"), *args], cwd=tmp_path, env=_env(tmp_path),

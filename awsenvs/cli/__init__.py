@@ -62,27 +62,31 @@ VERBS: dict[str, tuple[str, str]] = {
 
 
 class LazyGroup(click.Group):
-    """The verbs of VERBS, each imported when it is asked for."""
+    """The commands of a registry (VERBS by default: name -> ("module:command", summary)),
+    each imported when it is asked for."""
+
+    registry: dict[str, tuple[str, str]] = VERBS
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(VERBS)
+        return sorted(self.registry)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in VERBS:
+        if cmd_name not in self.registry:
             return None
-        module, name = VERBS[cmd_name][0].split(":")
+        module, name = self.registry[cmd_name][0].split(":")
         return getattr(importlib.import_module(module), name)
 
     def resolve_command(self, ctx: click.Context, args: list[str]):
         try:
             return super().resolve_command(ctx, args)
-        except NoSuchCommand as exc:  # click suggests from self.commands, empty here: suggest a verb
-            raise NoSuchCommand(exc.command_name, possibilities=list(VERBS), ctx=ctx) from None
+        except NoSuchCommand as exc:  # click suggests from self.commands, empty here: suggest one of ours
+            raise NoSuchCommand(exc.command_name, possibilities=list(self.registry), ctx=ctx) from None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        """As click lists commands, from VERBS' summaries: no verb module is imported."""
-        limit = formatter.width - 6 - max(len(name) for name in VERBS)
-        rows = [(name, click.Command(name, help=VERBS[name][1]).get_short_help_str(limit)) for name in self.list_commands(ctx)]
+        """As click lists commands, from the registry's summaries: no command module is imported."""
+        limit = formatter.width - 6 - max(len(name) for name in self.registry)
+        rows = [(name, click.Command(name, help=self.registry[name][1]).get_short_help_str(limit))
+                for name in self.list_commands(ctx)]
         with formatter.section(_("Commands")):
             formatter.write_dl(rows)
 
@@ -176,7 +180,10 @@ def usage_exit_code(exc: click.UsageError, argv: list[str]) -> int:
     verb), so a command line holding the word `plan` anywhere counts as plan's: a script
     reading 2 as "changes planned" is never told so by a typo."""
     verb = exc.ctx.command.name if exc.ctx is not None else None
-    return bad_input_exit_code(verb == "plan" or "plan" in argv)
+    # `ci plan` is another command, with the usual codes (its 2 is bad input).
+    words = [w for i, w in enumerate(argv) if w == "plan" and not (i and argv[i - 1] == "ci")]
+    return bad_input_exit_code((verb == "plan" and not (exc.ctx and exc.ctx.parent and exc.ctx.parent.command.name == "ci"))
+                               or bool(words))
 
 
 def bad_input_exit_code(plans: bool) -> int:

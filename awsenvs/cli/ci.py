@@ -4,9 +4,9 @@ workflows' steps run (awsenvs/cli/ci_jobs.py, ci_drift.py), and what the test ha
 
 from __future__ import annotations
 
-import importlib
-
 import click
+
+from awsenvs.cli import LazyGroup
 
 # Each subcommand: where it lives, and the first sentence of its help (as VERBS).
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -21,21 +21,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-class _Subcommands(click.Group):
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(SUBCOMMANDS)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in SUBCOMMANDS:
-            return None
-        module, name = SUBCOMMANDS[cmd_name][0].split(":")
-        return getattr(importlib.import_module(module), name)
-
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        limit = formatter.width - 6 - max(len(name) for name in SUBCOMMANDS)
-        rows = [(name, click.Command(name, help=SUBCOMMANDS[name][1]).get_short_help_str(limit)) for name in SUBCOMMANDS]
-        with formatter.section("Commands"):
-            formatter.write_dl(rows)
+class _Subcommands(LazyGroup):
+    registry = SUBCOMMANDS
 
 
 @click.group(cls=_Subcommands)
