@@ -48,6 +48,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import yaml
@@ -86,6 +87,7 @@ class TerraformClock:
         self.script, self.log = folder / "terraform", folder / "terraform-calls.log"
         self.script.write_text(WRAPPER)
         self.script.chmod(0o755)
+        self.commands: Counter[str] = Counter()
         self.env = {"TERRAFORM_BIN": str(self.script), "AWSENVS_BENCH_TERRAFORM": real,
                     "AWSENVS_BENCH_TERRAFORM_LOG": str(self.log)}
 
@@ -94,9 +96,11 @@ class TerraformClock:
 
     def take(self) -> tuple[float, float, int]:
         """Since the last take: the seconds at least one terraform ran (overlapping calls
-        counted once), their sum, and the number of calls; the log starts again."""
-        calls = sorted((float(start), float(end)) for start, end, *_ in
-                       (line.split() for line in self.log.read_text().splitlines())) if self.log.exists() else []
+        counted once), their sum, and the number of calls; the log starts again.  The
+        calls by subcommand are kept in `self.commands`."""
+        lines = [line.split() for line in self.log.read_text().splitlines()] if self.log.exists() else []
+        calls = sorted((float(start), float(end)) for start, end, *_ in lines)
+        self.commands = Counter(command for _, _, command, *_ in lines)
         self.log.unlink(missing_ok=True)
         covered, reach = 0.0, float("-inf")
         for start, end in calls:
@@ -161,6 +165,7 @@ def plan_lines(rounds: int, work: Path) -> list[str]:
             job_outdir = work / "big" / f"job-{i}"  # a job's checkout: nothing synthesized, nothing initialized
             job_env = clock.wrap({**big_env, "CDKTF_OUTDIR": str(job_outdir)})
             fresh.append((timed([*big, "plan", "--all", *selected], work / "big", job_env, ok=(2,)), clock.take()))
+            job_calls = clock.commands
             shutil.rmtree(job_outdir)
             warm.append((timed([*big, "plan", "--all", *selected], work / "big", clock.wrap(big_env), ok=(2,)),
                          clock.take()))
@@ -200,7 +205,9 @@ def plan_lines(rounds: int, work: Path) -> list[str]:
         whole_ratios = sorted((a + b[0]) / c for (c, _), b in zip(everything, runs))
         own_median = statistics.median(own_ratios)
         lines += [
-            f"- {name}: {wall:.2f} s, of which terraform ({calls:.0f} calls) {terraform:.2f} s",
+            f"- {name}: {wall:.2f} s, of which terraform ({calls:.0f} calls"
+            f"{': ' + ', '.join(f'{n} {c}' for c, n in sorted(job_calls.items())) if runs is fresh else ''}) "
+            f"{terraform:.2f} s",
             f"  - whole PR plan (a + b): **{statistics.median(whole_ratios):.2f}x** (c) "
             f"(pairs {whole_ratios[0]:.2f}x-{whole_ratios[-1]:.2f}x)",
             f"  - awsenvs' own part (a + b without terraform): {a + statistics.median(own(r) for r in runs):.2f} s, "
