@@ -94,6 +94,7 @@ bench: setup
 	$(PY) bench/plan_bench.py
 	$(PY) bench/scale_bench.py
 	$(PY) bench/import_bench.py
+	$(PY) bench/ci_bench.py
 
 clean:
 	rm -rf cdktf.out .pytest_cache
