@@ -48,6 +48,9 @@ def plan(ctx: click.Context, stacks, products, envs, workers, detail, everything
         from awsenvs.runlock import run_lock
 
         run = run_for(ctx, stacks, products, envs, workers, everything, detail)
+        # A selection synthesizes only what it plans (and management, whose state holds the
+        # account ids): the others are brought up to date by the next plan or apply of them.
+        run.synth_selected = bool(stacks or products or envs)
         with run_lock(run.org, "plan"):
             _, code = workflow.plan(run, worker)
     ctx.exit(code)
