@@ -10,8 +10,8 @@ org applied on a second emulator (scale_bench's), run just before it in the same
 - (a) choosing the stacks: parse the base and the head org.yaml, compare stack_inputs
   (in this process; median of 5 calls);
 - (b) the plan of the chosen stacks as a CI job runs it: a fresh output folder (a job's
-  checkout has no cdktf.out: synth of the whole org, `terraform init` of every planned
-  stack), the state of the applied org (local here: management's outputs are read from
+  checkout has no cdktf.out: synth of the chosen stacks and management only, as `plan`
+  with a selection and `ci plan` do, `terraform init` of every planned stack), the state of the applied org (local here: management's outputs are read from
   its file; with s3 a job also runs `terraform state pull` for them);
 - (b') the same plan with the output folder of earlier runs (a laptop's second plan:
   synth rebuilds only the changed stacks, every folder is initialized);
@@ -195,7 +195,7 @@ def plan_lines(rounds: int, work: Path) -> list[str]:
         f"{a * 1000:.0f} ms, {a / c_wall:.3f}x (c); it chose {', '.join(changed_product)}",
     ]
     for name, runs in (("(b) the plan of those 4 stacks as a CI job runs it (fresh output folder: synth of the "
-                        "whole org, terraform init of the 4)", fresh),
+                        "4 and management, terraform init of the 4)", fresh),
                        ("(b') the same plan with the output folder of earlier runs (synth of the 4 changed stacks "
                         "only, folders initialized)", warm)):
         wall = statistics.median(w for w, _ in runs)
