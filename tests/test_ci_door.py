@@ -11,8 +11,9 @@ provider, the plan and apply roles) and `ci github`, commits, and from then on:
 2. a pull request that changes blog's users gets one comment listing only blog's stack,
    updated in place on the next push, and the same in the job summary;
 3. merged, two pushes at once: the concurrency group runs them one after the other;
-4. a scheduled run after a change made by hand opens the drift issue naming it; the next
-   one, after the change is undone, closes it.
+4. a scheduled run after changes made by hand opens the drift issue naming them (audit's
+   rows, and the stack `plan --all` would change); the next one, after they are undone,
+   updates the same issue.
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ products:
       dev: {}
 """
 STATE = {"backend": "s3", "s3": {"bucket": "door-tfstate", "region": "eu-west-1"}}
-CI = {"github": {"repository": REPOSITORY}}
+CI = {"github": {"repository": REPOSITORY, "drift": {"plan_all": True}}}
+ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -225,22 +227,35 @@ def test_two_pushes_at_once_never_overlap(door):
     assert {"cy", "dee", "eve"} <= {u["UserName"] for u in blog_iam.list_users()["Users"]}
 
 
-def test_a_scheduled_run_opens_then_closes_the_drift_issue(door):
+def test_a_scheduled_run_opens_the_drift_issue_and_updates_it(door):
+    """A user made by hand and a policy detached by hand in shop's dev: the nightly run
+    (`ci drift --plan-all`, through the read-only roles) opens the one drift issue naming
+    both, and `plan --all`'s stack that would attach the policy again; once both are undone
+    the next run updates the same issue, naming neither."""
     shop_dev = next(n for n in _account_names(door) if n.endswith("shop_dev"))
     iam = door.iam_in(shop_dev)
     iam.create_user(UserName="mallory")
+    iam.detach_group_policy(GroupName="admins", PolicyArn=ADMIN)
     sha = _git(door.repo, "rev-parse", "HEAD")
     payload = {"schedule": "23 4 * * *", "repository": {"full_name": REPOSITORY}}
     run = door.harness.run("awsenvs-drift.yml", "schedule", payload, sha, "refs/heads/main")
-    assert run.jobs["drift"].conclusion == "success", run.jobs["drift"].log[-4000:]
+    job = run.jobs["drift"]
+    assert job.conclusion == "success", job.log[-4000:]
     [issue] = door.github.open_issues("awsenvs-drift")
-    assert "mallory" in issue["body"]
+    body = issue["body"].replace("\\_", "_")
+    assert "mallory" in body and f"policies of group admins: expected {ADMIN}" in body
+    planned = body.split("#### `plan --all`")[1]
+    assert "shop-dev" in planned and "aws_iam_group_policy_attachment" in planned
+    assert "parked accounts" in body and "awsenvs-github-read" in body  # left out, and why
+    assert job.summary.strip().endswith(issue["body"].strip())  # the job summary holds the same
     _keep("drift-issue.md", f"# {issue['title']}\n\n{issue['body']}")
 
     iam.delete_user(UserName="mallory")
+    iam.attach_group_policy(GroupName="admins", PolicyArn=ADMIN)
     run = door.harness.run("awsenvs-drift.yml", "schedule", payload, sha, "refs/heads/main")
     assert run.jobs["drift"].conclusion == "success", run.jobs["drift"].log[-4000:]
     # The same issue, updated.  (It stays open here: the emulator's management root user has
     # no MFA, a failed check the issue lists too; closing a clean one: tests/test_ci_github.py.)
     [again] = door.github.open_issues("awsenvs-drift")
     assert again["number"] == issue["number"] and "mallory" not in again["body"]
+    assert "policies of group admins" not in again["body"].replace("\\_", "_")
