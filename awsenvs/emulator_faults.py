@@ -56,6 +56,7 @@ from urllib.parse import parse_qs
 
 FAULTS_ENV = "AWSENVS_EMULATOR_FAULTS"
 CONTROL_PATH = "/_awsenvs/faults"
+INSTANCE_ENV = "AWSENVS_EMULATOR_INSTANCE"  # set by sandbox.Emulator, answered by the control path
 FAULTS = ("throttle", "5xx", "lost")
 SERVER_ERROR_STATUSES = (500, 503)
 
@@ -261,7 +262,8 @@ class FaultInjection:
                 return _answer(start_response, "405 Method Not Allowed", {"message": "GET, POST or DELETE"})
         except ValueError as exc:  # not JSON, or not rules
             return _answer(start_response, "400 Bad Request", {"message": str(exc)})
-        return _answer(start_response, "200 OK", self.schedule.report())
+        # Which emulator answers: the one its starter launched, not another on a port reused (sandbox.Emulator).
+        return _answer(start_response, "200 OK", {**self.schedule.report(), "instance": os.environ.get(INSTANCE_ENV, "")})
 
 
 def _answer(start_response, status: str, document: dict):

@@ -73,6 +73,10 @@ LEFT_OUT = {
     "bootstrap.StateBucket": "The S3 state bucket `bootstrap` makes: the state backend is the root module's own choice.",
     "bootstrap.RunRoles": "The Terraform Cloud run roles `bootstrap` makes: how runs get credentials is the "
                           "root module's own choice.",
+    "bootstrap.GitHubRoles": "GitHub Actions' OIDC provider and the plan and apply roles `bootstrap` makes for the "
+                             "workflows `ci github` writes: how a team's CI gets credentials is its own choice.",
+    "ci_access.CiReadRole": "Each account's read-only role for those workflows' pull request plans: part of awsenvs' "
+                            "CI, not of the account.",
 }
 # The runner's steps around the resources, which a module cannot hold.
 RUNNER_STEPS = (

@@ -27,7 +27,7 @@ from pathlib import Path
 import yaml
 
 from awsenvs.config import Org
-from awsenvs.emulator_faults import CONTROL_PATH
+from awsenvs.emulator_faults import CONTROL_PATH, INSTANCE_ENV
 from awsenvs.errors import AwsenvsError
 from awsenvs.terraform import MIRROR_ENV, find_provider_mirror
 
@@ -83,12 +83,27 @@ class Emulator:
     def certificate(self) -> Path | None:
         return Path(self._scratch.name) / "cert.pem" if self.tls and self._scratch else None
 
-    def start(self, timeout: float = 30) -> "Emulator":
-        self.port = self.port or free_port()
+    def start(self, timeout: float = 30, attempts: int = 3) -> "Emulator":
+        """Start the server on `port` (default: a free one).  A free port can be taken by
+        another process before the server binds it (several emulators starting at once):
+        the server then exits, and it is started again on another port."""
+        chosen = self.port
+        for attempt in range(attempts):
+            self.port = chosen or free_port()
+            try:
+                return self._start(timeout)
+            except _PortTaken:
+                if chosen or attempt == attempts - 1:
+                    raise SandboxError(f"the AWS emulator could not listen on 127.0.0.1:{self.port}: the port is "
+                                       "taken") from None
+        raise AssertionError("unreachable")
+
+    def _start(self, timeout: float) -> "Emulator":
         # The server runs in a scratch folder of its own: moto's request recorder (used by
         # tests) writes there, never into the caller's folder.
         self._scratch = tempfile.TemporaryDirectory(prefix="awsenvs-emulator-")
-        env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true",
+        instance = os.urandom(8).hex()
+        env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true", **{INSTANCE_ENV: instance},
                    MOTO_RECORDER_FILEPATH=str(Path(self._scratch.name) / "recording.jsonl"))
         tls_args: list[str] = []
         if self.tls:
@@ -104,11 +119,17 @@ class Emulator:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise SandboxError(f"the AWS emulator (moto server) exited at start with code {self.process.returncode}")
+                code = self.process.returncode
+                self.stop()
+                if _port_in_use(self.port):
+                    raise _PortTaken()
+                raise SandboxError(f"the AWS emulator (moto server) exited at start with code {code}")
             try:
-                urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=1, context=context).close()
-                return self
-            except OSError:
+                with urllib.request.urlopen(f"{self.endpoint}{CONTROL_PATH}", timeout=1, context=context) as answer:
+                    if json.load(answer).get("instance") == instance:
+                        return self
+                time.sleep(0.2)  # another process's server on this port: ours exits when it cannot bind
+            except (OSError, ValueError):
                 time.sleep(0.2)
         self.stop()
         raise SandboxError(f"the AWS emulator did not answer on {self.endpoint} within {timeout:.0f}s")
@@ -326,3 +347,12 @@ def run(org: Org, console, keep: bool = False) -> int:
     finally:
         if not keep:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+class _PortTaken(Exception):
+    """The emulator's port was taken by another process before the server could bind it."""
+
+
+def _port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0

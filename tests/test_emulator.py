@@ -282,7 +282,9 @@ def test_the_control_endpoint_sets_reads_and_clears_the_rules_and_refuses_bad_on
                                 "skip": 0, "status": 500, "matched": 0, "injected": 0, "actions": []}]
     assert _code(boto3.client("sts", config=NO_RETRIES).get_caller_identity) == "Throttling"
     assert control("GET")[1]["rules"][0]["actions"] == ["GetCallerIdentity"]
-    assert control("DELETE") == (200, {"seed": 0, "rules": []})
+    status, cleared = control("DELETE")
+    assert status == 200 and (cleared["seed"], cleared["rules"]) == (0, [])
+    assert cleared["instance"] and cleared["instance"] == control("GET")[1]["instance"]  # which emulator answers
     for bad, problem in (([{"fault": "explode"}], "fault 'explode'"), ([{"fault": "lost", "times": 0}], "times 0"),
                          ([{"fault": "lost", "when": "now"}], "unknown rule field(s) when"),
                          ({"rules": [{"fault": "5xx", "status": 502}]}, "status 502")):

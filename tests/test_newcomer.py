@@ -428,6 +428,57 @@ def bootstrap(n: Newcomer) -> None:
                                                                      "autochart-prod"))]
 
 
+def readme_ci_block() -> str:
+    """The `ci:` block the README's team section tells a newcomer to add to org.yaml."""
+    return re.search(r"^```yaml\n(ci:\n.*?)^```", README.read_text(), flags=re.M | re.S).group(1)
+
+
+CI_PLAN_ROLE = "arn:aws:iam::123456789012:role/awsenvs-github-plan"
+
+
+def bootstrap_ci(n: Newcomer) -> None:
+    """The README's team door: the `ci:` block added as it shows, first without the management
+    account's id (org.yaml ships it commented out: a newcomer's mistake), then with it."""
+    path = n.root / "org.yaml"
+    path.write_text(path.read_text() + readme_ci_block())
+    forgot = n.run("make bootstrap")
+    assert forgot.code == 2, forgot.output[-3000:]
+    [line] = error_lines(forgot)
+    assert "organization.management_account_id: required with ci.github" in line, line
+    no_traceback(forgot)
+    n.edit_org('  # management_account_id: "123456789012"', '  management_account_id: "123456789012"')
+    result = n.run_in_terminal("make bootstrap", account_names())
+    assert result.code == 0, result.output[-4000:]
+    assert CI_PLAN_ROLE in result.output and "arn:aws:iam::123456789012:role/awsenvs-github-apply" in result.output
+    assert "`make ci`" in result.output
+    no_traceback(result)
+
+
+def apply_ci(n: Newcomer) -> None:
+    """The next apply gives every member account the plan role's read-only way in."""
+    result = n.run_in_terminal("make apply", account_names())
+    assert result.code == 0, result.output[-4000:]
+    no_traceback(result)
+    from awsenvs import aws
+
+    with n.boto():
+        for name, account_id in n.accounts.items():
+            if account_id == "123456789012":
+                continue
+            iam = aws.assume_role_session(account_id, "OrganizationAccountAccessRole").client("iam")
+            trust = iam.get_role(RoleName="awsenvs-github-read")["Role"]["AssumeRolePolicyDocument"]
+            assert CI_PLAN_ROLE in str(trust), (name, trust)
+
+
+def ci_workflows(n: Newcomer) -> None:
+    """`make ci` in a folder that is no git repository: beside org.yaml, and it says so."""
+    result = n.run("make ci")
+    assert result.code == 0, result.output[-3000:]
+    written = sorted(p.name for p in (n.root / ".github" / "workflows").glob("*.yml"))
+    assert written == ["awsenvs-apply.yml", "awsenvs-drift.yml", "awsenvs-plan.yml"], written
+    no_traceback(result)
+
+
 def plan_after_bootstrap(n: Newcomer) -> None:
     result = n.run("make plan")
     assert result.code == 0, result.output[-3000:]
@@ -493,7 +544,7 @@ STEPS: dict[str, Callable[[Newcomer], None]] = {
     "make validate": validate,
     "make tree": tree,
     "make plan": None,  # three times in the README: first_plan, plan_again, plan_after_bootstrap (see below)
-    "make apply": first_apply,
+    "make apply": None,  # twice in the README: first_apply, apply_ci (see below)
     "make profiles": profiles,
     "make profiles ARGS=--write": profiles_write,
     "make signin": signin,
@@ -503,11 +554,15 @@ STEPS: dict[str, Callable[[Newcomer], None]] = {
     "make synth ARGS=--hcl": synth_hcl,
     "make export-modules": export_modules,
     ".venv/bin/python main.py password paul --stack autochart-prod": password,
-    "make bootstrap": bootstrap,
+    "make bootstrap": None,  # twice: bootstrap (state into S3), bootstrap_ci (GitHub's roles)
+    "make ci": ci_workflows,
     'make import ARGS="--output imported.yaml"': import_org,
     "make validate ORG=imported.yaml": validate_imported,
 }
 PLANS = [first_plan, plan_again, plan_after_bootstrap]  # the README's `make plan` lines, in order
+BOOTSTRAPS = [bootstrap, bootstrap_ci]
+APPLIES = [first_apply, apply_ci]
+REPEATED = {"make plan": PLANS, "make bootstrap": BOOTSTRAPS, "make apply": APPLIES}
 
 
 def test_the_readme_and_this_module_are_in_step():
@@ -516,7 +571,8 @@ def test_the_readme_and_this_module_are_in_step():
     not_run = [c for c in commands if c not in STEPS]
     assert not not_run, f"README commands this test does not run: {not_run}"
     assert [c for c in STEPS if c not in commands] == [], "steps for commands the README no longer shows"
-    assert commands.count("make plan") == len(PLANS)
+    for command, steps in REPEATED.items():
+        assert commands.count(command) == len(steps), command
 
 
 def test_readme_commands_parse_as_typed():
@@ -531,9 +587,9 @@ def test_the_newcomers_path(newcomer):
         client = boto3.client("organizations")
         client.create_organization(FeatureSet="ALL")
         n.legacy_id = client.create_account(AccountName=LEGACY_NAME, Email=LEGACY_EMAIL)["CreateAccountStatus"]["AccountId"]
-    plans = iter(PLANS)
+    repeated = {command: iter(steps) for command, steps in REPEATED.items()}
     for command in readme_commands():
-        step = next(plans) if command == "make plan" else STEPS[command]
+        step = next(repeated[command]) if command in repeated else STEPS[command]
         step(n)
         if step is first_apply:
             tree(n)  # again, now that the accounts exist
