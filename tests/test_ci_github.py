@@ -1,7 +1,8 @@
 """GitHub's side of the CI jobs: the job's environment, the REST client against an in-memory
 GitHub (tests/github_fake.py: comments edited in place, the drift issue opened, updated and
 closed, GitHub's errors as one line, environments' reviewers, the job's OIDC token), the
-Markdown of a plan and of the drift issue, and `ci drift` end to end on the emulator."""
+Markdown of a plan and of the drift issue, and who may apply protected stacks (ci/approval.py).  `ci drift`
+end to end runs in the door's scheduled workflow (tests/test_ci_door.py)."""
 
 from __future__ import annotations
 
@@ -288,3 +289,31 @@ def test_the_drift_issue_lists_failed_rows_and_the_stacks_plan_all_would_change(
 
     title, body = report.drift_issue([rows[0], rows[4]], [plan[1]])
     assert title == "awsenvs: no drift" and "Terraform finds nothing to change" in body
+
+
+# --------------------------------------------------------------------------- the approval of ci apply --protected
+
+
+def test_protected_stacks_are_applied_only_in_the_reviewed_environment(github, tmp_path):
+    """ci/approval.py: the environment is the job's OIDC token's claim, and it must require a reviewer."""
+    from awsenvs.ci import approval
+    from awsenvs.config import GitHubCi
+    from awsenvs.run.confirm import Refused
+
+    ci = GitHubCi("acme/infra")
+    job = _job(github, tmp_path, event_name="push")
+    assert approval.approval(job, ci, protected=False).reviewed is False  # job 1: holds them back, checks nothing
+    github.claims = {"sub": "repo:acme/infra:environment:awsenvs", "environment": "awsenvs"}
+    with pytest.raises(Refused, match="this job runs in GitHub environment awsenvs .*not in awsenvs-production"):
+        approval.approval(job, ci, protected=True)
+    github.claims = {"sub": "repo:acme/infra:ref:refs/heads/main"}
+    with pytest.raises(Refused, match="runs in no GitHub environment"):
+        approval.approval(job, ci, protected=True)
+    github.claims = {"sub": "repo:acme/infra:environment:awsenvs-production", "environment": "awsenvs-production"}
+    with pytest.raises(Refused, match="awsenvs-production does not exist"):
+        approval.approval(job, ci, protected=True)
+    github.environment("awsenvs-production", reviewers=0)
+    with pytest.raises(Refused, match="requires no reviewer.*Required reviewers"):
+        approval.approval(job, ci, protected=True)
+    github.environment("awsenvs-production", reviewers=2)
+    assert approval.approval(job, ci, protected=True).reviewed is True

@@ -28,10 +28,11 @@ def job_environment(job: Job, github: GitHubCi) -> str:
 
 
 def approval(job: Job, github: GitHubCi, protected: bool) -> Approval:
-    """The job's approval: reviewed only for `--protected` in the reviewed environment, else refused."""
-    environment = job_environment(job, github)
+    """The job's approval: not reviewed without `--protected` (its protected stacks are held
+    back: nothing to check); with it, reviewed in the reviewed environment, else refused."""
     if not protected:
-        return Approval(reviewed=False, environment=environment)
+        return Approval(reviewed=False, environment="")
+    environment = job_environment(job, github)
     setup = (f"set it up in the repository's Settings > Environments > {github.protected_environment}: Required "
              f"reviewers (the people who approve production changes), and Deployment branches: "
              f"{github.default_branch} only; then re-run this job")
