@@ -93,7 +93,7 @@ class LiveChecks:
         check_organization(self.org, self.organization)
         check_adoptions(self.org, self.organization)
         check_adopted_roles(self.org, self.organization)
-        if self.org.github is not None:
+        if self.org.github is not None and not self.org.reads_only:  # the plan role itself reads no IAM role
             check_ci_plan_role(self.org, management_role_exists(self.org.github.plan_role_name))
         self._check_management_account_access()
         self._read_management_facts()

@@ -58,9 +58,8 @@ def read_role(name: str, iam, policy_name: str | None = None) -> tuple[bool, boo
 def management_role_exists(name: str, iam=None) -> bool | None:
     """Whether the credentials' account (the management account) has the role `name`; None
     when these credentials may not read it (a CI job's role reads no IAM role)."""
-    iam = iam or boto3.client("iam")
     try:
-        return aws.maybe(f"iam get-role {name}", lambda: iam.get_role(RoleName=name), ("NoSuchEntity",)) is not None
+        return read_role(name, iam or boto3.client("iam"))[0]
     except aws.AwsError as exc:
         if "AccessDenied" in str(exc):
             return None
