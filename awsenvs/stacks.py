@@ -24,7 +24,7 @@ it knows (SynthOptions.account_ids) as the defaults.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -190,6 +190,10 @@ class AccountStack(_Stack):
         )
         account_id.override_logical_id(ACCOUNT_ID_VARIABLE)
         account_id_ref = account_id.string_value  # read once: each read is a jsii round-trip
+        # A Terraform Cloud run acts with its workspace's role, which may assume the account's
+        # own role and nothing else: a pull request's read-only view (Org.reading_through)
+        # changes only the look-ups the CI job makes itself.
+        acting = replace(env, reading_role=None) if org.state.backend == "cloud" else env
         AwsProvider(
             self,
             "aws",
@@ -197,7 +201,7 @@ class AccountStack(_Stack):
             profile=env.cli_profile,
             assume_role=None if env.cli_profile else [
                 AwsProviderAssumeRole(
-                    role_arn=env.role_arn(account_id_ref),
+                    role_arn=acting.role_arn(account_id_ref),
                     session_name=f"awsenvs-{env.stack}",
                 )
             ],

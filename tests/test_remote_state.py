@@ -757,6 +757,20 @@ def test_github_roles_beside_the_terraform_cloud_roles_and_the_read_role_of_an_a
     assert provider["assume_role"][0]["role_arn"].endswith(":role/OrganizationAccountAccessRole")
 
 
+def test_a_pull_requests_plan_reaches_accounts_through_the_read_role_but_cloud_runs_keep_theirs(bootstrap_stacks):
+    """ci plan's read-only view (Org.reading_through): with state in S3 the account stack's
+    provider assumes awsenvs-github-read (the plan role may assume nothing else); with
+    Terraform Cloud the run acts with its workspace's role, which may assume only the
+    account's own: the provider keeps it."""
+    def role_arn(document: dict) -> str:
+        [provider] = document["provider"]["aws"]
+        return provider["assume_role"][0]["role_arn"]
+
+    reading = bootstrap_stacks["reading"]
+    assert role_arn(reading["s3"]).endswith(":role/awsenvs-github-read")
+    assert role_arn(reading["cloud"]).endswith(":role/OrganizationAccountAccessRole")
+
+
 def test_planning_waits_for_bootstrap_to_make_the_github_plan_role(monkeypatch, tmp_path):
     """The read roles trust the plan role by its ARN, which IAM refuses while that role does not
     exist: until bootstrap has made it, the run's look-ups stop with one line saying so."""

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 
-from awsenvs.cli.common import DEFAULT_WORKERS, MAX_WORKERS, load_org, run_of
+from awsenvs.cli.common import DEFAULT_WORKERS, MAX_WORKERS, load_ci_org, run_of
 from awsenvs.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, AwsenvsError, BadInput
 
 _workers = click.option("--workers", default=DEFAULT_WORKERS, show_default=True, type=click.IntRange(1, MAX_WORKERS),
@@ -17,14 +15,6 @@ _detail = click.option("--detail", is_flag=True, help="List every resource chang
 
 def _no_terminal():
     return None  # a job has nobody to ask: its approval is the GitHub environment's (ci/approval.py)
-
-
-def _ci_org(ctx: click.Context):
-    org = load_org(ctx)
-    if org.github is None:
-        raise BadInput(f"{org.source.name}: ci.github: not set: add `ci: {{github: {{repository: OWNER/NAME}}}}` (docs/ci.md), "
-                       "run bootstrap, then `ci github`")
-    return org
 
 
 @click.command()
@@ -46,12 +36,12 @@ def plan(ctx: click.Context, workers: int, detail: bool) -> None:
     failure (a stack's plan, the guard, AWS, GitHub's API), 2 bad input.
     """
     from awsenvs.ci import changes, report
-    from awsenvs.ci.github import Job
+    from awsenvs.ci.github import environ_job
     from awsenvs.run import workflow
     from awsenvs.synth import Worker
 
-    job = Job.from_environ(os.environ, "awsenvs ci plan")
-    org = _ci_org(ctx)
+    job = environ_job("awsenvs ci plan")
+    org = load_ci_org(ctx)
     number = job.pull_request_number
     base = ((job.event.get("pull_request") or {}).get("base") or {}).get("sha")
     if number is None or not base:
@@ -59,8 +49,8 @@ def plan(ctx: click.Context, workers: int, detail: bool) -> None:
                        "the pull request with its base")
     changed = changes.pull_request_changes(org, base)
     # A pull request's code may run with the plan role: it reaches the member accounts only
-    # through their read-only role.  (Terraform Cloud runs use their workspaces' roles.)
-    planning = org.reading_through(org.github.read_role_name) if org.state.backend == "s3" else org
+    # through their read-only role (Terraform Cloud's runs keep their workspaces' roles: stacks.py).
+    planning = org.reading_through(org.github.read_role_name)
     results, code, failure = [], EXIT_OK, None
     try:
         if changed.stacks:
@@ -101,12 +91,12 @@ def apply(ctx: click.Context, protected: bool, workers: int, detail: bool) -> No
     Exit code: 0 applied (or held back for review), 1 a failure, 2 bad input.
     """
     from awsenvs.ci import approval, report
-    from awsenvs.ci.github import Job
+    from awsenvs.ci.github import environ_job
     from awsenvs.results import StackStatus
     from awsenvs.run import workflow
 
-    job = Job.from_environ(os.environ, "awsenvs ci apply")
-    org = _ci_org(ctx)
+    job = environ_job("awsenvs ci apply")
+    org = load_ci_org(ctx)
     branch = f"refs/heads/{org.github.default_branch}"
     if job.ref != branch:
         raise BadInput(f"ci apply runs on the default branch ({branch}; ci.github.default_branch), not {job.ref or 'here'}")
