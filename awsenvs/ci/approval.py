@@ -31,7 +31,7 @@ def approval(job: Job, github: GitHubCi, protected: bool) -> Approval:
     """The job's approval: not reviewed without `--protected` (its protected stacks are held
     back: nothing to check); with it, reviewed in the reviewed environment, else refused."""
     if not protected:
-        return Approval(reviewed=False, environment="")
+        return Approval(reviewed=False)
     environment = job_environment(job, github)
     setup = (f"set it up in the repository's Settings > Environments > {github.protected_environment}: Required "
              f"reviewers (the people who approve production changes), and Deployment branches: "
@@ -46,4 +46,4 @@ def approval(job: Job, github: GitHubCi, protected: bool) -> Approval:
         state = "does not exist" if reviewers is None else "requires no reviewer"
         raise Refused(f"refusing to apply protected stacks: GitHub environment {environment} {state}, so nobody "
                       f"approved this job: {setup}")
-    return Approval(reviewed=True, environment=environment)
+    return Approval(reviewed=True)

@@ -179,11 +179,11 @@ def usage_exit_code(exc: click.UsageError, argv: list[str]) -> int:
     unquoted path split in two, `--config my orgs/org.yaml plan`, makes `orgs/org.yaml` the
     verb), so a command line holding the word `plan` anywhere counts as plan's: a script
     reading 2 as "changes planned" is never told so by a typo."""
-    verb = exc.ctx.command.name if exc.ctx is not None else None
     # `ci plan` is another command, with the usual codes (its 2 is bad input).
-    words = [w for i, w in enumerate(argv) if w == "plan" and not (i and argv[i - 1] == "ci")]
-    return bad_input_exit_code((verb == "plan" and not (exc.ctx and exc.ctx.parent and exc.ctx.parent.command.name == "ci"))
-                               or bool(words))
+    ctx = exc.ctx
+    plan_verb = ctx is not None and ctx.command.name == "plan" and not (ctx.parent and ctx.parent.command.name == "ci")
+    plan_word = any(word == "plan" and not (i and argv[i - 1] == "ci") for i, word in enumerate(argv))
+    return bad_input_exit_code(plan_verb or plan_word)
 
 
 def bad_input_exit_code(plans: bool) -> int:

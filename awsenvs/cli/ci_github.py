@@ -6,7 +6,7 @@ from pathlib import Path, PurePosixPath
 
 import click
 
-from awsenvs.cli.common import err, load_org, out
+from awsenvs.cli.common import err, load_ci_org, out
 
 
 @click.command("github")
@@ -31,14 +31,10 @@ def github(ctx: click.Context, directory: Path | None, dry_run: bool, force: boo
     every file can be.
     """
     from awsenvs.ci import workflows
-    from awsenvs.config import ConfigError
     from awsenvs.errors import BadInput
 
-    org = load_org(ctx)
+    org = load_ci_org(ctx)
     source = Path(org.source)
-    if org.github is None:
-        raise ConfigError(f"{source}: ci.github: not set: add `ci: {{github: {{repository: OWNER/NAME}}}}` (the "
-                          "repository whose workflows plan and apply; docs/ci.md), run bootstrap, then ci github again")
     if directory is None:
         directory = workflows.repository_root(source)
         if directory is None:

@@ -34,6 +34,17 @@ def load_org(ctx: click.Context) -> Org:
     return load(ctx.obj["config"])
 
 
+def load_ci_org(ctx: click.Context) -> Org:
+    """org.yaml for the `ci` commands, which need ci.github."""
+    from awsenvs.config import ConfigError
+
+    org = load_org(ctx)
+    if org.github is None:
+        raise ConfigError(f"{org.source}: ci.github: not set: add `ci: {{github: {{repository: OWNER/NAME}}}}` (the "
+                          "repository whose workflows plan and apply; docs/ci.md), run bootstrap, then ci github again")
+    return org
+
+
 def cdktf_outdir() -> Path:
     # The CDK CLI passes its output folder in CDKTF_OUTDIR.  It may be relative, as typed
     # (and shown): the terraform adapter makes every path it hands terraform absolute.

@@ -43,7 +43,6 @@ class Approval:
     awsenvs.ci.approval); elsewhere the protected stacks are held back for that job."""
 
     reviewed: bool
-    environment: str  # the GitHub environment the job runs in ("" outside one)
 
 
 def held_back(approval: Approval, protected: tuple[Protected, ...]) -> tuple[Protected, ...]:
