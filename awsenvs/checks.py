@@ -225,8 +225,10 @@ def check_management_account_access(org: Org, live: LiveIdentityCenter | None, m
 
 def check_ci_plan_role(org: Org, plan_role_exists: bool | None) -> None:
     """ci.github: each account stack's read role trusts the GitHub plan role by its ARN, and
-    IAM refuses a trust policy naming a role that does not exist (Invalid principal): refuse
-    before planning until bootstrap has made it.  None (unreadable: a CI job's own role,
+    IAM refuses a trust policy naming a role that does not exist (MalformedPolicyDocument:
+    Invalid principal; the emulator does not: "IAM role principals",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles):
+    refuse before planning until bootstrap has made it.  None (unreadable: a CI job's own role,
     which bootstrap made beside it) passes."""
     github = org.github
     if github is None or plan_role_exists is not False:
