@@ -125,7 +125,7 @@ def bootstrap_stacks(tmp_path_factory):
     not exist yet (no id known)."""
     import json
 
-    from awsenvs.synth import build_stacks, write_bootstrap_stack
+    from awsenvs.synth import write_bootstrap_stack
 
     out = {}
     s3_path = tmp_path_factory.mktemp("bootstrap-s3") / "org.yaml"
@@ -149,16 +149,6 @@ def bootstrap_stacks(tmp_path_factory):
     synthesize(github_org, outdir)
     account = json.loads((outdir / "stacks" / "shop-prod" / "cdk.tf.json").read_text())
     out["github"] = (github_org, document, github_roles, account)
-    # A pull request's read-only view of it (ci plan), and of the same org with state in S3.
-    reading = {}
-    for backend, text in (("cloud", cloud_org_text() + GITHUB_CI),
-                          ("s3", cloud_org_text().replace(CLOUD_STATE, S3_STATE) + GITHUB_CI)):
-        path = tmp_path_factory.mktemp(f"reading-{backend}") / "org.yaml"
-        path.write_text(text)
-        view = config.load(path).reading_through("awsenvs-github-read")
-        build_stacks(view, ["shop-prod"], path.parent / "cdktf.out", None, path.parent / "built", {})
-        reading[backend] = json.loads((path.parent / "built" / "stacks" / "shop-prod" / "cdk.tf.json").read_text())
-    out["reading"] = reading
     return out
 
 

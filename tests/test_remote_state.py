@@ -757,18 +757,26 @@ def test_github_roles_beside_the_terraform_cloud_roles_and_the_read_role_of_an_a
     assert provider["assume_role"][0]["role_arn"].endswith(":role/OrganizationAccountAccessRole")
 
 
-def test_a_pull_requests_plan_reaches_accounts_through_the_read_role_but_cloud_runs_keep_theirs(bootstrap_stacks):
+def test_a_pull_requests_plan_reaches_accounts_through_the_read_role_but_cloud_runs_keep_theirs(tmp_path):
     """ci plan's read-only view (Org.reading_through): with state in S3 the account stack's
     provider assumes awsenvs-github-read (the plan role may assume nothing else); with
     Terraform Cloud the run acts with its workspace's role, which may assume only the
     account's own: the provider keeps it."""
-    def role_arn(document: dict) -> str:
-        [provider] = document["provider"]["aws"]
+    from awsenvs.synth import build_stacks
+    from tests.conftest import GITHUB_CI, S3_STATE
+
+    def provider_role(backend: str, text: str) -> str:
+        path = tmp_path / backend / "org.yaml"
+        path.parent.mkdir()
+        path.write_text(text)
+        view = config.load(path).reading_through("awsenvs-github-read")
+        build_stacks(view, ["shop-prod"], path.parent / "cdktf.out", None, path.parent / "built", {})
+        [provider] = json.loads((path.parent / "built" / "stacks" / "shop-prod" / "cdk.tf.json").read_text())["provider"]["aws"]
         return provider["assume_role"][0]["role_arn"]
 
-    reading = bootstrap_stacks["reading"]
-    assert role_arn(reading["s3"]).endswith(":role/awsenvs-github-read")
-    assert role_arn(reading["cloud"]).endswith(":role/OrganizationAccountAccessRole")
+    assert provider_role("s3", cloud_org_text().replace(CLOUD_STATE, S3_STATE) + GITHUB_CI).endswith(
+        ":role/awsenvs-github-read")
+    assert provider_role("cloud", cloud_org_text() + GITHUB_CI).endswith(":role/OrganizationAccountAccessRole")
 
 
 def test_planning_waits_for_bootstrap_to_make_the_github_plan_role(monkeypatch, tmp_path):
