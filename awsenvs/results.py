@@ -10,6 +10,7 @@ import difflib
 import json
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Sequence
 
 from awsenvs.errors import shorten
 from awsenvs.terraform import AttributeChange, PlanSummary, ResourceChange
@@ -174,3 +175,18 @@ def exit_code_for_plan(results: list[StackResult]) -> int:
     if any(r.status.pending for r in results):
         return 2
     return 0
+
+
+def changes_beyond(confirmed: Sequence[ResourceChange], planned: Sequence[ResourceChange],
+                   imports_of_creates: bool = False) -> list[ResourceChange]:
+    """The changes of a new plan that the plan confirmed before did not show (the same address
+    and action); `imports_of_creates`: an import of what that plan was to create counts as
+    shown (the object its create met)."""
+    shown = {(c.address, c.action) for c in confirmed}
+    created = {c.address for c in confirmed if c.action == "create"} if imports_of_creates else set()
+    return [c for c in planned if (c.address, c.action) not in shown and not (c.importing and c.address in created)]
+
+
+def listed_changes(changes: Sequence[ResourceChange]) -> str:
+    """The first five of some changes on one line: `update aws_iam_role.x, import aws_iam_user.y`."""
+    return ", ".join(f"{c.action} {c.address}" for c in changes[:5])

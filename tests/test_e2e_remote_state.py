@@ -383,12 +383,26 @@ def cloud_rehearsal(provider_mirror, tmp_path_factory):
     # Every account adopted: their ids are in org.yaml, so nothing reads Terraform Cloud.
     adopted = ORG.replace("dev: {}", 'dev: {account_id: "310987654321"}')
     with Emulator() as emulator:
-        yield _rehearsal(emulator, provider_mirror, tmp_path_factory.mktemp("e2e-cloud"), adopted, CLOUD)
+        rehearsal = _rehearsal(emulator, provider_mirror, tmp_path_factory.mktemp("e2e-cloud"), adopted, CLOUD)
+        rehearsal.emulator = emulator
+        yield rehearsal
 
 
 def test_cloud_bootstrap_makes_one_role_per_workspace_trusting_only_its_runs(cloud_rehearsal):
-    proc = cloud_rehearsal.cli("bootstrap", "--yes")
+    """The first bootstrap, whose answer to CreateOpenIDConnectProvider is lost (the SDK's
+    retry meets the provider the first attempt made: EntityAlreadyExists), imports it,
+    applies again in the same run and says so; a second bootstrap changes nothing."""
+    cloud_rehearsal.emulator.inject({"service": "iam", "action": "CreateOpenIDConnectProvider", "fault": "lost",
+                                     "times": 1})
+    try:
+        proc = cloud_rehearsal.cli("bootstrap", "--yes")
+        assert [(r["matched"], r["injected"]) for r in cloud_rehearsal.emulator.injected()] == [(2, 1)]
+    finally:
+        cloud_rehearsal.emulator.clear_faults()
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert ("bootstrap: aws_iam_openid_connect_provider.terraform_cloud existed already (a create whose answer was lost, "
+            "or another run's): planning it again with them imported") in proc.stderr, proc.stderr[-3000:]
+    assert "bootstrap: aws_iam_openid_connect_provider.terraform_cloud imported and applied again in this run" in proc.stderr
     org = config.load(cloud_rehearsal.config_path)
     with cloud_rehearsal.boto():
         iam = boto3.client("iam")

@@ -51,13 +51,13 @@ from rich.table import Table
 from awsenvs.config import BOOTSTRAP_STACK, TFC_PROVIDER_AUTH_VARIABLE, TFC_RUN_ROLE_VARIABLE, Org, RunRole
 from awsenvs.errors import Unreachable
 from awsenvs.private import private_dir
-from awsenvs.results import change_lines, counts_text, names_text
+from awsenvs.results import change_lines, changes_beyond, counts_text, listed_changes, names_text
 from awsenvs.run.confirm import Confirmation, Refused, confirm
 from awsenvs.run.outputs import known_account_ids
 from awsenvs.run.stackdir import Lifecycle, StackFolder
 from awsenvs.run.state import StackState
 from awsenvs.synth import stack_dir, synthesize, write_bootstrap_stack
-from awsenvs.terraform import Terraform, TerraformError
+from awsenvs.terraform import Plan, Terraform, TerraformError, existing_objects
 
 
 @dataclass
@@ -111,16 +111,51 @@ def run(b: Bootstrap, yes: bool) -> int:
         except Refused:
             planfile.unlink(missing_ok=True)  # never applied later: every run plans anew
             raise
-        with console.status("Applying the bootstrap stack…"):
-            try:
-                b.terraform.apply(directory, planfile)
-            finally:
-                planfile.unlink(missing_ok=True)
+        _apply(b, roles, folder, planned)
         console.print(f"{BOOTSTRAP_STACK}: applied ({counts_text(summary)}); state: {org.state.bootstrap_state}",
                       markup=False, highlight=False)
     _print_result(console, org, roles, caller)
     move_local_state(b, yes)
     return 0
+
+
+def _apply(b: Bootstrap, roles: tuple[RunRole, ...], folder: StackFolder, confirmed: Plan) -> None:
+    """Apply the confirmed plan.  When it fails only because creates met objects that exist
+    (the SDK retried a create whose answer was lost, and the retry found what the first
+    attempt made; or another run made them), the stack is looked up and planned again at once
+    with those objects imported, and applied, once, if that plan does nothing beyond what was
+    confirmed (the same way the account stacks recover: run/workflow._apply_one)."""
+    with b.console.status("Applying the bootstrap stack…"):
+        try:
+            b.terraform.apply(folder.path, folder.plan_file)
+            return
+        except TerraformError as exc:
+            existed = existing_objects(exc.diagnostics)
+            if not existed:
+                raise
+            failed = exc
+        finally:
+            folder.plan_file.unlink(missing_ok=True)
+    b.console.print(f"{BOOTSTRAP_STACK}: {names_text(existed)} existed already (a create whose answer was lost, or "
+                    "another run's): planning it again with them imported", markup=False, highlight=False)
+    imports = b.imports(b.org, roles, _held_addresses(b.org))
+    folder.write_lifecycle(Lifecycle(imports=imports))
+    with b.console.status("Planning the bootstrap stack again…"):
+        again = b.terraform.plan(folder.path, folder.plan_file)
+    imported = {c.address for c in again.changes if c.importing}
+    beyond = changes_beyond(confirmed.changes, again.changes, imports_of_creates=True)
+    if not set(existed) <= imported or beyond:
+        folder.plan_file.unlink(missing_ok=True)
+        why = (f"awsenvs cannot import {names_text(sorted(set(existed) - imported))}" if not beyond else
+               f"planned again, it does more than was confirmed ({listed_changes(beyond)})")
+        raise TerraformError(f"{failed} ({why}: run bootstrap again to review the new plan)") from None
+    with b.console.status("Applying the bootstrap stack again…"):
+        try:
+            b.terraform.apply(folder.path, folder.plan_file)
+        finally:
+            folder.plan_file.unlink(missing_ok=True)
+    b.console.print(f"{BOOTSTRAP_STACK}: {names_text(existed)} imported and applied again in this run",
+                    markup=False, highlight=False)
 
 
 def _held_addresses(org: Org) -> frozenset[str]:

@@ -34,7 +34,7 @@ import threading
 from concurrent import futures
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Mapping, Protocol, Sequence
+from typing import Callable, Mapping, Protocol
 
 from rich.console import Console
 
@@ -46,9 +46,11 @@ from awsenvs.results import (
     StackResult,
     StackStatus,
     change_lines,
+    changes_beyond,
     counts_text,
     exit_code_for_plan,
     interruption_line,
+    listed_changes,
     names_text,
     notes_of,
 )
@@ -59,7 +61,7 @@ from awsenvs.run.retirement import plan_retirements, retire
 from awsenvs.run.runner import Runner
 from awsenvs.run.stackdir import Lifecycle, SavedPlan
 from awsenvs.synth import Synthesis, Worker, synthesize, synthesize_beside
-from awsenvs.terraform import ResourceChange, Terraform, TerraformInterrupted
+from awsenvs.terraform import Terraform, TerraformInterrupted
 
 __all__ = ["Interrupted", "Lookups", "Refused", "Run", "apply", "plan", "show_changes"]
 
@@ -401,10 +403,10 @@ def _apply_one(run: Run, runner: Runner, progress: Progress, prepared: _Prepared
     if again.status not in (StackStatus.CHANGES, StackStatus.NO_CHANGES):
         return again
     imported = {c.address for c in again.changes if c.importing}
-    beyond = _beyond(confirmed.changes, again.changes, imports_of_creates=True)
+    beyond = changes_beyond(confirmed.changes, again.changes, imports_of_creates=True)
     if not set(result.existed) <= imported or beyond:
         why = (f"awsenvs cannot import {names_text(sorted(set(result.existed) - imported))}" if not beyond else
-               f"planned again, it does more than was confirmed ({_listed(beyond)})")
+               f"planned again, it does more than was confirmed ({listed_changes(beyond)})")
         return replace(result, error=f"{result.error} ({why}: review it with `plan --stack {stack}`, then apply again)")
     applied = runner.apply_saved(stack)
     return replace(applied, notes=(f"{existed} existed already (a create whose answer was lost, or another run's): "
@@ -421,27 +423,12 @@ def _replan_management(run: Run, runner: Runner, prepared: _Prepared, confirmed)
                            everything=True)
     if result.status not in (StackStatus.CHANGES, StackStatus.NO_CHANGES):
         return result
-    beyond = _beyond(confirmed.changes, result.changes)
+    beyond = changes_beyond(confirmed.changes, result.changes)
     if not beyond:
         return None
     return StackResult(MANAGEMENT_STACK, StackStatus.FAILED, result.account_id, result.summary,
                        error=f"planned again after the retirements enabled a policy type, its plan does more than was "
-                             f"confirmed ({_listed(beyond)}): review it with `plan`, then apply again")
-
-
-def _beyond(confirmed: Sequence[ResourceChange], planned: Sequence[ResourceChange],
-            imports_of_creates: bool = False) -> list[ResourceChange]:
-    """The changes of a new plan that the plan confirmed before did not show (the same address
-    and action); `imports_of_creates`: an import of what that plan was to create counts as
-    shown (the object its create met)."""
-    shown = {(c.address, c.action) for c in confirmed}
-    created = {c.address for c in confirmed if c.action == "create"} if imports_of_creates else set()
-    return [c for c in planned if (c.address, c.action) not in shown and not (c.importing and c.address in created)]
-
-
-def _listed(changes: Sequence[ResourceChange]) -> str:
-    """The first five of some changes on one line: `update aws_iam_role.x, import aws_iam_user.y`."""
-    return ", ".join(f"{c.action} {c.address}" for c in changes[:5])
+                             f"confirmed ({listed_changes(beyond)}): review it with `plan`, then apply again")
 
 
 def _created_identity_center_users(saved, applied: StackResult | None) -> bool:
@@ -477,10 +464,10 @@ def _plan_new_accounts(run: Run, runner: Runner, progress: Progress, prepared: _
         progress.note(f"{result.stack}: the new account's plan ({counts_text(result.summary)}):")
         for line in change_lines(result.changes, run.detail):
             progress.note(line)
-        unexpected = _beyond(saved[result.stack].changes, result.changes)  # it announced creates only
+        unexpected = changes_beyond(saved[result.stack].changes, result.changes)  # it announced creates only
         if not unexpected:
             continue
-        listed = _listed(unexpected)
+        listed = listed_changes(unexpected)
         try:
             confirm(Confirmation(f"{result.stack}: its plan does more than the creates shown before ({listed}). Apply "
                                  "it?"), run.ask, yes)
