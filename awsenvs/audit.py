@@ -11,6 +11,7 @@ from __future__ import annotations
 import configparser
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Mapping
 
@@ -323,7 +324,70 @@ def account_rows(env: Environment, live: LiveIam, label: str, identity_center: b
             if user.console:
                 rows.append(_row(f"MFA of {user.name}", label, bool(user.mfa_devices), "MFA device enabled",
                                  "console user without an MFA device (mfa: required)"))
+        rows.append(_standing_admin(env, live, label))
+        rows += _grant_rows(env, live, label, datetime.now(timezone.utc))
     return rows
+
+
+# What counts as standing admin rights: everything, or the right to give oneself everything.
+ADMIN_POLICIES = ("arn:aws:iam::aws:policy/AdministratorAccess", "arn:aws:iam::aws:policy/IAMFullAccess")
+
+
+def _standing_admin(env: Environment, live: LiveIam, label: str) -> Finding:
+    """Users of an `mfa: required` account holding admin rights (ADMIN_POLICIES) that org.yaml
+    does not give them through one of their groups: attached to the user, or through a group
+    org.yaml does not give them (an `unmanaged` user too: declared to exist, not to be admin)."""
+    declared = {(u.name, g) for u in env.users for g in u.groups if set(env.group(g).policies) & set(ADMIN_POLICIES)}
+    found = []
+    for user in sorted(live.users, key=lambda u: u.name):
+        via = [f"{p.rsplit('/', 1)[-1]} attached to the user" for p in user.managed if p in ADMIN_POLICIES]
+        for name in user.groups:
+            group = live.group(name)
+            if group is not None and set(group.managed) & set(ADMIN_POLICIES) and (user.name, name) not in declared:
+                via.append(f"group {name}")
+        if via:
+            found.append(f"{user.name} ({', '.join(via)})")
+    return _row("standing admin", label, not found, "only as org.yaml's groups give it",
+                f"admin rights org.yaml does not declare: {'; '.join(found)}",
+                "declare them in org.yaml (a group, or eligible for just-in-time access), or take them away")
+
+
+def _grant_rows(env: Environment, live: LiveIam, label: str, now: datetime) -> list[Finding]:
+    """Each grant in the MFA roles' trust against the record's active grants (docs/access.md):
+    one that ended or has no record outlives it (AWS still compares its own end); one the
+    record holds but the trust lacks was never applied."""
+    rows = []
+    recorded = {(env.group(g.group).admin_role_name, g.user): g for g in env.grants}
+    ended = {(env.group(g.group).admin_role_name, g.user): g for g in env.ended_grants}
+    for grant in drift.live_grants(env, live):
+        key, group = (grant.role, grant.user), grant.role.removesuffix("-mfa")
+        entry = recorded.pop(key, None)
+        if entry is not None and entry.until_text == grant.until:
+            rows.append(Finding(f"grant of {group}", label, PASS,
+                                f"{grant.user} until {grant.until}: {entry.reason} (asked by {entry.requester}, "
+                                f"approved by {entry.approver or 'no approver needed'})"))
+        elif _time(grant.until) <= now:
+            rows.append(Finding(f"grant of {group}", label, FAIL,
+                                f"grant of {group} to {grant.user} ended at {grant.until} and is still in the trust of "
+                                f"{grant.role} (AWS refuses new sessions since)", RESTORED_BY_APPLY))
+        else:
+            record = (f"ended at {ended[key].end_text}" if key in ended else
+                      f"is recorded until {entry.until_text}" if entry else "has no record")
+            rows.append(Finding(f"grant of {group}", label, FAIL,
+                                f"grant of {group} to {grant.user} {record}, but the trust of {grant.role} honours it "
+                                f"until {grant.until}: it outlives its record", RESTORED_BY_APPLY))
+    for (role, user), entry in recorded.items():
+        rows.append(Finding(f"grant of {entry.group}", label, FAIL,
+                            f"grant of {entry.group} to {user} until {entry.until_text} is recorded but not in the "
+                            f"trust of {role}", RESTORED_BY_APPLY))
+    return rows
+
+
+def _time(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
+    except ValueError:
+        return datetime.min.replace(tzinfo=timezone.utc)  # not a time awsenvs wrote: reported as ended
 
 
 def _password_policy(env: Environment, live: Mapping | None, label: str) -> Finding:

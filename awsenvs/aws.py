@@ -170,6 +170,24 @@ def caller_account(session: boto3.Session | None = None) -> str:
     return call("sts get-caller-identity", lambda: session.client("sts").get_caller_identity())["Account"]
 
 
+def caller_person(session: boto3.Session | None = None) -> tuple[str | None, str]:
+    """Who the credentials are, as a person AWS vouches for: (name, caller ARN).
+
+    The name is an IAM user's (`user/NAME`), or an Identity Center session's
+    (`assumed-role/AWSReservedSSO_<set>_<id>/NAME`: Identity Center names the session after
+    the signed-in user).  Any other role session has the name its caller chose when it
+    assumed the role (RoleSessionName), which names nobody: None."""
+    session = session or boto3._get_default_session()
+    arn = call("sts get-caller-identity", lambda: session.client("sts").get_caller_identity())["Arn"]
+    kind, _, path = arn.split(":", 5)[-1].partition("/")
+    if kind == "user":
+        return path.rsplit("/", 1)[-1], arn
+    role, _, name = path.partition("/")
+    if kind == "assumed-role" and role.startswith("AWSReservedSSO_") and name:
+        return name, arn
+    return None, arn
+
+
 def management_account_of_organization() -> tuple[str, str] | None:
     """(organization id, its management account id) of the credentials' organization, or
     None when their account belongs to none.  Any account of an organization may call

@@ -142,8 +142,9 @@ def _users_and_groups(env: Environment, live: LiveIam) -> list[Difference]:
         if role is None:
             found.append(Difference(f"role {group.admin_role_name}", "exists", "missing"))
             continue
+        # The standing members; the grants' statements (an end each) are audit's grant rows.
         members = {f"arn:aws:iam::{live.account_id}:user/{u.name}" for u in env.members(group)}
-        trusted = _principals(role.trust)
+        trusted = _principals(role.trust, granted=False)
         expected_trust = _principals(mfa_trust_policy(sorted(members)))
         if trusted != expected_trust:
             found.append(Difference(f"trust of role {group.admin_role_name}", _sorted(expected_trust), _sorted(trusted)))
@@ -401,14 +402,44 @@ def assignments_text(assignments) -> str:
 # --------------------------------------------------------------------------- documents
 
 
-def _principals(document: Mapping) -> set[str]:
-    """The AWS principals a trust policy names (IAM writes a list of one as a plain string)."""
+def _principals(document: Mapping, granted: bool = True) -> set[str]:
+    """The AWS principals a trust policy allows (IAM writes a list of one as a plain string);
+    not `granted`: without the grants' statements (those with an end, see live_grants)."""
     found = set()
     for statement in document.get("Statement", []):
+        if statement.get("Effect") != "Allow" or (not granted and _grant_end(statement)):
+            continue
         principal = statement.get("Principal", {})
         values = principal.get("AWS", []) if isinstance(principal, dict) else principal
         found.update([values] if isinstance(values, str) else values)
     return found
+
+
+@dataclass(frozen=True)
+class LiveGrant:
+    """A grant as an MFA role's trust holds it: a user's statement with an end."""
+
+    role: str
+    user: str
+    until: str  # as the statement has it (ISO 8601)
+
+
+def live_grants(env: Environment, live: LiveIam) -> list[LiveGrant]:
+    """The grants' statements in the trust of the environment's MFA roles."""
+    found = []
+    for group in env.groups:
+        role = live.role(group.admin_role_name)
+        for statement in (role.trust.get("Statement", []) if role else []):
+            until = _grant_end(statement) if statement.get("Effect") == "Allow" else None
+            principal = statement.get("Principal", {})
+            principals = principal.get("AWS", []) if isinstance(principal, dict) else principal
+            for arn in ([principals] if isinstance(principals, str) else principals) if until else ():
+                found.append(LiveGrant(group.admin_role_name, arn.rsplit("/", 1)[-1], until))
+    return found
+
+
+def _grant_end(statement: Mapping) -> str | None:
+    return (statement.get("Condition") or {}).get("DateLessThan", {}).get("aws:CurrentTime")
 
 
 def _unescaped(document: dict) -> dict:

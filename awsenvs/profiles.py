@@ -147,13 +147,16 @@ def profiles_for(org: Org, account_ids: dict[str, str],
                 serial = mfa_serials.get((env.stack, user.name))
                 if serial:
                     # The AWS CLI honours mfa_serial only on a role profile: assume the MFA
-                    # role of the user's first group with the user's own keys.
-                    group = env.group(user.groups[0])
-                    result.profiles.append(Profile(
-                        env.profile_name(user), env.region, role_arn=env.admin_role_arn(account_id, group),
-                        source_profile=keys, mfa_serial=serial, role_session_name=user.name,
-                        duration_seconds=MFA_ROLE_MAX_SESSION_SECONDS,
-                    ))
+                    # role of the user's first group with the user's own keys; each eligible
+                    # group's profile is written ahead of any grant (AWS refuses it until one).
+                    roles = [(env.profile_name(user), g) for g in user.groups[:1]]
+                    roles += [(env.eligible_profile_name(user, g), g) for g in user.eligible]
+                    for name, group in roles:
+                        result.profiles.append(Profile(
+                            name, env.region, role_arn=env.admin_role_arn(account_id, env.group(group)),
+                            source_profile=keys, mfa_serial=serial, role_session_name=user.name,
+                            duration_seconds=MFA_ROLE_MAX_SESSION_SECONDS,
+                        ))
                 else:
                     result.without_mfa.append(UserSetup(env, user, keys))
             result.profiles.append(Profile(keys, env.region))

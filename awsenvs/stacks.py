@@ -217,7 +217,8 @@ class AccountStack(_Stack):
         if env.budget is not None:
             MonthlyBudget(self, "budget", env.budget_name, env.budget)
         if not org.identity_center:  # Identity Center access lives in the management stack
-            Iam(self, "iam", env.groups, env.users, env.mfa_required, account_id_ref)
+            Iam(self, "iam", env.groups, env.users, env.mfa_required, account_id_ref,
+                grants_of=env.grants_of, ended_grants_of=env.ended_grants_of)
         if org.ci_read_role(env) is not None:  # management_account_id is then known (config)
             CiReadRole(self, "ci-read", org.github, org.management_account_id)
 

@@ -117,10 +117,13 @@ def stack_inputs(org: Org, stack: str) -> str:
                       outside_data_perimeter=False)
         # ci.github: the read role, whose trust names the management account.
         ci = org.management_account_id if org.github is not None else None
+        if org.identity_center:  # grants are assignments and permission set policies there
+            env = replace(env, grants=(), ended_grants=())
         return repr((env, org.state, org.access, ci))
     only_in_account_stacks = {"alias": "", "password_policy": None, "budget": None}
     if not org.identity_center:
-        only_in_account_stacks["users"] = ()
+        # IAM users and their grants (statements in the MFA roles' trust) are the account stacks'.
+        only_in_account_stacks.update(users=(), grants=(), ended_grants=())
     products = tuple(
         replace(p, environments=tuple(replace(env, **only_in_account_stacks) for env in p.environments))
         for p in org.products

@@ -8,7 +8,7 @@ import os
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import click
 from rich.console import Console
@@ -20,7 +20,9 @@ from awsenvs.errors import BadInput
 # Each command imports what it uses (org.yaml's validation alone, pydantic, costs ~0.15 s):
 # `--help` answers at once, and `plan` starts its synth worker before anything else.
 if TYPE_CHECKING:
-    from awsenvs.config import Org
+    from datetime import datetime
+
+    from awsenvs.config import Grant, Org
 
 # Off a terminal (a pipe, CI logs) rich would wrap and crop at 80 columns: print wide.
 _WIDTH = None if sys.stdout.isatty() else 200
@@ -155,3 +157,52 @@ def managed_outputs(org: Org):
 
 def account_ids(org: Org) -> dict[str, str]:
     return managed_outputs(org).account_ids
+
+
+# --------------------------------------------------------------------------- elevate, approve, revoke
+# Under the run lock, change the record of grants (awsenvs.elevation), then apply the one
+# stack it changes the way `apply` does (plan, show, confirm unless --yes, apply); when that
+# apply does not happen or fails, the record goes back to what AWS holds, and the log says so.
+
+# (org, the record, the caller's name or None, the caller's ARN, now) -> (event, the entry, apply it?)
+Decision = Callable[["Org", tuple, "str | None", str, "datetime"], "tuple[str, Grant, bool]"]
+
+
+def change_and_apply(ctx: click.Context, verb: str, yes: bool, decide: "Decision") -> None:
+    from datetime import datetime, timezone
+
+    from awsenvs import aws, elevation
+    from awsenvs.config import iso_time
+    from awsenvs.run import workflow
+    from awsenvs.runlock import run_lock
+
+    org = load_org(ctx)
+    aws.connect(org)
+    name, arn = aws.caller_person()
+    actor = name or arn
+    with run_lock(org, verb):
+        record = elevation.read(org)
+        now = datetime.now(timezone.utc)
+        event, entry, apply = decide(org, record, name, arn, now)
+        changed = elevation.replaced(record, entry)
+        elevation.write(org, changed, event, entry, actor, now)
+        env = next(e for e in org.environments if e.stack == entry.stack)
+        if not apply:
+            err.print(f"{entry.id}: {entry.user} asks for {entry.group} in {env.key} until about "
+                      f"{iso_time(entry.until)} (as long as asked, from its approval): one of "
+                      f"{', '.join(env.elevation.approvers)} approves it with `awsenvs approve {entry.id}`",
+                      markup=False, highlight=False)
+            ctx.exit(0)
+        err.print(f"{entry.id}: {event} {entry.group} for {entry.user} in {env.key}"
+                  f"{'' if entry.revoked else f' until {iso_time(entry.end)}'}: applying {entry.stack}",
+                  markup=False, highlight=False)
+        run = run_of(org.granted(changed, now), [entry.stack], workers=1)
+        _, code = workflow.apply(run, yes)
+        if code != 0:
+            elevation.write(org, record, f"{event} not applied", entry, actor, datetime.now(timezone.utc))
+            before = next((e for e in record if e.id == entry.id), None)
+            still = (f"the grant stays until {iso_time(before.end)}, when AWS ends it" if before and before.end > now
+                     else "nothing was granted")
+            err.print(f"error: {entry.id}: {event} was not applied, so the record is as before ({still}); "
+                      f"run `awsenvs {verb}` again once the apply can go ahead", markup=False, highlight=False)
+    ctx.exit(code)

@@ -26,7 +26,9 @@ from awsenvs.config.model import (
     Budget,
     Contact,
     DataPerimeter,
+    Elevation,
     Environment,
+    Grant,
     GitHubCi,
     Group,
     Guardrails,
@@ -38,12 +40,20 @@ from awsenvs.config.model import (
     Unmanaged,
     User,
     access_portal_url,
+    grant_tags,
+    iso_time,
     account_settings_addresses,
     contact_address,
 )
 from awsenvs.config.names import (
     as_name,
     default_alias,
+    duration_seconds,
+    duration_text,
+    DURATION_RE,
+    ELEVATION_EXPIRY_POLICY,
+    GRANT_TAG_PREFIX,
+    REASON_RE,
     environment_name,
     policy_matches,
     ACCOUNT_EMAIL_MAX,
@@ -167,15 +177,16 @@ __all__ = [
     "CLOSE_QUOTA_MIN", "CLOSE_QUOTA_SHARE", "CLOSED_AT_TAG", "CONTACT_KINDS", "OPT_IN_REGIONS", "REOPEN_DAYS",
     "REGION_OPT_TIMEOUT", "REGION_REQUESTS_PER_ACCOUNT", "REGION_REQUESTS_PER_ORGANIZATION",
     "RESOURCE_CONTROL_POLICY",
-    "tf_name", "as_name", "default_alias", "environment_name", "policy_matches",
+    "DURATION_RE", "ELEVATION_EXPIRY_POLICY", "GRANT_TAG_PREFIX", "REASON_RE",
+    "tf_name", "as_name", "default_alias", "duration_seconds", "duration_text", "environment_name", "policy_matches",
     # errors
     "ConfigError",
     # schema
     "AccountId", "BudgetSpec", "CloudStateSpec", "Email", "EnvironmentSpec", "GroupSpec", "GuardrailsSpec", "OrganizationSpec", "OrgSpec",
     "PasswordPolicySpec", "ProductSpec", "S3StateSpec", "ServicePrincipal", "StateSpec", "UserSpec",
     # model
-    "Assignment", "Budget", "Contact", "DataPerimeter", "Environment", "GitHubCi", "Group", "Guardrails", "Org", "PasswordPolicy", "Product", "RunRole", "StateConfig", "Unmanaged", "User",
-    "access_portal_url", "account_settings_addresses", "contact_address",
+    "Assignment", "Budget", "Contact", "DataPerimeter", "Elevation", "Environment", "Grant", "GitHubCi", "Group", "Guardrails", "Org", "PasswordPolicy", "Product", "RunRole", "StateConfig", "Unmanaged", "User",
+    "access_portal_url", "account_settings_addresses", "contact_address", "grant_tags", "iso_time",
     # loading
     "load", "parse",
 ]

@@ -12,6 +12,7 @@ from awsenvs.config.model import (
     Budget,
     Contact,
     DataPerimeter,
+    Elevation,
     Environment,
     GitHubCi,
     Group,
@@ -37,6 +38,8 @@ from awsenvs.config.names import (
     HOSTNAME_RE,
     DEFAULT_ROLE_NAME,
     DEFAULT_SESSION_HOURS,
+    ELEVATION_MAX_SECONDS,
+    ELEVATION_MIN_SECONDS,
     IAM_GROUP_RE,
     IAM_ROLE_RE,
     IAM_PRINCIPAL,
@@ -57,10 +60,11 @@ from awsenvs.config.names import (
     TFC_ORGANIZATION_RE,
     TFC_PROJECT_RE,
     WORKSPACE_RE,
+    duration_seconds,
     default_alias,
     tf_name,
 )
-from awsenvs.config.schema import BudgetSpec, ContactsSpec, EnvironmentSpec, GuardrailsSpec, OrgSpec, ProductSpec, UserSpec
+from awsenvs.config.schema import BudgetSpec, ContactsSpec, ElevationSpec, EnvironmentSpec, GuardrailsSpec, OrgSpec, ProductSpec, UserSpec
 
 
 @lru_cache(maxsize=1)
@@ -72,6 +76,33 @@ def known_regions() -> dict[str, str]:
 
     data = json.loads((Path(botocore.__file__).parent / "data" / "endpoints.json").read_text())
     return {region: partition["partition"] for partition in data["partitions"] for region in partition["regions"]}
+
+
+def _elevation(fail, epath: str, env_spec: EnvironmentSpec, users, identity_center: bool, backend: str) -> Elevation:
+    """The environment's `elevation` (default: 4 hours, no approvers), and what eligible
+    groups need: an MFA role to grant (`mfa: required`, IAM users) and the record kept in the
+    state folder (local state)."""
+    spec = env_spec.elevation or ElevationSpec()
+    eligible = next((u for u in users if u.eligible), None)
+    if env_spec.elevation is not None and eligible is None:
+        fail(f"{epath}.elevation", "no user of this environment has eligible groups: add `eligible: [GROUP]` to a "
+                                   "user, or remove elevation")
+    seconds = duration_seconds(spec.max)
+    if not ELEVATION_MIN_SECONDS <= seconds <= ELEVATION_MAX_SECONDS:
+        fail(f"{epath}.elevation.max", f"{spec.max!r}: a grant lasts 15m to 12h (the longest session AWS gives a role "
+                                       "or permission set); longer is standing access: put the group in the user's groups")
+    if eligible is not None:
+        where = f"{epath}.users.{eligible.name}.eligible"
+        if identity_center:
+            fail(where, "eligible groups work with organization.access iam_users only for now (a grant is a statement "
+                        "in the group's MFA role trust); with identity_center, assign the group instead")
+        elif env_spec.mfa != "required":
+            fail(where, "eligible groups need mfa: required (a grant is a statement in the group's MFA role trust, "
+                        "which exists only there): set mfa: required, or assign the group instead")
+        if backend != "local":
+            fail(where, f"eligible groups keep their grants in the state folder, which state.backend {backend} does "
+                        "not share with the team yet: use local state, or assign the group instead")
+    return Elevation(seconds, tuple(dict.fromkeys(spec.approvers)))
 
 
 def _unmanaged(fail, epath: str, env_spec: EnvironmentSpec, users, groups) -> Unmanaged:
@@ -269,9 +300,17 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
             for key, what in (("email", "their Identity Center sign-in email"), ("name", "their display name, e.g. 'Maria Lopez'")):
                 if getattr(user_spec, key) is None:
                     fail(f"{field_path}.{key}", f"organization.access identity_center needs each user's {key}: {what}")
+        for group in user_spec.eligible:
+            if group not in groups:
+                known = ", ".join(sorted(groups)) or "none defined"
+                fail(f"{field_path}.eligible", f"unknown group {group!r} (groups: {known}); define it under groups")
+            elif group in user_spec.groups:
+                fail(f"{field_path}.eligible", f"{group!r} is one of the user's groups already (standing access): "
+                                               "keep it in groups or in eligible, not both")
         # An unknown group is reported above and left out: the rest of the checks go on.
         return User(name=name, groups=tuple(g for g in user_spec.groups if g in groups), console=user_spec.console,
-                    pgp_key=user_spec.pgp_key, email=user_spec.email, display_name=user_spec.name)
+                    pgp_key=user_spec.pgp_key, email=user_spec.email, display_name=user_spec.name,
+                    eligible=tuple(dict.fromkeys(g for g in user_spec.eligible if g in groups)))
 
     local, domain = org.email.split("@", 1)
     products: list[Product] = []
@@ -335,7 +374,9 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
             policy = env_spec.password_policy or spec.password_policy
             budget = _overridden(_overridden(spec.budget, product_spec, "budget"), env_spec, "budget")
             contacts = _contacts([org.contacts, product_spec.contacts, env_spec.contacts])
-            used_groups = tuple(groups[g] for g in dict.fromkeys(g for u in users for g in u.groups))
+            # An eligible group's role is there before any grant (a grant is a statement in its trust).
+            used_groups = tuple(groups[g] for g in dict.fromkeys(g for u in users for g in (*u.groups, *u.eligible)))
+            elevation = _elevation(fail, epath, env_spec, users, identity_center, spec.state.backend)
             envs.append(
                 Environment(
                     product=product_name,
@@ -356,6 +397,7 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
                     budget=_budget(budget),
                     unmanaged=_unmanaged(fail, epath, env_spec, users, () if identity_center else used_groups),
                     contacts=contacts,
+                    elevation=elevation,
                 )
             )
             env_specs[env_name] = env_spec
@@ -451,6 +493,12 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
         on_retire=org.on_retire,
         github=github,
     )
+    people = {person.name for person in model.people}
+    for env in model.environments:
+        for approver in env.elevation.approvers:
+            if approver not in people:
+                fail(f"products.{env.product}.environments.{env.name}.elevation.approvers",
+                     f"{approver!r} is not a user of the organization (users: {', '.join(sorted(people)) or 'none'})")
     if identity_center:
         # One namespace for the whole organization in the management stack: Terraform names
         # that collide there would merge two people (or groups) into one resource.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Sequence
@@ -19,14 +21,19 @@ from awsenvs.config.names import (
     CI_PLAN_ROLE_NAME,
     CI_READ_ROLE_NAME,
     CONTACT_KINDS,
+    DEFAULT_ELEVATION_MAX,
     DEFAULT_ROLE_NAME,
     DEFAULT_SESSION_HOURS,
+    ELEVATIONS_FILE,
+    ELEVATIONS_LOG,
     GITHUB_AUDIENCE,
     GITHUB_OIDC_HOST,
+    GRANT_TAG_PREFIX,
     GUARDRAIL_ATTACHMENT_RESOURCE,
     GUARDRAIL_POLICY_RESOURCE,
     MANAGED_BY,
     MANAGEMENT_STACK,
+    MFA_ROLE_MAX_SESSION_SECONDS,
     OPT_IN_REGIONS,
     PERMISSION_SET_RESOURCE,
     POLICY_ATTACHMENT_RESOURCE,
@@ -34,6 +41,7 @@ from awsenvs.config.names import (
     RUN_ROLE_PREFIX,
     RUN_ROLE_RESOURCE,
     TFC_DEFAULT_PROJECT,
+    duration_seconds,
     policy_matches,
     tf_name,
 )
@@ -166,6 +174,7 @@ class User:
     pgp_key: str | None
     email: str | None = None  # identity_center: required, the sign-in email
     display_name: str | None = None  # identity_center: required
+    eligible: tuple[str, ...] = ()  # groups the user may be granted for a while (elevate), not held
 
     @property
     def tf_name(self) -> str:
@@ -176,6 +185,68 @@ class User:
         """The identity store wants both: `Maria Lopez` -> (Maria, Lopez); one word is both."""
         given, _, family = (self.display_name or self.name).strip().partition(" ")
         return given, family.strip() or given
+
+
+@dataclass(frozen=True)
+class Elevation:
+    """An environment's rule for granting eligible groups: how long at most, and who must
+    approve (none: `elevate` grants at once)."""
+
+    max_seconds: int = duration_seconds(DEFAULT_ELEVATION_MAX)
+    approvers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Grant:
+    """An eligible group of one user in one environment, from `since` until `until` (UTC):
+    an entry of the record (awsenvs.elevation), active while now < until.  Until it is
+    approved (`approver` None and the environment has approvers) it is only a request."""
+
+    id: str
+    stack: str
+    user: str
+    group: str
+    since: datetime
+    until: datetime
+    requester: str
+    reason: str
+    approver: str | None = None
+    revoked: datetime | None = None  # `revoke` ended it early
+    revoker: str | None = None
+
+    @property
+    def end(self) -> datetime:
+        return min(self.until, self.revoked) if self.revoked else self.until
+
+    @property
+    def until_text(self) -> str:
+        """The end as IAM's aws:CurrentTime compares it (ISO 8601, UTC, seconds)."""
+        return iso_time(self.until)
+
+    @property
+    def end_text(self) -> str:
+        return iso_time(self.end)
+
+    def approved_in(self, env: "Environment") -> bool:
+        return self.approver is not None or not env.elevation.approvers
+
+
+def grant_tags(grants: Sequence[Grant]) -> dict[str, str]:
+    """The tags an MFA role carries for its active grants, one per user: who, until when,
+    asked by and approved by whom, and why (in what IAM takes in a tag: letters, digits,
+    spaces and _.:/=+-@, a key up to 128 and a value up to 256 characters:
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags.html#id_tags_rules_creating)."""
+    def fit(text: str, limit: int) -> str:
+        return re.sub(r"[^\w .:/=+@-]", "_", text)[:limit]
+
+    return {fit(f"{GRANT_TAG_PREFIX}{g.user}", 128):
+            fit(f"until {g.until_text} by {g.requester} approved {g.approver or 'none'} reason {g.reason}", 256)
+            for g in grants}
+
+
+def iso_time(when: datetime) -> str:
+    """A time as IAM's date conditions and the record write it: ISO 8601, UTC, seconds."""
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)
@@ -229,6 +300,13 @@ class Environment:
     # Set only for a pull request's plan in CI (Org.reading_through): the read-only role the
     # account stack's provider and the look-ups go through instead of role_name.
     reading_role: str | None = None
+    elevation: Elevation = Elevation()
+    # The active grants of eligible groups (Org.granted): each is a statement in its
+    # group's MFA role trust until it ends.
+    grants: tuple[Grant, ...] = ()
+    # Grants ended (expired or revoked) less than a role session ago: their sessions are
+    # denied until every one issued before the end has run out (modules/iam_policies).
+    ended_grants: tuple[Grant, ...] = ()
 
     @property
     def has_account_settings(self) -> bool:
@@ -288,7 +366,7 @@ class Environment:
 
     def has_role_profile(self, user: User) -> bool:
         """Whether the user's profile assumes their group's MFA role (mfa: required) with keys kept apart."""
-        return self.mfa_required and bool(user.groups)
+        return self.mfa_required and bool(user.groups or user.eligible)
 
     def own_keys_profile(self, user: User) -> str:
         """Where the user's own access keys go (`aws configure --profile ...`)."""
@@ -309,6 +387,29 @@ class Environment:
     def members(self, group: Group) -> tuple[User, ...]:
         """The users of this environment in `group`: the only principals its MFA role trusts."""
         return group.members(self.users)
+
+    def grants_of(self, group: Group) -> tuple[Grant, ...]:
+        """The active grants of `group` (approved, when the environment has approvers)."""
+        return tuple(g for g in self.grants if g.group == group.name)
+
+    def ended_grants_of(self, group: Group) -> tuple[Grant, ...]:
+        """The grants of `group` that ended less than a session ago (the latest per user),
+        for users without an active one."""
+        active = {g.user for g in self.grants_of(group)}
+        latest: dict[str, Grant] = {}
+        for grant in self.ended_grants:
+            if grant.group == group.name and grant.user not in active:
+                if grant.user not in latest or latest[grant.user].end < grant.end:
+                    latest[grant.user] = grant
+        return tuple(latest.values())
+
+    def eligible_profile_name(self, user: User | str, group: str) -> str:
+        """The profile of a user's eligible group, written ahead of any grant."""
+        return f"{self.profile_name(user)}_{group}"
+
+    @property
+    def eligible_users(self) -> tuple[User, ...]:
+        return tuple(u for u in self.users if u.eligible)
 
     def group(self, name: str) -> Group:
         return next(g for g in self.groups if g.name == name)
@@ -611,6 +712,31 @@ class Org:
     @property
     def identity_center(self) -> bool:
         return self.access == "identity_center"
+
+    @property
+    def elevations_file(self) -> Path:
+        """The record of grants of eligible groups, in the state folder (awsenvs.elevation)."""
+        return self.state.local_dir / ELEVATIONS_FILE
+
+    @property
+    def elevations_log(self) -> Path:
+        """Every request, approval, grant, revoke and expiry, a JSON line each."""
+        return self.state.local_dir / ELEVATIONS_LOG
+
+    def granted(self, grants: Sequence[Grant], now: datetime) -> "Org":
+        """This organization with each environment's active grants: approved (when it has
+        approvers), begun and not ended at `now`, of a user still eligible for the group."""
+        def ours(env: Environment, grant: Grant) -> bool:
+            eligible = any(u.name == grant.user and grant.group in u.eligible for u in env.users)
+            return grant.stack == env.stack and eligible and grant.approved_in(env) and grant.since <= now
+
+        session = timedelta(seconds=MFA_ROLE_MAX_SESSION_SECONDS)
+        return replace(self, products=tuple(
+            replace(p, environments=tuple(
+                replace(env, grants=tuple(g for g in grants if ours(env, g) and now < g.end),
+                        ended_grants=tuple(g for g in grants if ours(env, g) and g.end <= now < g.end + session))
+                for env in p.environments))
+            for p in self.products))
 
     @property
     def environments(self) -> tuple[Environment, ...]:

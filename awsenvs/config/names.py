@@ -19,6 +19,37 @@ MFA_POLICY_NAME = "awsenvs-require-mfa"
 MFA_GROUP_NAME = "awsenvs-mfa-required"
 # Maximum session of the `<group>-mfa` roles; profiles ask for exactly this much.
 MFA_ROLE_MAX_SESSION_SECONDS = 4 * 3600
+# Just-in-time elevation (docs/access.md).  A grant of an eligible group lasts at most the
+# environment's elevation.max: by default 4 hours, as long as the MFA roles' sessions.  12
+# hours is the most a role or permission set session can last
+# (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html MaxSessionDuration;
+# https://docs.aws.amazon.com/singlesignon/latest/userguide/howtosessionduration.html): a
+# longer grant is standing access and is declared as a group instead.
+DURATION_RE = re.compile(r"^(?=\d)(?:(\d+)h)?(?:(\d+)m)?$")
+DEFAULT_ELEVATION_MAX = "4h"
+ELEVATION_MIN_SECONDS, ELEVATION_MAX_SECONDS = 15 * 60, 12 * 3600
+# The record of grants and requests (the stacks are synthesized from its active grants),
+# and the append-only log of every request, approval, grant, revoke and expiry.
+ELEVATIONS_FILE, ELEVATIONS_LOG = "elevations.json", "elevations.log"
+# An MFA role's inline policy denying each grant's sessions once it has expired.
+ELEVATION_EXPIRY_POLICY = f"{MANAGED_BY}-elevation-expiry"
+# The tag on an MFA role per active grant (`awsenvs-grant-<user>`: until, by, approver).
+GRANT_TAG_PREFIX = f"{MANAGED_BY}-grant-"
+# A grant's reason: what an IAM tag value may hold, so it can go on the role as it is.
+REASON_RE = re.compile(r"^[\w .:/=+@-]{1,120}$")
+
+
+def duration_seconds(text: str) -> int:
+    """`2h`, `90m`, `1h30m` -> seconds (DURATION_RE checked already)."""
+    hours, minutes = DURATION_RE.match(text).groups()
+    return int(hours or 0) * 3600 + int(minutes or 0) * 60
+
+
+def duration_text(seconds: int) -> str:
+    hours, minutes = divmod(seconds // 60, 60)
+    return f"{hours}h{minutes:02d}m" if hours and minutes else f"{hours}h" if hours else f"{minutes}m"
+
+
 # Where the accounts of environments removed from org.yaml go (never closed by awsenvs).
 SUSPENDED_OU = "Suspended"
 SUSPENDED_POLICY_NAME = f"{MANAGED_BY}-suspended"  # the deny-all SCP of the Suspended OU (see retire.park)

@@ -10,6 +10,8 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from awsenvs.config.names import (
     ACCOUNT_ID_RE,
     CONTACT_PHONE_RE,
+    DEFAULT_ELEVATION_MAX,
+    DURATION_RE,
     EMAIL_RE,
     POLICY_ARN_RE,
     SERVICE_PRINCIPAL_RE,
@@ -100,6 +102,8 @@ class GroupSpec(_Spec):
 
 class UserSpec(_Spec):
     groups: list[str] = []
+    # Groups the user may be granted for a while (`awsenvs elevate`), never held standing.
+    eligible: list[str] = []
     console: bool = True  # login profile (console password, reset at first sign-in)
     pgp_key: str | None = None  # encrypts the initial password in state: "keybase:NAME" or base64
     # identity_center access: the person's sign-in email and display name (both required there).
@@ -167,6 +171,23 @@ class BudgetSpec(_Spec):
     thresholds_percent: list[Annotated[int, Field(ge=1, le=1000)]] = Field([80, 100], min_length=1, max_length=5)
 
 
+def _duration(value: Any) -> Any:
+    if not isinstance(value, str) or not DURATION_RE.match(value):
+        raise ValueError(f"{value!r} is not a duration: minutes or hours, e.g. 30m, 2h, 1h30m")
+    return value
+
+
+Duration = Annotated[str, BeforeValidator(_duration)]
+
+
+class ElevationSpec(_Spec):
+    """How long a grant of an eligible group may last, and who must approve it (none: the
+    grant is made at once by whoever runs `elevate`)."""
+
+    max: Duration = DEFAULT_ELEVATION_MAX
+    approvers: list[str] = []
+
+
 class UnmanagedSpec(_Spec):
     """What an account holds on purpose that awsenvs does not manage (a CI deploy user, a
     policy attached by hand): audit's drift check leaves it alone."""
@@ -190,6 +211,7 @@ class EnvironmentSpec(_Spec):
     budget: BudgetSpec | None = None  # `budget: null` here: no budget for this account
     unmanaged: UnmanagedSpec | None = None
     contacts: ContactsSpec | None = None
+    elevation: ElevationSpec | None = None  # the eligible groups' grants (docs/access.md)
     # Opt-in regions enabled in the account; regions awsenvs disables (never any other).
     regions: list[str] | None = None
     disable_regions: list[str] | None = None

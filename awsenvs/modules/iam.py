@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 from cdktn import TerraformLocal, TerraformResourceLifecycle, Token
 from cdktn_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
@@ -13,6 +13,7 @@ from cdktn_provider_aws.iam_group_policy import IamGroupPolicy
 from cdktn_provider_aws.iam_group_policy_attachment import IamGroupPolicyAttachment
 from cdktn_provider_aws.iam_policy import IamPolicy
 from cdktn_provider_aws.iam_role import IamRole
+from cdktn_provider_aws.iam_role_policy import IamRolePolicy
 from cdktn_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktn_provider_aws.iam_user import IamUser
 from cdktn_provider_aws.iam_user_group_membership import IamUserGroupMembership
@@ -20,17 +21,25 @@ from cdktn_provider_aws.iam_user_login_profile import IamUserLoginProfile
 from constructs import Construct
 
 from awsenvs.config import (
+    ELEVATION_EXPIRY_POLICY,
     MANAGED_BY,
     MFA_GROUP_NAME,
     MFA_POLICY_ADDRESS,
     MFA_POLICY_NAME,
     MFA_ROLE_MAX_SESSION_SECONDS,
+    Grant,
     Group,
     User,
+    grant_tags,
     tf_name,
 )
 from awsenvs.hcl import Expression, expression
-from awsenvs.modules.iam_policies import assume_role_policy, mfa_trust_policy, require_mfa_policy
+from awsenvs.modules.iam_policies import (
+    assume_role_policy,
+    elevation_expiry_policy,
+    mfa_trust_policy,
+    require_mfa_policy,
+)
 
 MFA_GROUP_ID = tf_name(MFA_GROUP_NAME)
 
@@ -43,7 +52,11 @@ class Iam(Construct):
     """
 
     def __init__(self, scope: Construct, id: str, groups: Sequence[Group], users: Sequence[User],
-                 mfa_required: bool, account_id: str) -> None:
+                 mfa_required: bool, account_id: str,
+                 grants_of: Callable[[Group], Sequence[Grant]] = lambda group: (),
+                 ended_grants_of: Callable[[Group], Sequence[Grant]] = lambda group: ()) -> None:
+        """`grants_of` / `ended_grants_of`: a group's active grants, and those ended less than
+        a session ago (the environment's, Environment.grants_of)."""
         super().__init__(scope, id)
         # A reference (`resource.name`) is a round-trip to the jsii runtime: each is read
         # once and reused (the same token), which matters with hundreds of stacks.
@@ -83,10 +96,23 @@ class Iam(Construct):
         if mfa_required:
             # The AWS CLI honours mfa_serial only on role profiles, so each group gets a role
             # with the group's policies that only its members can assume, with MFA.
+            # A grant of an eligible group is a statement for its user in the trust, with an end
+            # AWS compares (aws:CurrentTime), and denies in the role's own policy that end the
+            # sessions begun before (iam_policies.elevation_expiry_policy); a tag per grant
+            # says whose it is on the role itself.
             for group in groups:
                 members = [user_arns[u.name] for u in group.members(users)]
-                role = _mfa_role(self, f"mfa-role-{group.name}", group.name, json.dumps(mfa_trust_policy(members)))
+                granted = [(user_arns[g.user], g.until_text) for g in grants_of(group)]
+                role = _mfa_role(self, f"mfa-role-{group.name}", group.name,
+                                 json.dumps(mfa_trust_policy(members, granted)), grant_tags(grants_of(group)))
                 role.override_logical_id(tf_name(group.admin_role_name))
+                ended = ended_grants_of(group)
+                if grants_of(group) or ended:
+                    expiry = IamRolePolicy(self, f"elevation-expiry-{group.name}", name=ELEVATION_EXPIRY_POLICY, role=role.name,
+                                           policy=json.dumps(elevation_expiry_policy(
+                                               role.unique_id, [(g.user, g.until_text) for g in grants_of(group)],
+                                               [(g.user, g.end_text) for g in ended])))
+                    expiry.override_logical_id(tf_name(group.admin_role_name, "elevation_expiry"))
                 role_name = role.name
                 for policy_arn in group.policies:
                     attachment = IamRolePolicyAttachment(
@@ -192,7 +218,8 @@ def _mfa_group(scope: Construct, policy_json: str, count: float | None = None) -
     return group
 
 
-def _mfa_role(scope: Construct, id: str, group_name: str, trust_policy_json: str) -> IamRole:
+def _mfa_role(scope: Construct, id: str, group_name: str, trust_policy_json: str,
+              tags: dict[str, str] | None = None) -> IamRole:
     return IamRole(
         scope,
         id,
@@ -200,7 +227,7 @@ def _mfa_role(scope: Construct, id: str, group_name: str, trust_policy_json: str
         description=f"{group_name} with MFA (assumed by the awsenvs CLI profiles)",
         assume_role_policy=trust_policy_json,
         max_session_duration=MFA_ROLE_MAX_SESSION_SECONDS,
-        tags={"managed-by": MANAGED_BY},
+        tags={"managed-by": MANAGED_BY, **(tags or {})},
     )
 
 

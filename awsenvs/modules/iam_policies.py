@@ -70,8 +70,10 @@ def require_mfa_policy(account_id: str, admin_role_arns: list[str]) -> dict:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def mfa_trust_policy(member_arns: list[str]) -> dict:
-    """Trust exactly these users (a group's members), only with MFA, only as themselves.
+def mfa_trust_policy(member_arns: list[str], grants: list[tuple[str, str]] = ()) -> dict:
+    """Trust exactly these users (a group's members), only with MFA, only as themselves;
+    and each granted user (`grants`: user ARN, end) the same way until the grant's end
+    (aws:CurrentTime, DateLessThan: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-currenttime).
 
     Naming the users (not the account root) means no other principal of the account can
     assume the role, whatever its own policies allow (e.g. PowerUserAccess's sts:*).  The
@@ -84,18 +86,56 @@ def mfa_trust_policy(member_arns: list[str]) -> dict:
     (condition key sts:RoleSessionName with the aws:username variable:
     https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#ck_rolesessionname).
     """
+    statements = [_assume_with_mfa(member_arns)] if member_arns else []
+    for user_arn, until in grants:
+        statements.append({**_assume_with_mfa(user_arn),
+                           "Condition": {**_assume_with_mfa(user_arn)["Condition"],
+                                         "DateLessThan": {"aws:CurrentTime": until}}})
+    if not statements:
+        # Only eligible users and no grant: nobody may assume it (a trust policy needs a statement).
+        statements = [{"Sid": "NobodyUntilAGrant", "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _assume_with_mfa(principal) -> dict:
     return {
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": {"AWS": member_arns},
-            "Action": "sts:AssumeRole",
-            "Condition": {
-                "Bool": {"aws:MultiFactorAuthPresent": "true"},
-                "StringEquals": {"sts:RoleSessionName": USERNAME},
-            },
-        }],
+        "Effect": "Allow",
+        "Principal": {"AWS": principal},
+        "Action": "sts:AssumeRole",
+        "Condition": {
+            "Bool": {"aws:MultiFactorAuthPresent": "true"},
+            "StringEquals": {"sts:RoleSessionName": USERNAME},
+        },
     }
+
+
+def elevation_expiry_policy(role_id: str, active: list[tuple[str, str]], ended: list[tuple[str, str]]) -> dict:
+    """The MFA role's inline policy that ends each grant's sessions on AWS's clock.
+
+    A grant's trust statement only stops new sessions after its end (aws:CurrentTime is
+    compared when AssumeRole is called); a session begun before lasts its duration.  So
+    each of the role's sessions named after a granted user (`<role id>:<user>`: aws:userid
+    of a role session, https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#principaltable;
+    the trust makes the session name the user's) is denied everything:
+    - `active` (user, until): once aws:CurrentTime is past the grant's end;
+    - `ended` (user, end): a grant that expired or was revoked, whose trust statement is
+      gone: every session issued before its end (aws:TokenIssueTime, AWS's own way to revoke
+      a role's sessions: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_revoke-sessions.html),
+      kept until the last of them has run out (one role session).
+    An explicit deny wins over every allow
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html)."""
+    statements = [
+        {"Effect": "Deny", "Action": "*", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:userid": f"{role_id}:{user}"},
+                       "DateGreaterThan": {"aws:CurrentTime": until}}}
+        for user, until in active
+    ] + [
+        {"Effect": "Deny", "Action": "*", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:userid": f"{role_id}:{user}"},
+                       "DateLessThan": {"aws:TokenIssueTime": end}}}
+        for user, end in ended
+    ]
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
 def assume_role_policy(role_arn: str) -> dict:

@@ -1,0 +1,53 @@
+"""The record of grants of eligible groups (`<state folder>/elevations.json`): read as the
+model's `Grant`s, written back whole.  awsenvs.elevation changes it (elevate, approve,
+revoke); `load` reads it so that every verb sees the same active grants, and an account
+stack is synthesized from its environment's (an expired grant leaves its inputs, so the
+next plan removes it: synth.stack_inputs)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+from awsenvs.config.errors import ConfigError
+from awsenvs.config.model import Grant, iso_time
+
+RECORD_VERSION = 1
+_FIELDS = ("id", "stack", "user", "group", "since", "until", "requester", "reason", "approver", "revoked", "revoker")
+
+
+def read_grants(path: Path) -> tuple[Grant, ...]:
+    """Every grant and request the record holds (none when there is no record yet)."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return ()
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the record of grants ({exc}): restore it from its backup "
+                          f"{path.name}.bak beside it, or remove it to drop every grant") from None
+    try:
+        return tuple(_grant(entry) for entry in document["grants"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"{path}: not a record of grants awsenvs wrote ({exc!r} is wrong): restore it from "
+                          f"{path.name}.bak beside it, or remove it to drop every grant") from None
+
+
+def grants_text(grants: tuple[Grant, ...]) -> str:
+    entries = [{key: _text(getattr(grant, key)) for key in _FIELDS} for grant in grants]
+    return json.dumps({"version": RECORD_VERSION, "grants": entries}, indent=2) + "\n"
+
+
+def _grant(entry: dict) -> Grant:
+    values = {key: entry.get(key) for key in _FIELDS}
+    for key in ("since", "until", "revoked"):
+        if key != "revoked" or values[key] is not None:
+            values[key] = datetime.fromisoformat(values[key]).astimezone(timezone.utc)
+    for key in ("id", "stack", "user", "group", "requester", "reason"):
+        if not isinstance(values[key], str):
+            raise ValueError(key)
+    return Grant(**values)
+
+
+def _text(value):
+    return iso_time(value) if isinstance(value, datetime) else value

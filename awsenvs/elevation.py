@@ -1,0 +1,162 @@
+"""Just-in-time elevation: requests, approvals, grants and revokes of eligible groups.
+
+A user may hold groups (standing) and be *eligible* for others in an environment
+(org.yaml: `users: {maria: {groups: [readers], eligible: [sysadmins]}}`, the environment's
+`elevation: {max: 4h, approvers: [paul]}`).  A grant is an entry of the record,
+`<state folder>/elevations.json` (awsenvs.config.grants), and the account stack is
+synthesized from the record's active grants: each one a statement in its group's MFA role
+trust that AWS honours until its end, a deny that ends the sessions begun before, and a tag
+on the role (modules/iam.py).  Nothing awsenvs runs has to be there when a grant ends:
+AWS compares the time itself; the next plan or apply removes what has ended.
+
+These functions change the record only: the verbs (awsenvs/cli/elevate.py, approve.py,
+revoke.py) hold the run lock, write the record and apply the one stack.  Every change is
+also a line of the log (`elevations.log`, JSON lines, appended), and the record's last
+version is kept as `elevations.json.bak`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Sequence
+
+from awsenvs.config import REASON_RE, Environment, Grant, Group, Org, User, duration_text, iso_time
+from awsenvs.config.grants import grants_text, read_grants
+from awsenvs.errors import AwsenvsError, BadInput
+from awsenvs.private import private_dir, write_private
+
+
+class Refused(AwsenvsError):
+    """The caller may not do this (approve their own grant, approve without being an approver)."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """An eligible group of one user in one environment, as the command line names it."""
+
+    env: Environment
+    user: User
+    group: Group
+
+
+def target(org: Org, user: str, env: str, group: str) -> Target:
+    """`--env` (`product/env` or the stack's name), USER and `--group`, checked against org.yaml."""
+    found = next((e for e in org.environments if env in (e.key, e.stack)), None)
+    if found is None:
+        known = ", ".join(e.key for e in org.environments if e.eligible_users) or "none has eligible users"
+        raise BadInput(f"--env {env}: no such environment in {org.source.name} (with eligible users: {known})")
+    person = next((u for u in found.users if u.name == user), None)
+    if person is None:
+        raise BadInput(f"{user}: not a user of {found.key} (users: {', '.join(u.name for u in found.users) or 'none'})")
+    if group not in person.eligible:
+        held = " (it is one of their groups already: standing access)" if group in person.groups else ""
+        eligible = ", ".join(person.eligible) or "none"
+        raise BadInput(f"--group {group}: {user} is not eligible for it in {found.key}{held} (eligible: {eligible}); "
+                       f"add it to their eligible groups in {org.source.name}")
+    return Target(found, person, found.group(group))
+
+
+def read(org: Org) -> tuple[Grant, ...]:
+    """Every entry of the record: requests, grants, ended ones."""
+    return read_grants(org.elevations_file)
+
+
+def request(record: Sequence[Grant], t: Target, seconds: int, reason: str, requester: str, now: datetime) -> Grant:
+    """A new entry for `t`: a grant at once, or a request when its environment has approvers."""
+    limit = t.env.elevation.max_seconds
+    if not 15 * 60 <= seconds <= limit:
+        raise BadInput(f"--for {duration_text(seconds)}: grants in {t.env.key} last 15m to {duration_text(limit)} "
+                       "(its elevation.max)")
+    if not REASON_RE.match(reason):
+        raise BadInput(f"--reason {reason!r}: 1-120 letters, digits, spaces and _.:/=+@- (it goes on the role as a tag)")
+    for entry in record:
+        if (entry.stack, entry.user, entry.group) == (t.env.stack, t.user.name, t.group.name) and now < entry.end:
+            what = "a request" if not entry.approved_in(t.env) else f"a grant until {iso_time(entry.end)}"
+            raise BadInput(f"{t.user.name} has {what} of {t.group.name} in {t.env.key} already ({entry.id}): "
+                           f"revoke it first (`awsenvs revoke {t.user.name} --env {t.env.key} --group {t.group.name}`)")
+    return Grant(id=secrets.token_hex(4), stack=t.env.stack, user=t.user.name, group=t.group.name, since=now,
+                 until=now + timedelta(seconds=seconds), requester=requester, reason=reason)
+
+
+def approve(record: Sequence[Grant], org: Org, grant_id: str, approver: str | None, caller_arn: str,
+            now: datetime) -> Grant:
+    """The request `grant_id`, approved by `approver` (the caller, as aws.caller_person names
+    them): it begins now and lasts as long as was asked."""
+    entry = _entry(record, grant_id)
+    env = next(e for e in org.environments if e.stack == entry.stack)
+    if entry.approver is not None or not env.elevation.approvers:
+        raise BadInput(f"{grant_id}: not a request waiting for approval (it is a grant, until {iso_time(entry.end)})")
+    if now >= entry.end:
+        raise BadInput(f"{grant_id}: revoked, or asked for a time that is over: request it again")
+    if approver is None:
+        raise Refused(f"cannot tell who approves from {caller_arn}: a role session is named by whoever assumes the role; "
+                      "approve with your own IAM user's credentials or your Identity Center sign-in")
+    if approver in (entry.user, entry.requester):
+        raise Refused(f"{approver} may not approve {grant_id}: it is their own "
+                      f"{'grant' if approver == entry.user else 'request'}; one of {', '.join(env.elevation.approvers)} "
+                      "other than them approves it")
+    if approver not in env.elevation.approvers:
+        raise Refused(f"{approver} is not an approver of {env.key} (elevation.approvers: {', '.join(env.elevation.approvers)})")
+    return replace(entry, approver=approver, since=now, until=now + (entry.until - entry.since))
+
+
+def revoke(record: Sequence[Grant], t: Target, revoker: str, now: datetime) -> Grant:
+    """The active grant (or waiting request) of `t`, ended now."""
+    entry = next((e for e in record if (e.stack, e.user, e.group) == (t.env.stack, t.user.name, t.group.name)
+                  and now < e.end), None)
+    if entry is None:
+        raise BadInput(f"{t.user.name} has no grant or request of {t.group.name} in {t.env.key} to revoke "
+                       "(`awsenvs elevations` lists them)")
+    return replace(entry, revoked=now, revoker=revoker)
+
+
+def replaced(record: Sequence[Grant], entry: Grant) -> tuple[Grant, ...]:
+    """The record with `entry` in place of the one of its id (or added)."""
+    kept = [e for e in record if e.id != entry.id]
+    return (*kept, entry)
+
+
+def write(org: Org, record: Sequence[Grant], event: str, entry: Grant, actor: str, now: datetime) -> None:
+    """Write the record whole (the last one kept as .bak, owner-only, replaced atomically) and
+    append what happened to the log."""
+    path = org.elevations_file
+    private_dir(path.parent)
+    if path.exists():
+        write_private(path.with_name(path.name + ".bak"), path.read_text(encoding="utf-8"))
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    write_private(temporary, grants_text(tuple(record)))
+    os.replace(temporary, path)
+    log(org.elevations_log, event, entry, actor, now)
+
+
+def log(path: Path, event: str, entry: Grant, actor: str, now: datetime) -> None:
+    line = {"at": iso_time(now), "event": event, "by": actor, "id": entry.id, "stack": entry.stack, "user": entry.user,
+            "group": entry.group, "since": iso_time(entry.since), "until": iso_time(entry.end),
+            "requester": entry.requester, "approver": entry.approver, "reason": entry.reason}
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(line) + "\n")
+
+
+def status(entry: Grant, org: Org, now: datetime) -> str:
+    """What an entry is now: waiting, active, revoked, ended."""
+    env = next((e for e in org.environments if e.stack == entry.stack), None)
+    if entry.revoked is not None and entry.revoked < entry.until:
+        return "revoked"
+    if now >= entry.end:
+        return "ended"
+    if env is not None and not entry.approved_in(env):
+        return "waiting for approval"
+    return "active"
+
+
+def _entry(record: Sequence[Grant], grant_id: str) -> Grant:
+    entry = next((e for e in record if e.id == grant_id), None)
+    if entry is None:
+        raise BadInput(f"{grant_id}: no such request (`awsenvs elevations` lists them with their ids)")
+    return entry

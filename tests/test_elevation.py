@@ -1,0 +1,201 @@
+"""Just-in-time elevation on the emulator: `elevate`, `approve`, `revoke`, `elevations`, an
+expired grant, and `audit`, through the CLI (real terraform, the real provider), read back
+with boto3.  The emulator evaluates no IAM condition: what AWS enforces is shown on the
+synthesized and the live policy documents (tests/test_elevation_policies.py)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import boto3
+import pytest
+
+from awsenvs import aws, config
+from awsenvs.config.grants import grants_text, read_grants
+from awsenvs.sandbox import Emulator
+from tests.conftest import Rehearsal, seed_rehearsal
+
+pytestmark = pytest.mark.e2e
+
+ORG = """
+organization: {name: jit, email: ops@jit.example.com, region: eu-west-1}
+groups:
+  readers: {policies: [arn:aws:iam::aws:policy/ReadOnlyAccess]}
+  sysadmins: {policies: [arn:aws:iam::aws:policy/AdministratorAccess]}
+guardrails: {deny_leave_organization: false, protect_baseline: false, deny_root_user: false}
+products:
+  shop:
+    users:
+      paul: {groups: [sysadmins]}
+      maria: {groups: [readers], eligible: [sysadmins]}
+    environments:
+      prod: {account_id: "210987654321"}
+      stage: {account_id: "310987654321", elevation: {max: 2h, approvers: [paul]}}
+"""
+ROLE = "sysadmins-mfa"
+
+
+@pytest.fixture(scope="module")
+def jit(provider_mirror, tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("e2e-jit")
+    source = workdir / "source.yaml"
+    source.write_text(ORG)
+    with Emulator() as emulator:
+        env, path = seed_rehearsal(emulator, provider_mirror, workdir, source)
+        rehearsal = Rehearsal(workdir, env, path)
+        applied = rehearsal.cli("apply", "--yes")
+        assert applied.returncode == 0, applied.stderr[-3000:]
+        yield rehearsal
+
+
+def _role(rehearsal: Rehearsal, stack: str) -> tuple[dict, dict, dict, str]:
+    """The live sysadmins-mfa role of a stack's account: its trust, its inline expiry policy
+    (or {}), its tags and its id."""
+    account = rehearsal.org.environment_by_stack(stack).account_id
+    with rehearsal.boto():
+        iam = aws.assume_role_session(account, "OrganizationAccountAccessRole").client("iam")
+        role = iam.get_role(RoleName=ROLE)["Role"]
+        names = iam.list_role_policies(RoleName=ROLE)["PolicyNames"]
+        expiry = (iam.get_role_policy(RoleName=ROLE, PolicyName=config.ELEVATION_EXPIRY_POLICY)["PolicyDocument"]
+                  if config.ELEVATION_EXPIRY_POLICY in names else {})
+        tags = {t["Key"]: t["Value"] for t in iam.list_role_tags(RoleName=ROLE)["Tags"]}
+    return role["AssumeRolePolicyDocument"], expiry, tags, role["RoleId"]
+
+
+def _granted_statements(trust: dict) -> list[dict]:
+    return [s for s in trust["Statement"] if "DateLessThan" in s.get("Condition", {})]
+
+
+def test_an_eligible_group_has_its_role_and_profile_ahead_but_no_grant(jit):
+    trust, expiry, tags, _ = _role(jit, "shop-prod")
+    PROD = jit.org.environment_by_stack("shop-prod").account_id
+    principals = [s["Principal"]["AWS"] for s in trust["Statement"] if s["Effect"] == "Allow"]
+    assert principals == [f"arn:aws:iam::{PROD}:user/paul"] or principals == [[f"arn:aws:iam::{PROD}:user/paul"]]
+    assert _granted_statements(trust) == [] and expiry == {}
+    assert not [k for k in tags if k.startswith(config.GRANT_TAG_PREFIX)]
+
+
+def test_elevate_grants_until_a_time_aws_compares_and_revoke_ends_it(jit):
+    proc = jit.cli("elevate", "maria", "--env", "shop/prod", "--group", "sysadmins", "--for", "2h",
+                   "--reason", "incident 42", "--yes")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    [entry] = [e for e in read_grants(jit.org.elevations_file) if e.stack == "shop-prod"]
+    assert (entry.user, entry.group, entry.reason, entry.approver) == ("maria", "sysadmins", "incident 42", None)
+    assert timedelta(hours=2) == entry.until - entry.since
+    assert abs(entry.since - datetime.now(timezone.utc)) < timedelta(minutes=5)
+    trust, expiry, tags, role_id = _role(jit, "shop-prod")
+    PROD = jit.org.environment_by_stack("shop-prod").account_id
+    [statement] = _granted_statements(trust)
+    assert statement == {
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{PROD}:user/maria"}, "Action": "sts:AssumeRole",
+        "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"},
+                      "StringEquals": {"sts:RoleSessionName": "${aws:username}"},
+                      "DateLessThan": {"aws:CurrentTime": entry.until_text}},
+    }
+    assert expiry["Statement"] == [{
+        "Effect": "Deny", "Action": "*", "Resource": "*",
+        "Condition": {"StringEquals": {"aws:userid": f"{role_id}:maria"},
+                      "DateGreaterThan": {"aws:CurrentTime": entry.until_text}},
+    }]
+    assert tags[f"{config.GRANT_TAG_PREFIX}maria"] == (
+        f"until {entry.until_text} by {entry.requester} approved none reason incident 42")
+    log = [json.loads(line) for line in jit.org.elevations_log.read_text().splitlines()]
+    assert [(line["event"], line["user"], line["reason"]) for line in log][-1] == ("granted", "maria", "incident 42")
+
+    listed = jit.cli("elevations")
+    assert listed.returncode == 0 and entry.id in listed.stdout and "incident 42" in listed.stdout, listed.stdout
+
+    again = jit.cli("plan")
+    assert again.returncode == 0, again.stderr[-3000:]  # the record and AWS agree: nothing to do
+
+    revoked = jit.cli("revoke", "maria", "--env", "shop/prod", "--group", "sysadmins", "--yes")
+    assert revoked.returncode == 0, revoked.stderr[-3000:]
+    [entry] = [e for e in read_grants(jit.org.elevations_file) if e.stack == "shop-prod"]
+    assert entry.revoked is not None
+    trust, expiry, tags, role_id = _role(jit, "shop-prod")
+    assert _granted_statements(trust) == []
+    assert expiry["Statement"] == [{  # the sessions begun before the revoke end now
+        "Effect": "Deny", "Action": "*", "Resource": "*",
+        "Condition": {"StringEquals": {"aws:userid": f"{role_id}:maria"},
+                      "DateLessThan": {"aws:TokenIssueTime": entry.end_text}},
+    }]
+    assert not [k for k in tags if k.startswith(config.GRANT_TAG_PREFIX)]
+    assert "No active grants" in jit.cli("elevations").stdout
+
+
+def test_a_request_waits_for_an_approver_who_is_not_its_requester(jit):
+    proc = jit.cli("elevate", "maria", "--env", "shop/stage", "--group", "sysadmins", "--for", "1h",
+                   "--reason", "deploy 7", "--yes")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    [entry] = [e for e in read_grants(jit.org.elevations_file) if e.stack == "shop-stage"]
+    assert f"awsenvs approve {entry.id}" in proc.stderr
+    assert _granted_statements(_role(jit, "shop-stage")[0]) == []  # nothing granted yet
+
+    # The requester's own credentials (the emulator's operator) cannot approve: they name no
+    # approver; maria's would be her own grant.
+    refused = jit.cli("approve", entry.id, "--yes")
+    assert refused.returncode == 1, refused.stderr
+    with jit.boto():
+        iam = boto3.client("iam")
+        keys = {}
+        for name in ("maria", "paul"):
+            iam.create_user(UserName=name)
+            keys[name] = iam.create_access_key(UserName=name)["AccessKey"]
+    as_maria = {**jit.env, "AWS_ACCESS_KEY_ID": keys["maria"]["AccessKeyId"],
+                "AWS_SECRET_ACCESS_KEY": keys["maria"]["SecretAccessKey"]}
+    own = jit.cli("approve", entry.id, "--yes", env=as_maria)
+    assert own.returncode == 1 and "maria may not approve" in own.stderr and "their own grant" in own.stderr, own.stderr
+    assert _granted_statements(_role(jit, "shop-stage")[0]) == []
+
+    as_paul = {**jit.env, "AWS_ACCESS_KEY_ID": keys["paul"]["AccessKeyId"],
+               "AWS_SECRET_ACCESS_KEY": keys["paul"]["SecretAccessKey"]}
+    approved = jit.cli("approve", entry.id, "--yes", env=as_paul)
+    assert approved.returncode == 0, approved.stderr[-3000:]
+    [entry] = [e for e in read_grants(jit.org.elevations_file) if e.stack == "shop-stage"]
+    assert entry.approver == "paul"
+    [statement] = _granted_statements(_role(jit, "shop-stage")[0])
+    STAGE = jit.org.environment_by_stack("shop-stage").account_id
+    assert statement["Principal"] == {"AWS": f"arn:aws:iam::{STAGE}:user/maria"}
+    assert statement["Condition"]["DateLessThan"] == {"aws:CurrentTime": entry.until_text}
+
+
+def test_an_expired_grant_is_named_by_audit_and_removed_by_the_next_apply(jit):
+    """A grant whose end has passed (written into the record as if hours went by): AWS
+    refuses it already (its DateLessThan); audit names it until the next apply removes it."""
+    record = read_grants(jit.org.elevations_file)
+    stage = next(e for e in record if e.stack == "shop-stage" and e.approver)
+    ended = stage.__class__(**{**stage.__dict__, "since": stage.since - timedelta(hours=3),
+                               "until": stage.since - timedelta(hours=2)})
+    jit.org.elevations_file.write_text(grants_text(tuple(e if e.id != stage.id else ended for e in record)))
+    audited = jit.cli("audit")
+    assert audited.returncode == 1
+    assert f"grant of sysadmins to maria ended at {ended.until_text}" in audited.stdout, audited.stdout[-3000:]
+    applied = jit.cli("apply", "--yes")
+    assert applied.returncode == 0, applied.stderr[-3000:]
+    assert _granted_statements(_role(jit, "shop-stage")[0]) == []
+    audited = jit.cli("audit")
+    assert "grant of sysadmins" not in audited.stdout, audited.stdout[-3000:]
+
+
+def test_bad_requests_are_one_line_each_and_change_nothing(jit):
+    before = jit.org.elevations_file.read_bytes()
+    for args, expected in (
+        (["elevate", "maria", "--env", "shop/prod", "--group", "readers", "--for", "1h", "--reason", "x"],
+         "--group readers: maria is not eligible for it in shop/prod (it is one of their groups already"),
+        (["elevate", "maria", "--env", "shop/prod", "--group", "sysadmins", "--for", "5h", "--reason", "x"],
+         "--for 5h: grants in shop/prod last 15m to 4h"),
+        (["elevate", "maria", "--env", "shop/prod", "--group", "sysadmins", "--for", "2 hours", "--reason", "x"],
+         "'2 hours': minutes or hours"),
+        (["elevate", "nobody", "--env", "shop/prod", "--group", "sysadmins", "--for", "1h", "--reason", "x"],
+         "nobody: not a user of shop/prod"),
+        (["elevate", "maria", "--env", "shop/prod", "--group", "sysadmins", "--for", "1h", "--reason", "a;b"],
+         "--reason 'a;b'"),
+        (["approve", "ffffffff"], "ffffffff: no such request"),
+        (["revoke", "maria", "--env", "shop/prod", "--group", "sysadmins"], "maria has no grant or request"),
+    ):
+        proc = jit.cli(*args)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert expected in proc.stderr, (args, proc.stderr)
+        assert "Traceback" not in proc.stderr
+    assert jit.org.elevations_file.read_bytes() == before
