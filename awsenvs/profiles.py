@@ -218,11 +218,15 @@ def _sso_profiles(org: Org, account_ids: dict[str, str], identity_store_id: str 
     for env in org.environments:
         if env.account_id_from(account_ids) is None:
             result.waiting.append(env)
-    for assignment in org.assignments:
+    # Each eligible group's profile is written ahead of any grant: until one, the portal
+    # answers that the user has no access to it.
+    written = set()
+    for assignment in (*org.assignments, *org.eligible_assignments):
         env = assignment.environment
         account_id = env.account_id_from(account_ids)
-        if account_id is None or (users and assignment.user.name not in users):
+        if account_id is None or (users and assignment.user.name not in users) or assignment.profile_name in written:
             continue
+        written.add(assignment.profile_name)
         result.profiles.append(Profile(assignment.profile_name, env.region, sso_session=session.name,
                                        sso_account_id=account_id, sso_role_name=assignment.group.permission_set_name))
     return result

@@ -160,7 +160,7 @@ class ManagementStack(_Stack):
                             depends_on=[self.organization.organization])
         if org.identity_center:
             account_ids = {stack: account.id for stack, account in self.organization.accounts.items()}
-            IdentityCenter(self, "identity-center", org.people, org.groups, org.assignments, account_ids)
+            IdentityCenter(self, "identity-center", org.people, org.groups, org.assignments, account_ids, org.environments)
 
 
 class AccountStack(_Stack):

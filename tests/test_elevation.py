@@ -199,3 +199,74 @@ def test_bad_requests_are_one_line_each_and_change_nothing(jit):
         assert expected in proc.stderr, (args, proc.stderr)
         assert "Traceback" not in proc.stderr
     assert jit.org.elevations_file.read_bytes() == before
+
+
+# --------------------------------------------------------------------------- Identity Center
+
+IC_ORG = """
+organization: {name: jitc, email: ops@jitc.example.com, region: eu-west-1, access: identity_center}
+groups:
+  readers: {policies: [arn:aws:iam::aws:policy/ReadOnlyAccess]}
+  sysadmins: {policies: [arn:aws:iam::aws:policy/AdministratorAccess], session_hours: 1}
+guardrails: {deny_leave_organization: false, protect_baseline: false, deny_root_user: false}
+products:
+  shop:
+    users:
+      paul: {groups: [sysadmins], email: paul@jitc.example.com, name: Paul Swail}
+      maria: {groups: [readers], eligible: [sysadmins], email: maria@jitc.example.com, name: Maria Lopez}
+    environments:
+      prod: {account_id: "210987654321", elevation: {max: 8h}}
+"""
+
+
+def test_with_identity_center_a_grant_is_an_assignment_and_a_deny_in_its_permission_set(provider_mirror, tmp_path):
+    """Identity Center has no expiring assignment: the grant is the assignment of the group's
+    permission set to the user in the account, and the permission set's inline policy denies
+    that user's sessions there after the end (aws:CurrentTime); the revoke removes the
+    assignment and denies the sessions issued before it (aws:TokenIssueTime)."""
+    source = tmp_path / "source.yaml"
+    source.write_text(IC_ORG)
+    with Emulator() as emulator:
+        env, path = seed_rehearsal(emulator, provider_mirror, tmp_path, source)
+        rehearsal = Rehearsal(tmp_path, env, path)
+        applied = rehearsal.cli("apply", "--yes")
+        assert applied.returncode == 0, applied.stderr[-3000:]
+        account = rehearsal.org.environment_by_stack("shop-prod").account_id
+
+        def read() -> tuple[set[str], dict]:
+            with rehearsal.boto():
+                admin, store = boto3.client("sso-admin", region_name="eu-west-1"), boto3.client("identitystore", region_name="eu-west-1")
+                [instance] = admin.list_instances()["Instances"]
+                arn, store_id = instance["InstanceArn"], instance["IdentityStoreId"]
+                users = {u["UserId"]: u["UserName"] for u in store.list_users(IdentityStoreId=store_id)["Users"]}
+                sets = {admin.describe_permission_set(InstanceArn=arn, PermissionSetArn=s)["PermissionSet"]["Name"]: s
+                        for s in admin.list_permission_sets(InstanceArn=arn)["PermissionSets"]}
+                assigned = {users[a["PrincipalId"]] for a in admin.list_account_assignments(
+                    InstanceArn=arn, AccountId=account, PermissionSetArn=sets["sysadmins"])["AccountAssignments"]}
+                inline = admin.get_inline_policy_for_permission_set(InstanceArn=arn, PermissionSetArn=sets["sysadmins"])
+            return assigned, json.loads(inline.get("InlinePolicy") or "{}")
+
+        assert read() == ({"paul"}, {})
+        granted = rehearsal.cli("elevate", "maria", "--env", "shop/prod", "--group", "sysadmins", "--for", "6h",
+                                "--reason", "incident 43", "--yes")
+        assert granted.returncode == 0, granted.stderr[-3000:]
+        assert "applying management" in granted.stderr
+        [entry] = read_grants(rehearsal.org.elevations_file)
+        assigned, inline = read()
+        assert assigned == {"paul", "maria"}
+        assert inline["Statement"] == [{
+            "Effect": "Deny", "Action": "*", "Resource": "*",
+            "Condition": {"StringLike": {"aws:userid": "*:maria"}, "StringEquals": {"aws:PrincipalAccount": account},
+                          "DateGreaterThan": {"aws:CurrentTime": entry.until_text}},
+        }]
+        config_path = tmp_path / "home" / ".aws" / "config"
+        written = rehearsal.cli("profiles", "--write")
+        assert written.returncode == 0, written.stderr[-3000:]
+        assert "[profile shop_prod_maria_sysadmins]" in config_path.read_text()
+
+        revoked = rehearsal.cli("revoke", "maria", "--env", "shop/prod", "--group", "sysadmins", "--yes")
+        assert revoked.returncode == 0, revoked.stderr[-3000:]
+        [entry] = read_grants(rehearsal.org.elevations_file)
+        assigned, inline = read()
+        assert assigned == {"paul"}
+        assert inline["Statement"][0]["Condition"]["DateLessThan"] == {"aws:TokenIssueTime": entry.end_text}

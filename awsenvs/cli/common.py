@@ -193,10 +193,11 @@ def change_and_apply(ctx: click.Context, verb: str, yes: bool, decide: "Decision
                       f"{', '.join(env.elevation.approvers)} approves it with `awsenvs approve {entry.id}`",
                       markup=False, highlight=False)
             ctx.exit(0)
+        stack = org.grant_stack(entry.stack)
         err.print(f"{entry.id}: {event} {entry.group} for {entry.user} in {env.key}"
-                  f"{'' if entry.revoked else f' until {iso_time(entry.end)}'}: applying {entry.stack}",
+                  f"{'' if entry.revoked else f' until {iso_time(entry.end)}'}: applying {stack}",
                   markup=False, highlight=False)
-        run = run_of(org.granted(changed, now), [entry.stack], workers=1)
+        run = run_of(org.granted(changed, now), [stack], workers=1)
         _, code = workflow.apply(run, yes)
         if code != 0:
             elevation.write(org, record, f"{event} not applied", entry, actor, datetime.now(timezone.utc))

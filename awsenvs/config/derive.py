@@ -80,8 +80,8 @@ def known_regions() -> dict[str, str]:
 
 def _elevation(fail, epath: str, env_spec: EnvironmentSpec, users, identity_center: bool, backend: str) -> Elevation:
     """The environment's `elevation` (default: 4 hours, no approvers), and what eligible
-    groups need: an MFA role to grant (`mfa: required`, IAM users) and the record kept in the
-    state folder (local state)."""
+    groups need: with IAM users an MFA role to grant (`mfa: required`; Identity Center asks
+    for MFA at sign-in), and the record kept in the state folder (local state)."""
     spec = env_spec.elevation or ElevationSpec()
     eligible = next((u for u in users if u.eligible), None)
     if env_spec.elevation is not None and eligible is None:
@@ -93,10 +93,7 @@ def _elevation(fail, epath: str, env_spec: EnvironmentSpec, users, identity_cent
                                        "or permission set); longer is standing access: put the group in the user's groups")
     if eligible is not None:
         where = f"{epath}.users.{eligible.name}.eligible"
-        if identity_center:
-            fail(where, "eligible groups work with organization.access iam_users only for now (a grant is a statement "
-                        "in the group's MFA role trust); with identity_center, assign the group instead")
-        elif env_spec.mfa != "required":
+        if not identity_center and env_spec.mfa != "required":
             fail(where, "eligible groups need mfa: required (a grant is a statement in the group's MFA role trust, "
                         "which exists only there): set mfa: required, or assign the group instead")
         if backend != "local":
@@ -508,7 +505,7 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
             _unique_tf_names(fail, "users", [f"{group}_{person.name}" for person in model.people for group in person.groups])
         profiles: dict[str, str] = {}
         names: dict[str, str] = {}
-        for assignment in model.assignments:
+        for assignment in (*model.assignments, *model.eligible_assignments):
             env = assignment.environment
             where = f"products.{env.product}.environments.{env.name}.users.{assignment.user.name}"
             other = names.setdefault(assignment.tf_name, where)

@@ -730,11 +730,16 @@ class Org:
             eligible = any(u.name == grant.user and grant.group in u.eligible for u in env.users)
             return grant.stack == env.stack and eligible and grant.approved_in(env) and grant.since <= now
 
-        session = timedelta(seconds=MFA_ROLE_MAX_SESSION_SECONDS)
+        def session(env: Environment, grant: Grant) -> timedelta:
+            """How long a session begun just before a grant's end can last: a permission set's
+            session, or the MFA roles' maximum."""
+            hours = env.group(grant.group).session_hours if self.identity_center else None
+            return timedelta(hours=hours) if hours else timedelta(seconds=MFA_ROLE_MAX_SESSION_SECONDS)
+
         return replace(self, products=tuple(
             replace(p, environments=tuple(
                 replace(env, grants=tuple(g for g in grants if ours(env, g) and now < g.end),
-                        ended_grants=tuple(g for g in grants if ours(env, g) and g.end <= now < g.end + session))
+                        ended_grants=tuple(g for g in grants if ours(env, g) and g.end <= now < g.end + session(env, g)))
                 for env in p.environments))
             for p in self.products))
 
@@ -757,12 +762,28 @@ class Org:
     def assignments(self) -> tuple[Assignment, ...]:
         """identity_center: each environment's users get exactly their groups' permission
         sets in its account (so a per-environment user list holds)."""
-        return tuple(
+        standing = tuple(
             Assignment(env, user, env.group(group), env.profile_name(user) if i == 0 else f"{env.profile_name(user)}_{group}")
             for env in self.environments
             for user in env.users
             for i, group in enumerate(user.groups)
         )
+        # An active grant of an eligible group is an assignment too, until it ends.
+        granted = tuple(a for a in self.eligible_assignments if (a.user.name, a.group.name) in
+                        {(g.user, g.group) for g in a.environment.grants})
+        return standing + granted
+
+    @property
+    def eligible_assignments(self) -> tuple[Assignment, ...]:
+        """identity_center: what each eligible group would be when granted (its profile,
+        `<product>_<env>_<user>_<group>`, is written ahead of any grant)."""
+        return tuple(Assignment(env, user, env.group(group), env.eligible_profile_name(user, group))
+                     for env in self.environments for user in env.users for group in user.eligible)
+
+    def grant_stack(self, stack: str) -> str:
+        """The stack a grant in `stack`'s environment is applied by: the account's own (its
+        MFA roles), or with Identity Center the management stack (assignments, permission sets)."""
+        return MANAGEMENT_STACK if self.identity_center else stack
 
     @property
     def adopted_in_data_perimeter(self) -> tuple[tuple[Product, Environment], ...]:

@@ -140,3 +140,21 @@ def elevation_expiry_policy(role_id: str, active: list[tuple[str, str]], ended: 
 
 def assume_role_policy(role_arn: str) -> dict:
     return {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn}]}
+
+
+def permission_set_expiry_policy(active: list[tuple[str, str, str]], ended: list[tuple[str, str, str]]) -> dict:
+    """identity_center: the permission set's inline policy that ends each grant of it on
+    AWS's clock, as elevation_expiry_policy does for an MFA role.  The permission set is one
+    role in every account it is assigned to (`AWSReservedSSO_<set>_<id>`), shared with the
+    users who hold the group: a statement names the grant's user by the session (Identity
+    Center names it after the user: aws:userid `<role id>:<user name>`) and its account
+    (aws:PrincipalAccount).  `active` / `ended`: (user, account id, end)."""
+    def statement(user: str, account: str, condition: dict) -> dict:
+        return {"Effect": "Deny", "Action": "*", "Resource": "*",
+                "Condition": {"StringLike": {"aws:userid": f"*:{user}"},
+                              "StringEquals": {"aws:PrincipalAccount": account}, **condition}}
+
+    return {"Version": "2012-10-17", "Statement": [
+        *(statement(user, account, {"DateGreaterThan": {"aws:CurrentTime": until}}) for user, account, until in active),
+        *(statement(user, account, {"DateLessThan": {"aws:TokenIssueTime": end}}) for user, account, end in ended),
+    ]}

@@ -12,6 +12,7 @@ identity-store groups exist for people to see who is in what (and for the portal
 
 from __future__ import annotations
 
+import json
 from typing import Mapping, Sequence
 
 from cdktn import Postcondition, TerraformLocal, TerraformOutput, TerraformResourceLifecycle
@@ -22,9 +23,11 @@ from cdktn_provider_aws.identitystore_user import IdentitystoreUser, Identitysto
 from cdktn_provider_aws.ssoadmin_account_assignment import SsoadminAccountAssignment
 from cdktn_provider_aws.ssoadmin_managed_policy_attachment import SsoadminManagedPolicyAttachment
 from cdktn_provider_aws.ssoadmin_permission_set import SsoadminPermissionSet
+from cdktn_provider_aws.ssoadmin_permission_set_inline_policy import SsoadminPermissionSetInlinePolicy
 from constructs import Construct
 
-from awsenvs.config import IDENTITY_CENTER_OUTPUT, MANAGED_BY, Assignment, Group, User, tf_name
+from awsenvs.config import IDENTITY_CENTER_OUTPUT, MANAGED_BY, Assignment, Environment, Group, User, tf_name
+from awsenvs.modules.iam_policies import permission_set_expiry_policy
 
 _INSTANCES = "identity_center"
 
@@ -37,7 +40,10 @@ class IdentityCenter(Construct):
     """
 
     def __init__(self, scope: Construct, id: str, people: Sequence[User], groups: Sequence[Group],
-                 assignments: Sequence[Assignment], account_ids: Mapping[str, str]) -> None:
+                 assignments: Sequence[Assignment], account_ids: Mapping[str, str],
+                 environments: Sequence[Environment] = ()) -> None:
+        """`environments`: their grants of eligible groups end on AWS's clock through their
+        permission sets' inline policies (iam_policies.permission_set_expiry_policy)."""
         super().__init__(scope, id)
         instance_arn, store_id = _instances(self)
 
@@ -67,6 +73,16 @@ class IdentityCenter(Construct):
                 )
                 attachment.override_logical_id(tf_name(group.name, policy_arn.rsplit("/", 1)[-1]))
                 attachments[group.name].append(attachment)
+
+        for group in groups:
+            active = [(g.user, account_ids[env.stack], g.until_text) for env in environments for g in env.grants_of(group)]
+            ended = [(g.user, account_ids[env.stack], g.end_text) for env in environments for g in env.ended_grants_of(group)]
+            if active or ended:
+                expiry = SsoadminPermissionSetInlinePolicy(
+                    self, f"elevation-expiry-{group.name}", instance_arn=instance_arn,
+                    permission_set_arn=permission_sets[group.name].arn,
+                    inline_policy=json.dumps(permission_set_expiry_policy(active, ended)))
+                expiry.override_logical_id(group.tf_name)
 
         for person in people:
             for group in person.groups:
