@@ -91,6 +91,8 @@ def audit(org: Org, account_ids: dict[str, str], aws_config: Path, aws_credentia
             rows.append(management_root_mfa(read_summary(), f"management ({management})"))
     except aws.AwsError as exc:
         rows.append(Finding("root MFA", "management", FAIL, str(exc)))
+    if org.break_glass is not None:
+        rows += _break_glass_rows(org)
     organization_rows: list[Finding] = []
     live = _organization(org, account_ids, organization_rows)  # shown after Identity Center's rows
     known_ids = open_account_ids(org, live, account_ids)  # a closed account is one row, nothing else read
@@ -133,6 +135,36 @@ def audit(org: Org, account_ids: dict[str, str], aws_config: Path, aws_credentia
     finally:
         pool.shutdown(cancel_futures=True)  # on Ctrl-C, start no more accounts
     rows.extend(_local_checks(org, account_ids, aws_config, aws_credentials))
+    return rows
+
+
+def _break_glass_rows(org: Org) -> list[Finding]:
+    """Each emergency user: console only (a password, no active access key), an MFA device,
+    and when they last signed in (a sign-in is either an emergency or a test: someone knows
+    which); and, with the sign-in alert, whether a CloudTrail trail logs every region their
+    sign-ins are recorded in (EventBridge gets none otherwise)."""
+    from awsenvs.live.break_glass import read_break_glass_users, regions_without_a_logging_trail
+
+    glass, rows = org.break_glass, []
+    try:
+        for user in read_break_glass_users(glass.users):
+            problems = (["missing: apply creates it"] if not user.exists else
+                        [*([] if user.console else ["no console password"]),
+                         *([] if user.mfa_devices else ["no MFA device: register one (a hardware key kept in the safe)"]),
+                         *([f"{user.active_keys} active access key(s): delete them (console only)"] if user.active_keys
+                           else [])])
+            signed_in = f"{user.last_sign_in:%Y-%m-%d %H:%M} UTC" if user.last_sign_in else "never"
+            rows.append(_row(f"break-glass {user.name}", "management", not problems,
+                             f"console only, MFA device; last sign-in {signed_in}", "; ".join(problems)))
+        if glass.alert_email:
+            regions = glass.alert_regions(org.region)
+            unlogged = regions_without_a_logging_trail(org.region, regions)
+            rows.append(_row("break-glass sign-in alert", "management", not unlogged,
+                             f"a CloudTrail trail logs {', '.join(regions)}: sign-ins reach {glass.alert_email}",
+                             f"no CloudTrail trail logs {', '.join(unlogged)}: EventBridge gets no sign-in event there; "
+                             "create a multi-region (organization) trail (docs/access.md)"))
+    except aws.AwsError as exc:
+        rows.append(Finding("break-glass", "management", FAIL, str(exc)))
     return rows
 
 

@@ -77,6 +77,10 @@ LEFT_OUT = {
                              "workflows `ci github` writes: how a team's CI gets credentials is its own choice.",
     "ci_access.CiReadRole": "Each account's read-only role for those workflows' pull request plans: part of awsenvs' "
                             "CI, not of the account.",
+    "break_glass.BreakGlassAccess": "The emergency IAM users of organization.break_glass and the alert on their "
+                                    "sign-in: not exported yet; `aws_iam_user`s in an admin group whose policy denies "
+                                    "all without MFA and access keys, and an EventBridge rule per sign-in region, do "
+                                    "the same (docs/access.md).",
 }
 # The runner's steps around the resources, which a module cannot hold.
 RUNNER_STEPS = (
@@ -88,6 +92,8 @@ RUNNER_STEPS = (
     "`-target=module.organization` first), retiring an environment (moving its account to the Suspended OU with "
     "its SCP, or closing it), untainting; `prevent_destroy` on the accounts and the organization stops a removal",
     "CLI profiles, sign-in links, `password`, `audit` and drift checks: tools that read org.yaml, not resources",
+    "just-in-time grants of eligible groups (`elevate`, `approve`, `revoke`): a grant is written into the stacks "
+    "from the record at the time; the `iam` and `identity_center` modules take standing groups only",
 )
 MANIFEST = ".awsenvs-export.json"
 # optional() object attributes (1.3) and strcontains() (1.5) in the variables' types and validations.

@@ -43,6 +43,30 @@ def console_user(org: Org, stack: str, user: str) -> tuple[Environment, User]:
     return env, person
 
 
+def break_glass_user(org: Org, user: str) -> str:
+    """`--stack management`: one of organization.break_glass's users, else bad input."""
+    users = org.break_glass.users if org.break_glass else ()
+    if user not in users:
+        raise BadInput(f"{user}: not a break-glass user of the management account (organization.break_glass.users: "
+                       f"{', '.join(users) or 'none'}); a product's users are in their environments' stacks")
+    return user
+
+
+def break_glass_lines(user: str, account_id: str, login_profile: dict) -> list[str]:
+    """What to show of an emergency user's initial password, and what to do with it."""
+    password = login_profile.get("password")
+    if not password:
+        raise AwsenvsError(f"{user}: no initial password in the management stack's state (not applied yet, or a "
+                           "login that existed before awsenvs adopted it): nothing to hand over")
+    return [
+        f"Initial console password of the break-glass user {user} in the management account ({account_id})",
+        f"  sign in at   https://{account_id}.signin.aws.amazon.com/console  as {user}",
+        "  change it at first sign-in, register an MFA device (a hardware key), then sign out;",
+        "  keep the new password and the key apart, in a safe (docs/access.md: break-glass)",
+        f"  password     {password}",
+    ]
+
+
 def last_used(get_user_response: dict) -> datetime | None:
     """When the user last signed in with a password (IAM GetUser's PasswordLastUsed)."""
     return get_user_response.get("User", {}).get("PasswordLastUsed")

@@ -42,6 +42,7 @@ from awsenvs.reconcile import (
     account_stack_imports,
     contact_imports,
     guardrail_imports,
+    break_glass_imports,
     identity_center_imports,
     management_imports,
     region_imports,
@@ -154,6 +155,10 @@ class LiveChecks:
                                             reach=adopting)
                 imports += identity_center_imports(self.org, live, ids, self._account_labels())
             imports += self._account_settings_imports(held)
+            live = self.organization
+            management = (live.management.id if live and live.management else None) or self.org.management_account_id
+            if self.org.break_glass is not None and management is not None:
+                imports += break_glass_imports(self.org, AccountProbe(management, aws.new_session), held)
             settings = sorted(held & frozenset().union(*(account_settings_addresses(r.stack) for r in retiring)))
             return imports, [*(r.address for r in retiring), *settings, *released_contacts(self.org, held)]
         env = self.org.environment_by_stack(stack)

@@ -20,6 +20,10 @@ import boto3
 
 from awsenvs.checks import AdoptionError
 from awsenvs.config import (
+    BREAK_GLASS_ALERT_NAME,
+    BREAK_GLASS_GROUP,
+    BREAK_GLASS_POLICY_NAME,
+    BreakGlass,
     ALIAS_ADDRESS,
     BUDGET_ADDRESS,
     CI_APPLY_POLICY_ADDRESS,
@@ -190,6 +194,40 @@ def management_imports(org: Org, live: LiveOrganization | None) -> list[Import]:
     return imports
 
 
+
+
+def break_glass_imports(org: Org, probe: AccountProbe, held: frozenset[str]) -> list[Import]:
+    """organization.break_glass's users (their console passwords and group membership), group,
+    policy and the alert's forwarding role that exist in the management account already:
+    made by hand before, or by an apply whose answer was lost (IAM answers
+    EntityAlreadyExists to a second create)."""
+    glass = org.break_glass
+    if glass is None:
+        return []
+    imports = []
+    group, policy = tf_name(BREAK_GLASS_GROUP), tf_name(BREAK_GLASS_POLICY_NAME)
+    if f"aws_iam_group.{group}" not in held and probe.group(BREAK_GLASS_GROUP):
+        imports.append(Import(f"aws_iam_group.{group}", BREAK_GLASS_GROUP, f"existing IAM group {BREAK_GLASS_GROUP}"))
+    arn = f"arn:aws:iam::{probe.account_id}:policy/{BREAK_GLASS_POLICY_NAME}"
+    if f"aws_iam_policy.{policy}" not in held and probe.policy(arn):
+        imports.append(Import(f"aws_iam_policy.{policy}", arn, f"existing IAM policy {BREAK_GLASS_POLICY_NAME}"))
+    forward = f"{BREAK_GLASS_ALERT_NAME}-forward"
+    address = f"aws_iam_role.{tf_name(BREAK_GLASS_ALERT_NAME, 'forward')}"
+    if glass.alert_email and address not in held and probe.role(forward):
+        imports.append(Import(address, forward, f"existing IAM role {forward}"))
+    for user in glass.users:
+        name = BreakGlass.tf_name(user)
+        if f"aws_iam_user.{name}" in held:
+            continue
+        if probe.user(user):
+            imports.append(Import(f"aws_iam_user.{name}", user, f"existing IAM user {user} (break-glass)"))
+            if probe.login_profile(user):
+                imports.append(Import(f"aws_iam_user_login_profile.{name}", user,
+                                      f"existing console password of {user} (kept as it is)"))
+            if BREAK_GLASS_GROUP in probe.groups_of(user):
+                imports.append(Import(f"aws_iam_user_group_membership.{name}", f"{user}/{BREAK_GLASS_GROUP}",
+                                      f"{user} already in {BREAK_GLASS_GROUP}"))
+    return imports
 
 
 def guardrail_imports(org: Org, live: LiveOrganization | None, targets: Mapping[str, frozenset[str]]) -> list[Import]:

@@ -56,6 +56,7 @@ from awsenvs.config import (
 from awsenvs.modules.account import AccountBaseline
 from awsenvs.modules.account_settings import AccountSettings
 from awsenvs.modules.bootstrap import GitHubRoles, RunRoles, StateBucket
+from awsenvs.modules.break_glass import BreakGlassAccess
 from awsenvs.modules.budget import MonthlyBudget
 from awsenvs.modules.caller_check import CallerCheck
 from awsenvs.modules.ci_access import CiReadRole
@@ -158,6 +159,9 @@ class ManagementStack(_Stack):
             AccountSettings(self, "account-settings", org.environments,
                             {stack: account.id for stack, account in self.organization.accounts.items()},
                             depends_on=[self.organization.organization])
+        if org.break_glass is not None:
+            BreakGlassAccess(self, "break-glass", org.break_glass, org.region,
+                             [org.management_account_id] if org.management_account_id else None)
         if org.identity_center:
             account_ids = {stack: account.id for stack, account in self.organization.accounts.items()}
             IdentityCenter(self, "identity-center", org.people, org.groups, org.assignments, account_ids, org.environments)

@@ -1,6 +1,6 @@
 """Just-in-time elevation on the emulator: `elevate`, `approve`, `revoke`, `elevations`, an
-expired grant, and `audit`, through the CLI (real terraform, the real provider), read back
-with boto3.  The emulator evaluates no IAM condition: what AWS enforces is shown on the
+expired grant, `audit`, and break-glass users, through the CLI (real terraform, the real
+provider), read back with boto3.  The emulator evaluates no IAM condition: what AWS enforces is shown on the
 synthesized and the live policy documents (tests/test_elevation_policies.py)."""
 
 from __future__ import annotations
@@ -19,7 +19,11 @@ from tests.conftest import Rehearsal, seed_rehearsal
 pytestmark = pytest.mark.e2e
 
 ORG = """
-organization: {name: jit, email: ops@jit.example.com, region: eu-west-1}
+organization:
+  name: jit
+  email: ops@jit.example.com
+  region: eu-west-1
+  break_glass: {users: [breakglass-1], alert_email: security@jit.example.com}
 groups:
   readers: {policies: [arn:aws:iam::aws:policy/ReadOnlyAccess]}
   sysadmins: {policies: [arn:aws:iam::aws:policy/AdministratorAccess]}
@@ -270,3 +274,67 @@ def test_with_identity_center_a_grant_is_an_assignment_and_a_deny_in_its_permiss
         assigned, inline = read()
         assert assigned == {"paul"}
         assert inline["Statement"][0]["Condition"]["DateLessThan"] == {"aws:TokenIssueTime": entry.end_text}
+
+
+# --------------------------------------------------------------------------- break-glass
+
+
+def test_break_glass_users_are_console_only_with_mfa_required_and_their_sign_in_alerts(jit):
+    from awsenvs.modules.iam_policies import sign_in_event_pattern
+
+    with jit.boto():
+        iam = boto3.client("iam")
+        user = iam.get_user(UserName="breakglass-1")["User"]
+        iam.get_login_profile(UserName="breakglass-1")  # a console password (reset at first sign-in: the emulator keeps no flag)
+        assert iam.list_access_keys(UserName="breakglass-1")["AccessKeyMetadata"] == []
+        assert [g["GroupName"] for g in iam.list_groups_for_user(UserName="breakglass-1")["Groups"]] == [
+            config.BREAK_GLASS_GROUP]
+        attached = {p["PolicyName"]: p["PolicyArn"] for p in iam.list_attached_group_policies(
+            GroupName=config.BREAK_GLASS_GROUP)["AttachedPolicies"]}
+        assert set(attached) == {"AdministratorAccess", config.BREAK_GLASS_POLICY_NAME}
+        version = iam.get_policy(PolicyArn=attached[config.BREAK_GLASS_POLICY_NAME])["Policy"]["DefaultVersionId"]
+        document = iam.get_policy_version(PolicyArn=attached[config.BREAK_GLASS_POLICY_NAME],
+                                          VersionId=version)["PolicyVersion"]["Document"]
+        statements = {st["Sid"]: st for st in (json.loads(document) if isinstance(document, str) else document)["Statement"]}
+        assert statements["DenyAllExceptMfaSetupWithoutMfa"]["Condition"] == {
+            "BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}
+        assert statements["NoAccessKeys"]["Effect"] == "Deny"
+        assert statements["NoAccessKeys"]["Resource"] == f"arn:aws:iam::{user['Arn'].split(':')[4]}:user/${{aws:username}}"
+        # The sign-in alert: the rule in the organization's region mails, the others forward to it.
+        pattern = sign_in_event_pattern(["breakglass-1"])
+        for region in ("eu-west-1", *config.SIGN_IN_EVENT_REGIONS):
+            events = boto3.client("events", region_name=region)
+            rule = events.describe_rule(Name=config.BREAK_GLASS_ALERT_NAME)
+            assert json.loads(rule["EventPattern"]) == pattern, region
+            [target] = events.list_targets_by_rule(Rule=config.BREAK_GLASS_ALERT_NAME)["Targets"]
+            expected = (f":sns:eu-west-1:" if region == "eu-west-1" else ":events:eu-west-1:")
+            assert expected in target["Arn"], (region, target)
+        sns = boto3.client("sns", region_name="eu-west-1")
+        [subscription] = sns.list_subscriptions()["Subscriptions"]
+        assert (subscription["Protocol"], subscription["Endpoint"]) == ("email", "security@jit.example.com")
+
+    audited = jit.cli("audit")
+    rows = [line for line in audited.stdout.splitlines() if "break-glass" in line]
+    assert any("break-glass breakglass-1" in r and "no MFA device" in r for r in rows), audited.stdout[-3000:]
+    assert any("sign-in alert" in r and "no CloudTrail trail logs eu-west-1, us-east-1" in r for r in rows), rows
+    with jit.boto():
+        s3 = boto3.client("s3", region_name="eu-west-1")
+        s3.create_bucket(Bucket="jit-trail", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        trail = boto3.client("cloudtrail", region_name="eu-west-1")
+        trail.create_trail(Name="org-trail", S3BucketName="jit-trail", IsMultiRegionTrail=True)
+        trail.start_logging(Name="org-trail")
+        device = iam.create_virtual_mfa_device(VirtualMFADeviceName="breakglass-1")["VirtualMFADevice"]
+        iam.enable_mfa_device(UserName="breakglass-1", SerialNumber=device["SerialNumber"],
+                              AuthenticationCode1="123456", AuthenticationCode2="654321")
+    audited = jit.cli("audit")
+    rows = [line for line in audited.stdout.splitlines() if "break-glass" in line]
+    assert any("break-glass breakglass-1" in r and "pass" in r and "last sign-in never" in r for r in rows), rows
+    assert any("sign-in alert" in r and "pass" in r for r in rows), rows
+
+    shown = jit.cli("password", "breakglass-1", "--stack", "management", "--force")
+    assert shown.returncode == 0, shown.stderr
+    assert "Initial console password of the break-glass user breakglass-1" in shown.stdout
+    [line] = [line for line in shown.stdout.splitlines() if line.strip().startswith("password")]
+    assert len(line.split()[-1]) >= 14
+    unknown = jit.cli("password", "maria", "--stack", "management", "--force")
+    assert unknown.returncode == 2 and "maria: not a break-glass user" in unknown.stderr, unknown.stderr

@@ -23,6 +23,7 @@ from awsenvs.config.errors import ConfigError
 from awsenvs.config.loading import load, parse
 from awsenvs.config.model import (
     Assignment,
+    BreakGlass,
     Budget,
     Contact,
     DataPerimeter,
@@ -54,6 +55,10 @@ from awsenvs.config.names import (
     ELEVATION_EXPIRY_POLICY,
     GRANT_TAG_PREFIX,
     REASON_RE,
+    BREAK_GLASS_ALERT_NAME,
+    BREAK_GLASS_GROUP,
+    BREAK_GLASS_POLICY_NAME,
+    SIGN_IN_EVENT_REGIONS,
     environment_name,
     policy_matches,
     ACCOUNT_EMAIL_MAX,
@@ -177,6 +182,7 @@ __all__ = [
     "CLOSE_QUOTA_MIN", "CLOSE_QUOTA_SHARE", "CLOSED_AT_TAG", "CONTACT_KINDS", "OPT_IN_REGIONS", "REOPEN_DAYS",
     "REGION_OPT_TIMEOUT", "REGION_REQUESTS_PER_ACCOUNT", "REGION_REQUESTS_PER_ORGANIZATION",
     "RESOURCE_CONTROL_POLICY",
+    "BREAK_GLASS_ALERT_NAME", "BREAK_GLASS_GROUP", "BREAK_GLASS_POLICY_NAME", "SIGN_IN_EVENT_REGIONS",
     "DURATION_RE", "ELEVATION_EXPIRY_POLICY", "GRANT_TAG_PREFIX", "REASON_RE",
     "tf_name", "as_name", "default_alias", "duration_seconds", "duration_text", "environment_name", "policy_matches",
     # errors
@@ -185,7 +191,7 @@ __all__ = [
     "AccountId", "BudgetSpec", "CloudStateSpec", "Email", "EnvironmentSpec", "GroupSpec", "GuardrailsSpec", "OrganizationSpec", "OrgSpec",
     "PasswordPolicySpec", "ProductSpec", "S3StateSpec", "ServicePrincipal", "StateSpec", "UserSpec",
     # model
-    "Assignment", "Budget", "Contact", "DataPerimeter", "Elevation", "Environment", "Grant", "GitHubCi", "Group", "Guardrails", "Org", "PasswordPolicy", "Product", "RunRole", "StateConfig", "Unmanaged", "User",
+    "Assignment", "BreakGlass", "Budget", "Contact", "DataPerimeter", "Elevation", "Environment", "Grant", "GitHubCi", "Group", "Guardrails", "Org", "PasswordPolicy", "Product", "RunRole", "StateConfig", "Unmanaged", "User",
     "access_portal_url", "account_settings_addresses", "contact_address", "grant_tags", "iso_time",
     # loading
     "load", "parse",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from awsenvs.config.errors import ConfigError
 from awsenvs.config.model import (
+    BreakGlass,
     Budget,
     Contact,
     DataPerimeter,
@@ -489,8 +490,21 @@ def _derive(spec: OrgSpec, path: Path) -> Org:
         sso_start_url=org.sso_start_url.rstrip("/") if org.sso_start_url else None,
         on_retire=org.on_retire,
         github=github,
+        break_glass=(BreakGlass(tuple(org.break_glass.users), org.break_glass.alert_email)
+                     if org.break_glass is not None else None),
     )
     people = {person.name for person in model.people}
+    if org.break_glass is not None:
+        for name in org.break_glass.users:
+            if not IAM_USER_RE.match(name):
+                fail("organization.break_glass.users", f"{name!r} is not a valid IAM user name (1-64 of letters, digits "
+                                                       "and +=,.@_-)")
+            elif name in people:
+                fail("organization.break_glass.users", f"{name!r} is also a user of a product: break-glass users stand "
+                                                       "apart (no groups, no elevation); give the emergency user its own "
+                                                       "name, e.g. breakglass-1")
+        if len(set(org.break_glass.users)) != len(org.break_glass.users):
+            fail("organization.break_glass.users", "a name is listed twice: list each emergency user once")
     for env in model.environments:
         for approver in env.elevation.approvers:
             if approver not in people:

@@ -40,6 +40,7 @@ from awsenvs.config.names import (
     RUN_ROLE_POLICY_RESOURCE,
     RUN_ROLE_PREFIX,
     RUN_ROLE_RESOURCE,
+    SIGN_IN_EVENT_REGIONS,
     TFC_DEFAULT_PROJECT,
     duration_seconds,
     policy_matches,
@@ -247,6 +248,23 @@ def grant_tags(grants: Sequence[Grant]) -> dict[str, str]:
 def iso_time(when: datetime) -> str:
     """A time as IAM's date conditions and the record write it: ISO 8601, UTC, seconds."""
     return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class BreakGlass:
+    """organization.break_glass: emergency IAM users in the management account."""
+
+    users: tuple[str, ...]
+    alert_email: str | None = None
+
+    def alert_regions(self, region: str) -> tuple[str, ...]:
+        """Where the sign-in alert listens: the organization's region first (its rule mails),
+        then those the global sign-in endpoint records in (names.SIGN_IN_EVENT_REGIONS)."""
+        return tuple(dict.fromkeys((region, *SIGN_IN_EVENT_REGIONS))) if self.alert_email else ()
+
+    @staticmethod
+    def tf_name(user: str) -> str:
+        return tf_name("break_glass", user)
 
 
 @dataclass(frozen=True)
@@ -701,6 +719,7 @@ class Org:
     sso_start_url: str | None = None  # identity_center: the access portal, when customized
     on_retire: str = "park"  # or "close": a retired environment's account is parked, then closed
     github: GitHubCi | None = None  # ci.github: GitHub Actions plan, apply and drift (awsenvs.ci)
+    break_glass: BreakGlass | None = None  # organization.break_glass (modules/break_glass.py)
 
     def access_portal(self, identity_store_id: str | None) -> str | None:
         """identity_center: the AWS access portal (the CLI's sso_start_url): organization.sso_start_url

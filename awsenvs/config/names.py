@@ -50,6 +50,20 @@ def duration_text(seconds: int) -> str:
     return f"{hours}h{minutes:02d}m" if hours and minutes else f"{hours}h" if hours else f"{minutes}m"
 
 
+# organization.break_glass: emergency IAM users in the management account, for when
+# Identity Center or the usual sign-in fails (docs/access.md).  Their group (admin, MFA
+# required, no access keys) and policy; the alert on their console sign-in.
+BREAK_GLASS_GROUP = f"{MANAGED_BY}-break-glass"
+BREAK_GLASS_POLICY_NAME = f"{MANAGED_BY}-break-glass"
+BREAK_GLASS_ALERT_NAME = f"{MANAGED_BY}-break-glass-sign-in"
+# Where CloudTrail records an IAM user's ConsoleLogin through the global sign-in endpoint
+# (us-east-1, or one of us-east-2, eu-north-1, ap-southeast-2 when the browser has an account
+# alias cookie), besides the region of a regional endpoint
+# (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-aws-console-sign-in-events.html):
+# the alert listens in each and forwards to the organization's region.
+SIGN_IN_EVENT_REGIONS = ("us-east-1", "us-east-2", "eu-north-1", "ap-southeast-2")
+
+
 # Where the accounts of environments removed from org.yaml go (never closed by awsenvs).
 SUSPENDED_OU = "Suspended"
 SUSPENDED_POLICY_NAME = f"{MANAGED_BY}-suspended"  # the deny-all SCP of the Suspended OU (see retire.park)

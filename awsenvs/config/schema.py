@@ -250,6 +250,13 @@ class ProductSpec(_Spec):
     disable_regions: list[str] | None = None
 
 
+class BreakGlassSpec(_Spec):
+    """Named emergency IAM users in the management account (console only, MFA, no keys)."""
+
+    users: list[str] = Field(min_length=1)
+    alert_email: Email | None = None  # told of each of their console sign-ins (needs a CloudTrail trail)
+
+
 class OrganizationSpec(_Spec):
     name: str
     email: Email
@@ -276,6 +283,7 @@ class OrganizationSpec(_Spec):
     # An environment removed from org.yaml: its account is parked in the Suspended OU, or
     # parked and then closed (within CloseAccount's quota).
     on_retire: Literal["park", "close"] = "park"
+    break_glass: BreakGlassSpec | None = None
 
     @field_validator("organization_id")
     @classmethod

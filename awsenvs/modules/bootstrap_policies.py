@@ -76,7 +76,17 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from awsenvs.config import MANAGED_BY, MANAGED_BY_TAG, TFC_AUDIENCE, GitHubCi, Org, RunRole
+from awsenvs.config import (
+    BREAK_GLASS_ALERT_NAME,
+    BREAK_GLASS_GROUP,
+    BREAK_GLASS_POLICY_NAME,
+    MANAGED_BY,
+    MANAGED_BY_TAG,
+    TFC_AUDIENCE,
+    GitHubCi,
+    Org,
+    RunRole,
+)
 
 VERSION = "2012-10-17"
 ORGANIZATIONS_PRINCIPAL = "organizations.amazonaws.com"
@@ -201,9 +211,28 @@ def management_run_policy(org: Org) -> dict:
              "Condition": {"StringNotEquals": {f"aws:ResourceTag/{MANAGED_BY_TAG}": MANAGED_BY},
                            "ForAnyValue:StringEquals": {"aws:TagKeys": [MANAGED_BY_TAG]}}},
         ]
+    statements += _break_glass_statements(org)
     statements.append({"Sid": "NeverEndTheOrganization", "Effect": "Deny", "Action": list(ORGANIZATION_ENDINGS),
                        "Resource": "*"})
     return {"Version": VERSION, "Statement": statements}
+
+
+def _break_glass_statements(org: Org) -> list[dict]:
+    """organization.break_glass (modules/break_glass.py): its users, group, policy and the
+    alert's forwarding role; the alert's rules and topic.  Nothing else in IAM."""
+    glass = org.break_glass
+    if glass is None:
+        return []
+    account = org.management_account_id
+    iam = [*(f"arn:aws:iam::{account}:user/{user}" for user in glass.users),
+           f"arn:aws:iam::{account}:group/{BREAK_GLASS_GROUP}", f"arn:aws:iam::{account}:policy/{BREAK_GLASS_POLICY_NAME}",
+           f"arn:aws:iam::{account}:role/{BREAK_GLASS_ALERT_NAME}-forward"]
+    statements = [{"Sid": "BreakGlassUsers", "Effect": "Allow", "Action": "iam:*", "Resource": iam}]
+    if glass.alert_email:
+        statements.append({"Sid": "BreakGlassAlert", "Effect": "Allow", "Action": ["events:*", "sns:*"],
+                           "Resource": [f"arn:aws:events:*:{account}:rule/{BREAK_GLASS_ALERT_NAME}",
+                                        f"arn:aws:sns:*:{account}:{BREAK_GLASS_ALERT_NAME}"]})
+    return statements
 
 
 def account_run_policy(role: RunRole) -> dict:
@@ -230,6 +259,8 @@ IDENTITY_CENTER_READS = ("sso:Describe*", "sso:List*", "sso:GetInlinePolicyForPe
                          "sso:GetPermissionsBoundaryForPermissionSet",
                          "identitystore:Describe*", "identitystore:List*", "identitystore:Get*")
 ACCOUNT_SETTINGS_READS = ("account:Get*", "account:ListRegions")
+BREAK_GLASS_READS = ("iam:Get*", "iam:List*", "events:Describe*", "events:List*", "sns:Get*", "sns:List*",
+                     "cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus")
 # What an account stack's plan refreshes (alias, password policy, users, groups, their
 # policies and memberships, login profiles, the MFA roles, the budget) and what the look-ups
 # and `audit` read in a member account (awsenvs/live/iam.py).
@@ -281,6 +312,9 @@ def github_plan_policy(org: Org) -> dict:
                            "Resource": f"arn:aws:account::{org.management_account_id}:account/o-*/*"})
     if org.identity_center:
         statements.append({"Sid": "ReadIdentityCenter", "Effect": "Allow", "Action": list(IDENTITY_CENTER_READS),
+                           "Resource": "*"})
+    if org.break_glass is not None:  # its plan refreshes the users and the alert
+        statements.append({"Sid": "ReadBreakGlass", "Effect": "Allow", "Action": list(BREAK_GLASS_READS),
                            "Resource": "*"})
     statements += _state_statements(org, write=False)
     statements.append({"Sid": "AssumeTheReadRoles", "Effect": "Allow", "Action": "sts:AssumeRole",

@@ -158,3 +158,25 @@ def permission_set_expiry_policy(active: list[tuple[str, str, str]], ended: list
         *(statement(user, account, {"DateGreaterThan": {"aws:CurrentTime": until}}) for user, account, until in active),
         *(statement(user, account, {"DateLessThan": {"aws:TokenIssueTime": end}}) for user, account, end in ended),
     ]}
+
+
+def break_glass_policy(account_id: str) -> dict:
+    """The emergency users' own policy beside AdministratorAccess: until they sign in with
+    MFA, only setting up their MFA device and changing the initial password (the same
+    self-service the require-MFA policy leaves); never access keys of their own (console
+    only: an explicit deny wins over the administrator's allow)."""
+    own_user = f"arn:aws:iam::{account_id}:user/{USERNAME}"
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "DenyAllExceptMfaSetupWithoutMfa", "Effect": "Deny", "NotAction": _SELF_SERVICE_WITHOUT_MFA,
+         "Resource": "*", "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}},
+        {"Sid": "NoAccessKeys", "Effect": "Deny", "Action": ["iam:CreateAccessKey", "iam:UpdateAccessKey"],
+         "Resource": own_user},
+    ]}
+
+
+def sign_in_event_pattern(users) -> dict:
+    """EventBridge's match for a console sign-in of these IAM users, as CloudTrail delivers
+    it (detail-type `AWS Console Sign In via CloudTrail`, userIdentity type IAMUser:
+    https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-aws-console-sign-in-events.html)."""
+    return {"source": ["aws.signin"], "detail-type": ["AWS Console Sign In via CloudTrail"],
+            "detail": {"userIdentity": {"type": ["IAMUser"], "userName": sorted(users)}}}
