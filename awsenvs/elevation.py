@@ -3,16 +3,17 @@
 A user may hold groups (standing) and be *eligible* for others in an environment
 (org.yaml: `users: {maria: {groups: [readers], eligible: [sysadmins]}}`, the environment's
 `elevation: {max: 4h, approvers: [paul]}`).  A grant is an entry of the record,
-`<state folder>/elevations.json` (awsenvs.config.grants), and the account stack is
-synthesized from the record's active grants: each one a statement in its group's MFA role
+`elevations.json` beside the state (the state folder, or the state bucket with s3 state:
+awsenvs.config.grants), and the account stack is synthesized from the record's active grants: each one a statement in its group's MFA role
 trust that AWS honours until its end, a deny that ends the sessions begun before, and a tag
 on the role (modules/iam.py).  Nothing awsenvs runs has to be there when a grant ends:
 AWS compares the time itself; the next plan or apply removes what has ended.
 
 These functions change the record only: the verbs (awsenvs/cli/elevate.py, approve.py,
 revoke.py) hold the run lock, write the record and apply the one stack.  Every change is
-also a line of the log (`elevations.log`, JSON lines, appended), and the record's last
-version is kept as `elevations.json.bak`.
+also a line of the log (`elevations.log`, JSON lines, appended; in the bucket an object per
+line under `elevations.log/`), and the record's last version is kept (`elevations.json.bak`;
+the bucket's versions).
 """
 
 from __future__ import annotations
@@ -22,11 +23,10 @@ import os
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Sequence
 
 from awsenvs.config import REASON_RE, Environment, Grant, Group, Org, User, duration_text, iso_time
-from awsenvs.config.grants import grants_text, read_grants
+from awsenvs.config.grants import grants_text, parse_grants, read_grants
 from awsenvs.errors import AwsenvsError, BadInput
 from awsenvs.private import private_dir, write_private
 
@@ -61,9 +61,28 @@ def target(org: Org, user: str, env: str, group: str) -> Target:
     return Target(found, person, found.group(group))
 
 
-def read(org: Org) -> tuple[Grant, ...]:
-    """Every entry of the record: requests, grants, ended ones."""
-    return read_grants(org.elevations_file)
+@dataclass(frozen=True)
+class Record:
+    """Every entry of the record (requests, grants, ended ones) and the version read (S3's
+    ETag: the write is refused if another run wrote it since)."""
+
+    grants: tuple[Grant, ...]
+    version: str | None = None
+
+
+def read(org: Org) -> Record:
+    """The record where the state is: the state folder (local), or the state bucket (s3,
+    through the credentials' session: awsenvs.live.s3)."""
+    if org.state.backend != "s3":
+        return Record(read_grants(org.elevations_file))
+    from awsenvs import aws
+    from awsenvs.live.s3 import read_object
+
+    text, etag = read_object(aws.new_session(), org.state.s3.bucket, org.elevations_key, org.state.s3.region)
+    if text is None:
+        return Record(())
+    return Record(parse_grants(text, org.elevations_place, "restore an earlier version of it (the bucket is "
+                                                           "versioned)"), etag)
 
 
 def request(record: Sequence[Grant], t: Target, seconds: int, reason: str, requester: str, now: datetime) -> Grant:
@@ -121,9 +140,22 @@ def replaced(record: Sequence[Grant], entry: Grant) -> tuple[Grant, ...]:
     return (*kept, entry)
 
 
-def write(org: Org, record: Sequence[Grant], event: str, entry: Grant, actor: str, now: datetime) -> None:
-    """Write the record whole (the last one kept as .bak, owner-only, replaced atomically) and
-    append what happened to the log."""
+def write(org: Org, read_as: Record, record: Sequence[Grant], event: str, entry: Grant, actor: str,
+          now: datetime) -> None:
+    """Write the record whole and what happened to the log.  In the state folder: the last
+    record kept as .bak, owner-only, replaced atomically, the log a file of JSON lines.  In the
+    state bucket: only if nobody wrote it since `read_as` was read (the bucket keeps the
+    earlier versions), the log one object per line."""
+    line = log_line(event, entry, actor, now)
+    if org.state.backend == "s3":
+        from awsenvs import aws
+        from awsenvs.live.s3 import write_object
+
+        session, bucket, region = aws.new_session(), org.state.s3.bucket, org.state.s3.region
+        write_object(session, bucket, org.elevations_key, region, grants_text(tuple(record)), read_as.version,
+                     new=read_as.version is None)
+        write_object(session, bucket, org.elevations_log_key(iso_time(now), entry.id, event), region, json.dumps(line))
+        return
     path = org.elevations_file
     private_dir(path.parent)
     if path.exists():
@@ -131,16 +163,27 @@ def write(org: Org, record: Sequence[Grant], event: str, entry: Grant, actor: st
     temporary = path.with_name(f".{path.name}.{os.getpid()}")
     write_private(temporary, grants_text(tuple(record)))
     os.replace(temporary, path)
-    log(org.elevations_log, event, entry, actor, now)
-
-
-def log(path: Path, event: str, entry: Grant, actor: str, now: datetime) -> None:
-    line = {"at": iso_time(now), "event": event, "by": actor, "id": entry.id, "stack": entry.stack, "user": entry.user,
-            "group": entry.group, "since": iso_time(entry.since), "until": iso_time(entry.end),
-            "requester": entry.requester, "approver": entry.approver, "reason": entry.reason}
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    fd = os.open(org.elevations_log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     with os.fdopen(fd, "a", encoding="utf-8") as handle:
         handle.write(json.dumps(line) + "\n")
+
+
+def upload(org: Org, record_text: str, log_text: str | None) -> None:
+    """bootstrap's move into S3 state: the local record into the bucket (where none is yet),
+    and the local log as one object."""
+    from awsenvs import aws
+    from awsenvs.live.s3 import write_object
+
+    session, bucket, region = aws.new_session(), org.state.s3.bucket, org.state.s3.region
+    write_object(session, bucket, org.elevations_key, region, record_text, new=True)
+    if log_text:
+        write_object(session, bucket, org.elevations_log_key("moved", "local", "log"), region, log_text)
+
+
+def log_line(event: str, entry: Grant, actor: str, now: datetime) -> dict:
+    return {"at": iso_time(now), "event": event, "by": actor, "id": entry.id, "stack": entry.stack, "user": entry.user,
+            "group": entry.group, "since": iso_time(entry.since), "until": iso_time(entry.end),
+            "requester": entry.requester, "approver": entry.approver, "reason": entry.reason}
 
 
 def status(entry: Grant, org: Org, now: datetime) -> str:

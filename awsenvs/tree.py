@@ -17,8 +17,11 @@ def org_tree(org: Org, account_ids: dict[str, str] | None = None) -> Tree:
     root_access = ("\n  centralized root access (member accounts need no root credentials)", "dim") if org.centralized_root else ""
     retired = ("\n  retired accounts: parked in the Suspended OU, then closed (within CloseAccount's quota)", "dim") \
         if org.on_retire == "close" else ""
+    glass = org.break_glass
+    break_glass = ("\n  break-glass users: " + ", ".join(glass.users) + " (console only, MFA)"
+                   + (f"; sign-ins mailed to {glass.alert_email}" if glass.alert_email else ""), "red") if glass else ""
     root = Tree(Text.assemble(("management", "bold"), f"  {org.name}  {org.email}  ", (management, "dim"), access, root_access,
-                              retired))
+                              retired, break_glass))
     for product in org.products:
         ou = root.add(Text.assemble(("OU ", "dim"), (product.ou_name, "bold cyan"), *_guardrails(product)))
         for env in product.environments:
@@ -44,8 +47,14 @@ def org_tree(org: Org, account_ids: dict[str, str] | None = None) -> Tree:
                     if group.name in user.groups:
                         profile = profiles.get((user.name, group.name), env.profile_name(user))
                         node.add(Text.assemble(("user ", "dim"), user.name, ("  profile ", "dim"), profile))
+                    elif group.name in user.eligible:  # just in time: `elevate` grants it
+                        grant = next((g for g in env.grants if (g.user, g.group) == (user.name, group.name)), None)
+                        state = (("  granted until ", "dim"), (grant.until_text, "bold yellow")) if grant else \
+                            (("  eligible, not granted", "dim"),)
+                        node.add(Text.assemble(("user ", "dim"), user.name, *state, ("  profile ", "dim"),
+                                               env.eligible_profile_name(user, group.name)))
             for user in env.users:
-                if not user.groups:
+                if not user.groups and not user.eligible:
                     account.add(Text.assemble(("user ", "dim"), user.name, ("  (no groups)", "dim")))
     return root
 

@@ -75,9 +75,13 @@ def test_validate_refuses_what_a_grant_cannot_be(change, message):
     assert_rejected(text, message)
 
 
-def test_eligible_groups_need_local_state_and_iam_users_for_now():
-    s3 = ORG + "state:\n  backend: s3\n  s3: {bucket: acme-tfstate, region: eu-west-1}\n"
-    assert_rejected(s3, "eligible groups keep their grants in the state folder, which state.backend s3 does not share")
+def test_eligible_groups_need_a_place_for_their_record_beside_the_state():
+    cloud = ORG.replace("region: eu-west-1}", "region: eu-west-1, management_account_id: '123456789012'}") + \
+        "state:\n  backend: cloud\n  cloud: {organization: acme}\n"
+    assert_rejected(cloud, "eligible groups keep their grants beside the state (the state folder, or the S3 state "
+                           "bucket), and Terraform Cloud keeps no files")
+    s3 = parse(ORG + "state:\n  backend: s3\n  s3: {bucket: acme-tfstate, region: eu-west-1, key_prefix: org}\n")
+    assert (s3.elevations_key, s3.elevations_place) == ("org/elevations.json", "s3://acme-tfstate/org/elevations.json")
     elevation_alone = ORG.replace("maria: {groups: [readers], eligible: [sysadmins]}", "maria: {groups: [readers]}")
     assert_rejected(elevation_alone, "products.autochart.environments.prod.elevation: no user of this environment has "
                                      "eligible groups")
@@ -126,13 +130,14 @@ def test_the_record_round_trips_and_a_broken_one_is_one_line(tmp_path):
     assert "not a record of grants awsenvs wrote" in str(excinfo.value) and "\n" not in str(excinfo.value)
 
 
-def test_load_reads_the_record_beside_the_state(tmp_path):
+def test_the_record_is_read_beside_the_state(tmp_path):
     (tmp_path / "org.yaml").write_text(ORG)
     org = load(tmp_path / "org.yaml")
+    assert elevation.read(org) == elevation.Record(())
     org.elevations_file.parent.mkdir(parents=True)
-    now = datetime.now(timezone.utc)
-    org.elevations_file.write_text(grants_text((_grant(since=now - timedelta(minutes=1), until=now + timedelta(hours=1)),)))
-    assert [g.user for g in load(tmp_path / "org.yaml").environment_by_stack("autochart-prod").grants] == ["maria"]
+    grant = _grant(since=NOW - timedelta(minutes=1))
+    org.elevations_file.write_text(grants_text((grant,)))
+    assert elevation.read(org) == elevation.Record((grant,))
 
 
 def test_the_role_tags_say_whose_grant_in_what_iam_takes():
@@ -190,10 +195,59 @@ def test_the_log_is_appended_and_the_record_kept_once_as_backup(tmp_path):
     (tmp_path / "org.yaml").write_text(ORG)
     org = load(Path(tmp_path / "org.yaml"))
     first, second = _grant(), _grant(id="ffff0000")
-    elevation.write(org, (first,), "granted", first, "ops", NOW)
-    elevation.write(org, (first, second), "granted", second, "ops", NOW)
+    elevation.write(org, elevation.read(org), (first,), "granted", first, "ops", NOW)
+    elevation.write(org, elevation.read(org), (first, second), "granted", second, "ops", NOW)
     assert read_grants(org.elevations_file) == (first, second)
     assert read_grants(org.elevations_file.with_name("elevations.json.bak")) == (first,)
     lines = org.elevations_log.read_text().splitlines()
     assert [line.count('"event": "granted"') for line in lines] == [1, 1]
     assert oct(org.elevations_file.stat().st_mode & 0o777) == "0o600"
+
+
+@pytest.mark.parametrize("break_glass, message", [
+    ("{users: [paul]}", "organization.break_glass.users: 'paul' is also a user of a product: break-glass users stand apart"),
+    ("{users: [bad/name]}", "organization.break_glass.users: 'bad/name' is not a valid IAM user name"),
+    ("{users: [bg-1, bg-1]}", "organization.break_glass.users: a name is listed twice"),
+    ("{users: []}", "organization.break_glass.users"),
+    ("{users: [bg-1], alert_email: nobody}", "organization.break_glass.alert_email"),
+])
+def test_validate_refuses_break_glass_users_that_are_not_apart(break_glass, message):
+    text = ORG.replace("region: eu-west-1}", f"region: eu-west-1, break_glass: {break_glass}}}")
+    assert_rejected(text, message)
+
+
+def test_a_break_glass_user_approves_nothing():
+    text = ORG.replace("region: eu-west-1}", "region: eu-west-1, break_glass: {users: [bg-1]}}").replace(
+        "approvers: [paul]", "approvers: [bg-1]")
+    assert_rejected(text, "elevation.approvers: 'bg-1' is not a user of the organization")
+
+
+def test_in_the_state_bucket_the_record_is_written_only_over_the_version_read(tmp_path, monkeypatch):
+    """s3 state: the record is an object beside the states, written with S3's conditional
+    writes (a second run that read it before the first wrote is refused, nothing lost), the
+    log an object per line."""
+    import boto3
+    import moto
+
+    from awsenvs.live.s3 import ChangedMeanwhile
+    from tests.conftest import in_process_moto_env
+
+    in_process_moto_env(monkeypatch, tmp_path, "eu-west-1")
+    (tmp_path / "org.yaml").write_text(ORG + "state:\n  backend: s3\n  s3: {bucket: acme-tfstate, region: eu-west-1}\n")
+    org = load(tmp_path / "org.yaml")
+    first, second = _grant(), _grant(id="ffff0000", user="paul")
+    with moto.mock_aws():
+        s3 = boto3.client("s3", region_name="eu-west-1")
+        s3.create_bucket(Bucket="acme-tfstate", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        empty = elevation.read(org)
+        assert empty == elevation.Record(())
+        elevation.write(org, empty, (first,), "granted", first, "ops", NOW)
+        read = elevation.read(org)
+        assert read.grants == (first,) and read.version
+        with pytest.raises(ChangedMeanwhile, match="changed while this run read it"):
+            elevation.write(org, empty, (second,), "granted", second, "ops", NOW)  # read before the first write
+        elevation.write(org, read, (first, second), "granted", second, "ops", NOW)
+        assert elevation.read(org).grants == (first, second)
+        logged = [o["Key"] for o in s3.list_objects_v2(Bucket="acme-tfstate", Prefix="awsenvs/elevations.log/")["Contents"]]
+        assert logged == ["awsenvs/elevations.log/2026-12-05T12:00:00Z-a1b2c3d4-granted.json",
+                          "awsenvs/elevations.log/2026-12-05T12:00:00Z-ffff0000-granted.json"]

@@ -44,7 +44,7 @@ def audit(ctx: click.Context, as_json: bool, workers: int) -> None:
 
     from awsenvs import audit as audit_
 
-    rows = audit_rows(load_org(ctx), workers)
+    rows = audit_rows(load_org(ctx, grants=True), workers)
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in rows], indent=2))
     else:

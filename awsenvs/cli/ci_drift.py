@@ -48,7 +48,7 @@ def drift(ctx: click.Context, plan_all: bool, workers: int) -> None:
     from awsenvs.ci.github import environ_job
 
     job = environ_job(COMMAND)  # outside a GitHub job: one line, before any AWS call
-    org = load_org(ctx)
+    org = load_org(ctx, grants=True)
     notes = [LOCAL_SKIPPED]
     parked = True
     if org.github is not None:

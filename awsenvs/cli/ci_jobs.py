@@ -41,7 +41,7 @@ def plan(ctx: click.Context, workers: int, detail: bool) -> None:
     from awsenvs.synth import Worker
 
     job = environ_job("awsenvs ci plan")
-    org = load_ci_org(ctx)
+    org = load_ci_org(ctx, grants=True)
     number = job.pull_request_number
     base = ((job.event.get("pull_request") or {}).get("base") or {}).get("sha")
     if number is None or not base:
@@ -96,7 +96,7 @@ def apply(ctx: click.Context, protected: bool, workers: int, detail: bool) -> No
     from awsenvs.run import workflow
 
     job = environ_job("awsenvs ci apply")
-    org = load_ci_org(ctx)
+    org = load_ci_org(ctx, grants=True)
     branch = f"refs/heads/{org.github.default_branch}"
     if job.ref != branch:
         raise BadInput(f"ci apply runs on the default branch ({branch}; ci.github.default_branch), not {job.ref or 'here'}")

@@ -30,17 +30,28 @@ out = Console(soft_wrap=True, width=_WIDTH)
 err = Console(stderr=True, soft_wrap=True, width=_WIDTH)
 
 
-def load_org(ctx: click.Context) -> Org:
+def load_org(ctx: click.Context, grants: bool = False) -> Org:
+    """org.yaml; `grants`: with the active grants of eligible groups (the verbs whose stacks,
+    trees or checks show them: their record is beside the state, in the bucket with s3 state)."""
     from awsenvs.config import load
 
-    return load(ctx.obj["config"])
+    org = load(ctx.obj["config"])
+    if not grants or not any(env.eligible_users for env in org.environments):
+        return org
+    from datetime import datetime, timezone
+
+    from awsenvs import aws, elevation
+
+    if org.state.backend == "s3":
+        aws.connect(org)
+    return org.granted(elevation.read(org).grants, datetime.now(timezone.utc))
 
 
-def load_ci_org(ctx: click.Context) -> Org:
+def load_ci_org(ctx: click.Context, grants: bool = False) -> Org:
     """org.yaml for the `ci` commands, which need ci.github."""
     from awsenvs.config import ConfigError
 
-    org = load_org(ctx)
+    org = load_org(ctx, grants)
     if org.github is None:
         raise ConfigError(f"{org.source}: ci.github: not set: add `ci: {{github: {{repository: OWNER/NAME}}}}` (the "
                           "repository whose workflows plan and apply; docs/ci.md), run bootstrap, then ci github again")
@@ -98,7 +109,7 @@ def operator_prompt():
 
 def run_for(ctx: click.Context, stacks, products, envs, workers, everything: bool = False, detail: bool = False):
     """The Run of `plan` or `apply`: the selected stacks, the account guard and the live look-ups."""
-    org = load_org(ctx)
+    org = load_org(ctx, grants=True)
     return run_of(org, list(org.select(tuple(stacks), tuple(products), tuple(envs))), workers, everything, detail)
 
 
@@ -181,11 +192,12 @@ def change_and_apply(ctx: click.Context, verb: str, yes: bool, decide: "Decision
     name, arn = aws.caller_person()
     actor = name or arn
     with run_lock(org, verb):
-        record = elevation.read(org)
+        read = elevation.read(org)
+        record = read.grants
         now = datetime.now(timezone.utc)
         event, entry, apply = decide(org, record, name, arn, now)
         changed = elevation.replaced(record, entry)
-        elevation.write(org, changed, event, entry, actor, now)
+        elevation.write(org, read, changed, event, entry, actor, now)
         env = next(e for e in org.environments if e.stack == entry.stack)
         if not apply:
             err.print(f"{entry.id}: {entry.user} asks for {entry.group} in {env.key} until about "
@@ -200,7 +212,8 @@ def change_and_apply(ctx: click.Context, verb: str, yes: bool, decide: "Decision
         run = run_of(org.granted(changed, now), [stack], workers=1)
         _, code = workflow.apply(run, yes)
         if code != 0:
-            elevation.write(org, record, f"{event} not applied", entry, actor, datetime.now(timezone.utc))
+            elevation.write(org, elevation.read(org), record, f"{event} not applied", entry, actor,
+                            datetime.now(timezone.utc))
             before = next((e for e in record if e.id == entry.id), None)
             still = (f"the grant stays until {iso_time(before.end)}, when AWS ends it" if before and before.end > now
                      else "nothing was granted")

@@ -25,7 +25,11 @@ def elevations(ctx: click.Context, everything) -> None:
 
     org = load_org(ctx)
     now = datetime.now(timezone.utc)
-    rows = [(e, elevation.status(e, org, now)) for e in elevation.read(org)]
+    if org.state.backend == "s3":
+        from awsenvs import aws
+
+        aws.connect(org)
+    rows = [(e, elevation.status(e, org, now)) for e in elevation.read(org).grants]
     rows = [(e, s) for e, s in rows if everything or s in ("active", "waiting for approval")]
     if not rows:
         out.print("No active grants or waiting requests" + ("" if everything else " (--all: the ended ones too)"),

@@ -21,7 +21,7 @@ def synth(ctx: click.Context, hcl: bool = False, force: bool = False) -> None:
     """
     from awsenvs.synth import synthesize
 
-    org = load_org(ctx)
+    org = load_org(ctx, grants=True)
     outdir = cdktf_outdir()
     account_ids = {}
     if hcl:  # the committed files run without awsenvs: the ids it knows become the defaults

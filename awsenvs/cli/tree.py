@@ -20,7 +20,7 @@ def tree(ctx: click.Context) -> None:
     from awsenvs.tree import org_tree
     from awsenvs.run.outputs import known_account_ids
 
-    org = load_org(ctx)
+    org = load_org(ctx, grants=True)
     check_state_access(org)
     try:
         with err.status("Reading the ids of created accounts (the management stack's state)…"):

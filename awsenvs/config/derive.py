@@ -82,7 +82,7 @@ def known_regions() -> dict[str, str]:
 def _elevation(fail, epath: str, env_spec: EnvironmentSpec, users, identity_center: bool, backend: str) -> Elevation:
     """The environment's `elevation` (default: 4 hours, no approvers), and what eligible
     groups need: with IAM users an MFA role to grant (`mfa: required`; Identity Center asks
-    for MFA at sign-in), and the record kept in the state folder (local state)."""
+    for MFA at sign-in), and a place beside the state for the record (not Terraform Cloud)."""
     spec = env_spec.elevation or ElevationSpec()
     eligible = next((u for u in users if u.eligible), None)
     if env_spec.elevation is not None and eligible is None:
@@ -97,9 +97,10 @@ def _elevation(fail, epath: str, env_spec: EnvironmentSpec, users, identity_cent
         if not identity_center and env_spec.mfa != "required":
             fail(where, "eligible groups need mfa: required (a grant is a statement in the group's MFA role trust, "
                         "which exists only there): set mfa: required, or assign the group instead")
-        if backend != "local":
-            fail(where, f"eligible groups keep their grants in the state folder, which state.backend {backend} does "
-                        "not share with the team yet: use local state, or assign the group instead")
+        if backend == "cloud":
+            fail(where, "eligible groups keep their grants beside the state (the state folder, or the S3 state "
+                        "bucket), and Terraform Cloud keeps no files of awsenvs': use s3 or local state, or assign "
+                        "the group instead")
     return Elevation(seconds, tuple(dict.fromkeys(spec.approvers)))
 
 

@@ -1,8 +1,8 @@
-"""The record of grants of eligible groups (`<state folder>/elevations.json`): read as the
-model's `Grant`s, written back whole.  awsenvs.elevation changes it (elevate, approve,
-revoke); `load` reads it so that every verb sees the same active grants, and an account
-stack is synthesized from its environment's (an expired grant leaves its inputs, so the
-next plan removes it: synth.stack_inputs)."""
+"""The record of grants of eligible groups (`elevations.json`, beside the state: awsenvs.elevation
+keeps it): its text read as the model's `Grant`s, and written back whole.  The verbs that
+synthesize read it (cli/common.load_org) so that every one sees the same active grants, and
+an account stack is synthesized from its environment's (an expired grant leaves its inputs,
+so the next plan removes it: synth.stack_inputs)."""
 
 from __future__ import annotations
 
@@ -18,19 +18,27 @@ _FIELDS = ("id", "stack", "user", "group", "since", "until", "requester", "reaso
 
 
 def read_grants(path: Path) -> tuple[Grant, ...]:
-    """Every grant and request the record holds (none when there is no record yet)."""
+    """Every grant and request the record file holds (none when there is no record yet)."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return ()
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the record of grants ({exc}): restore it from its backup "
                           f"{path.name}.bak beside it, or remove it to drop every grant") from None
+    return parse_grants(text, str(path), f"restore it from its backup {path.name}.bak beside it")
+
+
+def parse_grants(text: str, where: str, restore: str) -> tuple[Grant, ...]:
+    """The record's text (`where`: its file or object, `restore`: how to get a good one back)."""
     try:
-        return tuple(_grant(entry) for entry in document["grants"])
+        return tuple(_grant(entry) for entry in json.loads(text)["grants"])
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{where}: cannot read the record of grants ({exc}): {restore}, or remove it to drop "
+                          "every grant") from None
     except (KeyError, TypeError, ValueError) as exc:
-        raise ConfigError(f"{path}: not a record of grants awsenvs wrote ({exc!r} is wrong): restore it from "
-                          f"{path.name}.bak beside it, or remove it to drop every grant") from None
+        raise ConfigError(f"{where}: not a record of grants awsenvs wrote ({exc!r} is wrong): {restore}, or remove "
+                          "it to drop every grant") from None
 
 
 def grants_text(grants: tuple[Grant, ...]) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, get_args
 
@@ -12,7 +11,6 @@ from pydantic import BaseModel, ValidationError
 
 from awsenvs.config.derive import _derive
 from awsenvs.config.errors import ConfigError
-from awsenvs.config.grants import read_grants
 from awsenvs.config.model import Org
 from awsenvs.config.schema import OrgSpec
 
@@ -48,10 +46,7 @@ def load(path: str | Path = "org.yaml") -> Org:
         raise ConfigError(f"{path}: file not found (create it, or pass --config PATH / ORG=PATH)") from None
     except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
-    org = parse(text, path)
-    if not any(env.eligible_users for env in org.environments):
-        return org
-    return org.granted(read_grants(org.elevations_file), datetime.now(timezone.utc))
+    return parse(text, path)
 
 
 def parse(text: str, path: Path = Path("org.yaml")) -> Org:

@@ -561,8 +561,12 @@ class StateConfig:
         return f"{prefix}{stack}"
 
     def s3_key(self, stack: str) -> str:
+        return self.s3_object(f"{stack}.tfstate")
+
+    def s3_object(self, name: str) -> str:
+        """The key of an object beside the states in the bucket."""
         prefix = self.s3.key_prefix.strip("/") if self.s3 else ""
-        return f"{prefix}/{stack}.tfstate" if prefix else f"{stack}.tfstate"
+        return f"{prefix}/{name}" if prefix else name
 
     def local_file(self, stack: str) -> Path:
         """A stack's local state file (backend local; with a remote one, what is left of
@@ -739,8 +743,24 @@ class Org:
 
     @property
     def elevations_log(self) -> Path:
-        """Every request, approval, grant, revoke and expiry, a JSON line each."""
+        """Every request, approval, grant and revoke, a JSON line each."""
         return self.state.local_dir / ELEVATIONS_LOG
+
+    @property
+    def elevations_key(self) -> str:
+        """state.backend s3: the record of grants, beside the states in the bucket."""
+        return self.state.s3_object(ELEVATIONS_FILE)
+
+    def elevations_log_key(self, when: str, grant_id: str, event: str) -> str:
+        """state.backend s3: one object per line of the log (S3 appends to nothing)."""
+        return self.state.s3_object(f"{ELEVATIONS_LOG}/{when}-{grant_id}-{event.replace(' ', '-')}.json")
+
+    @property
+    def elevations_place(self) -> str:
+        """Where the record is, as people are told."""
+        if self.state.backend == "s3":
+            return f"s3://{self.state.s3.bucket}/{self.elevations_key}"
+        return str(self.elevations_file)
 
     def granted(self, grants: Sequence[Grant], now: datetime) -> "Org":
         """This organization with each environment's active grants: approved (when it has

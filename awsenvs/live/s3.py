@@ -4,10 +4,11 @@ website), which a data perimeter would deny (`import` keeps such an account out 
 from __future__ import annotations
 
 import boto3
+import botocore.exceptions
 from botocore.config import Config
 
 from awsenvs import aws
-from awsenvs.errors import AwsenvsError
+from awsenvs.errors import AwsenvsError, with_credentials_hint
 from awsenvs.live.facts import LivePublicBuckets
 
 # The grantee of an ACL grant to everyone (https://docs.aws.amazon.com/AmazonS3/latest/userguide/acl-overview.html).
@@ -57,3 +58,35 @@ def read_public_buckets(session: boto3.Session, account_id: str) -> LivePublicBu
 def _block(what: str, read) -> dict:
     found = aws.maybe(what, read, _NO_BLOCK)
     return found["PublicAccessBlockConfiguration"] if found else {}
+
+
+def read_object(session: boto3.Session, bucket: str, key: str, region: str) -> tuple[str | None, str | None]:
+    """(the object's text, its ETag), or (None, None) when there is none."""
+    s3 = session.client("s3", region_name=region)
+    found = aws.maybe(f"s3 get-object s3://{bucket}/{key}", lambda: s3.get_object(Bucket=bucket, Key=key),
+                      ("NoSuchKey", "404"))
+    if found is None:
+        return None, None
+    return found["Body"].read().decode("utf-8"), found["ETag"]
+
+
+class ChangedMeanwhile(AwsenvsError):
+    """The object changed since it was read (another run wrote it)."""
+
+
+def write_object(session: boto3.Session, bucket: str, key: str, region: str, text: str, etag: str | None = None,
+                 new: bool = False) -> None:
+    """Put the object, only if it is still the version read (`etag`) or, `new`, still absent:
+    S3's conditional writes (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html)
+    refuse it otherwise with 412 Precondition Failed: ChangedMeanwhile."""
+    s3 = session.client("s3", region_name=region)
+    condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"} if new else {}
+    try:
+        s3.put_object(Bucket=bucket, Key=key, Body=text.encode("utf-8"), ContentType="application/json", **condition)
+    except botocore.exceptions.ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+            raise ChangedMeanwhile(f"s3://{bucket}/{key} changed while this run read it (another run wrote it): "
+                                   "run the command again") from None
+        raise aws.AwsError(with_credentials_hint(f"s3 put-object s3://{bucket}/{key}: {exc}")) from None
+    except botocore.exceptions.BotoCoreError as exc:
+        raise aws.failed(f"s3 put-object s3://{bucket}/{key}", exc) from None
