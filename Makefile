@@ -14,10 +14,10 @@ AWSENVS := $(PY) main.py --config "$(ORG)"
 CHECKOV_VENV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
 
-.PHONY: help setup optimized-bytecode checkov-setup synth validate tree bootstrap plan apply profiles signin audit import sandbox export-modules ci test bench clean
+.PHONY: help setup optimized-bytecode checkov-setup synth validate tree bootstrap plan apply profiles signin audit elevate approve revoke elevations import sandbox export-modules ci test bench clean
 
 help:
-	@echo "make setup | validate | tree | synth | bootstrap | plan | apply | profiles | signin | audit | import | sandbox | export-modules | ci | test | bench | checkov-setup   (ORG=path/to/org.yaml, ARGS='...', DIR=modules folder)"
+	@echo "make setup | validate | tree | synth | bootstrap | plan | apply | profiles | signin | audit | elevate | approve | revoke | elevations | import | sandbox | export-modules | ci | test | bench | checkov-setup   (ORG=path/to/org.yaml, ARGS='...', DIR=modules folder)"
 
 # pip compiles bytecode at install time (needed: PYTHONDONTWRITEBYTECODE=1 would otherwise
 # make the AWS bindings recompile on every import).
@@ -74,6 +74,15 @@ signin: setup
 	$(AWSENVS) signin $(ARGS)
 audit: setup
 	$(AWSENVS) audit $(ARGS)
+# Just-in-time access (docs/access.md): ARGS='maria --env shop/prod --group sysadmins --for 2h --reason "incident 42"'.
+elevate: setup
+	$(AWSENVS) elevate $(ARGS)
+approve: setup
+	$(AWSENVS) approve $(ARGS)
+revoke: setup
+	$(AWSENVS) revoke $(ARGS)
+elevations: setup
+	$(AWSENVS) elevations $(ARGS)
 # import writes ORG (org.yaml); ARGS='--output FILE' writes elsewhere, ARGS=--force replaces it.
 import: setup
 	$(AWSENVS) import $(ARGS)

@@ -128,6 +128,7 @@ def cli(ctx: click.Context, config: str) -> None:
       python main.py signin        console sign-in links
       python main.py password USER --stack STACK   hand over an initial password
       python main.py audit         check the live accounts
+      python main.py elevate USER --env E --group G --for 2h --reason R   just-in-time access
       python main.py import        write org.yaml from an organization made by hand
       python main.py export-modules DIR   Terraform modules for plain-Terraform teams
       python main.py ci github     GitHub Actions: plan on pull requests, apply on merge
