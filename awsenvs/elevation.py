@@ -23,6 +23,7 @@ import os
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Sequence
 
 from awsenvs.config import REASON_RE, Environment, Grant, Group, Org, User, duration_text, iso_time
@@ -168,16 +169,28 @@ def write(org: Org, read_as: Record, record: Sequence[Grant], event: str, entry:
         handle.write(json.dumps(line) + "\n")
 
 
-def upload(org: Org, record_text: str, log_text: str | None) -> None:
-    """bootstrap's move into S3 state: the local record into the bucket (where none is yet),
-    and the local log as one object."""
+def move_into_bucket(org: Org) -> list[Path]:
+    """bootstrap's move into S3 state: the record of the state folder goes into the bucket
+    (unless one is there already: the same, moved by an earlier bootstrap; another: stop),
+    the local log as one object; returns the local files to keep in the move's backup."""
     from awsenvs import aws
     from awsenvs.live.s3 import write_object
 
-    session, bucket, region = aws.new_session(), org.state.s3.bucket, org.state.s3.region
-    write_object(session, bucket, org.elevations_key, region, record_text, new=True)
-    if log_text:
-        write_object(session, bucket, org.elevations_log_key("moved", "local", "log"), region, log_text)
+    local = org.elevations_file
+    if not local.exists():
+        return []
+    there = read(org)
+    if there.version is None:
+        session, bucket, region = aws.new_session(), org.state.s3.bucket, org.state.s3.region
+        write_object(session, bucket, org.elevations_key, region, local.read_text(encoding="utf-8"), new=True)
+        if org.elevations_log.exists():
+            write_object(session, bucket, org.elevations_log_key("moved", "local", "log"), region,
+                         org.elevations_log.read_text(encoding="utf-8"))
+    elif there.grants != read_grants(local):
+        raise AwsenvsError(f"{org.elevations_place} already holds another record of grants than {local}: find out "
+                           "whose it is first (the local states were moved, the record not; run bootstrap again "
+                           "once one of them is gone)")
+    return [local, org.elevations_log]
 
 
 def log_line(event: str, entry: Grant, actor: str, now: datetime) -> dict:

@@ -34,7 +34,7 @@ def bootstrap(ctx: click.Context, yes: bool) -> None:
     \b
     Exit code: 0 done (or nothing to do), 1 a failure or refused, 2 bad input.
     """
-    from awsenvs import aws
+    from awsenvs import aws, elevation
     from awsenvs.run import bootstrap as bootstrap_
     from awsenvs.reconcile import bootstrap_imports
     from awsenvs.runlock import run_lock
@@ -42,7 +42,8 @@ def bootstrap(ctx: click.Context, yes: bool) -> None:
 
     org = load_org(ctx)
     aws.connect(org)
-    b = bootstrap_.Bootstrap(org, cdktf_outdir(), err, Terraform(), account_guard(org), operator_prompt(), bootstrap_imports)
+    b = bootstrap_.Bootstrap(org, cdktf_outdir(), err, Terraform(), account_guard(org), operator_prompt(), bootstrap_imports,
+                             move_grants=elevation.move_into_bucket)
     with run_lock(org, "bootstrap"):
         code = bootstrap_.run(b, yes)
     ctx.exit(code)

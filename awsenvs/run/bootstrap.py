@@ -71,6 +71,9 @@ class Bootstrap:
     # The look-ups of what exists but is not in the bootstrap state yet (the addresses it
     # holds: reconcile.bootstrap_imports).
     imports: Callable[[Org, tuple[RunRole, ...], frozenset[str]], list]
+    # Moving into S3 state: the record of grants goes along (elevation.move_into_bucket;
+    # returns the local files to back up with the states).
+    move_grants: Callable[[Org], list[Path]] | None = None
 
 
 def run(b: Bootstrap, yes: bool) -> int:
@@ -209,7 +212,10 @@ def move_local_state(b: Bootstrap, yes: bool) -> list[str]:
         pushed.append(stack)
         done = "already in the new backend (an earlier move pushed it)" if there else "state pushed to the new backend"
         console.print(f"{stack}: {done}", markup=False, highlight=False)
-    moved_record = _move_grants(org, console) if not cloud else []
+    moved_record = b.move_grants(org) if b.move_grants and not cloud else []
+    if moved_record:
+        console.print(f"grants of eligible groups: their record is now {org.elevations_place}", markup=False,
+                      highlight=False)
     # Every state reads back from the new backend: only now do the local files leave.
     backup = org.state.moved_dir(datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ"))
     private_dir(backup)
@@ -220,27 +226,6 @@ def move_local_state(b: Bootstrap, yes: bool) -> list[str]:
     console.print(f"Moved the state of {len(pushed)} stacks; the local files are kept in {backup} (owner-only; delete "
                   "them once `plan` finds no changes).", markup=False, highlight=False)
     return pushed
-
-
-def _move_grants(org: Org, console: Console) -> list[Path]:
-    """The record of grants of eligible groups (awsenvs.elevation) goes where the state goes:
-    into the bucket, unless one is there already (the same: an earlier move; another: stop),
-    with the local log as one object; the local files to move into the backup."""
-    from awsenvs import elevation
-    from awsenvs.config.grants import read_grants
-
-    local = org.elevations_file
-    if not local.exists():
-        return []
-    grants, there = read_grants(local), elevation.read(org)
-    if there.version is None:
-        elevation.upload(org, local.read_text(encoding="utf-8"),
-                         org.elevations_log.read_text(encoding="utf-8") if org.elevations_log.exists() else None)
-    elif there.grants != grants:
-        raise TerraformError(f"{org.elevations_place} already holds another record of grants than {local}: find out "
-                             "whose it is first (no local file was moved)")
-    console.print(f"grants of eligible groups: moved to {org.elevations_place}", markup=False, highlight=False)
-    return [local, org.elevations_log]
 
 
 def _push(terraform: Terraform, directory: Path, path: Path, cloud: bool = False) -> bool:
