@@ -251,3 +251,29 @@ def test_in_the_state_bucket_the_record_is_written_only_over_the_version_read(tm
         logged = [o["Key"] for o in s3.list_objects_v2(Bucket="acme-tfstate", Prefix="awsenvs/elevations.log/")["Contents"]]
         assert logged == ["awsenvs/elevations.log/2026-12-05T12:00:00Z-a1b2c3d4-granted.json",
                           "awsenvs/elevations.log/2026-12-05T12:00:00Z-ffff0000-granted.json"]
+
+
+def test_bootstraps_move_into_s3_takes_the_record_and_its_log_along(tmp_path, monkeypatch):
+    import boto3
+    import moto
+
+    from awsenvs.errors import AwsenvsError
+    from tests.conftest import in_process_moto_env
+
+    in_process_moto_env(monkeypatch, tmp_path, "eu-west-1")
+    (tmp_path / "org.yaml").write_text(ORG)
+    local = load(tmp_path / "org.yaml")
+    elevation.write(local, elevation.read(local), (_grant(),), "granted", _grant(), "ops", NOW)
+    (tmp_path / "org.yaml").write_text(ORG + "state:\n  backend: s3\n  s3: {bucket: acme-tfstate, region: eu-west-1}\n")
+    org = load(tmp_path / "org.yaml")
+    with moto.mock_aws():
+        s3 = boto3.client("s3", region_name="eu-west-1")
+        s3.create_bucket(Bucket="acme-tfstate", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        assert elevation.move_into_bucket(org) == [org.elevations_file, org.elevations_log]
+        assert elevation.read(org).grants == (_grant(),)
+        log = s3.get_object(Bucket="acme-tfstate", Key="awsenvs/elevations.log/moved-local-log.json")["Body"].read()
+        assert b'"event": "granted"' in log
+        assert elevation.move_into_bucket(org)  # again (a move that stopped half way): the same record is there
+        org.elevations_file.write_text(grants_text((_grant(id="ffff0000"),)))
+        with pytest.raises(AwsenvsError, match="already holds another record of grants"):
+            elevation.move_into_bucket(org)
