@@ -297,6 +297,12 @@ def new_session(**kwargs) -> boto3.Session:
     return session
 
 
+def own_session() -> boto3.Session:
+    """A session of the credentials' own (the management account's), thread-safe to hand
+    on, in the run's region (boto3 alone would not read AWS_REGION: connect)."""
+    return new_session(region_name=_default_region())
+
+
 def assume_role_session(account_id: str, role_name: str, session_name: str = "awsenvs", sts=None) -> boto3.Session:
     """A session in a member account through the same role the account stacks use.
 

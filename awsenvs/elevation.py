@@ -79,7 +79,7 @@ def read(org: Org) -> Record:
     from awsenvs import aws
     from awsenvs.live.s3 import read_object
 
-    text, etag = read_object(aws.new_session(), org.state.s3.bucket, org.elevations_key, org.state.s3.region)
+    text, etag = read_object(aws.own_session(), org.state.s3.bucket, org.elevations_key, org.state.s3.region)
     if text is None:
         return Record(())
     return Record(parse_grants(text, org.elevations_place, "restore an earlier version of it (the bucket is "
@@ -152,7 +152,7 @@ def write(org: Org, read_as: Record, record: Sequence[Grant], event: str, entry:
         from awsenvs import aws
         from awsenvs.live.s3 import write_object
 
-        session, bucket, region = aws.new_session(), org.state.s3.bucket, org.state.s3.region
+        session, bucket, region = aws.own_session(), org.state.s3.bucket, org.state.s3.region
         write_object(session, bucket, org.elevations_key, region, grants_text(tuple(record)), read_as.version,
                      new=read_as.version is None)
         write_object(session, bucket, org.elevations_log_key(iso_time(now), entry.id, event), region, json.dumps(line))
@@ -181,7 +181,7 @@ def move_into_bucket(org: Org) -> list[Path]:
         return []
     there = read(org)
     if there.version is None:
-        session, bucket, region = aws.new_session(), org.state.s3.bucket, org.state.s3.region
+        session, bucket, region = aws.own_session(), org.state.s3.bucket, org.state.s3.region
         write_object(session, bucket, org.elevations_key, region, local.read_text(encoding="utf-8"), new=True)
         if org.elevations_log.exists():
             write_object(session, bucket, org.elevations_log_key("moved", "local", "log"), region,

@@ -158,7 +158,7 @@ class LiveChecks:
             live = self.organization
             management = (live.management.id if live and live.management else None) or self.org.management_account_id
             if self.org.break_glass is not None and management is not None:
-                imports += break_glass_imports(self.org, AccountProbe(management, aws.new_session), held)
+                imports += break_glass_imports(self.org, AccountProbe(management, aws.own_session), held)
             settings = sorted(held & frozenset().union(*(account_settings_addresses(r.stack) for r in retiring)))
             return imports, [*(r.address for r in retiring), *settings, *released_contacts(self.org, held)]
         env = self.org.environment_by_stack(stack)

@@ -13,7 +13,7 @@ import pytest
 
 from awsenvs import aws, config
 from awsenvs.config.grants import grants_text, read_grants
-from awsenvs.sandbox import Emulator
+from awsenvs.sandbox import Emulator, environ
 from tests.conftest import Rehearsal, seed_rehearsal
 
 pytestmark = pytest.mark.e2e
@@ -47,7 +47,11 @@ def jit(provider_mirror, tmp_path_factory):
     source.write_text(ORG)
     with Emulator() as emulator:
         env, path = seed_rehearsal(emulator, provider_mirror, workdir, source)
-        rehearsal = Rehearsal(workdir, env, path)
+        # Only AWS_REGION, as a user sets it (boto3 alone reads AWS_DEFAULT_REGION: awsenvs must
+        # hand every session of its own the region).
+        user_env = {k: v for k, v in env.items() if k != "AWS_DEFAULT_REGION"}
+        rehearsal = Rehearsal(workdir, user_env, path)
+        rehearsal.boto = lambda: environ(env)  # the test's own boto3 reads keep the region
         applied = rehearsal.cli("apply", "--yes")
         assert applied.returncode == 0, applied.stderr[-3000:]
         yield rehearsal

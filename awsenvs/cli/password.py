@@ -73,7 +73,7 @@ def _break_glass(org, user: str) -> None:
     from awsenvs.terraform import TerraformError
 
     account_id = account_guard(org)(account_ids(org))
-    when = password_.last_used(live_iam.read_user(aws.new_session(), user))
+    when = password_.last_used(live_iam.read_user(aws.own_session(), user))
     if when is not None:
         err.print(f"{user} signed in on {when:%Y-%m-%d %H:%M} UTC and changed the initial password then: nothing to "
                   "hand over", markup=False, highlight=False)
