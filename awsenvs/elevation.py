@@ -117,9 +117,12 @@ def approve(record: Sequence[Grant], org: Org, grant_id: str, approver: str | No
         raise Refused(f"cannot tell who approves from {caller_arn}: a role session is named by whoever assumes the role; "
                       "approve with your own IAM user's credentials or your Identity Center sign-in")
     if approver in (entry.user, entry.requester):
+        others = [a for a in env.elevation.approvers if a not in (entry.user, entry.requester)]
         raise Refused(f"{approver} may not approve {grant_id}: it is their own "
-                      f"{'grant' if approver == entry.user else 'request'}; one of {', '.join(env.elevation.approvers)} "
-                      "other than them approves it")
+                      f"{'grant' if approver == entry.user else 'request'}; "
+                      + (f"{' or '.join(others)} approves it" if others else
+                         f"no other approver is listed in {env.key}'s elevation.approvers: add one")
+                      + " with their own credentials")
     if approver not in env.elevation.approvers:
         raise Refused(f"{approver} is not an approver of {env.key} (elevation.approvers: {', '.join(env.elevation.approvers)})")
     return replace(entry, approver=approver, since=now, until=now + (entry.until - entry.since))
