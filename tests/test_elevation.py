@@ -85,6 +85,16 @@ def test_an_eligible_group_has_its_role_and_profile_ahead_but_no_grant(jit):
 
 
 def test_elevate_grants_until_a_time_aws_compares_and_revoke_ends_it(jit):
+    # Without --yes and a terminal, prod (mfa: required) is not applied: nothing is granted.
+    refused = jit.cli("elevate", "maria", "--env", "shop/prod", "--group", "sysadmins", "--for", "2h",
+                      "--reason", "incident 41")
+    assert refused.returncode == 1, refused.stderr[-3000:]
+    assert "refusing to apply shop-prod (mfa: required) without a terminal" in refused.stderr
+    assert "granted but shop-prod was not applied, so the record is as before (nothing granted)" in refused.stderr
+    assert [e for e in read_grants(jit.org.elevations_file) if e.stack == "shop-prod"] == []
+    assert _granted_statements(_role(jit, "shop-prod")[0]) == []
+    assert json.loads(jit.org.elevations_log.read_text().splitlines()[-1])["event"] == "granted not applied"
+
     proc = jit.cli("elevate", "maria", "--env", "shop/prod", "--group", "sysadmins", "--for", "2h",
                    "--reason", "incident 42", "--yes")
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -117,10 +127,17 @@ def test_elevate_grants_until_a_time_aws_compares_and_revoke_ends_it(jit):
     again = jit.cli("plan")
     assert again.returncode == 0, again.stderr[-3000:]  # the record and AWS agree: nothing to do
 
-    revoked = jit.cli("revoke", "maria", "--env", "shop/prod", "--group", "sysadmins", "--yes")
-    assert revoked.returncode == 0, revoked.stderr[-3000:]
+    # A revoke whose apply is refused stays a revoke in the record (taking access away is
+    # kept); AWS still has the statement until an apply, and audit says so.
+    revoked = jit.cli("revoke", "maria", "--env", "shop/prod", "--group", "sysadmins")
+    assert revoked.returncode == 1, revoked.stderr[-3000:]
+    assert "revoked in the record, but shop-prod was not applied" in revoked.stderr
     [entry] = [e for e in read_grants(jit.org.elevations_file) if e.stack == "shop-prod"]
     assert entry.revoked is not None
+    assert len(_granted_statements(_role(jit, "shop-prod")[0])) == 1
+    assert "outlives its record" in jit.cli("audit").stdout
+    applied = jit.cli("apply", "--yes")
+    assert applied.returncode == 0, applied.stderr[-3000:]
     trust, expiry, tags, role_id = _role(jit, "shop-prod")
     assert _granted_statements(trust) == []
     assert expiry["Statement"] == [{  # the sessions begun before the revoke end now
@@ -207,6 +224,16 @@ def test_bad_requests_are_one_line_each_and_change_nothing(jit):
         assert expected in proc.stderr, (args, proc.stderr)
         assert "Traceback" not in proc.stderr
     assert jit.org.elevations_file.read_bytes() == before
+
+
+def test_a_request_is_withdrawn_without_an_apply(jit):
+    asked = jit.cli("elevate", "maria", "--env", "shop/stage", "--group", "sysadmins", "--for", "30m", "--reason", "x")
+    assert asked.returncode == 0, asked.stderr[-3000:]
+    withdrawn = jit.cli("revoke", "maria", "--env", "shop/stage", "--group", "sysadmins")
+    assert withdrawn.returncode == 0, withdrawn.stderr[-3000:]
+    assert "the request of sysadmins for maria in shop/stage is withdrawn" in withdrawn.stderr
+    assert "applying" not in withdrawn.stderr
+    assert "No active grants or waiting requests" in jit.cli("elevations").stdout
 
 
 # --------------------------------------------------------------------------- Identity Center

@@ -200,23 +200,39 @@ def change_and_apply(ctx: click.Context, verb: str, yes: bool, decide: "Decision
         elevation.write(org, read, changed, event, entry, actor, now)
         env = next(e for e in org.environments if e.stack == entry.stack)
         if not apply:
-            err.print(f"{entry.id}: {entry.user} asks for {entry.group} in {env.key} until about "
-                      f"{iso_time(entry.until)} (as long as asked, from its approval): one of "
-                      f"{', '.join(env.elevation.approvers)} approves it with `awsenvs approve {entry.id}`",
-                      markup=False, highlight=False)
+            told = (f"{entry.id}: the request of {entry.group} for {entry.user} in {env.key} is withdrawn"
+                    if entry.revoked else
+                    f"{entry.id}: {entry.user} asks for {entry.group} in {env.key} until about {iso_time(entry.until)} "
+                    f"(as long as asked, from its approval): one of {', '.join(env.elevation.approvers)} approves it "
+                    f"with `awsenvs approve {entry.id}`")
+            err.print(told, markup=False, highlight=False)
             ctx.exit(0)
         stack = org.grant_stack(entry.stack)
         err.print(f"{entry.id}: {event} {entry.group} for {entry.user} in {env.key}"
                   f"{'' if entry.revoked else f' until {iso_time(entry.end)}'}: applying {stack}",
                   markup=False, highlight=False)
         run = run_of(org.granted(changed, now), [stack], workers=1)
-        _, code = workflow.apply(run, yes)
-        if code != 0:
-            elevation.write(org, elevation.read(org), record, f"{event} not applied", entry, actor,
-                            datetime.now(timezone.utc))
+
+        def not_applied(prefix: str) -> None:
+            """The record after an apply that did not happen (refused, failed, interrupted)."""
+            when = datetime.now(timezone.utc)
+            if entry.revoked:  # taking access away is kept: the next apply finishes it
+                elevation.write(org, elevation.read(org), changed, "revoked, not applied yet", entry, actor, when)
+                err.print(f"{prefix}{entry.id}: revoked in the record, but {stack} was not applied: AWS honours the "
+                          f"grant until its own end ({iso_time(entry.until)}) unless `make apply` removes it first",
+                          markup=False, highlight=False)
+                return
+            elevation.write(org, elevation.read(org), record, f"{event} not applied", entry, actor, when)
             before = next((e for e in record if e.id == entry.id), None)
-            still = (f"the grant stays until {iso_time(before.end)}, when AWS ends it" if before and before.end > now
-                     else "nothing was granted")
-            err.print(f"error: {entry.id}: {event} was not applied, so the record is as before ({still}); "
-                      f"run `awsenvs {verb}` again once the apply can go ahead", markup=False, highlight=False)
+            err.print(f"{prefix}{entry.id}: {event} but {stack} was not applied, so the record is as before "
+                      f"({'still a request' if before else 'nothing granted'}); run `awsenvs {verb}` again once the "
+                      "apply can go ahead", markup=False, highlight=False)
+
+        try:
+            _, code = workflow.apply(run, yes)
+        except BaseException:  # a refused confirmation, an error, Ctrl-C: the record follows AWS
+            not_applied("note: ")
+            raise
+        if code != 0:
+            not_applied("error: ")
     ctx.exit(code)
