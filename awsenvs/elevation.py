@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Sequence
 
-from awsenvs.config import REASON_RE, Environment, Grant, Group, Org, User, duration_text, iso_time
+from awsenvs.config import ELEVATION_MIN_SECONDS, REASON_RE, Environment, Grant, Group, Org, User, duration_text, iso_time
 from awsenvs.config.grants import grants_text, parse_grants, read_grants
 from awsenvs.errors import AwsenvsError, BadInput
 from awsenvs.private import private_dir, write_private
@@ -89,9 +89,9 @@ def read(org: Org) -> Record:
 def request(record: Sequence[Grant], t: Target, seconds: int, reason: str, requester: str, now: datetime) -> Grant:
     """A new entry for `t`: a grant at once, or a request when its environment has approvers."""
     limit = t.env.elevation.max_seconds
-    if not 15 * 60 <= seconds <= limit:
-        raise BadInput(f"--for {duration_text(seconds)}: grants in {t.env.key} last 15m to {duration_text(limit)} "
-                       "(its elevation.max)")
+    if not ELEVATION_MIN_SECONDS <= seconds <= limit:
+        raise BadInput(f"--for {duration_text(seconds)}: grants in {t.env.key} last {duration_text(ELEVATION_MIN_SECONDS)} "
+                       f"to {duration_text(limit)} (its elevation.max)")
     if not REASON_RE.match(reason):
         raise BadInput(f"--reason {reason!r}: 1-120 letters, digits, spaces and _.:/=+@- (it goes on the role as a tag)")
     for entry in record:

@@ -53,6 +53,7 @@ from awsenvs.config.names import (
     duration_text,
     DURATION_RE,
     ELEVATION_EXPIRY_POLICY,
+    ELEVATION_MIN_SECONDS,
     GRANT_TAG_PREFIX,
     REASON_RE,
     BREAK_GLASS_ALERT_NAME,
@@ -183,7 +184,7 @@ __all__ = [
     "REGION_OPT_TIMEOUT", "REGION_REQUESTS_PER_ACCOUNT", "REGION_REQUESTS_PER_ORGANIZATION",
     "RESOURCE_CONTROL_POLICY",
     "BREAK_GLASS_ALERT_NAME", "BREAK_GLASS_GROUP", "BREAK_GLASS_POLICY_NAME", "SIGN_IN_EVENT_REGIONS",
-    "DURATION_RE", "ELEVATION_EXPIRY_POLICY", "GRANT_TAG_PREFIX", "REASON_RE",
+    "DURATION_RE", "ELEVATION_EXPIRY_POLICY", "ELEVATION_MIN_SECONDS", "GRANT_TAG_PREFIX", "REASON_RE",
     "tf_name", "as_name", "default_alias", "duration_seconds", "duration_text", "environment_name", "policy_matches",
     # errors
     "ConfigError",
