@@ -96,7 +96,7 @@ ci: setup
 	$(AWSENVS) ci github $(ARGS)
 
 test: setup checkov-setup
-	$(PY) -m pytest -n 2 --dist loadfile --durations=20 $(ARGS)
+	$(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=20 $(ARGS)
 
 bench: setup
 	$(PY) bench/synth_bench.py

@@ -18,10 +18,11 @@ IDENTITY_CENTER = ROOT / "examples" / "identity-center.yaml"
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-# The longest files first (as `make test`'s --durations shows them): `--dist loadfile` hands
-# files to the two workers in collection order, so a long one collected last runs alone at
-# the end (the newcomer's path did: CI took 27 minutes of its 30).  Longest first, the
-# workers finish together.  Within a file the order stays (its tests share fixtures).
+# The longest files first (as `make test`'s --durations shows them): with `--dist loadfile
+# --no-loadscope-reorder` (the Makefile) the two workers take files in collection order.
+# xdist's own order, files with the most tests first, left the newcomer's path (one long
+# test) to run alone at the end: CI took 27 minutes of its 30.  Longest first, the workers
+# finish together.  Within a file the order stays (its tests share fixtures).
 LONGEST_FIRST = ("test_e2e_remote_state.py", "test_newcomer.py", "test_ci_door.py", "test_package.py",
                  "test_elevation.py", "test_adopted_settings.py", "test_e2e.py", "test_identity_center.py",
                  "test_import_e2e.py", "test_recovery.py")
