@@ -166,7 +166,10 @@ def test_real_checks_in_threads_each_make_their_own_session(org, ids, tmp_path, 
     members = _members(parallel)
     assert {r.check for r in members} >= {"root credentials", "alias", "password policy", "users"}
     assert not [r for r in members if r.check == "access"], members  # every role was assumed
-    passed = {(r.account.split(" ")[0], r.check) for r in members if r.status == PASS}
+    # The root credentials row passes or is manual as in-process moto's GetAccountSummary has
+    # the root keys or not: awsenvs.moto_server fills them in once a test module of this
+    # worker imported it (its patches stay in the process), so it is left out here.
+    passed = {(r.account.split(" ")[0], r.check) for r in members if r.status == PASS and r.check != "root credentials"}
     # ... and, where mfa: required, that nobody holds admin rights org.yaml does not give
     standing = {(env.stack, "standing admin") for env in org.environments if env.mfa_required}
     assert passed == {("shop-prod", "alias"), ("shop-staging", "users"), *standing}
