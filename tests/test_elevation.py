@@ -338,7 +338,7 @@ def test_break_glass_users_are_console_only_with_mfa_required_and_their_sign_in_
             rule = events.describe_rule(Name=config.BREAK_GLASS_ALERT_NAME)
             assert json.loads(rule["EventPattern"]) == pattern, region
             [target] = events.list_targets_by_rule(Rule=config.BREAK_GLASS_ALERT_NAME)["Targets"]
-            expected = (f":sns:eu-west-1:" if region == "eu-west-1" else ":events:eu-west-1:")
+            expected = (":sns:eu-west-1:" if region == "eu-west-1" else ":events:eu-west-1:")
             assert expected in target["Arn"], (region, target)
         sns = boto3.client("sns", region_name="eu-west-1")
         [subscription] = sns.list_subscriptions()["Subscriptions"]
