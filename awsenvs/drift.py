@@ -407,12 +407,16 @@ def _principals(document: Mapping, granted: bool = True) -> set[str]:
     not `granted`: without the grants' statements (those with an end, see live_grants)."""
     found = set()
     for statement in document.get("Statement", []):
-        if statement.get("Effect") != "Allow" or (not granted and _grant_end(statement)):
-            continue
-        principal = statement.get("Principal", {})
-        values = principal.get("AWS", []) if isinstance(principal, dict) else principal
-        found.update([values] if isinstance(values, str) else values)
+        if statement.get("Effect") == "Allow" and (granted or not _grant_end(statement)):
+            found.update(_aws_principals(statement))
     return found
+
+
+def _aws_principals(statement: Mapping) -> list[str]:
+    """A statement's AWS principals (IAM writes a list of one as a plain string)."""
+    principal = statement.get("Principal", {})
+    values = principal.get("AWS", []) if isinstance(principal, dict) else principal
+    return [values] if isinstance(values, str) else list(values)
 
 
 @dataclass(frozen=True)
@@ -431,10 +435,9 @@ def live_grants(env: Environment, live: LiveIam) -> list[LiveGrant]:
         role = live.role(group.admin_role_name)
         for statement in (role.trust.get("Statement", []) if role else []):
             until = _grant_end(statement) if statement.get("Effect") == "Allow" else None
-            principal = statement.get("Principal", {})
-            principals = principal.get("AWS", []) if isinstance(principal, dict) else principal
-            for arn in ([principals] if isinstance(principals, str) else principals) if until else ():
-                found.append(LiveGrant(group.admin_role_name, arn.rsplit("/", 1)[-1], until))
+            if until:
+                found += [LiveGrant(group.admin_role_name, arn.rsplit("/", 1)[-1], until)
+                          for arn in _aws_principals(statement)]
     return found
 
 

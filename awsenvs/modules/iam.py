@@ -102,15 +102,15 @@ class Iam(Construct):
             # says whose it is on the role itself.
             for group in groups:
                 members = [user_arns[u.name] for u in group.members(users)]
-                granted = [(user_arns[g.user], g.until_text) for g in grants_of(group)]
+                active, ended = grants_of(group), ended_grants_of(group)
+                granted = [(user_arns[g.user], g.until_text) for g in active]
                 role = _mfa_role(self, f"mfa-role-{group.name}", group.name,
-                                 json.dumps(mfa_trust_policy(members, granted)), grant_tags(grants_of(group)))
+                                 json.dumps(mfa_trust_policy(members, granted)), grant_tags(active))
                 role.override_logical_id(tf_name(group.admin_role_name))
-                ended = ended_grants_of(group)
-                if grants_of(group) or ended:
+                if active or ended:
                     expiry = IamRolePolicy(self, f"elevation-expiry-{group.name}", name=ELEVATION_EXPIRY_POLICY, role=role.name,
                                            policy=json.dumps(elevation_expiry_policy(
-                                               role.unique_id, [(g.user, g.until_text) for g in grants_of(group)],
+                                               role.unique_id, [(g.user, g.until_text) for g in active],
                                                [(g.user, g.end_text) for g in ended])))
                     expiry.override_logical_id(tf_name(group.admin_role_name, "elevation_expiry"))
                 role_name = role.name
